@@ -1,0 +1,62 @@
+/**
+ * Errors of the log reader. Each has a stable `code` for callers to branch on and a
+ * message that names the pod and the key it is about.
+ */
+export class LogReaderError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A pod name that is not a Kubernetes name: it could escape the pod's own prefixes. */
+export class InvalidPodNameError extends LogReaderError {
+  constructor(readonly pod: string) {
+    super('ERR_INVALID_POD_NAME', `invalid pod name ${JSON.stringify(pod)}: expected a Kubernetes name (lowercase letters, digits, '-' and '.')`);
+  }
+}
+
+/** A time string that is not RFC 3339. */
+export class InvalidTimeError extends LogReaderError {
+  constructor(readonly value: string) {
+    super('ERR_INVALID_TIME', `invalid time ${JSON.stringify(value)}: expected RFC 3339, e.g. 2026-11-25T10:00:00.123456789Z`);
+  }
+}
+
+/** The same pod name appears under two namespaces: its log is ambiguous. */
+export class PodNamespaceConflictError extends LogReaderError {
+  constructor(readonly pod: string, readonly namespaces: readonly string[]) {
+    super('ERR_POD_NAMESPACE_CONFLICT', `pod ${pod} has raw log files in several namespaces (${namespaces.join(', ')}); refusing to guess which one is the job`);
+  }
+}
+
+/** The metadata object of a pod cannot be decoded. */
+export class MetadataError extends LogReaderError {
+  constructor(readonly key: string, detail: string, options?: { cause?: unknown }) {
+    super('ERR_BAD_METADATA', `metadata ${key} is invalid: ${detail}`, options);
+  }
+}
+
+/** An object whose body cannot be decoded (truncated gzip, corrupt merged line). */
+export class CorruptObjectError extends LogReaderError {
+  constructor(readonly key: string, detail: string, options?: { cause?: unknown }) {
+    super('ERR_CORRUPT_OBJECT', `object ${key} is corrupt: ${detail}`, options);
+  }
+}
+
+/** An object a read planned on disappeared again and again: the reader gave up. */
+export class ObjectVanishedError extends LogReaderError {
+  constructor(readonly pod: string, readonly key: string) {
+    super('ERR_OBJECT_VANISHED', `pod ${pod}: object ${key} vanished while reading, even after re-reading the metadata`);
+  }
+}
+
+/** An object that a listing or the metadata named is not there (any more). */
+export class ObjectMissingError extends LogReaderError {
+  constructor(readonly key: string, options?: { cause?: unknown }) {
+    super('ERR_OBJECT_MISSING', `object ${key} does not exist`, options);
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * The one owner of the bucket layout.
+ *
+ *   raw (Fluent Bit):  kube.var.log.containers.{pod}_{namespace}_{container}-{containerId}.log/{slice}_{index}.gz
+ *                      (some deployments write `{slice}__{index}.gz`)
+ *   merged:            data/{pod}/{containerId}/{slice}_{index}.gz
+ *   metadata:          metadata/{pod}.json      (the only commit point)
+ *   cleanup queue:     cleanup/{pod}            (empty object)
+ *
+ * `{slice}` is a `YYYYMMDDHHmm` UTC minute; `{index}` a decimal counter, not zero-padded.
+ */
+import { InvalidPodNameError } from './errors.js';
+
+export const RAW_PREFIX = 'kube.var.log.containers.';
+export const MERGED_PREFIX = 'data/';
+export const METADATA_PREFIX = 'metadata/';
+export const CLEANUP_PREFIX = 'cleanup/';
+
+/** A parsed raw key: one Fluent Bit upload of one container. */
+export interface RawKey {
+  readonly key: string;
+  readonly pod: string;
+  readonly namespace: string;
+  readonly container: string;
+  readonly containerId: string;
+  /** `YYYYMMDDHHmm`: the minute Fluent Bit opened the chunk, not a bound on its records. */
+  readonly slice: string;
+  readonly index: number;
+}
+
+/** A parsed merged key written by the compactor. */
+export interface MergedKey {
+  readonly key: string;
+  readonly pod: string;
+  readonly containerId: string;
+  readonly slice: string;
+  readonly index: number;
+}
+
+// Kubernetes names never contain `_`; the container id is the hex run after the last `-`.
+const NAME = '[^_/]+';
+const RAW_DIR = new RegExp(`^${escape(RAW_PREFIX)}(${NAME})_(${NAME})_(${NAME})-([0-9a-fA-F]+)\\.log/$`);
+const RAW_FILE = /^(\d{12})__?(\d+)\.gz$/;
+const MERGED_KEY = /^data\/([^/]+)\/([0-9a-fA-F]+)\/(\d{12})_(\d+)\.gz$/;
+
+// RFC 1123 subdomain, as Kubernetes requires of pod names: no `/`, no `..`, no unicode.
+const POD_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const MAX_POD_NAME = 253;
+
+export function isValidPodName(pod: string): boolean {
+  return pod.length <= MAX_POD_NAME && POD_NAME.test(pod);
+}
+
+/** Throws {@link InvalidPodNameError} unless `pod` is a Kubernetes pod name. */
+export function assertPodName(pod: string): string {
+  if (!isValidPodName(pod)) throw new InvalidPodNameError(pod);
+  return pod;
+}
+
+/** Parses a raw "directory" (a delimiter listing's common prefix); `undefined` if it is not one. */
+export function parseRawDir(prefix: string): Omit<RawKey, 'key' | 'slice' | 'index'> | undefined {
+  const m = RAW_DIR.exec(prefix);
+  if (!m) return undefined;
+  const [, pod, namespace, container, containerId] = m as unknown as [string, string, string, string, string];
+  if (!isValidPodName(pod)) return undefined;
+  return { pod, namespace, container, containerId };
+}
+
+/** Parses a raw key; `undefined` for anything that is not a Fluent Bit upload of this layout. */
+export function parseRawKey(key: string): RawKey | undefined {
+  const slash = key.indexOf('/');
+  if (slash < 0) return undefined;
+  const dir = parseRawDir(key.slice(0, slash + 1));
+  const file = RAW_FILE.exec(key.slice(slash + 1));
+  if (!dir || !file) return undefined;
+  return { key, ...dir, slice: file[1] as string, index: Number(file[2]) };
+}
+
+/** Builds a raw key (Fluent Bit's side; used by tests and the demo seeder). */
+export function rawKey(parts: Omit<RawKey, 'key'>, separator: '_' | '__' = '_'): string {
+  return `${rawDir(parts)}${parts.slice}${separator}${parts.index}.gz`;
+}
+
+export function rawDir(parts: Pick<RawKey, 'pod' | 'namespace' | 'container' | 'containerId'>): string {
+  return `${RAW_PREFIX}${parts.pod}_${parts.namespace}_${parts.container}-${parts.containerId}.log/`;
+}
+
+/** Every raw key of a pod, all namespaces and containers, starts with this. */
+export function rawPodPrefix(pod: string): string {
+  return `${RAW_PREFIX}${assertPodName(pod)}_`;
+}
+
+/** Raw file order within a pod: slice, then index as a number, then the key. */
+export function compareRawKeys(a: RawKey, b: RawKey): number {
+  if (a.slice !== b.slice) return a.slice < b.slice ? -1 : 1;
+  if (a.index !== b.index) return a.index - b.index;
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
+export function mergedKey(parts: Omit<MergedKey, 'key'>): string {
+  return `${mergedPodPrefix(parts.pod)}${parts.containerId}/${parts.slice}_${parts.index}.gz`;
+}
+
+/** Parses a merged key of this layout; `undefined` for other keys (e.g. the Python service's). */
+export function parseMergedKey(key: string): MergedKey | undefined {
+  const m = MERGED_KEY.exec(key);
+  if (!m) return undefined;
+  return { key, pod: m[1] as string, containerId: m[2] as string, slice: m[3] as string, index: Number(m[4]) };
+}
+
+export function mergedPodPrefix(pod: string): string {
+  return `${MERGED_PREFIX}${assertPodName(pod)}/`;
+}
+
+export function metadataKey(pod: string): string {
+  return `${METADATA_PREFIX}${assertPodName(pod)}.json`;
+}
+
+export function cleanupKey(pod: string): string {
+  return `${CLEANUP_PREFIX}${assertPodName(pod)}`;
+}
+
+/** The pod of a cleanup-queue key; `undefined` when the rest is not a pod name. */
+export function parseCleanupKey(key: string): string | undefined {
+  if (!key.startsWith(CLEANUP_PREFIX)) return undefined;
+  const pod = key.slice(CLEANUP_PREFIX.length);
+  return isValidPodName(pod) ? pod : undefined;
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

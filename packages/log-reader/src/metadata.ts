@@ -1,0 +1,174 @@
+/**
+ * The metadata document of a pod (`metadata/{pod}.json`), the only commit point.
+ *
+ * Field names and meanings are the platform-monitoring Python service's (`log_files`,
+ * `last_compaction_time`, `last_merged_key`), so a bucket can move between the two. The
+ * compactor adds two lists of its own, which the Python service ignores:
+ *   - `merged_raw_files`: raw keys merged by a commit and not deleted yet, with the time of
+ *     that commit. Present means "merged" is decided by this exact set; a document without
+ *     it (written by the Python service) means every raw key up to `last_merged_key`.
+ *   - `retired_files`: merged files a commit stopped listing, not deleted yet.
+ * Unknown top-level fields are kept as they are when the document is rewritten.
+ */
+import { MetadataError } from './errors.js';
+import { compareRawKeys, parseRawKey, type RawKey } from './keys.js';
+import { parseTime, type EpochNs } from './time.js';
+
+/** One merged file, in log order. */
+export interface LogFileEntry {
+  readonly key: string;
+  /** Lines (records) in the file. */
+  readonly recordsCount: number;
+  /** Bytes of NDJSON before compression. */
+  readonly size: number;
+  /** Earliest record time, rounded down to the microsecond (ISO 8601). */
+  readonly firstRecordTime: string;
+  /** Latest record time, rounded up to the microsecond (ISO 8601). */
+  readonly lastRecordTime: string;
+}
+
+/** An object that a commit made unneeded, and when: it is deleted once the cleanup interval has passed. */
+export interface PendingDeletion {
+  readonly key: string;
+  /** ISO 8601 time of the commit that made the object unneeded. */
+  readonly since: string;
+}
+
+export interface PodMetadata {
+  readonly logFiles: readonly LogFileEntry[];
+  readonly lastCompactionTime: string | null;
+  readonly lastMergedKey: string | null;
+  /** `undefined` for a document written by the Python service (see the module comment). */
+  readonly mergedRawFiles: readonly PendingDeletion[] | undefined;
+  readonly retiredFiles: readonly PendingDeletion[];
+  /** Fields this version does not know, kept verbatim. */
+  readonly extra: Readonly<Record<string, unknown>>;
+}
+
+export const EMPTY_METADATA: PodMetadata = {
+  logFiles: [],
+  lastCompactionTime: null,
+  lastMergedKey: null,
+  mergedRawFiles: undefined,
+  retiredFiles: [],
+  extra: {},
+};
+
+const KNOWN_FIELDS = new Set(['log_files', 'last_compaction_time', 'last_merged_key', 'merged_raw_files', 'retired_files']);
+
+/** Decodes a metadata document; throws {@link MetadataError} naming `key` when it is not one. */
+export function decodeMetadata(key: string, text: string): PodMetadata {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (error) {
+    throw new MetadataError(key, `not JSON (${(error as Error).message})`, { cause: error });
+  }
+  const fields = expectObject(key, doc, 'the document');
+  const logFiles = expectArray(key, fields['log_files'] ?? [], 'log_files').map((item, i) => decodeLogFile(key, item, i));
+  const extra: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(fields)) if (!KNOWN_FIELDS.has(name)) extra[name] = value;
+  return {
+    logFiles,
+    lastCompactionTime: optionalTime(key, fields['last_compaction_time'], 'last_compaction_time'),
+    lastMergedKey: optionalString(key, fields['last_merged_key'], 'last_merged_key'),
+    mergedRawFiles:
+      fields['merged_raw_files'] === undefined ? undefined : decodePending(key, fields['merged_raw_files'], 'merged_raw_files', 'committed_at'),
+    retiredFiles: decodePending(key, fields['retired_files'] ?? [], 'retired_files', 'retired_at'),
+    extra,
+  };
+}
+
+export function encodeMetadata(meta: PodMetadata): string {
+  const doc: Record<string, unknown> = {
+    ...meta.extra,
+    log_files: meta.logFiles.map((f) => ({
+      key: f.key,
+      records_count: f.recordsCount,
+      size: f.size,
+      first_record_time: f.firstRecordTime,
+      last_record_time: f.lastRecordTime,
+    })),
+    last_compaction_time: meta.lastCompactionTime,
+    last_merged_key: meta.lastMergedKey,
+  };
+  if (meta.mergedRawFiles !== undefined) {
+    doc['merged_raw_files'] = meta.mergedRawFiles.map((p) => ({ key: p.key, committed_at: p.since }));
+  }
+  doc['retired_files'] = meta.retiredFiles.map((p) => ({ key: p.key, retired_at: p.since }));
+  return JSON.stringify(doc);
+}
+
+/**
+ * Which raw files a commit has merged. With the compactor's exact list, membership; for a
+ * document of the Python service, raw order up to `last_merged_key`.
+ */
+export function mergedRawPredicate(meta: PodMetadata): (raw: RawKey) => boolean {
+  if (meta.mergedRawFiles !== undefined) {
+    const merged = new Set(meta.mergedRawFiles.map((p) => p.key));
+    return (raw) => merged.has(raw.key);
+  }
+  const last = meta.lastMergedKey === null ? undefined : parseRawKey(meta.lastMergedKey);
+  if (last === undefined) return () => false;
+  return (raw) => compareRawKeys(raw, last) <= 0;
+}
+
+/** The end of a file's time range as an instant, for skipping files before `since`. */
+export function lastRecordNs(entry: LogFileEntry): EpochNs | undefined {
+  return parseTime(entry.lastRecordTime);
+}
+
+function decodeLogFile(key: string, item: unknown, i: number): LogFileEntry {
+  const where = `log_files[${i}]`;
+  const f = expectObject(key, item, where);
+  const entry = {
+    key: expectString(key, f['key'], `${where}.key`),
+    recordsCount: expectCount(key, f['records_count'], `${where}.records_count`),
+    size: expectCount(key, f['size'], `${where}.size`),
+    firstRecordTime: expectTime(key, f['first_record_time'], `${where}.first_record_time`),
+    lastRecordTime: expectTime(key, f['last_record_time'], `${where}.last_record_time`),
+  };
+  return entry;
+}
+
+function decodePending(key: string, value: unknown, field: string, timeField: string): PendingDeletion[] {
+  return expectArray(key, value, field).map((item, i) => {
+    const p = expectObject(key, item, `${field}[${i}]`);
+    return { key: expectString(key, p['key'], `${field}[${i}].key`), since: expectTime(key, p[timeField], `${field}[${i}].${timeField}`) };
+  });
+}
+
+function expectObject(key: string, value: unknown, where: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new MetadataError(key, `${where} is not an object`);
+  return value as Record<string, unknown>;
+}
+
+function expectArray(key: string, value: unknown, where: string): unknown[] {
+  if (!Array.isArray(value)) throw new MetadataError(key, `${where} is not a list`);
+  return value;
+}
+
+function expectString(key: string, value: unknown, where: string): string {
+  if (typeof value !== 'string' || value.length === 0) throw new MetadataError(key, `${where} is not a non-empty string`);
+  return value;
+}
+
+function expectCount(key: string, value: unknown, where: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new MetadataError(key, `${where} is not a count`);
+  return value;
+}
+
+function expectTime(key: string, value: unknown, where: string): string {
+  const text = expectString(key, value, where);
+  if (parseTime(text) === undefined) throw new MetadataError(key, `${where} is not an ISO 8601 time: ${JSON.stringify(text)}`);
+  return text;
+}
+
+// The Python service writes null for "never"; an empty string means the same to it.
+function optionalString(key: string, value: unknown, where: string): string | null {
+  return value === undefined || value === null || value === '' ? null : expectString(key, value, where);
+}
+
+function optionalTime(key: string, value: unknown, where: string): string | null {
+  return value === undefined || value === null || value === '' ? null : expectTime(key, value, where);
+}

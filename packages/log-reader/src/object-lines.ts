@@ -1,0 +1,90 @@
+/**
+ * An object body as lines of text, streamed: gzip is recognised by its magic bytes (the
+ * `.gz` suffix and Content-Type say nothing), invalid UTF-8 becomes U+FFFD, and a line is
+ * split only at `\n` (JSON strings cannot hold a raw newline).
+ */
+import { createGunzip } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { CorruptObjectError } from './errors.js';
+
+const GZIP_MAGIC = [0x1f, 0x8b] as const;
+
+/** Counts of what was read, for the caller's statistics. */
+export interface ByteCounter {
+  bytes: number;
+}
+
+export async function* objectLines(
+  key: string,
+  body: AsyncIterable<Uint8Array>,
+  counter?: ByteCounter,
+): AsyncGenerator<string> {
+  const counted = countBytes(body, counter);
+  const { head, rest } = await peek(counted, GZIP_MAGIC.length);
+  const isGzip = head.length >= 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
+  const raw = prepend(head, rest);
+  const bytes = isGzip ? Readable.from(raw).pipe(createGunzip()) : raw;
+  try {
+    yield* splitLines(bytes);
+  } catch (error) {
+    if (isZlibError(error)) throw new CorruptObjectError(key, `gzip: ${(error as Error).message}`, { cause: error });
+    throw error;
+  }
+}
+
+async function* splitLines(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8', { fatal: false });
+  // Pieces of the current line: joined once, so a 50 MB line is not re-copied per chunk.
+  let open: string[] = [];
+  for await (const chunk of chunks) {
+    const text = decoder.decode(chunk, { stream: true });
+    let from = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+      open.push(text.slice(from, nl));
+      const line = open.join('');
+      open = [];
+      if (line.length > 0) yield stripCr(line);
+      from = nl + 1;
+    }
+    if (from < text.length) open.push(text.slice(from));
+  }
+  open.push(decoder.decode());
+  const last = open.join('');
+  if (last.length > 0) yield stripCr(last);
+}
+
+function stripCr(line: string): string {
+  return line.endsWith('\r') ? line.slice(0, -1) : line;
+}
+
+async function* countBytes(body: AsyncIterable<Uint8Array>, counter?: ByteCounter): AsyncGenerator<Uint8Array> {
+  for await (const chunk of body) {
+    if (counter) counter.bytes += chunk.byteLength;
+    yield chunk;
+  }
+}
+
+async function peek(
+  source: AsyncGenerator<Uint8Array>,
+  size: number,
+): Promise<{ head: Uint8Array; rest: AsyncGenerator<Uint8Array> }> {
+  const parts: Uint8Array[] = [];
+  let length = 0;
+  while (length < size) {
+    const next = await source.next();
+    if (next.done) break;
+    parts.push(next.value);
+    length += next.value.byteLength;
+  }
+  return { head: Buffer.concat(parts), rest: source };
+}
+
+async function* prepend(head: Uint8Array, rest: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  if (head.byteLength > 0) yield head;
+  yield* rest;
+}
+
+function isZlibError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('Z_');
+}

@@ -1,0 +1,134 @@
+/**
+ * LogReader: one pod's whole log, merged and not-yet-merged files read as one file.
+ *
+ * How a read works:
+ *   1. Read the pod's metadata (the commit point), then list its raw files: in that order,
+ *      so every raw file the metadata does not cover is still there to list.
+ *   2. The log is the merged files the metadata lists, in its order, then the raw files it
+ *      does not cover, in raw-file order. Merged files whose time range ends before `since`
+ *      are not fetched; raw records are filtered one by one (key times bound nothing).
+ *   3. If an object has gone (a reader slower than the cleanup interval), re-read the
+ *      metadata and carry on after the last record returned: the sequence only grows at its
+ *      end, so counting records is enough to find the place again.
+ * Nothing is cached between reads; memory is bounded by one line and the stream buffers.
+ */
+import { Readable } from 'node:stream';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { ObjectMissingError, ObjectVanishedError, CorruptObjectError } from './errors.js';
+import { assertPodName, parseMergedKey } from './keys.js';
+import { lastRecordNs, mergedRawPredicate, type LogFileEntry } from './metadata.js';
+import { readRawFiles } from './raw-records.js';
+import { decodeMergedLine, type LogRecord } from './records.js';
+import { listRawFiles, loadMetadata, readObjectLines, type Bucket, type RawFile } from './store.js';
+import { parseTime, toEpochNs, type EpochNs } from './time.js';
+
+export interface LogReaderOptions {
+  /** An S3 client; give it `forcePathStyle: true` for a custom endpoint. */
+  readonly client: S3Client;
+  readonly bucket: string;
+  /** How many times a read re-plans after objects vanished under it before it fails. Default 5. */
+  readonly maxReplans?: number;
+}
+
+export interface ReadOptions {
+  /** Only records at or after this time (nanosecond precision for strings). */
+  readonly since?: Date | string;
+}
+
+export interface ReadStreamOptions extends ReadOptions {
+  /** Prefix each line with its verbatim time string and a space. Default false. */
+  readonly timestamps?: boolean;
+}
+
+/** The files of one read, in log order. */
+export interface ReadPlan {
+  readonly merged: readonly LogFileEntry[];
+  readonly raw: readonly RawFile[];
+}
+
+export class LogReader {
+  private readonly store: Bucket;
+  private readonly maxReplans: number;
+
+  constructor(options: LogReaderOptions) {
+    this.store = { client: options.client, bucket: options.bucket };
+    this.maxReplans = options.maxReplans ?? 5;
+  }
+
+  /** The files a read of `pod` would go through now. */
+  async plan(pod: string): Promise<ReadPlan> {
+    assertPodName(pod);
+    const { metadata } = await loadMetadata(this.store, pod);
+    const raw = await listRawFiles(this.store, pod);
+    const isMerged = mergedRawPredicate(metadata);
+    return { merged: metadata.logFiles, raw: raw.filter((file) => !isMerged(file)) };
+  }
+
+  /** The pod's records in log order. */
+  async *records(pod: string, options: ReadOptions = {}): AsyncGenerator<LogRecord> {
+    const since = options.since === undefined ? undefined : toEpochNs(options.since);
+    // Records of the full sequence already passed (returned or filtered out by `since`).
+    const cursor = { position: 0 };
+    for (let replans = 0; ; replans += 1) {
+      const plan = await this.plan(pod);
+      try {
+        yield* this.readPlan(plan, since, cursor);
+        return;
+      } catch (error) {
+        if (!(error instanceof ObjectMissingError)) throw error;
+        if (replans >= this.maxReplans) throw new ObjectVanishedError(pod, error.key);
+      }
+    }
+  }
+
+  /** The pod's log as text: a line per record, optionally `"{time} {message}"`. */
+  createReadStream(pod: string, options: ReadStreamOptions = {}): Readable {
+    const records = this.records(pod, options);
+    const timestamps = options.timestamps ?? false;
+    async function* lines(): AsyncGenerator<string> {
+      for await (const r of records) yield timestamps ? `${r.time} ${r.message}\n` : `${r.message}\n`;
+    }
+    return Readable.from(lines(), { objectMode: false });
+  }
+
+  private async *readPlan(plan: ReadPlan, since: EpochNs | undefined, cursor: { position: number }): AsyncGenerator<LogRecord> {
+    let index = 0;
+    const take = (record: LogRecord): boolean => {
+      const fresh = index >= cursor.position;
+      index += 1;
+      if (!fresh) return false;
+      cursor.position = index;
+      return since === undefined || !isBefore(record.time, since);
+    };
+    for (const entry of plan.merged) {
+      const end = index + entry.recordsCount;
+      const before = since !== undefined && (lastRecordNs(entry) ?? since) < since;
+      if (end <= cursor.position || before) {
+        index = end;
+        cursor.position = Math.max(cursor.position, end);
+        continue;
+      }
+      for await (const record of this.mergedRecords(entry)) if (take(record)) yield record;
+    }
+    for await (const event of readRawFiles(this.store, plan.raw)) {
+      if (event.kind === 'record' && take(event.record)) yield event.record;
+    }
+  }
+
+  private async *mergedRecords(entry: LogFileEntry): AsyncGenerator<LogRecord> {
+    const containerId = parseMergedKey(entry.key)?.containerId ?? '';
+    let line = 0;
+    for await (const text of readObjectLines(this.store, entry.key)) {
+      line += 1;
+      const record = decodeMergedLine(text, containerId);
+      if (record === undefined) throw new CorruptObjectError(entry.key, `line ${line} is not a merged log record`);
+      yield record;
+    }
+  }
+}
+
+function isBefore(time: string, since: EpochNs): boolean {
+  const ns = parseTime(time);
+  // A record whose time cannot be read is kept: filtering must never drop what it cannot judge.
+  return ns !== undefined && ns < since;
+}

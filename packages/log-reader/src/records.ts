@@ -1,0 +1,142 @@
+/**
+ * Log records: decoding a raw Fluent Bit line or a merged line, joining the runtime's
+ * partial (`P`) pieces into one line, and encoding merged lines. Pure: no I/O.
+ */
+import { parseTime } from './time.js';
+
+export type Stream = 'stdout' | 'stderr';
+
+/** One line of a container's log, as the reader returns it. */
+export interface LogRecord {
+  /** The time string exactly as Fluent Bit wrote it (of the first piece, for joined lines). */
+  readonly time: string;
+  /** The message, without the docker runtime's trailing newline. */
+  readonly message: string;
+  readonly stream: Stream;
+  readonly containerId: string;
+}
+
+/** One decoded raw line: a whole line (`F`) or a piece of one (`P`). */
+export interface RawPiece {
+  readonly time: string;
+  readonly message: string;
+  readonly stream: Stream;
+  readonly partial: boolean;
+}
+
+export interface DecodedRawLine {
+  readonly piece: RawPiece;
+  /** False when the line was not a JSON object: it became the message as it was. */
+  readonly json: boolean;
+  /** False when no valid time was found and `fallbackTime` was used. */
+  readonly timeFound: boolean;
+}
+
+// What the CRI runtime writes: "{time} {stream} {tag} {message}", tag `F`/`P` (maybe with `:`-flags).
+const RUNTIME_LINE = /^(\S+) (stdout|stderr) ([PF])(?::\S*)?(?: ([\s\S]*))?$/;
+
+/**
+ * Decodes one raw line. `fallbackTime` is used when no valid time is found: the previous
+ * record's time, or the key's slice for the first record of a pod.
+ */
+export function decodeRawLine(line: string, fallbackTime: string): DecodedRawLine {
+  const value = parseJson(line);
+  if (!isObject(value)) {
+    return { piece: { time: fallbackTime, message: line, stream: 'stdout', partial: false }, json: false, timeFound: false };
+  }
+  const log = messageOf(value);
+  const stream: Stream = value['stream'] === 'stderr' ? 'stderr' : 'stdout';
+  const partial = value['logtag'] === 'P';
+  const time = value['time'];
+  if (typeof time === 'string' && parseTime(time) !== undefined) {
+    return { piece: { time, message: log, stream, partial }, json: true, timeFound: true };
+  }
+  if (time === undefined) {
+    // No parser ran: `log` is the whole runtime line.
+    const m = RUNTIME_LINE.exec(log);
+    if (m && parseTime(m[1] as string) !== undefined) {
+      const piece = { time: m[1] as string, stream: m[2] as Stream, partial: m[3] === 'P', message: m[4] ?? '' };
+      return { piece, json: true, timeFound: true };
+    }
+  }
+  return { piece: { time: fallbackTime, message: log, stream, partial }, json: true, timeFound: false };
+}
+
+/** Decodes one line of a merged file; `undefined` when it is not one. */
+export function decodeMergedLine(line: string, containerId: string): LogRecord | undefined {
+  const value = parseJson(line);
+  if (!isObject(value) || typeof value['time'] !== 'string') return undefined;
+  const stream: Stream = value['stream'] === 'stderr' ? 'stderr' : 'stdout';
+  return { time: value['time'], message: messageOf(value), stream, containerId };
+}
+
+/** One merged NDJSON line, without its newline. */
+export function encodeMergedLine(record: LogRecord): string {
+  return JSON.stringify(
+    record.stream === 'stdout'
+      ? { time: record.time, log: record.message }
+      : { time: record.time, log: record.message, stream: record.stream },
+  );
+}
+
+/**
+ * Joins consecutive `P…F` pieces of one stream into one line with the time of its first
+ * piece. A line is emitted when its last piece arrives, so a line still being written
+ * never blocks the other stream; {@link flush} gives what has arrived of unfinished lines.
+ */
+export class LineJoiner {
+  private readonly pending = new Map<Stream, { time: string; parts: string[]; seq: number }>();
+  private seq = 0;
+
+  constructor(private readonly containerId: string) {}
+
+  /** Returns the record this piece completes, if any. */
+  push(piece: RawPiece): LogRecord | undefined {
+    const open = this.pending.get(piece.stream);
+    if (piece.partial) {
+      if (open) open.parts.push(piece.message);
+      else this.pending.set(piece.stream, { time: piece.time, parts: [piece.message], seq: this.seq++ });
+      return undefined;
+    }
+    if (!open) return this.record(piece.time, piece.message, piece.stream);
+    this.pending.delete(piece.stream);
+    open.parts.push(piece.message);
+    return this.record(open.time, open.parts.join(''), piece.stream);
+  }
+
+  /** True while some stream is inside a line whose last piece has not arrived. */
+  get hasPending(): boolean {
+    return this.pending.size > 0;
+  }
+
+  /** Ends unfinished lines as they are, in the order they started. */
+  flush(): LogRecord[] {
+    const open = [...this.pending.entries()].sort((a, b) => a[1].seq - b[1].seq);
+    this.pending.clear();
+    return open.map(([stream, line]) => this.record(line.time, line.parts.join(''), stream));
+  }
+
+  private record(time: string, message: string, stream: Stream): LogRecord {
+    // The docker runtime keeps the line's own newline in `log`.
+    const text = message.endsWith('\n') ? message.slice(0, -1) : message;
+    return { time, message: text, stream, containerId: this.containerId };
+  }
+}
+
+function messageOf(value: Record<string, unknown>): string {
+  const log = 'log' in value ? value['log'] : value['message'];
+  if (typeof log === 'string') return log;
+  return log === undefined || log === null ? '' : JSON.stringify(log);
+}
+
+function parseJson(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

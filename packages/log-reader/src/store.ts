@@ -1,0 +1,116 @@
+/**
+ * Reading the bucket's layout over S3: listings, object lines, a pod's metadata and raw
+ * files. Shared by the reader and the compactor so that both see the bucket the same way.
+ */
+import {
+  GetObjectCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { ObjectMissingError, PodNamespaceConflictError } from './errors.js';
+import { compareRawKeys, metadataKey, parseRawKey, rawPodPrefix, type RawKey } from './keys.js';
+import { EMPTY_METADATA, decodeMetadata, type PodMetadata } from './metadata.js';
+import { objectLines, type ByteCounter } from './object-lines.js';
+
+export interface Bucket {
+  readonly client: S3Client;
+  readonly bucket: string;
+}
+
+export interface ListedObject {
+  readonly key: string;
+  readonly size: number;
+  readonly lastModified: Date;
+  readonly etag: string | undefined;
+}
+
+/** A raw file of a pod's own container, as listed. */
+export type RawFile = RawKey & { readonly size: number; readonly lastModified: Date };
+
+/** Every object under `prefix`, over all pages. */
+export async function* listObjects(store: Bucket, prefix: string): AsyncGenerator<ListedObject> {
+  let token: string | undefined;
+  do {
+    const page = await store.client.send(
+      new ListObjectsV2Command({ Bucket: store.bucket, Prefix: prefix, ContinuationToken: token }),
+    );
+    for (const o of page.Contents ?? []) {
+      if (o.Key === undefined) continue;
+      yield { key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified ?? new Date(0), etag: o.ETag };
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+}
+
+/** The "directories" right under `prefix` (a `/` delimiter listing), over all pages. */
+export async function* listCommonPrefixes(store: Bucket, prefix: string): AsyncGenerator<string> {
+  let token: string | undefined;
+  do {
+    const page = await store.client.send(
+      new ListObjectsV2Command({ Bucket: store.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }),
+    );
+    for (const p of page.CommonPrefixes ?? []) if (p.Prefix !== undefined) yield p.Prefix;
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+}
+
+/** An object's lines (see {@link objectLines}); throws {@link ObjectMissingError} when it is gone. */
+export async function* readObjectLines(store: Bucket, key: string, counter?: ByteCounter): AsyncGenerator<string> {
+  const body = await getBody(store, key);
+  yield* objectLines(key, body, counter);
+}
+
+async function getBody(store: Bucket, key: string): Promise<AsyncIterable<Uint8Array>> {
+  try {
+    const response = await store.client.send(new GetObjectCommand({ Bucket: store.bucket, Key: key }));
+    return (response.Body as AsyncIterable<Uint8Array> | undefined) ?? emptyBody();
+  } catch (error) {
+    if (isNotFound(error)) throw new ObjectMissingError(key, { cause: error });
+    throw error;
+  }
+}
+
+async function* emptyBody(): AsyncGenerator<Uint8Array> {}
+
+export interface LoadedMetadata {
+  readonly metadata: PodMetadata;
+  /** The ETag to make the next write conditional on; `undefined` when there is no document yet. */
+  readonly etag: string | undefined;
+}
+
+/** A pod's metadata, or the empty document when it has none yet. */
+export async function loadMetadata(store: Bucket, pod: string): Promise<LoadedMetadata> {
+  const key = metadataKey(pod);
+  try {
+    const response = await store.client.send(new GetObjectCommand({ Bucket: store.bucket, Key: key }));
+    const text = (await response.Body?.transformToString('utf-8')) ?? '';
+    return { metadata: decodeMetadata(key, text), etag: response.ETag };
+  } catch (error) {
+    if (isNotFound(error)) return { metadata: EMPTY_METADATA, etag: undefined };
+    throw error;
+  }
+}
+
+/**
+ * The raw files of a pod's own container (named like the pod), in raw-file order. Keys of
+ * other containers are not ours and are left out; a pod in two namespaces is an error.
+ */
+export async function listRawFiles(store: Bucket, pod: string): Promise<RawFile[]> {
+  const files: RawFile[] = [];
+  const namespaces = new Set<string>();
+  for await (const o of listObjects(store, rawPodPrefix(pod))) {
+    const raw = parseRawKey(o.key);
+    if (raw === undefined || raw.pod !== pod || raw.container !== pod) continue;
+    namespaces.add(raw.namespace);
+    files.push({ ...raw, size: o.size, lastModified: o.lastModified });
+  }
+  if (namespaces.size > 1) throw new PodNamespaceConflictError(pod, [...namespaces].sort());
+  return files.sort(compareRawKeys);
+}
+
+/** True for a missing object (not a missing bucket). */
+export function isNotFound(error: unknown): boolean {
+  const e = error as { name?: unknown; $metadata?: { httpStatusCode?: unknown } } | null;
+  if (e?.name === 'NoSuchBucket') return false;
+  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
+}
