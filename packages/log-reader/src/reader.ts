@@ -18,6 +18,7 @@ import { ObjectMissingError, ObjectVanishedError, CorruptObjectError } from './e
 import { assertPodName, parseMergedKey } from './keys.js';
 import { lastRecordNs, mergedRawPredicate, type LogFileEntry } from './metadata.js';
 import { readRawFiles } from './raw-records.js';
+import type { ByteCounter } from './object-lines.js';
 import { decodeMergedLine, type LogRecord } from './records.js';
 import { listRawFiles, loadMetadata, readObjectLines, type Bucket, type RawFile } from './store.js';
 import { parseTime, toEpochNs, type EpochNs } from './time.js';
@@ -108,22 +109,23 @@ export class LogReader {
         cursor.position = Math.max(cursor.position, end);
         continue;
       }
-      for await (const record of this.mergedRecords(entry)) if (take(record)) yield record;
+      for await (const record of readMergedRecords(this.store, entry.key)) if (take(record)) yield record;
     }
     for await (const event of readRawFiles(this.store, plan.raw)) {
       if (event.kind === 'record' && take(event.record)) yield event.record;
     }
   }
+}
 
-  private async *mergedRecords(entry: LogFileEntry): AsyncGenerator<LogRecord> {
-    const containerId = parseMergedKey(entry.key)?.containerId ?? '';
-    let line = 0;
-    for await (const text of readObjectLines(this.store, entry.key)) {
-      line += 1;
-      const record = decodeMergedLine(text, containerId);
-      if (record === undefined) throw new CorruptObjectError(entry.key, `line ${line} is not a merged log record`);
-      yield record;
-    }
+/** The records of one merged file; throws {@link CorruptObjectError} on a line that is not one. */
+export async function* readMergedRecords(store: Bucket, key: string, counter?: ByteCounter): AsyncGenerator<LogRecord> {
+  const containerId = parseMergedKey(key)?.containerId ?? '';
+  let line = 0;
+  for await (const text of readObjectLines(store, key, counter)) {
+    line += 1;
+    const record = decodeMergedLine(text, containerId);
+    if (record === undefined) throw new CorruptObjectError(key, `line ${line} is not a merged log record`);
+    yield record;
   }
 }
 

@@ -1,0 +1,75 @@
+/**
+ * Deleting what is due for one pod (see deletions.ts for what "due" means), and the clean
+ * phase's step for a pod in the cleanup queue:
+ *   1. load the pod's snapshot (metadata, raw files, objects under data/{pod}/);
+ *   2. delete what is due, then commit the metadata without those entries (delete first: an
+ *      entry dropped before its object is gone would make a merged raw file look unmerged);
+ *   3. when nothing is left to delete later and nothing waits to be merged, leave the queue.
+ */
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { cleanupKey, type Bucket, type PodMetadata } from '@platform/log-reader';
+import type { Config } from './config.js';
+import { dueCount, deleteObjects, planDeletions, withoutDeleted } from './deletions.js';
+import { CompactorError } from './errors.js';
+import type { Logger } from './logger.js';
+import { commitMetadata, loadPodState, type PodState } from './pod-state.js';
+import { ZERO_COUNTS, type PodCounts, type PodReport } from './report.js';
+
+export interface PodContext {
+  readonly store: Bucket;
+  readonly config: Config;
+  readonly now: Date;
+  readonly logger: Logger;
+}
+
+export interface DeletedDue {
+  /** The metadata without the entries of deleted objects. */
+  readonly metadata: PodMetadata;
+  /** True when entries were dropped: the metadata needs a commit. */
+  readonly changed: boolean;
+  readonly counts: Pick<PodCounts, 'deletedRaw' | 'deletedMerged' | 'deletedOrphans'>;
+  /** Objects that will be due in a later pass. */
+  readonly later: number;
+}
+
+export async function deleteDue(ctx: PodContext, state: PodState): Promise<DeletedDue> {
+  const plan = planDeletions(state.metadata, state.dataObjects, ctx.now.getTime(), ctx.config.cleanupIntervalMs);
+  const counts = { deletedRaw: plan.raw.length, deletedMerged: plan.retired.length, deletedOrphans: plan.orphans.length };
+  if (ctx.config.dryRun || dueCount(plan) === 0) {
+    return { metadata: state.metadata, changed: false, counts, later: plan.later + (ctx.config.dryRun ? dueCount(plan) : 0) };
+  }
+  const result = await deleteObjects(ctx.store, [...plan.raw, ...plan.retired, ...plan.orphans]);
+  if (result.failed.length > 0) {
+    const first = result.failed[0];
+    throw new CompactorError(
+      'ERR_DELETE_FAILED',
+      `pod ${state.pod}: ${result.failed.length} delete(s) failed, e.g. ${first?.key}: ${first?.message}`,
+    );
+  }
+  const deleted = new Set(result.deleted);
+  const metadata = withoutDeleted(state.metadata, deleted);
+  const changed = plan.raw.length + plan.retired.length > 0;
+  return { metadata, changed, counts, later: plan.later };
+}
+
+/** The clean phase for one pod of the cleanup queue. */
+export async function cleanPod(ctx: PodContext, pod: string): Promise<PodReport> {
+  const started = Date.now();
+  const state = await loadPodState(ctx.store, pod, ctx.now);
+  const due = await deleteDue(ctx, state);
+  if (due.changed) await commitMetadata(ctx.store, pod, due.metadata, state.etag);
+  const done = due.later === 0 && state.unmerged.length === 0;
+  if (done && !ctx.config.dryRun) {
+    await ctx.store.client.send(new DeleteObjectCommand({ Bucket: ctx.store.bucket, Key: cleanupKey(pod) }));
+  }
+  const counts: PodCounts = { ...ZERO_COUNTS, ...due.counts };
+  const deletedAny = counts.deletedRaw + counts.deletedMerged + counts.deletedOrphans > 0;
+  return {
+    pod,
+    phase: 'clean',
+    status: deletedAny || done ? 'cleaned' : 'skipped',
+    ...(deletedAny || done ? {} : { reason: `${due.later} object(s) not due yet` }),
+    ...counts,
+    durationMs: Date.now() - started,
+  };
+}

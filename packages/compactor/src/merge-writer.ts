@@ -1,0 +1,147 @@
+/**
+ * Records → merged files: gzip of NDJSON, at most `maxFileSize` bytes of NDJSON each (a
+ * larger record gets a file of its own), one container id per file. Each file is streamed
+ * up with lib-storage's multipart `Upload` as it is written: memory stays at one part
+ * (5 MiB) per open file, whatever the log size.
+ */
+import { once } from 'node:events';
+import { Transform } from 'node:stream';
+import { createGzip, type Gzip } from 'node:zlib';
+import { Upload } from '@aws-sdk/lib-storage';
+import {
+  encodeMergedLine,
+  formatIsoMicros,
+  parseTime,
+  type Bucket,
+  type EpochNs,
+  type LogFileEntry,
+  type LogRecord,
+} from '@platform/log-reader';
+
+export const MERGED_CONTENT_TYPE = 'application/x-gzip';
+
+export interface MergeWriterOptions {
+  readonly store: Bucket;
+  /** Bytes of NDJSON before compression per file. */
+  readonly maxFileSize: number;
+  /** The key of the next file for a container id (unique and increasing within the pod). */
+  readonly nextKey: (containerId: string) => string;
+  /** Used for the time range of a file none of whose record times can be read. */
+  readonly now: Date;
+  /** Count bytes and records, upload nothing. */
+  readonly dryRun: boolean;
+}
+
+export interface WrittenFile extends LogFileEntry {
+  readonly containerId: string;
+  /** Bytes uploaded (gzip); 0 in a dry run. */
+  readonly compressedSize: number;
+}
+
+interface OpenFile {
+  readonly key: string;
+  readonly containerId: string;
+  readonly gzip: Gzip | undefined;
+  readonly uploaded: Promise<void> | undefined;
+  /** Settles to the upload's error, so a write waiting for `drain` is not left hanging. */
+  readonly failed: Promise<unknown>;
+  compressedSize: number;
+  size: number;
+  records: number;
+  first: EpochNs | undefined;
+  last: EpochNs | undefined;
+}
+
+export class MergeWriter {
+  private open: OpenFile | undefined;
+  private readonly written: WrittenFile[] = [];
+
+  constructor(private readonly options: MergeWriterOptions) {}
+
+  /** The container id of the file being written, if any. */
+  get currentContainerId(): string | undefined {
+    return this.open?.containerId;
+  }
+
+  async write(record: LogRecord): Promise<void> {
+    const line = `${encodeMergedLine(record)}\n`;
+    const bytes = Buffer.byteLength(line);
+    let file = this.open;
+    if (file && (file.containerId !== record.containerId || (file.size > 0 && file.size + bytes > this.options.maxFileSize))) {
+      await this.finish(file);
+      file = undefined;
+    }
+    file ??= this.start(record.containerId);
+    file.size += bytes;
+    file.records += 1;
+    const ns = parseTime(record.time);
+    if (ns !== undefined) {
+      if (file.first === undefined || ns < file.first) file.first = ns;
+      if (file.last === undefined || ns > file.last) file.last = ns;
+    }
+    if (file.gzip && !file.gzip.write(line)) {
+      await Promise.race([once(file.gzip, 'drain'), file.failed.then((error) => Promise.reject(error))]);
+    }
+  }
+
+  /** Finishes the open file and returns every file written, in order. */
+  async close(): Promise<WrittenFile[]> {
+    if (this.open) await this.finish(this.open);
+    return [...this.written];
+  }
+
+  /** Stops the open upload (aborting its multipart upload); what was finished stays (an orphan until committed). */
+  async abort(): Promise<void> {
+    const file = this.open;
+    this.open = undefined;
+    if (file?.gzip) {
+      file.gzip.destroy(new Error('merge aborted'));
+      await file.uploaded?.catch(() => undefined);
+    }
+  }
+
+  private start(containerId: string): OpenFile {
+    const key = this.options.nextKey(containerId);
+    let file: OpenFile;
+    if (this.options.dryRun) {
+      file = { key, containerId, gzip: undefined, uploaded: undefined, failed: new Promise(() => {}), compressedSize: 0, size: 0, records: 0, first: undefined, last: undefined };
+    } else {
+      const gzip = createGzip();
+      // Counts the compressed bytes on their way to the upload; `pipe` keeps the backpressure.
+      const counter = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          file.compressedSize += chunk.byteLength;
+          done(null, chunk);
+        },
+      });
+      gzip.on('error', (error) => counter.destroy(error));
+      const upload = new Upload({
+        client: this.options.store.client,
+        params: { Bucket: this.options.store.bucket, Key: key, Body: gzip.pipe(counter), ContentType: MERGED_CONTENT_TYPE },
+      });
+      const uploaded = upload.done().then(() => undefined);
+      const failed = uploaded.then(() => new Promise(() => {}), (error: unknown) => error);
+      file = { key, containerId, gzip, uploaded, failed, compressedSize: 0, size: 0, records: 0, first: undefined, last: undefined };
+    }
+    this.open = file;
+    return file;
+  }
+
+  private async finish(file: OpenFile): Promise<void> {
+    this.open = undefined;
+    if (file.gzip) {
+      file.gzip.end();
+      await file.uploaded;
+    }
+    const fallback = BigInt(this.options.now.getTime()) * 1_000_000n;
+    this.written.push({
+      key: file.key,
+      containerId: file.containerId,
+      recordsCount: file.records,
+      size: file.size,
+      firstRecordTime: formatIsoMicros(file.first ?? fallback, 'floor'),
+      lastRecordTime: formatIsoMicros(file.last ?? fallback, 'ceil'),
+      compressedSize: file.compressedSize,
+    });
+  }
+}

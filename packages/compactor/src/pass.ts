@@ -1,0 +1,136 @@
+/**
+ * One pass of `compactor run`:
+ *   1. Check that the bucket answers (a set-up problem ends the pass with exit 2).
+ *   2. Find the pods: raw "directories" of containers named like their pod, from one
+ *      delimiter listing; narrowed by --pod and --namespace.
+ *   3. Merge phase: each pod (bounded concurrency) through merge.ts, which also deletes what
+ *      is due. One pod's failure is reported and never stops the others.
+ *   4. Clean phase: each pod of the cleanup queue that step 3 did not merge or fail, through
+ *      clean.ts.
+ *   5. Summary of the pass.
+ */
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import {
+  CLEANUP_PREFIX,
+  RAW_PREFIX,
+  describeSetupProblem,
+  listCommonPrefixes,
+  listObjects,
+  parseCleanupKey,
+  parseRawDir,
+  type Bucket,
+} from '@platform/log-reader';
+import { cleanPod, type PodContext } from './clean.js';
+import type { Config } from './config.js';
+import { SetupError } from './errors.js';
+import type { Logger } from './logger.js';
+import { mergePod } from './merge.js';
+import { summarize, ZERO_COUNTS, type PassSummary, type PodReport } from './report.js';
+
+export interface PassDeps {
+  readonly store: Bucket;
+  readonly config: Config;
+  readonly logger: Logger;
+  /** The clock; tests move it to see what becomes due. Default: real time. */
+  readonly now?: () => Date;
+  /** Called with each pod's report as it finishes (the CLI prints dry-run lines from it). */
+  readonly onReport?: (report: PodReport) => void;
+}
+
+export interface PassResult {
+  readonly summary: PassSummary;
+  readonly reports: readonly PodReport[];
+}
+
+export async function runPass(deps: PassDeps): Promise<PassResult> {
+  const started = Date.now();
+  const { store, config, logger } = deps;
+  const now = deps.now?.() ?? new Date();
+  const ctx: PodContext = { store, config, now, logger };
+  await checkBucket(store, config);
+
+  const selected = (pod: string): boolean => config.pods.length === 0 || config.pods.includes(pod);
+  const pods = (await findPods(store, config.namespace)).filter(selected);
+  logger.info('pass started', { bucket: config.bucket, pods: pods.length, dryRun: config.dryRun });
+
+  const reports: PodReport[] = [];
+  const record = (report: PodReport): void => {
+    reports.push(report);
+    logReport(logger, report);
+    deps.onReport?.(report);
+  };
+  await forEachConcurrently(pods, config.concurrency, async (pod) => record(await guarded(pod, 'merge', () => mergePod(ctx, pod))));
+
+  const handled = new Set(reports.filter((r) => r.status !== 'skipped').map((r) => r.pod));
+  const queue: string[] = [];
+  for await (const o of listObjects(store, CLEANUP_PREFIX)) {
+    const pod = parseCleanupKey(o.key);
+    if (pod !== undefined && selected(pod) && !handled.has(pod)) queue.push(pod);
+  }
+  await forEachConcurrently(queue, config.concurrency, async (pod) => record(await guarded(pod, 'clean', () => cleanPod(ctx, pod))));
+
+  const summary = summarize(mergeByPod(reports), config.dryRun, Date.now() - started);
+  logger.info('pass finished', { ...summary });
+  return { summary, reports };
+}
+
+/** Pods that have raw files of their own container (named like the pod), in `namespace` if given. */
+export async function findPods(store: Bucket, namespace: string | undefined): Promise<string[]> {
+  const pods = new Set<string>();
+  for await (const prefix of listCommonPrefixes(store, RAW_PREFIX)) {
+    const dir = parseRawDir(prefix);
+    if (dir === undefined || dir.container !== dir.pod) continue;
+    if (namespace === undefined || dir.namespace === namespace) pods.add(dir.pod);
+  }
+  return [...pods].sort();
+}
+
+async function checkBucket(store: Bucket, config: Config): Promise<void> {
+  try {
+    await store.client.send(new HeadBucketCommand({ Bucket: store.bucket }));
+  } catch (error) {
+    const problem = describeSetupProblem(error, { endpoint: config.endpoint, bucket: config.bucket });
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (problem) throw new SetupError(problem.message, { cause: error });
+    if (status === 404) throw new SetupError(`bucket ${config.bucket} does not exist`, { cause: error });
+    if (status === 403) throw new SetupError(`access denied to bucket ${config.bucket}`, { cause: error });
+    throw error;
+  }
+}
+
+async function guarded(pod: string, phase: PodReport['phase'], work: () => Promise<PodReport>): Promise<PodReport> {
+  const started = Date.now();
+  try {
+    return await work();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { pod, phase, status: 'failed', reason, ...ZERO_COUNTS, durationMs: Date.now() - started };
+  }
+}
+
+function logReport(logger: Logger, report: PodReport): void {
+  const { pod, ...fields } = report;
+  if (report.status === 'failed') logger.error('pod failed', { pod, ...fields });
+  else logger.info(`pod ${report.status}`, { pod, ...fields });
+}
+
+/** A pod skipped in the merge phase and cleaned afterwards counts once, as cleaned. */
+function mergeByPod(reports: readonly PodReport[]): PodReport[] {
+  const byPod = new Map<string, PodReport>();
+  for (const r of reports) {
+    const earlier = byPod.get(r.pod);
+    byPod.set(r.pod, earlier === undefined || earlier.status === 'skipped' ? r : earlier);
+  }
+  return [...byPod.values()];
+}
+
+async function forEachConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

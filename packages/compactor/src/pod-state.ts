@@ -1,0 +1,80 @@
+/**
+ * A pod as one pass sees it: its metadata (with the ETag the commit is conditional on), its
+ * raw files and the objects under its merged prefix — one snapshot that the merge and the
+ * deletes work from. And the commit itself.
+ */
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  listObjects,
+  listRawFiles,
+  loadMetadata,
+  mergedPodPrefix,
+  mergedRawPredicate,
+  encodeMetadata,
+  metadataKey,
+  type Bucket,
+  type ListedObject,
+  type PodMetadata,
+  type RawFile,
+} from '@platform/log-reader';
+import { ConcurrentUpdateError } from './errors.js';
+
+export interface PodState {
+  readonly pod: string;
+  /** Always with the exact `mergedRawFiles` list (a Python service document is converted). */
+  readonly metadata: PodMetadata;
+  readonly etag: string | undefined;
+  /** The pod's own raw files, in raw-file order. */
+  readonly raw: readonly RawFile[];
+  /** Raw files no commit has merged, in raw-file order. */
+  readonly unmerged: readonly RawFile[];
+  /** Objects under `data/{pod}/`. */
+  readonly dataObjects: readonly ListedObject[];
+}
+
+export async function loadPodState(store: Bucket, pod: string, now: Date): Promise<PodState> {
+  // Metadata first: every raw file it does not cover is then still there to be listed.
+  const { metadata: stored, etag } = await loadMetadata(store, pod);
+  const raw = await listRawFiles(store, pod);
+  const dataObjects: ListedObject[] = [];
+  for await (const o of listObjects(store, mergedPodPrefix(pod))) dataObjects.push(o);
+  const isMerged = mergedRawPredicate(stored);
+  const metadata =
+    stored.mergedRawFiles !== undefined
+      ? stored
+      : {
+          ...stored,
+          // The Python service's "merged up to last_merged_key", made exact; due from its last commit.
+          mergedRawFiles: raw.filter(isMerged).map((f) => ({ key: f.key, since: stored.lastCompactionTime ?? now.toISOString() })),
+        };
+  return { pod, metadata, etag, raw, unmerged: raw.filter((f) => !isMerged(f)), dataObjects };
+}
+
+/**
+ * Writes the metadata only if nobody else wrote it since `etag` was read (`If-None-Match: *`
+ * for a pod without metadata yet). Throws {@link ConcurrentUpdateError} otherwise.
+ */
+export async function commitMetadata(store: Bucket, pod: string, metadata: PodMetadata, etag: string | undefined): Promise<string | undefined> {
+  const key = metadataKey(pod);
+  try {
+    const response = await store.client.send(
+      new PutObjectCommand({
+        Bucket: store.bucket,
+        Key: key,
+        Body: encodeMetadata(metadata),
+        ContentType: 'application/json',
+        ...(etag === undefined ? { IfNoneMatch: '*' } : { IfMatch: etag }),
+      }),
+    );
+    return response.ETag;
+  } catch (error) {
+    if (isPreconditionFailure(error)) throw new ConcurrentUpdateError(pod, key);
+    throw error;
+  }
+}
+
+function isPreconditionFailure(error: unknown): boolean {
+  const e = error as { name?: unknown; $metadata?: { httpStatusCode?: unknown } } | null;
+  const status = e?.$metadata?.httpStatusCode;
+  return e?.name === 'PreconditionFailed' || e?.name === 'ConditionalRequestConflict' || status === 412 || status === 409;
+}
