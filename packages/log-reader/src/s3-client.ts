@@ -10,7 +10,19 @@ export interface S3ClientSettings {
   readonly region?: string | undefined;
   /** Attempts per request, with the SDK's backoff. Default 3. */
   readonly maxAttempts?: number | undefined;
+  /** Where the SDK's own warnings go; default: dropped (they are advice to SDK users, not ours). */
+  readonly sdkLogger?: SdkLogger | undefined;
 }
+
+/** The SDK's logger interface. */
+export interface SdkLogger {
+  debug(...content: unknown[]): void;
+  info(...content: unknown[]): void;
+  warn(...content: unknown[]): void;
+  error(...content: unknown[]): void;
+}
+
+const QUIET: SdkLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** The endpoint to use: the explicit one, else `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`. */
 export function resolveEndpoint(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -22,6 +34,8 @@ export function createS3Client(settings: S3ClientSettings, env: NodeJS.ProcessEn
   return new S3Client({
     region: settings.region || env['AWS_REGION'] || env['AWS_DEFAULT_REGION'] || 'us-east-1',
     maxAttempts: settings.maxAttempts ?? 3,
+    // lib-storage sends a small file as one PutObject of a stream; the SDK then advises Upload on the console.
+    logger: settings.sdkLogger ?? QUIET,
     // Without this the SDK addresses `bucket.localhost`, which local stores do not serve.
     ...(endpoint === undefined ? {} : { endpoint, forcePathStyle: true }),
   });
@@ -33,7 +47,7 @@ export interface SetupProblem {
 }
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH']);
-const CREDENTIAL_ERRORS = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'CredentialsProviderError', 'ExpiredToken', 'InvalidToken']);
+const CREDENTIAL_ERRORS = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken']);
 
 /**
  * Names a set-up problem in one line (endpoint, bucket or credentials), or returns
@@ -47,6 +61,9 @@ export function describeSetupProblem(error: unknown, where: { endpoint: string |
   if (code !== undefined) return { message: `cannot reach S3 at ${endpoint}: ${code}` };
   if (name === 'NoSuchBucket') return { message: `bucket ${where.bucket} does not exist at ${endpoint}` };
   if (name === 'AccessDenied' || name === 'Forbidden') return { message: `access denied to bucket ${where.bucket} at ${endpoint}: check the credentials' policy` };
+  if (name === 'CredentialsProviderError') {
+    return { message: 'no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile, or a web identity' };
+  }
   if (CREDENTIAL_ERRORS.has(name)) return { message: `S3 at ${endpoint} rejected the credentials (${name})` };
   return undefined;
 }
