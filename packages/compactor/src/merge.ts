@@ -45,7 +45,7 @@ export async function mergePod(ctx: PodContext, pod: string): Promise<PodReport>
     return { pod, phase: 'merge', status: 'skipped', reason: skip, ...ZERO_COUNTS, durationMs: Date.now() - started };
   }
   if (!ctx.config.dryRun) {
-    await ctx.store.client.send(new PutObjectCommand({ Bucket: ctx.store.bucket, Key: cleanupKey(pod), Body: '' }));
+    await ctx.store.client.send(new PutObjectCommand({ Bucket: ctx.store.bucket, Key: cleanupKey(pod), Body: '', ContentLength: 0 }));
   }
   const due = await deleteDue(ctx, state);
   const merge = await mergeRawFiles(ctx, state, due.metadata, log);

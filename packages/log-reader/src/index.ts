@@ -19,4 +19,4 @@ export {
   type LoadedMetadata,
   type RawFile,
 } from './store.js';
-export { createS3Client, describeSetupProblem, resolveEndpoint, type S3ClientSettings, type SdkLogger, type SetupProblem } from './s3-client.js';
+export { createS3Client, describeSetupProblem, resolveEndpoint, type S3ClientSettings, type SetupProblem } from './s3-client.js';

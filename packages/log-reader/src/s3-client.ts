@@ -5,24 +5,12 @@
 import { S3Client } from '@aws-sdk/client-s3';
 
 export interface S3ClientSettings {
-  /** A custom endpoint (MinIO-free S3-compatible stores, moto, versitygw); implies path-style. */
+  /** A custom endpoint (an S3-compatible store, moto, versitygw); implies path-style addressing. */
   readonly endpoint?: string | undefined;
   readonly region?: string | undefined;
   /** Attempts per request, with the SDK's backoff. Default 3. */
   readonly maxAttempts?: number | undefined;
-  /** Where the SDK's own warnings go; default: dropped (they are advice to SDK users, not ours). */
-  readonly sdkLogger?: SdkLogger | undefined;
 }
-
-/** The SDK's logger interface. */
-export interface SdkLogger {
-  debug(...content: unknown[]): void;
-  info(...content: unknown[]): void;
-  warn(...content: unknown[]): void;
-  error(...content: unknown[]): void;
-}
-
-const QUIET: SdkLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** The endpoint to use: the explicit one, else `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`. */
 export function resolveEndpoint(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -34,8 +22,6 @@ export function createS3Client(settings: S3ClientSettings, env: NodeJS.ProcessEn
   return new S3Client({
     region: settings.region || env['AWS_REGION'] || env['AWS_DEFAULT_REGION'] || 'us-east-1',
     maxAttempts: settings.maxAttempts ?? 3,
-    // lib-storage sends a small file as one PutObject of a stream; the SDK then advises Upload on the console.
-    logger: settings.sdkLogger ?? QUIET,
     // Without this the SDK addresses `bucket.localhost`, which local stores do not serve.
     ...(endpoint === undefined ? {} : { endpoint, forcePathStyle: true }),
   });

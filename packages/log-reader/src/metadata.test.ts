@@ -1,0 +1,242 @@
+import { MetadataError } from './errors.js';
+import { parseRawKey, rawKey, type RawKey } from './keys.js';
+import { decodeMetadata, EMPTY_METADATA, encodeMetadata, lastRecordNs, mergedRawPredicate, type PodMetadata } from './metadata.js';
+
+const META_KEY = 'metadata/job-1.json';
+const DIR = 'kube.var.log.containers.job-1_jobs_job-1-0f3a.log/';
+
+/** A document as the platform-monitoring Python service writes it. */
+const PYTHON_DOC = JSON.stringify({
+  log_files: [
+    {
+      key: 'logs/job-1/202611251000_1.gz',
+      records_count: 3,
+      size: 120,
+      first_record_time: '2026-11-25T09:00:01.123456+00:00',
+      last_record_time: '2026-11-25T09:59:58+00:00', // isoformat() drops a zero fraction
+    },
+  ],
+  last_compaction_time: '2026-11-25T10:00:02.000000+00:00',
+  last_merged_key: 'kube.var.log.containers.job-1_jobs_job-1-0f3a.log/202611250959_61.gz',
+});
+
+function raw(file: string, dir = DIR): RawKey {
+  const parsed = parseRawKey(dir + file);
+  if (!parsed) throw new Error(`test key does not parse: ${dir + file}`);
+  return parsed;
+}
+
+describe('decodeMetadata', () => {
+  it('reads a document written by the Python service', () => {
+    expect(decodeMetadata(META_KEY, PYTHON_DOC)).toEqual({
+      logFiles: [
+        {
+          key: 'logs/job-1/202611251000_1.gz',
+          recordsCount: 3,
+          size: 120,
+          firstRecordTime: '2026-11-25T09:00:01.123456+00:00',
+          lastRecordTime: '2026-11-25T09:59:58+00:00',
+        },
+      ],
+      lastCompactionTime: '2026-11-25T10:00:02.000000+00:00',
+      lastMergedKey: 'kube.var.log.containers.job-1_jobs_job-1-0f3a.log/202611250959_61.gz',
+      mergedRawFiles: undefined,
+      retiredFiles: [],
+      extra: {},
+    });
+  });
+
+  it('reads the end of a file time range as an instant, with or without a fraction', () => {
+    const [entry] = decodeMetadata(META_KEY, PYTHON_DOC).logFiles;
+    expect(lastRecordNs(entry!)).toBe(BigInt(Date.UTC(2026, 10, 25, 9, 59, 58)) * 1_000_000n);
+    expect(lastRecordNs({ ...entry!, lastRecordTime: '2026-11-25T11:59:58.000001+02:00' })).toBe(
+      BigInt(Date.UTC(2026, 10, 25, 9, 59, 58)) * 1_000_000n + 1_000n,
+    );
+  });
+
+  it('reads null for "never" in last_compaction_time and last_merged_key', () => {
+    const meta = decodeMetadata(META_KEY, '{"log_files":[],"last_compaction_time":null,"last_merged_key":null}');
+    expect(meta).toEqual({ ...EMPTY_METADATA });
+  });
+
+  it('reads an empty document as the empty metadata', () => {
+    expect(decodeMetadata(META_KEY, '{}')).toEqual({ ...EMPTY_METADATA });
+  });
+
+  it("reads the compactor's own lists", () => {
+    const meta = decodeMetadata(
+      META_KEY,
+      JSON.stringify({
+        log_files: [],
+        last_compaction_time: null,
+        last_merged_key: null,
+        merged_raw_files: [{ key: `${DIR}202611250959_61.gz`, committed_at: '2026-11-25T10:00:02.000000+00:00' }],
+        retired_files: [{ key: 'data/job-1/0f3a/202611251000_1.gz', retired_at: '2026-11-25T11:00:03+00:00' }],
+      }),
+    );
+    expect(meta.mergedRawFiles).toEqual([{ key: `${DIR}202611250959_61.gz`, since: '2026-11-25T10:00:02.000000+00:00' }]);
+    expect(meta.retiredFiles).toEqual([{ key: 'data/job-1/0f3a/202611251000_1.gz', since: '2026-11-25T11:00:03+00:00' }]);
+  });
+
+  const malformed: Array<[string, string]> = [
+    ['not JSON', '{"log_files":['],
+    ['an empty body', ''],
+    ['a list instead of an object', '[]'],
+    ['JSON null', 'null'],
+    ['log_files not a list', '{"log_files":{"key":"x"}}'],
+    ['a log file that is not an object', '{"log_files":["data/x.gz"]}'],
+    ['a log file without a key', '{"log_files":[{"records_count":1,"size":1,"first_record_time":"2026-11-25T10:00:00Z","last_record_time":"2026-11-25T10:00:00Z"}]}'],
+    ['a negative records_count', entryDoc({ records_count: -1 })],
+    ['a fractional records_count', entryDoc({ records_count: 1.5 })],
+    ['a records_count as a string', entryDoc({ records_count: '3' })],
+    ['a negative size', entryDoc({ size: -120 })],
+    ['a bad first_record_time', entryDoc({ first_record_time: 'yesterday' })],
+    ['a missing last_record_time', entryDoc({ last_record_time: undefined })],
+    ['an impossible date', entryDoc({ last_record_time: '2026-13-01T00:00:00+00:00' })],
+    ['a bad last_compaction_time', '{"log_files":[],"last_compaction_time":"soon"}'],
+    ['a last_merged_key that is not a string', '{"log_files":[],"last_merged_key":42}'],
+    ['merged_raw_files not a list', '{"merged_raw_files":"all"}'],
+    ['a merged raw file without its commit time', `{"merged_raw_files":[{"key":"${DIR}202611250959_61.gz"}]}`],
+    ['retired_files not a list', '{"retired_files":{}}'],
+  ];
+  it.each(malformed)('throws a MetadataError naming the key for %s', (_what, text) => {
+    let caught: unknown;
+    try {
+      decodeMetadata(META_KEY, text);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(MetadataError);
+    expect((caught as MetadataError).message).toContain(META_KEY);
+    expect((caught as MetadataError).key).toBe(META_KEY);
+    expect((caught as MetadataError).code).toBe('ERR_BAD_METADATA');
+  });
+});
+
+function entryDoc(override: Record<string, unknown>): string {
+  return JSON.stringify({
+    log_files: [
+      {
+        key: 'data/job-1/0f3a/202611251000_1.gz',
+        records_count: 3,
+        size: 120,
+        first_record_time: '2026-11-25T09:00:01.123456+00:00',
+        last_record_time: '2026-11-25T09:59:58+00:00',
+        ...override,
+      },
+    ],
+  });
+}
+
+describe('encodeMetadata', () => {
+  it('round-trips through decodeMetadata, keeping unknown top-level fields', () => {
+    const meta: PodMetadata = {
+      logFiles: [
+        {
+          key: 'data/job-1/0f3a/202611251000_1.gz',
+          recordsCount: 812,
+          size: 104857,
+          firstRecordTime: '2026-11-25T09:00:01.123456+00:00',
+          lastRecordTime: '2026-11-25T09:59:58.654321+00:00',
+        },
+        {
+          key: 'data/job-1/0f3a/202611251100_2.gz',
+          recordsCount: 0,
+          size: 0,
+          firstRecordTime: '2026-11-25T10:00:00.000000+00:00',
+          lastRecordTime: '2026-11-25T10:00:00.000000+00:00',
+        },
+      ],
+      lastCompactionTime: '2026-11-25T11:00:02.000000+00:00',
+      lastMergedKey: `${DIR}202611251059_80.gz`,
+      mergedRawFiles: [{ key: `${DIR}202611251059_80.gz`, since: '2026-11-25T11:00:02.000000+00:00' }],
+      retiredFiles: [{ key: 'data/job-1/0f3a/202611251000_0.gz', since: '2026-11-25T11:00:02.000000+00:00' }],
+      extra: { writer: 'python-3.2.1', lease: { owner: 'pod-a', until: 17 }, notes: null },
+    };
+    expect(decodeMetadata(META_KEY, encodeMetadata(meta))).toEqual(meta);
+  });
+
+  it('writes the Python service field names, and unknown fields verbatim', () => {
+    const doc = JSON.parse(encodeMetadata(decodeMetadata(META_KEY, PYTHON_DOC.replace(/^\{/, '{"future_field":[1,{"a":2}],'))));
+    const python = JSON.parse(PYTHON_DOC);
+    expect(doc.log_files).toEqual(python.log_files);
+    expect(doc.last_compaction_time).toBe(python.last_compaction_time);
+    expect(doc.last_merged_key).toBe(python.last_merged_key);
+    expect(doc.future_field).toEqual([1, { a: 2 }]);
+  });
+
+  it('does not add merged_raw_files to a Python document (that would change what counts as merged)', () => {
+    const doc = JSON.parse(encodeMetadata(decodeMetadata(META_KEY, PYTHON_DOC)));
+    expect(doc).not.toHaveProperty('merged_raw_files');
+    const again = decodeMetadata(META_KEY, JSON.stringify(doc));
+    expect(again.mergedRawFiles).toBeUndefined();
+    expect(mergedRawPredicate(again)(raw('202611250959_61.gz'))).toBe(true);
+  });
+
+  it('keeps an empty merged_raw_files list as "nothing merged", not as a Python document', () => {
+    const meta: PodMetadata = { ...EMPTY_METADATA, lastMergedKey: `${DIR}202611250959_61.gz`, mergedRawFiles: [] };
+    const again = decodeMetadata(META_KEY, encodeMetadata(meta));
+    expect(again.mergedRawFiles).toEqual([]);
+    expect(mergedRawPredicate(again)(raw('202611250959_1.gz'))).toBe(false);
+  });
+});
+
+describe('mergedRawPredicate', () => {
+  const commit = '2026-11-25T10:00:02.000000+00:00';
+
+  describe("with the compactor's merged_raw_files", () => {
+    const meta: PodMetadata = {
+      ...EMPTY_METADATA,
+      lastMergedKey: `${DIR}202611250959_61.gz`,
+      mergedRawFiles: [
+        { key: `${DIR}202611250958_59.gz`, since: commit },
+        { key: `${DIR}202611250959_61.gz`, since: commit },
+      ],
+    };
+    const isMerged = mergedRawPredicate(meta);
+
+    it.each([
+      ['a listed raw file', '202611250958_59.gz', true],
+      ['the last merged raw file', '202611250959_61.gz', true],
+      ['a late upload whose key sorts before a merged one', '202611250959_60.gz', false],
+      ['a late upload from an older minute', '202611250900_3.gz', false],
+      ['a newer raw file', '202611250959_62.gz', false],
+      ['the same slice and index written with two underscores', '202611250959__61.gz', false],
+    ])('%s: merged is %p', (_what, file, expected) => {
+      expect(isMerged(raw(file))).toBe(expected);
+    });
+  });
+
+  describe('without merged_raw_files (a Python document): raw order up to last_merged_key, inclusive', () => {
+    const isMerged = mergedRawPredicate(decodeMetadata(META_KEY, PYTHON_DOC));
+
+    it.each([
+      ['an older minute', '202611250958_99.gz', true],
+      ['a smaller index of the same minute (7 < 61 as numbers, not as text)', '202611250959_7.gz', true],
+      ['index 9 against 61 (numbers, not text)', '202611250959_9.gz', true],
+      ['the last merged key itself', '202611250959_61.gz', true],
+      ['the next index', '202611250959_62.gz', false],
+      ['index 100 (after 61 as a number, before it as text)', '202611250959_100.gz', false],
+      ['a later minute with a small index', '202611251000_1.gz', false],
+    ])('%s: merged is %p', (_what, file, expected) => {
+      expect(isMerged(raw(file))).toBe(expected);
+    });
+
+    it("orders the previous container's raw files with the others", () => {
+      const previous = 'kube.var.log.containers.job-1_jobs_job-1-1234.log/';
+      expect(isMerged(raw('202611250930_5.gz', previous))).toBe(true);
+      expect(isMerged(raw('202611251005_5.gz', previous))).toBe(false);
+    });
+  });
+
+  it('counts nothing as merged when last_merged_key is null', () => {
+    const isMerged = mergedRawPredicate(decodeMetadata(META_KEY, '{"log_files":[],"last_compaction_time":null,"last_merged_key":null}'));
+    expect(isMerged(raw('200001010000_0.gz'))).toBe(false);
+  });
+
+  it('accepts a last_merged_key written with two underscores', () => {
+    const meta: PodMetadata = { ...EMPTY_METADATA, lastMergedKey: rawKey(raw('202611250959_61.gz'), '__') };
+    expect(mergedRawPredicate(meta)(raw('202611250959_10.gz'))).toBe(true);
+    expect(mergedRawPredicate(meta)(raw('202611250959_62.gz'))).toBe(false);
+  });
+});
