@@ -6,6 +6,7 @@ module.exports = {
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }] },
   moduleNameMapper: {
     '^@platform/log-reader$': '<rootDir>/packages/log-reader/src/index.ts',
+    '^@platform/testkit$': '<rootDir>/packages/testkit/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testMatch: ['<rootDir>/packages/*/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],

@@ -9,6 +9,7 @@ import {
   metadataKey,
   parseCleanupKey,
   parseMergedKey,
+  parseRawDir,
   parseRawKey,
   rawKey,
   rawPodPrefix,
@@ -95,6 +96,22 @@ describe('parseRawKey', () => {
       expect(key).toBe(`kube.var.log.containers.${parts.pod}_${parts.namespace}_${parts.container}-${parts.containerId}.log/${parts.slice}${separator}${parts.index}.gz`);
       expect(parseRawKey(key)).toEqual({ key, ...parts });
     }
+  });
+});
+
+describe('parseRawDir (a delimiter listing of raw "directories")', () => {
+  it('parses a container directory', () => {
+    expect(parseRawDir(DIR)).toEqual({ pod: 'job-1', namespace: 'jobs', container: 'job-1', containerId: '0f3a' });
+  });
+
+  it.each([
+    ['no trailing slash', 'kube.var.log.containers.job-1_jobs_job-1-0f3a.log'],
+    ['a slash inside the namespace', 'kube.var.log.containers.job-1_jo/bs_job-1-0f3a.log/'],
+    ['a slash inside the container', 'kube.var.log.containers.job-1_jobs_jo/b-1-0f3a.log/'],
+    ['an invalid pod name', 'kube.var.log.containers.Job-1_jobs_job-1-0f3a.log/'],
+    ['a whole key', `${DIR}202611250959_61.gz`],
+  ])('rejects a prefix with %s', (_what, prefix) => {
+    expect(parseRawDir(prefix)).toBeUndefined();
   });
 });
 

@@ -104,7 +104,7 @@ export function mergedKey(parts: Omit<MergedKey, 'key'>): string {
 /** Parses a merged key of this layout; `undefined` for other keys (e.g. the Python service's). */
 export function parseMergedKey(key: string): MergedKey | undefined {
   const m = MERGED_KEY.exec(key);
-  if (!m) return undefined;
+  if (!m || !isValidPodName(m[1] as string)) return undefined;
   return { key, pod: m[1] as string, containerId: m[2] as string, slice: m[3] as string, index: Number(m[4]) };
 }
 

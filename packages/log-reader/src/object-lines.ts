@@ -4,7 +4,7 @@
  * split only at `\n` (JSON strings cannot hold a raw newline).
  */
 import { createGunzip } from 'node:zlib';
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { CorruptObjectError } from './errors.js';
 
 const GZIP_MAGIC = [0x1f, 0x8b] as const;
@@ -23,7 +23,15 @@ export async function* objectLines(
   const { head, rest } = await peek(counted, GZIP_MAGIC.length);
   const isGzip = head.length >= 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
   const raw = prepend(head, rest);
-  const bytes = isGzip ? Readable.from(raw).pipe(createGunzip()) : raw;
+  let bytes: AsyncIterable<Uint8Array> = raw;
+  if (isGzip) {
+    // pipeline, not pipe: a body that fails mid-read fails the gunzip stream (with pipe it
+    // waited forever, and the error went unhandled), and a caller that stops early destroys
+    // the source too, which releases the body.
+    const gunzip = createGunzip();
+    pipeline(Readable.from(raw), gunzip, () => {});
+    bytes = gunzip;
+  }
   try {
     yield* splitLines(bytes);
   } catch (error) {
@@ -41,16 +49,17 @@ async function* splitLines(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<st
     let from = 0;
     for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
       open.push(text.slice(from, nl));
-      const line = open.join('');
+      // Strip the CR first: a blank `\r\n` line is an empty line too.
+      const line = stripCr(open.join(''));
       open = [];
-      if (line.length > 0) yield stripCr(line);
+      if (line.length > 0) yield line;
       from = nl + 1;
     }
     if (from < text.length) open.push(text.slice(from));
   }
   open.push(decoder.decode());
-  const last = open.join('');
-  if (last.length > 0) yield stripCr(last);
+  const last = stripCr(open.join(''));
+  if (last.length > 0) yield last;
 }
 
 function stripCr(line: string): string {
@@ -79,9 +88,14 @@ async function peek(
   return { head: Buffer.concat(parts), rest: source };
 }
 
-async function* prepend(head: Uint8Array, rest: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  if (head.byteLength > 0) yield head;
-  yield* rest;
+async function* prepend(head: Uint8Array, rest: AsyncGenerator<Uint8Array>): AsyncGenerator<Uint8Array> {
+  try {
+    if (head.byteLength > 0) yield head;
+    yield* rest;
+  } finally {
+    // A caller that stops while the head is out never reached `yield* rest`: release the body.
+    await rest.return(undefined);
+  }
 }
 
 function isZlibError(error: unknown): boolean {

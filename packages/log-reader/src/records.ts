@@ -37,7 +37,8 @@ const RUNTIME_LINE = /^(\S+) (stdout|stderr) ([PF])(?::\S*)?(?: ([\s\S]*))?$/;
 
 /**
  * Decodes one raw line. `fallbackTime` is used when no valid time is found: the previous
- * record's time, or the key's slice for the first record of a pod.
+ * record's time in the same file, or the file key's slice for its first record (per file,
+ * so a record reads the same whether the files before it are merged or not).
  */
 export function decodeRawLine(line: string, fallbackTime: string): DecodedRawLine {
   const value = parseJson(line);

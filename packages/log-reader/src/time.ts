@@ -10,6 +10,10 @@ export type EpochNs = bigint;
 
 const NS_PER_MS = 1_000_000n;
 const NS_PER_US = 1_000n;
+// Date.UTC reads years 0-99 as 1900-1999: compute 400 years (one Gregorian cycle, the same
+// calendar) later and take the cycle's length off again.
+const YEARS_PER_CYCLE = 400;
+const MS_PER_CYCLE = 146_097 * 86_400_000;
 
 const RFC3339 =
   /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?$/;
@@ -27,7 +31,7 @@ export function parseTime(text: string): EpochNs | undefined {
   const second = Number(s);
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
   if (hour > 23 || minute > 59 || second > 60) return undefined;
-  let ms = Date.UTC(year, month - 1, day, hour, minute, second);
+  let ms = Date.UTC(year + YEARS_PER_CYCLE, month - 1, day, hour, minute, second) - MS_PER_CYCLE;
   if (sign !== undefined) {
     const offsetMinutes = Number(oh) * 60 + Number(om);
     if (Number(oh) > 23 || Number(om) > 59) return undefined;
@@ -82,5 +86,5 @@ function floorDiv(a: bigint, b: bigint): bigint {
 }
 
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return new Date(Date.UTC(year + YEARS_PER_CYCLE, month, 0)).getUTCDate();
 }

@@ -1,0 +1,199 @@
+import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { CorruptObjectError } from './errors.js';
+import { objectLines, type ByteCounter } from './object-lines.js';
+
+const KEY = 'kube.var.log.containers.job-1_jobs_job-1-0f3a.log/202611250959_61.gz';
+
+async function* body(...chunks: Array<Uint8Array | string>): AsyncGenerator<Uint8Array> {
+  for (const chunk of chunks) yield typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+}
+
+/** The bytes cut into chunks of `size` bytes (the last one shorter). */
+function chunked(bytes: Uint8Array, size: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < bytes.length; i += size) out.push(bytes.subarray(i, i + size));
+  return out;
+}
+
+async function lines(source: AsyncIterable<Uint8Array>, counter?: ByteCounter, key = KEY): Promise<string[]> {
+  const out: string[] = [];
+  for await (const line of objectLines(key, source, counter)) out.push(line);
+  return out;
+}
+
+async function failure(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the read to fail');
+}
+
+const NDJSON = [
+  '{"time":"2026-11-25T10:00:00.123456789Z","stream":"stdout","logtag":"F","log":"first"}',
+  '{"time":"2026-11-25T10:00:01Z","stream":"stderr","logtag":"F","log":"zweite Zeile – ü 世界 🎉"}',
+  '{"time":"2026-11-25T10:00:02Z","stream":"stdout","logtag":"F","log":"third"}',
+];
+const TEXT = NDJSON.map((l) => `${l}\n`).join('');
+
+describe('objectLines', () => {
+  it('reads a plain-text body (the usual case despite the .gz suffix)', async () => {
+    expect(await lines(body(TEXT))).toEqual(NDJSON);
+  });
+
+  it('reads a gzip body to the same lines', async () => {
+    expect(await lines(body(gzipSync(Buffer.from(TEXT))))).toEqual(NDJSON);
+  });
+
+  it('reads a body of several gzip members (concatenated uploads)', async () => {
+    const two = Buffer.concat([gzipSync(Buffer.from(`${NDJSON[0]}\n`)), gzipSync(Buffer.from(`${NDJSON[1]}\n${NDJSON[2]}`))]);
+    expect(await lines(body(two))).toEqual(NDJSON);
+  });
+
+  it.each([1, 2, 3, 7, 64])('gives the same lines when the body arrives in %i-byte chunks, plain and gzip', async (size) => {
+    // Chunks this small split lines, and the multi-byte characters of line 2, at every byte.
+    expect(await lines(body(...chunked(Buffer.from(TEXT), size)))).toEqual(NDJSON);
+    expect(await lines(body(...chunked(gzipSync(Buffer.from(TEXT)), size)))).toEqual(NDJSON);
+  });
+
+  it('joins a character whose UTF-8 bytes are split between chunks', async () => {
+    const euro = Buffer.from('€', 'utf8'); // e2 82 ac
+    const result = await lines(body(Buffer.from('price: '), euro.subarray(0, 1), euro.subarray(1, 2), Buffer.concat([euro.subarray(2), Buffer.from('5\n')])));
+    expect(result).toEqual(['price: €5']);
+  });
+
+  it('recognises gzip by its magic bytes only, even when they arrive in two chunks', async () => {
+    const gz = gzipSync(Buffer.from('a\nb\n'));
+    expect(await lines(body(gz.subarray(0, 1), gz.subarray(1)), undefined, 'no-suffix-at-all')).toEqual(['a', 'b']);
+  });
+
+  it.each([
+    ['a plain body whose key ends in .gz', Buffer.from('{"log":"x"}\n'), ['{"log":"x"}']],
+    ['a body starting with 1f but not 8b', Buffer.from([0x1f, 0x41, 0x42, 0x0a]), ['\u001fAB']],
+    ['a one-byte body 1f', Buffer.from([0x1f]), ['\u001f']],
+    ['a body starting with 8b 1f', Buffer.from([0x8b, 0x1f, 0x0a]), ['\ufffd\u001f']],
+  ])('reads %s as text', async (_what, bytes, expected) => {
+    expect(await lines(body(bytes))).toEqual(expected);
+  });
+
+  it.each([
+    ['a lone continuation byte', Buffer.from([0x61, 0x80, 0x62, 0x0a]), ['a\ufffdb']],
+    ['a truncated sequence before the newline', Buffer.from([0x61, 0xe2, 0x82, 0x0a, 0x62, 0x0a]), ['a\ufffd', 'b']],
+    ['an invalid byte at the very end', Buffer.from([0x61, 0x0a, 0x62, 0xff]), ['a', 'b\ufffd']],
+    ['an unfinished sequence at the very end', Buffer.from([0x61, 0x0a, 0x62, 0xf0, 0x9f]), ['a', 'b\ufffd']],
+  ])('turns invalid UTF-8 into U+FFFD: %s', async (_what, bytes, expected) => {
+    expect(await lines(body(bytes))).toEqual(expected);
+    expect(await lines(body(gzipSync(bytes)))).toEqual(expected);
+  });
+
+  it.each([
+    ['CRLF endings', 'a\r\nb\r\n', ['a', 'b']],
+    ['no final newline', 'a\nb', ['a', 'b']],
+    ['no final newline after CRLF lines', 'a\r\nb\r', ['a', 'b']],
+    ['empty lines', '\n\na\n\n\nb\n\n', ['a', 'b']],
+    ['blank CRLF lines', 'a\r\n\r\n\r\nb\r\n', ['a', 'b']],
+    ['a lone CR line at the end', 'a\n\r', ['a']],
+    ['a CR inside a line', 'a\rb\n', ['a\rb']],
+    ['spaces kept', '  a  \n', ['  a  ']],
+  ])('splits lines: %s', async (_what, text, expected) => {
+    expect(await lines(body(text))).toEqual(expected);
+    expect(await lines(body(gzipSync(Buffer.from(text))))).toEqual(expected);
+  });
+
+  it.each([
+    ['no chunks', [] as Uint8Array[]],
+    ['one empty chunk', [new Uint8Array(0)]],
+    ['only newlines', [Buffer.from('\n\n\n')]],
+    ['an empty gzip', [gzipSync(Buffer.alloc(0))]],
+  ])('gives no lines for %s', async (_what, chunks) => {
+    expect(await lines(body(...chunks))).toEqual([]);
+  });
+
+  it('keeps a long line whole across many chunks', async () => {
+    const long = 'x'.repeat(200_000);
+    const chunks = chunked(Buffer.from(`${long}\nshort\n`), 1000);
+    expect(await lines(body(...chunks))).toEqual([long, 'short']);
+  });
+
+  describe('corrupt gzip', () => {
+    const gz = gzipSync(Buffer.from(TEXT.repeat(20)));
+    it.each([
+      ['only the magic bytes', 2],
+      ['in the header', 8],
+      ['in the middle', Math.floor(gz.length / 2)],
+      ['inside the trailer', gz.length - 3],
+    ])('throws CorruptObjectError naming the key when the body is cut %s', async (_what, length) => {
+      const error = await failure(lines(body(gz.subarray(0, length))));
+      expect(error).toBeInstanceOf(CorruptObjectError);
+      expect((error as CorruptObjectError).key).toBe(KEY);
+      expect((error as CorruptObjectError).message).toContain(KEY);
+      expect((error as CorruptObjectError).code).toBe('ERR_CORRUPT_OBJECT');
+    });
+
+    it('throws CorruptObjectError for damaged compressed data', async () => {
+      const damaged = Buffer.from(gz);
+      for (let i = 20; i < 60; i += 1) damaged[i] = 0xff;
+      expect(await failure(lines(body(damaged)))).toBeInstanceOf(CorruptObjectError);
+    });
+  });
+
+  describe('a body that fails while it is read (e.g. a dropped connection)', () => {
+    async function* failing(first: Uint8Array): AsyncGenerator<Uint8Array> {
+      yield first;
+      throw new Error('socket hang up');
+    }
+
+    it('passes the error on for a plain body', async () => {
+      const error = await failure(lines(failing(Buffer.from('a\nb'))));
+      expect((error as Error).message).toBe('socket hang up');
+    });
+
+    it('passes the error on for a gzip body instead of hanging', async () => {
+      const gz = gzipSync(Buffer.from(TEXT.repeat(50)));
+      const error = await failure(lines(failing(gz.subarray(0, 100))));
+      expect(error).not.toBeInstanceOf(CorruptObjectError);
+      expect((error as Error).message).toBe('socket hang up');
+    }, 5000);
+  });
+
+  // 4 MiB of random hex: far more than the streams buffer, gzip or not.
+  const big = Buffer.from(`${NDJSON[0]}\n${randomBytes(2 * 1024 * 1024).toString('hex')}\n`);
+  it.each([
+    ['plain', big],
+    ['gzip', gzipSync(big)],
+  ])('releases a %s body when the caller stops reading early', async (_what, bytes) => {
+    let closed = false;
+    let served = 0;
+    async function* tracked(): AsyncGenerator<Uint8Array> {
+      try {
+        for (const chunk of chunked(bytes, 16 * 1024)) {
+          served += chunk.length;
+          yield chunk;
+        }
+      } finally {
+        closed = true;
+      }
+    }
+    for await (const line of objectLines(KEY, tracked())) {
+      expect(line).toBe(NDJSON[0]);
+      break;
+    }
+    // The gzip path closes the body through stream teardown: give it a moment.
+    for (let waited = 0; !closed && waited < 2000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(closed).toBe(true);
+    expect(served).toBeLessThan(bytes.length);
+  });
+
+  describe('ByteCounter', () => {
+    it.each([
+      ['plain', Buffer.from(TEXT)],
+      ['gzip (compressed bytes, not the text)', gzipSync(Buffer.from(TEXT.repeat(30)))],
+    ])('counts the bytes of a %s body as read', async (_what, bytes) => {
+      const counter: ByteCounter = { bytes: 5 };
+      await lines(body(...chunked(bytes, 100)), counter);
+      expect(counter.bytes).toBe(5 + bytes.length);
+    });
+  });
+});

@@ -1,0 +1,120 @@
+// readRawFiles over an in-memory bucket: the S3 client is a stub that serves object bodies.
+import type { S3Client } from '@aws-sdk/client-s3';
+import { parseRawKey } from './keys.js';
+import { readRawFiles, type RawEvent } from './raw-records.js';
+import type { Bucket, RawFile } from './store.js';
+
+function bucketOf(objects: Record<string, string>): Bucket {
+  const client = {
+    async send(command: { input: { Key?: string } }) {
+      const text = objects[command.input.Key ?? ''];
+      if (text === undefined) throw Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey' });
+      return {
+        Body: (async function* () {
+          yield Buffer.from(text, 'utf8');
+        })(),
+      };
+    },
+  };
+  return { client: client as unknown as S3Client, bucket: 'test' };
+}
+
+function rawFile(id: string, file: string): RawFile {
+  const parsed = parseRawKey(`kube.var.log.containers.job-1_jobs_job-1-${id}.log/${file}`);
+  if (!parsed) throw new Error(`test key does not parse: ${file}`);
+  return { ...parsed, size: 0, lastModified: new Date(0) };
+}
+
+const rec = (time: string, stream: string, tag: string, log: string) => JSON.stringify({ time, stream, logtag: tag, log, kubernetes: { pod_name: 'job-1' } });
+const ndjson = (...lines: string[]) => lines.map((l) => `${l}\n`).join('');
+
+/** The events in a compact form: `record time|stream|message@id` or `end file inside=… invalid=…`. */
+async function events(store: Bucket, files: RawFile[]): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of readRawFiles(store, files)) out.push(show(e));
+  return out;
+}
+
+function show(e: RawEvent): string {
+  if (e.kind === 'record') return `record ${e.record.time}|${e.record.stream}|${e.record.message}@${e.record.containerId}`;
+  return `end ${e.file.slice}_${e.file.index} inside=${e.insideLine} invalid=${e.invalidLines}`;
+}
+
+describe('readRawFiles', () => {
+  it('joins a line whose pieces are in two raw files, and says the first file ended inside it', async () => {
+    const a = rawFile('0f3a', '202611250959_9.gz');
+    const b = rawFile('0f3a', '202611250959_10.gz');
+    const store = bucketOf({
+      [a.key]: ndjson(rec('2026-11-25T09:59:58Z', 'stdout', 'F', 'one'), rec('2026-11-25T09:59:59Z', 'stdout', 'P', 'two-a ')),
+      [b.key]: ndjson(rec('2026-11-25T10:00:00Z', 'stdout', 'P', 'two-b '), rec('2026-11-25T10:00:01Z', 'stdout', 'F', 'two-c')),
+    });
+    expect(await events(store, [a, b])).toEqual([
+      'record 2026-11-25T09:59:58Z|stdout|one@0f3a',
+      'end 202611250959_9 inside=true invalid=0',
+      'record 2026-11-25T09:59:59Z|stdout|two-a two-b two-c@0f3a',
+      'end 202611250959_10 inside=false invalid=0',
+    ]);
+  });
+
+  it('gives an unfinished last line as it is, after the last file', async () => {
+    const a = rawFile('0f3a', '202611250959_1.gz');
+    const store = bucketOf({ [a.key]: ndjson(rec('2026-11-25T09:59:58Z', 'stderr', 'P', 'no final newline yet')) });
+    expect(await events(store, [a])).toEqual([
+      'end 202611250959_1 inside=true invalid=0',
+      'record 2026-11-25T09:59:58Z|stderr|no final newline yet@0f3a',
+    ]);
+  });
+
+  it("ends the previous container's unfinished line when the container restarts", async () => {
+    const a = rawFile('0f3a', '202611250959_1.gz');
+    const b = rawFile('beef', '202611251000_2.gz');
+    const store = bucketOf({
+      [a.key]: ndjson(rec('2026-11-25T09:59:58Z', 'stdout', 'P', 'killed mid-line')),
+      [b.key]: ndjson(rec('2026-11-25T10:00:05Z', 'stdout', 'F', 'restarted')),
+    });
+    expect(await events(store, [a, b])).toEqual([
+      'end 202611250959_1 inside=true invalid=0',
+      'record 2026-11-25T09:59:58Z|stdout|killed mid-line@0f3a',
+      'record 2026-11-25T10:00:05Z|stdout|restarted@beef',
+      'end 202611251000_2 inside=false invalid=0',
+    ]);
+  });
+
+  it("gives a record without a time the previous record's time string, else the file's minute", async () => {
+    const a = rawFile('0f3a', '202611250959_1.gz');
+    const b = rawFile('0f3a', '202611251003_2.gz');
+    const store = bucketOf({
+      [a.key]: ndjson('{"log":"untimed first"}', rec('2026-11-25T12:00:00.123456789+02:00', 'stdout', 'F', 'timed'), '{"log":"untimed after"}'),
+      [b.key]: ndjson('{"log":"first of the next file"}'),
+    });
+    expect(await events(store, [a, b])).toEqual([
+      'record 2026-11-25T09:59:00Z|stdout|untimed first@0f3a',
+      'record 2026-11-25T12:00:00.123456789+02:00|stdout|timed@0f3a',
+      'record 2026-11-25T12:00:00.123456789+02:00|stdout|untimed after@0f3a',
+      'end 202611250959_1 inside=false invalid=0',
+      'record 2026-11-25T10:03:00Z|stdout|first of the next file@0f3a',
+      'end 202611251003_2 inside=false invalid=0',
+    ]);
+  });
+
+  it('reads unparsed runtime lines in `log` like parsed ones, joining their P pieces', async () => {
+    const a = rawFile('0f3a', '202611250959_1.gz');
+    const store = bucketOf({
+      [a.key]: ndjson('{"log":"2026-11-25T10:00:00.1Z stderr P hel"}', '{"log":"2026-11-25T10:00:00.2Z stderr F lo"}'),
+    });
+    expect(await events(store, [a])).toEqual(['record 2026-11-25T10:00:00.1Z|stderr|hello@0f3a', 'end 202611250959_1 inside=false invalid=0']);
+  });
+
+  it('keeps lines that are not JSON as whole messages, counts them, and never lets them complete a partial line', async () => {
+    const a = rawFile('0f3a', '202611250959_1.gz');
+    const store = bucketOf({
+      [a.key]: ndjson(rec('2026-11-25T10:00:00Z', 'stdout', 'P', 'half '), 'garbage {', rec('2026-11-25T10:00:01Z', 'stdout', 'F', 'rest'), 'more garbage'),
+    });
+    expect(await events(store, [a])).toEqual([
+      'record 2026-11-25T10:00:00Z|stdout|garbage {@0f3a',
+      'record 2026-11-25T10:00:00Z|stdout|half rest@0f3a',
+      'record 2026-11-25T10:00:01Z|stdout|more garbage@0f3a',
+      'end 202611250959_1 inside=false invalid=2',
+    ]);
+  });
+});
