@@ -119,7 +119,7 @@ async function mergeRawFiles(ctx: PodContext, state: PodState, metadata: PodMeta
   let read = 0;
   let invalidLines = 0;
   try {
-    for await (const event of readRawFiles(store, state.unmerged, counter)) {
+    for await (const event of readRawFiles(store, state.unmerged, { counter })) {
       if (event.kind === 'record') {
         pending.push(event.record);
         continue;

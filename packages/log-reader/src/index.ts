@@ -13,7 +13,7 @@ export {
   listObjects,
   listRawFiles,
   loadMetadata,
-  readObjectLines,
+  openInOrder,
   type Bucket,
   type ListedObject,
   type LoadedMetadata,

@@ -5,9 +5,12 @@
  * so both cut and join the log the same way.
  */
 import { decodeRawLine, LineJoiner, type LogRecord } from './records.js';
-import { readObjectLines, type Bucket, type RawFile } from './store.js';
+import { objectLines, type ByteCounter } from './object-lines.js';
+import { openInOrder, type Bucket, type RawFile } from './store.js';
 import { sliceToTime } from './time.js';
-import type { ByteCounter } from './object-lines.js';
+
+/** Raw files are small (a minute of logs): a few GETs in flight hide the round trips. */
+export const DEFAULT_READ_AHEAD = 4;
 
 export type RawEvent =
   | { readonly kind: 'record'; readonly record: LogRecord }
@@ -25,10 +28,16 @@ export type RawEvent =
  * the unfinished lines as they are. A container restart (a new container id) ends the
  * previous container's unfinished line.
  */
-export async function* readRawFiles(store: Bucket, files: readonly RawFile[], counter?: ByteCounter): AsyncGenerator<RawEvent> {
+export async function* readRawFiles(
+  store: Bucket,
+  files: readonly RawFile[],
+  options: { counter?: ByteCounter; readAhead?: number } = {},
+): AsyncGenerator<RawEvent> {
   let joiner: LineJoiner | undefined;
   let containerId: string | undefined;
-  for (const file of files) {
+  let at = 0;
+  for await (const { body } of openInOrder(store, files.map((f) => f.key), options.readAhead ?? DEFAULT_READ_AHEAD)) {
+    const file = files[at++] as RawFile;
     if (joiner === undefined || file.containerId !== containerId) {
       if (joiner) yield* flushed(joiner);
       joiner = new LineJoiner(file.containerId);
@@ -37,7 +46,7 @@ export async function* readRawFiles(store: Bucket, files: readonly RawFile[], co
     let invalidLines = 0;
     // A record without a time takes the previous one's in this file, else the key's minute.
     let fallbackTime = sliceToTime(file.slice);
-    for await (const line of readObjectLines(store, file.key, counter)) {
+    for await (const line of objectLines(file.key, body, options.counter)) {
       const decoded = decodeRawLine(line, fallbackTime);
       fallbackTime = decoded.piece.time;
       if (!decoded.json) {

@@ -17,10 +17,10 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { ObjectMissingError, ObjectVanishedError, CorruptObjectError } from './errors.js';
 import { assertPodName, parseMergedKey } from './keys.js';
 import { lastRecordNs, mergedRawPredicate, type LogFileEntry } from './metadata.js';
-import { readRawFiles } from './raw-records.js';
-import type { ByteCounter } from './object-lines.js';
+import { DEFAULT_READ_AHEAD, readRawFiles } from './raw-records.js';
+import { objectLines, type ByteCounter } from './object-lines.js';
 import { decodeMergedLine, type LogRecord } from './records.js';
-import { listRawFiles, loadMetadata, readObjectLines, type Bucket, type RawFile } from './store.js';
+import { listRawFiles, loadMetadata, openInOrder, type Bucket, type RawFile } from './store.js';
 import { parseTime, toEpochNs, type EpochNs } from './time.js';
 
 export interface LogReaderOptions {
@@ -29,6 +29,8 @@ export interface LogReaderOptions {
   readonly bucket: string;
   /** How many times a read re-plans after objects vanished under it before it fails. Default 5. */
   readonly maxReplans?: number;
+  /** GETs started ahead of the file being read (each holds a paused response). Default 4. */
+  readonly readAhead?: number;
 }
 
 export interface ReadOptions {
@@ -50,10 +52,12 @@ export interface ReadPlan {
 export class LogReader {
   private readonly store: Bucket;
   private readonly maxReplans: number;
+  private readonly readAhead: number;
 
   constructor(options: LogReaderOptions) {
     this.store = { client: options.client, bucket: options.bucket };
     this.maxReplans = options.maxReplans ?? 5;
+    this.readAhead = options.readAhead ?? DEFAULT_READ_AHEAD;
   }
 
   /** The files a read of `pod` would go through now. */
@@ -101,17 +105,30 @@ export class LogReader {
       cursor.position = index;
       return since === undefined || !isBefore(record.time, since);
     };
+    // A merged file is fetched unless it was passed already (a re-plan) or ends before `since`.
+    const fetch = new Set<LogFileEntry>();
+    let end = 0;
     for (const entry of plan.merged) {
-      const end = index + entry.recordsCount;
+      end += entry.recordsCount;
       const before = since !== undefined && (lastRecordNs(entry) ?? since) < since;
-      if (end <= cursor.position || before) {
-        index = end;
-        cursor.position = Math.max(cursor.position, end);
-        continue;
-      }
-      for await (const record of readMergedRecords(this.store, entry.key)) if (take(record)) yield record;
+      if (end > cursor.position && !before) fetch.add(entry);
     }
-    for await (const event of readRawFiles(this.store, plan.raw)) {
+    const bodies = openInOrder(this.store, [...fetch].map((e) => e.key), this.readAhead);
+    try {
+      for (const entry of plan.merged) {
+        if (!fetch.has(entry)) {
+          index += entry.recordsCount;
+          cursor.position = Math.max(cursor.position, index);
+          continue;
+        }
+        const opened = await bodies.next();
+        if (opened.done) break;
+        for await (const record of mergedRecords(entry.key, opened.value.body)) if (take(record)) yield record;
+      }
+    } finally {
+      await bodies.return(undefined);
+    }
+    for await (const event of readRawFiles(this.store, plan.raw, { readAhead: this.readAhead })) {
       if (event.kind === 'record' && take(event.record)) yield event.record;
     }
   }
@@ -119,9 +136,13 @@ export class LogReader {
 
 /** The records of one merged file; throws {@link CorruptObjectError} on a line that is not one. */
 export async function* readMergedRecords(store: Bucket, key: string, counter?: ByteCounter): AsyncGenerator<LogRecord> {
+  for await (const { body } of openInOrder(store, [key], 0)) yield* mergedRecords(key, body, counter);
+}
+
+async function* mergedRecords(key: string, body: AsyncIterable<Uint8Array>, counter?: ByteCounter): AsyncGenerator<LogRecord> {
   const containerId = parseMergedKey(key)?.containerId ?? '';
   let line = 0;
-  for await (const text of readObjectLines(store, key, counter)) {
+  for await (const text of objectLines(key, body, counter)) {
     line += 1;
     const record = decodeMergedLine(text, containerId);
     if (record === undefined) throw new CorruptObjectError(key, `line ${line} is not a merged log record`);

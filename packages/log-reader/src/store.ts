@@ -10,7 +10,6 @@ import {
 import { ObjectMissingError, PodNamespaceConflictError } from './errors.js';
 import { compareRawKeys, metadataKey, parseRawKey, rawPodPrefix, type RawKey } from './keys.js';
 import { EMPTY_METADATA, decodeMetadata, type PodMetadata } from './metadata.js';
-import { objectLines, type ByteCounter } from './object-lines.js';
 
 export interface Bucket {
   readonly client: S3Client;
@@ -54,10 +53,38 @@ export async function* listCommonPrefixes(store: Bucket, prefix: string): AsyncG
   } while (token);
 }
 
-/** An object's lines (see {@link objectLines}); throws {@link ObjectMissingError} when it is gone. */
-export async function* readObjectLines(store: Bucket, key: string, counter?: ByteCounter): AsyncGenerator<string> {
-  const body = await getBody(store, key);
-  yield* objectLines(key, body, counter);
+/**
+ * Opens `keys` in order with up to `ahead` GETs started before their object is needed, so
+ * the round trips overlap with reading. An opened body waits, paused, until it is read;
+ * bodies opened but never read (the caller stopped early) are destroyed.
+ */
+export async function* openInOrder(
+  store: Bucket,
+  keys: readonly string[],
+  ahead: number,
+): AsyncGenerator<{ readonly key: string; readonly body: AsyncIterable<Uint8Array> }> {
+  const opening: Promise<AsyncIterable<Uint8Array>>[] = [];
+  let next = 0;
+  const fill = (): void => {
+    while (next < keys.length && opening.length <= ahead) {
+      const body = getBody(store, keys[next++] as string);
+      body.catch(() => undefined); // awaited in order below; never an unhandled rejection
+      opening.push(body);
+    }
+  };
+  try {
+    for (const key of keys) {
+      fill();
+      const body = await (opening.shift() as Promise<AsyncIterable<Uint8Array>>);
+      yield { key, body };
+    }
+  } finally {
+    for (const body of opening) void body.then(destroyBody, () => undefined);
+  }
+}
+
+function destroyBody(body: AsyncIterable<Uint8Array>): void {
+  (body as { destroy?: () => void }).destroy?.();
 }
 
 async function getBody(store: Bucket, key: string): Promise<AsyncIterable<Uint8Array>> {
