@@ -5,6 +5,7 @@
 #   make test        build, then all tests against moto, then test/ against versitygw
 #   make test-unit   unit tests under packages/ only; no S3 server
 #   make demo        start a moto S3 server, run the demo against it, stop it
+#   make bench       read and merge speed as ratios against limits measured in the same run
 #   make clean       remove build output and .tmp/ (keeps node_modules/ and .tools/)
 #
 # The S3 servers run on 127.0.0.1 with a free port; see scripts/s3-server.mjs.
@@ -20,7 +21,7 @@ S3_SERVER  := node scripts/s3-server.mjs
 # npm ci runs again when package-lock.json is newer than this stamp (or node_modules/ is gone).
 NPM_STAMP  := node_modules/.npm-ci.stamp
 
-.PHONY: install tools build test test-unit demo demo-run clean
+.PHONY: install tools build test test-unit demo demo-run bench clean
 
 install: $(NPM_STAMP) tools
 
@@ -61,6 +62,15 @@ demo: install build
 demo-run:
 	@test -n "$$S3_TEST_ENDPOINT" || { echo "demo-run: no S3_TEST_ENDPOINT; use 'make demo'" >&2; exit 1; }
 	@scripts/demo.sh
+
+# Read and merge speed as ratios against limits measured in the same run (see
+# packages/testkit/src/bench.ts), on a moto server started for it.
+bench: install build
+	@set -e; \
+	trap '$(S3_SERVER) stop --state .tmp/bench-s3.json' EXIT; \
+	$(S3_SERVER) start moto --state .tmp/bench-s3.json; \
+	eval "$$($(S3_SERVER) env --state .tmp/bench-s3.json)"; \
+	AWS_ENDPOINT_URL_S3=$$S3_TEST_ENDPOINT node packages/testkit/dist/bench.js
 
 clean:
 	@if [ -f $(DEMO_STATE) ]; then $(S3_SERVER) stop --state $(DEMO_STATE); fi
