@@ -19,7 +19,7 @@ describe('compactor pass', () => {
 
     const { summary } = await w.pass();
 
-    expect(summary.pods).toEqual({ merged: 1, cleaned: 0, skipped: 0, failed: 0 });
+    expect(summary.pods).toEqual({ merged: 1, cleaned: 0, skipped: 0, busy: 0, failed: 0 });
     expect(summary.rawFilesMerged).toBe(2);
     const meta = await w.metadata('job-1');
     expect(meta.logFiles).toHaveLength(1);
@@ -35,6 +35,8 @@ describe('compactor pass', () => {
     expect(body.split('\n')[0]).toBe('{"time":"2026-11-25T10:00:00.123456789Z","log":"a-0"}');
     expect(file.size).toBe(Buffer.byteLength(body));
     expect(await w.keys('cleanup/')).toEqual([cleanupKey('job-1')]);
+    // The pod's lease and the conditional-write probe are gone when the pass ends.
+    expect(await w.keys('leases/')).toEqual([]);
     // Raw files stay until the cleanup interval has passed: readers may be reading them.
     expect(await w.keys('kube.')).toEqual([raw1, raw2].sort());
     expect(await w.read('job-1', { timestamps: true })).toBe(before);

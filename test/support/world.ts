@@ -20,6 +20,8 @@ export interface World {
   now(): Date;
   advance(ms: number): void;
   pass(config?: Partial<Config>): Promise<PassResult>;
+  /** A pass through another client (a crashing or pausing one; see hooks.ts). */
+  passWith(client: S3Client, config?: Partial<Config>): Promise<PassResult>;
   read(pod: string, options?: { since?: Date | string; timestamps?: boolean }): Promise<string>;
   records(pod: string, options?: { since?: Date | string }): Promise<LogRecord[]>;
   plan(pod: string): Promise<ReadPlan>;
@@ -43,13 +45,8 @@ export async function newWorld(name: string): Promise<World> {
     advance: (ms) => {
       offset += ms;
     },
-    pass: (config = {}) =>
-      runPass({
-        store: { client, bucket },
-        config: testConfig(bucket, config),
-        logger: silentLogger(),
-        now,
-      }),
+    pass: (config = {}) => runPass({ store: { client, bucket }, config: testConfig(bucket, config), logger: silentLogger(), now }),
+    passWith: (other, config = {}) => runPass({ store: { client: other, bucket }, config: testConfig(bucket, config), logger: silentLogger(), now }),
     read: (pod, options = {}) => text(reader.createReadStream(pod, options)),
     records: async (pod, options = {}) => {
       const out: LogRecord[] = [];
@@ -76,6 +73,8 @@ export function testConfig(bucket: string, overrides: Partial<Config> = {}): Con
     concurrency: 4,
     pods: [],
     dryRun: false,
+    leaseDurationMs: 5 * MINUTE,
+    unsafeWithoutConditionalWrites: false,
     ...overrides,
   };
 }

@@ -11,6 +11,7 @@ import { cleanupKey, type Bucket, type PodMetadata } from '@platform/log-reader'
 import type { Config } from './config.js';
 import { dueCount, deleteObjects, planDeletions, withoutDeleted } from './deletions.js';
 import { CompactorError } from './errors.js';
+import type { Lease } from './lease.js';
 import type { Logger } from './logger.js';
 import { commitMetadata, loadPodState, type PodState } from './pod-state.js';
 import { ZERO_COUNTS, type PodCounts, type PodReport } from './report.js';
@@ -18,8 +19,11 @@ import { ZERO_COUNTS, type PodCounts, type PodReport } from './report.js';
 export interface PodContext {
   readonly store: Bucket;
   readonly config: Config;
+  /** The pass's instant: what is due and what is recent is decided against it. */
   readonly now: Date;
   readonly logger: Logger;
+  /** The pod's lease (none in a dry run): confirmed before every delete and commit. */
+  readonly lease: Lease | undefined;
 }
 
 export interface DeletedDue {
@@ -38,6 +42,7 @@ export async function deleteDue(ctx: PodContext, state: PodState): Promise<Delet
   if (ctx.config.dryRun || dueCount(plan) === 0) {
     return { metadata: state.metadata, changed: false, counts, later: plan.later + (ctx.config.dryRun ? dueCount(plan) : 0) };
   }
+  await ctx.lease?.confirm();
   const result = await deleteObjects(ctx.store, [...plan.raw, ...plan.retired, ...plan.orphans]);
   if (result.failed.length > 0) {
     const first = result.failed[0];
@@ -57,9 +62,13 @@ export async function cleanPod(ctx: PodContext, pod: string): Promise<PodReport>
   const started = Date.now();
   const state = await loadPodState(ctx.store, pod, ctx.now);
   const due = await deleteDue(ctx, state);
-  if (due.changed) await commitMetadata(ctx.store, pod, due.metadata, state.etag);
+  if (due.changed) {
+    await ctx.lease?.confirm();
+    await commitMetadata(ctx.store, pod, due.metadata, state.etag);
+  }
   const done = due.later === 0 && state.unmerged.length === 0;
   if (done && !ctx.config.dryRun) {
+    await ctx.lease?.confirm();
     await ctx.store.client.send(new DeleteObjectCommand({ Bucket: ctx.store.bucket, Key: cleanupKey(pod) }));
   }
   const counts: PodCounts = { ...ZERO_COUNTS, ...due.counts };

@@ -26,7 +26,9 @@ interface RunFlags {
   maxFileSize: string;
   concurrency: string;
   pod: string[];
-  dryRun: boolean;
+  dryRun: boolean | string;
+  leaseDuration: string;
+  unsafeWithoutConditionalWrites: boolean | string;
   logLevel: string;
 }
 
@@ -58,6 +60,12 @@ export async function main(argv: readonly string[], io: Io = { stdout: process.s
         .default([]),
     )
     .addOption(new Option('--dry-run', 'read everything, write and delete nothing, print what would be done').env('COMPACTOR_DRY_RUN').default(false))
+    .addOption(new Option('--lease-duration <duration>', "how long a pod's lease lasts without renewal").env('COMPACTOR_LEASE_DURATION').default(DEFAULTS.leaseDuration))
+    .addOption(
+      new Option('--unsafe-without-conditional-writes', 'run on a store that ignores If-Match/If-None-Match (gives up one writer per pod)')
+        .env('COMPACTOR_UNSAFE_WITHOUT_CONDITIONAL_WRITES')
+        .default(false),
+    )
     .addOption(new Option('--log-level <level>', 'error, warn, info or debug').env('COMPACTOR_LOG_LEVEL').default('info').choices(['error', 'warn', 'info', 'debug']))
     .addHelpText('after', '\nDurations: seconds or 90s, 55m, 1h. Sizes: bytes or 512KiB, 10MiB.\nCredentials: the standard AWS environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL_S3).\nExit: 0 every pod done, 1 some pod failed (the others were processed), 2 bad usage or set-up.')
     .action(async (flags: RunFlags) => {
@@ -88,8 +96,15 @@ export function toConfig(flags: RunFlags): Config {
     maxFileSize: parseSize(flags.maxFileSize, '--max-file-size'),
     concurrency: parseCount(flags.concurrency, '--concurrency'),
     pods: flags.pod,
-    dryRun: flags.dryRun === true || String(flags.dryRun) === 'true' || String(flags.dryRun) === '1',
+    dryRun: isSet(flags.dryRun),
+    leaseDurationMs: parseDuration(flags.leaseDuration, '--lease-duration'),
+    unsafeWithoutConditionalWrites: isSet(flags.unsafeWithoutConditionalWrites),
   });
+}
+
+/** A boolean flag, or its environment variable as `true`/`1`. */
+function isSet(value: boolean | string): boolean {
+  return value === true || value === 'true' || value === '1';
 }
 
 async function run(config: Config, logLevel: string, io: Io): Promise<number> {

@@ -21,6 +21,10 @@ export interface Config {
   readonly pods: readonly string[];
   /** Read everything, write and delete nothing, say what would be done. */
   readonly dryRun: boolean;
+  /** How long a pod's lease lasts without renewal (renewed every third of it). Milliseconds; default 5 min. */
+  readonly leaseDurationMs: number;
+  /** Run on a store that ignores conditional writes, giving up "one writer per pod". Default false. */
+  readonly unsafeWithoutConditionalWrites: boolean;
 }
 
 export const DEFAULTS = {
@@ -28,6 +32,7 @@ export const DEFAULTS = {
   cleanupInterval: '30m',
   maxFileSize: '10MiB',
   concurrency: 4,
+  leaseDuration: '5m',
 } as const;
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/;
@@ -72,6 +77,7 @@ export function validate(config: Config): Config {
   if (!config.bucket) throw new UsageError('--bucket is required (or COMPACTOR_BUCKET)');
   if (config.compactIntervalMs <= 0) throw new UsageError('--compact-interval must be greater than 0');
   if (config.cleanupIntervalMs <= 0) throw new UsageError('--cleanup-interval must be greater than 0');
+  if (config.leaseDurationMs < 1000) throw new UsageError('--lease-duration must be at least 1s');
   if (config.maxFileSize < 1024) throw new UsageError(`--max-file-size must be at least 1KiB, got ${config.maxFileSize} bytes`);
   if (config.concurrency < 1 || config.concurrency > 64) throw new UsageError(`--concurrency must be between 1 and 64, got ${config.concurrency}`);
   for (const pod of config.pods) {

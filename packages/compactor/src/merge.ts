@@ -10,8 +10,10 @@
  *      rewritten under a new key; the old key is retired). A raw file that ends inside a
  *      line whose rest has not arrived is held back with every file after it, unless the
  *      pod has been quiet for longer than the cleanup interval.
- *   5. Commit: write the metadata, conditional on the ETag read in step 1. Only now do
- *      readers see the new files; the raw files they replace are deleted by a later pass.
+ *   5. Commit: confirm the pod's lease, then write the metadata, conditional on the ETag
+ *      read in step 1. Only now do readers see the new files; the raw files they replace
+ *      are deleted by a later pass.
+ * The pass holds the pod's lease (lease.ts) around all of this.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
@@ -52,6 +54,7 @@ export async function mergePod(ctx: PodContext, pod: string): Promise<PodReport>
   const nowIso = formatIsoMicros(BigInt(ctx.now.getTime()) * 1_000_000n, 'floor');
   if (!ctx.config.dryRun && (merge.merged.length > 0 || due.changed)) {
     const metadata = merge.merged.length > 0 ? committed(due.metadata, merge, nowIso) : due.metadata;
+    await ctx.lease?.confirm();
     await commitMetadata(ctx.store, pod, metadata, state.etag);
   }
   return {

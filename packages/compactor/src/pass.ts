@@ -1,19 +1,24 @@
 /**
  * One pass of `compactor run`:
- *   1. Check that the bucket answers (a set-up problem ends the pass with exit 2).
+ *   1. Check that the bucket answers and enforces conditional writes (a set-up problem
+ *      ends the pass with exit 2).
  *   2. Find the pods: raw "directories" of containers named like their pod, from one
  *      delimiter listing; narrowed by --pod and --namespace.
  *   3. Merge phase: each pod (bounded concurrency) through merge.ts, which also deletes what
- *      is due. One pod's failure is reported and never stops the others.
+ *      is due, holding the pod's lease (a pod another compactor holds is left alone). One
+ *      pod's failure is reported and never stops the others.
  *   4. Clean phase: each pod of the cleanup queue that step 3 did not merge or fail, through
  *      clean.ts.
  *   5. Summary of the pass.
  */
-import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import { randomUUID } from 'node:crypto';
+import { DeleteObjectCommand, HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   CLEANUP_PREFIX,
   RAW_PREFIX,
+  conditionalWriteProbeKey,
   describeSetupProblem,
+  isPreconditionFailure,
   listCommonPrefixes,
   listObjects,
   parseCleanupKey,
@@ -23,6 +28,7 @@ import {
 import { cleanPod, type PodContext } from './clean.js';
 import type { Config } from './config.js';
 import { SetupError } from './errors.js';
+import { Lease, LeaseHeldError, newHolderId, type LeaseOptions } from './lease.js';
 import type { Logger } from './logger.js';
 import { mergePod } from './merge.js';
 import { summarize, ZERO_COUNTS, type PassSummary, type PodReport } from './report.js';
@@ -45,13 +51,18 @@ export interface PassResult {
 export async function runPass(deps: PassDeps): Promise<PassResult> {
   const started = Date.now();
   const { store, config, logger } = deps;
-  const now = deps.now?.() ?? new Date();
-  const ctx: PodContext = { store, config, now, logger };
+  const clock = deps.now ?? ((): Date => new Date());
+  const now = clock();
+  const holder = newHolderId();
   await checkBucket(store, config);
+  if (!config.dryRun) await checkConditionalWrites(store, config, logger);
+  const ctx: PodContext = { store, config, now, logger, lease: undefined };
+  const leased = (pod: string, phase: PodReport['phase'], work: (podCtx: PodContext) => Promise<PodReport>) => () =>
+    withLease({ store, pod, holder, durationMs: config.leaseDurationMs, clock }, ctx, phase, work);
 
   const selected = (pod: string): boolean => config.pods.length === 0 || config.pods.includes(pod);
   const pods = (await findPods(store, config.namespace)).filter(selected);
-  logger.info('pass started', { bucket: config.bucket, pods: pods.length, dryRun: config.dryRun });
+  logger.info('pass started', { bucket: config.bucket, pods: pods.length, dryRun: config.dryRun, holder });
 
   const reports: PodReport[] = [];
   const record = (report: PodReport): void => {
@@ -59,7 +70,7 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
     logReport(logger, report);
     deps.onReport?.(report);
   };
-  await forEachConcurrently(pods, config.concurrency, async (pod) => record(await guarded(pod, 'merge', () => mergePod(ctx, pod))));
+  await forEachConcurrently(pods, config.concurrency, async (pod) => record(await guarded(pod, 'merge', leased(pod, 'merge', (c) => mergePod(c, pod)))));
 
   const handled = new Set(reports.filter((r) => r.status !== 'skipped').map((r) => r.pod));
   const queue: string[] = [];
@@ -67,7 +78,7 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
     const pod = parseCleanupKey(o.key);
     if (pod !== undefined && selected(pod) && !handled.has(pod)) queue.push(pod);
   }
-  await forEachConcurrently(queue, config.concurrency, async (pod) => record(await guarded(pod, 'clean', () => cleanPod(ctx, pod))));
+  await forEachConcurrently(queue, config.concurrency, async (pod) => record(await guarded(pod, 'clean', leased(pod, 'clean', (c) => cleanPod(c, pod)))));
 
   const summary = summarize(mergeByPod(reports), config.dryRun, Date.now() - started);
   logger.info('pass finished', { ...summary });
@@ -96,6 +107,54 @@ async function checkBucket(store: Bucket, config: Config): Promise<void> {
     if (status === 403) throw new SetupError(`access denied to bucket ${config.bucket}`, { cause: error });
     throw error;
   }
+}
+
+/** Runs a pod's work under its lease; a dry run writes nothing and takes none. */
+async function withLease(
+  options: LeaseOptions,
+  ctx: PodContext,
+  phase: PodReport['phase'],
+  work: (podCtx: PodContext) => Promise<PodReport>,
+): Promise<PodReport> {
+  if (ctx.config.dryRun) return work(ctx);
+  let lease: Lease;
+  try {
+    lease = await Lease.acquire(options);
+  } catch (error) {
+    if (!(error instanceof LeaseHeldError)) throw error;
+    return { pod: options.pod, phase, status: 'busy', reason: error.message, ...ZERO_COUNTS, durationMs: 0 };
+  }
+  try {
+    return await work({ ...ctx, lease });
+  } finally {
+    await lease.release();
+  }
+}
+
+/**
+ * "One writer per pod" rests on the store refusing a conditional write that does not hold:
+ * a store that ignores `If-None-Match` would let two compactors both commit. Checked with a
+ * scratch object on every pass; refused unless the operator accepted the risk.
+ */
+async function checkConditionalWrites(store: Bucket, config: Config, logger: Logger): Promise<void> {
+  const key = conditionalWriteProbeKey(randomUUID());
+  const create = (): PutObjectCommand => new PutObjectCommand({ Bucket: store.bucket, Key: key, Body: 'probe', IfNoneMatch: '*' });
+  let enforced = false;
+  try {
+    await store.client.send(create());
+    await store.client.send(create());
+  } catch (error) {
+    if (!isPreconditionFailure(error)) throw error;
+    enforced = true;
+  } finally {
+    await store.client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: key })).catch(() => undefined);
+  }
+  if (enforced) return;
+  const problem = `the S3 store for bucket ${config.bucket} ignores conditional writes (If-None-Match), so two compactors could both write one pod`;
+  if (!config.unsafeWithoutConditionalWrites) {
+    throw new SetupError(`${problem}; use a store that enforces them, or accept the risk with --unsafe-without-conditional-writes`);
+  }
+  logger.warn(`${problem}; running anyway (--unsafe-without-conditional-writes)`);
 }
 
 async function guarded(pod: string, phase: PodReport['phase'], work: () => Promise<PodReport>): Promise<PodReport> {

@@ -5,6 +5,7 @@
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
+  isPreconditionFailure,
   listObjects,
   listRawFiles,
   loadMetadata,
@@ -71,10 +72,4 @@ export async function commitMetadata(store: Bucket, pod: string, metadata: PodMe
     if (isPreconditionFailure(error)) throw new ConcurrentUpdateError(pod, key);
     throw error;
   }
-}
-
-function isPreconditionFailure(error: unknown): boolean {
-  const e = error as { name?: unknown; $metadata?: { httpStatusCode?: unknown } } | null;
-  const status = e?.$metadata?.httpStatusCode;
-  return e?.name === 'PreconditionFailed' || e?.name === 'ConditionalRequestConflict' || status === 412 || status === 409;
 }

@@ -1,6 +1,7 @@
 /** What a pass did (or, in a dry run, would do) for each pod, and the totals of the pass. */
 
-export type PodStatus = 'merged' | 'cleaned' | 'skipped' | 'failed';
+/** `busy`: another compactor holds the pod's lease, so this one left it alone. */
+export type PodStatus = 'merged' | 'cleaned' | 'skipped' | 'busy' | 'failed';
 
 export interface PodReport {
   readonly pod: string;
@@ -42,7 +43,7 @@ export const ZERO_COUNTS: PodCounts = {
 
 export interface PassSummary {
   readonly dryRun: boolean;
-  readonly pods: { readonly merged: number; readonly cleaned: number; readonly skipped: number; readonly failed: number };
+  readonly pods: { readonly merged: number; readonly cleaned: number; readonly skipped: number; readonly busy: number; readonly failed: number };
   readonly rawFilesRead: number;
   readonly rawFilesMerged: number;
   readonly mergedFilesWritten: number;
@@ -50,6 +51,8 @@ export interface PassSummary {
   readonly bytesRead: number;
   readonly bytesWritten: number;
   readonly failures: readonly { readonly pod: string; readonly error: string }[];
+  /** Pods another compactor was working on, and who. */
+  readonly busy: readonly { readonly pod: string; readonly reason: string }[];
   readonly durationMs: number;
 }
 
@@ -58,7 +61,7 @@ export function summarize(reports: readonly PodReport[], dryRun: boolean, durati
   const sum = (field: keyof PodCounts): number => reports.reduce((total, r) => total + r[field], 0);
   return {
     dryRun,
-    pods: { merged: count('merged'), cleaned: count('cleaned'), skipped: count('skipped'), failed: count('failed') },
+    pods: { merged: count('merged'), cleaned: count('cleaned'), skipped: count('skipped'), busy: count('busy'), failed: count('failed') },
     rawFilesRead: sum('rawFilesRead'),
     rawFilesMerged: sum('rawFilesMerged'),
     mergedFilesWritten: sum('mergedFilesWritten'),
@@ -66,6 +69,7 @@ export function summarize(reports: readonly PodReport[], dryRun: boolean, durati
     bytesRead: sum('bytesRead'),
     bytesWritten: sum('bytesWritten'),
     failures: reports.filter((r) => r.status === 'failed').map((r) => ({ pod: r.pod, error: r.reason ?? 'unknown error' })),
+    busy: reports.filter((r) => r.status === 'busy').map((r) => ({ pod: r.pod, reason: r.reason ?? 'another compactor holds its lease' })),
     durationMs,
   };
 }
@@ -75,6 +79,7 @@ export function describeDryRun(report: PodReport): string {
   const what: string[] = [];
   const name = `${report.phase} ${report.pod}`;
   if (report.status === 'failed') return `${name}: FAILED: ${report.reason ?? ''}`;
+  if (report.status === 'busy') return `${name}: left alone: ${report.reason ?? ''}`;
   if (report.rawFilesMerged > 0) {
     what.push(
       `would merge ${report.rawFilesMerged} raw file(s) (${formatBytes(report.bytesRead)} read) into ${report.mergedFilesWritten} merged file(s) of ${report.recordsWritten} line(s)`,

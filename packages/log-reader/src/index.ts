@@ -9,6 +9,7 @@ export { objectLines, type ByteCounter } from './object-lines.js';
 export { readRawFiles, type RawEvent } from './raw-records.js';
 export {
   isNotFound,
+  isPreconditionFailure,
   listCommonPrefixes,
   listObjects,
   listRawFiles,

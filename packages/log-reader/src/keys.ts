@@ -6,6 +6,7 @@
  *   merged:            data/{pod}/{containerId}/{slice}_{index}.gz
  *   metadata:          metadata/{pod}.json      (the only commit point)
  *   cleanup queue:     cleanup/{pod}            (empty object)
+ *   lease:             leases/{pod}.json        (one compactor per pod; see the compactor's lease.ts)
  *
  * `{slice}` is a `YYYYMMDDHHmm` UTC minute; `{index}` a decimal counter, not zero-padded.
  */
@@ -15,6 +16,7 @@ export const RAW_PREFIX = 'kube.var.log.containers.';
 export const MERGED_PREFIX = 'data/';
 export const METADATA_PREFIX = 'metadata/';
 export const CLEANUP_PREFIX = 'cleanup/';
+export const LEASE_PREFIX = 'leases/';
 
 /** A parsed raw key: one Fluent Bit upload of one container. */
 export interface RawKey {
@@ -118,6 +120,15 @@ export function metadataKey(pod: string): string {
 
 export function cleanupKey(pod: string): string {
   return `${CLEANUP_PREFIX}${assertPodName(pod)}`;
+}
+
+export function leaseKey(pod: string): string {
+  return `${LEASE_PREFIX}${assertPodName(pod)}.json`;
+}
+
+/** A scratch key for checking that the store enforces conditional writes (never a pod's). */
+export function conditionalWriteProbeKey(id: string): string {
+  return `${LEASE_PREFIX}.probe-${id.replace(/[^a-zA-Z0-9-]/g, '')}`;
 }
 
 /** The pod of a cleanup-queue key; `undefined` when the rest is not a pod name. */

@@ -66,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
     results['readerRaw']!.push(await time(consume));
     const config = {
       bucket, endpoint: undefined, region: undefined, namespace: undefined, compactIntervalMs: 1, cleanupIntervalMs: 3_600_000,
-      maxFileSize: 10 * 1024 * 1024, concurrency: 1, pods: [pod], dryRun: false,
+      maxFileSize: 10 * 1024 * 1024, concurrency: 1, pods: [pod], dryRun: false, leaseDurationMs: 300_000, unsafeWithoutConditionalWrites: false,
     };
     results['pass']!.push(await time(() => runPass({ store, config, logger: silentLogger() })));
     const mergedKeys = await keysOf(store, `data/${pod}/`);

@@ -1,0 +1,112 @@
+// One writer per pod (DESIGN §6), enforced by the store: leases with conditional writes,
+// and a metadata commit conditional on the ETag it read.
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { leaseKey } from '@platform/log-reader';
+import { Lease, LeaseHeldError, LeaseLostError } from '../packages/compactor/src/lease.js';
+import { pausingAt, recording, withoutConditionalWrites } from './support/hooks.js';
+import { MINUTE, messages, newWorld, type World } from './support/world.js';
+import { testS3Client } from './support/s3.js';
+
+const T0 = new Date('2026-11-25T10:00:00Z');
+
+async function leaseHolder(w: World, pod: string): Promise<string> {
+  const response = await w.client.send(new GetObjectCommand({ Bucket: w.bucket, Key: leaseKey(pod) }));
+  return (JSON.parse(await response.Body!.transformToString()) as { holder: string }).holder;
+}
+
+describe('one writer per pod', () => {
+  it('leaves a pod alone while another compactor holds its lease, and says so', async () => {
+    const w = await newWorld('lease-held');
+    await w.container('job-1', '0f3a').upload(messages('a', 1, T0));
+    await w.container('job-2', '0f3b').upload(messages('b', 1, T0));
+    const other = await Lease.acquire({ store: { client: w.client, bucket: w.bucket }, pod: 'job-1', holder: 'manual-run/42', durationMs: 5 * MINUTE, clock: w.now });
+
+    const { summary, reports } = await w.pass();
+
+    expect(summary.pods).toMatchObject({ merged: 1, busy: 1, failed: 0 });
+    expect(summary.busy).toEqual([{ pod: 'job-1', reason: expect.stringContaining('being processed by manual-run/42') }]);
+    expect(reports.find((r) => r.pod === 'job-1')?.status).toBe('busy');
+    expect(await w.keys('metadata/')).toEqual(['metadata/job-2.json']);
+    expect(await w.keys('cleanup/')).toEqual(['cleanup/job-2']);
+    expect(await leaseHolder(w, 'job-1')).toBe('manual-run/42');
+    await other.release();
+    expect(await w.keys('leases/')).toEqual([]);
+  });
+
+  it('takes over the lease of a compactor that crashed, once it has expired', async () => {
+    const w = await newWorld('lease-expired');
+    await w.container('job-1', '0f3a').upload(messages('a', 1, T0));
+    const body = JSON.stringify({ holder: 'crashed/1', expires_at: new Date(w.now().getTime() + 2 * MINUTE).toISOString() });
+    await w.client.send(new PutObjectCommand({ Bucket: w.bucket, Key: leaseKey('job-1'), Body: body }));
+
+    expect((await w.pass()).summary.pods.busy).toBe(1);
+    w.advance(3 * MINUTE);
+    expect((await w.pass()).summary.pods.merged).toBe(1);
+    expect(await w.read('job-1')).toBe('a-0\n');
+  });
+
+  it('stops a compactor that stalled past its lease from writing after another took over', async () => {
+    const w = await newWorld('lease-lost');
+    const store = { client: w.client, bucket: w.bucket };
+    const stalled = await Lease.acquire({ store, pod: 'job-1', holder: 'stalled/1', durationMs: MINUTE, clock: w.now });
+    w.advance(2 * MINUTE);
+    const fresh = await Lease.acquire({ store, pod: 'job-1', holder: 'fresh/2', durationMs: MINUTE, clock: w.now });
+
+    await expect(stalled.confirm()).rejects.toThrow(LeaseLostError);
+    await stalled.release();
+    expect(await leaseHolder(w, 'job-1')).toBe('fresh/2');
+    await expect(Lease.acquire({ store, pod: 'job-1', holder: 'third/3', durationMs: MINUTE, clock: w.now })).rejects.toThrow(LeaseHeldError);
+    await fresh.confirm();
+    await fresh.release();
+  });
+
+  // moto checks a precondition and writes without a lock in between, so a true race could
+  // slip through it: interleave two passes deterministically instead, at every request.
+  it('lets exactly one of two interleaved passes work on a pod, whatever the interleaving', async () => {
+    const probe = await newWorld('interleave-probe');
+    await seedTwoPods(probe);
+    const { client: counting, log } = recording(testS3Client());
+    await probe.passWith(counting);
+    const requests = log.commands.length;
+    expect(requests).toBeGreaterThan(10);
+
+    for (let k = 1; k <= requests; k++) {
+      const w = await newWorld(`interleave-${k}`);
+      await seedTwoPods(w);
+      const expected = { 'job-1': await w.read('job-1'), 'job-2': await w.read('job-2') };
+      let second: Awaited<ReturnType<World['pass']>> | undefined;
+      const first = await w.passWith(pausingAt(k, async () => {
+        second = await w.pass();
+      }));
+
+      const merged = first.reports.filter((r) => r.status === 'merged').length + second!.reports.filter((r) => r.status === 'merged').length;
+      expect({ k, merged }).toEqual({ k, merged: 2 });
+      expect(first.summary.pods.failed + second!.summary.pods.failed).toBe(0);
+      for (const pod of ['job-1', 'job-2'] as const) {
+        expect((await w.metadata(pod)).logFiles).toHaveLength(1);
+        expect(await w.read(pod)).toBe(expected[pod]);
+      }
+      expect(await w.keys('leases/')).toEqual([]);
+    }
+  }, 300_000);
+
+  it('refuses a store that ignores conditional writes unless the risk is accepted', async () => {
+    const w = await newWorld('no-conditions');
+    await w.container('job-1', '0f3a').upload(messages('a', 1, T0));
+    const careless = withoutConditionalWrites(testS3Client());
+
+    await expect(w.passWith(careless)).rejects.toThrow(/ignores conditional writes.*--unsafe-without-conditional-writes/);
+    expect(await w.keys('metadata/')).toEqual([]);
+    expect(await w.keys('leases/')).toEqual([]);
+
+    const { summary } = await w.passWith(careless, { unsafeWithoutConditionalWrites: true });
+    expect(summary.pods.merged).toBe(1);
+    // A dry run writes nothing, so it needs no conditional writes.
+    expect((await w.passWith(careless, { dryRun: true })).summary.pods.failed).toBe(0);
+  });
+});
+
+async function seedTwoPods(w: World): Promise<void> {
+  await w.container('job-1', '0f3a').upload(messages('a', 2, T0));
+  await w.container('job-2', '0f3b').upload(messages('b', 2, T0));
+}
