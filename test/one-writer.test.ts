@@ -1,7 +1,7 @@
 // One writer per pod (DESIGN §6), enforced by the store: leases with conditional writes,
 // and a metadata commit conditional on the ETag it read.
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { leaseKey } from '@platform/log-reader';
+import { CONDITIONAL_WRITE_CHECK_KEY, leaseKey } from '@platform/log-reader';
 import { Lease, LeaseHeldError, LeaseLostError } from '../packages/compactor/src/lease.js';
 import { pausingAt, recording, withoutConditionalWrites } from './support/hooks.js';
 import { MINUTE, messages, newWorld, type World } from './support/world.js';
@@ -30,7 +30,7 @@ describe('one writer per pod', () => {
     expect(await w.keys('cleanup/')).toEqual(['cleanup/job-2']);
     expect(await leaseHolder(w, 'job-1')).toBe('manual-run/42');
     await other.release();
-    expect(await w.keys('leases/')).toEqual([]);
+    expect(await w.keys('leases/')).toEqual([CONDITIONAL_WRITE_CHECK_KEY]);
   });
 
   it('takes over the lease of a compactor that crashed, once it has expired', async () => {
@@ -86,7 +86,7 @@ describe('one writer per pod', () => {
         expect((await w.metadata(pod)).logFiles).toHaveLength(1);
         expect(await w.read(pod)).toBe(expected[pod]);
       }
-      expect(await w.keys('leases/')).toEqual([]);
+      expect(await w.keys('leases/')).toEqual([CONDITIONAL_WRITE_CHECK_KEY]);
     }
   }, 300_000);
 
@@ -97,7 +97,7 @@ describe('one writer per pod', () => {
 
     await expect(w.passWith(careless)).rejects.toThrow(/ignores conditional writes.*--unsafe-without-conditional-writes/);
     expect(await w.keys('metadata/')).toEqual([]);
-    expect(await w.keys('leases/')).toEqual([]);
+    expect(await w.keys('leases/')).toEqual([CONDITIONAL_WRITE_CHECK_KEY]);
 
     const { summary } = await w.passWith(careless, { unsafeWithoutConditionalWrites: true });
     expect(summary.pods.merged).toBe(1);

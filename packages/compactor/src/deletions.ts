@@ -9,7 +9,8 @@
  * Only keys of this snapshot are deleted, never a fresh listing's.
  */
 import { DeleteObjectsCommand } from '@aws-sdk/client-s3';
-import { parseTime, type Bucket, type ListedObject, type PendingDeletion, type PodMetadata } from '@platform/log-reader';
+import { metadataKey, parseMergedKey, parseTime, type Bucket, type ListedObject, type PendingDeletion, type PodMetadata } from '@platform/log-reader';
+import { CompactorError } from './errors.js';
 
 /** S3 deletes at most this many keys per DeleteObjects request. */
 const MAX_KEYS_PER_DELETE = 1000;
@@ -22,7 +23,39 @@ export interface DuePlan {
   readonly later: number;
 }
 
+/**
+ * The metadata lists a merged file of this layout that is not under `data/{pod}/` any more
+ * (someone deleted it by hand). Its records may now exist only in the raw files it was
+ * merged from, so nothing of the pod is deleted until a person restores the file or takes
+ * its entry out of the metadata.
+ */
+export class MergedFileMissingError extends CompactorError {
+  constructor(readonly pod: string, readonly key: string) {
+    super(
+      'ERR_MERGED_FILE_MISSING',
+      `pod ${pod}: ${metadataKey(pod)} lists ${key}, which is not in the bucket (deleted by hand?); ` +
+        'nothing of the pod is merged or deleted until it is restored or its entry removed from the metadata',
+    );
+  }
+}
+
+/**
+ * Throws {@link MergedFileMissingError} when a merged file the metadata lists is missing from
+ * `dataObjects` (the listing of `data/{pod}/`, taken after the metadata was read: a listed
+ * file is only deleted a cleanup interval after a later commit stopped listing it, so it
+ * cannot vanish in between). Files of another layout (the Python service's) are not checked.
+ */
+export function assertListedFilesPresent(meta: PodMetadata, dataObjects: readonly ListedObject[]): void {
+  const present = new Set(dataObjects.map((o) => o.key));
+  for (const file of meta.logFiles) {
+    const merged = parseMergedKey(file.key);
+    if (merged !== undefined && !present.has(file.key)) throw new MergedFileMissingError(merged.pod, file.key);
+  }
+}
+
+/** What is due now; throws {@link MergedFileMissingError} first when a listed merged file is gone. */
 export function planDeletions(meta: PodMetadata, dataObjects: readonly ListedObject[], nowMs: number, cleanupIntervalMs: number): DuePlan {
+  assertListedFilesPresent(meta, dataObjects);
   const cutoff = BigInt(nowMs - cleanupIntervalMs) * 1_000_000n;
   const isDue = (p: PendingDeletion): boolean => (parseTime(p.since) ?? cutoff + 1n) <= cutoff;
   const merged = meta.mergedRawFiles ?? [];

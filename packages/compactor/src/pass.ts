@@ -11,12 +11,11 @@
  *      clean.ts.
  *   5. Summary of the pass.
  */
-import { randomUUID } from 'node:crypto';
-import { DeleteObjectCommand, HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   CLEANUP_PREFIX,
   RAW_PREFIX,
-  conditionalWriteProbeKey,
+  CONDITIONAL_WRITE_CHECK_KEY,
   describeSetupProblem,
   isPreconditionFailure,
   listCommonPrefixes,
@@ -133,23 +132,20 @@ async function withLease(
 
 /**
  * "One writer per pod" rests on the store refusing a conditional write that does not hold:
- * a store that ignores `If-None-Match` would let two compactors both commit. Checked with a
- * scratch object on every pass; refused unless the operator accepted the risk.
+ * a store that ignores `If-None-Match` would let two compactors both commit. Checked on
+ * every pass with one small object that stays in place: creating it again must fail.
  */
 async function checkConditionalWrites(store: Bucket, config: Config, logger: Logger): Promise<void> {
-  const key = conditionalWriteProbeKey(randomUUID());
-  const create = (): PutObjectCommand => new PutObjectCommand({ Bucket: store.bucket, Key: key, Body: 'probe', IfNoneMatch: '*' });
-  let enforced = false;
+  const create = (): PutObjectCommand =>
+    new PutObjectCommand({ Bucket: store.bucket, Key: CONDITIONAL_WRITE_CHECK_KEY, Body: 'If-None-Match must fail here', IfNoneMatch: '*' });
   try {
+    // The first pass on a bucket creates it; from then on the first request already fails.
     await store.client.send(create());
     await store.client.send(create());
   } catch (error) {
-    if (!isPreconditionFailure(error)) throw error;
-    enforced = true;
-  } finally {
-    await store.client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: key })).catch(() => undefined);
+    if (isPreconditionFailure(error)) return;
+    throw error;
   }
-  if (enforced) return;
   const problem = `the S3 store for bucket ${config.bucket} ignores conditional writes (If-None-Match), so two compactors could both write one pod`;
   if (!config.unsafeWithoutConditionalWrites) {
     throw new SetupError(`${problem}; use a store that enforces them, or accept the risk with --unsafe-without-conditional-writes`);

@@ -40,10 +40,17 @@ export class MetadataError extends LogReaderError {
   }
 }
 
-/** An object whose body cannot be decoded (truncated gzip, corrupt merged line). */
+/**
+ * An object whose body cannot be decoded (corrupt or truncated gzip, corrupt merged line).
+ * Neither the reader nor the compactor skips it: skipping would drop its records silently.
+ */
 export class CorruptObjectError extends LogReaderError {
-  constructor(readonly key: string, detail: string, options?: { cause?: unknown }) {
-    super('ERR_CORRUPT_OBJECT', `object ${key} is corrupt: ${detail}`, options);
+  /** The pod whose log the object belongs to, when the caller knows it. */
+  readonly pod: string | undefined;
+
+  constructor(readonly key: string, detail: string, options?: { cause?: unknown; pod?: string | undefined }) {
+    super('ERR_CORRUPT_OBJECT', `${podPrefix(options?.pod)}object ${key} is corrupt: ${detail}`, options);
+    this.pod = options?.pod;
   }
 }
 
@@ -56,7 +63,15 @@ export class ObjectVanishedError extends LogReaderError {
 
 /** An object that a listing or the metadata named is not there (any more). */
 export class ObjectMissingError extends LogReaderError {
-  constructor(readonly key: string, options?: { cause?: unknown }) {
-    super('ERR_OBJECT_MISSING', `object ${key} does not exist`, options);
+  /** The pod whose log the object belongs to, when the caller knows it. */
+  readonly pod: string | undefined;
+
+  constructor(readonly key: string, options?: { cause?: unknown; pod?: string | undefined }) {
+    super('ERR_OBJECT_MISSING', `${podPrefix(options?.pod)}object ${key} does not exist`, options);
+    this.pod = options?.pod;
   }
+}
+
+function podPrefix(pod: string | undefined): string {
+  return pod === undefined ? '' : `pod ${pod}: `;
 }

@@ -7,6 +7,7 @@
  *   metadata:          metadata/{pod}.json      (the only commit point)
  *   cleanup queue:     cleanup/{pod}            (empty object)
  *   lease:             leases/{pod}.json        (one compactor per pod; see the compactor's lease.ts)
+ *                      leases/.conditional-write-check  (the store's conditional writes, checked)
  *
  * `{slice}` is a `YYYYMMDDHHmm` UTC minute; `{index}` a decimal counter, not zero-padded.
  */
@@ -59,12 +60,17 @@ export function assertPodName(pod: string): string {
   return pod;
 }
 
-/** Parses a raw "directory" (a delimiter listing's common prefix); `undefined` if it is not one. */
+/**
+ * Parses a raw "directory" (a delimiter listing's common prefix); `undefined` if it is not
+ * one. Pod, namespace and container must all be Kubernetes names (no `..`, uppercase,
+ * unicode or control characters): anything else is not a Fluent Bit upload of a pod, and a
+ * stray key like `{pod}_.._{pod}-…` must not make a pod look as if it were in two namespaces.
+ */
 export function parseRawDir(prefix: string): Omit<RawKey, 'key' | 'slice' | 'index'> | undefined {
   const m = RAW_DIR.exec(prefix);
   if (!m) return undefined;
   const [, pod, namespace, container, containerId] = m as unknown as [string, string, string, string, string];
-  if (!isValidPodName(pod)) return undefined;
+  if (!isValidPodName(pod) || !isValidPodName(namespace) || !isValidPodName(container)) return undefined;
   return { pod, namespace, container, containerId };
 }
 
@@ -100,7 +106,12 @@ export function compareRawKeys(a: RawKey, b: RawKey): number {
 }
 
 export function mergedKey(parts: Omit<MergedKey, 'key'>): string {
-  return `${mergedPodPrefix(parts.pod)}${parts.containerId}/${parts.slice}_${parts.index}.gz`;
+  const prefix = mergedPodPrefix(parts.pod);
+  // The other parts come from parsed raw keys and the clock; checked so no key leaves data/{pod}/.
+  if (!/^[0-9a-fA-F]+$/.test(parts.containerId) || !/^\d{12}$/.test(parts.slice) || !Number.isSafeInteger(parts.index) || parts.index < 0) {
+    throw new RangeError(`not a merged key of pod ${parts.pod}: ${JSON.stringify(parts)}`);
+  }
+  return `${prefix}${parts.containerId}/${parts.slice}_${parts.index}.gz`;
 }
 
 /** Parses a merged key of this layout; `undefined` for other keys (e.g. the Python service's). */
@@ -126,9 +137,14 @@ export function leaseKey(pod: string): string {
   return `${LEASE_PREFIX}${assertPodName(pod)}.json`;
 }
 
-/** A scratch key for checking that the store enforces conditional writes (never a pod's). */
-export function conditionalWriteProbeKey(id: string): string {
-  return `${LEASE_PREFIX}.probe-${id.replace(/[^a-zA-Z0-9-]/g, '')}`;
+/** Where the compactor checks that the store enforces conditional writes (no pod's: a dot is not a pod name's first character). */
+export const CONDITIONAL_WRITE_CHECK_KEY = `${LEASE_PREFIX}.conditional-write-check`;
+
+/** The pod of a metadata key (`metadata/{pod}.json`); `undefined` for any other key. */
+export function parseMetadataKey(key: string): string | undefined {
+  if (!key.startsWith(METADATA_PREFIX) || !key.endsWith('.json')) return undefined;
+  const pod = key.slice(METADATA_PREFIX.length, -'.json'.length);
+  return isValidPodName(pod) ? pod : undefined;
 }
 
 /** The pod of a cleanup-queue key; `undefined` when the rest is not a pod name. */

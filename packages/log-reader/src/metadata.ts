@@ -11,7 +11,7 @@
  * Unknown top-level fields are kept as they are when the document is rewritten.
  */
 import { MetadataError } from './errors.js';
-import { compareRawKeys, parseRawKey, type RawKey } from './keys.js';
+import { compareRawKeys, parseMergedKey, parseMetadataKey, parseRawKey, type RawKey } from './keys.js';
 import { parseTime, type EpochNs } from './time.js';
 
 /** One merged file, in log order. */
@@ -73,8 +73,10 @@ export function decodeMetadata(key: string, text: string): PodMetadata {
     lastCompactionTime: optionalTime(key, fields['last_compaction_time'], 'last_compaction_time'),
     lastMergedKey: optionalString(key, fields['last_merged_key'], 'last_merged_key'),
     mergedRawFiles:
-      fields['merged_raw_files'] === undefined ? undefined : decodePending(key, fields['merged_raw_files'], 'merged_raw_files', 'committed_at'),
-    retiredFiles: decodePending(key, fields['retired_files'] ?? [], 'retired_files', 'retired_at'),
+      fields['merged_raw_files'] === undefined
+        ? undefined
+        : decodePending(key, fields['merged_raw_files'], 'merged_raw_files', 'committed_at', isOwnRawKey(key)),
+    retiredFiles: decodePending(key, fields['retired_files'] ?? [], 'retired_files', 'retired_at', isOwnMergedKey(key)),
     extra,
   };
 }
@@ -131,11 +133,49 @@ function decodeLogFile(key: string, item: unknown, i: number): LogFileEntry {
   return entry;
 }
 
-function decodePending(key: string, value: unknown, field: string, timeField: string): PendingDeletion[] {
+/**
+ * The compactor deletes what these lists name once it is due, so an entry must be an object
+ * the pod owns: a raw file of its own container (`merged_raw_files`) or a merged file under
+ * its `data/{pod}/` (`retired_files`). A document naming anything else (another pod's
+ * objects, its metadata, a key outside the layout) is invalid rather than obeyed.
+ */
+function decodePending(
+  key: string,
+  value: unknown,
+  field: string,
+  timeField: string,
+  owned: { readonly test: (entry: string) => boolean; readonly what: string },
+): PendingDeletion[] {
   return expectArray(key, value, field).map((item, i) => {
     const p = expectObject(key, item, `${field}[${i}]`);
-    return { key: expectString(key, p['key'], `${field}[${i}].key`), since: expectTime(key, p[timeField], `${field}[${i}].${timeField}`) };
+    const entry = expectString(key, p['key'], `${field}[${i}].key`);
+    if (!owned.test(entry)) throw new MetadataError(key, `${field}[${i}].key ${JSON.stringify(entry)} is not ${owned.what}`);
+    return { key: entry, since: expectTime(key, p[timeField], `${field}[${i}].${timeField}`) };
   });
+}
+
+/** Raw keys of the job container of the pod that `metadataKey` belongs to (any pod's, for another key). */
+function isOwnRawKey(metadataKey: string): { test: (entry: string) => boolean; what: string } {
+  const pod = parseMetadataKey(metadataKey);
+  return {
+    test: (entry) => {
+      const raw = parseRawKey(entry);
+      return raw !== undefined && raw.container === raw.pod && (pod === undefined || raw.pod === pod);
+    },
+    what: pod === undefined ? 'a raw key of a job container' : `a raw key of pod ${pod}'s own container`,
+  };
+}
+
+/** Merged keys of this layout under `data/{pod}/` of the pod that `metadataKey` belongs to. */
+function isOwnMergedKey(metadataKey: string): { test: (entry: string) => boolean; what: string } {
+  const pod = parseMetadataKey(metadataKey);
+  return {
+    test: (entry) => {
+      const merged = parseMergedKey(entry);
+      return merged !== undefined && (pod === undefined || merged.pod === pod);
+    },
+    what: pod === undefined ? 'a merged key' : `a merged key of pod ${pod}`,
+  };
 }
 
 function expectObject(key: string, value: unknown, where: string): Record<string, unknown> {

@@ -14,10 +14,16 @@ export interface ByteCounter {
   bytes: number;
 }
 
+/**
+ * The lines of one object's body. A body that starts like gzip but cannot be decompressed
+ * (corrupt, or cut short) throws {@link CorruptObjectError} naming `key` (and `pod`, when
+ * given) after the lines before the damage: the caller decides; it is never skipped here.
+ */
 export async function* objectLines(
   key: string,
   body: AsyncIterable<Uint8Array>,
   counter?: ByteCounter,
+  pod?: string,
 ): AsyncGenerator<string> {
   const counted = countBytes(body, counter);
   const { head, rest } = await peek(counted, GZIP_MAGIC.length);
@@ -35,7 +41,7 @@ export async function* objectLines(
   try {
     yield* splitLines(bytes);
   } catch (error) {
-    if (isZlibError(error)) throw new CorruptObjectError(key, `gzip: ${(error as Error).message}`, { cause: error });
+    if (isZlibError(error)) throw new CorruptObjectError(key, `gzip: ${(error as Error).message}`, { cause: error, pod });
     throw error;
   }
 }

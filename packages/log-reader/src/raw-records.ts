@@ -46,7 +46,7 @@ export async function* readRawFiles(
     let invalidLines = 0;
     // A record without a time takes the previous one's in this file, else the key's minute.
     let fallbackTime = sliceToTime(file.slice);
-    for await (const line of objectLines(file.key, body, options.counter)) {
+    for await (const line of objectLines(file.key, body, options.counter, file.pod)) {
       const decoded = decodeRawLine(line, fallbackTime);
       fallbackTime = decoded.piece.time;
       if (!decoded.json) {

@@ -77,7 +77,7 @@ export class LogReader {
     for (let replans = 0; ; replans += 1) {
       const plan = await this.plan(pod);
       try {
-        yield* this.readPlan(plan, since, cursor);
+        yield* this.readPlan(pod, plan, since, cursor);
         return;
       } catch (error) {
         if (!(error instanceof ObjectMissingError)) throw error;
@@ -96,7 +96,7 @@ export class LogReader {
     return Readable.from(lines(), { objectMode: false });
   }
 
-  private async *readPlan(plan: ReadPlan, since: EpochNs | undefined, cursor: { position: number }): AsyncGenerator<LogRecord> {
+  private async *readPlan(pod: string, plan: ReadPlan, since: EpochNs | undefined, cursor: { position: number }): AsyncGenerator<LogRecord> {
     let index = 0;
     const take = (record: LogRecord): boolean => {
       const fresh = index >= cursor.position;
@@ -123,7 +123,7 @@ export class LogReader {
         }
         const opened = await bodies.next();
         if (opened.done) break;
-        for await (const record of mergedRecords(entry.key, opened.value.body)) if (take(record)) yield record;
+        for await (const record of mergedRecords(entry.key, opened.value.body, undefined, pod)) if (take(record)) yield record;
       }
     } finally {
       await bodies.return(undefined);
@@ -134,18 +134,36 @@ export class LogReader {
   }
 }
 
-/** The records of one merged file; throws {@link CorruptObjectError} on a line that is not one. */
-export async function* readMergedRecords(store: Bucket, key: string, counter?: ByteCounter): AsyncGenerator<LogRecord> {
-  for await (const { body } of openInOrder(store, [key], 0)) yield* mergedRecords(key, body, counter);
+/**
+ * The records of one merged file. Throws {@link CorruptObjectError} on a line that is not
+ * one, and {@link ObjectMissingError} when the file is gone; both name `pod` (by default the
+ * pod of a merged key of this layout) and the key.
+ */
+export async function* readMergedRecords(
+  store: Bucket,
+  key: string,
+  counter?: ByteCounter,
+  pod: string | undefined = parseMergedKey(key)?.pod,
+): AsyncGenerator<LogRecord> {
+  const bodies = openInOrder(store, [key], 0);
+  try {
+    const opened = await bodies.next().catch((error: unknown) => {
+      if (error instanceof ObjectMissingError && error.pod === undefined) throw new ObjectMissingError(key, { cause: error.cause, pod });
+      throw error;
+    });
+    if (!opened.done) yield* mergedRecords(key, opened.value.body, counter, pod);
+  } finally {
+    await bodies.return(undefined);
+  }
 }
 
-async function* mergedRecords(key: string, body: AsyncIterable<Uint8Array>, counter?: ByteCounter): AsyncGenerator<LogRecord> {
+async function* mergedRecords(key: string, body: AsyncIterable<Uint8Array>, counter: ByteCounter | undefined, pod: string | undefined): AsyncGenerator<LogRecord> {
   const containerId = parseMergedKey(key)?.containerId ?? '';
   let line = 0;
-  for await (const text of objectLines(key, body, counter)) {
+  for await (const text of objectLines(key, body, counter, pod)) {
     line += 1;
     const record = decodeMergedLine(text, containerId);
-    if (record === undefined) throw new CorruptObjectError(key, `line ${line} is not a merged log record`);
+    if (record === undefined) throw new CorruptObjectError(key, `line ${line} is not a merged log record`, { pod });
     yield record;
   }
 }
