@@ -6,6 +6,7 @@ import { Lease, LeaseHeldError, LeaseLostError } from '../packages/compactor/src
 import { pausingAt, recording, withoutConditionalWrites } from './support/hooks.js';
 import { MINUTE, messages, newWorld, type World } from './support/world.js';
 import { testS3Client } from './support/s3.js';
+import { COMPACTOR_BIN, runCli, s3Env } from './support/cli.js';
 
 const T0 = new Date('2026-11-25T10:00:00Z');
 
@@ -104,6 +105,29 @@ describe('one writer per pod', () => {
     // A dry run writes nothing, so it needs no conditional writes.
     expect((await w.passWith(careless, { dryRun: true })).summary.pods.failed).toBe(0);
   });
+});
+
+describe('two compactor processes at once', () => {
+  it('merge every pod exactly once between them', async () => {
+    const w = await newWorld('two-processes');
+    const pods = Array.from({ length: 6 }, (_, i) => `job-${i}`);
+    for (const pod of pods) {
+      const fb = w.container(pod, 'c0ffee');
+      for (let m = 0; m < 4; m++) await fb.upload(messages(`${pod}-${m}`, 5, new Date(T0.getTime() + m * MINUTE)));
+    }
+    const expected = await Promise.all(pods.map((pod) => w.read(pod)));
+
+    const runs = await Promise.all([1, 2].map(() => runCli(COMPACTOR_BIN, ['run', '--bucket', w.bucket, '--concurrency', '3'], s3Env())));
+
+    for (const run of runs) expect(run.exitCode).toBe(0);
+    const summaries = runs.map((run) => JSON.parse(run.stdout) as { pods: { merged: number; busy: number } });
+    expect(summaries[0]!.pods.merged + summaries[1]!.pods.merged).toBe(pods.length);
+    for (const pod of pods) expect((await w.metadata(pod)).logFiles).toHaveLength(1);
+    expect(await Promise.all(pods.map((pod) => w.read(pod)))).toEqual(expected);
+    // Whoever found a pod leased by the other said so, in its logs and its summary.
+    const busyLogs = runs.flatMap((run) => run.stderr.split('\n').filter((l) => l.includes('"status":"busy"')));
+    expect(busyLogs.length).toBe(summaries[0]!.pods.busy + summaries[1]!.pods.busy);
+  }, 60_000);
 });
 
 async function seedTwoPods(w: World): Promise<void> {
