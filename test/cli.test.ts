@@ -176,3 +176,77 @@ describe('log-reader cat', () => {
     expect(corrupt.stderr.trim()).toMatch(/^log-reader: metadata metadata\/job-1\.json is invalid: not JSON/);
   });
 });
+
+describe('bad values, pod names and corrupt input at the CLIs', () => {
+  const oneLineExit2 = (result: { exitCode: number | null; stdout: string; stderr: string }, message: RegExp): void => {
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(result.stdout).toBe('');
+  };
+
+  it.concurrent.each([
+    ['a zero cleanup interval', ['--cleanup-interval', '0'], /--cleanup-interval must be greater than 0/],
+    ['a zero compact interval', ['--compact-interval', '0s'], /--compact-interval must be greater than 0/],
+    ['a compact interval that rounds to zero', ['--compact-interval', '0.1ms'], /--compact-interval must be greater than 0/],
+    ['a negative duration', ['--cleanup-interval', '-5m'], /--cleanup-interval: invalid duration "-5m"/],
+    ['an empty duration', ['--compact-interval', ''], /--compact-interval: invalid duration ""/],
+    ['a duration in exponent notation', ['--cleanup-interval', '1e3'], /--cleanup-interval: invalid duration "1e3"/],
+    ['a zero lease duration', ['--lease-duration', '0'], /--lease-duration must be at least 1s/],
+    ['a zero max file size', ['--max-file-size', '0'], /--max-file-size must be at least 1KiB, got 0 bytes/],
+    ['a negative max file size', ['--max-file-size', '-1'], /--max-file-size: invalid size "-1"/],
+    ['a fractional max file size', ['--max-file-size', '1.5MiB'], /--max-file-size: invalid size "1.5MiB"/],
+    ['a non-numeric concurrency', ['--concurrency', 'abc'], /--concurrency: invalid number "abc"/],
+    ['a negative concurrency', ['--concurrency', '-1'], /--concurrency: invalid number "-1"/],
+    ['a fractional concurrency', ['--concurrency', '1.5'], /--concurrency: invalid number "1.5"/],
+    ['a concurrency above 64', ['--concurrency', '65'], /--concurrency must be between 1 and 64, got 65/],
+    ['an endpoint that is not a URL', ['--endpoint', 'notaurl'], /--endpoint: invalid URL "notaurl"/],
+    ['an endpoint of another scheme', ['--endpoint', 'ftp://127.0.0.1:9000'], /--endpoint: invalid URL "ftp:/],
+    ['an endpoint with a space', ['--endpoint', 'http://local host:9000'], /--endpoint: invalid URL/],
+    ['an unknown log level', ['--log-level', 'loud'], /argument 'loud' is invalid/],
+    ['a namespace with a slash', ['--namespace', 'a/b'], /--namespace: invalid namespace "a\/b"/],
+    ['a pod name `..`', ['--pod', '..'], /--pod: invalid pod name "\.\."/],
+    ['a pod name with a slash', ['--pod', 'job-1/x'], /--pod: invalid pod name "job-1\/x"/],
+    ['a unicode pod name', ['--pod', 'jöb-1'], /--pod: invalid pod name "jöb-1"/],
+    ['an uppercase pod name', ['--pod', 'Job-1'], /--pod: invalid pod name "Job-1"/],
+    ['a pod name with a control character', ['--pod', 'job\u0001'], /--pod: invalid pod name "job\\u0001"/],
+    ['a bad pod among good ones', ['--pod', 'job-1,job-2,../x'], /--pod: invalid pod name "\.\.\/x"/],
+  ])('compactor run exits 2 with one line and no stack trace for %s', async (_name, args, message) => {
+    oneLineExit2(await runCli(COMPACTOR_BIN, ['run', '--bucket', 'b', ...args], s3Env()), message);
+  });
+
+  it('compactor run exits 2 for a bad pod name or endpoint from the environment', async () => {
+    oneLineExit2(await runCli(COMPACTOR_BIN, ['run', '--bucket', 'b'], { ...s3Env(), COMPACTOR_PODS: 'job-1,a..b' }), /--pod: invalid pod name "a\.\.b"/);
+    oneLineExit2(await runCli(COMPACTOR_BIN, ['run', '--bucket', 'b'], { ...s3Env(), COMPACTOR_ENDPOINT: 'not a url' }), /invalid URL "not a url"/);
+  });
+
+  // Values that pass a first look: validated with `new URL()`, and numbers must stay finite.
+  it.each([
+    ['an endpoint that only looks like a URL', ['--endpoint', 'http://:::'], /--endpoint/],
+    ['a duration too large to be a number', ['--cleanup-interval', '9'.repeat(400)], /--cleanup-interval/],
+  ])('compactor run exits 2 for %s', async (_name, args, message) => {
+    const w = await newWorld('cli-bad-number');
+    await w.container('job-1', '0f3a').upload(messages('a', 1, T0));
+    oneLineExit2(await runCli(COMPACTOR_BIN, ['run', '--bucket', w.bucket, ...args], s3Env()), message);
+  });
+
+  it.concurrent.each([['..'], ['a/b'], ['../metadata/job-1'], ['jöb-1'], ['Job-1'], ['job\u0001'], ['job 1'], ['']])('log-reader cat exits 2 for the pod name %j', async (pod) => {
+    const result = await runCli(LOG_READER_BIN, ['cat', pod, '--bucket', 'b'], s3Env());
+    oneLineExit2(result, /^log-reader: invalid pod name /);
+    expect(result.stderr).toContain(JSON.stringify(pod));
+  });
+
+  it('log-reader cat exits 1 naming the pod and the key for a corrupt gzip, after the lines before it', async () => {
+    const w = await newWorld('cli-cat-corrupt');
+    await w.container('job-1', '0f3a').upload(messages('a', 2, T0));
+    const key = 'kube.var.log.containers.job-1_jobs_job-1-0f3a.log/202611251001_2.gz';
+    await w.client.send(new PutObjectCommand({ Bucket: w.bucket, Key: key, Body: Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0xde, 0xad, 0xbe, 0xef]) }));
+
+    const result = await runCli(LOG_READER_BIN, ['cat', 'job-1', '--bucket', w.bucket], s3Env());
+
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toBe('a-0\na-1\n');
+    expect(result.stderr.trim()).toMatch(new RegExp(`^log-reader: pod job-1: object ${key.replace(/\./g, '\\.')} is corrupt: gzip: [^\\n]+$`));
+  });
+});

@@ -42,7 +42,9 @@ const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3
 export function parseDuration(text: string, flag: string): number {
   const m = DURATION.exec(text.trim());
   if (!m) throw new UsageError(`${flag}: invalid duration ${JSON.stringify(text)}: expected seconds or a number with ms, s, m, h or d (e.g. 90s, 55m, 1h)`);
-  return Math.round(Number(m[1]) * (DURATION_UNITS[m[2] ?? 's'] as number));
+  const ms = Math.round(Number(m[1]) * (DURATION_UNITS[m[2] ?? 's'] as number));
+  if (!Number.isSafeInteger(ms)) throw new UsageError(`${flag}: duration ${JSON.stringify(text)} is too large`);
+  return ms;
 }
 
 const SIZE = /^(\d+)\s*(B|KB|MB|GB|KiB|MiB|GiB|K|M|G)?$/i;
@@ -63,7 +65,9 @@ const SIZE_UNITS: Record<string, number> = {
 export function parseSize(text: string, flag: string): number {
   const m = SIZE.exec(text.trim());
   if (!m) throw new UsageError(`${flag}: invalid size ${JSON.stringify(text)}: expected bytes or a number with KiB, MiB, GiB, KB, MB or GB (e.g. 10MiB)`);
-  return Number(m[1]) * (SIZE_UNITS[(m[2] ?? 'b').toLowerCase()] as number);
+  const bytes = Number(m[1]) * (SIZE_UNITS[(m[2] ?? 'b').toLowerCase()] as number);
+  if (!Number.isSafeInteger(bytes)) throw new UsageError(`${flag}: size ${JSON.stringify(text)} is too large`);
+  return bytes;
 }
 
 export function parseCount(text: string, flag: string): number {
@@ -86,8 +90,17 @@ export function validate(config: Config): Config {
   if (config.namespace !== undefined && !isValidPodName(config.namespace)) {
     throw new UsageError(`--namespace: invalid namespace ${JSON.stringify(config.namespace)}`);
   }
-  if (config.endpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(config.endpoint)) {
+  if (config.endpoint !== undefined && !isHttpUrl(config.endpoint)) {
     throw new UsageError(`--endpoint: invalid URL ${JSON.stringify(config.endpoint)}: expected http://host:port or https://host`);
   }
   return config;
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname.length > 0;
+  } catch {
+    return false;
+  }
 }

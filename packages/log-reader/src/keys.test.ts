@@ -9,6 +9,7 @@ import {
   metadataKey,
   parseCleanupKey,
   parseMergedKey,
+  parseMetadataKey,
   parseRawDir,
   parseRawKey,
   rawKey,
@@ -81,6 +82,14 @@ describe('parseRawKey', () => {
     ['a pod name `..`', 'kube.var.log.containers.._jobs_job-1-0f3a.log/202611250959_61.gz'],
     ['a pod name with `..` inside', 'kube.var.log.containers.a..b_jobs_job-1-0f3a.log/202611250959_61.gz'],
     ['an empty pod name', 'kube.var.log.containers._jobs_job-1-0f3a.log/202611250959_61.gz'],
+    // Namespace and container are Kubernetes names too: a stray key must not put a pod in a second namespace.
+    ['a namespace `..`', 'kube.var.log.containers.job-1_.._job-1-0f3a.log/202611250959_61.gz'],
+    ['an uppercase namespace', 'kube.var.log.containers.job-1_JOBS_job-1-0f3a.log/202611250959_61.gz'],
+    ['a unicode namespace', 'kube.var.log.containers.job-1_jöbs_job-1-0f3a.log/202611250959_61.gz'],
+    ['a namespace with a control character', 'kube.var.log.containers.job-1_jo\u0001bs_job-1-0f3a.log/202611250959_61.gz'],
+    ['a container `..`', 'kube.var.log.containers.job-1_jobs_..-0f3a.log/202611250959_61.gz'],
+    ['an uppercase container', 'kube.var.log.containers.job-1_jobs_Job-1-0f3a.log/202611250959_61.gz'],
+    ['a container with a space', 'kube.var.log.containers.job-1_jobs_job 1-0f3a.log/202611250959_61.gz'],
     ['a merged key', 'data/job-1/0f3a/202611251000_1.gz'],
   ])('rejects a key with %s', (_what, key) => {
     expect(parseRawKey(key)).toBeUndefined();
@@ -109,6 +118,8 @@ describe('parseRawDir (a delimiter listing of raw "directories")', () => {
     ['a slash inside the namespace', 'kube.var.log.containers.job-1_jo/bs_job-1-0f3a.log/'],
     ['a slash inside the container', 'kube.var.log.containers.job-1_jobs_jo/b-1-0f3a.log/'],
     ['an invalid pod name', 'kube.var.log.containers.Job-1_jobs_job-1-0f3a.log/'],
+    ['an invalid namespace', 'kube.var.log.containers.job-1_a..b_job-1-0f3a.log/'],
+    ['an invalid container name', 'kube.var.log.containers.job-1_jobs_-job-1-0f3a.log/'],
     ['a whole key', `${DIR}202611250959_61.gz`],
   ])('rejects a prefix with %s', (_what, prefix) => {
     expect(parseRawDir(prefix)).toBeUndefined();
@@ -178,6 +189,19 @@ describe('merged keys', () => {
   it('refuses to build a merged key for a pod name that would escape data/{pod}/', () => {
     expect(() => mergedKey({ pod: '../metadata', containerId: '0f3a', slice: '202611251000', index: 1 })).toThrow(InvalidPodNameError);
   });
+
+  it.each([
+    ['a container id with a path', { containerId: '../../metadata/job-2.json#' }],
+    ['an empty container id', { containerId: '' }],
+    ['a container id that is not hex', { containerId: 'xyz' }],
+    ['a slice with a slash', { slice: '2026/1125100' }],
+    ['a short slice', { slice: '2026112510' }],
+    ['a negative index', { index: -1 }],
+    ['a fractional index', { index: 1.5 }],
+    ['an index beyond 2^53', { index: 2 ** 53 }],
+  ])('refuses to build a merged key from %s', (_what, override) => {
+    expect(() => mergedKey({ pod: 'job-1', containerId: '0f3a', slice: '202611251000', index: 1, ...override })).toThrow(RangeError);
+  });
 });
 
 describe('pod names', () => {
@@ -244,6 +268,21 @@ describe('metadata and cleanup keys', () => {
 
   it.each(['job-1', 'a', 'job.v1'])('parseCleanupKey(cleanupKey(%s)) gives the pod back', (pod) => {
     expect(parseCleanupKey(cleanupKey(pod))).toBe(pod);
+  });
+
+  it.each(['job-1', 'a', 'job.v1', 'job.json'])('parseMetadataKey(metadataKey(%s)) gives the pod back', (pod) => {
+    expect(parseMetadataKey(metadataKey(pod))).toBe(pod);
+  });
+
+  it.each([
+    ['no pod', 'metadata/.json'],
+    ['a nested key', 'metadata/a/b.json'],
+    ['a path escape', 'metadata/../x.json'],
+    ['no .json', 'metadata/job-1'],
+    ['another prefix', 'cleanup/job-1'],
+    ['an invalid pod name', 'metadata/Job-1.json'],
+  ])('parseMetadataKey ignores %s', (_what, key) => {
+    expect(parseMetadataKey(key)).toBeUndefined();
   });
 
   it.each([

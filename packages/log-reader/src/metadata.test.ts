@@ -78,6 +78,15 @@ describe('decodeMetadata', () => {
     expect(meta.retiredFiles).toEqual([{ key: 'data/job-1/0f3a/202611251000_1.gz', since: '2026-11-25T11:00:03+00:00' }]);
   });
 
+  it("names the offending entry when a list holds another pod's object", () => {
+    expect(() => decodeMetadata(META_KEY, pendingDoc('merged_raw_files', 'committed_at', 'metadata/job-2.json'))).toThrow(
+      `metadata ${META_KEY} is invalid: merged_raw_files[0].key "metadata/job-2.json" is not a raw key of pod job-1's own container`,
+    );
+    expect(() => decodeMetadata(META_KEY, pendingDoc('retired_files', 'retired_at', 'data/job-2/0f3a/202611251000_1.gz'))).toThrow(
+      `metadata ${META_KEY} is invalid: retired_files[0].key "data/job-2/0f3a/202611251000_1.gz" is not a merged key of pod job-1`,
+    );
+  });
+
   const malformed: Array<[string, string]> = [
     ['not JSON', '{"log_files":['],
     ['an empty body', ''],
@@ -98,6 +107,14 @@ describe('decodeMetadata', () => {
     ['merged_raw_files not a list', '{"merged_raw_files":"all"}'],
     ['a merged raw file without its commit time', `{"merged_raw_files":[{"key":"${DIR}202611250959_61.gz"}]}`],
     ['retired_files not a list', '{"retired_files":{}}'],
+    // The compactor deletes what these lists name: only the pod's own objects may be in them.
+    ['a merged raw file that is another pod\'s metadata', pendingDoc('merged_raw_files', 'committed_at', 'metadata/job-2.json')],
+    ['a merged raw file of another pod', pendingDoc('merged_raw_files', 'committed_at', 'kube.var.log.containers.job-2_jobs_job-2-0f3a.log/202611250959_61.gz')],
+    ['a merged raw file of a sidecar', pendingDoc('merged_raw_files', 'committed_at', 'kube.var.log.containers.job-1_jobs_istio-proxy-0f3a.log/202611250959_61.gz')],
+    ['a merged raw file outside the raw layout', pendingDoc('merged_raw_files', 'committed_at', `${DIR}202611250959_61.gz.tmp`)],
+    ['a retired file of another pod', pendingDoc('retired_files', 'retired_at', 'data/job-2/0f3a/202611251000_1.gz')],
+    ['a retired file that is a raw file', pendingDoc('retired_files', 'retired_at', `${DIR}202611250959_61.gz`)],
+    ['a retired file outside data/', pendingDoc('retired_files', 'retired_at', 'logs/job-1/202611251000_1.gz')],
   ];
   it.each(malformed)('throws a MetadataError naming the key for %s', (_what, text) => {
     let caught: unknown;
@@ -112,6 +129,10 @@ describe('decodeMetadata', () => {
     expect((caught as MetadataError).code).toBe('ERR_BAD_METADATA');
   });
 });
+
+function pendingDoc(field: string, timeField: string, key: string): string {
+  return JSON.stringify({ log_files: [], merged_raw_files: [], [field]: [{ key, [timeField]: '2026-11-25T10:00:02+00:00' }] });
+}
 
 function entryDoc(override: Record<string, unknown>): string {
   return JSON.stringify({

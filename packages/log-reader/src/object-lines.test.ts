@@ -132,6 +132,16 @@ describe('objectLines', () => {
       expect((error as CorruptObjectError).code).toBe('ERR_CORRUPT_OBJECT');
     });
 
+    it('names the pod too when the caller gives it', async () => {
+      const error = await failure(
+        (async () => {
+          for await (const _line of objectLines(KEY, body(gz.subarray(0, 40)), undefined, 'job-1')) void _line;
+        })(),
+      );
+      expect(error).toMatchObject({ code: 'ERR_CORRUPT_OBJECT', key: KEY, pod: 'job-1' });
+      expect((error as Error).message).toMatch(new RegExp(`^pod job-1: object ${KEY.replace(/\./g, '\\.')} is corrupt: gzip: `));
+    });
+
     it('throws CorruptObjectError for damaged compressed data', async () => {
       const damaged = Buffer.from(gz);
       for (let i = 20; i < 60; i += 1) damaged[i] = 0xff;

@@ -11,7 +11,7 @@
 import { CreateBucketCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { createS3Client, listObjects, LogReader, type Bucket } from '@platform/log-reader';
+import { createS3Client, listObjects, LogReader, mergedPodPrefix, type Bucket } from '@platform/log-reader';
 import { runPass } from 'compactor/dist/pass.js';
 import { silentLogger } from 'compactor/dist/logger.js';
 import { seed } from './seed.js';
@@ -69,7 +69,7 @@ async function main(argv: string[]): Promise<number> {
       maxFileSize: 10 * 1024 * 1024, concurrency: 1, pods: [pod], dryRun: false, leaseDurationMs: 300_000, unsafeWithoutConditionalWrites: false,
     };
     results['pass']!.push(await time(() => runPass({ store, config, logger: silentLogger() })));
-    const mergedKeys = await keysOf(store, `data/${pod}/`);
+    const mergedKeys = await keysOf(store, mergedPodPrefix(pod));
     results['limitMerged']!.push(await time(() => drainAll(client, bucket, mergedKeys, 5)));
     results['readerMerged']!.push(await time(consume));
   }
