@@ -8,8 +8,11 @@
  *      does not cover, in raw-file order. Merged files whose time range ends before `since`
  *      are not fetched; raw records are filtered one by one (key times bound nothing).
  *   3. If an object has gone (a reader slower than the cleanup interval), re-read the
- *      metadata and carry on after the last record returned: the sequence only grows at its
- *      end, so counting records is enough to find the place again.
+ *      metadata and carry on after the last record passed: the sequence only grows at its
+ *      end, so counting records finds the place again. The record at that place must be the
+ *      last one passed; if it is not (a node uploaded a late raw file keyed before raw files
+ *      not merged yet, which inserts records before the place), the read moves on to where
+ *      that record is now, so nothing is returned twice.
  * Nothing is cached between reads; memory is bounded by one line and the stream buffers.
  */
 import { Readable } from 'node:stream';
@@ -72,8 +75,7 @@ export class LogReader {
   /** The pod's records in log order. */
   async *records(pod: string, options: ReadOptions = {}): AsyncGenerator<LogRecord> {
     const since = options.since === undefined ? undefined : toEpochNs(options.since);
-    // Records of the full sequence already passed (returned or filtered out by `since`).
-    const cursor = { position: 0 };
+    const cursor: Cursor = { position: 0, last: undefined };
     for (let replans = 0; ; replans += 1) {
       const plan = await this.plan(pod);
       try {
@@ -96,29 +98,44 @@ export class LogReader {
     return Readable.from(lines(), { objectMode: false });
   }
 
-  private async *readPlan(pod: string, plan: ReadPlan, since: EpochNs | undefined, cursor: { position: number }): AsyncGenerator<LogRecord> {
+  private async *readPlan(pod: string, plan: ReadPlan, since: EpochNs | undefined, cursor: Cursor): AsyncGenerator<LogRecord> {
     let index = 0;
+    // After a re-plan: the record passed last, until it is found again further on.
+    let seeking: LogRecord | undefined;
     const take = (record: LogRecord): boolean => {
-      const fresh = index >= cursor.position;
-      index += 1;
-      if (!fresh) return false;
+      const at = index++;
+      if (seeking !== undefined) {
+        if (sameRecord(record, seeking)) seeking = undefined;
+        return false;
+      }
+      if (at < cursor.position - 1) return false;
+      if (at === cursor.position - 1) {
+        if (cursor.last !== undefined && !sameRecord(record, cursor.last)) seeking = cursor.last;
+        return false;
+      }
       cursor.position = index;
+      cursor.last = record;
       return since === undefined || !isBefore(record.time, since);
     };
-    // A merged file is fetched unless it was passed already (a re-plan) or ends before `since`.
+    // A merged file is fetched unless it was passed already (a re-plan: the one holding the
+    // last record passed is read again to check it) or ends before `since`.
     const fetch = new Set<LogFileEntry>();
     let end = 0;
     for (const entry of plan.merged) {
       end += entry.recordsCount;
       const before = since !== undefined && (lastRecordNs(entry) ?? since) < since;
-      if (end > cursor.position && !before) fetch.add(entry);
+      if (end >= cursor.position && !before) fetch.add(entry);
     }
     const bodies = openInOrder(this.store, [...fetch].map((e) => e.key), this.readAhead);
     try {
       for (const entry of plan.merged) {
         if (!fetch.has(entry)) {
           index += entry.recordsCount;
-          cursor.position = Math.max(cursor.position, index);
+          if (index > cursor.position) {
+            // Passed unread (before `since`): no record to check the place by.
+            cursor.position = index;
+            cursor.last = undefined;
+          }
           continue;
         }
         const opened = await bodies.next();
@@ -166,6 +183,16 @@ async function* mergedRecords(key: string, body: AsyncIterable<Uint8Array>, coun
     if (record === undefined) throw new CorruptObjectError(key, `line ${line} is not a merged log record`, { pod });
     yield record;
   }
+}
+
+/** Where a read is: records of the full sequence passed (returned or filtered by `since`), and the last of them. */
+interface Cursor {
+  position: number;
+  last: LogRecord | undefined;
+}
+
+function sameRecord(a: LogRecord, b: LogRecord): boolean {
+  return a.time === b.time && a.message === b.message && a.stream === b.stream && a.containerId === b.containerId;
 }
 
 function isBefore(time: string, since: EpochNs): boolean {
