@@ -21,6 +21,7 @@ import {
   compareRawKeys,
   formatIsoMicros,
   formatSlice,
+  listRawFiles,
   mergedKey,
   parseMergedKey,
   parseRawKey,
@@ -51,6 +52,15 @@ export async function mergePod(ctx: PodContext, pod: string): Promise<PodReport>
   }
   const due = await deleteDue(ctx, state);
   const merge = await mergeRawFiles(ctx, state, due.metadata, log);
+  if (merge.endedAsIs && (await newRawFiles(ctx, state))) {
+    // The rest of the line arrived while this pass merged it as it is: committing would split
+    // a line that reads have already returned joined. The next pass merges it joined; what
+    // this pass wrote is an orphan, deleted later.
+    return {
+      pod, phase: 'merge', status: 'skipped', reason: 'new raw files arrived while an unfinished line was being merged as it is; merged next pass',
+      ...ZERO_COUNTS, ...due.counts, rawFilesRead: merge.read, bytesRead: merge.bytesRead, durationMs: Date.now() - started,
+    };
+  }
   const nowIso = formatIsoMicros(BigInt(ctx.now.getTime()) * 1_000_000n, 'floor');
   if (!ctx.config.dryRun && (merge.merged.length > 0 || due.changed)) {
     const metadata = merge.merged.length > 0 ? committed(due.metadata, merge, nowIso) : due.metadata;
@@ -93,6 +103,8 @@ interface MergeResult {
   readonly read: number;
   readonly bytesRead: number;
   readonly invalidLines: number;
+  /** An unfinished line was merged as it is (the pod had been quiet). */
+  readonly endedAsIs: boolean;
 }
 
 async function mergeRawFiles(ctx: PodContext, state: PodState, metadata: PodMetadata, log: PodContext['logger']): Promise<MergeResult> {
@@ -140,16 +152,23 @@ async function mergeRawFiles(ctx: PodContext, state: PodState, metadata: PodMeta
         pendingFiles = [];
       }
     }
-    if (pendingFiles.length > 0 && isQuiet(ctx, state)) {
+    const endedAsIs = pendingFiles.length > 0 && isQuiet(ctx, state);
+    if (endedAsIs) {
       for (const record of pending) await write(record);
       merged.push(...pendingFiles);
     }
     const files = await writer.close();
-    return { merged, files, continued, read, bytesRead: counter.bytes, invalidLines };
+    return { merged, files, continued, read, bytesRead: counter.bytes, invalidLines, endedAsIs };
   } catch (error) {
     await writer.abort();
     throw error;
   }
+}
+
+/** True when the pod has raw files that the pass's snapshot did not list. */
+async function newRawFiles(ctx: PodContext, state: PodState): Promise<boolean> {
+  const known = new Set(state.raw.map((f) => f.key));
+  return (await listRawFiles(ctx.store, state.pod)).some((f) => !known.has(f.key));
 }
 
 /** No raw upload for longer than the cleanup interval: an unfinished line will not be finished. */

@@ -75,3 +75,10 @@ export class ObjectMissingError extends LogReaderError {
 function podPrefix(pod: string | undefined): string {
   return pod === undefined ? '' : `pod ${pod}: `;
 }
+
+/** After a re-plan the reader could not find its place again: the log changed before it. */
+export class LogChangedError extends LogReaderError {
+  constructor(readonly pod: string) {
+    super('ERR_LOG_CHANGED', `pod ${pod}: the log changed before the reader's place while it read (objects were replaced under a slow read); read it again`);
+  }
+}

@@ -17,7 +17,7 @@
  */
 import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { ObjectMissingError, ObjectVanishedError, CorruptObjectError } from './errors.js';
+import { CorruptObjectError, LogChangedError, ObjectMissingError, ObjectVanishedError } from './errors.js';
 import { assertPodName, parseMergedKey } from './keys.js';
 import { lastRecordNs, mergedRawPredicate, type LogFileEntry } from './metadata.js';
 import { DEFAULT_READ_AHEAD, readRawFiles } from './raw-records.js';
@@ -148,6 +148,8 @@ export class LogReader {
     for await (const event of readRawFiles(this.store, plan.raw, { readAhead: this.readAhead })) {
       if (event.kind === 'record' && take(event.record)) yield event.record;
     }
+    // The last record returned is nowhere after its place: ending quietly would drop the rest.
+    if (seeking !== undefined) throw new LogChangedError(pod);
   }
 }
 
