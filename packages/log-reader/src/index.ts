@@ -14,6 +14,7 @@ export {
   listObjects,
   listRawFiles,
   loadMetadata,
+  readMetadataText,
   openInOrder,
   type Bucket,
   type ListedObject,

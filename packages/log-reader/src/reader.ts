@@ -7,7 +7,8 @@
  *   2. The log is the merged files the metadata lists, in its order, then the raw files it
  *      does not cover, in raw-file order. Merged files whose time range ends before `since`
  *      are not fetched; raw records are filtered one by one (key times bound nothing).
- *   3. If an object has gone (a reader slower than the cleanup interval), re-read the
+ *   3. If an object has gone (a reader slower than the cleanup interval), or a response body
+ *      broke half-way (the SDK retries only until the headers arrive), re-read the
  *      metadata and carry on after the last record passed: the sequence only grows at its
  *      end, so counting records finds the place again. The record at that place must be the
  *      last one passed; if it is not (a node uploaded a late raw file keyed before raw files
@@ -82,8 +83,11 @@ export class LogReader {
         yield* this.readPlan(pod, plan, since, cursor);
         return;
       } catch (error) {
-        if (!(error instanceof ObjectMissingError)) throw error;
-        if (replans >= this.maxReplans) throw new ObjectVanishedError(pod, error.key);
+        if (error instanceof ObjectMissingError) {
+          if (replans >= this.maxReplans) throw new ObjectVanishedError(pod, error.key);
+        } else if (!isBrokenBody(error) || replans >= this.maxReplans) {
+          throw error;
+        }
       }
     }
   }
@@ -191,6 +195,12 @@ async function* mergedRecords(key: string, body: AsyncIterable<Uint8Array>, coun
 interface Cursor {
   position: number;
   last: LogRecord | undefined;
+}
+
+/** A response body whose connection broke after its headers (the SDK does not retry those). */
+function isBrokenBody(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  return e?.code === 'ECONNRESET' || e?.code === 'ERR_STREAM_PREMATURE_CLOSE' || e?.message === 'aborted';
 }
 
 function sameRecord(a: LogRecord, b: LogRecord): boolean {

@@ -90,7 +90,11 @@ function destroyBody(body: AsyncIterable<Uint8Array>): void {
 async function getBody(store: Bucket, key: string): Promise<AsyncIterable<Uint8Array>> {
   try {
     const response = await store.client.send(new GetObjectCommand({ Bucket: store.bucket, Key: key }));
-    return (response.Body as AsyncIterable<Uint8Array> | undefined) ?? emptyBody();
+    const body = response.Body as (AsyncIterable<Uint8Array> & { on?: (event: 'error', listener: () => void) => unknown }) | undefined;
+    // A body opened ahead waits unread: without a listener, its connection breaking in the
+    // meantime would be an uncaught error that ends the process. Its reader still sees it.
+    body?.on?.('error', () => undefined);
+    return body ?? emptyBody();
   } catch (error) {
     if (isNotFound(error)) throw new ObjectMissingError(key, { cause: error });
     throw error;
@@ -105,17 +109,22 @@ export interface LoadedMetadata {
   readonly etag: string | undefined;
 }
 
-/** A pod's metadata, or the empty document when it has none yet. */
-export async function loadMetadata(store: Bucket, pod: string): Promise<LoadedMetadata> {
-  const key = metadataKey(pod);
+/** The metadata document exactly as stored, with its ETag; `undefined` when there is none. */
+export async function readMetadataText(store: Bucket, pod: string): Promise<{ text: string; etag: string | undefined } | undefined> {
   try {
-    const response = await store.client.send(new GetObjectCommand({ Bucket: store.bucket, Key: key }));
-    const text = (await response.Body?.transformToString('utf-8')) ?? '';
-    return { metadata: decodeMetadata(key, text), etag: response.ETag };
+    const response = await store.client.send(new GetObjectCommand({ Bucket: store.bucket, Key: metadataKey(pod) }));
+    return { text: (await response.Body?.transformToString('utf-8')) ?? '', etag: response.ETag };
   } catch (error) {
-    if (isNotFound(error)) return { metadata: EMPTY_METADATA, etag: undefined };
+    if (isNotFound(error)) return undefined;
     throw error;
   }
+}
+
+/** A pod's metadata, or the empty document when it has none yet. */
+export async function loadMetadata(store: Bucket, pod: string): Promise<LoadedMetadata> {
+  const stored = await readMetadataText(store, pod);
+  if (stored === undefined) return { metadata: EMPTY_METADATA, etag: undefined };
+  return { metadata: decodeMetadata(metadataKey(pod), stored.text), etag: stored.etag };
 }
 
 /**
