@@ -9,7 +9,7 @@
  * Only keys of this snapshot are deleted, never a fresh listing's.
  */
 import { DeleteObjectsCommand } from '@aws-sdk/client-s3';
-import { metadataKey, parseMergedKey, parseTime, type Bucket, type ListedObject, type PendingDeletion, type PodMetadata } from '@platform/log-reader';
+import { metadataKey, parseMergedKey, parseTime, toEpochNs, type Bucket, type ListedObject, type PendingDeletion, type PodMetadata } from '@platform/log-reader';
 import { CompactorError } from './errors.js';
 
 /** S3 deletes at most this many keys per DeleteObjects request. */
@@ -56,7 +56,7 @@ export function assertListedFilesPresent(meta: PodMetadata, dataObjects: readonl
 /** What is due now; throws {@link MergedFileMissingError} first when a listed merged file is gone. */
 export function planDeletions(meta: PodMetadata, dataObjects: readonly ListedObject[], nowMs: number, cleanupIntervalMs: number): DuePlan {
   assertListedFilesPresent(meta, dataObjects);
-  const cutoff = BigInt(nowMs - cleanupIntervalMs) * 1_000_000n;
+  const cutoff = toEpochNs(new Date(nowMs - cleanupIntervalMs));
   const isDue = (p: PendingDeletion): boolean => (parseTime(p.since) ?? cutoff + 1n) <= cutoff;
   const merged = meta.mergedRawFiles ?? [];
   const listed = new Set([...meta.logFiles.map((f) => f.key), ...meta.retiredFiles.map((p) => p.key)]);

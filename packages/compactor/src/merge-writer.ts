@@ -12,6 +12,7 @@ import {
   encodeMergedLine,
   formatIsoMicros,
   parseTime,
+  toEpochNs,
   type Bucket,
   type EpochNs,
   type LogFileEntry,
@@ -133,7 +134,7 @@ export class MergeWriter {
       file.gzip.end();
       await file.uploaded;
     }
-    const fallback = BigInt(this.options.now.getTime()) * 1_000_000n;
+    const fallback = toEpochNs(this.options.now);
     this.written.push({
       key: file.key,
       containerId: file.containerId,

@@ -28,6 +28,7 @@ import {
   parseTime,
   readMergedRecords,
   readRawFiles,
+  toEpochNs,
   type ByteCounter,
   type LogFileEntry,
   type LogRecord,
@@ -61,7 +62,7 @@ export async function mergePod(ctx: PodContext, pod: string): Promise<PodReport>
       ...ZERO_COUNTS, ...due.counts, rawFilesRead: merge.read, bytesRead: merge.bytesRead, durationMs: Date.now() - started,
     };
   }
-  const nowIso = formatIsoMicros(BigInt(ctx.now.getTime()) * 1_000_000n, 'floor');
+  const nowIso = formatIsoMicros(toEpochNs(ctx.now), 'floor');
   if (!ctx.config.dryRun && (merge.merged.length > 0 || due.changed)) {
     const metadata = merge.merged.length > 0 ? committed(due.metadata, merge, nowIso) : due.metadata;
     await ctx.lease?.confirm();
@@ -88,7 +89,7 @@ export async function mergePod(ctx: PodContext, pod: string): Promise<PodReport>
 
 function skipReason(ctx: PodContext, state: PodState): string | undefined {
   const last = state.metadata.lastCompactionTime === null ? undefined : parseTime(state.metadata.lastCompactionTime);
-  if (last !== undefined && BigInt(ctx.now.getTime() - ctx.config.compactIntervalMs) * 1_000_000n < last) {
+  if (last !== undefined && toEpochNs(new Date(ctx.now.getTime() - ctx.config.compactIntervalMs)) < last) {
     return `compacted at ${state.metadata.lastCompactionTime}, less than the compact interval ago`;
   }
   if (state.unmerged.length === 0) return 'no new raw files';
