@@ -9,8 +9,8 @@
  * Only keys of this snapshot are deleted, never a fresh listing's.
  */
 import { DeleteObjectsCommand } from '@aws-sdk/client-s3';
-import { metadataKey, parseMergedKey, parseTime, toEpochNs, type Bucket, type ListedObject, type PendingDeletion, type PodMetadata } from '@platform/log-reader';
-import { CompactorError } from './errors.js';
+import { parseMergedKey, parseTime, toEpochNs, type Bucket, type ListedObject, type PendingDeletion, type PodMetadata } from '@platform/log-reader';
+import { MergedFileMissingError } from './errors.js';
 
 /** S3 deletes at most this many keys per DeleteObjects request. */
 const MAX_KEYS_PER_DELETE = 1000;
@@ -21,22 +21,6 @@ export interface DuePlan {
   readonly orphans: readonly string[];
   /** Objects that will be due later: while any remain, the pod stays in the cleanup queue. */
   readonly later: number;
-}
-
-/**
- * The metadata lists a merged file of this layout that is not under `data/{pod}/` any more
- * (someone deleted it by hand). Its records may now exist only in the raw files it was
- * merged from, so nothing of the pod is deleted until a person restores the file or takes
- * its entry out of the metadata.
- */
-export class MergedFileMissingError extends CompactorError {
-  constructor(readonly pod: string, readonly key: string) {
-    super(
-      'ERR_MERGED_FILE_MISSING',
-      `pod ${pod}: ${metadataKey(pod)} lists ${key}, which is not in the bucket (deleted by hand?); ` +
-        'nothing of the pod is merged or deleted until it is restored or its entry removed from the metadata',
-    );
-  }
 }
 
 /**

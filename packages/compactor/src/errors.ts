@@ -1,3 +1,5 @@
+import { leaseKey, metadataKey } from '@platform/log-reader';
+
 /** Errors of the compactor, each with a stable `code`; the CLI maps them to exit codes in one place. */
 export class CompactorError extends Error {
   readonly code: string;
@@ -27,5 +29,35 @@ export class SetupError extends CompactorError {
 export class ConcurrentUpdateError extends CompactorError {
   constructor(readonly pod: string, readonly key: string) {
     super('ERR_CONCURRENT_UPDATE', `pod ${pod}: ${key} was changed by another writer during this pass; nothing committed, the next pass retries`);
+  }
+}
+
+/** Another compactor holds the pod: this one leaves it alone. */
+export class LeaseHeldError extends CompactorError {
+  constructor(readonly pod: string, readonly holder: string, readonly expiresAt: string) {
+    super('ERR_LEASE_HELD', `pod ${pod} is being processed by ${holder} (lease until ${expiresAt})`);
+  }
+}
+
+/** This compactor's lease was taken over (it stalled past it): it must not write for the pod. */
+export class LeaseLostError extends CompactorError {
+  constructor(readonly pod: string) {
+    super('ERR_LEASE_LOST', `pod ${pod}: lease ${leaseKey(pod)} was taken over by another compactor; nothing more written for the pod`);
+  }
+}
+
+/**
+ * The metadata lists a merged file of this layout that is not under `data/{pod}/` any more
+ * (someone deleted it by hand). Its records may now exist only in the raw files it was
+ * merged from, so nothing of the pod is deleted until a person restores the file or takes
+ * its entry out of the metadata.
+ */
+export class MergedFileMissingError extends CompactorError {
+  constructor(readonly pod: string, readonly key: string) {
+    super(
+      'ERR_MERGED_FILE_MISSING',
+      `pod ${pod}: ${metadataKey(pod)} lists ${key}, which is not in the bucket (deleted by hand?); ` +
+        'nothing of the pod is merged or deleted until it is restored or its entry removed from the metadata',
+    );
   }
 }

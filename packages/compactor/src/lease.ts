@@ -15,21 +15,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { isNotFound, isPreconditionFailure, leaseKey, type Bucket } from '@platform/log-reader';
-import { CompactorError } from './errors.js';
-
-/** Another compactor holds the pod: this one leaves it alone. */
-export class LeaseHeldError extends CompactorError {
-  constructor(readonly pod: string, readonly holder: string, readonly expiresAt: string) {
-    super('ERR_LEASE_HELD', `pod ${pod} is being processed by ${holder} (lease until ${expiresAt})`);
-  }
-}
-
-/** This compactor's lease was taken over (it stalled past it): it must not write for the pod. */
-export class LeaseLostError extends CompactorError {
-  constructor(readonly pod: string) {
-    super('ERR_LEASE_LOST', `pod ${pod}: lease ${leaseKey(pod)} was taken over by another compactor; nothing more written for the pod`);
-  }
-}
+import { LeaseHeldError, LeaseLostError } from './errors.js';
 
 export interface LeaseOptions {
   readonly store: Bucket;

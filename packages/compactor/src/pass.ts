@@ -26,8 +26,8 @@ import {
 } from '@platform/log-reader';
 import { cleanPod, type PodContext } from './clean.js';
 import type { Config } from './config.js';
-import { SetupError } from './errors.js';
-import { Lease, LeaseHeldError, newHolderId, type LeaseOptions } from './lease.js';
+import { LeaseHeldError, SetupError } from './errors.js';
+import { Lease, newHolderId, type LeaseOptions } from './lease.js';
 import type { Logger } from './logger.js';
 import { mergePod } from './merge.js';
 import { summarize, ZERO_COUNTS, type PassSummary, type PodReport } from './report.js';
