@@ -1,9 +1,18 @@
 // Tests run from the TypeScript sources: @swc/jest strips types (tsc type-checks
 // separately in `make test`), and the ESM `.js` import suffixes map back to `.ts`.
+const ESM_ONLY = '(@kubernetes/client-node|openid-client|oauth4webapi|jose)';
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }] },
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
+    [`/node_modules/${ESM_ONLY}/.+\\.js$`]: ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
+  },
+  // Jest loads modules as CommonJS and cannot require() ES modules before Node 24.9: the
+  // ESM-only packages below (@kubernetes/client-node and its OIDC dependencies) are compiled
+  // to CommonJS like our sources. Node itself (the built CLI) loads them as ES modules.
+  transformIgnorePatterns: [`/node_modules/(?!${ESM_ONLY}/)`],
   moduleNameMapper: {
     '^@platform/log-reader$': '<rootDir>/packages/log-reader/src/index.ts',
     '^@platform/testkit$': '<rootDir>/packages/testkit/src/index.ts',
