@@ -82,3 +82,13 @@ export class LogChangedError extends LogReaderError {
     super('ERR_LOG_CHANGED', `pod ${pod}: the log changed before the reader's place while it read (objects were replaced under a slow read); read it again`);
   }
 }
+
+/**
+ * A listing page said it was truncated but gave no continuation token: the rest of the
+ * listing cannot be fetched, and ending there would hide objects (a store's bug).
+ */
+export class TruncatedListingError extends LogReaderError {
+  constructor(readonly bucket: string, readonly prefix: string) {
+    super('ERR_TRUNCATED_LISTING', `listing s3://${bucket}/${prefix} is truncated but the store gave no continuation token; refusing to go on with part of it`);
+  }
+}

@@ -1,6 +1,7 @@
 import { MetadataError } from './errors.js';
 import { parseRawKey, rawKey, type RawKey } from './keys.js';
-import { decodeMetadata, EMPTY_METADATA, encodeMetadata, lastRecordNs, mergedRawPredicate, type PodMetadata } from './metadata.js';
+import { parseTime } from './time.js';
+import { decodeMetadata, EMPTY_METADATA, encodeMetadata, endsBefore, lastRecordNs, mergedRawPredicate, type PodMetadata } from './metadata.js';
 
 const META_KEY = 'metadata/job-1.json';
 const DIR = 'kube.var.log.containers.job-1_jobs_job-1-0f3a.log/';
@@ -52,6 +53,17 @@ describe('decodeMetadata', () => {
     expect(lastRecordNs({ ...entry!, lastRecordTime: '2026-11-25T11:59:58.000001+02:00' })).toBe(
       BigInt(Date.UTC(2026, 10, 25, 9, 59, 58)) * 1_000_000n + 1_000n,
     );
+  });
+
+  it.each([
+    // The Python service truncated …123456789 to …123456: the file still holds a record after `since`.
+    ['since inside the microsecond after a truncated last time', '2026-11-25T09:59:58.123456+00:00', '2026-11-25T09:59:58.1234567Z', false],
+    ['since at the last time plus a microsecond', '2026-11-25T09:59:58.123456+00:00', '2026-11-25T09:59:58.123457Z', false],
+    ['since past the last time plus a microsecond', '2026-11-25T09:59:58.123456+00:00', '2026-11-25T09:59:58.123457001Z', true],
+    ['since an hour later', '2026-11-25T09:59:58+00:00', '2026-11-25T10:59:58Z', true],
+  ])('endsBefore, %s: %s vs since %s is %p', (_what, lastRecordTime, since, expected) => {
+    const [entry] = decodeMetadata(META_KEY, PYTHON_DOC).logFiles;
+    expect(endsBefore({ ...entry!, lastRecordTime }, parseTime(since)!)).toBe(expected);
   });
 
   it('reads null for "never" in last_compaction_time and last_merged_key', () => {
@@ -241,6 +253,15 @@ describe('mergedRawPredicate', () => {
       ['a later minute with a small index', '202611251000_1.gz', false],
     ])('%s: merged is %p', (_what, file, expected) => {
       expect(isMerged(raw(file))).toBe(expected);
+    });
+
+    it.each([
+      ['uploaded before the commit', '2026-11-25T10:00:01.999Z', true],
+      ['uploaded at the commit time', '2026-11-25T10:00:02.000Z', true],
+      ['uploaded after the commit (a late upload: not merged by it)', '2026-11-25T10:00:02.001Z', false],
+      ['uploaded an hour after the commit', '2026-11-25T11:00:00Z', false],
+    ])('a raw key before last_merged_key %s (%s): merged is %p', (_what, lastModified, expected) => {
+      expect(isMerged({ ...raw('202611250959_7.gz'), lastModified: new Date(lastModified) })).toBe(expected);
     });
 
     it("orders the previous container's raw files with the others", () => {

@@ -12,7 +12,7 @@
  */
 import { MetadataError } from './errors.js';
 import { compareRawKeys, parseMergedKey, parseMetadataKey, parseRawKey, type RawKey } from './keys.js';
-import { parseTime, type EpochNs } from './time.js';
+import { parseTime, toEpochNs, type EpochNs } from './time.js';
 
 /** One merged file, in log order. */
 export interface LogFileEntry {
@@ -103,21 +103,42 @@ export function encodeMetadata(meta: PodMetadata): string {
 
 /**
  * Which raw files a commit has merged. With the compactor's exact list, membership; for a
- * document of the Python service, raw order up to `last_merged_key`.
+ * document of the Python service, raw order up to `last_merged_key` — except a raw file
+ * whose `lastModified` (as listed) is after its `last_compaction_time`: uploaded after that
+ * commit, it cannot have been merged by it (a late upload keyed before `last_merged_key`).
+ * Without `lastModified`, key order alone decides.
  */
-export function mergedRawPredicate(meta: PodMetadata): (raw: RawKey) => boolean {
+export function mergedRawPredicate(meta: PodMetadata): (raw: RawKey & { readonly lastModified?: Date }) => boolean {
   if (meta.mergedRawFiles !== undefined) {
     const merged = new Set(meta.mergedRawFiles.map((p) => p.key));
     return (raw) => merged.has(raw.key);
   }
   const last = meta.lastMergedKey === null ? undefined : parseRawKey(meta.lastMergedKey);
   if (last === undefined) return () => false;
-  return (raw) => compareRawKeys(raw, last) <= 0;
+  const committed = meta.lastCompactionTime === null ? undefined : parseTime(meta.lastCompactionTime);
+  return (raw) => {
+    if (compareRawKeys(raw, last) > 0) return false;
+    if (committed === undefined || raw.lastModified === undefined) return true;
+    return toEpochNs(raw.lastModified) <= committed;
+  };
 }
 
 /** The end of a file's time range as an instant, for skipping files before `since`. */
 export function lastRecordNs(entry: LogFileEntry): EpochNs | undefined {
   return parseTime(entry.lastRecordTime);
+}
+
+// The Python service truncated `last_record_time` to the microsecond instead of rounding it
+// up: its file may hold a record up to 999 ns after it.
+const RANGE_MARGIN_NS = 1_000n;
+
+/**
+ * True when every record of the file is before `since`, so a read from `since` need not
+ * fetch it. Judged with a margin of one microsecond; a time that cannot be read never skips.
+ */
+export function endsBefore(entry: LogFileEntry, since: EpochNs): boolean {
+  const last = lastRecordNs(entry);
+  return last !== undefined && last + RANGE_MARGIN_NS < since;
 }
 
 function decodeLogFile(key: string, item: unknown, i: number): LogFileEntry {

@@ -20,7 +20,7 @@ import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { CorruptObjectError, LogChangedError, ObjectMissingError, ObjectVanishedError } from './errors.js';
 import { assertPodName, parseMergedKey } from './keys.js';
-import { lastRecordNs, mergedRawPredicate, type LogFileEntry } from './metadata.js';
+import { endsBefore, mergedRawPredicate, type LogFileEntry } from './metadata.js';
 import { DEFAULT_READ_AHEAD, readRawFiles } from './raw-records.js';
 import { objectLines, type ByteCounter } from './object-lines.js';
 import { decodeMergedLine, type LogRecord } from './records.js';
@@ -127,7 +127,7 @@ export class LogReader {
     let end = 0;
     for (const entry of plan.merged) {
       end += entry.recordsCount;
-      const before = since !== undefined && (lastRecordNs(entry) ?? since) < since;
+      const before = since !== undefined && endsBefore(entry, since);
       if (end >= cursor.position && !before) fetch.add(entry);
     }
     const bodies = openInOrder(this.store, [...fetch].map((e) => e.key), this.readAhead);

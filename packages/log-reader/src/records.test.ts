@@ -116,6 +116,15 @@ describe('LineJoiner', () => {
     expect(joiner.hasPending).toBe(false);
   });
 
+  it.each([
+    ['\n', 'line'],
+    ['\r\n', 'line'],
+    ['\n\n', 'line\n'],
+  ])('drops one line ending %j of a raw line, as of a merged one', (ending, message) => {
+    const joiner = new LineJoiner('0f3a');
+    expect(joiner.push(piece('stdout', 'F', T1, `line${ending}`))?.message).toBe(message);
+  });
+
   it('joins P, P, F of one stream into one line with the first piece time', () => {
     const joiner = new LineJoiner('0f3a');
     expect(joiner.push(piece('stdout', 'P', T1, 'aaa'))).toBeUndefined();
@@ -237,6 +246,28 @@ describe('merged lines', () => {
       stream: 'stdout',
       containerId: 'beef',
     });
+  });
+
+  it.each([
+    ['a docker newline', 'text\n', 'text'],
+    ['a CRLF line ending', 'text\r\n', 'text'],
+    ['only one of two newlines', 'text\n\n', 'text\n'],
+    ['a newline alone (an empty docker line)', '\n', ''],
+    ['a CR that is not a line ending', 'progress\r', 'progress\r'],
+    ['a newline inside the message', 'a\nb', 'a\nb'],
+  ])('drops the line ending of a merged log as the Python service wrote it: %s', (_what, log, message) => {
+    const line = JSON.stringify({ time: TIME, log, stream: 'stderr' });
+    expect(decodeMergedLine(line, '0f3a')).toEqual({ time: TIME, message, stream: 'stderr', containerId: '0f3a' });
+  });
+
+  it.each([
+    ['a trailing newline', 'x\n'],
+    ['a trailing CRLF', 'x\r\n'],
+    ['a trailing CR', 'x\r'],
+    ['only newlines', '\n\n'],
+  ])('round-trips a message ending in %s (a continued file must read as before)', (_what, message) => {
+    const record: LogRecord = { time: TIME, message, stream: 'stdout', containerId: '0f3a' };
+    expect(decodeMergedLine(encodeMergedLine(record), '0f3a')).toEqual(record);
   });
 
   it.each([

@@ -63,21 +63,34 @@ export function decodeRawLine(line: string, fallbackTime: string): DecodedRawLin
   return { piece: { time: fallbackTime, message: log, stream, partial }, json: true, timeFound: false };
 }
 
-/** Decodes one line of a merged file; `undefined` when it is not one. */
+/**
+ * Decodes one line of a merged file; `undefined` when it is not one. One trailing `\n` (or
+ * `\r\n`) of its `log` is the record's line ending and is dropped, as for raw records: the
+ * Python service's compactor kept the docker runtime's newline in merged records.
+ */
 export function decodeMergedLine(line: string, containerId: string): LogRecord | undefined {
   const value = parseJson(line);
   if (!isObject(value) || typeof value['time'] !== 'string') return undefined;
   const stream: Stream = value['stream'] === 'stderr' ? 'stderr' : 'stdout';
-  return { time: value['time'], message: messageOf(value), stream, containerId };
+  return { time: value['time'], message: dropLineEnding(messageOf(value)), stream, containerId };
 }
 
-/** One merged NDJSON line, without its newline. */
+/**
+ * One merged NDJSON line, without its newline. A message that itself ends with `\n` (rare:
+ * a raw line that ended with two) gets one more, so that {@link decodeMergedLine} gives it
+ * back exactly: a read after a pass must return what a read before it did.
+ */
 export function encodeMergedLine(record: LogRecord): string {
+  const log = record.message.endsWith('\n') ? `${record.message}\n` : record.message;
   return JSON.stringify(
-    record.stream === 'stdout'
-      ? { time: record.time, log: record.message }
-      : { time: record.time, log: record.message, stream: record.stream },
+    record.stream === 'stdout' ? { time: record.time, log } : { time: record.time, log, stream: record.stream },
   );
+}
+
+/** A message without its one line ending (`\n` or `\r\n`), if it has one. */
+export function dropLineEnding(message: string): string {
+  if (message.endsWith('\r\n')) return message.slice(0, -2);
+  return message.endsWith('\n') ? message.slice(0, -1) : message;
 }
 
 /**
@@ -119,8 +132,7 @@ export class LineJoiner {
 
   private record(time: string, message: string, stream: Stream): LogRecord {
     // The docker runtime keeps the line's own newline in `log`.
-    const text = message.endsWith('\n') ? message.slice(0, -1) : message;
-    return { time, message: text, stream, containerId: this.containerId };
+    return { time, message: dropLineEnding(message), stream, containerId: this.containerId };
   }
 }
 

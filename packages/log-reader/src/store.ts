@@ -7,7 +7,7 @@ import {
   ListObjectsV2Command,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { ObjectMissingError, PodNamespaceConflictError } from './errors.js';
+import { ObjectMissingError, PodNamespaceConflictError, TruncatedListingError } from './errors.js';
 import { compareRawKeys, metadataKey, parseRawKey, rawPodPrefix, type RawKey } from './keys.js';
 import { EMPTY_METADATA, decodeMetadata, type PodMetadata } from './metadata.js';
 
@@ -37,7 +37,7 @@ export async function* listObjects(store: Bucket, prefix: string): AsyncGenerato
       if (o.Key === undefined) continue;
       yield { key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified ?? new Date(0), etag: o.ETag };
     }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    token = continuation(store, prefix, page);
   } while (token);
 }
 
@@ -49,8 +49,15 @@ export async function* listCommonPrefixes(store: Bucket, prefix: string): AsyncG
       new ListObjectsV2Command({ Bucket: store.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }),
     );
     for (const p of page.CommonPrefixes ?? []) if (p.Prefix !== undefined) yield p.Prefix;
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    token = continuation(store, prefix, page);
   } while (token);
+}
+
+/** The token of the next page; `undefined` at the end. A truncated page without one is an error. */
+function continuation(store: Bucket, prefix: string, page: { IsTruncated?: boolean | undefined; NextContinuationToken?: string | undefined }): string | undefined {
+  if (!page.IsTruncated) return undefined;
+  if (!page.NextContinuationToken) throw new TruncatedListingError(store.bucket, prefix);
+  return page.NextContinuationToken;
 }
 
 /**
