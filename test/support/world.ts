@@ -4,9 +4,7 @@ import { text } from 'node:stream/consumers';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { LogReader, loadMetadata, type LogRecord, type PodMetadata, type ReadPlan } from '@platform/log-reader';
 import { FluentBitContainer } from '@platform/testkit';
-import type { Config } from '../../packages/compactor/src/config.js';
-import { silentLogger } from '../../packages/compactor/src/logger.js';
-import { runPass, type PassResult } from '../../packages/compactor/src/pass.js';
+import { defaultConfig, runPass, silentLogger, type Config, type PassResult } from '../../packages/compactor/src/index.js';
 import { createTestBucket, listAll, testS3Client, type ListedObject } from './s3.js';
 
 export const MINUTE = 60_000;
@@ -61,22 +59,9 @@ export async function newWorld(name: string): Promise<World> {
   };
 }
 
+/** The CLI's defaults, pointed at the test server. */
 export function testConfig(bucket: string, overrides: Partial<Config> = {}): Config {
-  return {
-    bucket,
-    endpoint: process.env['S3_TEST_ENDPOINT'],
-    region: undefined,
-    namespace: undefined,
-    compactIntervalMs: 55 * MINUTE,
-    cleanupIntervalMs: 30 * MINUTE,
-    maxFileSize: 10 * 1024 * 1024,
-    concurrency: 4,
-    pods: [],
-    dryRun: false,
-    leaseDurationMs: 5 * MINUTE,
-    unsafeWithoutConditionalWrites: false,
-    ...overrides,
-  };
+  return { ...defaultConfig(bucket), endpoint: process.env['S3_TEST_ENDPOINT'], ...overrides };
 }
 
 /** `n` messages a second apart from `start`, `prefix-i` as text, times with nanoseconds. */

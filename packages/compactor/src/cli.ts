@@ -1,13 +1,16 @@
 /**
  * `compactor run`: commands and flags → Config → one pass. Thin: every flag also comes from
- * an environment variable, errors map to exit codes in one place (0 ok, 1 a pod failed,
- * 2 bad usage or set-up), and users never see a stack trace.
+ * an environment variable, errors map to exit codes in one place ({@link exitCodeFor}), and
+ * users never see a stack trace.
+ *
+ * Adding a flag: an `Option` in `runCommand` (parsed by its `argParser`, default from
+ * `defaultConfig`), a field in `RunFlags`, one line in `toConfig`, a check in `validate`.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { createS3Client, resolveEndpoint } from '@platform/log-reader';
-import { DEFAULTS, parseCount, parseDuration, parseSize, validate, type Config } from './config.js';
+import { createS3Client, describeSetupProblem, resolveEndpoint, type S3ClientSettings } from '@platform/log-reader';
+import { configWarnings, defaultConfig, formatDuration, formatSize, parseCount, parseDuration, parseSize, validate, type Config } from './config.js';
 import { CompactorError, SetupError, UsageError } from './errors.js';
-import { createLogger } from './logger.js';
+import { closeLogger, createLogger } from './logger.js';
 import { runPass } from './pass.js';
 import { describeDryRun } from './report.js';
 
@@ -16,19 +19,28 @@ export interface Io {
   readonly stderr: NodeJS.WritableStream;
 }
 
+export interface CliOptions {
+  /** What `--version` prints (bin.ts reads it from package.json). */
+  readonly version?: string;
+}
+
+/** The parsed flags of `run`: durations in ms, sizes in bytes (each flag's `argParser` converts). */
 interface RunFlags {
   bucket?: string;
   endpoint?: string;
   region?: string;
   namespace?: string;
-  compactInterval: string;
-  cleanupInterval: string;
-  maxFileSize: string;
-  concurrency: string;
+  compactInterval: number;
+  cleanupInterval: number;
+  maxFileSize: number;
+  concurrency: number;
   pod: string[];
   dryRun: boolean | string;
-  leaseDuration: string;
+  leaseDuration: number;
   unsafeWithoutConditionalWrites: boolean | string;
+  s3MaxAttempts?: number;
+  s3RequestTimeout?: number;
+  s3ConnectTimeout?: number;
   logLevel: string;
 }
 
@@ -36,23 +48,66 @@ export const EXIT_OK = 0;
 export const EXIT_POD_FAILED = 1;
 export const EXIT_USAGE = 2;
 
-export async function main(argv: readonly string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function main(argv: readonly string[], io: Io = { stdout: process.stdout, stderr: process.stderr }, options: CliOptions = {}): Promise<number> {
+  const stopIgnoring = [io.stdout, io.stderr].map(ignoreClosedPipe);
   let exitCode = EXIT_OK;
   const program = new Command('compactor')
     .description('Merge the tiny log objects Fluent Bit uploads into large gzip files, then delete them once no reader can need them')
+    .version(options.version ?? 'unknown', '--version', 'print the version and exit')
     .exitOverride()
     .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) });
-  program
-    .command('run')
+  program.addCommand(
+    runCommand().action(async (flags: RunFlags) => {
+      exitCode = await run(toConfig(flags), flags.logLevel, io);
+    }),
+  );
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    // Commander has already written its own message (or the help) through configureOutput.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    io.stderr.write(`compactor: ${error instanceof Error ? error.message : String(error)}\n`);
+    return exitCodeFor(error);
+  } finally {
+    for (const stop of stopIgnoring) stop();
+  }
+}
+
+/** The one mapping of errors to exit codes: 2 for usage and set-up, 1 for anything else. */
+export function exitCodeFor(error: unknown): number {
+  return error instanceof UsageError || error instanceof SetupError ? EXIT_USAGE : EXIT_POD_FAILED;
+}
+
+function runCommand(): Command {
+  const d = defaultConfig('');
+  const duration = (flag: string) => (value: string) => parseDuration(value, flag);
+  const count = (flag: string) => (value: string) => parseCount(value, flag);
+  return new Command('run')
     .description('one pass: merge, then clean (see README)')
     .addOption(new Option('--bucket <name>', 'S3 bucket (required)').env('COMPACTOR_BUCKET'))
     .addOption(new Option('--endpoint <url>', 'custom S3 endpoint, implies path-style (else AWS_ENDPOINT_URL_S3)').env('COMPACTOR_ENDPOINT'))
     .addOption(new Option('--region <region>', 'S3 region (else AWS_REGION)').env('COMPACTOR_REGION'))
     .addOption(new Option('--namespace <ns>', 'only raw files of this Kubernetes namespace').env('COMPACTOR_NAMESPACE'))
-    .addOption(new Option('--compact-interval <duration>', 'merge a pod again only after this long').env('COMPACTOR_COMPACT_INTERVAL').default(DEFAULTS.compactInterval))
-    .addOption(new Option('--cleanup-interval <duration>', 'how long readers may still need what a commit replaced').env('COMPACTOR_CLEANUP_INTERVAL').default(DEFAULTS.cleanupInterval))
-    .addOption(new Option('--max-file-size <size>', 'NDJSON bytes per merged file, before compression').env('COMPACTOR_MAX_FILE_SIZE').default(DEFAULTS.maxFileSize))
-    .addOption(new Option('--concurrency <n>', 'pods processed at once').env('COMPACTOR_CONCURRENCY').default(String(DEFAULTS.concurrency)))
+    .addOption(
+      new Option('--compact-interval <duration>', 'merge a pod again only after this long (0: every pass)')
+        .env('COMPACTOR_COMPACT_INTERVAL')
+        .argParser(duration('--compact-interval'))
+        .default(d.compactIntervalMs, formatDuration(d.compactIntervalMs)),
+    )
+    .addOption(
+      new Option('--cleanup-interval <duration>', 'how long readers may still need what a commit replaced (0: delete once committed)')
+        .env('COMPACTOR_CLEANUP_INTERVAL')
+        .argParser(duration('--cleanup-interval'))
+        .default(d.cleanupIntervalMs, formatDuration(d.cleanupIntervalMs)),
+    )
+    .addOption(
+      new Option('--max-file-size <size>', 'NDJSON bytes per merged file, before compression')
+        .env('COMPACTOR_MAX_FILE_SIZE')
+        .argParser((value) => parseSize(value, '--max-file-size'))
+        .default(d.maxFileSize, formatSize(d.maxFileSize)),
+    )
+    .addOption(new Option('--concurrency <n>', 'pods processed at once').env('COMPACTOR_CONCURRENCY').argParser(count('--concurrency')).default(d.concurrency))
     .addOption(
       new Option('--pod <name>', 'only this pod; repeat for more (env: comma-separated)')
         .env('COMPACTOR_PODS')
@@ -60,46 +115,69 @@ export async function main(argv: readonly string[], io: Io = { stdout: process.s
         .default([]),
     )
     .addOption(new Option('--dry-run', 'read everything, write and delete nothing, print what would be done').env('COMPACTOR_DRY_RUN').default(false))
-    .addOption(new Option('--lease-duration <duration>', "how long a pod's lease lasts without renewal").env('COMPACTOR_LEASE_DURATION').default(DEFAULTS.leaseDuration))
+    .addOption(
+      new Option('--lease-duration <duration>', "how long a pod's lease lasts without renewal")
+        .env('COMPACTOR_LEASE_DURATION')
+        .argParser(duration('--lease-duration'))
+        .default(d.leaseDurationMs, formatDuration(d.leaseDurationMs)),
+    )
     .addOption(
       new Option('--unsafe-without-conditional-writes', 'run on a store that ignores If-Match/If-None-Match (gives up one writer per pod)')
         .env('COMPACTOR_UNSAFE_WITHOUT_CONDITIONAL_WRITES')
         .default(false),
     )
+    // No commander default: undefined leaves the S3 client's own default in force.
+    .addOption(new Option('--s3-max-attempts <n>', 'attempts per S3 request, the first included (default 5)').env('COMPACTOR_S3_MAX_ATTEMPTS').argParser(count('--s3-max-attempts')))
+    .addOption(
+      new Option('--s3-request-timeout <duration>', 'how long one S3 attempt may wait for its answer (default 30s)')
+        .env('COMPACTOR_S3_REQUEST_TIMEOUT')
+        .argParser(duration('--s3-request-timeout')),
+    )
+    .addOption(
+      new Option('--s3-connect-timeout <duration>', 'how long opening a connection to S3 may take (default 5s)')
+        .env('COMPACTOR_S3_CONNECT_TIMEOUT')
+        .argParser(duration('--s3-connect-timeout')),
+    )
     .addOption(new Option('--log-level <level>', 'error, warn, info or debug').env('COMPACTOR_LOG_LEVEL').default('info').choices(['error', 'warn', 'info', 'debug']))
-    .addHelpText('after', '\nDurations: seconds or 90s, 55m, 1h. Sizes: bytes or 512KiB, 10MiB.\nCredentials: the standard AWS environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL_S3).\nExit: 0 every pod done, 1 some pod failed (the others were processed), 2 bad usage or set-up.')
-    .action(async (flags: RunFlags) => {
-      exitCode = await run(toConfig(flags), flags.logLevel, io);
-    });
-  try {
-    await program.parseAsync([...argv], { from: 'user' });
-    return exitCode;
-  } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
-    if (error instanceof UsageError || error instanceof SetupError) {
-      io.stderr.write(`compactor: ${error.message}\n`);
-      return EXIT_USAGE;
-    }
-    io.stderr.write(`compactor: ${error instanceof Error ? error.message : String(error)}\n`);
-    return EXIT_POD_FAILED;
-  }
+    .addHelpText(
+      'after',
+      '\nDurations: seconds or 90s, 55m, 1h. Sizes: bytes or 512KiB, 10MiB.\n' +
+        'Credentials: the standard AWS environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL_S3).\n' +
+        'Exit: 0 every pod done, 1 some pod failed (the others were processed), 2 bad usage or set-up.',
+    );
 }
 
 export function toConfig(flags: RunFlags): Config {
   return validate({
-    bucket: flags.bucket ?? '',
+    ...defaultConfig(flags.bucket ?? ''),
     endpoint: resolveEndpoint(flags.endpoint),
     region: flags.region,
     namespace: flags.namespace,
-    compactIntervalMs: parseDuration(flags.compactInterval, '--compact-interval'),
-    cleanupIntervalMs: parseDuration(flags.cleanupInterval, '--cleanup-interval'),
-    maxFileSize: parseSize(flags.maxFileSize, '--max-file-size'),
-    concurrency: parseCount(flags.concurrency, '--concurrency'),
+    compactIntervalMs: flags.compactInterval,
+    cleanupIntervalMs: flags.cleanupInterval,
+    maxFileSize: flags.maxFileSize,
+    concurrency: flags.concurrency,
     pods: flags.pod,
     dryRun: isSet(flags.dryRun),
-    leaseDurationMs: parseDuration(flags.leaseDuration, '--lease-duration'),
+    leaseDurationMs: flags.leaseDuration,
     unsafeWithoutConditionalWrites: isSet(flags.unsafeWithoutConditionalWrites),
+    s3MaxAttempts: flags.s3MaxAttempts,
+    s3RequestTimeoutMs: flags.s3RequestTimeout,
+    s3ConnectTimeoutMs: flags.s3ConnectTimeout,
   });
+}
+
+/** What the S3 client gets from the config; undefined fields keep the client's defaults. */
+export function s3Settings(config: Config): S3ClientSettings {
+  return {
+    endpoint: config.endpoint,
+    region: config.region,
+    maxAttempts: config.s3MaxAttempts,
+    requestTimeoutMs: config.s3RequestTimeoutMs,
+    connectionTimeoutMs: config.s3ConnectTimeoutMs,
+    // TODO(lead): size the socket pool from the concurrency once log-reader exports it:
+    // maxSockets: socketsFor(config.concurrency),
+  };
 }
 
 /** A boolean flag, or its environment variable as `true`/`1`. */
@@ -108,8 +186,9 @@ function isSet(value: boolean | string): boolean {
 }
 
 async function run(config: Config, logLevel: string, io: Io): Promise<number> {
-  const client = createS3Client({ endpoint: config.endpoint, region: config.region });
-  const logger = createLogger({ level: logLevel });
+  const client = createS3Client(s3Settings(config));
+  const logger = createLogger({ level: logLevel, stream: io.stderr });
+  for (const warning of configWarnings(config)) logger.warn(warning);
   try {
     const { summary } = await runPass({
       store: { client, bucket: config.bucket },
@@ -121,9 +200,27 @@ async function run(config: Config, logLevel: string, io: Io): Promise<number> {
     return summary.pods.failed > 0 ? EXIT_POD_FAILED : EXIT_OK;
   } catch (error) {
     if (error instanceof CompactorError) throw error;
+    // Credentials or a bucket that fail after the first check (the listing, the conditional
+    // write check) are still the set-up's fault, not a pod's: exit 2 with the same one line.
+    const problem = describeSetupProblem(error, { endpoint: config.endpoint, bucket: config.bucket });
+    if (problem !== undefined) throw new SetupError(problem.message, { cause: error });
     throw new CompactorError('ERR_PASS', `pass failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   } finally {
     client.destroy();
-    logger.close();
+    // Every log line reaches io.stderr before main() returns (tests read it right after).
+    await closeLogger(logger);
   }
+}
+
+/**
+ * A reader that closed its end of the pipe (`compactor run --help | head -1`) had enough:
+ * writes to it fail with EPIPE, which must end nothing. Returns the function that removes
+ * the listener. Any other stream error stays fatal.
+ */
+function ignoreClosedPipe(stream: NodeJS.WritableStream): () => void {
+  const onError = (error: NodeJS.ErrnoException): void => {
+    if (error.code !== 'EPIPE') throw error;
+  };
+  stream.on('error', onError);
+  return () => void stream.off('error', onError);
 }

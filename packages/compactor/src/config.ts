@@ -9,9 +9,12 @@ export interface Config {
   readonly region: string | undefined;
   /** Only raw files of this namespace; default all. */
   readonly namespace: string | undefined;
-  /** A pod is merged again only when its last compaction is older than this. Milliseconds; default 55 min. */
+  /** A pod is merged again only when its last compaction is older than this. Milliseconds; default 55 min; 0 merges every pass. */
   readonly compactIntervalMs: number;
-  /** How long a reader may still need what a commit made unneeded. Milliseconds; default 30 min. */
+  /**
+   * How long a reader may still need what a commit made unneeded. Milliseconds; default 30 min;
+   * 0 deletes as soon as committed (a reader in the middle of a read then meets deleted objects).
+   */
   readonly cleanupIntervalMs: number;
   /** Bytes of NDJSON (before compression) per merged file; default 10 MiB. */
   readonly maxFileSize: number;
@@ -25,15 +28,40 @@ export interface Config {
   readonly leaseDurationMs: number;
   /** Run on a store that ignores conditional writes, giving up "one writer per pod". Default false. */
   readonly unsafeWithoutConditionalWrites: boolean;
+  // The S3 limits: undefined means the S3 client's own default (log-reader's `S3_CLIENT_DEFAULTS`).
+  /** Attempts per S3 request, the first included; default 5. */
+  readonly s3MaxAttempts: number | undefined;
+  /** How long one S3 attempt may take until the response headers arrive. Milliseconds; default 30 s. */
+  readonly s3RequestTimeoutMs: number | undefined;
+  /** How long opening a connection to S3 may take. Milliseconds; default 5 s. */
+  readonly s3ConnectTimeoutMs: number | undefined;
 }
 
-export const DEFAULTS = {
-  compactInterval: '55m',
-  cleanupInterval: '30m',
-  maxFileSize: '10MiB',
-  concurrency: 4,
-  leaseDuration: '5m',
-} as const;
+const MINUTE_MS = 60_000;
+const MIB = 1024 * 1024;
+/** Attempts beyond this would keep one request retrying for many minutes; more is a typo. */
+const MAX_S3_ATTEMPTS = 20;
+
+/** Every default in one place: the CLI's flag defaults, the tests and the bench start from here. */
+export function defaultConfig(bucket: string): Config {
+  return {
+    bucket,
+    endpoint: undefined,
+    region: undefined,
+    namespace: undefined,
+    compactIntervalMs: 55 * MINUTE_MS,
+    cleanupIntervalMs: 30 * MINUTE_MS,
+    maxFileSize: 10 * MIB,
+    concurrency: 4,
+    pods: [],
+    dryRun: false,
+    leaseDurationMs: 5 * MINUTE_MS,
+    unsafeWithoutConditionalWrites: false,
+    s3MaxAttempts: undefined,
+    s3RequestTimeoutMs: undefined,
+    s3ConnectTimeoutMs: undefined,
+  };
+}
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/;
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -45,6 +73,15 @@ export function parseDuration(text: string, flag: string): number {
   const ms = Math.round(Number(m[1]) * (DURATION_UNITS[m[2] ?? 's'] as number));
   if (!Number.isSafeInteger(ms)) throw new UsageError(`${flag}: duration ${JSON.stringify(text)} is too large`);
   return ms;
+}
+
+/** The shortest exact spelling of a duration that {@link parseDuration} reads back (help text). */
+export function formatDuration(ms: number): string {
+  for (const unit of ['d', 'h', 'm', 's'] as const) {
+    const size = DURATION_UNITS[unit] as number;
+    if (ms > 0 && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
 }
 
 const SIZE = /^(\d+)\s*(B|KB|MB|GB|KiB|MiB|GiB|K|M|G)?$/i;
@@ -70,6 +107,16 @@ export function parseSize(text: string, flag: string): number {
   return bytes;
 }
 
+/** The shortest exact spelling of a size that {@link parseSize} reads back (help text). */
+export function formatSize(bytes: number): string {
+  for (const unit of ['GiB', 'MiB', 'KiB'] as const) {
+    const size = SIZE_UNITS[unit.toLowerCase()] as number;
+    if (bytes > 0 && bytes % size === 0) return `${bytes / size}${unit}`;
+  }
+  return `${bytes}`;
+}
+
+/** A whole number (`4`), no sign, no fraction. */
 export function parseCount(text: string, flag: string): number {
   const n = Number(text);
   if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n)) throw new UsageError(`${flag}: invalid number ${JSON.stringify(text)}: expected a whole number`);
@@ -79,11 +126,19 @@ export function parseCount(text: string, flag: string): number {
 /** Checks what the parsers cannot: ranges and names. Returns the config for chaining. */
 export function validate(config: Config): Config {
   if (!config.bucket) throw new UsageError('--bucket is required (or COMPACTOR_BUCKET)');
-  if (config.compactIntervalMs <= 0) throw new UsageError('--compact-interval must be greater than 0');
-  if (config.cleanupIntervalMs <= 0) throw new UsageError('--cleanup-interval must be greater than 0');
+  // 0 is allowed for both: "merge every pass" and "delete as soon as committed" (see configWarnings).
+  if (config.compactIntervalMs < 0) throw new UsageError('--compact-interval must not be negative');
+  if (config.cleanupIntervalMs < 0) throw new UsageError('--cleanup-interval must not be negative');
   if (config.leaseDurationMs < 1000) throw new UsageError('--lease-duration must be at least 1s');
   if (config.maxFileSize < 1024) throw new UsageError(`--max-file-size must be at least 1KiB, got ${config.maxFileSize} bytes`);
   if (config.concurrency < 1 || config.concurrency > 64) throw new UsageError(`--concurrency must be between 1 and 64, got ${config.concurrency}`);
+  const attempts = config.s3MaxAttempts;
+  if (attempts !== undefined && (attempts < 1 || attempts > MAX_S3_ATTEMPTS)) {
+    throw new UsageError(`--s3-max-attempts must be between 1 and ${MAX_S3_ATTEMPTS}, got ${attempts}`);
+  }
+  // 0 would mean "no timeout" to the SDK: a hung connection would hang the pass.
+  if (config.s3RequestTimeoutMs !== undefined && config.s3RequestTimeoutMs <= 0) throw new UsageError('--s3-request-timeout must be greater than 0');
+  if (config.s3ConnectTimeoutMs !== undefined && config.s3ConnectTimeoutMs <= 0) throw new UsageError('--s3-connect-timeout must be greater than 0');
   for (const pod of config.pods) {
     if (!isValidPodName(pod)) throw new UsageError(`--pod: invalid pod name ${JSON.stringify(pod)}`);
   }
@@ -94,6 +149,17 @@ export function validate(config: Config): Config {
     throw new UsageError(`--endpoint: invalid URL ${JSON.stringify(config.endpoint)}: expected http://host:port or https://host`);
   }
   return config;
+}
+
+/** Settings that are valid but risky: the CLI logs each as a warning before the pass. */
+export function configWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  if (config.cleanupIntervalMs < MINUTE_MS) {
+    warnings.push(
+      `--cleanup-interval ${config.cleanupIntervalMs} ms is under a minute: readers in the middle of a read may meet deleted objects (they re-read the metadata, but a read slower than this can fail)`,
+    );
+  }
+  return warnings;
 }
 
 function isHttpUrl(text: string): boolean {

@@ -12,8 +12,7 @@ import { CreateBucketCommand, GetObjectCommand, type S3Client } from '@aws-sdk/c
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { createS3Client, listObjects, LogReader, mergedPodPrefix, type Bucket } from '@platform/log-reader';
-import { runPass } from 'compactor/dist/pass.js';
-import { silentLogger } from 'compactor/dist/logger.js';
+import { defaultConfig, runPass, silentLogger } from 'compactor/dist/index.js';
 import { seed } from './seed.js';
 
 async function drainAll(client: S3Client, bucket: string, keys: readonly string[], inFlight: number): Promise<void> {
@@ -64,10 +63,8 @@ async function main(argv: string[]): Promise<number> {
     const rawKeys = (await keysOf(store, `kube.var.log.containers.${pod}_`)).filter((k) => k.includes(`_${pod}-`));
     results['limitRaw']!.push(await time(() => drainAll(client, bucket, rawKeys, 5)));
     results['readerRaw']!.push(await time(consume));
-    const config = {
-      bucket, endpoint: undefined, region: undefined, namespace: undefined, compactIntervalMs: 1, cleanupIntervalMs: 3_600_000,
-      maxFileSize: 10 * 1024 * 1024, concurrency: 1, pods: [pod], dryRun: false, leaseDurationMs: 300_000, unsafeWithoutConditionalWrites: false,
-    };
+    // compactIntervalMs 1: every round merges again; the cleanup interval keeps the raw files for the next round.
+    const config = { ...defaultConfig(bucket), compactIntervalMs: 1, cleanupIntervalMs: 3_600_000, concurrency: 1, pods: [pod] };
     results['pass']!.push(await time(() => runPass({ store, config, logger: silentLogger() })));
     const mergedKeys = await keysOf(store, mergedPodPrefix(pod));
     results['limitMerged']!.push(await time(() => drainAll(client, bucket, mergedKeys, 5)));

@@ -1,0 +1,6 @@
+// The compactor as a library: what tests, the bench and other tools import instead of deep paths.
+export { runPass, findPods, type PassDeps, type PassResult } from './pass.js';
+export { defaultConfig, validate, configWarnings, parseDuration, parseSize, parseCount, type Config } from './config.js';
+export { createLogger, silentLogger, type Logger } from './logger.js';
+export * from './errors.js';
+export { summarize, describeDryRun, type PassSummary, type PodReport, type PodStatus } from './report.js';
