@@ -61,3 +61,15 @@ export class MergedFileMissingError extends CompactorError {
     );
   }
 }
+
+
+/**
+ * The Kubernetes API could not say whether a pod's container has ended (403, 5xx,
+ * unreachable, timeout): the pod fails for this pass instead of guessing. The message names
+ * the pod and the HTTP status, never a credential.
+ */
+export class KubeApiError extends CompactorError {
+  constructor(readonly namespace: string, readonly pod: string, readonly problem: string, readonly status: number | undefined, options?: { cause?: unknown }) {
+    super('ERR_KUBE_API', `pod ${pod}: Kubernetes API GET /api/v1/namespaces/${namespace}/pods/${pod} failed: ${problem}`, options);
+  }
+}
