@@ -7,24 +7,13 @@
  *   3. when nothing is left to delete later and nothing waits to be merged, leave the queue.
  */
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
-import { cleanupKey, type Bucket, type PodMetadata } from '@platform/log-reader';
-import type { Config } from './config.js';
+import { cleanupKey, type PodMetadata } from '@platform/log-reader';
 import { dueCount, deleteObjects, planDeletions, withoutDeleted } from './deletions.js';
 import { CompactorError } from './errors.js';
-import type { Lease } from './lease.js';
-import type { Logger } from './logger.js';
-import { commitMetadata, loadPodState, type PodState } from './pod-state.js';
+import { commit } from './commit.js';
+import type { PodContext } from './pass.js';
+import { loadPodState, type PodState } from './pod-state.js';
 import { ZERO_COUNTS, type PodCounts, type PodReport } from './report.js';
-
-export interface PodContext {
-  readonly store: Bucket;
-  readonly config: Config;
-  /** The pass's instant: what is due and what is recent is decided against it. */
-  readonly now: Date;
-  readonly logger: Logger;
-  /** The pod's lease (none in a dry run): confirmed before every delete and commit. */
-  readonly lease: Lease | undefined;
-}
 
 export interface DeletedDue {
   /** The metadata without the entries of deleted objects. */
@@ -37,7 +26,8 @@ export interface DeletedDue {
 }
 
 export async function deleteDue(ctx: PodContext, state: PodState): Promise<DeletedDue> {
-  const plan = planDeletions(state.metadata, state.dataObjects, ctx.now.getTime(), ctx.config.cleanupIntervalMs);
+  // A fresh reading: the pass may have been running for a while.
+  const plan = planDeletions(state.metadata, state.dataObjects, ctx.clock().getTime(), ctx.config.cleanupIntervalMs);
   const counts = { deletedRaw: plan.raw.length, deletedMerged: plan.retired.length, deletedOrphans: plan.orphans.length };
   if (ctx.config.dryRun || dueCount(plan) === 0) {
     return { metadata: state.metadata, changed: false, counts, later: plan.later + (ctx.config.dryRun ? dueCount(plan) : 0) };
@@ -60,12 +50,9 @@ export async function deleteDue(ctx: PodContext, state: PodState): Promise<Delet
 /** The clean phase for one pod of the cleanup queue. */
 export async function cleanPod(ctx: PodContext, pod: string): Promise<PodReport> {
   const started = Date.now();
-  const state = await loadPodState(ctx.store, pod, ctx.now);
+  const state = await loadPodState(ctx.store, pod, ctx.clock);
   const due = await deleteDue(ctx, state);
-  if (due.changed) {
-    await ctx.lease?.confirm();
-    await commitMetadata(ctx.store, pod, due.metadata, state.etag);
-  }
+  if (due.changed) await commit(ctx, pod, state.etag, () => due.metadata);
   const done = due.later === 0 && state.unmerged.length === 0;
   if (done && !ctx.config.dryRun) {
     await ctx.lease?.confirm();

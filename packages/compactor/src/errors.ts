@@ -62,6 +62,16 @@ export class MergedFileMissingError extends CompactorError {
   }
 }
 
+/**
+ * A merged file's key already holds an object another writer put there (a compactor that
+ * took the pod over while this one stalled): merged files are written with `If-None-Match: *`
+ * and never replace an object, so this pass leaves the pod alone.
+ */
+export class MergedKeyTakenError extends CompactorError {
+  constructor(readonly key: string) {
+    super('ERR_MERGED_KEY_TAKEN', `merged file ${key} was written by another compactor meanwhile; nothing committed, the next pass retries`);
+  }
+}
 
 /**
  * The Kubernetes API could not say whether a pod's container has ended (403, 5xx,

@@ -4,13 +4,17 @@
  * up with lib-storage's multipart `Upload` as it is written: memory stays at one part
  * (5 MiB) per open file, whatever the log size.
  */
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { Transform } from 'node:stream';
 import { createGzip, type Gzip } from 'node:zlib';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import {
   encodeMergedLine,
   formatIsoMicros,
+  isNotFound,
+  isPreconditionFailure,
   parseTime,
   toEpochNs,
   type Bucket,
@@ -18,8 +22,11 @@ import {
   type LogFileEntry,
   type LogRecord,
 } from '@platform/log-reader';
+import { MergedKeyTakenError } from './errors.js';
 
 export const MERGED_CONTENT_TYPE = 'application/x-gzip';
+/** User metadata (`x-amz-meta-…`) naming the write that created a merged file. */
+const WRITER_METADATA = 'compactor-write';
 
 export interface MergeWriterOptions {
   readonly store: Bucket;
@@ -27,8 +34,8 @@ export interface MergeWriterOptions {
   readonly maxFileSize: number;
   /** The key of the next file for a container id (unique and increasing within the pod). */
   readonly nextKey: (containerId: string) => string;
-  /** Used for the time range of a file none of whose record times can be read. */
-  readonly now: Date;
+  /** Read for the time range of a file none of whose record times can be read. */
+  readonly clock: () => Date;
   /** Count bytes and records, upload nothing. */
   readonly dryRun: boolean;
 }
@@ -58,11 +65,6 @@ export class MergeWriter {
   private readonly written: WrittenFile[] = [];
 
   constructor(private readonly options: MergeWriterOptions) {}
-
-  /** The container id of the file being written, if any. */
-  get currentContainerId(): string | undefined {
-    return this.open?.containerId;
-  }
 
   async write(record: LogRecord): Promise<void> {
     const line = `${encodeMergedLine(record)}\n`;
@@ -116,11 +118,31 @@ export class MergeWriter {
         },
       });
       gzip.on('error', (error) => counter.destroy(error));
+      const { store } = this.options;
+      // A random token in the object's user metadata tells our own write (a retry whose first
+      // attempt landed) from another writer's when the store refuses the conditional write.
+      const writer = randomUUID();
       const upload = new Upload({
-        client: this.options.store.client,
-        params: { Bucket: this.options.store.bucket, Key: key, Body: gzip.pipe(counter), ContentType: MERGED_CONTENT_TYPE },
+        client: store.client,
+        params: {
+          Bucket: store.bucket,
+          Key: key,
+          Body: gzip.pipe(counter),
+          ContentType: MERGED_CONTENT_TYPE,
+          Metadata: { [WRITER_METADATA]: writer },
+          // Never replace an object: a compactor that stalled past its lease could otherwise
+          // overwrite a merged file that another one has committed since (same minute, same index).
+          // Sent with PutObject, or with CompleteMultipartUpload for a multipart file.
+          IfNoneMatch: '*',
+        },
       });
-      const uploaded = upload.done().then(() => undefined);
+      const uploaded = upload.done().then(
+        () => undefined,
+        async (error: unknown) => {
+          if (isPreconditionFailure(error) && (await writerOf(store, key)) === writer) return;
+          throw isPreconditionFailure(error) ? new MergedKeyTakenError(key) : error;
+        },
+      );
       const failed = uploaded.then(() => new Promise(() => {}), (error: unknown) => error);
       file = { key, containerId, gzip, uploaded, failed, compressedSize: 0, size: 0, records: 0, first: undefined, last: undefined };
     }
@@ -134,7 +156,7 @@ export class MergeWriter {
       file.gzip.end();
       await file.uploaded;
     }
-    const fallback = toEpochNs(this.options.now);
+    const fallback = toEpochNs(this.options.clock());
     this.written.push({
       key: file.key,
       containerId: file.containerId,
@@ -144,5 +166,16 @@ export class MergeWriter {
       lastRecordTime: formatIsoMicros(file.last ?? fallback, 'ceil'),
       compressedSize: file.compressedSize,
     });
+  }
+}
+
+/** The write token of the object at `key`, if it has one. */
+async function writerOf(store: Bucket, key: string): Promise<string | undefined> {
+  try {
+    const head = await store.client.send(new HeadObjectCommand({ Bucket: store.bucket, Key: key }));
+    return head.Metadata?.[WRITER_METADATA];
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
   }
 }

@@ -18,13 +18,10 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   cleanupKey,
-  compareRawKeys,
-  formatIsoMicros,
   formatSlice,
   listRawFiles,
   mergedKey,
   parseMergedKey,
-  parseRawKey,
   parseTime,
   readMergedRecords,
   readRawFiles,
@@ -35,15 +32,17 @@ import {
   type PodMetadata,
   type RawFile,
 } from '@platform/log-reader';
-import { deleteDue, type PodContext } from './clean.js';
+import { deleteDue } from './clean.js';
+import { commit, withMerge } from './commit.js';
 import { MergeWriter, type WrittenFile } from './merge-writer.js';
-import { commitMetadata, loadPodState, type PodState } from './pod-state.js';
+import type { PodContext } from './pass.js';
+import { loadPodState, type PodState } from './pod-state.js';
 import { ZERO_COUNTS, type PodReport } from './report.js';
 
 export async function mergePod(ctx: PodContext, pod: string): Promise<PodReport> {
   const started = Date.now();
   const log = ctx.logger.child({ pod });
-  const state = await loadPodState(ctx.store, pod, ctx.now);
+  const state = await loadPodState(ctx.store, pod, ctx.clock);
   const skip = skipReason(ctx, state);
   if (skip !== undefined) {
     return { pod, phase: 'merge', status: 'skipped', reason: skip, ...ZERO_COUNTS, durationMs: Date.now() - started };
@@ -62,11 +61,8 @@ export async function mergePod(ctx: PodContext, pod: string): Promise<PodReport>
       ...ZERO_COUNTS, ...due.counts, rawFilesRead: merge.read, bytesRead: merge.bytesRead, durationMs: Date.now() - started,
     };
   }
-  const nowIso = formatIsoMicros(toEpochNs(ctx.now), 'floor');
   if (!ctx.config.dryRun && (merge.merged.length > 0 || due.changed)) {
-    const metadata = merge.merged.length > 0 ? committed(due.metadata, merge, nowIso) : due.metadata;
-    await ctx.lease?.confirm();
-    await commitMetadata(ctx.store, pod, metadata, state.etag);
+    await commit(ctx, pod, state.etag, (stamp) => (merge.merged.length > 0 ? withMerge(due.metadata, merge, stamp) : due.metadata));
   }
   return {
     pod,
@@ -89,7 +85,7 @@ export async function mergePod(ctx: PodContext, pod: string): Promise<PodReport>
 
 function skipReason(ctx: PodContext, state: PodState): string | undefined {
   const last = state.metadata.lastCompactionTime === null ? undefined : parseTime(state.metadata.lastCompactionTime);
-  if (last !== undefined && toEpochNs(new Date(ctx.now.getTime() - ctx.config.compactIntervalMs)) < last) {
+  if (last !== undefined && toEpochNs(new Date(ctx.clock().getTime() - ctx.config.compactIntervalMs)) < last) {
     return `compacted at ${state.metadata.lastCompactionTime}, less than the compact interval ago`;
   }
   if (state.unmerged.length === 0) return 'no new raw files';
@@ -111,7 +107,7 @@ interface MergeResult {
 async function mergeRawFiles(ctx: PodContext, state: PodState, metadata: PodMetadata, log: PodContext['logger']): Promise<MergeResult> {
   const { config, store } = ctx;
   const counter: ByteCounter = { bytes: 0 };
-  const writer = new MergeWriter({ store, maxFileSize: config.maxFileSize, nextKey: keyAllocator(state, ctx.now), now: ctx.now, dryRun: config.dryRun });
+  const writer = new MergeWriter({ store, maxFileSize: config.maxFileSize, nextKey: keyAllocator(state, ctx.clock), clock: ctx.clock, dryRun: config.dryRun });
   const last = metadata.logFiles.at(-1);
   const lastKey = last === undefined ? undefined : parseMergedKey(last.key);
   let continued: LogFileEntry | undefined;
@@ -131,7 +127,7 @@ async function mergeRawFiles(ctx: PodContext, state: PodState, metadata: PodMeta
   // Records since the last file that ended outside a line: written only once a file closes it.
   let pending: LogRecord[] = [];
   let pendingFiles: RawFile[] = [];
-  const merged: RawFile[] = [];
+  let merged: RawFile[] = [];
   let read = 0;
   let invalidLines = 0;
   try {
@@ -148,7 +144,7 @@ async function mergeRawFiles(ctx: PodContext, state: PodState, metadata: PodMeta
       }
       if (!event.insideLine) {
         for (const record of pending) await write(record);
-        merged.push(...pendingFiles);
+        merged = merged.concat(pendingFiles);
         pending = [];
         pendingFiles = [];
       }
@@ -156,7 +152,7 @@ async function mergeRawFiles(ctx: PodContext, state: PodState, metadata: PodMeta
     const endedAsIs = pendingFiles.length > 0 && isQuiet(ctx, state);
     if (endedAsIs) {
       for (const record of pending) await write(record);
-      merged.push(...pendingFiles);
+      merged = merged.concat(pendingFiles);
     }
     const files = await writer.close();
     return { merged, files, continued, read, bytesRead: counter.bytes, invalidLines, endedAsIs };
@@ -174,40 +170,18 @@ async function newRawFiles(ctx: PodContext, state: PodState): Promise<boolean> {
 
 /** No raw upload for longer than the cleanup interval: an unfinished line will not be finished. */
 function isQuiet(ctx: PodContext, state: PodState): boolean {
-  const newest = Math.max(...state.raw.map((f) => f.lastModified.getTime()));
-  return ctx.now.getTime() - newest > ctx.config.cleanupIntervalMs;
+  // A loop, not Math.max(...list): a spread of months of raw files overflows the stack.
+  let newest = 0;
+  for (const f of state.raw) newest = Math.max(newest, f.lastModified.getTime());
+  return ctx.clock().getTime() - newest > ctx.config.cleanupIntervalMs;
 }
 
-/** Merged keys: this run's minute, and an index above every merged key the pod has. */
-function keyAllocator(state: PodState, now: Date): (containerId: string) => string {
-  const known = [...state.metadata.logFiles, ...state.metadata.retiredFiles, ...state.dataObjects].map((o) => parseMergedKey(o.key)?.index ?? 0);
-  let next = Math.max(0, ...known) + 1;
-  const slice = formatSlice(now);
-  return (containerId) => mergedKey({ pod: state.pod, containerId, slice, index: next++ });
-}
-
-function committed(metadata: PodMetadata, merge: MergeResult, nowIso: string): PodMetadata {
-  const kept = merge.continued ? metadata.logFiles.slice(0, -1) : metadata.logFiles;
-  const newFiles: LogFileEntry[] = merge.files.map(({ key, recordsCount, size, firstRecordTime, lastRecordTime }) => ({
-    key,
-    recordsCount,
-    size,
-    firstRecordTime,
-    lastRecordTime,
-  }));
-  return {
-    ...metadata,
-    logFiles: [...kept, ...newFiles],
-    lastCompactionTime: nowIso,
-    lastMergedKey: lastInRawOrder(metadata.lastMergedKey, merge.merged),
-    mergedRawFiles: [...(metadata.mergedRawFiles ?? []), ...merge.merged.map((f) => ({ key: f.key, since: nowIso }))],
-    retiredFiles: merge.continued ? [...metadata.retiredFiles, { key: merge.continued.key, since: nowIso }] : metadata.retiredFiles,
-  };
-}
-
-/** `last_merged_key` only moves forward in raw order (what the Python service reads). */
-function lastInRawOrder(previous: string | null, merged: readonly RawFile[]): string | null {
-  let best = previous === null ? undefined : parseRawKey(previous);
-  for (const file of merged) if (best === undefined || compareRawKeys(file, best) > 0) best = file;
-  return best?.key ?? previous;
+/** Merged keys: the minute the file is started, and an index above every merged key the pod has. */
+export function keyAllocator(state: Pick<PodState, 'pod' | 'metadata' | 'dataObjects'>, clock: () => Date): (containerId: string) => string {
+  let highest = 0;
+  for (const list of [state.metadata.logFiles, state.metadata.retiredFiles, state.dataObjects]) {
+    for (const o of list) highest = Math.max(highest, parseMergedKey(o.key)?.index ?? 0);
+  }
+  let next = highest + 1;
+  return (containerId) => mergedKey({ pod: state.pod, containerId, slice: formatSlice(clock()), index: next++ });
 }

@@ -11,7 +11,14 @@
  *      clean.ts.
  *   5. Summary of the pass.
  */
-import { HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  HeadBucketCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import {
   CLEANUP_PREFIX,
   RAW_PREFIX,
@@ -20,17 +27,35 @@ import {
   isPreconditionFailure,
   listCommonPrefixes,
   listObjects,
+  listRawFiles,
+  loadMetadata,
   parseCleanupKey,
   parseRawDir,
+  parseRawKey,
   type Bucket,
 } from '@platform/log-reader';
-import { cleanPod, type PodContext } from './clean.js';
+import { cleanPod } from './clean.js';
 import type { Config } from './config.js';
 import { LeaseHeldError, SetupError } from './errors.js';
 import { Lease, newHolderId, type LeaseOptions } from './lease.js';
 import type { Logger } from './logger.js';
 import { mergePod } from './merge.js';
-import { summarize, ZERO_COUNTS, type PassSummary, type PodReport } from './report.js';
+import { summarize, ZERO_COUNTS, type PassSummary, type PodCounts, type PodReport } from './report.js';
+
+/** What one pod's work (merge or clean) gets from the pass. */
+export interface PodContext {
+  readonly store: Bucket;
+  readonly config: Config;
+  /**
+   * The clock, read afresh for every decision and stamp: a pass over many pods (or one huge
+   * pod) runs for minutes, and an instant read at its start would date its later commits
+   * too early, making what they replaced due too soon.
+   */
+  readonly clock: () => Date;
+  readonly logger: Logger;
+  /** The pod's lease (none in a dry run): confirmed before every delete and commit. */
+  readonly lease: Lease | undefined;
+}
 
 export interface PassDeps {
   readonly store: Bucket;
@@ -51,16 +76,16 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
   const started = Date.now();
   const { store, config, logger } = deps;
   const clock = deps.now ?? ((): Date => new Date());
-  const now = clock();
   const holder = newHolderId();
   await checkBucket(store, config);
   if (!config.dryRun) await checkConditionalWrites(store, config, logger);
-  const ctx: PodContext = { store, config, now, logger, lease: undefined };
+  const ctx: PodContext = { store, config, clock, logger, lease: undefined };
   const leased = (pod: string, phase: PodReport['phase'], work: (podCtx: PodContext) => Promise<PodReport>) => () =>
     withLease({ store, pod, holder, durationMs: config.leaseDurationMs, clock }, ctx, phase, work);
 
   const selected = (pod: string): boolean => config.pods.length === 0 || config.pods.includes(pod);
   const pods = (await findPods(store, config.namespace)).filter(selected);
+  const found = new Set(pods);
   logger.info('pass started', { bucket: config.bucket, pods: pods.length, dryRun: config.dryRun, holder });
 
   const reports: PodReport[] = [];
@@ -72,14 +97,20 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
   await forEachConcurrently(pods, config.concurrency, async (pod) => record(await guarded(pod, 'merge', leased(pod, 'merge', (c) => mergePod(c, pod)))));
 
   const handled = new Set(reports.filter((r) => r.status !== 'skipped').map((r) => r.pod));
-  const queue: string[] = [];
+  let queue: string[] = [];
   for await (const o of listObjects(store, CLEANUP_PREFIX)) {
     const pod = parseCleanupKey(o.key);
     if (pod !== undefined && selected(pod) && !handled.has(pod)) queue.push(pod);
   }
+  // --namespace scopes the clean phase too: a queued pod is ours only when it is in it.
+  if (config.namespace !== undefined) {
+    const namespace = config.namespace;
+    const inNamespace = await Promise.all(queue.map(async (pod) => found.has(pod) || (await podNamespace(store, pod)) === namespace));
+    queue = queue.filter((_, i) => inNamespace[i]);
+  }
   await forEachConcurrently(queue, config.concurrency, async (pod) => record(await guarded(pod, 'clean', leased(pod, 'clean', (c) => cleanPod(c, pod)))));
 
-  const summary = summarize(mergeByPod(reports), config.dryRun, Date.now() - started);
+  const summary = summarize(combinePhases(reports), config.dryRun, Date.now() - started);
   logger.info('pass finished', { ...summary });
   return { summary, reports };
 }
@@ -138,19 +169,41 @@ async function withLease(
 async function checkConditionalWrites(store: Bucket, config: Config, logger: Logger): Promise<void> {
   const create = (): PutObjectCommand =>
     new PutObjectCommand({ Bucket: store.bucket, Key: CONDITIONAL_WRITE_CHECK_KEY, Body: 'If-None-Match must fail here', IfNoneMatch: '*' });
+  let enforced = false;
   try {
     // The first pass on a bucket creates it; from then on the first request already fails.
     await store.client.send(create());
     await store.client.send(create());
   } catch (error) {
-    if (isPreconditionFailure(error)) return;
-    throw error;
+    if (!isPreconditionFailure(error)) throw error;
+    enforced = true;
   }
+  // Large merged files are completed multipart uploads: their If-None-Match must hold too.
+  if (enforced && (await multipartConditionHolds(store))) return;
   const problem = `the S3 store for bucket ${config.bucket} ignores conditional writes (If-None-Match), so two compactors could both write one pod`;
   if (!config.unsafeWithoutConditionalWrites) {
     throw new SetupError(`${problem}; use a store that enforces them, or accept the risk with --unsafe-without-conditional-writes`);
   }
   logger.warn(`${problem}; running anyway (--unsafe-without-conditional-writes)`);
+}
+
+/** Completing a multipart upload onto the (existing) check object with If-None-Match must fail. */
+async function multipartConditionHolds(store: Bucket): Promise<boolean> {
+  const target = { Bucket: store.bucket, Key: CONDITIONAL_WRITE_CHECK_KEY };
+  const { UploadId } = await store.client.send(new CreateMultipartUploadCommand(target));
+  try {
+    const part = await store.client.send(new UploadPartCommand({ ...target, UploadId, PartNumber: 1, Body: 'If-None-Match must fail here' }));
+    await store.client.send(
+      new CompleteMultipartUploadCommand({ ...target, UploadId, IfNoneMatch: '*', MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }),
+    );
+    return false;
+  } catch (error) {
+    if (isPreconditionFailure(error)) return true;
+    throw error;
+  } finally {
+    // Completed or not, nothing of it may linger as a billed, unfinished upload.
+    await store.client.send(new AbortMultipartUploadCommand({ ...target, UploadId })).catch(() => undefined);
+  }
 }
 
 async function guarded(pod: string, phase: PodReport['phase'], work: () => Promise<PodReport>): Promise<PodReport> {
@@ -169,14 +222,40 @@ function logReport(logger: Logger, report: PodReport): void {
   else logger.info(`pod ${report.status}`, { pod, ...fields });
 }
 
-/** A pod skipped in the merge phase and cleaned afterwards counts once, as cleaned. */
-function mergeByPod(reports: readonly PodReport[]): PodReport[] {
+/**
+ * One report per pod: a pod skipped in the merge phase (which may have deleted what was due
+ * and read raw files before it stopped) and handled again in the clean phase counts once,
+ * with the status of its last phase and the counts of both.
+ */
+export function combinePhases(reports: readonly PodReport[]): PodReport[] {
   const byPod = new Map<string, PodReport>();
   for (const r of reports) {
     const earlier = byPod.get(r.pod);
-    byPod.set(r.pod, earlier === undefined || earlier.status === 'skipped' ? r : earlier);
+    byPod.set(r.pod, earlier === undefined ? r : { ...r, ...sumCounts(earlier, r), reason: r.reason ?? earlier.reason, durationMs: earlier.durationMs + r.durationMs });
   }
   return [...byPod.values()];
+}
+
+function sumCounts(a: PodCounts, b: PodCounts): PodCounts {
+  const sum = { ...ZERO_COUNTS };
+  for (const field of Object.keys(ZERO_COUNTS) as (keyof PodCounts)[]) sum[field] = a[field] + b[field];
+  return sum;
+}
+
+/**
+ * The namespace of a pod in the cleanup queue: from its raw files, else from the raw keys
+ * its metadata names (a pod whose raw files are all deleted may still have objects due).
+ */
+async function podNamespace(store: Bucket, pod: string): Promise<string | undefined> {
+  const raw = await listRawFiles(store, pod);
+  if (raw[0] !== undefined) return raw[0].namespace;
+  const { metadata } = await loadMetadata(store, pod);
+  const named = [metadata.lastMergedKey, ...(metadata.mergedRawFiles ?? []).map((p) => p.key)];
+  for (const key of named) {
+    const parsed = key === null ? undefined : parseRawKey(key);
+    if (parsed !== undefined) return parsed.namespace;
+  }
+  return undefined;
 }
 
 async function forEachConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {

@@ -1,25 +1,19 @@
 /**
  * A pod as one pass sees it: its metadata (with the ETag the commit is conditional on), its
  * raw files and the objects under its merged prefix — one snapshot that the merge and the
- * deletes work from. And the commit itself.
+ * deletes work from.
  */
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
-  isPreconditionFailure,
   listObjects,
-  readMetadataText,
   listRawFiles,
   loadMetadata,
   mergedPodPrefix,
   mergedRawPredicate,
-  encodeMetadata,
-  metadataKey,
   type Bucket,
   type ListedObject,
   type PodMetadata,
   type RawFile,
 } from '@platform/log-reader';
-import { ConcurrentUpdateError } from './errors.js';
 
 export interface PodState {
   readonly pod: string;
@@ -34,7 +28,7 @@ export interface PodState {
   readonly dataObjects: readonly ListedObject[];
 }
 
-export async function loadPodState(store: Bucket, pod: string, now: Date): Promise<PodState> {
+export async function loadPodState(store: Bucket, pod: string, clock: () => Date): Promise<PodState> {
   // Metadata first: every raw file it does not cover is then still there to be listed.
   const { metadata: stored, etag } = await loadMetadata(store, pod);
   const raw = await listRawFiles(store, pod);
@@ -47,35 +41,7 @@ export async function loadPodState(store: Bucket, pod: string, now: Date): Promi
       : {
           ...stored,
           // The Python service's "merged up to last_merged_key", made exact; due from its last commit.
-          mergedRawFiles: raw.filter(isMerged).map((f) => ({ key: f.key, since: stored.lastCompactionTime ?? now.toISOString() })),
+          mergedRawFiles: raw.filter(isMerged).map((f) => ({ key: f.key, since: stored.lastCompactionTime ?? clock().toISOString() })),
         };
   return { pod, metadata, etag, raw, unmerged: raw.filter((f) => !isMerged(f)), dataObjects };
-}
-
-/**
- * Writes the metadata only if nobody else wrote it since `etag` was read (`If-None-Match: *`
- * for a pod without metadata yet). Throws {@link ConcurrentUpdateError} otherwise.
- */
-export async function commitMetadata(store: Bucket, pod: string, metadata: PodMetadata, etag: string | undefined): Promise<string | undefined> {
-  const key = metadataKey(pod);
-  const body = encodeMetadata(metadata);
-  try {
-    const response = await store.client.send(
-      new PutObjectCommand({
-        Bucket: store.bucket,
-        Key: key,
-        Body: body,
-        ContentType: 'application/json',
-        ...(etag === undefined ? { IfNoneMatch: '*' } : { IfMatch: etag }),
-      }),
-    );
-    return response.ETag;
-  } catch (error) {
-    if (!isPreconditionFailure(error)) throw error;
-    // A retry whose first attempt landed (its answer was lost) meets its own write: the
-    // document is then byte for byte ours (commit times carry microseconds), and committed.
-    const stored = await readMetadataText(store, pod);
-    if (stored?.text === body) return stored.etag;
-    throw new ConcurrentUpdateError(pod, key);
-  }
 }

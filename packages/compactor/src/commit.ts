@@ -1,0 +1,99 @@
+/**
+ * The commit: the metadata write that is the only point where a pass's work becomes what
+ * readers see. It is stamped with the clock read right before the PUT (never the start of
+ * a pass that may have run for minutes): what a commit makes unneeded is due one cleanup
+ * interval after that stamp, so an early stamp would delete it while readers still need it.
+ */
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  compareRawKeys,
+  encodeMetadata,
+  formatIsoMicros,
+  isPreconditionFailure,
+  metadataKey,
+  parseRawKey,
+  readMetadataText,
+  toEpochNs,
+  type Bucket,
+  type LogFileEntry,
+  type PodMetadata,
+  type RawFile,
+} from '@platform/log-reader';
+import { ConcurrentUpdateError } from './errors.js';
+import type { PodContext } from './pass.js';
+
+/** What one merge adds to the metadata. */
+export interface MergedWork {
+  /** Raw files merged, in merge order. */
+  readonly merged: readonly RawFile[];
+  /** The new merged files, in log order. */
+  readonly files: readonly LogFileEntry[];
+  /** The merged file that was continued: its key is retired by the commit. */
+  readonly continued: LogFileEntry | undefined;
+}
+
+/**
+ * Confirms the pod's lease, reads the clock, builds the document with that instant (an ISO
+ * string with microseconds) and writes it conditionally on `etag`. Returns the stamp.
+ */
+export async function commit(ctx: PodContext, pod: string, etag: string | undefined, build: (stampIso: string) => PodMetadata): Promise<string> {
+  await ctx.lease?.confirm();
+  const stamp = formatIsoMicros(toEpochNs(ctx.clock()), 'floor');
+  await commitMetadata(ctx.store, pod, build(stamp), etag);
+  return stamp;
+}
+
+/** The metadata after a merge committed at `stampIso`. */
+export function withMerge(metadata: PodMetadata, work: MergedWork, stampIso: string): PodMetadata {
+  const kept = work.continued ? metadata.logFiles.slice(0, -1) : metadata.logFiles;
+  const newFiles: LogFileEntry[] = work.files.map(({ key, recordsCount, size, firstRecordTime, lastRecordTime }) => ({
+    key,
+    recordsCount,
+    size,
+    firstRecordTime,
+    lastRecordTime,
+  }));
+  return {
+    ...metadata,
+    logFiles: [...kept, ...newFiles],
+    lastCompactionTime: stampIso,
+    lastMergedKey: lastInRawOrder(metadata.lastMergedKey, work.merged),
+    mergedRawFiles: [...(metadata.mergedRawFiles ?? []), ...work.merged.map((f) => ({ key: f.key, since: stampIso }))],
+    retiredFiles: work.continued ? [...metadata.retiredFiles, { key: work.continued.key, since: stampIso }] : metadata.retiredFiles,
+  };
+}
+
+/** `last_merged_key` only moves forward in raw order (what the Python service reads). */
+function lastInRawOrder(previous: string | null, merged: readonly RawFile[]): string | null {
+  let best = previous === null ? undefined : parseRawKey(previous);
+  for (const file of merged) if (best === undefined || compareRawKeys(file, best) > 0) best = file;
+  return best?.key ?? previous;
+}
+
+/**
+ * Writes the metadata only if nobody else wrote it since `etag` was read (`If-None-Match: *`
+ * for a pod without metadata yet). Throws {@link ConcurrentUpdateError} otherwise.
+ */
+export async function commitMetadata(store: Bucket, pod: string, metadata: PodMetadata, etag: string | undefined): Promise<string | undefined> {
+  const key = metadataKey(pod);
+  const body = encodeMetadata(metadata);
+  try {
+    const response = await store.client.send(
+      new PutObjectCommand({
+        Bucket: store.bucket,
+        Key: key,
+        Body: body,
+        ContentType: 'application/json',
+        ...(etag === undefined ? { IfNoneMatch: '*' } : { IfMatch: etag }),
+      }),
+    );
+    return response.ETag;
+  } catch (error) {
+    if (!isPreconditionFailure(error)) throw error;
+    // A retry whose first attempt landed (its answer was lost) meets its own write: the
+    // document is then byte for byte ours (commit times carry microseconds), and committed.
+    const stored = await readMetadataText(store, pod);
+    if (stored?.text === body) return stored.etag;
+    throw new ConcurrentUpdateError(pod, key);
+  }
+}
