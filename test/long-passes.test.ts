@@ -122,3 +122,26 @@ describe('a compactor that stalls past its lease', () => {
     expect(await w.read('job-1')).toBe('a-0\na-1\nb-0\nb-1\n');
   });
 });
+
+describe('--namespace', () => {
+  it('scopes the clean phase too: pods of other namespaces are neither deleted from nor committed', async () => {
+    const w = await newWorld('ns-clean');
+    await w.container('job-a', '0a', { namespace: 'team-a' }).upload(messages('a', 2, T0));
+    await w.container('job-b', '0b', { namespace: 'team-b' }).upload(messages('b', 2, T0));
+    await w.pass();
+    const rawB = await w.keys(rawPodPrefix('job-b'));
+    const metaB = await w.metadata('job-b');
+    w.advance(31 * MINUTE);
+
+    const { reports } = await w.pass({ namespace: 'team-a' });
+
+    expect(new Set(reports.map((r) => r.pod))).toEqual(new Set(['job-a']));
+    expect(await w.keys(rawPodPrefix('job-a'))).toEqual([]);
+    expect(await w.keys(rawPodPrefix('job-b'))).toEqual(rawB);
+    expect(await w.metadata('job-b')).toEqual(metaB);
+    // Its own run cleans it.
+    await w.pass({ namespace: 'team-b' });
+    expect(await w.keys(rawPodPrefix('job-b'))).toEqual([]);
+    expect(await w.read('job-b')).toBe('b-0\nb-1\n');
+  });
+});
