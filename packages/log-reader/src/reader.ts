@@ -13,7 +13,8 @@
  *      end, so counting records finds the place again. The record at that place must be the
  *      last one passed; if it is not (a node uploaded a late raw file keyed before raw files
  *      not merged yet, which inserts records before the place), the read moves on to where
- *      that record is now, so nothing is returned twice.
+ *      that record is now, so nothing is returned twice. A read fails only after `maxReplans`
+ *      re-plans in a row that passed no record.
  * Nothing is cached between reads; memory is bounded by one line and the stream buffers.
  */
 import { Readable } from 'node:stream';
@@ -31,7 +32,11 @@ export interface LogReaderOptions {
   /** An S3 client; give it `forcePathStyle: true` for a custom endpoint. */
   readonly client: S3Client;
   readonly bucket: string;
-  /** How many times a read re-plans after objects vanished under it before it fails. Default 5. */
+  /**
+   * How many times in a row a read may re-plan (after an object vanished under it, or a body
+   * broke) without passing a record in between before it fails. Default 5. A re-plan that
+   * takes the read further starts the count again, so a read may outlast any number of passes.
+   */
   readonly maxReplans?: number;
   /** GETs started ahead of the file being read (each holds a paused response). Default 4. */
   readonly readAhead?: number;
@@ -77,17 +82,20 @@ export class LogReader {
   async *records(pod: string, options: ReadOptions = {}): AsyncGenerator<LogRecord> {
     const since = options.since === undefined ? undefined : toEpochNs(options.since);
     const cursor: Cursor = { position: 0, last: undefined };
-    for (let replans = 0; ; replans += 1) {
+    // Re-plans in a row that passed no record: a long read overlapping many deleting passes
+    // re-plans often and is fine as long as each plan takes it further.
+    let stalled = 0;
+    for (;;) {
       const plan = await this.plan(pod);
+      const from = cursor.position;
       try {
         yield* this.readPlan(pod, plan, since, cursor);
         return;
       } catch (error) {
-        if (error instanceof ObjectMissingError) {
-          if (replans >= this.maxReplans) throw new ObjectVanishedError(pod, error.key);
-        } else if (!isBrokenBody(error) || replans >= this.maxReplans) {
-          throw error;
-        }
+        const missing = error instanceof ObjectMissingError;
+        if (!missing && !isBrokenBody(error)) throw error;
+        stalled = cursor.position > from ? 0 : stalled + 1;
+        if (stalled > this.maxReplans) throw missing ? new ObjectVanishedError(pod, error.key) : error;
       }
     }
   }
