@@ -3,7 +3,7 @@
  * an environment variable, errors map to exit codes in one place ({@link exitCodeFor}), and
  * users never see a stack trace.
  *
- * Adding a flag: an `Option` in `runCommand` (parsed by its `argParser`, default from
+ * Adding a flag: an `Option` in `addRunFlags` (parsed by its `argParser`, default from
  * `defaultConfig`), a field in `RunFlags`, one line in `toConfig`, a check in `validate`.
  */
 import { Command, CommanderError, Option } from 'commander';
@@ -56,11 +56,10 @@ export async function main(argv: readonly string[], io: Io = { stdout: process.s
     .version(options.version ?? 'unknown', '--version', 'print the version and exit')
     .exitOverride()
     .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) });
-  program.addCommand(
-    runCommand().action(async (flags: RunFlags) => {
-      exitCode = await run(toConfig(flags), flags.logLevel, io);
-    }),
-  );
+  // command() rather than addCommand(): `run` inherits exitOverride and the output settings.
+  addRunFlags(program.command('run')).action(async (flags: RunFlags) => {
+    exitCode = await run(toConfig(flags), flags.logLevel, io);
+  });
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
@@ -70,6 +69,8 @@ export async function main(argv: readonly string[], io: Io = { stdout: process.s
     io.stderr.write(`compactor: ${error instanceof Error ? error.message : String(error)}\n`);
     return exitCodeFor(error);
   } finally {
+    // A failed write reports its error a tick later: let it arrive while the listener is on.
+    await new Promise((done) => setImmediate(done));
     for (const stop of stopIgnoring) stop();
   }
 }
@@ -79,11 +80,11 @@ export function exitCodeFor(error: unknown): number {
   return error instanceof UsageError || error instanceof SetupError ? EXIT_USAGE : EXIT_POD_FAILED;
 }
 
-function runCommand(): Command {
+function addRunFlags(command: Command): Command {
   const d = defaultConfig('');
   const duration = (flag: string) => (value: string) => parseDuration(value, flag);
   const count = (flag: string) => (value: string) => parseCount(value, flag);
-  return new Command('run')
+  return command
     .description('one pass: merge, then clean (see README)')
     .addOption(new Option('--bucket <name>', 'S3 bucket (required)').env('COMPACTOR_BUCKET'))
     .addOption(new Option('--endpoint <url>', 'custom S3 endpoint, implies path-style (else AWS_ENDPOINT_URL_S3)').env('COMPACTOR_ENDPOINT'))
