@@ -38,6 +38,7 @@ import { cleanPod } from './clean.js';
 import type { Config } from './config.js';
 import { LeaseHeldError, SetupError } from './errors.js';
 import { Lease, newHolderId, type LeaseOptions } from './lease.js';
+import type { ContainerLiveness } from './kube.js';
 import type { Logger } from './logger.js';
 import { mergePod } from './merge.js';
 import { summarize, ZERO_COUNTS, type PassSummary, type PodCounts, type PodReport } from './report.js';
@@ -55,6 +56,8 @@ export interface PodContext {
   readonly logger: Logger;
   /** The pod's lease (none in a dry run): confirmed before every delete and commit. */
   readonly lease: Lease | undefined;
+  /** With `--kube`: decides when an unfinished line is merged as it is, instead of the quiet rule. */
+  readonly liveness?: ContainerLiveness;
 }
 
 export interface PassDeps {
@@ -65,6 +68,8 @@ export interface PassDeps {
   readonly now?: () => Date;
   /** Called with each pod's report as it finishes (the CLI prints dry-run lines from it). */
   readonly onReport?: (report: PodReport) => void;
+  /** The Kubernetes API (`--kube`); without it, unfinished lines end by the quiet rule. */
+  readonly liveness?: ContainerLiveness;
 }
 
 export interface PassResult {
@@ -79,14 +84,15 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
   const holder = newHolderId();
   await checkBucket(store, config);
   if (!config.dryRun) await checkConditionalWrites(store, config, logger);
-  const ctx: PodContext = { store, config, clock, logger, lease: undefined };
+  const ctx: PodContext = { store, config, clock, logger, lease: undefined, liveness: deps.liveness };
   const leased = (pod: string, phase: PodReport['phase'], work: (podCtx: PodContext) => Promise<PodReport>) => () =>
     withLease({ store, pod, holder, durationMs: config.leaseDurationMs, clock }, ctx, phase, work);
 
   const selected = (pod: string): boolean => config.pods.length === 0 || config.pods.includes(pod);
   const pods = (await findPods(store, config.namespace)).filter(selected);
   const found = new Set(pods);
-  logger.info('pass started', { bucket: config.bucket, pods: pods.length, dryRun: config.dryRun, holder });
+  const unfinishedLinesEndBy = deps.liveness === undefined ? 'quiet' : 'kubernetes';
+  logger.info('pass started', { bucket: config.bucket, pods: pods.length, dryRun: config.dryRun, holder, unfinishedLinesEndBy });
 
   const reports: PodReport[] = [];
   const record = (report: PodReport): void => {
