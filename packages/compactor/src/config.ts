@@ -35,6 +35,12 @@ export interface Config {
   readonly s3RequestTimeoutMs: number | undefined;
   /** How long opening a connection to S3 may take. Milliseconds; default 5 s. */
   readonly s3ConnectTimeoutMs: number | undefined;
+  /**
+   * Ask the Kubernetes API whether a job's container has ended before merging its unfinished
+   * line as it is: `'default'` (KUBECONFIG, ~/.kube/config, in-cluster) or a kubeconfig path.
+   * Default undefined: the quiet rule decides.
+   */
+  readonly kube: string | undefined;
 }
 
 const MINUTE_MS = 60_000;
@@ -60,6 +66,7 @@ export function defaultConfig(bucket: string): Config {
     s3MaxAttempts: undefined,
     s3RequestTimeoutMs: undefined,
     s3ConnectTimeoutMs: undefined,
+    kube: undefined,
   };
 }
 
