@@ -11,13 +11,25 @@ export interface CliResult {
 const ROOT = resolve(__dirname, '../..');
 export const COMPACTOR_BIN = resolve(ROOT, 'packages/compactor/dist/bin.js');
 export const LOG_READER_BIN = resolve(ROOT, 'packages/log-reader/dist/bin.js');
+/** What npm links at install time, as `npx compactor` runs it. */
+export const LINKED_BIN = (name: 'compactor' | 'log-reader'): string => resolve(ROOT, 'node_modules/.bin', name);
 
-export function runCli(bin: string, args: readonly string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+export interface RunOptions {
+  /** Run the file itself (its shebang), as a shell does, instead of `node file`. */
+  readonly exec?: boolean;
+  /** Close our end of stdout at once, as `| head -1` does once it has read enough. */
+  readonly closeStdout?: boolean;
+}
+
+export function runCli(bin: string, args: readonly string[], env: Record<string, string | undefined> = {}, options: RunOptions = {}): Promise<CliResult> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [bin, ...args], {
+    const [command, argv] = options.exec ? [bin, [...args]] : [process.execPath, [bin, ...args]];
+    const child = spawn(command, argv, {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // The child is still starting up: every write it makes to stdout meets a closed pipe.
+    if (options.closeStdout) child.stdout.destroy();
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
