@@ -10,6 +10,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { createS3Client, describeSetupProblem, resolveEndpoint, type S3ClientSettings } from '@platform/log-reader';
 import { configWarnings, defaultConfig, formatDuration, formatSize, parseCount, parseDuration, parseSize, validate, type Config } from './config.js';
 import { CompactorError, SetupError, UsageError } from './errors.js';
+import { kubeLiveness, loadKubeConfig } from './kube.js';
 import { closeLogger, createLogger } from './logger.js';
 import { runPass } from './pass.js';
 import { describeDryRun } from './report.js';
@@ -41,6 +42,7 @@ interface RunFlags {
   s3MaxAttempts?: number;
   s3RequestTimeout?: number;
   s3ConnectTimeout?: number;
+  kube?: boolean | string;
   logLevel: string;
 }
 
@@ -139,6 +141,10 @@ function addRunFlags(command: Command): Command {
         .env('COMPACTOR_S3_CONNECT_TIMEOUT')
         .argParser(duration('--s3-connect-timeout')),
     )
+    .addOption(
+      new Option('--kube [kubeconfig]', 'merge an unfinished line as it is only once the Kubernetes API says its container ended (kubeconfig: default KUBECONFIG, ~/.kube/config or in-cluster)')
+        .env('COMPACTOR_KUBE'),
+    )
     .addOption(new Option('--log-level <level>', 'error, warn, info or debug').env('COMPACTOR_LOG_LEVEL').default('info').choices(['error', 'warn', 'info', 'debug']))
     .addHelpText(
       'after',
@@ -165,7 +171,14 @@ export function toConfig(flags: RunFlags): Config {
     s3MaxAttempts: flags.s3MaxAttempts,
     s3RequestTimeoutMs: flags.s3RequestTimeout,
     s3ConnectTimeoutMs: flags.s3ConnectTimeout,
+    kube: kubeSource(flags.kube),
   });
+}
+
+/** `--kube` alone or COMPACTOR_KUBE=true/1/default: the usual kubeconfig; a path: that file; false/0/empty: off. */
+function kubeSource(value: boolean | string | undefined): string | undefined {
+  if (value === undefined || value === false || value === '' || value === 'false' || value === '0') return undefined;
+  return value === true || value === 'true' || value === '1' || value === 'default' ? 'default' : value;
 }
 
 /** What the S3 client gets from the config; undefined fields keep the client's defaults. */
@@ -187,6 +200,7 @@ function isSet(value: boolean | string): boolean {
 }
 
 async function run(config: Config, logLevel: string, io: Io): Promise<number> {
+  const liveness = config.kube === undefined ? undefined : kubeLiveness(loadKubeConfig(config.kube));
   const client = createS3Client(s3Settings(config));
   const logger = createLogger({ level: logLevel, stream: io.stderr });
   for (const warning of configWarnings(config)) logger.warn(warning);
@@ -195,6 +209,7 @@ async function run(config: Config, logLevel: string, io: Io): Promise<number> {
       store: { client, bucket: config.bucket },
       config,
       logger,
+      liveness,
       onReport: config.dryRun ? (report) => void io.stdout.write(`${describeDryRun(report)}\n`) : undefined,
     });
     io.stdout.write(`${JSON.stringify(summary)}\n`);
