@@ -4,3 +4,4 @@ export { defaultConfig, validate, configWarnings, parseDuration, parseSize, pars
 export { createLogger, silentLogger, type Logger } from './logger.js';
 export * from './errors.js';
 export { summarize, describeDryRun, type PassSummary, type PodReport, type PodStatus } from './report.js';
+export { kubeLiveness, loadKubeConfig, DEFAULT_SETTLE_MS, type ContainerLiveness, type KubeLivenessOptions } from './kube.js';
