@@ -22,10 +22,15 @@ export interface PodReport {
   readonly deletedOrphans: number;
   /** Lines that were not JSON, kept whole as messages. */
   readonly invalidLines: number;
+  /**
+   * Set when an unfinished line was merged as it is, by the rule that said its rest cannot
+   * arrive: the Kubernetes API (`--kube`: its container ended) or the quiet rule.
+   */
+  readonly endedBy?: 'kubernetes' | 'quiet';
   readonly durationMs: number;
 }
 
-export type PodCounts = Omit<PodReport, 'pod' | 'phase' | 'status' | 'reason' | 'durationMs'>;
+export type PodCounts = Omit<PodReport, 'pod' | 'phase' | 'status' | 'reason' | 'endedBy' | 'durationMs'>;
 
 export const ZERO_COUNTS: PodCounts = {
   rawFilesRead: 0,
@@ -86,6 +91,7 @@ export function describeDryRun(report: PodReport): string {
     );
   }
   if (report.rawFilesHeldBack > 0) what.push(`would hold back ${report.rawFilesHeldBack} raw file(s) ending inside a line`);
+  if (report.endedBy !== undefined) what.push(`would merge an unfinished line as it is (${report.endedBy === 'kubernetes' ? 'its container ended, says the Kubernetes API' : 'the pod has been quiet for longer than the cleanup interval'})`);
   const deletes = report.deletedRaw + report.deletedMerged + report.deletedOrphans;
   if (deletes > 0) {
     what.push(`would delete ${deletes} object(s): ${report.deletedRaw} merged raw, ${report.deletedMerged} replaced merged, ${report.deletedOrphans} orphaned`);
