@@ -21,4 +21,15 @@ export {
   type LoadedMetadata,
   type RawFile,
 } from './store.js';
-export { createS3Client, describeSetupProblem, resolveEndpoint, type S3ClientSettings, type SetupProblem } from './s3-client.js';
+export {
+  S3_CLIENT_DEFAULTS,
+  createS3Client,
+  describeFailedRequest,
+  describeSetupProblem,
+  resolveEndpoint,
+  socketsFor,
+  type S3ClientSettings,
+  type S3Input,
+  type SetupProblem,
+} from './s3-client.js';
+export { DEFAULT_READ_AHEAD } from './raw-records.js';

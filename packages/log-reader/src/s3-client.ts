@@ -3,7 +3,18 @@
  * from the standard AWS chain (environment, profile, IRSA); nothing here logs them.
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import type { NodeHttpHandlerOptions, RetryErrorInfo, RetryStrategyV2, RetryToken } from '@smithy/types';
+import type {
+  AwsCredentialIdentity,
+  InitializeHandlerArguments,
+  InitializeHandler,
+  HandlerExecutionContext,
+  MetadataBearer,
+  NodeHttpHandlerOptions,
+  RetryErrorInfo,
+  RetryStrategyV2,
+  RetryToken,
+} from '@smithy/types';
+import { DEFAULT_READ_AHEAD } from './raw-records.js';
 
 /**
  * How hard the client tries before a request fails. Every S3 call of the reader and the
@@ -30,7 +41,29 @@ export const S3_CLIENT_DEFAULTS = {
   connectionTimeoutMs: 5_000,
   requestTimeoutMs: 30_000,
   socketIdleTimeoutMs: 0,
+  maxSockets: 50,
 } as const;
+
+// Sockets a read holds besides its bodies: the metadata GET or a listing, or the
+// compactor's upload of the file it is writing.
+const SOCKETS_BESIDES_BODIES = 1;
+// For requests outside any read or pod (the pass's listings, the conditional-write check).
+const SPARE_SOCKETS = 4;
+
+/**
+ * The connection pool that `concurrentReads` reads (or pods merged at once, each reading
+ * its raw files the same way) need so that no request waits for a socket: each holds up to
+ * `readAhead + 1` response bodies open (the one being read and those opened ahead) plus one
+ * other request, and a few more serve the rest. A request that waits for a socket counts
+ * against its connect timeout, so a pool that is too small shows up as timeouts.
+ *
+ * @example createS3Client({ maxSockets: socketsFor(config.concurrency) })
+ */
+export function socketsFor(concurrentReads: number, readAhead: number = DEFAULT_READ_AHEAD): number {
+  if (!Number.isSafeInteger(concurrentReads) || concurrentReads < 1) throw new RangeError(`concurrentReads must be a positive integer, got ${concurrentReads}`);
+  if (!Number.isSafeInteger(readAhead) || readAhead < 0) throw new RangeError(`readAhead must be a non-negative integer, got ${readAhead}`);
+  return concurrentReads * (readAhead + 1 + SOCKETS_BESIDES_BODIES) + SPARE_SOCKETS;
+}
 
 export interface S3ClientSettings {
   /** A custom endpoint (an S3-compatible store, moto, versitygw); implies path-style addressing. */
@@ -67,6 +100,14 @@ export interface S3ClientSettings {
    * would break such reads. Set it where bodies are read steadily, above the longest pause.
    */
   readonly socketIdleTimeoutMs?: number | undefined;
+  /**
+   * Connections kept open to the store at most (kept alive between requests). Requests
+   * beyond it wait for a free one, and that wait counts against the connect timeout: size it
+   * with {@link socketsFor} from how many reads (or pods) run at once. Default 50, the SDK's.
+   */
+  readonly maxSockets?: number | undefined;
+  /** Explicit credentials; by default the standard AWS chain (environment, profile, IRSA) finds them. */
+  readonly credentials?: AwsCredentialIdentity | undefined;
 }
 
 /** The endpoint to use: the explicit one, else `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`. */
@@ -84,7 +125,12 @@ export function createS3Client(settings: S3ClientSettings, env: NodeJS.ProcessEn
     throwOnRequestTimeout: true,
     ...(settings.socketIdleTimeoutMs ? { socketTimeout: settings.socketIdleTimeoutMs } : {}),
   };
-  return new S3Client({
+  const maxSockets = settings.maxSockets ?? S3_CLIENT_DEFAULTS.maxSockets;
+  if (!Number.isSafeInteger(maxSockets) || maxSockets < 1) throw new RangeError(`S3 client setting maxSockets must be a positive integer, got ${maxSockets}`);
+  // Options, not Agent instances: the handler builds its agents and destroys them with the client.
+  requestHandler.httpAgent = { keepAlive: true, maxSockets };
+  requestHandler.httpsAgent = { keepAlive: true, maxSockets };
+  const client = new S3Client({
     region: settings.region || env['AWS_REGION'] || env['AWS_DEFAULT_REGION'] || 'us-east-1',
     maxAttempts,
     retryStrategy: new BoundedRetryStrategy({
@@ -96,7 +142,86 @@ export function createS3Client(settings: S3ClientSettings, env: NodeJS.ProcessEn
     requestHandler,
     // Without this the SDK addresses `bucket.localhost`, which local stores do not serve.
     ...(endpoint === undefined ? {} : { endpoint, forcePathStyle: true }),
+    ...(settings.credentials === undefined ? {} : { credentials: settings.credentials }),
   });
+  // Initialize is the outermost step: the error seen here is the last one, after retries.
+  client.middlewareStack.add(nameFailedRequest, { step: 'initialize', name: 'nameFailedRequest', priority: 'high' });
+  return client;
+}
+
+/**
+ * Rewrites the message of a request's final error to say what failed: the operation, the
+ * key or prefix, the HTTP status and the store's own words, e.g.
+ * `GET data/job-1/0f3a/202611251000_1.gz: HTTP 500: We encountered an internal error`.
+ * The error object itself is kept (its `name`, `code`, `$metadata`), so callers branch on
+ * it as before. Built from the command's input alone: no credentials, signatures or query
+ * strings.
+ */
+function nameFailedRequest<Input extends object, Output extends object>(next: InitializeHandler<Input, Output>, context: HandlerExecutionContext): InitializeHandler<Input, Output> {
+  return async (args: InitializeHandlerArguments<Input>) => {
+    try {
+      return await next(args);
+    } catch (error) {
+      if (error instanceof Error) {
+        try {
+          error.message = describeFailedRequest(context.commandName ?? '', args.input as S3Input, error);
+        } catch {
+          // A read-only message: the error still goes on as it was.
+        }
+      }
+      throw error;
+    }
+  };
+}
+
+/** The part of a command's input that names what it is about. */
+export interface S3Input {
+  readonly Bucket?: string | undefined;
+  readonly Key?: string | undefined;
+  readonly Prefix?: string | undefined;
+  readonly Delete?: { readonly Objects?: readonly { readonly Key?: string | undefined }[] | undefined } | undefined;
+}
+
+const OPERATIONS: Readonly<Record<string, string>> = {
+  GetObjectCommand: 'GET',
+  HeadObjectCommand: 'HEAD',
+  HeadBucketCommand: 'HEAD',
+  ListObjectsV2Command: 'LIST',
+  ListObjectsCommand: 'LIST',
+  PutObjectCommand: 'PUT',
+  CopyObjectCommand: 'COPY',
+  DeleteObjectCommand: 'DELETE',
+  DeleteObjectsCommand: 'DELETE',
+  CreateMultipartUploadCommand: 'PUT (start multipart upload)',
+  UploadPartCommand: 'PUT (upload part)',
+  CompleteMultipartUploadCommand: 'PUT (complete multipart upload)',
+  AbortMultipartUploadCommand: 'DELETE (abort multipart upload)',
+};
+
+// What the SDK calls an error whose answer had no error code it could read (e.g. a 403 with
+// an empty body): it tells a person nothing, the status does.
+const CODELESS = new Set(['UnknownError', 'Unknown', '']);
+
+/** `"{operation} {key or prefix}: HTTP {status}: {what the store said}"` for a failed request. */
+export function describeFailedRequest(commandName: string, input: S3Input, error: Error & Partial<MetadataBearer>): string {
+  const operation = OPERATIONS[commandName] ?? commandName.replace(/Command$/, '');
+  const status = error.$metadata?.httpStatusCode;
+  const parts = [`${operation} ${targetOf(commandName, input)}`];
+  if (status !== undefined) parts.push(`HTTP ${status}`);
+  const said = CODELESS.has(error.message) ? (CODELESS.has(error.name) ? '' : error.name) : error.message;
+  if (said) parts.push(said);
+  else if (status === 401 || status === 403) parts.push('access denied or bad credentials');
+  else if (status === 400) parts.push('bad request, no error details in the answer (often a bad session token)');
+  else parts.push('no error details in the answer');
+  return parts.join(': ');
+}
+
+function targetOf(commandName: string, input: S3Input): string {
+  if (input.Key !== undefined) return input.Key;
+  if (commandName.startsWith('ListObjects')) return `prefix ${input.Prefix === undefined || input.Prefix === '' ? '(all)' : input.Prefix} in bucket ${input.Bucket ?? '?'}`;
+  const keys = input.Delete?.Objects ?? [];
+  if (keys.length > 0) return `${keys.length} key(s) from ${keys[0]?.Key ?? '?'}`;
+  return `bucket ${input.Bucket ?? '?'}`;
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {
@@ -165,6 +290,7 @@ export interface SetupProblem {
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH']);
 const CREDENTIAL_ERRORS = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken']);
 
+
 /**
  * Names a set-up problem in one line (endpoint, bucket or credentials), or returns
  * `undefined` for any other error. Never includes credentials or request signatures.
@@ -181,6 +307,17 @@ export function describeSetupProblem(error: unknown, where: { endpoint: string |
     return { message: 'no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile, or a web identity' };
   }
   if (CREDENTIAL_ERRORS.has(name)) return { message: `S3 at ${endpoint} rejected the credentials (${name})` };
+  const status = (error as Partial<MetadataBearer> | null)?.$metadata?.httpStatusCode;
+  const codeless = CODELESS.has(name) || name === String(status) || name === 'Unauthorized' || name === 'BadRequest';
+  if ((status === 401 || status === 403) && codeless) {
+    // A refusal without an error code (a HEAD answer has no body): the store said no to who
+    // we are or what we may do, which no retry or other pod will change.
+    return { message: `S3 at ${endpoint} refused access to bucket ${where.bucket} (HTTP ${status}): access denied or bad credentials; check the access key, secret, session token and the credentials' policy` };
+  }
+  if (status === 400 && codeless) {
+    // What versitygw answers a HEAD signed with a session token it does not know.
+    return { message: `S3 at ${endpoint} rejected a request to bucket ${where.bucket} (HTTP 400 without an error code): bad credentials or session token; check the access key, secret and session token` };
+  }
   return undefined;
 }
 
