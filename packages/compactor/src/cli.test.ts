@@ -4,7 +4,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { main, type Io } from './cli.js';
+import { DEFAULT_READ_AHEAD } from '@platform/log-reader';
+import { defaultConfig } from './config.js';
+import { main, s3Settings, type Io } from './cli.js';
 
 interface Captured {
   readonly io: Io;
@@ -173,10 +175,15 @@ describe('compactor run: S3 limits reach the client', () => {
   });
 });
 
+describe('compactor run: the S3 connection pool', () => {
+  it.each([[1], [4], [64]])('at --concurrency %d has a socket for every body the pods read ahead, beyond the SDK default of 50 when needed', (concurrency) => {
+    const { maxSockets } = s3Settings({ ...defaultConfig('b'), concurrency });
+    expect(maxSockets).toBeGreaterThanOrEqual(concurrency * (DEFAULT_READ_AHEAD + 1));
+  });
+});
+
 describe('compactor run: set-up problems exit 2, wherever in the pass they show', () => {
-  // it.failing until log-reader's describeSetupProblem recognises a 401/403 without a body
-  // (today the SDK names it "UnknownError"); then this becomes `it`.
-  it.failing.each([[401], [403]])('a %d without a body on the first write (after HeadBucket passed) is "access denied", exit 2', async (status) => {
+  it.each([[401], [403]])('a %d without a body on the first write (after HeadBucket passed) is "access denied", exit 2', async (status) => {
     const s3 = await s3Double((req, res) => (req.method === 'HEAD' ? empty(200) : empty(status))(req, res));
     try {
       const c = capture();
@@ -190,8 +197,7 @@ describe('compactor run: set-up problems exit 2, wherever in the pass they show'
 });
 
 describe('compactor run: a pass that fails names the operation', () => {
-  // it.failing until log-reader's S3 error messages name the operation, key and status.
-  it.failing('exits 1 with "pass failed:", the operation, the prefix and the HTTP status of a listing that failed', async () => {
+  it('exits 1 with "pass failed:", the operation, the prefix and the HTTP status of a listing that failed', async () => {
     // A dry run makes no conditional-write check: after HeadBucket the first request is the listing of pods.
     const s3 = await s3Double((req, res) => (req.method === 'HEAD' ? empty(200) : empty(500))(req, res));
     try {

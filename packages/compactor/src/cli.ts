@@ -7,7 +7,7 @@
  * `defaultConfig`), a field in `RunFlags`, one line in `toConfig`, a check in `validate`.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { createS3Client, describeSetupProblem, resolveEndpoint, type S3ClientSettings } from '@platform/log-reader';
+import { createS3Client, describeSetupProblem, resolveEndpoint, socketsFor, type S3ClientSettings } from '@platform/log-reader';
 import { configWarnings, defaultConfig, formatDuration, formatSize, parseCount, parseDuration, parseSize, validate, type Config } from './config.js';
 import { CompactorError, SetupError, UsageError } from './errors.js';
 import { kubeLiveness, loadKubeConfig } from './kube.js';
@@ -189,8 +189,9 @@ export function s3Settings(config: Config): S3ClientSettings {
     maxAttempts: config.s3MaxAttempts,
     requestTimeoutMs: config.s3RequestTimeoutMs,
     connectionTimeoutMs: config.s3ConnectTimeoutMs,
-    // TODO(lead): size the socket pool from the concurrency once log-reader exports it:
-    // maxSockets: socketsFor(config.concurrency),
+    // Each pod merged at once holds its read-ahead bodies open: a pool sized for them keeps
+    // requests from waiting for a socket (and timing out while they wait).
+    maxSockets: socketsFor(config.concurrency),
   };
 }
 
