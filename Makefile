@@ -4,6 +4,8 @@
 #   make build       type-check and compile every package (tsc -b)
 #   make test        build, then all tests against moto, then test/ against versitygw
 #   make test-unit   unit tests under packages/ only; no S3 server
+#   make test-long   the interleaving properties, FC_RUNS runs (default 1000), fresh seed printed first;
+#                    FC_SEED=<n> make test-long replays one
 #   make demo        start a moto S3 server, run the demo against it, stop it
 #   make bench       read and merge speed as ratios against limits measured in the same run
 #   make clean       remove build output and .tmp/ (keeps node_modules/ and .tools/)
@@ -47,6 +49,15 @@ test: install
 
 test-unit: $(NPM_STAMP)
 	S3_TEST_SERVER=none $(JEST) $(JEST_FLAGS) --passWithNoTests ./packages/
+
+# The fast-check properties of test/interleavings.test.ts on moto (started by jest's global
+# setup), FC_RUNS runs in all, with a fresh random seed printed before anything else; a
+# failure prints the seed, the path and the command that replays it alone.
+.PHONY: test-long
+test-long: install
+	@seed=$${FC_SEED:-$$(( $$(od -An -N4 -tu4 /dev/urandom) % 2147483648 ))}; runs=$${FC_RUNS:-1000}; \
+	echo "make test-long: FC_SEED=$$seed FC_RUNS=$$runs (replay: FC_SEED=$$seed FC_RUNS=$$runs make test-long)"; \
+	FC_SEED=$$seed FC_RUNS=$$runs INTERLEAVINGS_VERBOSE=1 S3_TEST_SERVER=moto $(JEST) $(JEST_FLAGS) ./test/interleavings.test.ts
 
 # The server runs detached (state and log in .tmp/); the trap stops it however the demo
 # ends: success, failure or Ctrl-C. demo-run gets S3_TEST_ENDPOINT and AWS_* in its env.

@@ -1,11 +1,17 @@
-// Readers during passes (DESIGN §6), as a property: fast-check drives random interleavings of
+// Readers during passes (DESIGN §6), as properties: fast-check drives random interleavings of
 // Fluent Bit uploads (late-keyed, gzip, `__` keys, container restarts, lines split into P/F
 // pieces across uploads; some made inside a pass), passes (some cut off at a random request),
 // clock moves across the (short) compact and cleanup intervals and the lease duration,
 // immediate reads (some inside a pass), and slow reads started at random points (some inside
 // a pass) and pulled a few records at a time while passes merge and delete under them (some
-// passes run between two of a reader's requests). Checked against a model of the log (the raw
-// files uploaded, and the batches the commits merged, seen in the metadata after every pass):
+// passes run between two of a reader's requests). The third property adds what fast tests
+// alone never see: passes that take long (the clock moves while some of their requests are
+// out: a big pod, a slow store), lease holders that stall and resume after another pass took
+// their pods over (in the minute they started, with a lease shorter than a minute), and two
+// passes started in the same minute that take turns request by request. The fourth: reads
+// that run for longer than many cleanup intervals and re-plan more often than the reader's
+// `maxReplans`, each time after returning more. Checked against a model of the log (the raw
+// files uploaded, and the batches the commits merged, as the passes' own requests show them):
 //   - every read returns each record exactly once, in the merge order: the merged batches,
 //     then the raw files not merged yet in raw-file order, P…F pieces joined;
 //   - the sequence only grows at its end: a read is a prefix of any read after it (but for
@@ -15,445 +21,92 @@
 //     across one, reads keep their records and order, not their positions;
 //   - a slow reader returns what the bucket held when it started, then perhaps more, never a
 //     record twice nor a gap, whatever was merged and deleted under it; it only meets a
-//     deleted object once it has read for longer than the cleanup interval, and then carries
-//     on (the run also checks that such re-plans did happen);
+//     deleted object a cleanup interval after it planned on it, and then carries on (the
+//     runs also check that such re-plans did happen);
 //   - a commit merges the first raw files not merged yet, in order; nothing unmerged nor
-//     listed is ever deleted, nothing unneeded before the cleanup interval; at the end,
-//     passes leave the bucket tidy.
-// A second property lines up what the first rarely does: late files inserting records before
-// the place of a slow reader already inside the raw files not merged yet. Then deterministic
-// cases: a late file under a slow reader; the rest of an unfinished line arriving while a pass
-// merges the line as it is; and the same between the pass's last listing and its commit, a
-// window the first property keeps out of (the skipped test at the end;
-// INTERLEAVINGS_KNOWN_RACES=1 lets it upload there).
+//     listed is ever deleted; nothing a commit made unneeded is deleted before the cleanup
+//     interval has passed since that commit was written — the test clock when its metadata
+//     PUT went out, seen in the pass's request stream, not the times the compactor wrote
+//     (DESIGN §5) — nor since the time the commit says; at the end, passes leave the bucket
+//     tidy. A pass that stalled or overlapped another may fail or find pods busy: its log
+//     must not suffer for it.
+// The second property lines up what the first rarely does: late files inserting records
+// before the place of a slow reader already inside the raw files not merged yet. Then
+// deterministic cases: a late file under a slow reader; the rest of an unfinished line
+// arriving while a pass merges the line as it is; and the same between the pass's last
+// listing and its commit, a window the properties keep out of (the known race at the end,
+// `it.failing`; INTERLEAVINGS_KNOWN_RACES=1 lets the properties upload there).
 //
-// Deterministic: fixed seed and no sleeps (the clock moves). To replay a failure fast-check
-// reported: INTERLEAVINGS_SEED, INTERLEAVINGS_RUNS / INTERLEAVINGS_PATH (first property),
-// INTERLEAVINGS_LATE_RUNS / INTERLEAVINGS_LATE_PATH (second), INTERLEAVINGS_SHRINK=1 to
-// shrink; INTERLEAVINGS_VERBOSE=1 prints counts, INTERLEAVINGS_DEBUG=1 each run's steps.
+// Deterministic but for the order of a pass's concurrent requests: fixed seed and no sleeps
+// (the clock moves). `make test` runs the default seed (42) and sizes; `make test-long` runs
+// every property with a fresh seed it prints first, FC_RUNS runs in all (default 1000).
+// Environment:
+//   FC_SEED=<n>            the seed (INTERLEAVINGS_SEED too); default 42
+//   FC_RUNS=<n>            runs in all, shared by the four properties (see RUN_SHARES)
+//   INTERLEAVINGS_RUNS, _LATE_RUNS, _LONG_RUNS, _READS_RUNS   one property's runs
+//   INTERLEAVINGS_PATH, _LATE_PATH, _LONG_PATH, _READS_PATH   replay one counterexample
+//   FC_SHRINK=1            shrink a failure (INTERLEAVINGS_SHRINK too; each run talks to a
+//                          real S3 server, so by default the first failure is reported as is)
+//   INTERLEAVINGS_VERBOSE=1 prints counts, INTERLEAVINGS_DEBUG=1 each run's steps.
+// A failure prints the line that replays it, e.g.
+//   FC_SEED=… INTERLEAVINGS_LONG_PATH=… S3_TEST_SERVER=moto npx jest test/interleavings.test.ts -t 'long passes'
 import fc from 'fast-check';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { LogReader, formatSlice, isNotFound, leaseKey, metadataKey, rawKey, type LogRecord, type PodMetadata, type Stream } from '@platform/log-reader';
+import {
+  LogReader,
+  decodeMetadata,
+  formatSlice,
+  isNotFound,
+  leaseKey,
+  metadataKey,
+  readMetadataText,
+  type LogRecord,
+} from '@platform/log-reader';
 import { parsedLine, putRaw } from '@platform/testkit';
-import { crashingAt, pausingAt } from './support/hooks.js';
+import type { Config } from '../packages/compactor/src/config.js';
+import type { PassSummary } from '../packages/compactor/src/report.js';
+import { crashingAt, observing, pausingAt, slowRequests, stallingAt, takingTurns, type SlowRequest } from './support/hooks.js';
+import {
+  PodModel,
+  asLine,
+  duplicates,
+  growsAtEnd,
+  same,
+  short,
+  show,
+  subsequence,
+  type Line,
+} from './support/interleavings-model.js';
+import {
+  CLEANUP_INTERVAL,
+  INTERVALS,
+  PODS,
+  lateUnderReaderArb,
+  longPassStepArb,
+  longReadArb,
+  stepArb,
+  type PassShape,
+  type Step,
+  type UploadStep,
+} from './support/interleavings-steps.js';
 import { testS3Client } from './support/s3.js';
 import { HOUR, MINUTE, newWorld, type World } from './support/world.js';
 
-const PODS = ['job-a', 'job-b'] as const;
-const CONTAINER_IDS = ['c0ffee', 'beef42'] as const;
-const T0 = Date.parse('2026-11-25T10:00:00Z');
-/** Short intervals, so that merges and deletions come often: merge again after 10 min, delete 5 min after a commit. */
-const COMPACT_INTERVAL = 10 * MINUTE;
-const CLEANUP_INTERVAL = 5 * MINUTE;
-/** A crashed pass's lease blocks its pods for this long (the default). */
-const LEASE_DURATION = 5 * MINUTE;
-const INTERVALS = { compactIntervalMs: COMPACT_INTERVAL, cleanupIntervalMs: CLEANUP_INTERVAL, leaseDurationMs: LEASE_DURATION };
 const MAX_SLOW_READS = 3;
-/** Also upload inside the window the skipped test at the end shows. */
+/** Also upload inside the window the known race at the end shows. */
 const KNOWN_RACES = process.env['INTERLEAVINGS_KNOWN_RACES'] !== undefined;
 
-// ---------------------------------------------------------------------------------------
-// The steps fast-check generates.
-
-type PieceKind = 'out' | 'err' | 'docker' | 'P';
-type PodIndex = 0 | 1;
-
-type Step =
-  | {
-      readonly kind: 'upload';
-      readonly pod: PodIndex;
-      /** The lines of the raw file: stdout/stderr full lines, a docker-style line ending in `\n`, or a stdout `P` piece. */
-      readonly pieces: readonly PieceKind[];
-      /** Keyed before every key the pod has had (a node's backlog uploaded late). */
-      readonly late: boolean;
-      readonly gzip: boolean;
-      /** `{slice}__{index}.gz`. */
-      readonly doubleUnderscore: boolean;
-      /** The same minute as the previous upload: only the index orders them (`_9` < `_10`). */
-      readonly sameMinute: boolean;
-      /** The job's container restarted: a new container id from here on. */
-      readonly restart: boolean;
-      /** > 0: Fluent Bit uploads it inside a pass, just before the pass's request of that number (on time, then). */
-      readonly duringPass: number;
-    }
-  /** The clock moves by `advance` (maybe 0), then a pass runs: the CronJob's next run. */
-  | { readonly kind: 'pass'; readonly advance: number; readonly maxFileSize: number }
-  | { readonly kind: 'crashed-pass'; readonly atRequest: number }
-  | { readonly kind: 'advance'; readonly ms: number }
-  | { readonly kind: 'read'; readonly pod: PodIndex }
-  /**
-   * A slow read starts and pulls `pull` records (after those of the merged files, with
-   * `pastMerged`: it is then inside the raw files not merged yet). `duringPass` > 0: it starts
-   * inside a pass, just before the pass's request of that number.
-   */
-  | {
-      readonly kind: 'start-slow-read';
-      readonly pod: PodIndex;
-      readonly readAhead: number;
-      readonly pull: number;
-      readonly pastMerged: boolean;
-      readonly duringPass: number;
-    }
-  /** `passAfter` ≥ 0: a pass runs (after the clock moved by it) just before the reader's next S3 request. */
-  | { readonly kind: 'pull'; readonly reader: number; readonly pull: number; readonly passAfter: number };
-
-const oneIn = (n: number): fc.Arbitrary<boolean> => fc.integer({ min: 1, max: n }).map((i) => i === 1);
-// Mostly one pod, so that its reads, merges and deletions meet; the other one runs alongside.
-const podArb = fc.constantFrom<PodIndex>(0, 0, 0, 1);
-
-const stepArb: fc.Arbitrary<Step> = fc.oneof(
-  {
-    weight: 6,
-    arbitrary: fc.record({
-      kind: fc.constant('upload' as const),
-      pod: podArb,
-      pieces: fc.array(fc.constantFrom<PieceKind>('out', 'out', 'out', 'err', 'docker', 'P', 'P'), { minLength: 1, maxLength: 5 }),
-      late: oneIn(6),
-      gzip: oneIn(3),
-      doubleUnderscore: oneIn(5),
-      sameMinute: oneIn(4),
-      restart: oneIn(10),
-      duringPass: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 40 }) }),
-    }),
-  },
-  {
-    weight: 4,
-    arbitrary: fc.record({
-      kind: fc.constant('pass' as const),
-      advance: fc.constantFrom(0, 0, 2 * MINUTE, 6 * MINUTE, 11 * MINUTE),
-      maxFileSize: fc.constantFrom(150, 150, 600, 10 * 1024 * 1024),
-    }),
-  },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('crashed-pass' as const), atRequest: fc.integer({ min: 1, max: 45 }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.constantFrom(MINUTE, 4 * MINUTE, 6 * MINUTE, 11 * MINUTE, 31 * MINUTE) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('read' as const), pod: podArb }) },
-  {
-    weight: 3,
-    arbitrary: fc.record({
-      kind: fc.constant('start-slow-read' as const),
-      pod: podArb,
-      // 0: one GET at a time, so the reader meets whatever was deleted since it planned.
-      readAhead: fc.constantFrom(0, 0, 1, 4),
-      pull: fc.integer({ min: 1, max: 3 }),
-      pastMerged: fc.constant(false),
-      duringPass: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 40 })),
-    }),
-  },
-  {
-    weight: 4,
-    arbitrary: fc.record({
-      kind: fc.constant('pull' as const),
-      reader: fc.nat(),
-      pull: fc.integer({ min: 1, max: 3 }),
-      passAfter: fc.constantFrom(-1, -1, -1, 0, 6 * MINUTE, 11 * MINUTE),
-    }),
-  },
-);
-
-/**
- * Slow readers already inside the raw files not merged yet when late files insert records
- * before their place: the steps above rarely line that up. Raw files (some merged), a slow
- * read past the merged ones, then uploads (mostly late) and pulls; the final passes of the
- * run then merge and delete under it, and it re-plans.
- */
-const lateUnderReaderArb: fc.Arbitrary<Step[]> = (() => {
-  const upload = (late: fc.Arbitrary<boolean>): fc.Arbitrary<Step> =>
-    fc.record({
-      kind: fc.constant('upload' as const),
-      pod: fc.constant<PodIndex>(0),
-      pieces: fc.array(fc.constantFrom<PieceKind>('out', 'out', 'err', 'docker', 'P'), { minLength: 1, maxLength: 4 }),
-      late,
-      gzip: oneIn(3),
-      doubleUnderscore: oneIn(5),
-      sameMinute: oneIn(4),
-      restart: fc.constant(false),
-      duringPass: fc.constant(0),
-    });
-  const onTime = upload(fc.constant(false));
-  return fc
-    .tuple(
-      fc.array(onTime, { minLength: 0, maxLength: 3 }),
-      fc.array(fc.record({ kind: fc.constant('pass' as const), advance: fc.constant(11 * MINUTE), maxFileSize: fc.constantFrom(150, 10 * 1024 * 1024) }), { maxLength: 1 }),
-      fc.array(onTime, { minLength: 2, maxLength: 4 }),
-      fc.record({
-        kind: fc.constant('start-slow-read' as const),
-        pod: fc.constant<PodIndex>(0),
-        readAhead: fc.constant(0),
-        pull: fc.integer({ min: 1, max: 3 }),
-        pastMerged: fc.constant(true),
-        duringPass: fc.constant(0),
-      }),
-      fc.array(
-        fc.oneof(
-          { weight: 3, arbitrary: upload(oneIn(4).map((onTimeToo) => !onTimeToo)) },
-          { weight: 1, arbitrary: fc.record({ kind: fc.constant('pull' as const), reader: fc.constant(0), pull: fc.integer({ min: 1, max: 2 }), passAfter: fc.constant(-1) }) },
-        ),
-        { minLength: 1, maxLength: 4 },
-      ),
-    )
-    .map(([before, pass, tail, read, after]) => [...before, ...pass, ...tail, read, ...after]);
-})();
-
-// ---------------------------------------------------------------------------------------
-// The model: what every read must return.
-
-/** One line of a raw file. Piece texts are unique: `{id}.` for a full line, `{id}~` for a `P` piece. */
-interface Piece {
-  readonly time: string;
-  readonly text: string;
-  readonly stream: Stream;
-  readonly partial: boolean;
+function outcome(summary: PassSummary): string {
+  const failed = summary.failures.length > 0 ? `, failed ${summary.failures.map((f) => `${f.pod}: ${f.error}`).join('; ')}` : '';
+  return `merged ${summary.pods.merged}, cleaned ${summary.pods.cleaned}, busy ${summary.pods.busy}, deleted ${summary.objectsDeleted}${failed}`;
 }
 
-interface Upload {
-  readonly key: string;
-  readonly slice: string;
-  readonly index: number;
-  readonly containerId: string;
-  readonly pieces: readonly Piece[];
+function showJumps(jumps: readonly SlowRequest[]): string {
+  return jumps.map((j) => `#${j.at} +${j.ms / 1000} s`).join(', ');
 }
 
-/** A record as a read must return it. */
-interface Line {
-  readonly time: string;
-  readonly message: string;
-  readonly stream: Stream;
-  readonly containerId: string;
-}
-
-/** Raw-file order (DESIGN §1): slice, index as a number, key. */
-function rawOrder(a: Upload, b: Upload): number {
-  if (a.slice !== b.slice) return a.slice < b.slice ? -1 : 1;
-  if (a.index !== b.index) return a.index - b.index;
-  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
-}
-
-/**
- * The records of `files` read in this order as one run of raw files: `P…F` pieces of one
- * stream joined (time of the first piece), a container restart ends an unfinished line, and
- * the end gives the unfinished lines as they are (in the order they started).
- */
-function joinRawFiles(files: readonly Upload[], out: Line[]): boolean {
-  let containerId: string | undefined;
-  const pending = new Map<Stream, { time: string; parts: string[]; seq: number }>();
-  let seq = 0;
-  const emit = (time: string, message: string, stream: Stream): void => {
-    out.push({ time, message: message.endsWith('\n') ? message.slice(0, -1) : message, stream, containerId: containerId! });
-  };
-  const flush = (): void => {
-    for (const [stream, line] of [...pending].sort((a, b) => a[1].seq - b[1].seq)) emit(line.time, line.parts.join(''), stream);
-    pending.clear();
-  };
-  for (const file of files) {
-    if (file.containerId !== containerId) {
-      flush();
-      containerId = file.containerId;
-    }
-    for (const piece of file.pieces) {
-      const line = pending.get(piece.stream);
-      if (piece.partial) {
-        if (line) line.parts.push(piece.text);
-        else pending.set(piece.stream, { time: piece.time, parts: [piece.text], seq: seq++ });
-      } else if (line) {
-        pending.delete(piece.stream);
-        emit(line.time, line.parts.join('') + piece.text, piece.stream);
-      } else {
-        emit(piece.time, piece.text, piece.stream);
-      }
-    }
-  }
-  const inside = pending.size > 0;
-  flush();
-  return inside;
-}
-
-class PodModel {
-  readonly uploads = new Map<string, Upload>();
-  /** The raw files each commit merged, in commit order and merge order. */
-  readonly batches: string[][] = [];
-  readonly merged = new Set<string>();
-  /** When the commit that merged a raw file, or stopped listing a merged file, was made (ms). */
-  readonly unneededSince = new Map<string, number>();
-  /** The merged files the metadata listed at the last look. */
-  listed: readonly string[] = [];
-  private container = 0;
-  private minute = 0;
-  private lastSlice: string | undefined;
-  private lateMinutes = 0;
-  /** Starts at 8 so that `_9` and `_10` meet: the index orders numerically. */
-  private nextIndex = 8;
-  private nextSecond = 0;
-  private uploadCount = 0;
-
-  constructor(readonly pod: string, private readonly letter: string) {}
-
-  /** The raw files not merged yet, in raw-file order. */
-  unmerged(): Upload[] {
-    return [...this.uploads.values()].filter((u) => !this.merged.has(u.key)).sort(rawOrder);
-  }
-
-  /** The raw files not merged yet end inside a line (whose rest has not arrived). */
-  endsInsideLine(): boolean {
-    return joinRawFiles(this.unmerged(), []);
-  }
-
-  /** How many records the merged files hold. */
-  mergedRecords(): number {
-    const out: Line[] = [];
-    for (const batch of this.batches) joinRawFiles(batch.map((key) => this.uploads.get(key)!), out);
-    return out.length;
-  }
-
-  /** What a read of the pod returns now: each merged batch, then the raw files not merged yet. */
-  expected(): Line[] {
-    const out: Line[] = [];
-    for (const batch of this.batches) joinRawFiles(batch.map((key) => this.uploads.get(key)!), out);
-    joinRawFiles(this.unmerged(), out);
-    return out;
-  }
-
-  /** The next raw file of an upload step (the model's side of it). */
-  plan(step: Extract<Step, { kind: 'upload' }>): Upload & { gzip: boolean; separator: '_' | '__' } {
-    if (step.restart && !step.late) this.container = 1 - this.container;
-    const containerId = CONTAINER_IDS[this.container]!;
-    this.uploadCount += 1;
-    let slice: string;
-    if (step.late) {
-      this.lateMinutes += 1;
-      slice = formatSlice(new Date(T0 - this.lateMinutes * MINUTE));
-    } else if (step.sameMinute && this.lastSlice !== undefined) {
-      slice = this.lastSlice;
-    } else {
-      this.minute += 1;
-      slice = formatSlice(new Date(T0 + this.minute * MINUTE));
-      this.lastSlice = slice;
-    }
-    const index = this.nextIndex++;
-    // A late file ends outside a line: keyed before the files already there, a line it left
-    // open would take in pieces of theirs.
-    const kinds = [...step.pieces];
-    const lastPartial = kinds.lastIndexOf('P');
-    if (step.late && lastPartial >= 0 && !kinds.slice(lastPartial).some((k) => k === 'out' || k === 'docker')) kinds.push('out');
-    const pieces = kinds.map((kind, i): Piece => {
-      const at = new Date(T0 + this.nextSecond++ * 1000);
-      const id = `${this.letter}${this.uploadCount}-${i}`;
-      return {
-        time: `${at.toISOString().slice(0, 19)}.123456789Z`,
-        text: kind === 'P' ? `${id}~` : kind === 'docker' ? `${id}.\n` : `${id}.`,
-        stream: kind === 'err' ? 'stderr' : 'stdout',
-        partial: kind === 'P',
-      };
-    });
-    const separator = step.doubleUnderscore ? '__' : '_';
-    const key = rawKey({ pod: this.pod, namespace: 'jobs', container: this.pod, containerId, slice, index }, separator);
-    return { key, slice, index, containerId, pieces, gzip: step.gzip, separator };
-  }
-
-  /**
-   * Takes in what the commits since the last look merged: the raw files in `merged_raw_files`
-   * not seen before are one commit's batch (one pass commits a pod's merge at most once, and
-   * this is called after every pass). Returns a problem, if any.
-   */
-  observe(meta: PodMetadata): string | undefined {
-    for (const p of [...(meta.mergedRawFiles ?? []), ...meta.retiredFiles]) {
-      if (!this.unneededSince.has(p.key)) this.unneededSince.set(p.key, Date.parse(p.since));
-    }
-    const stillListed = new Set(meta.logFiles.map((f) => f.key));
-    const unlisted = this.listed.filter((key) => !stillListed.has(key) && !this.unneededSince.has(key));
-    this.listed = [...stillListed];
-    if (unlisted.length > 0) return `${this.pod}: merged files no longer listed nor retired: ${unlisted.join(', ')}`;
-    const fresh = (meta.mergedRawFiles ?? []).map((p) => p.key).filter((key) => !this.merged.has(key));
-    if (fresh.length === 0) return undefined;
-    const unknown = fresh.filter((key) => !this.uploads.has(key));
-    if (unknown.length > 0) return `${this.pod}: merged_raw_files names keys never uploaded: ${unknown.join(', ')}`;
-    // DESIGN §5: a commit merges the raw files not merged yet, in order: a prefix of them.
-    const inOrder = this.unmerged().slice(0, fresh.length).map((u) => u.key);
-    if (fresh.join('\n') !== inOrder.join('\n')) {
-      return `${this.pod}: a commit merged [${fresh.map(short).join(', ')}], not the first raw files not merged yet [${inOrder.map(short).join(', ')}]`;
-    }
-    this.batches.push(fresh);
-    for (const key of fresh) this.merged.add(key);
-    return undefined;
-  }
-}
-
-// ---------------------------------------------------------------------------------------
-// Comparing reads.
-
-function asLine(r: LogRecord | Line): Line {
-  return { time: r.time, message: r.message, stream: r.stream, containerId: r.containerId };
-}
-
-/** The id of the line a record is: its first piece's. */
-function lineId(message: string): string {
-  return /^[^.~]*/.exec(message)![0];
-}
-
-/** A line whose last piece so far is a `P` piece: unfinished, or merged as it was. */
-function unfinished(r: Line): boolean {
-  return r.message.endsWith('~');
-}
-
-function show(lines: readonly (Line | LogRecord)[]): string {
-  return `[${lines.map((r) => `${r.message.replace(/\n/g, '⏎')}${r.stream === 'stderr' ? '(err)' : ''}${r.containerId === CONTAINER_IDS[1] ? '@2' : ''}`).join(' ')}]`;
-}
-
-function short(key: string): string {
-  return key.replace(/^kube\.var\.log\.containers\.([^_]+)_[^/]*-([0-9a-f]+)\.log\//, '$1/$2/');
-}
-
-function same(a: Line, b: Line): boolean {
-  return a.time === b.time && a.message === b.message && a.stream === b.stream && a.containerId === b.containerId;
-}
-
-/** Each record once: no line id twice. Returns a problem, if any. */
-function duplicates(read: readonly Line[]): string | undefined {
-  const seen = new Set<string>();
-  const twice = read.map((r) => lineId(r.message)).filter((id) => (seen.has(id) ? true : (seen.add(id), false)));
-  return twice.length === 0 ? undefined : `records returned twice: ${twice.join(', ')}`;
-}
-
-/**
- * Problem, if any, with `later` as a read made after `earlier` (DESIGN §6: the sequence only
- * grows at its end). The last line of `earlier`, when it was unfinished, may since have been
- * completed (same time and stream, its message extended), and records of the other stream
- * may now come before it.
- */
-function growsAtEnd(earlier: readonly Line[], later: readonly Line[]): string | undefined {
-  const last = earlier.at(-1);
-  const loose = last !== undefined && unfinished(last);
-  const fixed = loose ? earlier.length - 1 : earlier.length;
-  for (let i = 0; i < fixed; i++) {
-    if (later[i] === undefined || !same(earlier[i]!, later[i]!)) {
-      return `record ${i}: ${show([earlier[i]!])} then ${later[i] ? show([later[i]!]) : 'nothing'}`;
-    }
-  }
-  if (loose) {
-    const found = later.slice(fixed).find((r) => lineId(r.message) === lineId(last.message));
-    if (found === undefined || found.time !== last.time || found.stream !== last.stream || !found.message.startsWith(last.message)) {
-      return `last line ${show([last])} became ${found ? show([found]) : 'nothing'}`;
-    }
-  }
-  return undefined;
-}
-
-/**
- * Problem, if any, with `sub` as records of `seq` in the same order (the last one, when
- * unfinished, maybe completed since): what a read must keep when a late raw file inserted
- * records in the middle of the log.
- */
-function subsequence(sub: readonly Line[], seq: readonly Line[]): string | undefined {
-  let j = 0;
-  for (let i = 0; i < sub.length; i++) {
-    const a = sub[i]!;
-    const loose = i === sub.length - 1 && unfinished(a);
-    const matches = (b: Line): boolean =>
-      same(a, b) || (loose && lineId(b.message) === lineId(a.message) && b.time === a.time && b.message.startsWith(a.message));
-    while (j < seq.length && !matches(seq[j]!)) j++;
-    if (j === seq.length) return `record ${i} ${show([a])} is missing or out of order`;
-    j++;
-  }
-  return undefined;
+function showShape(shape: PassShape): string {
+  return `max file ${shape.maxFileSize}, lease ${shape.leaseMs / 1000} s${shape.jumps.length > 0 ? `, slow requests ${showJumps(shape.jumps)}` : ''}`;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -491,6 +144,21 @@ interface Totals {
   /** Objects slow readers found deleted. */
   missing: number;
   lateMidLog: number;
+  /** Passes during which the clock moved (some of their requests took minutes). */
+  longPasses: number;
+  /** Passes that stalled while another pass ran, and of those, the ones whose pods the other took over (it merged or cleaned them). */
+  stalledPasses: number;
+  takeovers: number;
+  /** Takeovers in the minute the stalled pass started. */
+  takeoversInTheSameMinute: number;
+  /** Pairs of passes started in the same minute that took turns. */
+  overlappingPasses: number;
+  /** Pods reported failed by a stalled or overlapping pass (allowed: the log is checked instead). */
+  failuresAllowed: number;
+  /** Slow reads that re-planned more often than the reader's `maxReplans` (5), each time after returning more records. */
+  readsPastMaxReplans: number;
+  /** The most re-plans with progress in between that one read made. */
+  mostReplans: number;
 }
 
 const ZERO_TOTALS: Totals = {
@@ -506,6 +174,14 @@ const ZERO_TOTALS: Totals = {
   uploadsInsidePasses: 0,
   missing: 0,
   lateMidLog: 0,
+  longPasses: 0,
+  stalledPasses: 0,
+  takeovers: 0,
+  takeoversInTheSameMinute: 0,
+  overlappingPasses: 0,
+  failuresAllowed: 0,
+  readsPastMaxReplans: 0,
+  mostReplans: 0,
 };
 
 class Failure extends Error {}
@@ -513,15 +189,25 @@ class Failure extends Error {}
 interface ReaderWatch {
   /** Metadata GETs: one per plan. */
   plans: number;
+  /** Records the read had returned at each plan. */
+  returnedAtPlans: number[];
+  /** Records the read has returned (kept up to date by pull()). */
+  returned: number;
+  /** GETs of objects other than the metadata (with no read-ahead: the objects it opened). */
+  gets: number;
   /** Objects found missing. */
   missing: number;
+  /** The clock at the last plan's metadata GET. */
+  plannedAt: number;
+  /** For each object found missing: how long after the plan that listed it (ms). */
+  missingAfterPlan: number[];
   /** Run (once) just before the reader's next request, which waits for it. */
   beforeNextRequest: ((request: string) => Promise<void>) | undefined;
   ran: Promise<void> | undefined;
 }
 
 /** A client for one slow reader: counts its plans and the objects it found missing, and can hold a request. */
-function watchedClient(watch: ReaderWatch): S3Client {
+function watchedClient(watch: ReaderWatch, clock: () => number): S3Client {
   const client = testS3Client();
   client.middlewareStack.add(
     (next, context) => async (args) => {
@@ -533,11 +219,22 @@ function watchedClient(watch: ReaderWatch): S3Client {
         watch.ran = hook(`${context.commandName ?? '?'} ${short(key)}`);
         await watch.ran;
       }
-      if (get && key.startsWith('metadata/')) watch.plans += 1;
+      if (get && key.startsWith('metadata/')) {
+        watch.plans += 1;
+        watch.plannedAt = clock();
+        watch.returnedAtPlans.push(watch.returned);
+      } else if (get) {
+        watch.gets += 1;
+      }
+      // The plan this GET belongs to (a GET opened ahead may come back after a re-plan).
+      const plannedAt = watch.plannedAt;
       try {
         return await next(args);
       } catch (error) {
-        if (get && !key.startsWith('metadata/') && isNotFound(error)) watch.missing += 1;
+        if (get && !key.startsWith('metadata/') && isNotFound(error)) {
+          watch.missing += 1;
+          watch.missingAfterPlan.push(clock() - plannedAt);
+        }
         throw error;
       }
     },
@@ -550,8 +247,7 @@ function watchedClient(watch: ReaderWatch): S3Client {
  * A client for a pass that runs `interleave` (once) just before its `k`-th request, or the
  * first one after it that is not in `window` (given the command and the key).
  */
-function uploadingAt(k: number, window: (command: string, key: string) => boolean, interleave: () => Promise<void>): S3Client {
-  const client = testS3Client();
+function uploadingAt(k: number, window: (command: string, key: string) => boolean, interleave: () => Promise<void>, client: S3Client = testS3Client()): S3Client {
   let n = 0;
   let ran = false;
   client.middlewareStack.add(
@@ -570,6 +266,11 @@ function uploadingAt(k: number, window: (command: string, key: string) => boolea
 
 async function runSteps(run: number, steps: readonly Step[], totals: Totals): Promise<void> {
   const w: World = await newWorld(`interleave-${run}`);
+  // The clock at the start of a minute (and a second): what "the same minute" is then depends
+  // on the steps, not on when the run happens to start.
+  w.advance(MINUTE - (w.now().getTime() % MINUTE) + 1000);
+  const startedAt = w.now().getTime();
+  const at = (ms: number): string => `${((ms - startedAt) / 1000).toFixed(1)} s`;
   const models = PODS.map((pod, i) => new PodModel(pod, 'ab'[i]!));
   const lastRead = new Map<string, Line[]>();
   /** Pods where a late raw file inserted records in the middle of the log since the last read. */
@@ -583,6 +284,75 @@ async function runSteps(run: number, steps: readonly Step[], totals: Totals): Pr
   const check = (problem: string | undefined, context: string): void => {
     if (problem !== undefined) fail(`${context}: ${problem}`);
   };
+  /**
+   * A failure inside a pass's request hook would only fail the pass's pod: kept here and
+   * thrown once the pass has ended.
+   */
+  let hookFailure: unknown;
+  const inHook = async (work: () => Promise<void>): Promise<void> => {
+    try {
+      await work();
+    } catch (error) {
+      hookFailure ??= error;
+    }
+  };
+  const rethrowHookFailure = (): void => {
+    if (hookFailure !== undefined) throw hookFailure;
+  };
+
+  // What the passes' request streams show (every pass's client has this hook): each commit
+  // as it reaches the store, at the clock of that moment, and each delete as it goes out.
+  // Not what the compactor says in the metadata: its timestamps are what is checked.
+  const problems: string[] = [];
+  const lastCommit = new Map<string, string>();
+  const checkDelete = (key: string, now: number): void => {
+    for (const model of models) {
+      const committed = model.committedAt.get(key);
+      if (committed !== undefined) {
+        // Deletion waits for readers: a cleanup interval from the moment the commit that made
+        // it unneeded was written (DESIGN §5), not from the time that commit says.
+        if (now - committed < CLEANUP_INTERVAL) {
+          const stamped = model.unneededSince.get(key) ?? committed;
+          problems.push(
+            `${short(key)} deleted ${(now - committed) / 1000} s after the commit that made it unneeded was written ` +
+              `(at ${at(committed)}; the commit says ${at(stamped)}), less than the cleanup interval (${CLEANUP_INTERVAL / 1000} s)`,
+          );
+        }
+        return;
+      }
+      if (model.uploads.has(key)) problems.push(`raw file ${short(key)} deleted though no commit merged it`);
+      if (model.listed.includes(key)) problems.push(`merged file ${key} deleted while the metadata lists it`);
+    }
+  };
+  const watchPass = (client: S3Client): S3Client =>
+    observing((command, input) => {
+      const now = w.now().getTime();
+      const key = typeof input['Key'] === 'string' ? input['Key'] : '';
+      if (command === 'PutObjectCommand' && key.startsWith('metadata/')) {
+        const model = models.find((m) => metadataKey(m.pod) === key);
+        const body = input['Body'];
+        const text = typeof body === 'string' ? body : body instanceof Uint8Array ? Buffer.from(body).toString('utf8') : undefined;
+        if (model === undefined) return undefined;
+        if (text === undefined) {
+          problems.push(`a commit of ${model.pod} whose body the test cannot see`);
+          return undefined;
+        }
+        return (ok) => {
+          if (!ok) return;
+          lastCommit.set(model.pod, text);
+          const problem = model.observe(decodeMetadata(key, text), now);
+          if (problem !== undefined) problems.push(`a commit at ${at(now)}: ${problem}`);
+        };
+      }
+      if (command === 'DeleteObjectsCommand') {
+        const objects = (input['Delete'] as { Objects?: { Key?: string }[] } | undefined)?.Objects ?? [];
+        for (const o of objects) checkDelete(o.Key ?? '', now);
+      } else if (command === 'DeleteObjectCommand') {
+        checkDelete(key, now);
+      }
+      return undefined;
+    }, client);
+  watchPass(w.client);
 
   /** A full read now: exactly the model's log, and a continuation of the previous full read. */
   const readNow = async (model: PodModel, what: string): Promise<void> => {
@@ -599,12 +369,17 @@ async function runSteps(run: number, steps: readonly Step[], totals: Totals): Pr
     midLogSinceLastRead.delete(model.pod);
   };
 
-  /** After every pass: what its commits merged, and what it deleted (only what is due). */
+  /**
+   * After every pass: the problems its commits and deletes showed; and what is in the bucket
+   * now (the metadata is the last commit seen; nothing unmerged or listed is gone).
+   */
   const observePasses = async (): Promise<void> => {
+    if (problems.length > 0) fail(`during a pass: ${problems.join('; ')}`);
     const present = new Set(await w.keys());
     const now = w.now().getTime();
     for (const model of models) {
-      check(model.observe(await w.metadata(model.pod)), 'after a pass');
+      const stored = await readMetadataText({ client: w.client, bucket: w.bucket }, model.pod);
+      if (stored?.text !== lastCommit.get(model.pod)) fail(`after a pass: ${metadataKey(model.pod)} is not the last commit the passes' requests showed: ${stored?.text ?? 'none'}`);
       // No loss: a raw file is only deleted once a commit has merged it.
       const lost = model.unmerged().filter((u) => !present.has(u.key));
       if (lost.length > 0) fail(`after a pass: raw files deleted before any commit merged them: ${lost.map((u) => short(u.key)).join(', ')}`);
@@ -616,7 +391,7 @@ async function runSteps(run: number, steps: readonly Step[], totals: Totals): Pr
     }
   };
 
-  const pull = async (r: SlowRead, n: number, passAfter = -1): Promise<void> => {
+  const pull = async (r: SlowRead, n: number, passAfter = -1, untilNextFile = false): Promise<void> => {
     const model = models[PODS.indexOf(r.pod as (typeof PODS)[number])]!;
     if (passAfter >= 0) {
       r.watch.beforeNextRequest = async (request) => {
@@ -627,15 +402,19 @@ async function runSteps(run: number, steps: readonly Step[], totals: Totals): Pr
         if (summary.failures.length > 0) fail(`a pass failed: ${JSON.stringify(summary.failures)}`);
       };
     }
-    for (let i = 0; i < n && !r.done; i++) {
+    const gets = r.watch.gets;
+    for (let i = 0; i < (untilNextFile ? 10_000 : n) && !r.done; i++) {
       let next: IteratorResult<LogRecord>;
       try {
         next = await r.records.next();
       } catch (error) {
-        fail(`slow read #${r.id} of ${r.pod} threw after ${show(r.got)}: ${String(error)}`);
+        const plans = r.watch.returnedAtPlans.join(', ');
+        fail(`slow read #${r.id} of ${r.pod} threw after ${show(r.got)} (${r.watch.plans} plans, after ${plans} records): ${String(error)}`);
       }
       if (next!.done) r.done = true;
       else r.got.push(asLine(next!.value));
+      r.watch.returned = r.got.length;
+      if (untilNextFile && r.watch.gets > gets) break;
     }
     // A pass held before a request: wait for it even if this pull did not need the request.
     r.watch.beforeNextRequest = undefined;
@@ -644,10 +423,13 @@ async function runSteps(run: number, steps: readonly Step[], totals: Totals): Pr
       r.watch.ran = undefined;
       await observePasses();
     }
-    // Deletion waits for readers: no object it planned on goes before the cleanup interval.
+    // Deletion waits for readers: no object it planned on goes before the cleanup interval,
+    // counted from when it planned.
     if (r.watch.missing > r.missingChecked) {
       const readFor = w.now().getTime() - r.startedAt;
       if (readFor < CLEANUP_INTERVAL) fail(`slow read #${r.id} of ${r.pod} met a deleted object after reading for only ${readFor / MINUTE} min`);
+      const soon = r.watch.missingAfterPlan.slice(r.missingChecked).filter((ms) => ms < CLEANUP_INTERVAL);
+      if (soon.length > 0) fail(`slow read #${r.id} of ${r.pod} met a deleted object ${soon[0]! / 1000} s after it planned on it`);
       r.missingChecked = r.watch.missing;
     }
     const now = model.expected();
@@ -665,9 +447,12 @@ async function runSteps(run: number, steps: readonly Step[], totals: Totals): Pr
       if (!r.midLog) check(growsAtEnd(r.start, r.got), `${context} ended early: ${show(r.got)}`);
       else check(subsequence(r.start, r.got), `${context} lost records it planned on: ${show(r.got)}`);
       if (r.watch.plans > 1) totals.replans += 1;
+      const progressing = r.watch.returnedAtPlans.filter((returned, i) => i > 0 && returned > r.watch.returnedAtPlans[i - 1]!).length;
+      if (progressing > 5) totals.readsPastMaxReplans += 1;
+      totals.mostReplans = Math.max(totals.mostReplans, progressing);
       if (r.watch.plans > 1 && r.midLog) totals.replansAcrossLateFiles += 1;
       totals.missing += r.watch.missing;
-      trace.push(`  #${r.id} done: ${r.got.length} records, ${r.watch.plans} plan(s), ${r.watch.missing} missing object(s)`);
+      trace.push(`  #${r.id} done: ${r.got.length} records, ${r.watch.plans} plan(s) (after ${r.watch.returnedAtPlans.join(', ')} records), ${r.watch.missing} missing object(s)`);
       r.client.destroy();
     }
   };
@@ -698,6 +483,10 @@ async function runSteps(run: number, steps: readonly Step[], totals: Totals): Pr
     }
   };
 
+  /** A client for a pass whose requests the model watches; `jumps`: some of them take long (the clock moves). */
+  const passClient = (jumps: readonly SlowRequest[]): S3Client => watchPass(slowRequests(jumps, (ms) => w.advance(ms)));
+  const passConfig = (shape: PassShape): Partial<Config> => ({ ...INTERVALS, maxFileSize: shape.maxFileSize, leaseDurationMs: shape.leaseMs });
+
   try {
     for (const step of steps) {
       totals.steps += 1;
@@ -707,21 +496,25 @@ async function runSteps(run: number, steps: readonly Step[], totals: Totals): Pr
             // Inside a pass, on time: a late file the pass did not list would not be the
             // first of the raw files not merged yet, which observe() checks of a commit. A
             // read right after it, before the pass commits. Not right before the pod's lease
-            // confirmation or commit (the window of the skipped test at the end): then after.
+            // confirmation or commit (the window of the known race at the end): then after.
             let done = false;
             const pod = models[step.pod]!.pod;
             const window = (command: string, key: string): boolean =>
               !KNOWN_RACES && command === 'PutObjectCommand' && (key === metadataKey(pod) || key === leaseKey(pod));
-            const client = uploadingAt(step.duringPass, window, async () => {
-              done = true;
-              totals.uploadsInsidePasses += 1;
-              await observePasses();
-              await upload({ ...step, late: false }, ` inside a pass, before its request ${step.duringPass}`);
-              await readNow(models[step.pod]!, 'a read inside a pass');
-            });
+            const client = uploadingAt(step.duringPass, window, () =>
+              inHook(async () => {
+                done = true;
+                totals.uploadsInsidePasses += 1;
+                await observePasses();
+                await upload({ ...step, late: false }, ` inside a pass, before its request ${step.duringPass}`);
+                await readNow(models[step.pod]!, 'a read inside a pass');
+              }),
+              watchPass(testS3Client()),
+            );
             const { summary } = await w.passWith(client, INTERVALS);
             client.destroy();
-            trace.push(`pass: merged ${summary.pods.merged}, cleaned ${summary.pods.cleaned}, busy ${summary.pods.busy}, deleted ${summary.objectsDeleted}`);
+            rethrowHookFailure();
+            trace.push(`pass: ${outcome(summary)}`);
             if (summary.failures.length > 0) fail(`a pass failed: ${JSON.stringify(summary.failures)}`);
             await observePasses();
             if (!done) await upload({ ...step, late: false }, ' after a pass');
@@ -734,22 +527,104 @@ async function runSteps(run: number, steps: readonly Step[], totals: Totals): Pr
         case 'pass': {
           totals.passes += 1;
           w.advance(step.advance);
-          const { summary } = await w.pass({ ...INTERVALS, maxFileSize: step.maxFileSize });
-          trace.push(`${step.advance > 0 ? `advance ${step.advance / MINUTE} min, ` : ''}pass (max file ${step.maxFileSize}): merged ${summary.pods.merged}, cleaned ${summary.pods.cleaned}, busy ${summary.pods.busy}, deleted ${summary.objectsDeleted}`);
+          const jumps = step.jumps ?? [];
+          const before = w.now().getTime();
+          let summary: PassSummary;
+          if (jumps.length === 0) {
+            summary = (await w.pass({ ...INTERVALS, maxFileSize: step.maxFileSize })).summary;
+          } else {
+            const client = passClient(jumps);
+            summary = (await w.passWith(client, { ...INTERVALS, maxFileSize: step.maxFileSize })).summary;
+            client.destroy();
+          }
+          const took = w.now().getTime() - before;
+          if (took >= 30_000) totals.longPasses += 1;
+          trace.push(
+            `${step.advance > 0 ? `advance ${step.advance / MINUTE} min, ` : ''}pass (max file ${step.maxFileSize}` +
+              `${jumps.length > 0 ? `, slow requests ${showJumps(jumps)}: took ${took / 1000} s` : ''}): ${outcome(summary)}`,
+          );
           if (summary.failures.length > 0) fail(`a pass failed: ${JSON.stringify(summary.failures)}`);
           await observePasses();
           break;
         }
         case 'crashed-pass': {
           totals.crashedPasses += 1;
-          const client = crashingAt(step.atRequest, testS3Client());
-          const outcome = await w.passWith(client, INTERVALS).then(
+          const client = crashingAt(step.atRequest, watchPass(testS3Client()));
+          const result = await w.passWith(client, INTERVALS).then(
             () => 'ran to the end',
             (error: unknown) => String(error),
           );
           client.destroy();
-          trace.push(`pass dying at request ${step.atRequest}: ${outcome}`);
+          trace.push(`pass dying at request ${step.atRequest}: ${result}`);
           await observePasses();
+          break;
+        }
+        case 'stalled-pass': {
+          // Pass A stalls before a request; B runs meanwhile. Not right before a commit: a
+          // process paused between reading the clock for a commit and writing it would write
+          // a commit time older than the commit, which no compactor can prevent. Uploads
+          // during the stall wait for A's end when A stalls right before a lease write (the
+          // window of the known race at the end).
+          totals.stalledPasses += 1;
+          const aStart = w.now();
+          let bStart: Date | undefined;
+          let stalledAt = '';
+          let uploadsAfter: readonly UploadStep[] = [];
+          let bSummary: PassSummary | undefined;
+          const isCommit = (command: string, key: string): boolean => command === 'PutObjectCommand' && key.startsWith('metadata/');
+          const during = (request: string): Promise<void> =>
+            inHook(async () => {
+              stalledAt = request;
+              await observePasses();
+              w.advance(step.stallMs);
+              const inWindow = !KNOWN_RACES && /^PutObjectCommand leases\//.test(request);
+              uploadsAfter = inWindow ? step.uploads : [];
+              if (!inWindow) for (const u of step.uploads) await upload(u, ' while pass A stalls');
+              if (step.readDuring) await readNow(models[0]!, 'a read while pass A stalls');
+              bStart = w.now();
+              const client = passClient(step.second.jumps);
+              bSummary = (await w.passWith(client, passConfig(step.second))).summary;
+              client.destroy();
+              trace.push(`  while pass A stalls: ${step.stallMs / 1000} s later, pass B (${showShape(step.second)}): ${outcome(bSummary)}`);
+              if (bSummary.failures.length > 0) fail(`pass B failed: ${JSON.stringify(bSummary.failures)}`);
+              await observePasses();
+            });
+          const client = stallingAt(step.atRequest, during, { skip: isCommit, client: passClient(step.first.jumps) });
+          const a = await w.passWith(client, passConfig(step.first)).then(
+            ({ summary }) => summary,
+            (error: unknown) => String(error),
+          );
+          client.destroy();
+          rethrowHookFailure();
+          const took = bSummary === undefined ? 'did not stall (fewer requests)' : `stalled before its request ${step.atRequest} (${stalledAt})`;
+          trace.push(`pass A (${showShape(step.first)}) ${took}: ${typeof a === 'string' ? a : outcome(a)}`);
+          if (typeof a !== 'string') totals.failuresAllowed += a.failures.length;
+          if (bSummary !== undefined && bSummary.pods.merged + bSummary.pods.cleaned > 0 && typeof a !== 'string' && (a.pods.busy > 0 || a.failures.length > 0)) {
+            totals.takeovers += 1;
+            if (bStart !== undefined && formatSlice(bStart) === formatSlice(aStart)) totals.takeoversInTheSameMinute += 1;
+          }
+          await observePasses();
+          for (const model of models) await readNow(model, 'a read after a stalled pass');
+          for (const u of uploadsAfter) await upload(u, ' after pass A');
+          for (const u of bSummary === undefined ? step.uploads : []) await upload(u, ' after pass A');
+          break;
+        }
+        case 'two-passes': {
+          totals.overlappingPasses += 1;
+          const turns = takingTurns(step.turns, [passClient(step.first.jumps), passClient(step.second.jumps)]);
+          const run = (i: 0 | 1, shape: PassShape): Promise<PassSummary | string> =>
+            w
+              .passWith(turns.clients[i], passConfig(shape))
+              .then(({ summary }) => summary, (error: unknown) => String(error))
+              .finally(() => turns.finished(i));
+          const [a, b] = await Promise.all([run(0, step.first), run(1, step.second)]);
+          for (const c of turns.clients) c.destroy();
+          for (const [name, result, shape] of [['A', a, step.first], ['B', b, step.second]] as const) {
+            trace.push(`${name === 'A' ? `two passes in the same minute, taking turns ${step.turns.join(', ')}: ` : '  '}pass ${name} (${showShape(shape)}): ${typeof result === 'string' ? result : outcome(result)}`);
+            if (typeof result !== 'string') totals.failuresAllowed += result.failures.length;
+          }
+          await observePasses();
+          for (const model of models) await readNow(model, 'a read after two passes');
           break;
         }
         case 'advance':
@@ -765,8 +640,18 @@ async function runSteps(run: number, steps: readonly Step[], totals: Totals): Pr
           totals.slowReads += 1;
           const model = models[step.pod]!;
           const start = async (where: string): Promise<void> => {
-            const watch: ReaderWatch = { plans: 0, missing: 0, beforeNextRequest: undefined, ran: undefined };
-            const client = watchedClient(watch);
+            const watch: ReaderWatch = {
+              plans: 0,
+              returnedAtPlans: [],
+              returned: 0,
+              gets: 0,
+              missing: 0,
+              plannedAt: w.now().getTime(),
+              missingAfterPlan: [],
+              beforeNextRequest: undefined,
+              ran: undefined,
+            };
+            const client = watchedClient(watch, () => w.now().getTime());
             const reader = new LogReader({ client, bucket: w.bucket, readAhead: step.readAhead });
             const r: SlowRead = {
               id: nextReader++,
@@ -790,17 +675,21 @@ async function runSteps(run: number, steps: readonly Step[], totals: Totals): Pr
             await start('');
             break;
           }
-          // Inside a pass: the model takes in what the pass has committed so far, first.
+          // Inside a pass.
           let started = false;
-          const client = pausingAt(step.duringPass, async () => {
-            started = true;
-            totals.readsStartedInsidePasses += 1;
-            await observePasses();
-            await start(` inside a pass, before its request ${step.duringPass}`);
-          }, testS3Client());
+          const client = pausingAt(step.duringPass, () =>
+            inHook(async () => {
+              started = true;
+              totals.readsStartedInsidePasses += 1;
+              await observePasses();
+              await start(` inside a pass, before its request ${step.duringPass}`);
+            }),
+            watchPass(testS3Client()),
+          );
           const { summary } = await w.passWith(client, INTERVALS);
           client.destroy();
-          trace.push(`pass: merged ${summary.pods.merged}, cleaned ${summary.pods.cleaned}, busy ${summary.pods.busy}, deleted ${summary.objectsDeleted}`);
+          rethrowHookFailure();
+          trace.push(`pass: ${outcome(summary)}`);
           if (summary.failures.length > 0) fail(`a pass failed: ${JSON.stringify(summary.failures)}`);
           await observePasses();
           if (!started) await start(' after a pass');
@@ -811,8 +700,10 @@ async function runSteps(run: number, steps: readonly Step[], totals: Totals): Pr
           const r = open[step.reader % Math.max(open.length, 1)];
           if (r === undefined) break;
           const before = r.got.length;
-          await pull(r, step.pull, step.passAfter);
-          trace.push(`slow read #${r.id}: ${show(r.got.slice(before))}${r.done ? ' (end)' : ''}`);
+          const plans = r.watch.plans;
+          await pull(r, step.pull, step.passAfter, step.untilNextFile ?? false);
+          const replanned = r.watch.plans > plans ? ` (re-planned: plan ${r.watch.plans})` : '';
+          trace.push(`slow read #${r.id}${step.untilNextFile ? ', on to its next object' : ''}: ${show(r.got.slice(before))}${replanned}${r.done ? ' (end)' : ''}`);
           break;
         }
       }
@@ -851,47 +742,121 @@ async function runSteps(run: number, steps: readonly Step[], totals: Totals): Pr
 }
 
 // ---------------------------------------------------------------------------------------
+// The properties.
+
+const ENV = process.env;
+const SEED = Number(ENV['FC_SEED'] ?? ENV['INTERLEAVINGS_SEED'] ?? 42);
+const SHRINK = (ENV['FC_SHRINK'] ?? ENV['INTERLEAVINGS_SHRINK']) !== undefined;
+const TOTAL_RUNS = ENV['FC_RUNS'] === undefined ? undefined : Number(ENV['FC_RUNS']);
+/** Each run talks to a real S3 server: about this long at most, on a slow machine. */
+const MS_PER_RUN = 20_000;
+
+interface PropertySettings {
+  /** The test's name, for `jest -t`. */
+  readonly name: string;
+  readonly runsVariable: string;
+  readonly pathVariable: string;
+  /** Runs in `make test`. */
+  readonly defaultRuns: number;
+  /** Its share of FC_RUNS. */
+  readonly share: number;
+}
+
+const MAIN: PropertySettings = {
+  name: 'every read returns each record once, in one order that only grows at its end, whatever runs under it',
+  runsVariable: 'INTERLEAVINGS_RUNS',
+  pathVariable: 'INTERLEAVINGS_PATH',
+  defaultRuns: 20,
+  share: 0.3,
+};
+const LATE: PropertySettings = {
+  name: 'a slow reader inside the raw files not merged yet keeps its place when late files insert records before it',
+  runsVariable: 'INTERLEAVINGS_LATE_RUNS',
+  pathVariable: 'INTERLEAVINGS_LATE_PATH',
+  defaultRuns: 10,
+  share: 0.1,
+};
+const LONG: PropertySettings = {
+  name: 'the same when passes take long, stall past their lease, or start in the same minute',
+  runsVariable: 'INTERLEAVINGS_LONG_RUNS',
+  pathVariable: 'INTERLEAVINGS_LONG_PATH',
+  defaultRuns: 3,
+  share: 0.45,
+};
+const READS: PropertySettings = {
+  name: 'a read that outlasts many cleanup intervals re-plans as often as it must and returns each record once',
+  runsVariable: 'INTERLEAVINGS_READS_RUNS',
+  pathVariable: 'INTERLEAVINGS_READS_PATH',
+  // KNOWN DEFECT (issue 6, item 3): the reader gives up after 5 re-plans even when each made
+  // progress, so every run of this property fails until that fix is committed; `make test`
+  // runs it (1 run) from then on. `make test-long` runs it always.
+  defaultRuns: 0,
+  share: 0.15,
+};
+
+function runsOf(p: PropertySettings): number {
+  const own = ENV[p.runsVariable];
+  if (own !== undefined) return Number(own);
+  return TOTAL_RUNS === undefined ? p.defaultRuns : Math.max(1, Math.round(TOTAL_RUNS * p.share));
+}
+
+function timeoutOf(p: PropertySettings): number {
+  return Math.max(300_000, runsOf(p) * MS_PER_RUN * (SHRINK ? 3 : 1));
+}
+
+/** Runs one property; a failure says how to replay it. */
+async function checkProperty(p: PropertySettings, arb: fc.Arbitrary<readonly Step[]>, totals: Totals): Promise<void> {
+  const path = ENV[p.pathVariable];
+  const started = Date.now();
+  const details = await fc.check(
+    fc.asyncProperty(arb, async (steps) => {
+      totals.runs += 1;
+      await runSteps(totals.runs, steps, totals);
+    }),
+    { seed: SEED, numRuns: runsOf(p), ...(path !== undefined ? { path } : {}), endOnFailure: !SHRINK },
+  );
+  const took = `${((Date.now() - started) / 1000).toFixed(0)} s`;
+  if (ENV['INTERLEAVINGS_VERBOSE']) process.stderr.write(`interleavings (${p.pathVariable}): ${took}, ${JSON.stringify(totals)}\n`);
+  if (details.failed) {
+    const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+    throw new Error(
+      `property failed at run ${totals.runs} of ${runsOf(p)} (${took}; seed ${details.seed}, path "${details.counterexamplePath}"` +
+        `${SHRINK ? `, shrunk ${details.numShrinks} time(s)` : ', not shrunk'}); replay with\n` +
+        `  FC_SEED=${details.seed} ${p.pathVariable}='${details.counterexamplePath}' S3_TEST_SERVER=moto npx jest test/interleavings.test.ts -t '${p.name}'\n` +
+        `(FC_SHRINK=1 to shrink it)\n${error}`,
+    );
+  }
+}
 
 describe('readers during passes', () => {
-  it('every read returns each record once, in one order that only grows at its end, whatever runs under it', async () => {
+  it(MAIN.name, async () => {
     const totals: Totals = { ...ZERO_TOTALS };
-    const env = process.env;
-    await fc.assert(
-      fc.asyncProperty(fc.array(stepArb, { minLength: 15, maxLength: 25, size: 'max' }), async (steps) => {
-        totals.runs += 1;
-        await runSteps(totals.runs, steps, totals);
-      }),
-      {
-        seed: Number(env['INTERLEAVINGS_SEED'] ?? 42),
-        numRuns: Number(env['INTERLEAVINGS_RUNS'] ?? 20),
-        ...(env['INTERLEAVINGS_PATH'] ? { path: env['INTERLEAVINGS_PATH'] } : {}),
-        // Each run talks to a real S3 server: report the first failure rather than shrink.
-        endOnFailure: env['INTERLEAVINGS_SHRINK'] === undefined,
-      },
-    );
-    if (env['INTERLEAVINGS_VERBOSE']) process.stderr.write(`interleavings: ${JSON.stringify(totals)}\n`);
+    await checkProperty(MAIN, fc.array(stepArb, { minLength: 15, maxLength: 25, size: 'max' }), totals);
     // The point of the test: slow readers did meet deleted objects and carried on.
-    if (env['INTERLEAVINGS_PATH'] === undefined) expect(totals.replans).toBeGreaterThan(0);
-  }, 300_000);
+    if (ENV[MAIN.pathVariable] === undefined) expect(totals.replans).toBeGreaterThan(0);
+  }, timeoutOf(MAIN));
 
-  it('a slow reader inside the raw files not merged yet keeps its place when late files insert records before it', async () => {
+  it(LATE.name, async () => {
     const totals: Totals = { ...ZERO_TOTALS };
-    const env = process.env;
-    await fc.assert(
-      fc.asyncProperty(lateUnderReaderArb, async (steps) => {
-        totals.runs += 1;
-        await runSteps(totals.runs, steps, totals);
-      }),
-      {
-        seed: Number(env['INTERLEAVINGS_SEED'] ?? 42),
-        numRuns: Number(env['INTERLEAVINGS_LATE_RUNS'] ?? 10),
-        ...(env['INTERLEAVINGS_LATE_PATH'] ? { path: env['INTERLEAVINGS_LATE_PATH'] } : {}),
-        endOnFailure: env['INTERLEAVINGS_SHRINK'] === undefined,
-      },
-    );
-    if (env['INTERLEAVINGS_VERBOSE']) process.stderr.write(`interleavings (late files under a reader): ${JSON.stringify(totals)}\n`);
-    if (env['INTERLEAVINGS_LATE_PATH'] === undefined) expect(totals.replansAcrossLateFiles).toBeGreaterThan(0);
-  }, 300_000);
+    await checkProperty(LATE, lateUnderReaderArb, totals);
+    if (ENV[LATE.pathVariable] === undefined) expect(totals.replansAcrossLateFiles).toBeGreaterThan(0);
+  }, timeoutOf(LATE));
+
+  it(LONG.name, async () => {
+    const totals: Totals = { ...ZERO_TOTALS };
+    await checkProperty(LONG, fc.array(longPassStepArb, { minLength: 15, maxLength: 25, size: 'max' }), totals);
+    if (ENV[LONG.pathVariable] === undefined) {
+      expect(totals.longPasses).toBeGreaterThan(0);
+      expect(totals.stalledPasses + totals.overlappingPasses).toBeGreaterThan(0);
+    }
+  }, timeoutOf(LONG));
+
+  it(READS.name, async () => {
+    const totals: Totals = { ...ZERO_TOTALS };
+    await checkProperty(READS, longReadArb, totals);
+    // The point of the test: reads re-planned more often than `maxReplans`, with progress in between.
+    if (ENV[READS.pathVariable] === undefined && runsOf(READS) > 0) expect(totals.readsPastMaxReplans).toBeGreaterThan(0);
+  }, timeoutOf(READS));
 });
 
 describe('a late raw file keyed before raw files not merged yet', () => {
@@ -964,14 +929,21 @@ describe('the rest of an unfinished line uploaded while a pass merges the line a
   });
 });
 
-// What the fix above leaves: the pass lists the pod's raw files again, then confirms its lease
-// and commits. The rest of the line arriving between that listing and the commit still splits
-// a line that reads returned joined (S3 offers no way to make the commit conditional on a
-// prefix not changing); a slow reader then fails with LogChangedError rather than returning
-// the rest. Kept as a record of the window; the first property uploads there only with
-// INTERLEAVINGS_KNOWN_RACES=1.
+// The known race (issue 6, item 11), kept as a test that fails: what the fix above leaves.
+// The pass lists the pod's raw files again, then confirms its lease and commits. The rest of
+// the line arriving between that listing and the commit still splits a line that reads
+// returned joined (S3 offers no way to make the commit conditional on a prefix not
+// changing): a read after the commit gives `first half ` and `second half` as two lines
+// where a read before gave one, and a slow reader fails with LogChangedError rather than
+// returning the rest. The quiet rule only guesses that a job has ended; the optional
+// Kubernetes API check (merge an unfinished line as it is only once the pod is gone or its
+// container has terminated) avoids the race, and the quiet rule stays the fallback when no
+// API is configured — as here. `it.failing`: it runs in every `make test` and passes while
+// the race is there; if it ever starts failing, the race is gone (or this test no longer
+// reaches the window): look, and make it an `it`. The properties upload in this window only
+// with INTERLEAVINGS_KNOWN_RACES=1 (they would find it again and again).
 describe('the rest of an unfinished line uploaded between the pass\'s last listing and its commit', () => {
-  it.skip('does not change the log in its middle either', async () => {
+  it.failing('does not change the log in its middle either (known race with the quiet rule)', async () => {
     const w = await newWorld('as-is-window');
     const put = (slice: string, index: number, line: Parameters<typeof parsedLine>[0]): Promise<string> =>
       putRaw(w.client, w.bucket, { pod: 'job-a', namespace: 'jobs', containerId: 'c0ffee', slice, index, lines: [parsedLine(line)] });

@@ -75,3 +75,152 @@ export function withoutConditionalWrites(client: S3Client = testS3Client()): S3C
   );
   return client;
 }
+
+/** The command name and the input's `Key` (empty when it has none) of a request. */
+function describe(context: { commandName?: string }, args: { input: unknown }): { command: string; key: string } {
+  return { command: context.commandName ?? 'unknown', key: (args.input as { Key?: string }).Key ?? '' };
+}
+
+/**
+ * A client whose process stalls at its `k`-th request (1-based), or at the first one after
+ * it that `skip` (given the command and the key) does not pass over: `during` runs while it
+ * stalls, and every other request the client sends meanwhile (a lease renewal's, another
+ * pod's) waits for it too, as in a paused process. Then everything goes on. Outermost on the
+ * client: a stalled request has not reached any other hook yet.
+ */
+export function stallingAt(
+  k: number,
+  during: (request: string) => Promise<void>,
+  options: { skip?: (command: string, key: string) => boolean; client?: S3Client } = {},
+): S3Client {
+  const client = options.client ?? testS3Client();
+  let n = 0;
+  let stall: Promise<void> | undefined;
+  let stalled = false;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      n += 1;
+      const { command, key } = describe(context, args);
+      if (!stalled && n >= k && !(options.skip?.(command, key) ?? false)) {
+        stalled = true;
+        stall = during(`${command} ${key}`.trim());
+      }
+      if (stall) await stall;
+      return next(args);
+    },
+    { step: 'initialize', name: 'stall', priority: 'high' },
+  );
+  return client;
+}
+
+/** The clock moves by `ms` while the client's request number `at` (1-based) is out. */
+export interface SlowRequest {
+  readonly at: number;
+  readonly ms: number;
+}
+
+/**
+ * A client some of whose requests take a long time, on a test clock: the clock moves
+ * (`advance`) after the request reached the store and before its answer comes back. What the
+ * request wrote was written at the earlier time; whatever the client does next, later.
+ */
+export function slowRequests(requests: readonly SlowRequest[], advance: (ms: number) => void, client: S3Client = testS3Client()): S3Client {
+  let n = 0;
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      n += 1;
+      const mine = n;
+      try {
+        return await next(args);
+      } finally {
+        for (const r of requests) if (r.at === mine) advance(r.ms);
+      }
+    },
+    { step: 'initialize', name: 'slowRequests' },
+  );
+  return client;
+}
+
+/**
+ * Two clients (two processes) taking turns: the first sends `turns[0]` requests, then the
+ * second `turns[1]`, then the first `turns[2]`, … (counted as their answers come back);
+ * after the last turn, the one whose turn it is runs to its end, then the other. Call
+ * `finished(i)` when client `i`'s work has ended (its turn then passes at once). A request
+ * waits, before it is sent, until its client has the turn.
+ */
+export function takingTurns(turns: readonly number[], clients: readonly [S3Client, S3Client] = [testS3Client(), testS3Client()]): {
+  readonly clients: readonly [S3Client, S3Client];
+  finished(i: 0 | 1): void;
+} {
+  let holder: 0 | 1 = 0;
+  let budget = turns[0] ?? Number.POSITIVE_INFINITY;
+  let nextTurn = 1;
+  const done = [false, false];
+  let waiting: (() => void)[] = [];
+  const wake = (): void => {
+    const woken = waiting;
+    waiting = [];
+    for (const w of woken) w();
+  };
+  const handOver = (): void => {
+    const other: 0 | 1 = holder === 0 ? 1 : 0;
+    const turn = turns[nextTurn] ?? Number.POSITIVE_INFINITY;
+    nextTurn += 1;
+    if (!done[other]) holder = other;
+    budget = turn;
+    wake();
+  };
+  clients.forEach((client, i) => {
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        while (holder !== i && !done[holder]) await new Promise<void>((resolve) => waiting.push(resolve));
+        try {
+          return await next(args);
+        } finally {
+          if (holder === i) {
+            budget -= 1;
+            if (budget <= 0) handOver();
+          }
+        }
+      },
+      { step: 'initialize', name: 'takeTurns', priority: 'high' },
+    );
+  });
+  return {
+    clients,
+    finished: (i) => {
+      done[i] = true;
+      if (holder === i) {
+        holder = i === 0 ? 1 : 0;
+        budget = Number.POSITIVE_INFINITY;
+      }
+      wake();
+    },
+  };
+}
+
+/**
+ * Watches a client's requests, innermost (after every other hook: when it is called, the
+ * request goes out): `sending` is called with the command and input just before, and may
+ * return a function that is called with the outcome.
+ */
+export function observing(
+  sending: (command: string, input: Record<string, unknown>) => ((ok: boolean) => void) | void,
+  client: S3Client = testS3Client(),
+): S3Client {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const outcome = sending(context.commandName ?? 'unknown', args.input as Record<string, unknown>);
+      let ok = false;
+      try {
+        const result = await next(args);
+        ok = true;
+        return result;
+      } finally {
+        if (outcome) outcome(ok);
+      }
+    },
+    { step: 'initialize', name: 'observe', priority: 'low' },
+  );
+  return client;
+}
