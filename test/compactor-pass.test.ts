@@ -149,24 +149,42 @@ describe('compactor pass', () => {
     expect((await w.metadata('job-1')).logFiles[0]!.recordsCount).toBe(2);
   });
 
-  it('holds back a raw file that ends inside a line until the rest arrives', async () => {
+  it('merges around a line that has not ended, and keeps its pieces in their raw file until the rest arrives', async () => {
     const w = await newWorld('partial');
+    w.advance(-HOUR);
     const fb = w.container('job-1', '0f3a');
     const done = await fb.uploadLines([parsedLine({ time: '2026-11-25T10:00:00Z', log: 'whole' })], '202611251000');
     const open = await fb.uploadLines([parsedLine({ time: '2026-11-25T10:00:01Z', log: 'first half ', logtag: 'P' })], '202611251000');
     expect(await w.read('job-1')).toBe('whole\nfirst half \n');
 
     const held = await w.pass();
-    expect(held.reports[0]).toMatchObject({ rawFilesMerged: 1, rawFilesHeldBack: 1 });
-    expect((await w.metadata('job-1')).mergedRawFiles?.map((p) => p.key)).toEqual([done]);
+    expect(held.reports[0]).toMatchObject({ rawFilesMerged: 2, rawFilesHeldBack: 1, recordsWritten: 1 });
+    const partial = await w.metadata('job-1');
+    expect(partial.mergedRawFiles?.map((p) => p.key)).toEqual([done, open]);
+    expect(partial.unfinishedLines).toEqual([{ stream: 'stdout', key: open, line: 1 }]);
+    // The Python service would take every raw key up to last_merged_key as merged: not the piece's file.
+    expect(partial.lastMergedKey).toBe(done);
     expect(await w.read('job-1')).toBe('whole\nfirst half \n');
+    // Its pieces stay for as long as the line is open, past the cleanup interval. (The clock
+    // started an hour behind, so that the upload below is recent: the job is still writing.)
+    w.advance(40 * MINUTE);
+    const more = await fb.uploadLines([parsedLine({ time: '2026-11-25T10:00:30Z', log: 'more ', logtag: 'P' })], '202611251000');
+    await w.pass({ compactIntervalMs: 0 });
+    expect(await w.keys('kube.')).toEqual([open, more]);
+    expect((await w.metadata('job-1')).unfinishedLines).toEqual([{ stream: 'stdout', key: open, line: 1 }]);
 
     await fb.uploadLines([parsedLine({ time: '2026-11-25T10:01:00Z', log: 'second half' })], '202611251001');
     w.advance(HOUR);
     await w.pass();
     const meta = await w.metadata('job-1');
     expect(meta.mergedRawFiles?.map((p) => p.key)).toContain(open);
-    expect(await w.read('job-1', { timestamps: true })).toBe('2026-11-25T10:00:00Z whole\n2026-11-25T10:00:01Z first half second half\n');
+    expect(meta.unfinishedLines).toEqual([]);
+    expect(await w.read('job-1', { timestamps: true })).toBe('2026-11-25T10:00:00Z whole\n2026-11-25T10:00:01Z first half more second half\n');
+    // Finished: the pieces' files are due one cleanup interval after the commit that finished it.
+    w.advance(31 * MINUTE);
+    await w.pass();
+    expect(await w.keys('kube.')).toEqual([]);
+    expect(await w.read('job-1', { timestamps: true })).toBe('2026-11-25T10:00:00Z whole\n2026-11-25T10:00:01Z first half more second half\n');
   });
 
   it('merges an unfinished line as it is once the pod has been quiet for the cleanup interval', async () => {

@@ -3,6 +3,7 @@
 // through SDK middleware on a real client talking to the real server.
 import type { S3Client } from '@aws-sdk/client-s3';
 import { parseTime, rawPodPrefix, toEpochNs } from '@platform/log-reader';
+import { parsedLine } from '@platform/testkit';
 import { testS3Client } from './support/s3.js';
 import { MINUTE, messages, newWorld } from './support/world.js';
 
@@ -143,5 +144,50 @@ describe('--namespace', () => {
     await w.pass({ namespace: 'team-b' });
     expect(await w.keys(rawPodPrefix('job-b'))).toEqual([]);
     expect(await w.read('job-b')).toBe('b-0\nb-1\n');
+  });
+});
+
+describe('a line that stays unfinished for hours', () => {
+  it('merges every other record around it and keeps only its pieces back', async () => {
+    const w = await newWorld('open-line');
+    // The clock an hour behind the store's: the uploads below are recent, the job still writes.
+    w.advance(-60 * MINUTE);
+    const fb = w.container('job-1', '0f3a');
+    const FILES = 300;
+    const at = (i: number): string => new Date(T0.getTime() + i * 1000).toISOString();
+    // A progress bar on stderr (`\r`, never a newline: 16 KiB `P` pieces) while stdout logs on.
+    const keys: string[] = [];
+    for (let i = 0; i < FILES; i += 1) {
+      keys.push(
+        await fb.uploadLines(
+          [parsedLine({ time: at(i), log: `out-${i}` }), parsedLine({ time: at(i), log: `bar-${i}\r`, stream: 'stderr', logtag: 'P' })],
+          '202611251000',
+        ),
+      );
+    }
+    const before = await w.read('job-1');
+
+    const { reports } = await w.pass({ maxFileSize: 2048 });
+
+    const merge = reports.find((r) => r.phase === 'merge');
+    expect(merge).toMatchObject({ status: 'merged', rawFilesMerged: FILES, recordsWritten: FILES, rawFilesHeldBack: FILES });
+    const meta = await w.metadata('job-1');
+    expect(meta.logFiles.reduce((n, f) => n + f.recordsCount, 0)).toBe(FILES);
+    expect(meta.unfinishedLines).toEqual([{ stream: 'stderr', key: keys[0], line: 2 }]);
+    expect(await w.read('job-1')).toBe(before);
+    const stdout = Array.from({ length: FILES }, (_, i) => `out-${i}\n`).join('');
+    const bar = Array.from({ length: FILES }, (_, i) => `bar-${i}\r`).join('');
+    expect(before).toBe(`${stdout}${bar}\n`);
+
+    // The bar ends: its line comes whole, at the place of its last piece.
+    await fb.uploadLines([parsedLine({ time: at(FILES), log: 'after' }), parsedLine({ time: at(FILES), log: 'done', stream: 'stderr' })], '202611251005');
+    const again = await w.pass({ compactIntervalMs: 0 });
+    expect(again.reports.find((r) => r.phase === 'merge')).toMatchObject({ rawFilesMerged: 1, rawFilesHeldBack: 0 });
+    const done = await w.metadata('job-1');
+    expect(done.unfinishedLines).toEqual([]);
+    expect(done.logFiles.reduce((n, f) => n + f.recordsCount, 0)).toBe(FILES + 2);
+    expect(await w.read('job-1')).toBe(`${stdout}after\n${bar}done\n`);
+    const records = await w.records('job-1');
+    expect(records.at(-1)).toMatchObject({ stream: 'stderr', time: at(0) });
   });
 });

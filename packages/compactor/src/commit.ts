@@ -14,10 +14,12 @@ import {
   parseRawKey,
   readMetadataText,
   toEpochNs,
+  unfinishedRange,
   type Bucket,
   type LogFileEntry,
   type PodMetadata,
   type RawFile,
+  type UnfinishedLine,
 } from '@platform/log-reader';
 import { ConcurrentUpdateError } from './errors.js';
 import type { PodContext } from './pass.js';
@@ -30,6 +32,8 @@ export interface MergedWork {
   readonly files: readonly LogFileEntry[];
   /** The merged file that was continued: its key is retired by the commit. */
   readonly continued: LogFileEntry | undefined;
+  /** Lines still open after the merged raw files: their pieces stay in those files. */
+  readonly unfinished: readonly UnfinishedLine[];
 }
 
 /**
@@ -43,8 +47,19 @@ export async function commit(ctx: PodContext, pod: string, etag: string | undefi
   return stamp;
 }
 
-/** The metadata after a merge committed at `stampIso`. */
+/**
+ * The metadata after a merge committed at `stampIso`. Raw files that held pieces of a line
+ * left unfinished before are needed by readers until this commit: they are stamped with it.
+ */
 export function withMerge(metadata: PodMetadata, work: MergedWork, stampIso: string): PodMetadata {
+  const heldPieces = new Set(unfinishedRange(metadata).map((p) => p.key));
+  const mergedRawFiles = [
+    ...(metadata.mergedRawFiles ?? []).map((p) => (heldPieces.has(p.key) ? { key: p.key, since: stampIso } : p)),
+    ...work.merged.map((f) => ({ key: f.key, since: stampIso })),
+  ];
+  // The Python service takes every raw key up to `last_merged_key` as merged, and would
+  // delete them: it stops before the files that hold pieces of an unfinished line.
+  const holding = new Set(unfinishedRange({ ...metadata, mergedRawFiles, unfinishedLines: work.unfinished }).map((p) => p.key));
   const kept = work.continued ? metadata.logFiles.slice(0, -1) : metadata.logFiles;
   const newFiles: LogFileEntry[] = work.files.map(({ key, recordsCount, size, firstRecordTime, lastRecordTime }) => ({
     key,
@@ -57,9 +72,10 @@ export function withMerge(metadata: PodMetadata, work: MergedWork, stampIso: str
     ...metadata,
     logFiles: [...kept, ...newFiles],
     lastCompactionTime: stampIso,
-    lastMergedKey: lastInRawOrder(metadata.lastMergedKey, work.merged),
-    mergedRawFiles: [...(metadata.mergedRawFiles ?? []), ...work.merged.map((f) => ({ key: f.key, since: stampIso }))],
+    lastMergedKey: lastInRawOrder(metadata.lastMergedKey, work.merged.filter((f) => !holding.has(f.key))),
+    mergedRawFiles,
     retiredFiles: work.continued ? [...metadata.retiredFiles, { key: work.continued.key, since: stampIso }] : metadata.retiredFiles,
+    unfinishedLines: work.unfinished,
   };
 }
 

@@ -24,6 +24,18 @@ const META: PodMetadata = {
 };
 
 describe('planDeletions', () => {
+  it('keeps the raw files that hold pieces of an unfinished line, however old their commit', () => {
+    const RAW2 = RAW.replace('_1.gz', '_2.gz');
+    const RAW3 = RAW.replace('_1.gz', '_3.gz');
+    const since = '2026-11-25T10:00:00+00:00';
+    const meta: PodMetadata = {
+      ...META,
+      mergedRawFiles: [RAW, RAW2, RAW3].map((key) => ({ key, since })),
+      unfinishedLines: [{ stream: 'stderr', key: RAW2, line: 4 }],
+    };
+    expect(planDeletions(meta, [listed(M1), listed(M2)], NOW, 30 * 60_000)).toEqual({ raw: [RAW], retired: [], orphans: [], later: 2 });
+  });
+
   it('makes a merged raw file due once the cleanup interval has passed since its commit', () => {
     expect(planDeletions(META, [listed(M1), listed(M2)], NOW, 30 * 60_000)).toEqual({ raw: [RAW], retired: [], orphans: [], later: 0 });
   });

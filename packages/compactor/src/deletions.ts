@@ -2,14 +2,15 @@
  * What is due for deletion, and idempotent batched deletes.
  *
  * Due, once the cleanup interval has passed (the time a reader gets to finish what it listed):
- *   - a raw file merged by a commit, counted from that commit;
+ *   - a raw file merged by a commit, counted from that commit — unless it holds pieces of a
+ *     line still unfinished (it is counted from the commit that finishes the line);
  *   - a merged file a commit stopped listing, counted from that commit;
  *   - an object under `data/{pod}/` that no commit lists (a crashed pass's leftover, or a
  *     file another pass is writing right now), counted from its LastModified.
  * Only keys of this snapshot are deleted, never a fresh listing's.
  */
 import { DeleteObjectsCommand } from '@aws-sdk/client-s3';
-import { parseMergedKey, parseTime, toEpochNs, type Bucket, type ListedObject, type PendingDeletion, type PodMetadata } from '@platform/log-reader';
+import { parseMergedKey, parseTime, toEpochNs, unfinishedRange, type Bucket, type ListedObject, type PendingDeletion, type PodMetadata } from '@platform/log-reader';
 import { MergedFileMissingError } from './errors.js';
 
 /** S3 deletes at most this many keys per DeleteObjects request. */
@@ -46,7 +47,8 @@ export function planDeletions(meta: PodMetadata, dataObjects: readonly ListedObj
   const listed = new Set([...meta.logFiles.map((f) => f.key), ...meta.retiredFiles.map((p) => p.key)]);
   const unlisted = dataObjects.filter((o) => !listed.has(o.key));
   const orphans = unlisted.filter((o) => o.lastModified.getTime() <= nowMs - cleanupIntervalMs).map((o) => o.key);
-  const raw = merged.filter(isDue).map((p) => p.key);
+  const holding = new Set(unfinishedRange(meta).map((p) => p.key));
+  const raw = merged.filter((p) => !holding.has(p.key) && isDue(p)).map((p) => p.key);
   const retired = meta.retiredFiles.filter(isDue).map((p) => p.key);
   const later = merged.length - raw.length + meta.retiredFiles.length - retired.length + unlisted.length - orphans.length;
   return { raw, retired, orphans, later };

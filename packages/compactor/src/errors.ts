@@ -83,3 +83,14 @@ export class KubeApiError extends CompactorError {
     super('ERR_KUBE_API', `pod ${pod}: Kubernetes API GET /api/v1/namespaces/${namespace}/pods/${pod} failed: ${problem}`, options);
   }
 }
+
+/**
+ * A raw file that holds pieces of a line left unfinished (metadata `unfinished_lines`) is not
+ * in the bucket: the line cannot be completed, so nothing of the pod is merged or deleted
+ * until someone restores the file or ends the line by hand.
+ */
+export class UnfinishedPiecesMissingError extends CompactorError {
+  constructor(readonly pod: string, readonly key: string) {
+    super('ERR_UNFINISHED_PIECES_MISSING', `pod ${pod}: ${key} holds pieces of an unfinished line but is not in the bucket; nothing merged or deleted`);
+  }
+}

@@ -26,6 +26,7 @@ import {
   readMergedRecords,
   readRawFiles,
   toEpochNs,
+  unfinishedRange,
   type ByteCounter,
   type LogFileEntry,
   type LogRecord,
@@ -33,7 +34,8 @@ import {
   type RawFile,
 } from '@platform/log-reader';
 import { deleteDue } from './clean.js';
-import { commit, withMerge } from './commit.js';
+import { commit, withMerge, type MergedWork } from './commit.js';
+import { UnfinishedPiecesMissingError } from './errors.js';
 import { MergeWriter, type WrittenFile } from './merge-writer.js';
 import type { PodContext } from './pass.js';
 import { loadPodState, type PodState } from './pod-state.js';
@@ -43,7 +45,7 @@ export async function mergePod(ctx: PodContext, pod: string): Promise<PodReport>
   const started = Date.now();
   const log = ctx.logger.child({ pod });
   const state = await loadPodState(ctx.store, pod, ctx.clock);
-  const skip = skipReason(ctx, state);
+  const skip = await skipReason(ctx, state);
   if (skip !== undefined) {
     return { pod, phase: 'merge', status: 'skipped', reason: skip, ...ZERO_COUNTS, durationMs: Date.now() - started };
   }
@@ -61,19 +63,24 @@ export async function mergePod(ctx: PodContext, pod: string): Promise<PodReport>
       ...ZERO_COUNTS, ...due.counts, rawFilesRead: merge.read, bytesRead: merge.bytesRead, durationMs: Date.now() - started,
     };
   }
-  if (!ctx.config.dryRun && (merge.merged.length > 0 || due.changed)) {
-    await commit(ctx, pod, state.etag, (stamp) => (merge.merged.length > 0 ? withMerge(due.metadata, merge, stamp) : due.metadata));
+  const progressed = merge.merged.length > 0 || merge.endedAsIs;
+  let kept = unfinishedRange(due.metadata).length;
+  if (!ctx.config.dryRun && (progressed || due.changed)) {
+    await commit(ctx, pod, state.etag, (stamp) => {
+      const metadata = progressed ? withMerge(due.metadata, merge, stamp) : due.metadata;
+      kept = unfinishedRange(metadata).length;
+      return metadata;
+    });
   }
   return {
     pod,
     phase: 'merge',
-    status: merge.merged.length > 0 ? 'merged' : 'skipped',
-    ...(merge.merged.length > 0 ? {} : { reason: 'every new raw file ends inside an unfinished line' }),
+    status: progressed ? 'merged' : 'skipped',
     ...ZERO_COUNTS,
     ...due.counts,
     rawFilesRead: merge.read,
     rawFilesMerged: merge.merged.length,
-    rawFilesHeldBack: state.unmerged.length - merge.merged.length,
+    rawFilesHeldBack: kept,
     bytesRead: merge.bytesRead,
     recordsWritten: merge.files.reduce((n, f) => n + f.recordsCount, 0),
     mergedFilesWritten: merge.files.length,
@@ -83,27 +90,31 @@ export async function mergePod(ctx: PodContext, pod: string): Promise<PodReport>
   };
 }
 
-function skipReason(ctx: PodContext, state: PodState): string | undefined {
+async function skipReason(ctx: PodContext, state: PodState): Promise<string | undefined> {
   const last = state.metadata.lastCompactionTime === null ? undefined : parseTime(state.metadata.lastCompactionTime);
   if (last !== undefined && toEpochNs(new Date(ctx.clock().getTime() - ctx.config.compactIntervalMs)) < last) {
     return `compacted at ${state.metadata.lastCompactionTime}, less than the compact interval ago`;
   }
-  if (state.unmerged.length === 0) return 'no new raw files';
-  return undefined;
+  if (state.unmerged.length > 0) return undefined;
+  if (state.metadata.unfinishedLines.length === 0) return 'no new raw files';
+  // Nothing new, but a line is open: it is merged as it is once it cannot be finished any more.
+  return (await lineCanEnd(ctx, state)) ? undefined : 'an unfinished line waits for its last piece';
 }
 
-interface MergeResult {
-  readonly merged: readonly RawFile[];
+interface MergeResult extends MergedWork {
   readonly files: readonly WrittenFile[];
-  /** The merged file that was continued (its key is retired by the commit). */
-  readonly continued: LogFileEntry | undefined;
   readonly read: number;
   readonly bytesRead: number;
   readonly invalidLines: number;
-  /** An unfinished line was merged as it is (the pod had been quiet). */
+  /** An unfinished line was merged as it is (it could not be finished any more). */
   readonly endedAsIs: boolean;
 }
 
+/**
+ * Writes every record of the raw files not merged yet, in order, as it comes: only the
+ * pieces of a line still open at the end stay out, kept in the raw files that hold them
+ * (metadata `unfinished_lines`). Memory: the open line, and one part per open upload.
+ */
 async function mergeRawFiles(ctx: PodContext, state: PodState, metadata: PodMetadata, log: PodContext['logger']): Promise<MergeResult> {
   const { config, store } = ctx;
   const counter: ByteCounter = { bytes: 0 };
@@ -124,42 +135,48 @@ async function mergeRawFiles(ctx: PodContext, state: PodState, metadata: PodMeta
     await writer.write(record);
   };
 
-  // Records since the last file that ended outside a line: written only once a file closes it.
-  let pending: LogRecord[] = [];
-  let pendingFiles: RawFile[] = [];
-  let merged: RawFile[] = [];
-  let read = 0;
+  const files = state.unmerged;
+  const merged: RawFile[] = [];
+  let unfinished = metadata.unfinishedLines;
+  // After the last file: the lines still open there, as they are.
+  const openLines: LogRecord[] = [];
   let invalidLines = 0;
   try {
-    for await (const event of readRawFiles(store, state.unmerged, { counter })) {
+    const pieces = { lines: metadata.unfinishedLines, files: unfinishedFiles(state, metadata) };
+    for await (const event of readRawFiles(store, files, { counter, unfinished: pieces })) {
       if (event.kind === 'record') {
-        pending.push(event.record);
+        if (merged.length < files.length) await write(event.record);
+        else openLines.push(event.record);
         continue;
       }
-      read += 1;
-      pendingFiles.push(event.file);
+      merged.push(event.file);
+      unfinished = event.unfinished;
       if (event.invalidLines > 0) {
         invalidLines += event.invalidLines;
         log.warn('lines that are not JSON kept whole as messages', { key: event.file.key, lines: event.invalidLines });
       }
-      if (!event.insideLine) {
-        for (const record of pending) await write(record);
-        merged = merged.concat(pendingFiles);
-        pending = [];
-        pendingFiles = [];
-      }
     }
-    const endedAsIs = pendingFiles.length > 0 && isQuiet(ctx, state);
+    const endedAsIs = unfinished.length > 0 && (await lineCanEnd(ctx, state));
     if (endedAsIs) {
-      for (const record of pending) await write(record);
-      merged = merged.concat(pendingFiles);
+      for (const record of openLines) await write(record);
+      unfinished = [];
     }
-    const files = await writer.close();
-    return { merged, files, continued, read, bytesRead: counter.bytes, invalidLines, endedAsIs };
+    const written = await writer.close();
+    return { merged, files: written, continued, unfinished, read: merged.length + pieces.files.length, bytesRead: counter.bytes, invalidLines, endedAsIs };
   } catch (error) {
     await writer.abort();
     throw error;
   }
+}
+
+/** The merged raw files that hold the pieces of the lines the last commit left unfinished. */
+function unfinishedFiles(state: PodState, metadata: PodMetadata): RawFile[] {
+  const listed = new Map(state.raw.map((f) => [f.key, f]));
+  return unfinishedRange(metadata).map((p) => {
+    const file = listed.get(p.key);
+    if (file === undefined) throw new UnfinishedPiecesMissingError(state.pod, p.key);
+    return file;
+  });
 }
 
 /** True when the pod has raw files that the pass's snapshot did not list. */
@@ -168,7 +185,15 @@ async function newRawFiles(ctx: PodContext, state: PodState): Promise<boolean> {
   return (await listRawFiles(ctx.store, state.pod)).some((f) => !known.has(f.key));
 }
 
-/** No raw upload for longer than the cleanup interval: an unfinished line will not be finished. */
+/**
+ * An unfinished line can be merged as it is once its rest can no longer arrive: no raw
+ * upload for longer than the cleanup interval (the job has most likely ended).
+ */
+async function lineCanEnd(ctx: PodContext, state: PodState): Promise<boolean> {
+  return isQuiet(ctx, state);
+}
+
+/** No raw upload for longer than the cleanup interval. */
 function isQuiet(ctx: PodContext, state: PodState): boolean {
   // A loop, not Math.max(...list): a spread of months of raw files overflows the stack.
   let newest = 0;

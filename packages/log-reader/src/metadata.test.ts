@@ -1,7 +1,7 @@
 import { MetadataError } from './errors.js';
 import { parseRawKey, rawKey, type RawKey } from './keys.js';
 import { parseTime } from './time.js';
-import { decodeMetadata, EMPTY_METADATA, encodeMetadata, endsBefore, lastRecordNs, mergedRawPredicate, type PodMetadata } from './metadata.js';
+import { decodeMetadata, EMPTY_METADATA, encodeMetadata, endsBefore, lastRecordNs, mergedRawPredicate, unfinishedRange, type PodMetadata } from './metadata.js';
 
 const META_KEY = 'metadata/job-1.json';
 const DIR = 'kube.var.log.containers.job-1_jobs_job-1-0f3a.log/';
@@ -43,6 +43,7 @@ describe('decodeMetadata', () => {
       lastMergedKey: 'kube.var.log.containers.job-1_jobs_job-1-0f3a.log/202611250959_61.gz',
       mergedRawFiles: undefined,
       retiredFiles: [],
+      unfinishedLines: [],
       extra: {},
     });
   });
@@ -184,9 +185,41 @@ describe('encodeMetadata', () => {
       lastMergedKey: `${DIR}202611251059_80.gz`,
       mergedRawFiles: [{ key: `${DIR}202611251059_80.gz`, since: '2026-11-25T11:00:02.000000+00:00' }],
       retiredFiles: [{ key: 'data/job-1/0f3a/202611251000_0.gz', since: '2026-11-25T11:00:02.000000+00:00' }],
+      unfinishedLines: [{ stream: 'stderr', key: `${DIR}202611251059_80.gz`, line: 3 }],
       extra: { writer: 'python-3.2.1', lease: { owner: 'pod-a', until: 17 }, notes: null },
     };
     expect(decodeMetadata(META_KEY, encodeMetadata(meta))).toEqual(meta);
+    expect(JSON.parse(encodeMetadata(meta)).unfinished_lines).toEqual([{ stream: 'stderr', key: `${DIR}202611251059_80.gz`, line: 3 }]);
+    // Absent while no line is open: documents stay as the Python service knows them.
+    expect(JSON.parse(encodeMetadata({ ...meta, unfinishedLines: [] }))).not.toHaveProperty('unfinished_lines');
+  });
+
+  it.each([
+    ['a key not in merged_raw_files', { stream: 'stdout', key: `${DIR}202611251059_81.gz`, line: 1 }, /unfinished_lines\[0\]\.key .* is not in merged_raw_files/],
+    ['a stream that is neither', { stream: 'both', key: `${DIR}202611251059_80.gz`, line: 1 }, /unfinished_lines\[0\]\.stream/],
+    ['line 0', { stream: 'stdout', key: `${DIR}202611251059_80.gz`, line: 0 }, /unfinished_lines\[0\]\.line/],
+  ])('refuses unfinished_lines with %s', (_what, entry, message) => {
+    const doc = JSON.stringify({
+      log_files: [],
+      merged_raw_files: [{ key: `${DIR}202611251059_80.gz`, committed_at: '2026-11-25T11:00:02.000000+00:00' }],
+      unfinished_lines: [entry],
+    });
+    expect(() => decodeMetadata(META_KEY, doc)).toThrow(message);
+  });
+
+  it('names the merged raw files that hold the pieces of unfinished lines, from the first one on', () => {
+    const at = '2026-11-25T11:00:02.000000+00:00';
+    const merged = [80, 81, 82, 83].map((i) => ({ key: `${DIR}202611251059_${i}.gz`, since: at }));
+    const meta: PodMetadata = {
+      ...EMPTY_METADATA,
+      mergedRawFiles: merged,
+      unfinishedLines: [
+        { stream: 'stderr', key: merged[2]!.key, line: 1 },
+        { stream: 'stdout', key: merged[1]!.key, line: 4 },
+      ],
+    };
+    expect(unfinishedRange(meta)).toEqual(merged.slice(1));
+    expect(unfinishedRange({ ...meta, unfinishedLines: [] })).toEqual([]);
   });
 
   it('writes the Python service field names, and unknown fields verbatim', () => {

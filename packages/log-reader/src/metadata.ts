@@ -8,10 +8,15 @@
  *     that commit. Present means "merged" is decided by this exact set; a document without
  *     it (written by the Python service) means every raw key up to `last_merged_key`.
  *   - `retired_files`: merged files a commit stopped listing, not deleted yet.
+ *   - `unfinished_lines` (only while there are some): lines whose last piece has not arrived.
+ *     Every record before and around such a line is merged; the line's own pieces stay in
+ *     the merged raw files from where it started on, which are kept (not due) until it is
+ *     finished, and reads and the next merge take the pieces from there.
  * Unknown top-level fields are kept as they are when the document is rewritten.
  */
 import { MetadataError } from './errors.js';
 import { compareRawKeys, parseMergedKey, parseMetadataKey, parseRawKey, type RawKey } from './keys.js';
+import type { Stream } from './records.js';
 import { parseTime, toEpochNs, type EpochNs } from './time.js';
 
 /** One merged file, in log order. */
@@ -34,6 +39,15 @@ export interface PendingDeletion {
   readonly since: string;
 }
 
+/** A line whose last piece has not arrived yet; its pieces are in merged raw files. */
+export interface UnfinishedLine {
+  readonly stream: Stream;
+  /** The raw file (an entry of `merged_raw_files`) that holds the line's first piece. */
+  readonly key: string;
+  /** The line number of that piece in the file, from 1. */
+  readonly line: number;
+}
+
 export interface PodMetadata {
   readonly logFiles: readonly LogFileEntry[];
   readonly lastCompactionTime: string | null;
@@ -41,6 +55,8 @@ export interface PodMetadata {
   /** `undefined` for a document written by the Python service (see the module comment). */
   readonly mergedRawFiles: readonly PendingDeletion[] | undefined;
   readonly retiredFiles: readonly PendingDeletion[];
+  /** At most one per stream; their pieces are in {@link unfinishedRange}. */
+  readonly unfinishedLines: readonly UnfinishedLine[];
   /** Fields this version does not know, kept verbatim. */
   readonly extra: Readonly<Record<string, unknown>>;
 }
@@ -51,10 +67,11 @@ export const EMPTY_METADATA: PodMetadata = {
   lastMergedKey: null,
   mergedRawFiles: undefined,
   retiredFiles: [],
+  unfinishedLines: [],
   extra: {},
 };
 
-const KNOWN_FIELDS = new Set(['log_files', 'last_compaction_time', 'last_merged_key', 'merged_raw_files', 'retired_files']);
+const KNOWN_FIELDS = new Set(['log_files', 'last_compaction_time', 'last_merged_key', 'merged_raw_files', 'retired_files', 'unfinished_lines']);
 
 /** Decodes a metadata document; throws {@link MetadataError} naming `key` when it is not one. */
 export function decodeMetadata(key: string, text: string): PodMetadata {
@@ -68,17 +85,48 @@ export function decodeMetadata(key: string, text: string): PodMetadata {
   const logFiles = expectArray(key, fields['log_files'] ?? [], 'log_files').map((item, i) => decodeLogFile(key, item, i));
   const extra: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(fields)) if (!KNOWN_FIELDS.has(name)) extra[name] = value;
+  const mergedRawFiles =
+    fields['merged_raw_files'] === undefined
+      ? undefined
+      : decodePending(key, fields['merged_raw_files'], 'merged_raw_files', 'committed_at', isOwnRawKey(key));
   return {
     logFiles,
     lastCompactionTime: optionalTime(key, fields['last_compaction_time'], 'last_compaction_time'),
     lastMergedKey: optionalString(key, fields['last_merged_key'], 'last_merged_key'),
-    mergedRawFiles:
-      fields['merged_raw_files'] === undefined
-        ? undefined
-        : decodePending(key, fields['merged_raw_files'], 'merged_raw_files', 'committed_at', isOwnRawKey(key)),
+    mergedRawFiles,
     retiredFiles: decodePending(key, fields['retired_files'] ?? [], 'retired_files', 'retired_at', isOwnMergedKey(key)),
+    unfinishedLines: decodeUnfinished(key, fields['unfinished_lines'] ?? [], mergedRawFiles ?? []),
     extra,
   };
+}
+
+function decodeUnfinished(key: string, value: unknown, merged: readonly PendingDeletion[]): UnfinishedLine[] {
+  const keys = new Set(merged.map((p) => p.key));
+  const streams = new Set<Stream>();
+  return expectArray(key, value, 'unfinished_lines').map((item, i) => {
+    const where = `unfinished_lines[${i}]`;
+    const u = expectObject(key, item, where);
+    const stream = u['stream'];
+    if ((stream !== 'stdout' && stream !== 'stderr') || streams.has(stream)) throw new MetadataError(key, `${where}.stream is not stdout or stderr (once each)`);
+    streams.add(stream);
+    const file = expectString(key, u['key'], `${where}.key`);
+    // Its pieces must be where the reader will look for them: in a merged raw file.
+    if (!keys.has(file)) throw new MetadataError(key, `${where}.key ${JSON.stringify(file)} is not in merged_raw_files`);
+    const line = expectCount(key, u['line'], `${where}.line`);
+    if (line < 1) throw new MetadataError(key, `${where}.line is not a line number`);
+    return { stream, key: file, line };
+  });
+}
+
+/**
+ * The merged raw files that hold the pieces of the unfinished lines: the entries of
+ * `merged_raw_files` (in merge order) from the first one an unfinished line starts in.
+ */
+export function unfinishedRange(meta: PodMetadata): readonly PendingDeletion[] {
+  const merged = meta.mergedRawFiles ?? [];
+  const starts = new Set(meta.unfinishedLines.map((u) => u.key));
+  const first = merged.findIndex((p) => starts.has(p.key));
+  return first < 0 ? [] : merged.slice(first);
 }
 
 export function encodeMetadata(meta: PodMetadata): string {
@@ -98,6 +146,9 @@ export function encodeMetadata(meta: PodMetadata): string {
     doc['merged_raw_files'] = meta.mergedRawFiles.map((p) => ({ key: p.key, committed_at: p.since }));
   }
   doc['retired_files'] = meta.retiredFiles.map((p) => ({ key: p.key, retired_at: p.since }));
+  if (meta.unfinishedLines.length > 0) {
+    doc['unfinished_lines'] = meta.unfinishedLines.map((u) => ({ stream: u.stream, key: u.key, line: u.line }));
+  }
   return JSON.stringify(doc);
 }
 

@@ -37,7 +37,7 @@ async function events(store: Bucket, files: RawFile[]): Promise<string[]> {
 
 function show(e: RawEvent): string {
   if (e.kind === 'record') return `record ${e.record.time}|${e.record.stream}|${e.record.message}@${e.record.containerId}`;
-  return `end ${e.file.slice}_${e.file.index} inside=${e.insideLine} invalid=${e.invalidLines}`;
+  return `end ${e.file.slice}_${e.file.index} inside=${e.unfinished.length > 0} invalid=${e.invalidLines}`;
 }
 
 describe('readRawFiles', () => {
@@ -115,6 +115,47 @@ describe('readRawFiles', () => {
       'record 2026-11-25T10:00:00Z|stdout|half rest@0f3a',
       'record 2026-11-25T10:00:01Z|stdout|more garbage@0f3a',
       'end 202611250959_1 inside=false invalid=2',
+    ]);
+  });
+
+  it('picks up a line a commit left unfinished: only its pieces are read again, and it ends where its last piece is', async () => {
+    const a = rawFile('0f3a', '202611250959_9.gz');
+    const b = rawFile('0f3a', '202611250959_10.gz');
+    const c = rawFile('0f3a', '202611251000_11.gz');
+    const store = bucketOf({
+      [a.key]: ndjson(
+        rec('2026-11-25T09:59:57Z', 'stderr', 'F', 'merged before'),
+        rec('2026-11-25T09:59:58Z', 'stdout', 'F', 'merged'),
+        rec('2026-11-25T09:59:59Z', 'stderr', 'P', 'bar-a '),
+      ),
+      [b.key]: ndjson(rec('2026-11-25T10:00:00Z', 'stdout', 'F', 'merged too'), rec('2026-11-25T10:00:01Z', 'stderr', 'P', 'bar-b ')),
+      [c.key]: ndjson(rec('2026-11-25T10:00:02Z', 'stdout', 'F', 'new'), rec('2026-11-25T10:00:03Z', 'stderr', 'F', 'bar-c')),
+    });
+    const out: string[] = [];
+    const unfinished = { lines: [{ stream: 'stderr' as const, key: a.key, line: 3 }], files: [a, b] };
+    for await (const e of readRawFiles(store, [c], { unfinished })) out.push(show(e));
+    expect(out).toEqual([
+      'record 2026-11-25T10:00:02Z|stdout|new@0f3a',
+      'record 2026-11-25T09:59:59Z|stderr|bar-a bar-b bar-c@0f3a',
+      'end 202611251000_11 inside=false invalid=0',
+    ]);
+  });
+
+  it('says where each line still open at the end of a file started', async () => {
+    const a = rawFile('0f3a', '202611250959_9.gz');
+    const b = rawFile('0f3a', '202611250959_10.gz');
+    const store = bucketOf({
+      [a.key]: ndjson(rec('2026-11-25T09:59:58Z', 'stdout', 'F', 'one'), rec('2026-11-25T09:59:59Z', 'stderr', 'P', 'err-a ')),
+      [b.key]: ndjson(rec('2026-11-25T10:00:00Z', 'stdout', 'P', 'out-a '), rec('2026-11-25T10:00:01Z', 'stderr', 'P', 'err-b ')),
+    });
+    const ends: unknown[] = [];
+    for await (const e of readRawFiles(store, [a, b])) if (e.kind === 'file-end') ends.push(e.unfinished);
+    expect(ends).toEqual([
+      [{ stream: 'stderr', key: a.key, line: 2 }],
+      [
+        { stream: 'stderr', key: a.key, line: 2 },
+        { stream: 'stdout', key: b.key, line: 1 },
+      ],
     ]);
   });
 });

@@ -19,10 +19,10 @@
  */
 import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { CorruptObjectError, LogChangedError, ObjectMissingError, ObjectVanishedError } from './errors.js';
-import { assertPodName, parseMergedKey } from './keys.js';
-import { endsBefore, mergedRawPredicate, type LogFileEntry } from './metadata.js';
-import { DEFAULT_READ_AHEAD, readRawFiles } from './raw-records.js';
+import { CorruptObjectError, LogChangedError, MetadataError, ObjectMissingError, ObjectVanishedError } from './errors.js';
+import { assertPodName, parseMergedKey, parseRawKey } from './keys.js';
+import { endsBefore, mergedRawPredicate, unfinishedRange, type LogFileEntry } from './metadata.js';
+import { DEFAULT_READ_AHEAD, readRawFiles, type UnfinishedPieces } from './raw-records.js';
 import { objectLines, type ByteCounter } from './object-lines.js';
 import { decodeMergedLine, type LogRecord } from './records.js';
 import { listRawFiles, loadMetadata, openInOrder, type Bucket, type RawFile } from './store.js';
@@ -56,6 +56,8 @@ export interface ReadStreamOptions extends ReadOptions {
 export interface ReadPlan {
   readonly merged: readonly LogFileEntry[];
   readonly raw: readonly RawFile[];
+  /** Lines the last commit left unfinished, read from the merged raw files that hold their pieces. */
+  readonly unfinished: UnfinishedPieces;
 }
 
 export class LogReader {
@@ -75,7 +77,11 @@ export class LogReader {
     const { metadata } = await loadMetadata(this.store, pod);
     const raw = await listRawFiles(this.store, pod);
     const isMerged = mergedRawPredicate(metadata);
-    return { merged: metadata.logFiles, raw: raw.filter((file) => !isMerged(file)) };
+    const listed = new Map(raw.map((f) => [f.key, f]));
+    // A piece file gone from the listing (deleted after the line was finished by a commit
+    // this read did not see) is still planned: its GET fails and the read re-plans.
+    const pieces = unfinishedRange(metadata).map((p) => listed.get(p.key) ?? unlistedRawFile(p.key));
+    return { merged: metadata.logFiles, raw: raw.filter((file) => !isMerged(file)), unfinished: { lines: metadata.unfinishedLines, files: pieces } };
   }
 
   /** The pod's records in log order. */
@@ -157,7 +163,7 @@ export class LogReader {
     } finally {
       await bodies.return(undefined);
     }
-    for await (const event of readRawFiles(this.store, plan.raw, { readAhead: this.readAhead })) {
+    for await (const event of readRawFiles(this.store, plan.raw, { readAhead: this.readAhead, unfinished: plan.unfinished })) {
       if (event.kind === 'record' && take(event.record)) yield event.record;
     }
     // The last record returned is nowhere after its place: ending quietly would drop the rest.
@@ -219,4 +225,11 @@ function isBefore(time: string, since: EpochNs): boolean {
   const ns = parseTime(time);
   // A record whose time cannot be read is kept: filtering must never drop what it cannot judge.
   return ns !== undefined && ns < since;
+}
+
+function unlistedRawFile(key: string): RawFile {
+  const parsed = parseRawKey(key);
+  // The metadata's decoder only admits raw keys of the pod's own container here.
+  if (parsed === undefined) throw new MetadataError(key, 'unfinished_lines names a key that is not a raw file');
+  return { ...parsed, size: 0, lastModified: new Date(0) };
 }

@@ -123,6 +123,11 @@ export class LineJoiner {
     return this.pending.size > 0;
   }
 
+  /** True while `stream` is inside a line whose last piece has not arrived. */
+  isOpen(stream: Stream): boolean {
+    return this.pending.has(stream);
+  }
+
   /** Ends unfinished lines as they are, in the order they started. */
   flush(): LogRecord[] {
     const open = [...this.pending.entries()].sort((a, b) => a[1].seq - b[1].seq);
