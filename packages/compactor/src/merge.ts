@@ -36,6 +36,7 @@ import {
 import { deleteDue } from './clean.js';
 import { commit, withMerge, type MergedWork } from './commit.js';
 import { UnfinishedPiecesMissingError } from './errors.js';
+import { lineContainerEnded } from './line-end.js';
 import { MergeWriter, type WrittenFile } from './merge-writer.js';
 import type { PodContext } from './pass.js';
 import { loadPodState, type PodState } from './pod-state.js';
@@ -86,6 +87,7 @@ export async function mergePod(ctx: PodContext, pod: string): Promise<PodReport>
     mergedFilesWritten: merge.files.length,
     bytesWritten: merge.files.reduce((n, f) => n + f.compressedSize, 0),
     invalidLines: merge.invalidLines,
+    ...(merge.endedAsIs ? { endedBy: ctx.liveness === undefined ? 'quiet' : 'kubernetes' } : {}),
     durationMs: Date.now() - started,
   };
 }
@@ -186,11 +188,12 @@ async function newRawFiles(ctx: PodContext, state: PodState): Promise<boolean> {
 }
 
 /**
- * An unfinished line can be merged as it is once its rest can no longer arrive: no raw
- * upload for longer than the cleanup interval (the job has most likely ended).
+ * An unfinished line can be merged as it is once its rest can no longer arrive: with
+ * `--kube`, its container has ended (line-end.ts); without, no raw upload for longer than the
+ * cleanup interval (the job has most likely ended).
  */
 async function lineCanEnd(ctx: PodContext, state: PodState): Promise<boolean> {
-  return isQuiet(ctx, state);
+  return ctx.liveness === undefined ? isQuiet(ctx, state) : lineContainerEnded(ctx.liveness, state, ctx.clock());
 }
 
 /** No raw upload for longer than the cleanup interval. */
