@@ -1,7 +1,9 @@
 // Passes that take a while, and a compactor that stalls past its lease: what every test that
 // runs within one minute misses (issue 6, items 1 and 2). The clock moves inside a pass
 // through SDK middleware on a real client talking to the real server.
+import { Writable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { main } from '../packages/compactor/src/cli.js';
 import { parseTime, rawPodPrefix, toEpochNs } from '@platform/log-reader';
 import { parsedLine } from '@platform/testkit';
 import { testS3Client } from './support/s3.js';
@@ -189,5 +191,28 @@ describe('a line that stays unfinished for hours', () => {
     expect(await w.read('job-1')).toBe(`${stdout}after\n${bar}done\n`);
     const records = await w.records('job-1');
     expect(records.at(-1)).toMatchObject({ stream: 'stderr', time: at(0) });
+  });
+});
+
+describe('a pass with many pods at once', () => {
+  it('merges every pod at --concurrency 32, each reading ahead, through the CLI\'s own S3 client', async () => {
+    const w = await newWorld('concurrency-32');
+    const PODS = 48;
+    const FILES = 8;
+    const pods = Array.from({ length: PODS }, (_, i) => `job-${String(i).padStart(2, '0')}`);
+    await Promise.all(
+      pods.map(async (pod) => {
+        const fb = w.container(pod, '0a');
+        for (let f = 0; f < FILES; f += 1) await fb.upload(messages(`${pod}-${f}`, 3, new Date(T0.getTime() + f * MINUTE)));
+      }),
+    );
+    const out: string[] = [];
+    const sink = (into: string[]): Writable => new Writable({ write: (chunk: Buffer, _e, done) => void (into.push(String(chunk)), done()) });
+    const args = ['run', '--bucket', w.bucket, '--endpoint', process.env['S3_TEST_ENDPOINT']!, '--concurrency', '32'];
+
+    expect(await main(args, { stdout: sink(out), stderr: sink([]) })).toBe(0);
+
+    expect(JSON.parse(out.join(''))).toMatchObject({ pods: { merged: PODS, failed: 0 }, rawFilesMerged: PODS * FILES });
+    for (const pod of pods.slice(0, 3)) expect((await w.records(pod)).length).toBe(FILES * 3);
   });
 });
