@@ -66,7 +66,7 @@ describe('decodeRawLine', () => {
       piece: { time: '2026-11-25T10:00:00Z', message: '', stream: 'stdout', partial: false },
     },
   ])('decodes $name', ({ line, piece }) => {
-    expect(decodeRawLine(line, FALLBACK)).toEqual({ piece, json: true, timeFound: true });
+    expect(decodeRawLine(line, FALLBACK)).toEqual({ piece, json: true });
   });
 
   it.each([
@@ -75,11 +75,10 @@ describe('decodeRawLine', () => {
     ['a time that is not a string', `{"time":1764064800,"log":"m"}`, 'm', 'stdout'],
     ['an invalid calendar date', `{"time":"2026-13-01T00:00:00Z","log":"m"}`, 'm', 'stdout'],
     ['a runtime line whose time is invalid', `{"log":"2026-13-01T00:00:00Z stdout F hi"}`, '2026-13-01T00:00:00Z stdout F hi', 'stdout'],
-  ])('uses the fallback time for %s (timeFound false)', (_what, line, message, stream) => {
+  ])('uses the fallback time for %s', (_what, line, message, stream) => {
     expect(decodeRawLine(line, FALLBACK)).toEqual({
       piece: { time: FALLBACK, message, stream, partial: false },
       json: true,
-      timeFound: false,
     });
   });
 
@@ -94,7 +93,6 @@ describe('decodeRawLine', () => {
     expect(decodeRawLine(line, FALLBACK)).toEqual({
       piece: { time: FALLBACK, message: line, stream: 'stdout', partial: false },
       json: false,
-      timeFound: false,
     });
   });
 });

@@ -28,8 +28,6 @@ export interface DecodedRawLine {
   readonly piece: RawPiece;
   /** False when the line was not a JSON object: it became the message as it was. */
   readonly json: boolean;
-  /** False when no valid time was found and `fallbackTime` was used. */
-  readonly timeFound: boolean;
 }
 
 // What the CRI runtime writes: "{time} {stream} {tag} {message}", tag `F`/`P` (maybe with `:`-flags).
@@ -43,24 +41,24 @@ const RUNTIME_LINE = /^(\S+) (stdout|stderr) ([PF])(?::\S*)?(?: ([\s\S]*))?$/;
 export function decodeRawLine(line: string, fallbackTime: string): DecodedRawLine {
   const value = parseJson(line);
   if (!isObject(value)) {
-    return { piece: { time: fallbackTime, message: line, stream: 'stdout', partial: false }, json: false, timeFound: false };
+    return { piece: { time: fallbackTime, message: line, stream: 'stdout', partial: false }, json: false };
   }
   const log = messageOf(value);
   const stream: Stream = value['stream'] === 'stderr' ? 'stderr' : 'stdout';
   const partial = value['logtag'] === 'P';
   const time = value['time'];
   if (typeof time === 'string' && parseTime(time) !== undefined) {
-    return { piece: { time, message: log, stream, partial }, json: true, timeFound: true };
+    return { piece: { time, message: log, stream, partial }, json: true };
   }
   if (time === undefined) {
     // No parser ran: `log` is the whole runtime line.
     const m = RUNTIME_LINE.exec(log);
     if (m && parseTime(m[1] as string) !== undefined) {
       const piece = { time: m[1] as string, stream: m[2] as Stream, partial: m[3] === 'P', message: m[4] ?? '' };
-      return { piece, json: true, timeFound: true };
+      return { piece, json: true };
     }
   }
-  return { piece: { time: fallbackTime, message: log, stream, partial }, json: true, timeFound: false };
+  return { piece: { time: fallbackTime, message: log, stream, partial }, json: true };
 }
 
 /**
