@@ -38,48 +38,72 @@ export function rawOrder(a: Upload, b: Upload): number {
 }
 
 /**
- * The records of `files` read in this order as one run of raw files: `P…F` pieces of one
- * stream joined (time of the first piece), a container restart ends an unfinished line, and
- * the end gives the unfinished lines as they are (in the order they started).
+ * The records of raw files read in order as one run: `P…F` pieces of one stream joined (time
+ * of the first piece), a container restart ends an unfinished line. Fed batch by batch, it
+ * keeps a line open across a batch that a commit left it open in (`unfinished_lines`).
  */
-export function joinRawFiles(files: readonly Upload[], out: Line[]): boolean {
-  let containerId: string | undefined;
-  const pending = new Map<Stream, { time: string; parts: string[]; seq: number }>();
-  let seq = 0;
-  const emit = (time: string, message: string, stream: Stream): void => {
-    out.push({ time, message: message.endsWith('\n') ? message.slice(0, -1) : message, stream, containerId: containerId! });
-  };
-  const flush = (): void => {
-    for (const [stream, line] of [...pending].sort((a, b) => a[1].seq - b[1].seq)) emit(line.time, line.parts.join(''), stream);
-    pending.clear();
-  };
-  for (const file of files) {
-    if (file.containerId !== containerId) {
-      flush();
-      containerId = file.containerId;
-    }
-    for (const piece of file.pieces) {
-      const line = pending.get(piece.stream);
-      if (piece.partial) {
-        if (line) line.parts.push(piece.text);
-        else pending.set(piece.stream, { time: piece.time, parts: [piece.text], seq: seq++ });
-      } else if (line) {
-        pending.delete(piece.stream);
-        emit(line.time, line.parts.join('') + piece.text, piece.stream);
-      } else {
-        emit(piece.time, piece.text, piece.stream);
+class ModelJoiner {
+  private containerId: string | undefined;
+  private readonly pending = new Map<Stream, { time: string; parts: string[]; seq: number }>();
+  private seq = 0;
+
+  constructor(private readonly out: Line[]) {}
+
+  get open(): boolean {
+    return this.pending.size > 0;
+  }
+
+  feed(files: readonly Upload[]): void {
+    for (const file of files) {
+      if (file.containerId !== this.containerId) {
+        this.flush();
+        this.containerId = file.containerId;
+      }
+      for (const piece of file.pieces) {
+        const line = this.pending.get(piece.stream);
+        if (piece.partial) {
+          if (line) line.parts.push(piece.text);
+          else this.pending.set(piece.stream, { time: piece.time, parts: [piece.text], seq: this.seq++ });
+        } else if (line) {
+          this.pending.delete(piece.stream);
+          this.emit(line.time, line.parts.join('') + piece.text, piece.stream);
+        } else {
+          this.emit(piece.time, piece.text, piece.stream);
+        }
       }
     }
   }
-  const inside = pending.size > 0;
-  flush();
+
+  /** Ends the unfinished lines as they are, in the order they started. */
+  flush(): void {
+    for (const [stream, line] of [...this.pending].sort((a, b) => a[1].seq - b[1].seq)) this.emit(line.time, line.parts.join(''), stream);
+    this.pending.clear();
+  }
+
+  private emit(time: string, message: string, stream: Stream): void {
+    this.out.push({ time, message: message.endsWith('\n') ? message.slice(0, -1) : message, stream, containerId: this.containerId! });
+  }
+}
+
+/** The records of `files` as one run of raw files; the end gives the unfinished lines as they are. Returns whether there were any. */
+export function joinRawFiles(files: readonly Upload[], out: Line[]): boolean {
+  const joiner = new ModelJoiner(out);
+  joiner.feed(files);
+  const inside = joiner.open;
+  joiner.flush();
   return inside;
+}
+
+/** The raw files one commit merged, and whether it left a line open after them (its pieces stay in raw files). */
+export interface Batch {
+  readonly keys: readonly string[];
+  leftOpen: boolean;
 }
 
 export class PodModel {
   readonly uploads = new Map<string, Upload>();
   /** The raw files each commit merged, in commit order and merge order. */
-  readonly batches: string[][] = [];
+  readonly batches: Batch[] = [];
   readonly merged = new Set<string>();
   /**
    * When the commit that merged a raw file, or stopped listing a merged file, says it was made
@@ -117,16 +141,27 @@ export class PodModel {
   /** How many records the merged files hold. */
   mergedRecords(): number {
     const out: Line[] = [];
-    for (const batch of this.batches) joinRawFiles(batch.map((key) => this.uploads.get(key)!), out);
+    this.joinBatches(out);
     return out.length;
   }
 
   /** What a read of the pod returns now: each merged batch, then the raw files not merged yet. */
   expected(): Line[] {
     const out: Line[] = [];
-    for (const batch of this.batches) joinRawFiles(batch.map((key) => this.uploads.get(key)!), out);
-    joinRawFiles(this.unmerged(), out);
+    const joiner = this.joinBatches(out);
+    joiner.feed(this.unmerged());
+    joiner.flush();
     return out;
+  }
+
+  /** The merged batches' records; the joiner holds the line the last commit left open, if any. */
+  private joinBatches(out: Line[]): ModelJoiner {
+    const joiner = new ModelJoiner(out);
+    for (const batch of this.batches) {
+      joiner.feed(batch.keys.map((key) => this.uploads.get(key)!));
+      if (!batch.leftOpen) joiner.flush();
+    }
+    return joiner;
   }
 
   /** The next raw file of an upload step (the model's side of it). */
@@ -181,7 +216,13 @@ export class PodModel {
     this.listed = [...stillListed];
     if (unlisted.length > 0) return `${this.pod}: merged files no longer listed nor retired: ${unlisted.join(', ')}`;
     const fresh = (meta.mergedRawFiles ?? []).map((p) => p.key).filter((key) => !this.merged.has(key));
-    if (fresh.length === 0) return undefined;
+    const leftOpen = meta.unfinishedLines.length > 0;
+    if (fresh.length === 0) {
+      // A commit that merged no new raw file but ended the open line as it was.
+      const last = this.batches.at(-1);
+      if (last !== undefined && last.leftOpen && !leftOpen) last.leftOpen = false;
+      return undefined;
+    }
     const unknown = fresh.filter((key) => !this.uploads.has(key));
     if (unknown.length > 0) return `${this.pod}: merged_raw_files names keys never uploaded: ${unknown.join(', ')}`;
     // DESIGN §5: a commit merges the raw files not merged yet, in order: a prefix of them.
@@ -189,7 +230,7 @@ export class PodModel {
     if (fresh.join('\n') !== inOrder.join('\n')) {
       return `${this.pod}: a commit merged [${fresh.map(short).join(', ')}], not the first raw files not merged yet [${inOrder.map(short).join(', ')}]`;
     }
-    this.batches.push(fresh);
+    this.batches.push({ keys: fresh, leftOpen });
     for (const key of fresh) this.merged.add(key);
     return undefined;
   }
