@@ -79,6 +79,14 @@ export function withMerge(metadata: PodMetadata, work: MergedWork, stampIso: str
   };
 }
 
+/** How many merged raw files `withMerge` keeps for the pieces of lines it leaves unfinished. */
+export function piecesKept(metadata: PodMetadata, work: MergedWork): number {
+  const keys = [...(metadata.mergedRawFiles ?? []).map((p) => p.key), ...work.merged.map((f) => f.key)];
+  const starts = new Set(work.unfinished.map((u) => u.key));
+  const first = keys.findIndex((key) => starts.has(key));
+  return first < 0 ? 0 : keys.length - first;
+}
+
 /** `last_merged_key` only moves forward in raw order (what the Python service reads). */
 function lastInRawOrder(previous: string | null, merged: readonly RawFile[]): string | null {
   let best = previous === null ? undefined : parseRawKey(previous);

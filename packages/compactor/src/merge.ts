@@ -34,7 +34,7 @@ import {
   type RawFile,
 } from '@platform/log-reader';
 import { deleteDue } from './clean.js';
-import { commit, withMerge, type MergedWork } from './commit.js';
+import { commit, piecesKept, withMerge, type MergedWork } from './commit.js';
 import { UnfinishedPiecesMissingError } from './errors.js';
 import { lineContainerEnded } from './line-end.js';
 import { MergeWriter, type WrittenFile } from './merge-writer.js';
@@ -65,13 +65,8 @@ export async function mergePod(ctx: PodContext, pod: string): Promise<PodReport>
     };
   }
   const progressed = merge.merged.length > 0 || merge.endedAsIs;
-  let kept = unfinishedRange(due.metadata).length;
   if (!ctx.config.dryRun && (progressed || due.changed)) {
-    await commit(ctx, pod, state.etag, (stamp) => {
-      const metadata = progressed ? withMerge(due.metadata, merge, stamp) : due.metadata;
-      kept = unfinishedRange(metadata).length;
-      return metadata;
-    });
+    await commit(ctx, pod, state.etag, (stamp) => (progressed ? withMerge(due.metadata, merge, stamp) : due.metadata));
   }
   return {
     pod,
@@ -81,7 +76,7 @@ export async function mergePod(ctx: PodContext, pod: string): Promise<PodReport>
     ...due.counts,
     rawFilesRead: merge.read,
     rawFilesMerged: merge.merged.length,
-    rawFilesHeldBack: kept,
+    rawFilesHeldBack: progressed ? piecesKept(due.metadata, merge) : unfinishedRange(due.metadata).length,
     bytesRead: merge.bytesRead,
     recordsWritten: merge.files.reduce((n, f) => n + f.recordsCount, 0),
     mergedFilesWritten: merge.files.length,

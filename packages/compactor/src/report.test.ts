@@ -55,7 +55,7 @@ describe('describeDryRun', () => {
     [
       'a merge that holds files back and deletes',
       report('job-1', { rawFilesMerged: 2, bytesRead: 100, mergedFilesWritten: 1, recordsWritten: 4, rawFilesHeldBack: 3, deletedRaw: 5, deletedMerged: 1, deletedOrphans: 2 }),
-      'merge job-1: would merge 2 raw file(s) (100 B read) into 1 merged file(s) of 4 line(s); would hold back 3 raw file(s) ending inside a line; ' +
+      'merge job-1: would merge 2 raw file(s) (100 B read) into 1 merged file(s) of 4 line(s); would keep 3 raw file(s) for the pieces of a line not finished yet; ' +
         'would delete 8 object(s): 5 merged raw, 1 replaced merged, 2 orphaned',
     ],
     ['a clean', report('job-2', { phase: 'clean', status: 'cleaned', deletedRaw: 7 }), 'clean job-2: would delete 7 object(s): 7 merged raw, 0 replaced merged, 0 orphaned'],

@@ -11,7 +11,10 @@ export interface PodReport {
   readonly reason?: string;
   readonly rawFilesRead: number;
   readonly rawFilesMerged: number;
-  /** Raw files left for a later pass: they end inside a line whose rest has not arrived. */
+  /**
+   * Merged raw files kept after the commit because they hold pieces of a line whose last
+   * piece has not arrived (metadata `unfinished_lines`); deleted once the line is finished.
+   */
   readonly rawFilesHeldBack: number;
   readonly bytesRead: number;
   readonly recordsWritten: number;
@@ -90,7 +93,7 @@ export function describeDryRun(report: PodReport): string {
       `would merge ${report.rawFilesMerged} raw file(s) (${formatBytes(report.bytesRead)} read) into ${report.mergedFilesWritten} merged file(s) of ${report.recordsWritten} line(s)`,
     );
   }
-  if (report.rawFilesHeldBack > 0) what.push(`would hold back ${report.rawFilesHeldBack} raw file(s) ending inside a line`);
+  if (report.rawFilesHeldBack > 0) what.push(`would keep ${report.rawFilesHeldBack} raw file(s) for the pieces of a line not finished yet`);
   if (report.endedBy !== undefined) what.push(`would merge an unfinished line as it is (${report.endedBy === 'kubernetes' ? 'its container ended, says the Kubernetes API' : 'the pod has been quiet for longer than the cleanup interval'})`);
   const deletes = report.deletedRaw + report.deletedMerged + report.deletedOrphans;
   if (deletes > 0) {
