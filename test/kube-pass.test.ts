@@ -2,13 +2,16 @@
 // container has ended before merging its unfinished line as it is, against the real S3 test
 // server. Without the API the quiet rule decides, as before (DESIGN §1).
 import { Writable } from 'node:stream';
-import { parsedLine } from '@platform/testkit';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { metadataKey } from '@platform/log-reader';
+import { parsedLine, putRaw } from '@platform/testkit';
 import { main } from '../packages/compactor/src/cli.js';
 import { kubeLiveness, loadKubeConfig, type ContainerLiveness } from '../packages/compactor/src/kube.js';
 import { createLogger, silentLogger, type Logger } from '../packages/compactor/src/logger.js';
 import { runPass, type PassResult } from '../packages/compactor/src/pass.js';
 import type { PodReport } from '../packages/compactor/src/report.js';
 import { FAKE_TOKEN, startKubeApi, type KubeApiDouble } from './support/kube-api.js';
+import { testS3Client } from './support/s3.js';
 import { MINUTE, newWorld, testConfig, type World } from './support/world.js';
 
 const OLD = 'c0ffee01'.repeat(8);
@@ -45,6 +48,23 @@ async function uploadUnfinished(w: World, pod: string, containerId: string): Pro
   const fb = w.container(pod, containerId);
   await fb.uploadLines([parsedLine({ time: '2026-11-25T10:00:00Z', log: 'whole' })], '202611251000');
   await fb.uploadLines([parsedLine({ time: '2026-11-25T10:00:01Z', log: 'first half ', logtag: 'P' })], '202611251000');
+}
+
+/** A client that runs `interleave` (once) just before it sends the PUT of the pod's metadata: the commit. */
+function beforeMetadataPut(pod: string, interleave: () => Promise<void>): S3Client {
+  const client = testS3Client();
+  let ran = false;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (!ran && context.commandName === 'PutObjectCommand' && (args.input as { Key?: string }).Key === metadataKey(pod)) {
+        ran = true;
+        await interleave();
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'beforeMetadataPut' },
+  );
+  return client;
 }
 
 function requestsFor(pod: string): number {
@@ -139,6 +159,35 @@ describe('a pass with the Kubernetes API', () => {
     expect((await w.metadata('job-denied')).logFiles).toEqual([]);
     expect(await w.keys('kube.var.log.containers.job-denied_')).toHaveLength(rawBefore);
     expect(await w.read('job-denied')).toBe('whole\nfirst half \n');
+  });
+
+  // Issue 6 item 11: with the quiet rule, the rest of a line uploaded between the pass's last
+  // listing and its commit splits a line that reads returned joined (interleavings.test.ts,
+  // it.failing). With the API, a running job's line is never merged as it is, so the rest
+  // joins it whenever it comes.
+  it('never splits a line whose rest is uploaded just before the commit while its container runs', async () => {
+    const w = await newWorld('kube-window');
+    const put = (slice: string, index: number, line: Parameters<typeof parsedLine>[0]): Promise<string> =>
+      putRaw(w.client, w.bucket, { pod: 'job-a', namespace: 'jobs', containerId: OLD, slice, index, lines: [parsedLine(line)] });
+    await put('202611251001', 1, { time: '2026-11-25T10:01:00Z', log: 'whole' });
+    await put('202611251001', 2, { time: '2026-11-25T10:01:01Z', log: 'first half ', logtag: 'P' });
+    api.set('jobs', 'job-a', { kind: 'running', containerId: OLD });
+    w.advance(31 * MINUTE); // quiet for longer than the cleanup interval
+    let during = '';
+    const rest = async (): Promise<void> => {
+      await put('202611251032', 3, { time: '2026-11-25T10:32:00Z', log: 'second half' });
+      during = await w.read('job-a');
+    };
+    const client = beforeMetadataPut('job-a', rest);
+    await runPass({ store: { client, bucket: w.bucket }, config: testConfig(w.bucket, { compactIntervalMs: 0 }), logger: silentLogger(), now: w.now, liveness });
+    if (during === '') await rest(); // the pass committed nothing: the rest arrives after it
+
+    expect(during).toBe('whole\nfirst half second half\n');
+    expect(await w.read('job-a')).toBe(during);
+    w.advance(MINUTE);
+    await pass(w, liveness);
+    expect(await w.read('job-a')).toBe(during);
+    expect(await mergedRecords(w, 'job-a')).toBe(2);
   });
 
   it('says in the pass log which rule ends unfinished lines', async () => {
