@@ -32,7 +32,9 @@ import {
   parseCleanupKey,
   parseRawDir,
   parseRawKey,
+  PodNamespaceConflictError,
   type Bucket,
+  type RawFile,
 } from '@platform/log-reader';
 import { cleanPod } from './clean.js';
 import type { Config } from './config.js';
@@ -103,18 +105,18 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
   await forEachConcurrently(pods, config.concurrency, async (pod) => record(await guarded(pod, 'merge', leased(pod, 'merge', (c) => mergePod(c, pod)))));
 
   const handled = new Set(reports.filter((r) => r.status !== 'skipped').map((r) => r.pod));
-  let queue: string[] = [];
+  const queue: string[] = [];
   for await (const o of listObjects(store, CLEANUP_PREFIX)) {
     const pod = parseCleanupKey(o.key);
     if (pod !== undefined && selected(pod) && !handled.has(pod)) queue.push(pod);
   }
   // --namespace scopes the clean phase too: a queued pod is ours only when it is in it.
-  if (config.namespace !== undefined) {
-    const namespace = config.namespace;
-    const inNamespace = await Promise.all(queue.map(async (pod) => found.has(pod) || (await podNamespace(store, pod)) === namespace));
-    queue = queue.filter((_, i) => inNamespace[i]);
-  }
-  await forEachConcurrently(queue, config.concurrency, async (pod) => record(await guarded(pod, 'clean', leased(pod, 'clean', (c) => cleanPod(c, pod)))));
+  const inScope = async (pod: string): Promise<boolean> =>
+    config.namespace === undefined || found.has(pod) || (await podNamespaces(store, pod)).includes(config.namespace);
+  await forEachConcurrently(queue, config.concurrency, async (pod) => {
+    const report = await guarded(pod, 'clean', async () => ((await inScope(pod)) ? leased(pod, 'clean', (c) => cleanPod(c, pod))() : undefined));
+    if (report !== undefined) record(report);
+  });
 
   const summary = summarize(combinePhases(reports), config.dryRun, Date.now() - started);
   logger.info('pass finished', { ...summary });
@@ -212,7 +214,7 @@ async function multipartConditionHolds(store: Bucket): Promise<boolean> {
   }
 }
 
-async function guarded(pod: string, phase: PodReport['phase'], work: () => Promise<PodReport>): Promise<PodReport> {
+async function guarded<R extends PodReport | undefined>(pod: string, phase: PodReport['phase'], work: () => Promise<R>): Promise<R | PodReport> {
   const started = Date.now();
   try {
     return await work();
@@ -249,19 +251,26 @@ function sumCounts(a: PodCounts, b: PodCounts): PodCounts {
 }
 
 /**
- * The namespace of a pod in the cleanup queue: from its raw files, else from the raw keys
+ * The namespaces of a pod in the cleanup queue: from its raw files, else from the raw keys
  * its metadata names (a pod whose raw files are all deleted may still have objects due).
  */
-async function podNamespace(store: Bucket, pod: string): Promise<string | undefined> {
-  const raw = await listRawFiles(store, pod);
-  if (raw[0] !== undefined) return raw[0].namespace;
+async function podNamespaces(store: Bucket, pod: string): Promise<readonly string[]> {
+  let raw: RawFile[];
+  try {
+    raw = await listRawFiles(store, pod);
+  } catch (error) {
+    // Reported by the run of either namespace, which fails the pod; none of ours otherwise.
+    if (error instanceof PodNamespaceConflictError) return error.namespaces;
+    throw error;
+  }
+  if (raw[0] !== undefined) return [raw[0].namespace];
   const { metadata } = await loadMetadata(store, pod);
   const named = [metadata.lastMergedKey, ...(metadata.mergedRawFiles ?? []).map((p) => p.key)];
   for (const key of named) {
     const parsed = key === null ? undefined : parseRawKey(key);
-    if (parsed !== undefined) return parsed.namespace;
+    if (parsed !== undefined) return [parsed.namespace];
   }
-  return undefined;
+  return [];
 }
 
 async function forEachConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
