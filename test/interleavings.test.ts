@@ -342,7 +342,10 @@ async function runSteps(run: number, steps: readonly Step[], totals: Totals): Pr
           lastCommit.set(model.pod, text);
           // Nothing thrown here may reach the pass (it would fail its pod, not the test).
           try {
-            const problem = model.observe(decodeMetadata(key, text), now);
+            const meta = decodeMetadata(key, text);
+            const fresh = (meta.mergedRawFiles ?? []).filter((f) => !model.merged.has(f.key)).map((f) => short(f.key));
+            trace.push(`    commit of ${model.pod} at ${at(now)}: lists ${meta.logFiles.length} merged file(s)${fresh.length > 0 ? `, merged ${fresh.join(' ')}` : ''}`);
+            const problem = model.observe(meta, now);
             if (problem !== undefined) problems.push(`a commit at ${at(now)}: ${problem}`);
           } catch (error) {
             problems.push(`a commit at ${at(now)} the model could not take in: ${String(error)}`);
