@@ -77,7 +77,7 @@ export function withoutConditionalWrites(client: S3Client = testS3Client()): S3C
 }
 
 /** The command name and the input's `Key` (empty when it has none) of a request. */
-function describe(context: { commandName?: string }, args: { input: unknown }): { command: string; key: string } {
+function requestOf(context: { commandName?: string }, args: { input: unknown }): { command: string; key: string } {
   return { command: context.commandName ?? 'unknown', key: (args.input as { Key?: string }).Key ?? '' };
 }
 
@@ -100,7 +100,7 @@ export function stallingAt(
   client.middlewareStack.add(
     (next, context) => async (args) => {
       n += 1;
-      const { command, key } = describe(context, args);
+      const { command, key } = requestOf(context, args);
       if (!stalled && n >= k && !(options.skip?.(command, key) ?? false)) {
         stalled = true;
         stall = during(`${command} ${key}`.trim());
