@@ -1,8 +1,20 @@
 #!/usr/bin/env node
 // The only file that touches the process: everything else takes its inputs as arguments.
+import { readFileSync } from 'node:fs';
 import { main } from './cli.js';
 
 // Node 20 is this release's runtime, with SDK versions pinned in the lock file; the SDK's
 // notice that later releases need Node 22 is for us, not for every run's stderr.
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
-process.exitCode = await main(process.argv.slice(2));
+
+// A reader that closed the pipe (`log-reader cat POD | head -1`) ends nothing, not even a
+// write still pending after main() returned: the exit code stays main()'s.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
+// package.json sits next to dist/ in the checkout and in an installed package alike.
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr }, { version });
