@@ -44,9 +44,12 @@ function raw(slice: string, index: number, log: string, time: string): RawObject
   return { ...DIR, slice, index, lines: [parsedLine({ time, log: `${log}\n` })] };
 }
 
-/** The latest LastModified of the raw files so far: a Python commit made right after their upload. */
+/**
+ * A Python commit made right after the raw files so far were uploaded: a second after the
+ * latest LastModified (S3 lists whole seconds; an upload may have been late in its second).
+ */
 async function lastUpload(w: World): Promise<Date> {
-  return new Date(Math.max(...(await listAll(w.client, w.bucket, 'kube.')).map((o) => o.lastModified.getTime())));
+  return new Date(Math.max(...(await listAll(w.client, w.bucket, 'kube.')).map((o) => o.lastModified.getTime())) + 1000);
 }
 
 /** Uploads `object` until the store stamps it later than `after` (LastModified may have whole seconds only). */

@@ -290,7 +290,9 @@ describe('mergedRawPredicate', () => {
 
     it.each([
       ['uploaded before the commit', '2026-11-25T10:00:01.999Z', true],
-      ['uploaded at the commit time', '2026-11-25T10:00:02.000Z', true],
+      ['listed in whole seconds, in the second before the commit', '2026-11-25T10:00:01.000Z', true],
+      // S3 lists whole seconds: this one may have been uploaded up to 10:00:02.999, after the commit.
+      ['listed in whole seconds, in the commit second', '2026-11-25T10:00:02.000Z', false],
       ['uploaded after the commit (a late upload: not merged by it)', '2026-11-25T10:00:02.001Z', false],
       ['uploaded an hour after the commit', '2026-11-25T11:00:00Z', false],
     ])('a raw key before last_merged_key %s (%s): merged is %p', (_what, lastModified, expected) => {

@@ -155,8 +155,9 @@ export function encodeMetadata(meta: PodMetadata): string {
 /**
  * Which raw files a commit has merged. With the compactor's exact list, membership; for a
  * document of the Python service, raw order up to `last_merged_key` — except a raw file
- * whose `lastModified` (as listed) is after its `last_compaction_time`: uploaded after that
- * commit, it cannot have been merged by it (a late upload keyed before `last_merged_key`).
+ * that may have been uploaded (`lastModified`, as listed) after its `last_compaction_time`:
+ * uploaded after that commit, it cannot have been merged by it (a late upload keyed before
+ * `last_merged_key`).
  * Without `lastModified`, key order alone decides.
  */
 export function mergedRawPredicate(meta: PodMetadata): (raw: RawKey & { readonly lastModified?: Date }) => boolean {
@@ -170,8 +171,19 @@ export function mergedRawPredicate(meta: PodMetadata): (raw: RawKey & { readonly
   return (raw) => {
     if (compareRawKeys(raw, last) > 0) return false;
     if (committed === undefined || raw.lastModified === undefined) return true;
-    return toEpochNs(raw.lastModified) <= committed;
+    return latestUpload(raw.lastModified) <= committed;
   };
+}
+
+/**
+ * The latest instant an object listed with `lastModified` may have been uploaded. S3 lists
+ * LastModified in whole seconds, truncated: the upload may have been at any time in that
+ * second, so a whole-second time is taken as its second's end (taking a late file for
+ * merged would lose its records; the other way round it could only read some twice).
+ */
+function latestUpload(lastModified: Date): EpochNs {
+  const ns = toEpochNs(lastModified);
+  return lastModified.getTime() % 1000 === 0 ? ns + 999_999_999n : ns;
 }
 
 /** The end of a file's time range as an instant, for skipping files before `since`. */
