@@ -115,6 +115,14 @@ export function resolveEndpoint(explicit: string | undefined, env: NodeJS.Proces
   return explicit || env['AWS_ENDPOINT_URL_S3'] || env['AWS_ENDPOINT_URL'] || undefined;
 }
 
+/**
+ * The S3 client both CLIs use: the retry limits and timeouts of {@link S3_CLIENT_DEFAULTS}
+ * (each overridable in `settings`), a keep-alive pool of `maxSockets` connections (size it
+ * with {@link socketsFor}), and errors that say what failed: a request's final error keeps
+ * its `name`, `code` and `$metadata` but its message reads
+ * `"{GET|HEAD|LIST|PUT|DELETE…} {key or prefix}: HTTP {status}: {the store's message}"`.
+ * `env` supplies the endpoint (`AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`) and region.
+ */
 export function createS3Client(settings: S3ClientSettings, env: NodeJS.ProcessEnv = process.env): S3Client {
   const endpoint = resolveEndpoint(settings.endpoint, env);
   const maxAttempts = positive(settings.maxAttempts, S3_CLIENT_DEFAULTS.maxAttempts, 'maxAttempts');
