@@ -26,6 +26,11 @@ describe('review: a late raw file uploaded in the second of a Python commit', ()
     const lines = [{ time: '2026-11-25T09:59:00Z', log: 'a' }, { time: '2026-11-25T09:59:02Z', log: 'b' }];
     await w.client.send(new PutObjectCommand({ Bucket: w.bucket, Key: merged, Body: gzipSync(lines.map((l) => `${JSON.stringify(l)}\n`).join('')) }));
 
+    // The files the commit merged were uploaded before its second: listed in a second of
+    // their own, they are unambiguously merged (in the commit's second they could be either).
+    const uploaded = Math.floor(Date.now() / 1000);
+    while (Math.floor(Date.now() / 1000) === uploaded) await new Promise((r) => setTimeout(r, 20));
+
     // The Python commit, then (in the same second, after it) node uploads _2 late.
     let late = '';
     for (let attempt = 0; attempt < 20 && late === ''; attempt++) {
