@@ -15,7 +15,7 @@ const T0 = new Date('2026-11-25T10:00:00Z');
 const isCommit = (command: string, key: string): boolean => command === 'PutObjectCommand' && key === metadataKey('job-1');
 
 describe('review: a stalled commit landing after a takeover deleted its files', () => {
-  it.failing('never leaves metadata that lists deleted merged files', async () => {
+  it('never leaves metadata that lists deleted merged files', async () => {
     const w = await newWorld('rv-stall-commit');
     const fb = w.container('job-1', '0f3a');
     await fb.upload(messages('a', 3, T0));

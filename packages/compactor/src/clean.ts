@@ -10,9 +10,9 @@ import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { cleanupKey, type PodMetadata } from '@platform/log-reader';
 import { dueCount, deleteObjects, planDeletions, withoutDeleted } from './deletions.js';
 import { CompactorError } from './errors.js';
-import { commit } from './commit.js';
+import { commit, fence } from './commit.js';
 import type { PodContext } from './pass.js';
-import { loadPodState, type PodState } from './pod-state.js';
+import { loadPodState, putCleanupEntry, type PodState } from './pod-state.js';
 import { ZERO_COUNTS, type PodCounts, type PodReport } from './report.js';
 
 export interface DeletedDue {
@@ -23,6 +23,8 @@ export interface DeletedDue {
   readonly counts: Pick<PodCounts, 'deletedRaw' | 'deletedMerged' | 'deletedOrphans'>;
   /** Objects that will be due in a later pass. */
   readonly later: number;
+  /** The metadata's ETag now: the next commit is conditional on it. */
+  readonly etag: string | undefined;
 }
 
 export async function deleteDue(ctx: PodContext, state: PodState): Promise<DeletedDue> {
@@ -30,8 +32,10 @@ export async function deleteDue(ctx: PodContext, state: PodState): Promise<Delet
   const plan = planDeletions(state.metadata, state.dataObjects, ctx.clock().getTime(), ctx.config.cleanupIntervalMs);
   const counts = { deletedRaw: plan.raw.length, deletedMerged: plan.retired.length, deletedOrphans: plan.orphans.length };
   if (ctx.config.dryRun || dueCount(plan) === 0) {
-    return { metadata: state.metadata, changed: false, counts, later: plan.later + (ctx.config.dryRun ? dueCount(plan) : 0) };
+    return { metadata: state.metadata, changed: false, counts, later: plan.later + (ctx.config.dryRun ? dueCount(plan) : 0), etag: state.etag };
   }
+  // Objects no commit lists may be a stalled compactor's, about to be committed: fence it off first.
+  const etag = plan.orphans.length > 0 ? await fence(ctx, state.pod, state.metadata, state.etag) : state.etag;
   await ctx.lease?.confirm();
   const result = await deleteObjects(ctx.store, [...plan.raw, ...plan.retired, ...plan.orphans]);
   if (result.failed.length > 0) {
@@ -44,7 +48,7 @@ export async function deleteDue(ctx: PodContext, state: PodState): Promise<Delet
   const deleted = new Set(result.deleted);
   const metadata = withoutDeleted(state.metadata, deleted);
   const changed = plan.raw.length + plan.retired.length > 0;
-  return { metadata, changed, counts, later: plan.later };
+  return { metadata, changed, counts, later: plan.later, etag };
 }
 
 /** The clean phase for one pod of the cleanup queue. */
@@ -52,12 +56,9 @@ export async function cleanPod(ctx: PodContext, pod: string): Promise<PodReport>
   const started = Date.now();
   const state = await loadPodState(ctx.store, pod, ctx.clock);
   const due = await deleteDue(ctx, state);
-  if (due.changed) await commit(ctx, pod, state.etag, () => due.metadata);
+  const etag = due.changed ? await commit(ctx, pod, due.etag, () => due.metadata) : due.etag;
   const done = due.later === 0 && state.unmerged.length === 0;
-  if (done && !ctx.config.dryRun) {
-    await ctx.lease?.confirm();
-    await ctx.store.client.send(new DeleteObjectCommand({ Bucket: ctx.store.bucket, Key: cleanupKey(pod) }));
-  }
+  if (done && !ctx.config.dryRun) await leaveQueue(ctx, pod, etag);
   const counts: PodCounts = { ...ZERO_COUNTS, ...due.counts };
   const deletedAny = counts.deletedRaw + counts.deletedMerged + counts.deletedOrphans > 0;
   return {
@@ -68,4 +69,18 @@ export async function cleanPod(ctx: PodContext, pod: string): Promise<PodReport>
     ...counts,
     durationMs: Date.now() - started,
   };
+}
+
+/**
+ * Removes `cleanup/{pod}`, then checks that nobody gave the pod new work meanwhile: a
+ * compactor that took the pod over while this one stalled (past its lease) may have put the
+ * entry back for raw files it is merging, and without it their deletion would never come.
+ * New work shows as a changed metadata ETag (a commit) or raw files not merged yet (a merge
+ * on its way to its commit): then the entry is put back.
+ */
+async function leaveQueue(ctx: PodContext, pod: string, etag: string | undefined): Promise<void> {
+  await ctx.lease?.confirm();
+  await ctx.store.client.send(new DeleteObjectCommand({ Bucket: ctx.store.bucket, Key: cleanupKey(pod) }));
+  const now = await loadPodState(ctx.store, pod, ctx.clock);
+  if (now.etag !== etag || now.unmerged.length > 0) await putCleanupEntry(ctx, pod);
 }

@@ -4,6 +4,7 @@
  * a pass that may have run for minutes): what a commit makes unneeded is due one cleanup
  * interval after that stamp, so an early stamp would delete it while readers still need it.
  */
+import { randomUUID } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   compareRawKeys,
@@ -38,13 +39,25 @@ export interface MergedWork {
 
 /**
  * Confirms the pod's lease, reads the clock, builds the document with that instant (an ISO
- * string with microseconds) and writes it conditionally on `etag`. Returns the stamp.
+ * string with microseconds) and writes it conditionally on `etag`, with a new `commit_id`.
+ * Returns the new ETag.
  */
-export async function commit(ctx: PodContext, pod: string, etag: string | undefined, build: (stampIso: string) => PodMetadata): Promise<string> {
+export async function commit(ctx: PodContext, pod: string, etag: string | undefined, build: (stampIso: string) => PodMetadata): Promise<string | undefined> {
   await ctx.lease?.confirm();
   const stamp = formatIsoMicros(toEpochNs(ctx.clock()), 'floor');
-  await commitMetadata(ctx.store, pod, build(stamp), etag);
-  return stamp;
+  return commitMetadata(ctx.store, pod, { ...build(stamp), commitId: randomUUID() }, etag);
+}
+
+/**
+ * Rewrites the metadata as it is, but for a new `commit_id` (so its ETag changes), before
+ * deleting objects that no commit lists. A compactor that stalled between its lease check and
+ * its commit may still be about to commit exactly those objects (its merged files, which look
+ * like a crashed pass's leftovers once they are old): its commit is conditional on the ETag it
+ * read, so after this fence it fails instead of listing what is about to be deleted.
+ * Returns the new ETag.
+ */
+export async function fence(ctx: PodContext, pod: string, metadata: PodMetadata, etag: string | undefined): Promise<string | undefined> {
+  return commit(ctx, pod, etag, () => metadata);
 }
 
 /**

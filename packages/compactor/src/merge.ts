@@ -15,9 +15,7 @@
  *      are deleted by a later pass.
  * The pass holds the pod's lease (lease.ts) around all of this.
  */
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
-  cleanupKey,
   formatSlice,
   listRawFiles,
   mergedKey,
@@ -39,7 +37,7 @@ import { UnfinishedPiecesMissingError } from './errors.js';
 import { lineContainerEnded } from './line-end.js';
 import { MergeWriter, type WrittenFile } from './merge-writer.js';
 import type { PodContext } from './pass.js';
-import { loadPodState, type PodState } from './pod-state.js';
+import { loadPodState, putCleanupEntry, type PodState } from './pod-state.js';
 import { ZERO_COUNTS, type PodReport } from './report.js';
 
 export async function mergePod(ctx: PodContext, pod: string): Promise<PodReport> {
@@ -50,9 +48,7 @@ export async function mergePod(ctx: PodContext, pod: string): Promise<PodReport>
   if (skip !== undefined) {
     return { pod, phase: 'merge', status: 'skipped', reason: skip, ...ZERO_COUNTS, durationMs: Date.now() - started };
   }
-  if (!ctx.config.dryRun) {
-    await ctx.store.client.send(new PutObjectCommand({ Bucket: ctx.store.bucket, Key: cleanupKey(pod), Body: '', ContentLength: 0 }));
-  }
+  if (!ctx.config.dryRun) await putCleanupEntry(ctx, pod);
   const due = await deleteDue(ctx, state);
   const merge = await mergeRawFiles(ctx, state, due.metadata, log);
   if (merge.endedAsIs && (await newRawFiles(ctx, state))) {
@@ -66,7 +62,7 @@ export async function mergePod(ctx: PodContext, pod: string): Promise<PodReport>
   }
   const progressed = merge.merged.length > 0 || merge.endedAsIs;
   if (!ctx.config.dryRun && (progressed || due.changed)) {
-    await commit(ctx, pod, state.etag, (stamp) => (progressed ? withMerge(due.metadata, merge, stamp) : due.metadata));
+    await commit(ctx, pod, due.etag, (stamp) => (progressed ? withMerge(due.metadata, merge, stamp) : due.metadata));
   }
   return {
     pod,

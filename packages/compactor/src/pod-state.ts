@@ -3,7 +3,9 @@
  * raw files and the objects under its merged prefix — one snapshot that the merge and the
  * deletes work from.
  */
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
+  cleanupKey,
   listObjects,
   listRawFiles,
   loadMetadata,
@@ -44,4 +46,9 @@ export async function loadPodState(store: Bucket, pod: string, clock: () => Date
           mergedRawFiles: raw.filter(isMerged).map((f) => ({ key: f.key, since: stored.lastCompactionTime ?? clock().toISOString() })),
         };
   return { pod, metadata, etag, raw, unmerged: raw.filter((f) => !isMerged(f)), dataObjects };
+}
+
+/** Puts `cleanup/{pod}`: the pod has (or will have) objects to delete once they are due. */
+export async function putCleanupEntry(ctx: { readonly store: Bucket }, pod: string): Promise<void> {
+  await ctx.store.client.send(new PutObjectCommand({ Bucket: ctx.store.bucket, Key: cleanupKey(pod), Body: '', ContentLength: 0 }));
 }

@@ -44,6 +44,7 @@ describe('decodeMetadata', () => {
       mergedRawFiles: undefined,
       retiredFiles: [],
       unfinishedLines: [],
+      commitId: null,
       extra: {},
     });
   });
@@ -186,6 +187,7 @@ describe('encodeMetadata', () => {
       mergedRawFiles: [{ key: `${DIR}202611251059_80.gz`, since: '2026-11-25T11:00:02.000000+00:00' }],
       retiredFiles: [{ key: 'data/job-1/0f3a/202611251000_0.gz', since: '2026-11-25T11:00:02.000000+00:00' }],
       unfinishedLines: [{ stream: 'stderr', key: `${DIR}202611251059_80.gz`, line: 3 }],
+      commitId: '6a1f0c2e-commit',
       extra: { writer: 'python-3.2.1', lease: { owner: 'pod-a', until: 17 }, notes: null },
     };
     expect(decodeMetadata(META_KEY, encodeMetadata(meta))).toEqual(meta);

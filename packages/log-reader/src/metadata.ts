@@ -8,6 +8,8 @@
  *     that commit. Present means "merged" is decided by this exact set; a document without
  *     it (written by the Python service) means every raw key up to `last_merged_key`.
  *   - `retired_files`: merged files a commit stopped listing, not deleted yet.
+ *   - `commit_id`: a random id, new with every commit of the compactor, so that every write
+ *     changes the document's ETag (see the compactor's commit.ts: a fence before deleting).
  *   - `unfinished_lines` (only while there are some): lines whose last piece has not arrived.
  *     Every record before and around such a line is merged; the line's own pieces stay in
  *     the merged raw files from where it started on, which are kept (not due) until it is
@@ -57,6 +59,8 @@ export interface PodMetadata {
   readonly retiredFiles: readonly PendingDeletion[];
   /** At most one per stream; their pieces are in {@link unfinishedRange}. */
   readonly unfinishedLines: readonly UnfinishedLine[];
+  /** New with every commit of the compactor; `null` in a document of the Python service. */
+  readonly commitId: string | null;
   /** Fields this version does not know, kept verbatim. */
   readonly extra: Readonly<Record<string, unknown>>;
 }
@@ -68,10 +72,11 @@ export const EMPTY_METADATA: PodMetadata = {
   mergedRawFiles: undefined,
   retiredFiles: [],
   unfinishedLines: [],
+  commitId: null,
   extra: {},
 };
 
-const KNOWN_FIELDS = new Set(['log_files', 'last_compaction_time', 'last_merged_key', 'merged_raw_files', 'retired_files', 'unfinished_lines']);
+const KNOWN_FIELDS = new Set(['log_files', 'last_compaction_time', 'last_merged_key', 'merged_raw_files', 'retired_files', 'unfinished_lines', 'commit_id']);
 
 /** Decodes a metadata document; throws {@link MetadataError} naming `key` when it is not one. */
 export function decodeMetadata(key: string, text: string): PodMetadata {
@@ -96,6 +101,7 @@ export function decodeMetadata(key: string, text: string): PodMetadata {
     mergedRawFiles,
     retiredFiles: decodePending(key, fields['retired_files'] ?? [], 'retired_files', 'retired_at', isOwnMergedKey(key)),
     unfinishedLines: decodeUnfinished(key, fields['unfinished_lines'] ?? [], mergedRawFiles ?? []),
+    commitId: optionalString(key, fields['commit_id'], 'commit_id'),
     extra,
   };
 }
@@ -146,6 +152,7 @@ export function encodeMetadata(meta: PodMetadata): string {
     doc['merged_raw_files'] = meta.mergedRawFiles.map((p) => ({ key: p.key, committed_at: p.since }));
   }
   doc['retired_files'] = meta.retiredFiles.map((p) => ({ key: p.key, retired_at: p.since }));
+  if (meta.commitId !== null) doc['commit_id'] = meta.commitId;
   if (meta.unfinishedLines.length > 0) {
     doc['unfinished_lines'] = meta.unfinishedLines.map((u) => ({ stream: u.stream, key: u.key, line: u.line }));
   }
