@@ -14,7 +14,7 @@ import { parsedLine, putRaw } from '@platform/testkit';
 import { HOUR, newWorld } from './support/world.js';
 
 describe('review: a late raw file keyed before an unfinished line', () => {
-  it.failing('does not join the late file\'s own line to the open line (same container)', async () => {
+  it('does not join the late file\'s own line to the open line (same container)', async () => {
     const w = await newWorld('rv-late-same');
     // The clock an hour behind the uploads: the job is still writing (not quiet).
     w.advance(-HOUR);
@@ -39,7 +39,7 @@ describe('review: a late raw file keyed before an unfinished line', () => {
     expect([...messages].sort()).toEqual(['first half second half', 'late', 'whole']);
   });
 
-  it.failing('does not end a running container\'s open line at a late file of its previous container', async () => {
+  it('does not end a running container\'s open line at a late file of its previous container', async () => {
     const w = await newWorld('rv-late-restart');
     w.advance(-HOUR);
     // Container aaaa wrote `_5`; its last upload `_6` is late. The restarted container bbbb

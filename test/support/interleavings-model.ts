@@ -44,7 +44,7 @@ export function rawOrder(a: Upload, b: Upload): number {
  */
 class ModelJoiner {
   private containerId: string | undefined;
-  private readonly pending = new Map<Stream, { time: string; parts: string[]; seq: number }>();
+  private readonly pending = new Map<Stream, { time: string; parts: string[]; seq: number; start: Upload }>();
   private seq = 0;
 
   constructor(private readonly out: Line[]) {}
@@ -55,6 +55,12 @@ class ModelJoiner {
 
   feed(files: readonly Upload[]): void {
     for (const file of files) {
+      if (this.pending.size > 0 && [...this.pending.values()].every((line) => rawOrder(file, line.start) < 0)) {
+        // A late file keyed before every open line's first piece: read on its own (DESIGN §1,
+        // raw order); it neither joins nor ends those lines.
+        joinRawFiles([file], this.out);
+        continue;
+      }
       if (file.containerId !== this.containerId) {
         this.flush();
         this.containerId = file.containerId;
@@ -63,7 +69,7 @@ class ModelJoiner {
         const line = this.pending.get(piece.stream);
         if (piece.partial) {
           if (line) line.parts.push(piece.text);
-          else this.pending.set(piece.stream, { time: piece.time, parts: [piece.text], seq: this.seq++ });
+          else this.pending.set(piece.stream, { time: piece.time, parts: [piece.text], seq: this.seq++, start: file });
         } else if (line) {
           this.pending.delete(piece.stream);
           this.emit(line.time, line.parts.join('') + piece.text, piece.stream);

@@ -11,6 +11,7 @@
 import type { UnfinishedLine } from './metadata.js';
 import { decodeRawLine, LineJoiner, type LogRecord, type Stream } from './records.js';
 import { objectLines, type ByteCounter } from './object-lines.js';
+import { compareRawKeys } from './keys.js';
 import { openInOrder, type Bucket, type RawFile } from './store.js';
 import { sliceToTime } from './time.js';
 
@@ -54,12 +55,23 @@ export async function* readRawFiles(store: Bucket, files: readonly RawFile[], op
   let containerId: string | undefined;
   const starts = new Map<Stream, UnfinishedLine>();
   const resume = options.unfinished;
-  const resumeFiles = resume === undefined || resume.lines.length === 0 ? [] : resume.files;
+  const byKey = new Map([...(resume?.files ?? []), ...files].map((f) => [f.key, f]));
+  const resumeStarts = new Map((resume?.lines ?? []).map((u) => [u.stream, u]));
+  // A late file merged after the lines started but keyed before them was read on its own
+  // (below): it holds none of their pieces.
+  const resumeFiles = resumeStarts.size === 0 ? [] : (resume?.files ?? []).filter((f) => !keyedBeforeEvery(f, resumeStarts, byKey));
   const all = [...resumeFiles, ...files];
   let at = 0;
   for await (const { body } of openInOrder(store, all.map((f) => f.key), options.readAhead ?? DEFAULT_READ_AHEAD)) {
     const resuming = at < resumeFiles.length;
     const file = all[at++] as RawFile;
+    if (!resuming && keyedBeforeEvery(file, starts, byKey)) {
+      // A late file keyed before every line still open (those lines were left open by a
+      // commit): in raw order it comes before their first pieces, so it neither joins nor
+      // ends them. Its own lines are joined among themselves.
+      yield* readAlone(file, body, options.counter, [...starts.values()]);
+      continue;
+    }
     if (joiner === undefined || file.containerId !== containerId) {
       if (joiner) yield* flushed(joiner, starts);
       joiner = new LineJoiner(file.containerId);
@@ -96,6 +108,32 @@ export async function* readRawFiles(store: Bucket, files: readonly RawFile[], op
     if (!resuming) yield { kind: 'file-end', file, unfinished: [...starts.values()], invalidLines };
   }
   if (joiner) yield* flushed(joiner, starts);
+}
+
+function keyedBeforeEvery(file: RawFile, starts: ReadonlyMap<Stream, UnfinishedLine>, byKey: ReadonlyMap<string, RawFile>): boolean {
+  if (starts.size === 0) return false;
+  for (const start of starts.values()) {
+    const first = byKey.get(start.key);
+    if (first === undefined || compareRawKeys(file, first) >= 0) return false;
+  }
+  return true;
+}
+
+/** One raw file read on its own: its lines joined among themselves, its unfinished ones ended at its end. */
+async function* readAlone(file: RawFile, body: AsyncIterable<Uint8Array>, counter: ByteCounter | undefined, unfinished: readonly UnfinishedLine[]): AsyncGenerator<RawEvent> {
+  const joiner = new LineJoiner(file.containerId);
+  let invalidLines = 0;
+  let fallbackTime = sliceToTime(file.slice);
+  for await (const line of objectLines(file.key, body, counter, file.pod)) {
+    const decoded = decodeRawLine(line, fallbackTime);
+    fallbackTime = decoded.piece.time;
+    if (!decoded.json) invalidLines += 1;
+    const { time, message, stream } = decoded.piece;
+    const record = decoded.json ? joiner.push(decoded.piece) : { time, message, stream, containerId: file.containerId };
+    if (record) yield { kind: 'record', record };
+  }
+  for (const record of joiner.flush()) yield { kind: 'record', record };
+  yield { kind: 'file-end', file, unfinished, invalidLines };
 }
 
 function* flushed(joiner: LineJoiner, starts: Map<Stream, UnfinishedLine>): Generator<RawEvent> {
