@@ -214,7 +214,7 @@ interface Cursor {
 /** A response body whose connection broke after its headers (the SDK does not retry those). */
 function isBrokenBody(error: unknown): boolean {
   const e = error as { code?: unknown; message?: unknown } | null;
-  return e?.code === 'ECONNRESET' || e?.code === 'ERR_STREAM_PREMATURE_CLOSE' || e?.message === 'aborted';
+  return e?.code === 'ECONNRESET' || e?.code === 'ERR_STREAM_PREMATURE_CLOSE' || (typeof e?.message === 'string' && /(^|: )aborted$/.test(e.message));
 }
 
 function sameRecord(a: LogRecord, b: LogRecord): boolean {
