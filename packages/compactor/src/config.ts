@@ -1,5 +1,5 @@
 /** The compactor's configuration: defaults, parsing of durations and sizes, validation. */
-import { isValidPodName } from '@platform/log-reader';
+import { DURATION_UNITS, isValidPodName, parseDurationMs } from '@platform/log-reader';
 import { UsageError } from './errors.js';
 
 export interface Config {
@@ -70,15 +70,13 @@ export function defaultConfig(bucket: string): Config {
   };
 }
 
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/;
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
 /** `90` (seconds), `90s`, `55m`, `1h`, `500ms`, `1d` → milliseconds. */
 export function parseDuration(text: string, flag: string): number {
-  const m = DURATION.exec(text.trim());
-  if (!m) throw new UsageError(`${flag}: invalid duration ${JSON.stringify(text)}: expected seconds or a number with ms, s, m, h or d (e.g. 90s, 55m, 1h)`);
-  const ms = Math.round(Number(m[1]) * (DURATION_UNITS[m[2] ?? 's'] as number));
-  if (!Number.isSafeInteger(ms)) throw new UsageError(`${flag}: duration ${JSON.stringify(text)} is too large`);
+  const ms = parseDurationMs(text);
+  if (ms === undefined) {
+    throw new UsageError(`${flag}: invalid duration ${JSON.stringify(text)}: expected seconds or a number with ms, s, m, h or d (e.g. 90s, 55m, 1h)`);
+  }
+  if (ms === Infinity) throw new UsageError(`${flag}: duration ${JSON.stringify(text)} is too large`);
   return ms;
 }
 

@@ -6,6 +6,7 @@
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Command, CommanderError, Option } from 'commander';
+import { parseDurationMs } from './durations.js';
 import { LogReaderError } from './errors.js';
 import { LogReader } from './reader.js';
 import { createS3Client, describeSetupProblem, resolveEndpoint, S3_CLIENT_DEFAULTS, type S3ClientSettings } from './s3-client.js';
@@ -94,15 +95,11 @@ export async function main(argv: readonly string[], io: Io = { stdout: process.s
   }
 }
 
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m)?$/;
-const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000 };
-
 /** `30` (seconds), `30s`, `500ms`, `2m` → milliseconds, more than 0. */
 export function parseDuration(text: string, flag: string): number {
-  const m = DURATION.exec(text.trim());
-  if (!m) throw new UsageError(`${flag}: invalid duration ${JSON.stringify(text)}: expected seconds or a number with ms, s or m (e.g. 30s, 500ms)`);
-  const ms = Math.round(Number(m[1]) * (DURATION_UNITS[m[2] ?? 's'] as number));
-  if (ms <= 0 || !Number.isSafeInteger(ms)) throw new UsageError(`${flag}: duration ${JSON.stringify(text)} must be at least 1ms and finite`);
+  const ms = parseDurationMs(text);
+  if (ms === undefined) throw new UsageError(`${flag}: invalid duration ${JSON.stringify(text)}: expected seconds or a number with ms, s, m, h or d (e.g. 30s, 500ms)`);
+  if (ms <= 0 || ms === Infinity) throw new UsageError(`${flag}: duration ${JSON.stringify(text)} must be at least 1ms and finite`);
   return ms;
 }
 

@@ -33,3 +33,4 @@ export {
   type SetupProblem,
 } from './s3-client.js';
 export { DEFAULT_READ_AHEAD } from './raw-records.js';
+export { DURATION_UNITS, parseDurationMs } from './durations.js';
