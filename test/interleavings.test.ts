@@ -37,19 +37,21 @@
 // listing and its commit, a window the properties keep out of (the known race at the end,
 // `it.failing`; INTERLEAVINGS_KNOWN_RACES=1 lets the properties upload there).
 //
-// Deterministic but for the order of a pass's concurrent requests: fixed seed and no sleeps
-// (the clock moves). `make test` runs the default seed (42) and sizes; `make test-long` runs
-// every property with a fresh seed it prints first, FC_RUNS runs in all (default 1000).
+// Deterministic but for the order of a pass's concurrent requests (and the real milliseconds
+// that the clock also moves by): fixed seed and no sleeps (the clock moves). A failure that
+// depends on those may not replay from its seed and path; its message lists the run's steps.
+// `make test` runs the default seed (42) and sizes; `make test-long` runs every property with
+// a fresh seed it prints first, FC_RUNS runs in all (default 1000).
 // Environment:
 //   FC_SEED=<n>            the seed (INTERLEAVINGS_SEED too); default 42
-//   FC_RUNS=<n>            runs in all, shared by the four properties (see RUN_SHARES)
+//   FC_RUNS=<n>            runs in all, shared by the four properties (their `share` below)
 //   INTERLEAVINGS_RUNS, _LATE_RUNS, _LONG_RUNS, _READS_RUNS   one property's runs
 //   INTERLEAVINGS_PATH, _LATE_PATH, _LONG_PATH, _READS_PATH   replay one counterexample
 //   FC_SHRINK=1            shrink a failure (INTERLEAVINGS_SHRINK too; each run talks to a
 //                          real S3 server, so by default the first failure is reported as is)
 //   INTERLEAVINGS_VERBOSE=1 prints counts, INTERLEAVINGS_DEBUG=1 each run's steps.
 // A failure prints the line that replays it, e.g.
-//   FC_SEED=… INTERLEAVINGS_LONG_PATH=… S3_TEST_SERVER=moto npx jest test/interleavings.test.ts -t 'long passes'
+//   FC_SEED=… INTERLEAVINGS_LONG_PATH=… S3_TEST_SERVER=moto npx jest test/interleavings.test.ts -t 'the same when passes take long'
 import fc from 'fast-check';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
@@ -816,6 +818,9 @@ async function checkProperty(p: PropertySettings, arb: fc.Arbitrary<readonly Ste
   const details = await fc.check(
     fc.asyncProperty(arb, async (steps) => {
       totals.runs += 1;
+      if (ENV['INTERLEAVINGS_VERBOSE'] && totals.runs % 50 === 0) {
+        process.stderr.write(`interleavings (${p.pathVariable}): run ${totals.runs} of ${runsOf(p)} after ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+      }
       await runSteps(totals.runs, steps, totals);
     }),
     { seed: SEED, numRuns: runsOf(p), ...(path !== undefined ? { path } : {}), endOnFailure: !SHRINK },
