@@ -1,4 +1,4 @@
-// Review: a raw file uploaded late whose key sorts before the files that hold an unfinished
+// Found in review (issue 6), fixed since: a raw file uploaded late whose key sorts before the files that hold an unfinished
 // line's pieces (metadata unfinished_lines). Both the reader and the next merge replay the
 // line's pieces first (raw-records.ts readRawFiles with `unfinished`), then the raw files not
 // merged yet — so the late file's records are fed to the line joiner *after* the open line's
@@ -13,7 +13,7 @@
 import { parsedLine, putRaw } from '@platform/testkit';
 import { HOUR, newWorld } from './support/world.js';
 
-describe('review: a late raw file keyed before an unfinished line', () => {
+describe('a late raw file keyed before an unfinished line', () => {
   it('does not join the late file\'s own line to the open line (same container)', async () => {
     const w = await newWorld('rv-late-same');
     // The clock an hour behind the uploads: the job is still writing (not quiet).

@@ -1,4 +1,4 @@
-// Review: a document written by the Python service says "merged" by last_merged_key, except for
+// Found in review (issue 6), fixed since: a document written by the Python service says "merged" by last_merged_key, except for
 // a raw file uploaded after its last_compaction_time (DESIGN §3). metadata.ts
 // mergedRawPredicate compares the listed LastModified with last_compaction_time at full
 // precision — but S3 (AWS) lists LastModified in whole seconds, truncated. A late raw file
@@ -17,7 +17,7 @@ import { HOUR, newWorld } from './support/world.js';
 const POD = 'job-py';
 const DIR = { pod: POD, namespace: 'jobs', containerId: 'c0ffee' } as const;
 
-describe('review: a late raw file uploaded in the second of a Python commit', () => {
+describe('a late raw file uploaded in the second of a Python commit', () => {
   it('is read and merged, not taken as merged by that commit', async () => {
     const w = await newWorld('rv-py-second');
     const a = await putRaw(w.client, w.bucket, { ...DIR, slice: '202611250959', index: 1, lines: [parsedLine({ time: '2026-11-25T09:59:00Z', log: 'a' })] });

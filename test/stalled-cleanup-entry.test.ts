@@ -1,4 +1,4 @@
-// Review: clean.ts cleanPod deletes `cleanup/{pod}` unconditionally after lease.confirm().
+// Found in review (issue 6), fixed since: clean.ts cleanPod deletes `cleanup/{pod}` unconditionally after lease.confirm().
 // A holder that stalls between that confirm and the DeleteObject (past its lease) can delete
 // the marker after another compactor took the pod over, merged new raw files and put the
 // marker again. From then on nothing deletes those raw files: the merge phase skips a pod
@@ -11,7 +11,7 @@ import { HOUR, MINUTE, messages, newWorld } from './support/world.js';
 
 const T0 = new Date('2026-11-25T10:00:00Z');
 
-describe('review: a stalled holder deleting cleanup/{pod} after a takeover', () => {
+describe('a stalled holder deleting cleanup/{pod} after a takeover', () => {
   it('does not leave merged raw files that are never deleted', async () => {
     const w = await newWorld('rv-stall-cleanup');
     const fb = w.container('job-1', '0f3a');

@@ -1,4 +1,4 @@
-// Review: a holder that stalls after lease.confirm() and before its metadata PUT reaches the
+// Found in review (issue 6), fixed since: a holder that stalls after lease.confirm() and before its metadata PUT reaches the
 // store (commit.ts commit) can still commit after a takeover, as long as the takeover has not
 // committed yet: the PUT is conditional on the metadata's ETag only, and nothing changed it.
 // Meanwhile the takeover, working from the same metadata, took the stalled holder's merged
@@ -14,7 +14,7 @@ import { HOUR, MINUTE, messages, newWorld } from './support/world.js';
 const T0 = new Date('2026-11-25T10:00:00Z');
 const isCommit = (command: string, key: string): boolean => command === 'PutObjectCommand' && key === metadataKey('job-1');
 
-describe('review: a stalled commit landing after a takeover deleted its files', () => {
+describe('a stalled commit landing after a takeover deleted its files', () => {
   it('never leaves metadata that lists deleted merged files', async () => {
     const w = await newWorld('rv-stall-commit');
     const fb = w.container('job-1', '0f3a');
