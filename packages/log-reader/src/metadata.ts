@@ -164,7 +164,7 @@ export function encodeMetadata(meta: PodMetadata): string {
  * document of the Python service, raw order up to `last_merged_key` — except a raw file
  * that may have been uploaded (`lastModified`, as listed) after its `last_compaction_time`:
  * uploaded after that commit, it cannot have been merged by it (a late upload keyed before
- * `last_merged_key`).
+ * `last_merged_key`), unless it is the very file `last_merged_key` names.
  * Without `lastModified`, key order alone decides.
  */
 export function mergedRawPredicate(meta: PodMetadata): (raw: RawKey & { readonly lastModified?: Date }) => boolean {
@@ -177,7 +177,8 @@ export function mergedRawPredicate(meta: PodMetadata): (raw: RawKey & { readonly
   const committed = meta.lastCompactionTime === null ? undefined : parseTime(meta.lastCompactionTime);
   return (raw) => {
     if (compareRawKeys(raw, last) > 0) return false;
-    if (committed === undefined || raw.lastModified === undefined) return true;
+    // The file last_merged_key names was merged by that commit, whenever it was listed as uploaded.
+    if (raw.key === last.key || committed === undefined || raw.lastModified === undefined) return true;
     return latestUpload(raw.lastModified) <= committed;
   };
 }
