@@ -53,8 +53,17 @@ export async function deleteDue(ctx: PodContext, state: PodState): Promise<Delet
 
 /** The clean phase for one pod of the cleanup queue. */
 export async function cleanPod(ctx: PodContext, pod: string): Promise<PodReport> {
-  const started = Date.now();
-  const state = await loadPodState(ctx.store, pod, ctx.clock);
+  return cleanLoaded(ctx, await loadPodState(ctx.store, pod, ctx.clock), 'clean', Date.now());
+}
+
+/**
+ * Deletes what is due for a pod already loaded, and leaves the queue when nothing is left.
+ * The merge phase does this too for a pod it has nothing to merge for, so that a pod with raw
+ * files is cleaned even if its `cleanup/{pod}` entry was lost (a compactor killed at the wrong
+ * moment). `why` is the reason given when nothing was done.
+ */
+export async function cleanLoaded(ctx: PodContext, state: PodState, phase: PodReport['phase'], started: number, why?: string): Promise<PodReport> {
+  const pod = state.pod;
   const due = await deleteDue(ctx, state);
   const etag = due.changed ? await commit(ctx, pod, due.etag, () => due.metadata) : due.etag;
   const done = due.later === 0 && state.unmerged.length === 0;
@@ -63,9 +72,9 @@ export async function cleanPod(ctx: PodContext, pod: string): Promise<PodReport>
   const deletedAny = counts.deletedRaw + counts.deletedMerged + counts.deletedOrphans > 0;
   return {
     pod,
-    phase: 'clean',
+    phase,
     status: deletedAny || done ? 'cleaned' : 'skipped',
-    ...(deletedAny || done ? {} : { reason: `${due.later} object(s) not due yet` }),
+    ...(deletedAny || done ? {} : { reason: why ?? `${due.later} object(s) not due yet` }),
     ...counts,
     durationMs: Date.now() - started,
   };

@@ -31,7 +31,7 @@ import {
   type PodMetadata,
   type RawFile,
 } from '@platform/log-reader';
-import { deleteDue } from './clean.js';
+import { cleanLoaded, deleteDue } from './clean.js';
 import { commit, piecesKept, withMerge, type MergedWork } from './commit.js';
 import { UnfinishedPiecesMissingError } from './errors.js';
 import { lineContainerEnded } from './line-end.js';
@@ -45,9 +45,11 @@ export async function mergePod(ctx: PodContext, pod: string): Promise<PodReport>
   const log = ctx.logger.child({ pod });
   const state = await loadPodState(ctx.store, pod, ctx.clock);
   const skip = await skipReason(ctx, state);
-  if (skip !== undefined) {
-    return { pod, phase: 'merge', status: 'skipped', reason: skip, ...ZERO_COUNTS, durationMs: Date.now() - started };
+  if (skip?.recent === true) {
+    return { pod, phase: 'merge', status: 'skipped', reason: skip.reason, ...ZERO_COUNTS, durationMs: Date.now() - started };
   }
+  // Nothing to merge: what is due is still deleted here, not left to the cleanup queue alone.
+  if (skip !== undefined) return cleanLoaded(ctx, state, 'merge', started, skip.reason);
   if (!ctx.config.dryRun) await putCleanupEntry(ctx, pod);
   const due = await deleteDue(ctx, state);
   const merge = await mergeRawFiles(ctx, state, due.metadata, log);
@@ -83,15 +85,16 @@ export async function mergePod(ctx: PodContext, pod: string): Promise<PodReport>
   };
 }
 
-async function skipReason(ctx: PodContext, state: PodState): Promise<string | undefined> {
+/** Why there is no merge now: compacted `recent`ly, or nothing to merge. */
+async function skipReason(ctx: PodContext, state: PodState): Promise<{ readonly reason: string; readonly recent: boolean } | undefined> {
   const last = state.metadata.lastCompactionTime === null ? undefined : parseTime(state.metadata.lastCompactionTime);
   if (last !== undefined && toEpochNs(new Date(ctx.clock().getTime() - ctx.config.compactIntervalMs)) < last) {
-    return `compacted at ${state.metadata.lastCompactionTime}, less than the compact interval ago`;
+    return { reason: `compacted at ${state.metadata.lastCompactionTime}, less than the compact interval ago`, recent: true };
   }
   if (state.unmerged.length > 0) return undefined;
-  if (state.metadata.unfinishedLines.length === 0) return 'no new raw files';
+  if (state.metadata.unfinishedLines.length === 0) return { reason: 'no new raw files', recent: false };
   // Nothing new, but a line is open: it is merged as it is once it cannot be finished any more.
-  return (await lineCanEnd(ctx, state)) ? undefined : 'an unfinished line waits for its last piece';
+  return (await lineCanEnd(ctx, state)) ? undefined : { reason: 'an unfinished line waits for its last piece', recent: false };
 }
 
 interface MergeResult extends MergedWork {

@@ -13,8 +13,8 @@ import { HOUR, MINUTE, messages, newWorld } from './support/world.js';
 
 const T0 = new Date('2026-11-25T10:00:00Z');
 
-describe('review 2: a stalled holder killed right after deleting cleanup/{pod}', () => {
-  it.failing('does not leave the takeover\'s merged raw files undeleted for good', async () => {
+describe('a stalled holder killed right after deleting cleanup/{pod}', () => {
+  it('does not leave the takeover\'s merged raw files undeleted for good', async () => {
     const w = await newWorld('rv2-leave-crash');
     const fb = w.container('job-1', '0f3a');
     await fb.upload(messages('a', 2, T0));
