@@ -24,7 +24,7 @@ describe('a late raw file keyed before an unfinished line', () => {
     // Upload _6 failed and is retried later; _7 starts a long line.
     const open = await raw(7, '202611251000', parsedLine({ time: '2026-11-25T10:00:02Z', log: 'first half ', logtag: 'P' }));
     await w.pass();
-    expect((await w.metadata('job-1')).unfinishedLines).toEqual([{ stream: 'stdout', key: open, line: 1 }]);
+    expect((await w.metadata('job-1')).unfinishedLines).toMatchObject([{ stream: 'stdout', key: open, line: 1 }]);
 
     // The retried _6 lands: a line written before the long one started.
     await raw(6, '202611251000', parsedLine({ time: '2026-11-25T10:00:01Z', log: 'late' }));
@@ -53,7 +53,7 @@ describe('a late raw file keyed before an unfinished line', () => {
       lines: [parsedLine({ time: '2026-11-25T10:00:30Z', log: 'first half ', logtag: 'P' })],
     });
     await w.pass();
-    expect((await w.metadata('job-1')).unfinishedLines).toEqual([{ stream: 'stdout', key: open, line: 1 }]);
+    expect((await w.metadata('job-1')).unfinishedLines).toMatchObject([{ stream: 'stdout', key: open, line: 1 }]);
 
     await putRaw(w.client, w.bucket, {
       pod: 'job-1', namespace: 'jobs', containerId: 'aaaa', slice: '202611251000', index: 6,

@@ -20,6 +20,7 @@ import {
   type LogFileEntry,
   type PodMetadata,
   type RawFile,
+  type RawKey,
   type UnfinishedLine,
 } from '@platform/log-reader';
 import { ConcurrentUpdateError } from './errors.js';
@@ -71,8 +72,11 @@ export function withMerge(metadata: PodMetadata, work: MergedWork, stampIso: str
     ...work.merged.map((f) => ({ key: f.key, since: stampIso })),
   ];
   // The Python service takes every raw key up to `last_merged_key` as merged, and would
-  // delete them: it stops before the files that hold pieces of an unfinished line.
-  const holding = new Set(unfinishedRange({ ...metadata, mergedRawFiles, unfinishedLines: work.unfinished }).map((p) => p.key));
+  // delete them: it stops before the first file that holds pieces of an unfinished line.
+  const holding = work.unfinished.flatMap((u) => u.files).map(parseRawKey);
+  let firstHolding: RawKey | undefined;
+  for (const f of holding) if (f !== undefined && (firstHolding === undefined || compareRawKeys(f, firstHolding) < 0)) firstHolding = f;
+  const below = firstHolding === undefined ? work.merged : work.merged.filter((f) => compareRawKeys(f, firstHolding) < 0);
   const kept = work.continued ? metadata.logFiles.slice(0, -1) : metadata.logFiles;
   const newFiles: LogFileEntry[] = work.files.map(({ key, recordsCount, size, firstRecordTime, lastRecordTime }) => ({
     key,
@@ -85,7 +89,7 @@ export function withMerge(metadata: PodMetadata, work: MergedWork, stampIso: str
     ...metadata,
     logFiles: [...kept, ...newFiles],
     lastCompactionTime: stampIso,
-    lastMergedKey: lastInRawOrder(metadata.lastMergedKey, work.merged.filter((f) => !holding.has(f.key))),
+    lastMergedKey: lastInRawOrder(metadata.lastMergedKey, below),
     mergedRawFiles,
     retiredFiles: work.continued ? [...metadata.retiredFiles, { key: work.continued.key, since: stampIso }] : metadata.retiredFiles,
     unfinishedLines: work.unfinished,
@@ -93,11 +97,8 @@ export function withMerge(metadata: PodMetadata, work: MergedWork, stampIso: str
 }
 
 /** How many merged raw files `withMerge` keeps for the pieces of lines it leaves unfinished. */
-export function piecesKept(metadata: PodMetadata, work: MergedWork): number {
-  const keys = [...(metadata.mergedRawFiles ?? []).map((p) => p.key), ...work.merged.map((f) => f.key)];
-  const starts = new Set(work.unfinished.map((u) => u.key));
-  const first = keys.findIndex((key) => starts.has(key));
-  return first < 0 ? 0 : keys.length - first;
+export function piecesKept(work: Pick<MergedWork, 'unfinished'>): number {
+  return new Set(work.unfinished.flatMap((u) => u.files)).size;
 }
 
 /** `last_merged_key` only moves forward in raw order (what the Python service reads). */

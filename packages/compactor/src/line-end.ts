@@ -5,19 +5,25 @@
  * settle time (Fluent Bit's last upload of a deleted pod may still be on its way). Without
  * `--kube`, merge.ts keeps the quiet rule.
  */
-import { parseRawKey } from '@platform/log-reader';
+import { parseRawKey, type UnfinishedLine } from '@platform/log-reader';
 import type { ContainerLiveness } from './kube.js';
 import type { PodState } from './pod-state.js';
 
-export async function lineContainerEnded(liveness: ContainerLiveness, state: Pick<PodState, 'pod' | 'raw' | 'unmerged' | 'metadata'>, now: Date): Promise<boolean> {
+export async function lineContainerEnded(
+  liveness: ContainerLiveness,
+  state: Pick<PodState, 'pod' | 'raw'>,
+  lines: readonly UnfinishedLine[],
+  now: Date,
+): Promise<boolean> {
   // A loop, not Math.max(...list): a spread of months of raw files overflows the stack.
   let newest = 0;
   for (const f of state.raw) newest = Math.max(newest, f.lastModified.getTime());
   if (now.getTime() - newest < liveness.settleMs) return false;
-  // The line's container is that of the last raw file read: files not merged yet are read
-  // after those merged already (a container restart ends a line, so it is that file's).
-  const lastKey = state.unmerged.at(-1)?.key ?? state.metadata.mergedRawFiles?.at(-1)?.key;
-  const last = lastKey === undefined ? undefined : parseRawKey(lastKey);
-  if (last === undefined) return false;
-  return liveness.hasEnded(last.namespace, state.pod, last.containerId, now);
+  // The container that writes the lines: that of the file each started in (a container
+  // restart ends a line, so all open lines are of one container).
+  for (const line of lines) {
+    const start = parseRawKey(line.key);
+    if (start === undefined || !(await liveness.hasEnded(start.namespace, state.pod, start.containerId, now))) return false;
+  }
+  return lines.length > 0;
 }

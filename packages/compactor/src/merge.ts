@@ -30,6 +30,7 @@ import {
   type LogRecord,
   type PodMetadata,
   type RawFile,
+  type UnfinishedLine,
 } from '@platform/log-reader';
 import { cleanLoaded, deleteDue } from './clean.js';
 import { commit, piecesKept, withMerge, type MergedWork } from './commit.js';
@@ -74,7 +75,7 @@ export async function mergePod(ctx: PodContext, pod: string): Promise<PodReport>
     ...due.counts,
     rawFilesRead: merge.read,
     rawFilesMerged: merge.merged.length,
-    rawFilesHeldBack: progressed ? piecesKept(due.metadata, merge) : unfinishedRange(due.metadata).length,
+    rawFilesHeldBack: progressed ? piecesKept(merge) : unfinishedRange(due.metadata).length,
     bytesRead: merge.bytesRead,
     recordsWritten: merge.files.reduce((n, f) => n + f.recordsCount, 0),
     mergedFilesWritten: merge.files.length,
@@ -94,7 +95,7 @@ async function skipReason(ctx: PodContext, state: PodState): Promise<{ readonly 
   if (state.unmerged.length > 0) return undefined;
   if (state.metadata.unfinishedLines.length === 0) return { reason: 'no new raw files', recent: false };
   // Nothing new, but a line is open: it is merged as it is once it cannot be finished any more.
-  return (await lineCanEnd(ctx, state)) ? undefined : { reason: 'an unfinished line waits for its last piece', recent: false };
+  return (await lineCanEnd(ctx, state, state.metadata.unfinishedLines)) ? undefined : { reason: 'an unfinished line waits for its last piece', recent: false };
 }
 
 interface MergeResult extends MergedWork {
@@ -134,6 +135,7 @@ async function mergeRawFiles(ctx: PodContext, state: PodState, metadata: PodMeta
   const files = state.unmerged;
   const merged: RawFile[] = [];
   let unfinished = metadata.unfinishedLines;
+  let ended = false;
   // After the last file: the lines still open there, as they are.
   const openLines: LogRecord[] = [];
   let invalidLines = 0;
@@ -141,18 +143,20 @@ async function mergeRawFiles(ctx: PodContext, state: PodState, metadata: PodMeta
     const pieces = { lines: metadata.unfinishedLines, files: unfinishedFiles(state, metadata) };
     for await (const event of readRawFiles(store, files, { counter, unfinished: pieces })) {
       if (event.kind === 'record') {
-        if (merged.length < files.length) await write(event.record);
-        else openLines.push(event.record);
-        continue;
-      }
-      merged.push(event.file);
-      unfinished = event.unfinished;
-      if (event.invalidLines > 0) {
-        invalidLines += event.invalidLines;
-        log.warn('lines that are not JSON kept whole as messages', { key: event.file.key, lines: event.invalidLines });
+        if (ended) openLines.push(event.record);
+        else await write(event.record);
+      } else if (event.kind === 'open-lines') {
+        ended = true;
+        unfinished = event.unfinished;
+      } else {
+        merged.push(event.file);
+        if (event.invalidLines > 0) {
+          invalidLines += event.invalidLines;
+          log.warn('lines that are not JSON kept whole as messages', { key: event.file.key, lines: event.invalidLines });
+        }
       }
     }
-    const endedAsIs = unfinished.length > 0 && (await lineCanEnd(ctx, state));
+    const endedAsIs = unfinished.length > 0 && (await lineCanEnd(ctx, state, unfinished));
     if (endedAsIs) {
       for (const record of openLines) await write(record);
       unfinished = [];
@@ -186,8 +190,8 @@ async function newRawFiles(ctx: PodContext, state: PodState): Promise<boolean> {
  * `--kube`, its container has ended (line-end.ts); without, no raw upload for longer than the
  * cleanup interval (the job has most likely ended).
  */
-async function lineCanEnd(ctx: PodContext, state: PodState): Promise<boolean> {
-  return ctx.liveness === undefined ? isQuiet(ctx, state) : lineContainerEnded(ctx.liveness, state, ctx.clock());
+async function lineCanEnd(ctx: PodContext, state: PodState, lines: readonly UnfinishedLine[]): Promise<boolean> {
+  return ctx.liveness === undefined ? isQuiet(ctx, state) : lineContainerEnded(ctx.liveness, state, lines, ctx.clock());
 }
 
 /** No raw upload for longer than the cleanup interval. */

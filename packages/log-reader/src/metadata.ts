@@ -12,8 +12,8 @@
  *     changes the document's ETag (see the compactor's commit.ts: a fence before deleting).
  *   - `unfinished_lines` (only while there are some): lines whose last piece has not arrived.
  *     Every record before and around such a line is merged; the line's own pieces stay in
- *     the merged raw files from where it started on, which are kept (not due) until it is
- *     finished, and reads and the next merge take the pieces from there.
+ *     the merged raw files it names (`files`), which are kept (not due) until it is finished,
+ *     and reads and the next merge take the pieces from there.
  * Unknown top-level fields are kept as they are when the document is rewritten.
  */
 import { MetadataError } from './errors.js';
@@ -48,6 +48,11 @@ export interface UnfinishedLine {
   readonly key: string;
   /** The line number of that piece in the file, from 1. */
   readonly line: number;
+  /**
+   * Every raw file that holds pieces of the line, in raw-file order, `key` first: after
+   * `line` in `key`, every line of `stream` in these files is one of its pieces.
+   */
+  readonly files: readonly string[];
 }
 
 export interface PodMetadata {
@@ -120,19 +125,19 @@ function decodeUnfinished(key: string, value: unknown, merged: readonly PendingD
     if (!keys.has(file)) throw new MetadataError(key, `${where}.key ${JSON.stringify(file)} is not in merged_raw_files`);
     const line = expectCount(key, u['line'], `${where}.line`);
     if (line < 1) throw new MetadataError(key, `${where}.line is not a line number`);
-    return { stream, key: file, line };
+    const files = expectArray(key, u['files'], `${where}.files`).map((f, j) => expectString(key, f, `${where}.files[${j}]`));
+    if (files[0] !== file) throw new MetadataError(key, `${where}.files does not start with ${where}.key`);
+    for (const [j, f] of files.entries()) {
+      if (!keys.has(f)) throw new MetadataError(key, `${where}.files[${j}] ${JSON.stringify(f)} is not in merged_raw_files`);
+    }
+    return { stream, key: file, line, files };
   });
 }
 
-/**
- * The merged raw files that hold the pieces of the unfinished lines: the entries of
- * `merged_raw_files` (in merge order) from the first one an unfinished line starts in.
- */
+/** The entries of `merged_raw_files` that hold pieces of unfinished lines (kept until those lines end). */
 export function unfinishedRange(meta: PodMetadata): readonly PendingDeletion[] {
-  const merged = meta.mergedRawFiles ?? [];
-  const starts = new Set(meta.unfinishedLines.map((u) => u.key));
-  const first = merged.findIndex((p) => starts.has(p.key));
-  return first < 0 ? [] : merged.slice(first);
+  const holding = new Set(meta.unfinishedLines.flatMap((u) => u.files));
+  return (meta.mergedRawFiles ?? []).filter((p) => holding.has(p.key));
 }
 
 export function encodeMetadata(meta: PodMetadata): string {
@@ -154,7 +159,7 @@ export function encodeMetadata(meta: PodMetadata): string {
   doc['retired_files'] = meta.retiredFiles.map((p) => ({ key: p.key, retired_at: p.since }));
   if (meta.commitId !== null) doc['commit_id'] = meta.commitId;
   if (meta.unfinishedLines.length > 0) {
-    doc['unfinished_lines'] = meta.unfinishedLines.map((u) => ({ stream: u.stream, key: u.key, line: u.line }));
+    doc['unfinished_lines'] = meta.unfinishedLines.map((u) => ({ stream: u.stream, key: u.key, line: u.line, files: u.files }));
   }
   return JSON.stringify(doc);
 }

@@ -28,16 +28,17 @@ function rawFile(id: string, file: string): RawFile {
 const rec = (time: string, stream: string, tag: string, log: string) => JSON.stringify({ time, stream, logtag: tag, log, kubernetes: { pod_name: 'job-1' } });
 const ndjson = (...lines: string[]) => lines.map((l) => `${l}\n`).join('');
 
-/** The events in a compact form: `record time|stream|message@id` or `end file inside=… invalid=…`. */
+/** The events in a compact form: `record time|stream|message@id`, `end file invalid=…`, `open stream@file:line` (lines left open). */
 async function events(store: Bucket, files: RawFile[]): Promise<string[]> {
   const out: string[] = [];
-  for await (const e of readRawFiles(store, files)) out.push(show(e));
+  for await (const e of readRawFiles(store, files)) if (e.kind !== 'open-lines' || e.unfinished.length > 0) out.push(show(e));
   return out;
 }
 
 function show(e: RawEvent): string {
   if (e.kind === 'record') return `record ${e.record.time}|${e.record.stream}|${e.record.message}@${e.record.containerId}`;
-  return `end ${e.file.slice}_${e.file.index} inside=${e.unfinished.length > 0} invalid=${e.invalidLines}`;
+  if (e.kind === 'open-lines') return `open ${e.unfinished.map((u) => `${u.stream}@${u.key.split('/')[1]?.replace('.gz', '')}:${u.line}`).join(' ')}`;
+  return `end ${e.file.slice}_${e.file.index} invalid=${e.invalidLines}`;
 }
 
 describe('readRawFiles', () => {
@@ -50,9 +51,9 @@ describe('readRawFiles', () => {
     });
     expect(await events(store, [a, b])).toEqual([
       'record 2026-11-25T09:59:58Z|stdout|one@0f3a',
-      'end 202611250959_9 inside=true invalid=0',
+      'end 202611250959_9 invalid=0',
       'record 2026-11-25T09:59:59Z|stdout|two-a two-b two-c@0f3a',
-      'end 202611250959_10 inside=false invalid=0',
+      'end 202611250959_10 invalid=0',
     ]);
   });
 
@@ -60,7 +61,8 @@ describe('readRawFiles', () => {
     const a = rawFile('0f3a', '202611250959_1.gz');
     const store = bucketOf({ [a.key]: ndjson(rec('2026-11-25T09:59:58Z', 'stderr', 'P', 'no final newline yet')) });
     expect(await events(store, [a])).toEqual([
-      'end 202611250959_1 inside=true invalid=0',
+      'end 202611250959_1 invalid=0',
+      'open stderr@202611250959_1:1',
       'record 2026-11-25T09:59:58Z|stderr|no final newline yet@0f3a',
     ]);
   });
@@ -73,10 +75,10 @@ describe('readRawFiles', () => {
       [b.key]: ndjson(rec('2026-11-25T10:00:05Z', 'stdout', 'F', 'restarted')),
     });
     expect(await events(store, [a, b])).toEqual([
-      'end 202611250959_1 inside=true invalid=0',
+      'end 202611250959_1 invalid=0',
       'record 2026-11-25T09:59:58Z|stdout|killed mid-line@0f3a',
       'record 2026-11-25T10:00:05Z|stdout|restarted@beef',
-      'end 202611251000_2 inside=false invalid=0',
+      'end 202611251000_2 invalid=0',
     ]);
   });
 
@@ -91,9 +93,9 @@ describe('readRawFiles', () => {
       'record 2026-11-25T09:59:00Z|stdout|untimed first@0f3a',
       'record 2026-11-25T12:00:00.123456789+02:00|stdout|timed@0f3a',
       'record 2026-11-25T12:00:00.123456789+02:00|stdout|untimed after@0f3a',
-      'end 202611250959_1 inside=false invalid=0',
+      'end 202611250959_1 invalid=0',
       'record 2026-11-25T10:03:00Z|stdout|first of the next file@0f3a',
-      'end 202611251003_2 inside=false invalid=0',
+      'end 202611251003_2 invalid=0',
     ]);
   });
 
@@ -102,7 +104,7 @@ describe('readRawFiles', () => {
     const store = bucketOf({
       [a.key]: ndjson('{"log":"2026-11-25T10:00:00.1Z stderr P hel"}', '{"log":"2026-11-25T10:00:00.2Z stderr F lo"}'),
     });
-    expect(await events(store, [a])).toEqual(['record 2026-11-25T10:00:00.1Z|stderr|hello@0f3a', 'end 202611250959_1 inside=false invalid=0']);
+    expect(await events(store, [a])).toEqual(['record 2026-11-25T10:00:00.1Z|stderr|hello@0f3a', 'end 202611250959_1 invalid=0']);
   });
 
   it('keeps lines that are not JSON as whole messages, counts them, and never lets them complete a partial line', async () => {
@@ -114,7 +116,7 @@ describe('readRawFiles', () => {
       'record 2026-11-25T10:00:00Z|stdout|garbage {@0f3a',
       'record 2026-11-25T10:00:00Z|stdout|half rest@0f3a',
       'record 2026-11-25T10:00:01Z|stdout|more garbage@0f3a',
-      'end 202611250959_1 inside=false invalid=2',
+      'end 202611250959_1 invalid=2',
     ]);
   });
 
@@ -132,30 +134,60 @@ describe('readRawFiles', () => {
       [c.key]: ndjson(rec('2026-11-25T10:00:02Z', 'stdout', 'F', 'new'), rec('2026-11-25T10:00:03Z', 'stderr', 'F', 'bar-c')),
     });
     const out: string[] = [];
-    const unfinished = { lines: [{ stream: 'stderr' as const, key: a.key, line: 3 }], files: [a, b] };
+    const unfinished = { lines: [{ stream: 'stderr' as const, key: a.key, line: 3, files: [a.key, b.key] }], files: [a, b] };
     for await (const e of readRawFiles(store, [c], { unfinished })) out.push(show(e));
     expect(out).toEqual([
       'record 2026-11-25T10:00:02Z|stdout|new@0f3a',
       'record 2026-11-25T09:59:59Z|stderr|bar-a bar-b bar-c@0f3a',
-      'end 202611251000_11 inside=false invalid=0',
+      'end 202611251000_11 invalid=0',
+      'open ',
     ]);
   });
 
-  it('says where each line still open at the end of a file started', async () => {
+  it('reads a late file in raw order with the pieces of the lines left open: before them, among them', async () => {
+    const a = rawFile('0f3a', '202611250959_5.gz');
+    const late = rawFile('0f3a', '202611250959_6.gz');
+    const b = rawFile('0f3a', '202611250959_7.gz');
+    const c = rawFile('0f3a', '202611250959_8.gz');
+    const store = bucketOf({
+      // Merged: stdout opened a line in _5, stderr in _7.
+      [a.key]: ndjson(rec('2026-11-25T09:59:50Z', 'stdout', 'F', 'merged'), rec('2026-11-25T09:59:51Z', 'stdout', 'P', 'out-a ')),
+      [b.key]: ndjson(rec('2026-11-25T09:59:57Z', 'stdout', 'P', 'out-b '), rec('2026-11-25T09:59:58Z', 'stderr', 'P', 'err-a ')),
+      // Late, keyed between: its stdout piece belongs to the stdout line, its stderr line comes before the stderr one.
+      [late.key]: ndjson(rec('2026-11-25T09:59:54Z', 'stdout', 'P', 'out-late '), rec('2026-11-25T09:59:55Z', 'stderr', 'F', 'late-err')),
+      [c.key]: ndjson(rec('2026-11-25T10:00:00Z', 'stderr', 'F', 'err-b'), rec('2026-11-25T10:00:01Z', 'stdout', 'F', 'out-c')),
+    });
+    const unfinished = {
+      lines: [
+        { stream: 'stdout' as const, key: a.key, line: 2, files: [a.key, b.key] },
+        { stream: 'stderr' as const, key: b.key, line: 2, files: [b.key] },
+      ],
+      files: [a, b],
+    };
+    const out: string[] = [];
+    for await (const e of readRawFiles(store, [late, c], { unfinished })) out.push(show(e));
+    expect(out).toEqual([
+      'record 2026-11-25T09:59:55Z|stderr|late-err@0f3a',
+      'end 202611250959_6 invalid=0',
+      'record 2026-11-25T09:59:58Z|stderr|err-a err-b@0f3a',
+      'record 2026-11-25T09:59:51Z|stdout|out-a out-late out-b out-c@0f3a',
+      'end 202611250959_8 invalid=0',
+      'open ',
+    ]);
+  });
+
+  it('says where each line still open after the last file started, and which files hold its pieces', async () => {
     const a = rawFile('0f3a', '202611250959_9.gz');
     const b = rawFile('0f3a', '202611250959_10.gz');
     const store = bucketOf({
       [a.key]: ndjson(rec('2026-11-25T09:59:58Z', 'stdout', 'F', 'one'), rec('2026-11-25T09:59:59Z', 'stderr', 'P', 'err-a ')),
       [b.key]: ndjson(rec('2026-11-25T10:00:00Z', 'stdout', 'P', 'out-a '), rec('2026-11-25T10:00:01Z', 'stderr', 'P', 'err-b ')),
     });
-    const ends: unknown[] = [];
-    for await (const e of readRawFiles(store, [a, b])) if (e.kind === 'file-end') ends.push(e.unfinished);
-    expect(ends).toEqual([
-      [{ stream: 'stderr', key: a.key, line: 2 }],
-      [
-        { stream: 'stderr', key: a.key, line: 2 },
-        { stream: 'stdout', key: b.key, line: 1 },
-      ],
+    let open: unknown;
+    for await (const e of readRawFiles(store, [a, b])) if (e.kind === 'open-lines') open = e.unfinished;
+    expect(open).toEqual([
+      { stream: 'stderr', key: a.key, line: 2, files: [a.key, b.key] },
+      { stream: 'stdout', key: b.key, line: 1, files: [b.key] },
     ]);
   });
 });

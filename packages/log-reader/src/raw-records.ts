@@ -1,17 +1,20 @@
 /**
  * A pod's raw files as one record sequence: lines decoded, `P…F` pieces joined across file
- * boundaries, and an event at the end of every file saying which lines are still open
- * there. The reader reads unmerged raw files through this, and the compactor merges through
- * it, so both cut and join the log the same way.
+ * boundaries in raw-file order, an event at the end of every file, and, after the last one,
+ * the lines still open. The reader reads unmerged raw files through this, and the compactor
+ * merges through it, so both cut and join the log the same way.
  *
- * Lines left unfinished by the last commit (metadata `unfinished_lines`) are picked up
- * first: their pieces are read again from the merged raw files that hold them, and only
- * those pieces (every other record of those files is in merged files already).
+ * Lines left unfinished by the last commit (metadata `unfinished_lines`) are not merged: their
+ * pieces are read again from the merged raw files that hold them, together with the raw
+ * files not merged yet, all in raw-file order, so that a late file keyed before or among
+ * those pieces takes its place in raw order too (its lines neither glued onto the open line
+ * nor ending it out of turn). From those merged files only the pieces are read: every other
+ * record of theirs is in merged files already.
  */
 import type { UnfinishedLine } from './metadata.js';
+import { compareRawKeys } from './keys.js';
 import { decodeRawLine, LineJoiner, type LogRecord, type Stream } from './records.js';
 import { objectLines, type ByteCounter } from './object-lines.js';
-import { compareRawKeys } from './keys.js';
 import { openInOrder, type Bucket, type RawFile } from './store.js';
 import { sliceToTime } from './time.js';
 
@@ -22,17 +25,19 @@ export type RawEvent =
   | { readonly kind: 'record'; readonly record: LogRecord }
   | {
       readonly kind: 'file-end';
+      /** A raw file not merged yet, read to its end. */
       readonly file: RawFile;
-      /**
-       * Where each line still open at the end of this file started: its last piece is in a
-       * later file, or not uploaded yet.
-       */
-      readonly unfinished: readonly UnfinishedLine[];
       /** Lines that were not JSON: kept whole as messages. */
       readonly invalidLines: number;
-    };
+    }
+  /**
+   * After the last file: the lines still open, with the files that hold their pieces. The
+   * records that follow are those lines as they are (a read returns them; a merge keeps them
+   * back until they can no longer be finished).
+   */
+  | { readonly kind: 'open-lines'; readonly unfinished: readonly UnfinishedLine[] };
 
-/** Lines a commit left unfinished, and the merged raw files (in merge order) that hold their pieces. */
+/** Lines a commit left unfinished, and the merged raw files that hold their pieces. */
 export interface UnfinishedPieces {
   readonly lines: readonly UnfinishedLine[];
   readonly files: readonly RawFile[];
@@ -41,56 +46,54 @@ export interface UnfinishedPieces {
 export interface ReadRawOptions {
   readonly counter?: ByteCounter;
   readonly readAhead?: number;
-  /** Lines to pick up where the last commit left them, before `files`. */
+  /** Lines to pick up where the last commit left them. */
   readonly unfinished?: UnfinishedPieces;
 }
 
+/** A line being joined: where it started and which files its pieces are in so far. */
+interface OpenLine {
+  readonly start: { readonly key: string; readonly line: number };
+  readonly files: string[];
+}
+
 /**
- * Reads `files` (in raw-file order) and yields their records, then, after the last file,
- * the unfinished lines as they are. A container restart (a new container id) ends the
- * previous container's unfinished line.
+ * Reads `files` (raw files not merged yet, in raw-file order) and yields their records, then
+ * the lines still open. A container restart (a new container id) ends the previous
+ * container's unfinished lines.
  */
 export async function* readRawFiles(store: Bucket, files: readonly RawFile[], options: ReadRawOptions = {}): AsyncGenerator<RawEvent> {
+  const lines = options.unfinished?.lines ?? [];
+  // Which streams' pieces each merged file holds, and from which line of the first file.
+  const pieces = new Map<string, Set<Stream>>();
+  for (const u of lines) for (const key of u.files) pieces.set(key, (pieces.get(key) ?? new Set()).add(u.stream));
+  const merged = (options.unfinished?.files ?? []).filter((f) => pieces.has(f.key));
+  const all = [...merged.map((file) => ({ file, merged: true })), ...files.map((file) => ({ file, merged: false }))];
+  all.sort((a, b) => compareRawKeys(a.file, b.file));
+
   let joiner: LineJoiner | undefined;
   let containerId: string | undefined;
-  const starts = new Map<Stream, UnfinishedLine>();
-  const resume = options.unfinished;
-  const byKey = new Map([...(resume?.files ?? []), ...files].map((f) => [f.key, f]));
-  const resumeStarts = new Map((resume?.lines ?? []).map((u) => [u.stream, u]));
-  // A late file merged after the lines started but keyed before them was read on its own
-  // (below): it holds none of their pieces.
-  const resumeFiles = resumeStarts.size === 0 ? [] : (resume?.files ?? []).filter((f) => !keyedBeforeEvery(f, resumeStarts, byKey));
-  const all = [...resumeFiles, ...files];
+  const open = new Map<Stream, OpenLine>();
   let at = 0;
-  for await (const { body } of openInOrder(store, all.map((f) => f.key), options.readAhead ?? DEFAULT_READ_AHEAD)) {
-    const resuming = at < resumeFiles.length;
-    const file = all[at++] as RawFile;
-    if (!resuming && keyedBeforeEvery(file, starts, byKey)) {
-      // A late file keyed before every line still open (those lines were left open by a
-      // commit): in raw order it comes before their first pieces, so it neither joins nor
-      // ends them. Its own lines are joined among themselves.
-      yield* readAlone(file, body, options.counter, [...starts.values()]);
-      continue;
-    }
+  for await (const { body } of openInOrder(store, all.map((f) => f.file.key), options.readAhead ?? DEFAULT_READ_AHEAD)) {
+    const { file, merged: isMerged } = all[at++] as { file: RawFile; merged: boolean };
     if (joiner === undefined || file.containerId !== containerId) {
-      if (joiner) yield* flushed(joiner, starts);
+      if (joiner) yield* flushed(joiner, open);
       joiner = new LineJoiner(file.containerId);
       containerId = file.containerId;
     }
-    if (resuming) for (const u of resume?.lines ?? []) if (u.key === file.key) starts.set(u.stream, u);
+    const held = pieces.get(file.key);
     let invalidLines = 0;
     let lineNo = 0;
     // A record without a time takes the previous one's in this file, else the key's minute.
     let fallbackTime = sliceToTime(file.slice);
-    for await (const line of objectLines(file.key, body, options.counter, file.pod)) {
+    for await (const text of objectLines(file.key, body, options.counter, file.pod)) {
       lineNo += 1;
-      const decoded = decodeRawLine(line, fallbackTime);
+      const decoded = decodeRawLine(text, fallbackTime);
       fallbackTime = decoded.piece.time;
       const { stream } = decoded.piece;
-      if (resuming) {
-        // Only the pieces of the lines being picked up: everything else here is merged.
-        const start = starts.get(stream);
-        if (!decoded.json || start === undefined || (start.key === file.key && lineNo < start.line)) continue;
+      if (isMerged) {
+        // Only the pieces of the open lines: everything else here is in merged files.
+        if (!decoded.json || held?.has(stream) !== true || lineNo < startLine(lines, stream, file.key)) continue;
       } else if (!decoded.json) {
         invalidLines += 1;
         // Not a runtime line at all: it must not complete someone else's partial line.
@@ -98,45 +101,31 @@ export async function* readRawFiles(store: Bucket, files: readonly RawFile[], op
         yield { kind: 'record', record: { time, message, stream, containerId: file.containerId } };
         continue;
       }
-      if (decoded.piece.partial && !joiner.isOpen(stream) && !resuming) starts.set(stream, { stream, key: file.key, line: lineNo });
+      const line = open.get(stream);
+      if (line !== undefined && line.files.at(-1) !== file.key) line.files.push(file.key);
+      if (line === undefined && decoded.piece.partial) open.set(stream, { start: { key: file.key, line: lineNo }, files: [file.key] });
       const record = joiner.push(decoded.piece);
       if (record) {
-        starts.delete(stream);
+        open.delete(stream);
         yield { kind: 'record', record };
       }
     }
-    if (!resuming) yield { kind: 'file-end', file, unfinished: [...starts.values()], invalidLines };
+    if (!isMerged) yield { kind: 'file-end', file, invalidLines };
   }
-  if (joiner) yield* flushed(joiner, starts);
+  yield {
+    kind: 'open-lines',
+    unfinished: [...open].map(([stream, line]) => ({ stream, key: line.start.key, line: line.start.line, files: [...line.files] })),
+  };
+  if (joiner) yield* flushed(joiner, open);
 }
 
-function keyedBeforeEvery(file: RawFile, starts: ReadonlyMap<Stream, UnfinishedLine>, byKey: ReadonlyMap<string, RawFile>): boolean {
-  if (starts.size === 0) return false;
-  for (const start of starts.values()) {
-    const first = byKey.get(start.key);
-    if (first === undefined || compareRawKeys(file, first) >= 0) return false;
-  }
-  return true;
+/** The line a merged file's pieces of `stream` start from: the open line's start in its first file, else 1. */
+function startLine(lines: readonly UnfinishedLine[], stream: Stream, key: string): number {
+  const u = lines.find((l) => l.stream === stream && l.key === key);
+  return u === undefined ? 1 : u.line;
 }
 
-/** One raw file read on its own: its lines joined among themselves, its unfinished ones ended at its end. */
-async function* readAlone(file: RawFile, body: AsyncIterable<Uint8Array>, counter: ByteCounter | undefined, unfinished: readonly UnfinishedLine[]): AsyncGenerator<RawEvent> {
-  const joiner = new LineJoiner(file.containerId);
-  let invalidLines = 0;
-  let fallbackTime = sliceToTime(file.slice);
-  for await (const line of objectLines(file.key, body, counter, file.pod)) {
-    const decoded = decodeRawLine(line, fallbackTime);
-    fallbackTime = decoded.piece.time;
-    if (!decoded.json) invalidLines += 1;
-    const { time, message, stream } = decoded.piece;
-    const record = decoded.json ? joiner.push(decoded.piece) : { time, message, stream, containerId: file.containerId };
-    if (record) yield { kind: 'record', record };
-  }
-  for (const record of joiner.flush()) yield { kind: 'record', record };
-  yield { kind: 'file-end', file, unfinished, invalidLines };
-}
-
-function* flushed(joiner: LineJoiner, starts: Map<Stream, UnfinishedLine>): Generator<RawEvent> {
-  starts.clear();
+function* flushed(joiner: LineJoiner, open: Map<Stream, OpenLine>): Generator<RawEvent> {
+  open.clear();
   for (const record of joiner.flush()) yield { kind: 'record', record };
 }
