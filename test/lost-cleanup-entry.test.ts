@@ -1,4 +1,4 @@
-// Review 2: clean.ts leaveQueue deletes cleanup/{pod} and only then re-loads the pod to put
+// Found in review 2 (issue 6), fixed since: clean.ts leaveQueue deletes cleanup/{pod} and only then re-loads the pod to put
 // the entry back if a takeover gave it new work. A holder that stalled (past its lease) right
 // before that DeleteObject, and is killed right after it (a stalled process is what a
 // CronJob's activeDeadlineSeconds or an OOM/eviction kills), removes the entry that the

@@ -1,4 +1,4 @@
-// Review 2: metadata.ts mergedRawPredicate (Python documents) takes a raw file listed with a
+// Found in review 2 (issue 6), fixed since: metadata.ts mergedRawPredicate (Python documents) takes a raw file listed with a
 // whole-second LastModified in the second of last_compaction_time as "not merged" — even
 // the file whose key IS last_merged_key, which that commit certainly merged (it names it).
 // A small pod's Python pass lists, merges and commits well within a second, so its newest

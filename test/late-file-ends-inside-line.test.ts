@@ -1,4 +1,4 @@
-// Review 2: a late raw file keyed before every line still open is read on its own
+// Found in review 2 (issue 6), fixed since: a late raw file keyed before every line still open is read on its own
 // (raw-records.ts readAlone), and a line it ends inside is ended as it is at its end — by the
 // reader and by the compactor, which commits it so at once, while the job is still writing
 // (not quiet, no --kube). DESIGN §1: pieces of one line are joined across raw file boundaries,
@@ -9,7 +9,7 @@
 import { parsedLine, putRaw } from '@platform/testkit';
 import { HOUR, newWorld } from './support/world.js';
 
-describe('review 2: a late raw file that ends inside a line', () => {
+describe('a late raw file that ends inside a line', () => {
   it('is not merged with that line ended as it is while the rest can still arrive', async () => {
     const w = await newWorld('rv2-late-inside');
     w.advance(-HOUR); // the job is still writing: not quiet

@@ -1,4 +1,4 @@
-// Review 2: a late raw file keyed BETWEEN the start files of two lines still open
+// Found in review 2 (issue 6), fixed since: a late raw file keyed BETWEEN the start files of two lines still open
 // (stdout open since _5, stderr open since _7, late _6). keyedBeforeEvery (raw-records.ts)
 // is false for _6 (it is after stdout's start), so _6 is fed to the shared joiner after the
 // replayed pieces of both lines: its whole stderr line is glued onto the stderr line that, in
@@ -7,7 +7,7 @@
 import { parsedLine, putRaw } from '@platform/testkit';
 import { HOUR, newWorld } from './support/world.js';
 
-describe('review 2: a late raw file between the starts of two open lines', () => {
+describe('a late raw file between the starts of two open lines', () => {
   it('does not glue its stderr line onto the stderr line that starts after it', async () => {
     const w = await newWorld('rv2-late-between');
     w.advance(-HOUR); // the job is still writing: not quiet

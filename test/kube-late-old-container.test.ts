@@ -1,4 +1,4 @@
-// Review 2: with --kube, the container whose end decides an unfinished line is taken from the
+// Found in review 2 (issue 6), fixed since: with --kube, the container whose end decides an unfinished line is taken from the
 // last raw file not merged yet (line-end.ts lineContainerEnded: state.unmerged.at(-1)), not
 // from the open line itself (unfinished_lines[].key). A late raw file of the container that a
 // restart replaced, keyed before the new container's open line, is read on its own and does not
@@ -32,7 +32,7 @@ function kubePass(w: World) {
   });
 }
 
-describe('review 2: --kube and a late raw file of the replaced container', () => {
+describe('--kube and a late raw file of the replaced container', () => {
   it('keeps the running container\'s open line open', async () => {
     const w = await newWorld('rv2-kube-late-old');
     const raw = (containerId: string, slice: string, index: number, line: string): Promise<string> =>
