@@ -162,7 +162,7 @@ describe('compactor pass', () => {
     expect(held.reports[0]).toMatchObject({ rawFilesMerged: 2, rawFilesHeldBack: 1, recordsWritten: 1 });
     const partial = await w.metadata('job-1');
     expect(partial.mergedRawFiles?.map((p) => p.key)).toEqual([done, open]);
-    expect(partial.unfinishedLines).toEqual([{ stream: 'stdout', key: open, line: 1, files: [open] }]);
+    expect(partial.unfinishedLines).toEqual([{ stream: 'stdout', key: open, line: 1, files: [{ key: open, line: 1 }] }]);
     // The Python service would take every raw key up to last_merged_key as merged: not the piece's file.
     expect(partial.lastMergedKey).toBe(done);
     expect(await w.read('job-1')).toBe('whole\nfirst half \n');
@@ -172,7 +172,7 @@ describe('compactor pass', () => {
     const more = await fb.uploadLines([parsedLine({ time: '2026-11-25T10:00:30Z', log: 'more ', logtag: 'P' })], '202611251000');
     await w.pass({ compactIntervalMs: 0 });
     expect(await w.keys('kube.')).toEqual([open, more]);
-    expect((await w.metadata('job-1')).unfinishedLines).toEqual([{ stream: 'stdout', key: open, line: 1, files: [open, more] }]);
+    expect((await w.metadata('job-1')).unfinishedLines).toEqual([{ stream: 'stdout', key: open, line: 1, files: [{ key: open, line: 1 }, { key: more, line: 1 }] }]);
 
     await fb.uploadLines([parsedLine({ time: '2026-11-25T10:01:00Z', log: 'second half' })], '202611251001');
     w.advance(HOUR);

@@ -175,7 +175,7 @@ describe('a line that stays unfinished for hours', () => {
     expect(merge).toMatchObject({ status: 'merged', rawFilesMerged: FILES, recordsWritten: FILES, rawFilesHeldBack: FILES });
     const meta = await w.metadata('job-1');
     expect(meta.logFiles.reduce((n, f) => n + f.recordsCount, 0)).toBe(FILES);
-    expect(meta.unfinishedLines).toEqual([{ stream: 'stderr', key: keys[0], line: 2, files: keys }]);
+    expect(meta.unfinishedLines).toEqual([{ stream: 'stderr', key: keys[0], line: 2, files: keys.map((key) => ({ key, line: 2 })) }]);
     expect(await w.read('job-1')).toBe(before);
     const stdout = Array.from({ length: FILES }, (_, i) => `out-${i}\n`).join('');
     const bar = Array.from({ length: FILES }, (_, i) => `bar-${i}\r`).join('');

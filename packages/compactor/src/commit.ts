@@ -71,12 +71,6 @@ export function withMerge(metadata: PodMetadata, work: MergedWork, stampIso: str
     ...(metadata.mergedRawFiles ?? []).map((p) => (heldPieces.has(p.key) ? { key: p.key, since: stampIso } : p)),
     ...work.merged.map((f) => ({ key: f.key, since: stampIso })),
   ];
-  // The Python service takes every raw key up to `last_merged_key` as merged, and would
-  // delete them: it stops before the first file that holds pieces of an unfinished line.
-  const holding = work.unfinished.flatMap((u) => u.files).map(parseRawKey);
-  let firstHolding: RawKey | undefined;
-  for (const f of holding) if (f !== undefined && (firstHolding === undefined || compareRawKeys(f, firstHolding) < 0)) firstHolding = f;
-  const below = firstHolding === undefined ? work.merged : work.merged.filter((f) => compareRawKeys(f, firstHolding) < 0);
   const kept = work.continued ? metadata.logFiles.slice(0, -1) : metadata.logFiles;
   const newFiles: LogFileEntry[] = work.files.map(({ key, recordsCount, size, firstRecordTime, lastRecordTime }) => ({
     key,
@@ -89,7 +83,7 @@ export function withMerge(metadata: PodMetadata, work: MergedWork, stampIso: str
     ...metadata,
     logFiles: [...kept, ...newFiles],
     lastCompactionTime: stampIso,
-    lastMergedKey: lastInRawOrder(metadata.lastMergedKey, below),
+    lastMergedKey: lastMergedKey(metadata.lastMergedKey, mergedRawFiles, work),
     mergedRawFiles,
     retiredFiles: work.continued ? [...metadata.retiredFiles, { key: work.continued.key, since: stampIso }] : metadata.retiredFiles,
     unfinishedLines: work.unfinished,
@@ -98,14 +92,34 @@ export function withMerge(metadata: PodMetadata, work: MergedWork, stampIso: str
 
 /** How many merged raw files `withMerge` keeps for the pieces of lines it leaves unfinished. */
 export function piecesKept(work: Pick<MergedWork, 'unfinished'>): number {
-  return new Set(work.unfinished.flatMap((u) => u.files)).size;
+  return new Set(work.unfinished.flatMap((u) => u.files.map((f) => f.key))).size;
 }
 
-/** `last_merged_key` only moves forward in raw order (what the Python service reads). */
-function lastInRawOrder(previous: string | null, merged: readonly RawFile[]): string | null {
-  let best = previous === null ? undefined : parseRawKey(previous);
-  for (const file of merged) if (best === undefined || compareRawKeys(file, best) > 0) best = file;
-  return best?.key ?? previous;
+/**
+ * `last_merged_key`, what the Python service reads: it takes every raw key up to it as
+ * merged (and would delete those files). It moves forward over what this merge merged, but
+ * stays below every file that holds pieces of a line still open — even if that means moving
+ * back (the Python service may then read some merged raw files again, never lose pieces).
+ */
+function lastMergedKey(previous: string | null, mergedRawFiles: readonly { readonly key: string }[], work: MergedWork): string | null {
+  let firstHolding: RawKey | undefined;
+  for (const u of work.unfinished) {
+    for (const f of u.files) {
+      const raw = parseRawKey(f.key);
+      if (raw !== undefined && (firstHolding === undefined || compareRawKeys(raw, firstHolding) < 0)) firstHolding = raw;
+    }
+  }
+  const last = previous === null ? undefined : parseRawKey(previous);
+  const candidates = firstHolding === undefined || (last !== undefined && compareRawKeys(last, firstHolding) >= 0)
+    ? [...work.merged, ...mergedRawFiles.map((p) => parseRawKey(p.key))]
+    : work.merged;
+  let best = last !== undefined && (firstHolding === undefined || compareRawKeys(last, firstHolding) < 0) ? last : undefined;
+  for (const file of candidates) {
+    if (file === undefined || (firstHolding !== undefined && compareRawKeys(file, firstHolding) >= 0)) continue;
+    if (best === undefined || compareRawKeys(file, best) > 0) best = file;
+  }
+  if (best !== undefined) return best.key;
+  return firstHolding === undefined ? previous : null;
 }
 
 /**

@@ -31,7 +31,7 @@ describe('planDeletions', () => {
     const meta: PodMetadata = {
       ...META,
       mergedRawFiles: [RAW, RAW2, RAW3].map((key) => ({ key, since })),
-      unfinishedLines: [{ stream: 'stderr', key: RAW2, line: 4, files: [RAW2, RAW3] }],
+      unfinishedLines: [{ stream: 'stderr', key: RAW2, line: 4, files: [{ key: RAW2, line: 4 }, { key: RAW3, line: 1 }] }],
     };
     expect(planDeletions(meta, [listed(M1), listed(M2)], NOW, 30 * 60_000)).toEqual({ raw: [RAW], retired: [], orphans: [], later: 2 });
   });

@@ -186,25 +186,25 @@ describe('encodeMetadata', () => {
       lastMergedKey: `${DIR}202611251059_80.gz`,
       mergedRawFiles: [{ key: `${DIR}202611251059_80.gz`, since: '2026-11-25T11:00:02.000000+00:00' }],
       retiredFiles: [{ key: 'data/job-1/0f3a/202611251000_0.gz', since: '2026-11-25T11:00:02.000000+00:00' }],
-      unfinishedLines: [{ stream: 'stderr', key: `${DIR}202611251059_80.gz`, line: 3, files: [`${DIR}202611251059_80.gz`] }],
+      unfinishedLines: [{ stream: 'stderr', key: `${DIR}202611251059_80.gz`, line: 3, files: [{ key: `${DIR}202611251059_80.gz`, line: 3 }] }],
       commitId: '6a1f0c2e-commit',
       extra: { writer: 'python-3.2.1', lease: { owner: 'pod-a', until: 17 }, notes: null },
     };
     expect(decodeMetadata(META_KEY, encodeMetadata(meta))).toEqual(meta);
     expect(JSON.parse(encodeMetadata(meta)).unfinished_lines).toEqual([
-      { stream: 'stderr', key: `${DIR}202611251059_80.gz`, line: 3, files: [`${DIR}202611251059_80.gz`] },
+      { stream: 'stderr', key: `${DIR}202611251059_80.gz`, line: 3, files: [{ key: `${DIR}202611251059_80.gz`, line: 3 }] },
     ]);
     // Absent while no line is open: documents stay as the Python service knows them.
     expect(JSON.parse(encodeMetadata({ ...meta, unfinishedLines: [] }))).not.toHaveProperty('unfinished_lines');
   });
 
   it.each([
-    ['a key not in merged_raw_files', { stream: 'stdout', key: `${DIR}202611251059_81.gz`, line: 1, files: [`${DIR}202611251059_81.gz`] }, /unfinished_lines\[0\]\.key .* is not in merged_raw_files/],
-    ['a stream that is neither', { stream: 'both', key: `${DIR}202611251059_80.gz`, line: 1, files: [`${DIR}202611251059_80.gz`] }, /unfinished_lines\[0\]\.stream/],
-    ['line 0', { stream: 'stdout', key: `${DIR}202611251059_80.gz`, line: 0, files: [`${DIR}202611251059_80.gz`] }, /unfinished_lines\[0\]\.line/],
+    ['a key not in merged_raw_files', { stream: 'stdout', key: `${DIR}202611251059_81.gz`, line: 1, files: [{ key: `${DIR}202611251059_81.gz`, line: 1 }] }, /unfinished_lines\[0\]\.key .* is not in merged_raw_files/],
+    ['a stream that is neither', { stream: 'both', key: `${DIR}202611251059_80.gz`, line: 1, files: [{ key: `${DIR}202611251059_80.gz`, line: 1 }] }, /unfinished_lines\[0\]\.stream/],
+    ['line 0', { stream: 'stdout', key: `${DIR}202611251059_80.gz`, line: 0, files: [{ key: `${DIR}202611251059_80.gz`, line: 0 }] }, /unfinished_lines\[0\]\.line/],
     ['no files', { stream: 'stdout', key: `${DIR}202611251059_80.gz`, line: 1 }, /unfinished_lines\[0\]\.files is not a list/],
-    ['files not starting with its key', { stream: 'stdout', key: `${DIR}202611251059_80.gz`, line: 1, files: [] }, /files does not start with/],
-    ['a file not in merged_raw_files', { stream: 'stdout', key: `${DIR}202611251059_80.gz`, line: 1, files: [`${DIR}202611251059_80.gz`, `${DIR}202611251059_99.gz`] }, /files\[1\] .* is not in merged_raw_files/],
+    ['files not starting at its start', { stream: 'stdout', key: `${DIR}202611251059_80.gz`, line: 2, files: [{ key: `${DIR}202611251059_80.gz`, line: 1 }] }, /files does not start with/],
+    ['a file not in merged_raw_files', { stream: 'stdout', key: `${DIR}202611251059_80.gz`, line: 1, files: [{ key: `${DIR}202611251059_80.gz`, line: 1 }, { key: `${DIR}202611251059_99.gz`, line: 1 }] }, /files\[1\]\.key .* is not in merged_raw_files/],
   ])('refuses unfinished_lines with %s', (_what, entry, message) => {
     const doc = JSON.stringify({
       log_files: [],
@@ -221,8 +221,8 @@ describe('encodeMetadata', () => {
       ...EMPTY_METADATA,
       mergedRawFiles: merged,
       unfinishedLines: [
-        { stream: 'stderr', key: merged[2]!.key, line: 1, files: [merged[2]!.key] },
-        { stream: 'stdout', key: merged[1]!.key, line: 4, files: [merged[1]!.key, merged[3]!.key] },
+        { stream: 'stderr', key: merged[2]!.key, line: 1, files: [{ key: merged[2]!.key, line: 1 }] },
+        { stream: 'stdout', key: merged[1]!.key, line: 4, files: [{ key: merged[1]!.key, line: 4 }, { key: merged[3]!.key, line: 1 }] },
       ],
     };
     expect(unfinishedRange(meta)).toEqual(merged.slice(1));

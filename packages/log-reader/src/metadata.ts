@@ -49,10 +49,16 @@ export interface UnfinishedLine {
   /** The line number of that piece in the file, from 1. */
   readonly line: number;
   /**
-   * Every raw file that holds pieces of the line, in raw-file order, `key` first: after
-   * `line` in `key`, every line of `stream` in these files is one of its pieces.
+   * Every raw file that holds pieces of the line, in raw-file order, the start first: in each,
+   * every line of `stream` from `line` on is one of its pieces.
    */
-  readonly files: readonly string[];
+  readonly files: readonly PieceFile[];
+}
+
+/** A raw file holding pieces of an unfinished line, from line `line` (counted from 1) on. */
+export interface PieceFile {
+  readonly key: string;
+  readonly line: number;
 }
 
 export interface PodMetadata {
@@ -125,18 +131,21 @@ function decodeUnfinished(key: string, value: unknown, merged: readonly PendingD
     if (!keys.has(file)) throw new MetadataError(key, `${where}.key ${JSON.stringify(file)} is not in merged_raw_files`);
     const line = expectCount(key, u['line'], `${where}.line`);
     if (line < 1) throw new MetadataError(key, `${where}.line is not a line number`);
-    const files = expectArray(key, u['files'], `${where}.files`).map((f, j) => expectString(key, f, `${where}.files[${j}]`));
-    if (files[0] !== file) throw new MetadataError(key, `${where}.files does not start with ${where}.key`);
-    for (const [j, f] of files.entries()) {
-      if (!keys.has(f)) throw new MetadataError(key, `${where}.files[${j}] ${JSON.stringify(f)} is not in merged_raw_files`);
-    }
+    const files = expectArray(key, u['files'], `${where}.files`).map((item, j): PieceFile => {
+      const f = expectObject(key, item, `${where}.files[${j}]`);
+      const piece = { key: expectString(key, f['key'], `${where}.files[${j}].key`), line: expectCount(key, f['line'], `${where}.files[${j}].line`) };
+      if (!keys.has(piece.key)) throw new MetadataError(key, `${where}.files[${j}].key ${JSON.stringify(piece.key)} is not in merged_raw_files`);
+      if (piece.line < 1) throw new MetadataError(key, `${where}.files[${j}].line is not a line number`);
+      return piece;
+    });
+    if (files[0]?.key !== file || files[0].line !== line) throw new MetadataError(key, `${where}.files does not start with ${where}.key at ${where}.line`);
     return { stream, key: file, line, files };
   });
 }
 
 /** The entries of `merged_raw_files` that hold pieces of unfinished lines (kept until those lines end). */
 export function unfinishedRange(meta: PodMetadata): readonly PendingDeletion[] {
-  const holding = new Set(meta.unfinishedLines.flatMap((u) => u.files));
+  const holding = new Set(meta.unfinishedLines.flatMap((u) => u.files.map((f) => f.key)));
   return (meta.mergedRawFiles ?? []).filter((p) => holding.has(p.key));
 }
 
@@ -159,7 +168,7 @@ export function encodeMetadata(meta: PodMetadata): string {
   doc['retired_files'] = meta.retiredFiles.map((p) => ({ key: p.key, retired_at: p.since }));
   if (meta.commitId !== null) doc['commit_id'] = meta.commitId;
   if (meta.unfinishedLines.length > 0) {
-    doc['unfinished_lines'] = meta.unfinishedLines.map((u) => ({ stream: u.stream, key: u.key, line: u.line, files: u.files }));
+    doc['unfinished_lines'] = meta.unfinishedLines.map((u) => ({ stream: u.stream, key: u.key, line: u.line, files: u.files.map((f) => ({ key: f.key, line: f.line })) }));
   }
   return JSON.stringify(doc);
 }

@@ -134,7 +134,7 @@ describe('readRawFiles', () => {
       [c.key]: ndjson(rec('2026-11-25T10:00:02Z', 'stdout', 'F', 'new'), rec('2026-11-25T10:00:03Z', 'stderr', 'F', 'bar-c')),
     });
     const out: string[] = [];
-    const unfinished = { lines: [{ stream: 'stderr' as const, key: a.key, line: 3, files: [a.key, b.key] }], files: [a, b] };
+    const unfinished = { lines: [{ stream: 'stderr' as const, key: a.key, line: 3, files: [{ key: a.key, line: 3 }, { key: b.key, line: 2 }] }], files: [a, b] };
     for await (const e of readRawFiles(store, [c], { unfinished })) out.push(show(e));
     expect(out).toEqual([
       'record 2026-11-25T10:00:02Z|stdout|new@0f3a',
@@ -159,8 +159,8 @@ describe('readRawFiles', () => {
     });
     const unfinished = {
       lines: [
-        { stream: 'stdout' as const, key: a.key, line: 2, files: [a.key, b.key] },
-        { stream: 'stderr' as const, key: b.key, line: 2, files: [b.key] },
+        { stream: 'stdout' as const, key: a.key, line: 2, files: [{ key: a.key, line: 2 }, { key: b.key, line: 1 }] },
+        { stream: 'stderr' as const, key: b.key, line: 2, files: [{ key: b.key, line: 2 }] },
       ],
       files: [a, b],
     };
@@ -186,8 +186,8 @@ describe('readRawFiles', () => {
     let open: unknown;
     for await (const e of readRawFiles(store, [a, b])) if (e.kind === 'open-lines') open = e.unfinished;
     expect(open).toEqual([
-      { stream: 'stderr', key: a.key, line: 2, files: [a.key, b.key] },
-      { stream: 'stdout', key: b.key, line: 1, files: [b.key] },
+      { stream: 'stderr', key: a.key, line: 2, files: [{ key: a.key, line: 2 }, { key: b.key, line: 2 }] },
+      { stream: 'stdout', key: b.key, line: 1, files: [{ key: b.key, line: 1 }] },
     ]);
   });
 });

@@ -11,7 +11,7 @@
  * nor ending it out of turn). From those merged files only the pieces are read: every other
  * record of theirs is in merged files already.
  */
-import type { UnfinishedLine } from './metadata.js';
+import type { PieceFile, UnfinishedLine } from './metadata.js';
 import { compareRawKeys } from './keys.js';
 import { decodeRawLine, LineJoiner, type LogRecord, type Stream } from './records.js';
 import { objectLines, type ByteCounter } from './object-lines.js';
@@ -50,10 +50,9 @@ export interface ReadRawOptions {
   readonly unfinished?: UnfinishedPieces;
 }
 
-/** A line being joined: where it started and which files its pieces are in so far. */
+/** A line being joined: the files its pieces are in so far, the first where it started. */
 interface OpenLine {
-  readonly start: { readonly key: string; readonly line: number };
-  readonly files: string[];
+  readonly files: PieceFile[];
 }
 
 /**
@@ -63,9 +62,9 @@ interface OpenLine {
  */
 export async function* readRawFiles(store: Bucket, files: readonly RawFile[], options: ReadRawOptions = {}): AsyncGenerator<RawEvent> {
   const lines = options.unfinished?.lines ?? [];
-  // Which streams' pieces each merged file holds, and from which line of the first file.
-  const pieces = new Map<string, Set<Stream>>();
-  for (const u of lines) for (const key of u.files) pieces.set(key, (pieces.get(key) ?? new Set()).add(u.stream));
+  // Which streams' pieces each merged file holds, and from which of its lines on.
+  const pieces = new Map<string, Map<Stream, number>>();
+  for (const u of lines) for (const f of u.files) pieces.set(f.key, (pieces.get(f.key) ?? new Map<Stream, number>()).set(u.stream, f.line));
   const merged = (options.unfinished?.files ?? []).filter((f) => pieces.has(f.key));
   const all = [...merged.map((file) => ({ file, merged: true })), ...files.map((file) => ({ file, merged: false }))];
   all.sort((a, b) => compareRawKeys(a.file, b.file));
@@ -93,7 +92,8 @@ export async function* readRawFiles(store: Bucket, files: readonly RawFile[], op
       const { stream } = decoded.piece;
       if (isMerged) {
         // Only the pieces of the open lines: everything else here is in merged files.
-        if (!decoded.json || held?.has(stream) !== true || lineNo < startLine(lines, stream, file.key)) continue;
+        const from = held?.get(stream);
+        if (!decoded.json || from === undefined || lineNo < from) continue;
       } else if (!decoded.json) {
         invalidLines += 1;
         // Not a runtime line at all: it must not complete someone else's partial line.
@@ -102,8 +102,8 @@ export async function* readRawFiles(store: Bucket, files: readonly RawFile[], op
         continue;
       }
       const line = open.get(stream);
-      if (line !== undefined && line.files.at(-1) !== file.key) line.files.push(file.key);
-      if (line === undefined && decoded.piece.partial) open.set(stream, { start: { key: file.key, line: lineNo }, files: [file.key] });
+      if (line !== undefined && line.files.at(-1)?.key !== file.key) line.files.push({ key: file.key, line: lineNo });
+      if (line === undefined && decoded.piece.partial) open.set(stream, { files: [{ key: file.key, line: lineNo }] });
       const record = joiner.push(decoded.piece);
       if (record) {
         open.delete(stream);
@@ -114,15 +114,12 @@ export async function* readRawFiles(store: Bucket, files: readonly RawFile[], op
   }
   yield {
     kind: 'open-lines',
-    unfinished: [...open].map(([stream, line]) => ({ stream, key: line.start.key, line: line.start.line, files: [...line.files] })),
+    unfinished: [...open].map(([stream, line]) => {
+      const start = line.files[0] as PieceFile;
+      return { stream, key: start.key, line: start.line, files: [...line.files] };
+    }),
   };
   if (joiner) yield* flushed(joiner, open);
-}
-
-/** The line a merged file's pieces of `stream` start from: the open line's start in its first file, else 1. */
-function startLine(lines: readonly UnfinishedLine[], stream: Stream, key: string): number {
-  const u = lines.find((l) => l.stream === stream && l.key === key);
-  return u === undefined ? 1 : u.line;
 }
 
 function* flushed(joiner: LineJoiner, open: Map<Stream, OpenLine>): Generator<RawEvent> {
