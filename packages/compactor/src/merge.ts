@@ -1,18 +1,21 @@
 /**
  * One pod's merge:
  *   1. Load the pod's snapshot (pod-state.ts). Skip it when it was compacted less than the
- *      compact interval ago, or when every raw file is merged already.
+ *      compact interval ago. With nothing to merge (every raw file merged, no open line that
+ *      can end now), only delete what is due (clean.ts) and stop.
  *   2. Put `cleanup/{pod}`, before anything is written for the pod: a crash from here on
  *      leaves objects that the clean phase finds.
- *   3. Delete what is due (clean.ts).
- *   4. Merge the raw files not merged yet, in raw-file order, into new merged files,
- *      continuing the last merged file when it has room and the same container (it is
- *      rewritten under a new key; the old key is retired). A raw file that ends inside a
- *      line whose rest has not arrived is held back with every file after it, unless the
- *      pod has been quiet for longer than the cleanup interval.
- *   5. Commit: confirm the pod's lease, then write the metadata, conditional on the ETag
- *      read in step 1. Only now do readers see the new files; the raw files they replace
- *      are deleted by a later pass.
+ *   3. Delete what is due (clean.ts; a fence write first when leftovers are deleted).
+ *   4. Merge the raw files not merged yet into new merged files, in raw-file order together
+ *      with the pieces of the lines the last commit left open (raw-records.ts), continuing
+ *      the last merged file when it has room and the same container (it is rewritten under
+ *      a new key; the old key is retired). Every record is written as it comes; a line still
+ *      open at the end stays out (its pieces stay in their raw files, `unfinished_lines`)
+ *      unless it can no longer be finished: the pod has been quiet for longer than the
+ *      cleanup interval, or with --kube its container has ended (line-end.ts).
+ *   5. Commit (commit.ts): confirm the pod's lease, read the clock, write the metadata,
+ *      conditional on the ETag read in step 1 (or written by the fence). Only now do readers
+ *      see the new files; the raw files they replace are deleted by a later pass.
  * The pass holds the pod's lease (lease.ts) around all of this.
  */
 import {
