@@ -1,14 +1,15 @@
 /**
  * One pass of `compactor run`:
- *   1. Check that the bucket answers and enforces conditional writes (a set-up problem
- *      ends the pass with exit 2).
+ *   1. Check that the bucket answers and enforces conditional writes, on PUT and on
+ *      multipart completion (a set-up problem ends the pass with exit 2).
  *   2. Find the pods: raw "directories" of containers named like their pod, from one
  *      delimiter listing; narrowed by --pod and --namespace.
  *   3. Merge phase: each pod (bounded concurrency) through merge.ts, which also deletes what
  *      is due, holding the pod's lease (a pod another compactor holds is left alone). One
  *      pod's failure is reported and never stops the others.
- *   4. Clean phase: each pod of the cleanup queue that step 3 did not merge or fail, through
- *      clean.ts.
+ *   4. Clean phase: each pod of the cleanup queue that step 3 did not merge, clean or fail
+ *      (in --namespace, if given), through clean.ts.
+ * Every decision and every commit reads the clock afresh: a pass may run for a long time.
  *   5. Summary of the pass.
  */
 import {
