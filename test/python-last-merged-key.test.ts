@@ -23,6 +23,8 @@ describe('the raw file named by a Python commit\'s last_merged_key, uploaded in 
     const lines = [{ time: '2026-11-25T09:59:00Z', log: 'a' }, { time: '2026-11-25T09:59:02Z', log: 'b' }];
     await w.client.send(new PutObjectCommand({ Bucket: w.bucket, Key: merged, Body: gzipSync(lines.map((l) => `${JSON.stringify(l)}\n`).join('')) }));
 
+    // _1 was uploaded in an earlier second than the commit below (whole-second listings).
+    await new Promise((r) => setTimeout(r, 1100));
     // Fluent Bit uploads _2; the Python pass lists it, merges it and commits, in that second.
     let b = '';
     for (let attempt = 0; attempt < 20 && b === ''; attempt++) {

@@ -52,8 +52,13 @@ export async function mergePod(ctx: PodContext, pod: string): Promise<PodReport>
   if (skip?.recent === true) {
     return { pod, phase: 'merge', status: 'skipped', reason: skip.reason, ...ZERO_COUNTS, durationMs: Date.now() - started };
   }
-  // Nothing to merge: what is due is still deleted here, not left to the cleanup queue alone.
-  if (skip !== undefined) return cleanLoaded(ctx, state, 'merge', started, skip.reason);
+  if (skip !== undefined) {
+    // Nothing to merge: what is waiting for deletion is still deleted here when due, not left
+    // to the cleanup queue alone (its entry may have been lost).
+    const waiting = (state.metadata.mergedRawFiles ?? []).length + state.metadata.retiredFiles.length > 0;
+    if (waiting) return cleanLoaded(ctx, state, 'merge', started, skip.reason);
+    return { pod, phase: 'merge', status: 'skipped', reason: skip.reason, ...ZERO_COUNTS, durationMs: Date.now() - started };
+  }
   if (!ctx.config.dryRun) await putCleanupEntry(ctx, pod);
   const due = await deleteDue(ctx, state);
   const merge = await mergeRawFiles(ctx, state, due.metadata, log);
