@@ -809,7 +809,7 @@ const LONG: PropertySettings = {
   name: 'the same when passes take long, stall past their lease, or start in the same minute',
   runsVariable: 'INTERLEAVINGS_LONG_RUNS',
   pathVariable: 'INTERLEAVINGS_LONG_PATH',
-  defaultRuns: 3,
+  defaultRuns: 2,
   share: 0.45,
 };
 const READS: PropertySettings = {
