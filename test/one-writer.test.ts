@@ -47,6 +47,19 @@ describe('one writer per pod', () => {
     expect(await w.read('job-1')).toBe('a-0\n');
   });
 
+  it('keeps its lease when a confirmation and the background renewal run at the same time', async () => {
+    const w = await newWorld('lease-renewal-race');
+    const store = { client: w.client, bucket: w.bucket };
+    // Renewed every 10 ms in the background: confirmations keep meeting renewals in flight.
+    const lease = await Lease.acquire({ store, pod: 'job-1', holder: 'busy/1', durationMs: 30, clock: w.now });
+    try {
+      for (let i = 0; i < 60; i++) await lease.confirm();
+    } finally {
+      await lease.release();
+    }
+    expect(await w.keys('leases/')).toEqual([]);
+  });
+
   it('stops a compactor that stalled past its lease from writing after another took over', async () => {
     const w = await newWorld('lease-lost');
     const store = { client: w.client, bucket: w.bucket };

@@ -69,8 +69,11 @@ export class Lease {
 
   /** Renews the lease now; throws {@link LeaseLostError} when it is no longer ours. Call before every write. */
   async confirm(): Promise<void> {
-    await this.renewing;
-    if (!this.lost) await this.renew();
+    // In line with the background renewals: two renewals in flight would both be conditional
+    // on the same ETag, and the one that loses would take the lease for lost.
+    const renewal = this.renewing.then(() => (this.lost ? undefined : this.renew()));
+    this.renewing = renewal.catch(() => undefined);
+    await renewal;
     if (this.lost) throw new LeaseLostError(this.options.pod);
   }
 
