@@ -7,7 +7,7 @@
  */
 import { parseRawKey, type UnfinishedLine } from '@platform/log-reader';
 import type { ContainerLiveness } from './kube.js';
-import type { PodState } from './pod-state.js';
+import { newestUpload, type PodState } from './pod-state.js';
 
 export async function lineContainerEnded(
   liveness: ContainerLiveness,
@@ -15,10 +15,7 @@ export async function lineContainerEnded(
   lines: readonly UnfinishedLine[],
   now: Date,
 ): Promise<boolean> {
-  // A loop, not Math.max(...list): a spread of months of raw files overflows the stack.
-  let newest = 0;
-  for (const f of state.raw) newest = Math.max(newest, f.lastModified.getTime());
-  if (now.getTime() - newest < liveness.settleMs) return false;
+  if (now.getTime() - newestUpload(state) < liveness.settleMs) return false;
   // The container that writes the lines: that of the file each started in (a container
   // restart ends a line, so all open lines are of one container).
   for (const line of lines) {

@@ -41,7 +41,7 @@ import { UnfinishedPiecesMissingError } from './errors.js';
 import { lineContainerEnded } from './line-end.js';
 import { MergeWriter, type WrittenFile } from './merge-writer.js';
 import type { PodContext } from './pass.js';
-import { loadPodState, putCleanupEntry, type PodState } from './pod-state.js';
+import { loadPodState, newestUpload, putCleanupEntry, type PodState } from './pod-state.js';
 import { ZERO_COUNTS, type PodReport } from './report.js';
 
 export async function mergePod(ctx: PodContext, pod: string): Promise<PodReport> {
@@ -204,10 +204,7 @@ async function lineCanEnd(ctx: PodContext, state: PodState, lines: readonly Unfi
 
 /** No raw upload for longer than the cleanup interval. */
 function isQuiet(ctx: PodContext, state: PodState): boolean {
-  // A loop, not Math.max(...list): a spread of months of raw files overflows the stack.
-  let newest = 0;
-  for (const f of state.raw) newest = Math.max(newest, f.lastModified.getTime());
-  return ctx.clock().getTime() - newest > ctx.config.cleanupIntervalMs;
+  return ctx.clock().getTime() - newestUpload(state) > ctx.config.cleanupIntervalMs;
 }
 
 /** Merged keys: the minute the file is started, and an index above every merged key the pod has. */

@@ -48,6 +48,14 @@ export async function loadPodState(store: Bucket, pod: string, clock: () => Date
   return { pod, metadata, etag, raw, unmerged: raw.filter((f) => !isMerged(f)), dataObjects };
 }
 
+/** When the pod's newest raw file was uploaded (ms; 0 without raw files). */
+export function newestUpload(state: Pick<PodState, 'raw'>): number {
+  // A loop, not Math.max(...list): a spread of months of raw files overflows the stack.
+  let newest = 0;
+  for (const f of state.raw) newest = Math.max(newest, f.lastModified.getTime());
+  return newest;
+}
+
 /** Puts `cleanup/{pod}`: the pod has (or will have) objects to delete once they are due. */
 export async function putCleanupEntry(ctx: { readonly store: Bucket }, pod: string): Promise<void> {
   await ctx.store.client.send(new PutObjectCommand({ Bucket: ctx.store.bucket, Key: cleanupKey(pod), Body: '', ContentLength: 0 }));
