@@ -13,6 +13,7 @@ import { CompactorError, SetupError, UsageError } from './errors.js';
 import { kubeLiveness, loadKubeConfig } from './kube.js';
 import { closeLogger, createLogger } from './logger.js';
 import { runPass } from './pass.js';
+import { parseShard, type Shard } from './shard.js';
 import { describeDryRun } from './report.js';
 
 export interface Io {
@@ -43,6 +44,7 @@ interface RunFlags {
   s3RequestTimeout?: number;
   s3ConnectTimeout?: number;
   kube?: boolean | string;
+  shard?: Shard;
   logLevel: string;
 }
 
@@ -75,6 +77,32 @@ export async function main(argv: readonly string[], io: Io = { stdout: process.s
     await new Promise((done) => setImmediate(done));
     for (const stop of stopIgnoring) stop();
   }
+}
+
+/**
+ * The config `compactor run ARGS` would run with, without running it: for checks of
+ * deployment files (the CronJob's args, the compose file's commands) against the real
+ * parser. Flags not given come from COMPACTOR_* in process.env, as in a run.
+ */
+export async function parseRunArgs(args: readonly string[]): Promise<Config> {
+  let config: Config | undefined;
+  const program = new Command('compactor').exitOverride().configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
+  addRunFlags(program.command('run')).action((flags: RunFlags) => {
+    config = toConfig(flags);
+  });
+  try {
+    await program.parseAsync(['run', ...args], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) throw new UsageError(`run ${args.join(' ')}: ${error.message}`);
+    throw error;
+  }
+  if (config === undefined) throw new UsageError(`run ${args.join(' ')}: no config (--help or --version?)`);
+  return config;
+}
+
+/** Every environment variable `compactor run` reads a flag from (COMPACTOR_*): for deployment-file checks. */
+export function runEnvNames(): string[] {
+  return addRunFlags(new Command('run')).options.flatMap((o) => (o.envVar === undefined ? [] : [o.envVar]));
 }
 
 /** The one mapping of errors to exit codes: 2 for usage and set-up, 1 for anything else. */
@@ -145,6 +173,11 @@ function addRunFlags(command: Command): Command {
       new Option('--kube [kubeconfig]', 'merge an unfinished line as it is only once the Kubernetes API says its container ended (kubeconfig: default KUBECONFIG, ~/.kube/config or in-cluster)')
         .env('COMPACTOR_KUBE'),
     )
+    .addOption(
+      new Option('--shard <i/n>', 'only the pods of shard i of n (0 ≤ i < n), split by a stable hash of the pod name; for an Indexed Job')
+        .env('COMPACTOR_SHARD')
+        .argParser((value) => parseShard(value, '--shard')),
+    )
     .addOption(new Option('--log-level <level>', 'error, warn, info or debug').env('COMPACTOR_LOG_LEVEL').default('info').choices(['error', 'warn', 'info', 'debug']))
     .addHelpText(
       'after',
@@ -172,6 +205,7 @@ export function toConfig(flags: RunFlags): Config {
     s3RequestTimeoutMs: flags.s3RequestTimeout,
     s3ConnectTimeoutMs: flags.s3ConnectTimeout,
     kube: kubeSource(flags.kube),
+    shard: flags.shard,
   });
 }
 

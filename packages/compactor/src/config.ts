@@ -1,6 +1,7 @@
 /** The compactor's configuration: defaults, parsing of durations and sizes, validation. */
 import { DURATION_UNITS, isValidPodName, parseDurationMs } from '@platform/log-reader';
 import { UsageError } from './errors.js';
+import type { Shard } from './shard.js';
 
 export interface Config {
   readonly bucket: string;
@@ -41,6 +42,8 @@ export interface Config {
    * Default undefined: the quiet rule decides.
    */
   readonly kube: string | undefined;
+  /** `--shard I/N`: only the pods whose name hashes to shard I of N (shard.ts); default all. */
+  readonly shard: Shard | undefined;
 }
 
 const MINUTE_MS = 60_000;
@@ -67,6 +70,7 @@ export function defaultConfig(bucket: string): Config {
     s3RequestTimeoutMs: undefined,
     s3ConnectTimeoutMs: undefined,
     kube: undefined,
+    shard: undefined,
   };
 }
 

@@ -5,3 +5,5 @@ export { createLogger, silentLogger, type Logger } from './logger.js';
 export * from './errors.js';
 export { summarize, describeDryRun, type PassSummary, type PodReport, type PodStatus } from './report.js';
 export { kubeLiveness, loadKubeConfig, DEFAULT_SETTLE_MS, type ContainerLiveness, type KubeLivenessOptions } from './kube.js';
+export { parseShard, formatShard, shardOf, inShard, MAX_SHARDS, type Shard } from './shard.js';
+export { parseRunArgs, runEnvNames } from './cli.js';

@@ -3,7 +3,7 @@
  *   1. Check that the bucket answers and enforces conditional writes, on PUT and on
  *      multipart completion (a set-up problem ends the pass with exit 2).
  *   2. Find the pods: raw "directories" of containers named like their pod, from one
- *      delimiter listing; narrowed by --pod and --namespace.
+ *      delimiter listing; narrowed by --pod, --namespace and --shard.
  *   3. Merge phase: each pod (bounded concurrency) through merge.ts, which also deletes what
  *      is due, holding the pod's lease (a pod another compactor holds is left alone). One
  *      pod's failure is reported and never stops the others.
@@ -44,6 +44,7 @@ import { Lease, newHolderId, type LeaseOptions } from './lease.js';
 import type { ContainerLiveness } from './kube.js';
 import type { Logger } from './logger.js';
 import { mergePod } from './merge.js';
+import { formatShard, inShard } from './shard.js';
 import { summarize, ZERO_COUNTS, type PassSummary, type PodCounts, type PodReport } from './report.js';
 
 /** What one pod's work (merge or clean) gets from the pass. */
@@ -91,11 +92,13 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
   const leased = (pod: string, phase: PodReport['phase'], work: (podCtx: PodContext) => Promise<PodReport>) => () =>
     withLease({ store, pod, holder, durationMs: config.leaseDurationMs, clock }, ctx, phase, work);
 
-  const selected = (pod: string): boolean => config.pods.length === 0 || config.pods.includes(pod);
+  // --pod and --shard narrow both phases alike: a pod outside them is another compactor's.
+  const selected = (pod: string): boolean => (config.pods.length === 0 || config.pods.includes(pod)) && inShard(pod, config.shard);
   const pods = (await findPods(store, config.namespace)).filter(selected);
   const found = new Set(pods);
   const unfinishedLinesEndBy = deps.liveness === undefined ? 'quiet' : 'kubernetes';
-  logger.info('pass started', { bucket: config.bucket, pods: pods.length, dryRun: config.dryRun, holder, unfinishedLinesEndBy });
+  const shard = config.shard === undefined ? undefined : formatShard(config.shard);
+  logger.info('pass started', { bucket: config.bucket, pods: pods.length, shard, dryRun: config.dryRun, holder, unfinishedLinesEndBy });
 
   const reports: PodReport[] = [];
   const record = (report: PodReport): void => {
