@@ -10,7 +10,7 @@
  * Only keys of this snapshot are deleted, never a fresh listing's.
  */
 import { DeleteObjectsCommand } from '@aws-sdk/client-s3';
-import { parseMergedKey, parseTime, toEpochNs, unfinishedRange, type Bucket, type ListedObject, type PendingDeletion, type PodMetadata } from '@platform/log-reader';
+import { parseMergedKey, parseTime, toEpochNs, unfinishedRange, type Bucket, type EpochNs, type ListedObject, type PodMetadata } from '@platform/log-reader';
 import { MergedFileMissingError } from './errors.js';
 
 /** S3 deletes at most this many keys per DeleteObjects request. */
@@ -38,20 +38,57 @@ export function assertListedFilesPresent(meta: PodMetadata, dataObjects: readonl
   }
 }
 
+/** What waits for deletion: a merged raw file, a merged file a commit stopped listing, or an object no commit lists. */
+export type PendingKind = 'merged-raw' | 'retired' | 'orphan';
+
+/** An object waiting for deletion, and when it becomes due (the one rule the pass and `compactor inspect` share). */
+export interface PendingObject {
+  readonly key: string;
+  readonly kind: PendingKind;
+  /** What the wait counts from (ISO 8601): the commit that made the object unneeded, or an orphan's LastModified. */
+  readonly since: string;
+  /**
+   * When it is due, in ns since the epoch; `undefined` while it holds pieces of an unfinished
+   * line (it is then counted from the commit that finishes the line).
+   */
+  readonly dueAt: EpochNs | undefined;
+}
+
+const NS_PER_MS = 1_000_000n;
+
+/** Every object of the snapshot that waits for deletion: merged raw files, retired files, orphans, each in listing order. */
+export function pendingDeletions(meta: PodMetadata, dataObjects: readonly ListedObject[], cleanupIntervalMs: number): PendingObject[] {
+  const interval = BigInt(Math.round(cleanupIntervalMs)) * NS_PER_MS;
+  // A time that cannot be read never makes anything due.
+  const after = (since: string): EpochNs | undefined => {
+    const at = parseTime(since);
+    return at === undefined ? undefined : at + interval;
+  };
+  const holding = new Set(unfinishedRange(meta).map((p) => p.key));
+  const listed = new Set([...meta.logFiles.map((f) => f.key), ...meta.retiredFiles.map((p) => p.key)]);
+  return [
+    ...(meta.mergedRawFiles ?? []).map((p): PendingObject => ({ key: p.key, kind: 'merged-raw', since: p.since, dueAt: holding.has(p.key) ? undefined : after(p.since) })),
+    ...meta.retiredFiles.map((p): PendingObject => ({ key: p.key, kind: 'retired', since: p.since, dueAt: after(p.since) })),
+    ...dataObjects
+      .filter((o) => !listed.has(o.key))
+      .map((o): PendingObject => ({ key: o.key, kind: 'orphan', since: o.lastModified.toISOString(), dueAt: toEpochNs(o.lastModified) + interval })),
+  ];
+}
+
+/** True once `p` is due at `nowMs`. */
+export function isDue(p: PendingObject, nowMs: number): boolean {
+  return p.dueAt !== undefined && p.dueAt <= toEpochNs(new Date(nowMs));
+}
+
 /** What is due now; throws {@link MergedFileMissingError} first when a listed merged file is gone. */
 export function planDeletions(meta: PodMetadata, dataObjects: readonly ListedObject[], nowMs: number, cleanupIntervalMs: number): DuePlan {
   assertListedFilesPresent(meta, dataObjects);
-  const cutoff = toEpochNs(new Date(nowMs - cleanupIntervalMs));
-  const isDue = (p: PendingDeletion): boolean => (parseTime(p.since) ?? cutoff + 1n) <= cutoff;
-  const merged = meta.mergedRawFiles ?? [];
-  const listed = new Set([...meta.logFiles.map((f) => f.key), ...meta.retiredFiles.map((p) => p.key)]);
-  const unlisted = dataObjects.filter((o) => !listed.has(o.key));
-  const orphans = unlisted.filter((o) => o.lastModified.getTime() <= nowMs - cleanupIntervalMs).map((o) => o.key);
-  const holding = new Set(unfinishedRange(meta).map((p) => p.key));
-  const raw = merged.filter((p) => !holding.has(p.key) && isDue(p)).map((p) => p.key);
-  const retired = meta.retiredFiles.filter(isDue).map((p) => p.key);
-  const later = merged.length - raw.length + meta.retiredFiles.length - retired.length + unlisted.length - orphans.length;
-  return { raw, retired, orphans, later };
+  const pending = pendingDeletions(meta, dataObjects, cleanupIntervalMs);
+  const due = (kind: PendingKind): string[] => pending.filter((p) => p.kind === kind && isDue(p, nowMs)).map((p) => p.key);
+  const raw = due('merged-raw');
+  const retired = due('retired');
+  const orphans = due('orphan');
+  return { raw, retired, orphans, later: pending.length - raw.length - retired.length - orphans.length };
 }
 
 export function dueCount(plan: DuePlan): number {

@@ -27,8 +27,10 @@ export interface LeaseOptions {
   readonly clock: () => Date;
 }
 
-interface LeaseDocument {
+/** The stored lease, as JSON. */
+export interface LeaseDocument {
   readonly holder: string;
+  /** ISO 8601. */
   readonly expires_at: string;
 }
 
@@ -57,8 +59,7 @@ export class Lease {
       if (again.ok) return new Lease(options, again.etag).startRenewing();
       throw new LeaseHeldError(options.pod, 'another compactor', 'unknown');
     }
-    const expiry = Date.parse(current.document?.expires_at ?? '');
-    if (current.document !== undefined && !(expiry <= options.clock().getTime())) {
+    if (current.document !== undefined && isLeaseLive(current.document, options.clock().getTime())) {
       throw new LeaseHeldError(options.pod, current.document.holder, current.document.expires_at);
     }
     // Expired (its holder crashed or stalled) or unreadable: take it over, if nobody else does first.
@@ -135,9 +136,19 @@ async function put(options: LeaseOptions, condition: { IfNoneMatch: '*' } | { If
   }
 }
 
-async function read(options: LeaseOptions): Promise<{ etag: string; document: LeaseDocument | undefined } | undefined> {
+/** True while a lease binds: until its expiry (one that is not a time binds, as `acquire` has always read it). */
+export function isLeaseLive(document: LeaseDocument, nowMs: number): boolean {
+  return !(Date.parse(document.expires_at) <= nowMs);
+}
+
+function read(options: LeaseOptions): Promise<{ etag: string; document: LeaseDocument | undefined } | undefined> {
+  return readLease(options.store, options.pod);
+}
+
+/** The pod's lease as stored (`document` undefined when unreadable); `undefined` when there is none. A GET, nothing else. */
+export async function readLease(store: Bucket, pod: string): Promise<{ etag: string; document: LeaseDocument | undefined } | undefined> {
   try {
-    const response = await options.store.client.send(new GetObjectCommand({ Bucket: options.store.bucket, Key: leaseKey(options.pod) }));
+    const response = await store.client.send(new GetObjectCommand({ Bucket: store.bucket, Key: leaseKey(pod) }));
     const text = (await response.Body?.transformToString('utf-8')) ?? '';
     return { etag: response.ETag ?? '', document: parseLease(text) };
   } catch (error) {

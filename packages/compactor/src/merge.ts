@@ -94,8 +94,11 @@ export async function mergePod(ctx: PodContext, pod: string): Promise<PodReport>
   };
 }
 
+/** What deciding whether to merge needs of the pass: `compactor inspect` asks the same question. */
+export type MergeDecision = Pick<PodContext, 'clock' | 'config' | 'liveness'>;
+
 /** Why there is no merge now: compacted `recent`ly, or nothing to merge. */
-async function skipReason(ctx: PodContext, state: PodState): Promise<{ readonly reason: string; readonly recent: boolean } | undefined> {
+export async function skipReason(ctx: MergeDecision, state: PodState): Promise<{ readonly reason: string; readonly recent: boolean } | undefined> {
   const last = state.metadata.lastCompactionTime === null ? undefined : parseTime(state.metadata.lastCompactionTime);
   if (last !== undefined && toEpochNs(new Date(ctx.clock().getTime() - ctx.config.compactIntervalMs)) < last) {
     return { reason: `compacted at ${state.metadata.lastCompactionTime}, less than the compact interval ago`, recent: true };
@@ -198,12 +201,12 @@ async function newRawFiles(ctx: PodContext, state: PodState): Promise<boolean> {
  * `--kube`, its container has ended (line-end.ts); without, no raw upload for longer than the
  * cleanup interval (the job has most likely ended).
  */
-async function lineCanEnd(ctx: PodContext, state: PodState, lines: readonly UnfinishedLine[]): Promise<boolean> {
+async function lineCanEnd(ctx: MergeDecision, state: PodState, lines: readonly UnfinishedLine[]): Promise<boolean> {
   return ctx.liveness === undefined ? isQuiet(ctx, state) : lineContainerEnded(ctx.liveness, state, lines, ctx.clock());
 }
 
 /** No raw upload for longer than the cleanup interval. */
-function isQuiet(ctx: PodContext, state: PodState): boolean {
+function isQuiet(ctx: MergeDecision, state: PodState): boolean {
   return ctx.clock().getTime() - newestUpload(state) > ctx.config.cleanupIntervalMs;
 }
 

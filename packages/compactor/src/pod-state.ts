@@ -13,6 +13,7 @@ import {
   mergedRawPredicate,
   type Bucket,
   type ListedObject,
+  type LoadedMetadata,
   type PodMetadata,
   type RawFile,
 } from '@platform/log-reader';
@@ -32,10 +33,16 @@ export interface PodState {
 
 export async function loadPodState(store: Bucket, pod: string, clock: () => Date): Promise<PodState> {
   // Metadata first: every raw file it does not cover is then still there to be listed.
-  const { metadata: stored, etag } = await loadMetadata(store, pod);
+  const loaded = await loadMetadata(store, pod);
   const raw = await listRawFiles(store, pod);
   const dataObjects: ListedObject[] = [];
   for await (const o of listObjects(store, mergedPodPrefix(pod))) dataObjects.push(o);
+  return podState(pod, loaded, raw, dataObjects, clock);
+}
+
+/** The snapshot from what was read (metadata first, then the listings); `raw` in raw-file order. `compactor inspect` builds it this way too. */
+export function podState(pod: string, loaded: LoadedMetadata, raw: readonly RawFile[], dataObjects: readonly ListedObject[], clock: () => Date): PodState {
+  const { metadata: stored, etag } = loaded;
   const isMerged = mergedRawPredicate(stored);
   const metadata =
     stored.mergedRawFiles !== undefined
