@@ -12,13 +12,16 @@ import { configWarnings, defaultConfig, formatDuration, formatSize, parseCount, 
 import { CompactorError, SetupError, UsageError } from './errors.js';
 import { kubeLiveness, loadKubeConfig } from './kube.js';
 import { closeLogger, createLogger } from './logger.js';
+import { pushPassMetrics } from './metrics.js';
 import { runPass } from './pass.js';
+import { createProgress, type ProgressStream } from './progress.js';
 import { parseShard, type Shard } from './shard.js';
 import { describeDryRun } from './report.js';
 
 export interface Io {
   readonly stdout: NodeJS.WritableStream;
-  readonly stderr: NodeJS.WritableStream;
+  /** A terminal (`isTTY`) also gets a progress line (progress.ts); anything else only the JSON logs. */
+  readonly stderr: ProgressStream;
 }
 
 export interface CliOptions {
@@ -45,6 +48,7 @@ interface RunFlags {
   s3ConnectTimeout?: number;
   kube?: boolean | string;
   shard?: Shard;
+  pushgateway?: string;
   logLevel: string;
 }
 
@@ -178,6 +182,9 @@ function addRunFlags(command: Command): Command {
         .env('COMPACTOR_SHARD')
         .argParser((value) => parseShard(value, '--shard')),
     )
+    .addOption(
+      new Option('--pushgateway <url>', "push the pass's metrics to this Prometheus Pushgateway at its end (not in a dry run)").env('COMPACTOR_PUSHGATEWAY'),
+    )
     .addOption(new Option('--log-level <level>', 'error, warn, info or debug').env('COMPACTOR_LOG_LEVEL').default('info').choices(['error', 'warn', 'info', 'debug']))
     .addHelpText(
       'after',
@@ -206,6 +213,8 @@ export function toConfig(flags: RunFlags): Config {
     s3ConnectTimeoutMs: flags.s3ConnectTimeout,
     kube: kubeSource(flags.kube),
     shard: flags.shard,
+    // An empty COMPACTOR_PUSHGATEWAY (a chart value left blank) means none.
+    pushgateway: flags.pushgateway || undefined,
   });
 }
 
@@ -237,30 +246,49 @@ function isSet(value: boolean | string): boolean {
 async function run(config: Config, logLevel: string, io: Io): Promise<number> {
   const liveness = config.kube === undefined ? undefined : kubeLiveness(loadKubeConfig(config.kube));
   const client = createS3Client(s3Settings(config));
-  const logger = createLogger({ level: logLevel, stream: io.stderr });
+  // At a terminal, log lines and dry-run lines are written above the progress line.
+  const progress = createProgress(io.stderr);
+  const logger = createLogger({ level: logLevel, stream: progress.above(io.stderr) });
+  const stdout = progress.above(io.stdout);
   for (const warning of configWarnings(config)) logger.warn(warning);
+  const started = Date.now();
   try {
     const { summary } = await runPass({
       store: { client, bucket: config.bucket },
       config,
       logger,
       liveness,
-      onReport: config.dryRun ? (report) => void io.stdout.write(`${describeDryRun(report)}\n`) : undefined,
+      onPhase: (phase, pods) => progress.phase(phase, pods),
+      onReport: (report) => {
+        if (config.dryRun) stdout.write(`${describeDryRun(report)}\n`);
+        progress.pod(report);
+      },
     });
+    progress.finish();
     io.stdout.write(`${JSON.stringify(summary)}\n`);
-    return summary.pods.failed > 0 ? EXIT_POD_FAILED : EXIT_OK;
+    const exitCode = summary.pods.failed > 0 ? EXIT_POD_FAILED : EXIT_OK;
+    await pushPassMetrics(config, { summary, exitCode, finishedAt: new Date(), durationMs: summary.durationMs }, logger);
+    return exitCode;
   } catch (error) {
-    if (error instanceof CompactorError) throw error;
-    // Credentials or a bucket that fail after the first check (the listing, the conditional
-    // write check) are still the set-up's fault, not a pod's: exit 2 with the same one line.
-    const problem = describeSetupProblem(error, { endpoint: config.endpoint, bucket: config.bucket });
-    if (problem !== undefined) throw new SetupError(problem.message, { cause: error });
-    throw new CompactorError('ERR_PASS', `pass failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    const failure = passFailure(error, config);
+    await pushPassMetrics(config, { summary: undefined, exitCode: exitCodeFor(failure), finishedAt: new Date(), durationMs: Date.now() - started }, logger);
+    throw failure;
   } finally {
+    progress.finish();
     client.destroy();
     // Every log line reaches io.stderr before main() returns (tests read it right after).
     await closeLogger(logger);
   }
+}
+
+/** A pass that stopped before its end, as the error main() reports. */
+function passFailure(error: unknown, config: Config): CompactorError {
+  if (error instanceof CompactorError) return error;
+  // Credentials or a bucket that fail after the first check (the listing, the conditional
+  // write check) are still the set-up's fault, not a pod's: exit 2 with the same one line.
+  const problem = describeSetupProblem(error, { endpoint: config.endpoint, bucket: config.bucket });
+  if (problem !== undefined) return new SetupError(problem.message, { cause: error });
+  return new CompactorError('ERR_PASS', `pass failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
 }
 
 /**

@@ -44,6 +44,8 @@ export interface Config {
   readonly kube: string | undefined;
   /** `--shard I/N`: only the pods whose name hashes to shard I of N (shard.ts); default all. */
   readonly shard: Shard | undefined;
+  /** Prometheus Pushgateway base URL (metrics.ts): the pass's metrics are pushed at its end. Default none. */
+  readonly pushgateway: string | undefined;
 }
 
 const MINUTE_MS = 60_000;
@@ -71,6 +73,7 @@ export function defaultConfig(bucket: string): Config {
     s3ConnectTimeoutMs: undefined,
     kube: undefined,
     shard: undefined,
+    pushgateway: undefined,
   };
 }
 
@@ -157,6 +160,9 @@ export function validate(config: Config): Config {
   if (config.endpoint !== undefined && !isHttpUrl(config.endpoint)) {
     throw new UsageError(`--endpoint: invalid URL ${JSON.stringify(config.endpoint)}: expected http://host:port or https://host`);
   }
+  if (config.pushgateway !== undefined && !isHttpUrl(config.pushgateway)) {
+    throw new UsageError(`--pushgateway: invalid URL ${JSON.stringify(withoutUserinfo(config.pushgateway))}: expected http://host:port or https://host`);
+  }
   return config;
 }
 
@@ -169,6 +175,13 @@ export function configWarnings(config: Config): string[] {
     );
   }
   return warnings;
+}
+
+/** A URL as typed, with whatever sits between `//` and its last `@` (user, password) masked. */
+function withoutUserinfo(text: string): string {
+  const start = text.indexOf('//');
+  const at = text.lastIndexOf('@');
+  return start >= 0 && at > start ? `${text.slice(0, start + 2)}***${text.slice(at)}` : text;
 }
 
 function isHttpUrl(text: string): boolean {

@@ -7,3 +7,5 @@ export { summarize, describeDryRun, type PassSummary, type PodReport, type PodSt
 export { kubeLiveness, loadKubeConfig, DEFAULT_SETTLE_MS, type ContainerLiveness, type KubeLivenessOptions } from './kube.js';
 export { parseShard, formatShard, shardOf, inShard, MAX_SHARDS, type Shard } from './shard.js';
 export { parseRunArgs, runEnvNames } from './cli.js';
+export { passRegistry, groupingKey, pushUrl, pushMetrics, pushPassMetrics, displayUrl, MetricsPushError, PUSH_TIMEOUT_MS, type PassOutcome, type GroupingKey } from './metrics.js';
+export { createProgress, PROGRESS_INTERVAL_MS, type Progress, type ProgressStream } from './progress.js';

@@ -72,6 +72,12 @@ export interface PassDeps {
   readonly now?: () => Date;
   /** Called with each pod's report as it finishes (the CLI prints dry-run lines from it). */
   readonly onReport?: (report: PodReport) => void;
+  /**
+   * Called as each phase starts, with the pods it will go through (the CLI's progress line).
+   * The clean phase's count is its queue: with --namespace, a queued pod of another namespace
+   * ends without a report.
+   */
+  readonly onPhase?: (phase: PodReport['phase'], pods: number) => void;
   /** The Kubernetes API (`--kube`); without it, unfinished lines end by the quiet rule. */
   readonly liveness?: ContainerLiveness;
 }
@@ -99,6 +105,7 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
   const unfinishedLinesEndBy = deps.liveness === undefined ? 'quiet' : 'kubernetes';
   const shard = config.shard === undefined ? undefined : formatShard(config.shard);
   logger.info('pass started', { bucket: config.bucket, pods: pods.length, shard, dryRun: config.dryRun, holder, unfinishedLinesEndBy });
+  deps.onPhase?.('merge', pods.length);
 
   const reports: PodReport[] = [];
   const record = (report: PodReport): void => {
@@ -117,6 +124,7 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
   // --namespace scopes the clean phase too: a queued pod is ours only when it is in it.
   const inScope = async (pod: string): Promise<boolean> =>
     config.namespace === undefined || found.has(pod) || (await podNamespaces(store, pod)).includes(config.namespace);
+  deps.onPhase?.('clean', queue.length);
   await forEachConcurrently(queue, config.concurrency, async (pod) => {
     const report = await guarded(pod, 'clean', async () => ((await inScope(pod)) ? leased(pod, 'clean', (c) => cleanPod(c, pod))() : undefined));
     if (report !== undefined) record(report);
