@@ -2,12 +2,15 @@
 #
 #   make install     npm ci (when needed) + versitygw (go install, pinned) + moto (if missing)
 #   make build       type-check and compile every package (tsc -b)
-#   make test        build, then all tests against moto, then test/ against versitygw
+#   make test        build, shellcheck, then all tests against moto, then test/ against versitygw
 #   make test-unit   unit tests under packages/ only; no S3 server
 #   make test-long   the interleaving properties, FC_RUNS runs (default 1000), fresh seed printed first;
 #                    FC_SEED=<n> make test-long replays one
 #   make demo        start a moto S3 server, run the demo against it, stop it
 #   make bench       read and merge speed as ratios against limits measured in the same run
+#   make image       the compactor's container image from the Dockerfile (IMAGE=name:tag); needs a
+#                    Docker engine. test/image.test.ts checks the same tree without one
+#   make lint-shell  shellcheck on minikube.sh, scripts/*.sh and .ci/run
 #   make clean       remove build output and .tmp/ (keeps node_modules/ and .tools/)
 #
 # The S3 servers run on 127.0.0.1 with a free port; see scripts/s3-server.mjs.
@@ -23,7 +26,7 @@ S3_SERVER  := node scripts/s3-server.mjs
 # npm ci runs again when package-lock.json is newer than this stamp (or node_modules/ is gone).
 NPM_STAMP  := node_modules/.npm-ci.stamp
 
-.PHONY: install tools build test test-unit demo demo-run bench clean
+.PHONY: install tools build test test-unit lint-shell demo demo-run bench clean
 
 install: $(NPM_STAMP) tools
 
@@ -35,6 +38,7 @@ $(NPM_STAMP): package-lock.json
 tools:
 	@scripts/install-versitygw.sh
 	@scripts/install-moto.sh
+	@scripts/install-shellcheck.sh
 
 build: $(NPM_STAMP)
 	npx tsc -b
@@ -42,10 +46,17 @@ build: $(NPM_STAMP)
 # Everything against moto, then the integration tests in test/ again against versitygw.
 # (`./test/` is anchored at the repo root: a bare `test/` would also match a checkout path
 # like /ci/test/job-logs-s3/... and so every file.)
-test: install
+test: install lint-shell
 	npx tsc -b
 	S3_TEST_SERVER=moto $(JEST) $(JEST_FLAGS)
 	S3_TEST_SERVER=versitygw $(JEST) $(JEST_FLAGS) ./test/
+
+# Every shell script of the repo. scripts/install-shellcheck.sh (quiet when shellcheck is
+# there) puts shellcheck on PATH or in .tools/bin.
+SHELL_SCRIPTS := minikube.sh $(wildcard scripts/*.sh) .ci/run
+lint-shell:
+	@scripts/install-shellcheck.sh >/dev/null
+	PATH="$(CURDIR)/.tools/bin:$$PATH" shellcheck $(SHELL_SCRIPTS)
 
 test-unit: $(NPM_STAMP)
 	S3_TEST_SERVER=none $(JEST) $(JEST_FLAGS) --passWithNoTests ./packages/
@@ -82,6 +93,19 @@ bench: install build
 	$(S3_SERVER) start moto --state .tmp/bench-s3.json; \
 	eval "$$($(S3_SERVER) env --state .tmp/bench-s3.json)"; \
 	AWS_ENDPOINT_URL_S3=$$S3_TEST_ENDPOINT node packages/testkit/dist/bench.js
+
+# The image's labels come from the checkout: the compactor's version, the commit, the origin.
+IMAGE ?= job-logs-s3/compactor:dev
+.PHONY: image
+image:
+	@command -v docker >/dev/null || { echo "make image: no docker command: install Docker to build the image (test/image.test.ts checks its tree without it)" >&2; exit 1; }
+	@docker info >/dev/null 2>&1 || { echo "make image: no Docker engine answers 'docker info': start one, or point DOCKER_HOST at one" >&2; exit 1; }
+	docker build --tag $(IMAGE) \
+	  --build-arg VERSION="$$(node -p 'require("./packages/compactor/package.json").version')" \
+	  --build-arg REVISION="$$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
+	  --build-arg CREATED="$$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+	  --build-arg SOURCE="$$(git config --get remote.origin.url || echo unknown)" \
+	  .
 
 clean:
 	@if [ -f $(DEMO_STATE) ]; then $(S3_SERVER) stop --state $(DEMO_STATE); fi
