@@ -3,6 +3,7 @@
 import { Writable } from 'node:stream';
 import { createProgress, PROGRESS_INTERVAL_MS, type ProgressStream } from './progress.js';
 import { ZERO_COUNTS, type PodReport } from './report.js';
+import { screen } from '../../../test/support/terminal.js';
 
 /** A stream that says it is a terminal and keeps what it was given. */
 function fakeTty(options: { isTTY?: boolean; columns?: number } = {}): ProgressStream & { text: () => string } {
@@ -14,28 +15,6 @@ function fakeTty(options: { isTTY?: boolean; columns?: number } = {}): ProgressS
     },
   });
   return Object.assign(stream, { isTTY: options.isTTY ?? true, columns: options.columns, text: () => chunks.join('') });
-}
-
-/** What a terminal shows for `text`: `\n` ends a line, `\r` goes back to its start, ESC[K erases to its end. */
-function screen(text: string): string[] {
-  const lines: string[] = [''];
-  let col = 0;
-  for (const token of text.split(/(\r|\n|\x1b\[K)/)) {
-    const row = lines.length - 1;
-    if (token === '\n') {
-      lines.push('');
-      col = 0;
-    } else if (token === '\r') {
-      col = 0;
-    } else if (token === '\x1b[K') {
-      lines[row] = (lines[row] ?? '').slice(0, col);
-    } else if (token !== '') {
-      const line = lines[row] ?? '';
-      lines[row] = line.slice(0, col) + token + line.slice(col + token.length);
-      col += token.length;
-    }
-  }
-  return lines;
 }
 
 function pod(name: string, counts: Partial<PodReport> = {}): PodReport {
