@@ -11,6 +11,7 @@ import { createS3Client, describeSetupProblem, resolveEndpoint, socketsFor, type
 import { configWarnings, defaultConfig, formatDuration, formatSize, parseCount, parseDuration, parseSize, validate, type Config } from './config.js';
 import { CompactorError, SetupError, UsageError } from './errors.js';
 import { kubeLiveness, loadKubeConfig } from './kube.js';
+import { addInspectCommand } from './inspect-cli.js';
 import { closeLogger, createLogger } from './logger.js';
 import { pushPassMetrics } from './metrics.js';
 import { runPass } from './pass.js';
@@ -68,6 +69,7 @@ export async function main(argv: readonly string[], io: Io = { stdout: process.s
   addRunFlags(program.command('run')).action(async (flags: RunFlags) => {
     exitCode = await run(toConfig(flags), flags.logLevel, io);
   });
+  addInspectCommand(program, io);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;

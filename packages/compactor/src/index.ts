@@ -9,3 +9,4 @@ export { parseShard, formatShard, shardOf, inShard, MAX_SHARDS, type Shard } fro
 export { parseRunArgs, runEnvNames } from './cli.js';
 export { passRegistry, groupingKey, pushUrl, pushMetrics, pushPassMetrics, displayUrl, MetricsPushError, PUSH_TIMEOUT_MS, type PassOutcome, type GroupingKey } from './metrics.js';
 export { createProgress, PROGRESS_INTERVAL_MS, type Progress, type ProgressStream } from './progress.js';
+export { inspectPod, formatInspection, type InspectOptions, type PodInspection, type NextPass, type LeaseInfo, type PendingDeletionInfo } from './inspect.js';
