@@ -36,7 +36,7 @@ interface InspectFlags {
   s3MaxAttempts?: number;
   s3RequestTimeout?: number;
   s3ConnectTimeout?: number;
-  json: boolean;
+  json?: boolean;
 }
 
 /** Adds `inspect` to `program`, whose `run` command must already be defined (its options are shared). */
@@ -52,11 +52,11 @@ export function addInspectCommand(program: Command, io: Io): Command {
     command.addOption(option);
   }
   return command
-    .addOption(new Option('--json', 'print the inspection as one JSON object (field names are stable)').default(false))
+    .addOption(new Option('--json', 'print the inspection as one JSON object (field names are stable)'))
     .addHelpText(
       'after',
-      '\nRead-only: GET, HEAD and LIST requests only. Due times are judged with --cleanup-interval (default and\n' +
-        'COMPACTOR_CLEANUP_INTERVAL as for run): give the CronJob\'s value.\n' +
+      '\nRead-only: GET, HEAD and LIST requests only. Due times and the next pass are judged with\n' +
+        "--cleanup-interval and --compact-interval (defaults and COMPACTOR_* as for run): give the CronJob's.\n" +
         'Exit: 0 the pod has objects in the bucket, 1 it has none (or reading failed), 2 bad usage or set-up.',
     )
     .action(async (pod: string, flags: InspectFlags) => {
@@ -101,7 +101,7 @@ async function inspect(pod: string, flags: InspectFlags, io: Io): Promise<void> 
   } finally {
     client.destroy();
   }
-  if (flags.json) io.stdout.write(`${JSON.stringify(inspection, null, 2)}\n`);
+  if (flags.json === true) io.stdout.write(`${JSON.stringify(inspection, null, 2)}\n`);
   else if (inspection.found) io.stdout.write(formatInspection(inspection));
   if (!inspection.found) throw new CompactorError('ERR_POD_NOT_FOUND', `no objects for pod ${pod} in bucket ${config.bucket}`);
 }
