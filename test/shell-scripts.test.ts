@@ -1,0 +1,189 @@
+// minikube.sh without a cluster: its usage and exit codes, and the commands each step
+// gives kubectl and minikube — stand-ins on PATH that record their arguments and answer
+// like the real ones (a job's pod ran, the job completed or failed).
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '..');
+const SCRIPT = resolve(ROOT, 'minikube.sh');
+const SUBCOMMANDS = ['start', 'load-images', 'apply', 'run-once', 'logs', 'clean', 'stop'];
+
+interface Run {
+  readonly exitCode: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function run(command: string, args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((done, fail) => {
+    const child = spawn(command, [...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    child.on('error', fail);
+    child.on('close', (exitCode) => done({ exitCode, stdout, stderr }));
+  });
+}
+
+/** A directory with `kubectl` and `minikube` stand-ins that log each call, one per line. */
+class FakeCluster {
+  readonly dir = mkdtempSync(join(tmpdir(), 'minikube-sh-'));
+  readonly log = join(this.dir, 'calls.log');
+  readonly applied = join(this.dir, 'applied.yaml');
+
+  /** `jobCondition`: what the job's True condition reads once it ran. */
+  constructor(jobCondition: 'Complete' | 'Failed' = 'Complete') {
+    writeFileSync(this.log, '');
+    writeFileSync(this.applied, '');
+    this.tool(
+      'kubectl',
+      `case "$*" in
+  *"create secret generic"*)
+    for a in "$@"; do case "$a" in --from-env-file=*) printf 'kind: Secret\\ndata: %s\\n' "$(base64 -w0 < "\${a#--from-env-file=}")" ;; esac; done ;;
+  *"create namespace"*) printf 'kind: Namespace\\n' ;;
+  *"apply --filename -"*) cat >> "${this.applied}" ;;
+  *"get pods"*) printf 'Succeeded' ;;
+  *"logs --follow"*) echo "compactor says hello" ;;
+  *"get job/"*) printf '${jobCondition} ' ;;
+  *"get jobs"*) printf 'job.batch/compactor-29000001\\njob.batch/compactor-manual-1700000000\\n' ;;
+esac`,
+    );
+    this.tool('minikube', '');
+  }
+
+  private tool(name: string, body: string): void {
+    const file = join(this.dir, name);
+    writeFileSync(file, `#!/usr/bin/env bash\nset -eu\nprintf '%s\\n' "${name} $*" >> "${this.log}"\n${body}\n`);
+    chmodSync(file, 0o755);
+  }
+
+  env(extra: Record<string, string> = {}): Record<string, string> {
+    return { PATH: `${this.dir}:${process.env['PATH'] ?? ''}`, LOCALSTACK_AUTH_TOKEN: '', ...extra };
+  }
+
+  calls(): string[] {
+    return readFileSync(this.log, 'utf8').split('\n').filter(Boolean);
+  }
+
+  remove(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+describe('minikube.sh', () => {
+  let cluster: FakeCluster;
+  beforeEach(() => (cluster = new FakeCluster()));
+  afterEach(() => cluster.remove());
+
+  it('is valid bash', async () => {
+    expect(await run('bash', ['-n', SCRIPT])).toEqual({ exitCode: 0, stdout: '', stderr: '' });
+  });
+
+  it('lists its 7 subcommands with --help, exit 0', async () => {
+    const help = await run(SCRIPT, ['--help']);
+    expect(help.exitCode).toBe(0);
+    for (const sub of SUBCOMMANDS) expect(help.stdout).toMatch(new RegExp(`^  ${sub}\\b`, 'm'));
+  });
+
+  it('prints the usage on stderr and exits 2 without a subcommand or with an unknown one, calling nothing', async () => {
+    for (const args of [[], ['deploy'], ['--apply']]) {
+      const result = await run(SCRIPT, args, cluster.env());
+      expect({ args, exitCode: result.exitCode, stdout: result.stdout }).toEqual({ args, exitCode: 2, stdout: '' });
+      expect(result.stderr).toContain('usage: ./minikube.sh start');
+      if (args.length > 0) expect(result.stderr).toContain(`unknown command '${args[0]}'`);
+    }
+    expect(cluster.calls()).toEqual([]);
+  });
+
+  it('says which tool is missing, exit 2', async () => {
+    // A PATH with the basic tools only: no minikube, no kubectl.
+    const bare = join(cluster.dir, 'bare');
+    mkdirSync(bare);
+    for (const tool of ['dirname', 'date', 'tail']) symlinkSync(execFileSync('which', [tool], { encoding: 'utf8' }).trim(), join(bare, tool));
+    expect(await run('/bin/bash', [SCRIPT, 'stop'], { PATH: bare })).toMatchObject({ exitCode: 2, stderr: expect.stringContaining('minikube is not on PATH') });
+    expect(await run('/bin/bash', [SCRIPT, 'run-once'], { PATH: bare })).toMatchObject({ exitCode: 2, stderr: expect.stringContaining('kubectl is not on PATH') });
+  });
+
+  it('start, load-images and stop work on a cluster of their own profile; start passes its arguments on', async () => {
+    for (const args of [['start', '--driver=docker', '--cpus=2'], ['load-images'], ['stop']]) {
+      expect(await run(SCRIPT, args, cluster.env())).toMatchObject({ exitCode: 0 });
+    }
+    expect(cluster.calls()).toEqual([
+      'minikube start --profile job-logs --driver=docker --cpus=2',
+      'minikube image build --profile job-logs --tag job-logs-s3/compactor:dev .',
+      'minikube stop --profile job-logs',
+    ]);
+  });
+
+  it('apply refuses to start without LOCALSTACK_AUTH_TOKEN, exit 2, before any kubectl call', async () => {
+    const result = await run(SCRIPT, ['apply'], cluster.env());
+    expect(result).toMatchObject({ exitCode: 2, stderr: expect.stringContaining('LOCALSTACK_AUTH_TOKEN is not set') });
+    expect(cluster.calls()).toEqual([]);
+  });
+
+  it("apply stores the token as a Secret without putting it on any command line, then applies the minikube overlay", async () => {
+    const token = 'ls-SECRET-token-4242';
+    const result = await run(SCRIPT, ['apply'], cluster.env({ LOCALSTACK_AUTH_TOKEN: token }));
+    expect(result.exitCode).toBe(0);
+    const calls = cluster.calls();
+    expect(calls.join('\n')).not.toContain(token);
+    expect(result.stdout + result.stderr).not.toContain(token);
+    expect(readFileSync(cluster.applied, 'utf8')).toContain(Buffer.from(`LOCALSTACK_AUTH_TOKEN=${token}\n`).toString('base64'));
+    // The two sides of a pipe start together: the first four calls come in either order.
+    const seen = calls.map((c) => c.replace(/--from-env-file=\S+/, '--from-env-file=FILE'));
+    expect(seen.slice(0, 4).sort()).toEqual(
+      [
+        'kubectl --context job-logs create namespace job-logs --dry-run=client --output yaml',
+        'kubectl --context job-logs apply --filename -',
+        'kubectl --context job-logs --namespace job-logs create secret generic localstack-auth --from-env-file=FILE --dry-run=client --output yaml',
+        'kubectl --context job-logs --namespace job-logs apply --filename -',
+      ].sort(),
+    );
+    expect(seen.slice(4)).toEqual([
+      'kubectl --context job-logs apply --kustomize k8s/overlays/minikube',
+      'kubectl --context job-logs --namespace job-logs rollout status deployment/localstack --timeout=300s',
+    ]);
+  });
+
+  it('run-once creates a job from the CronJob, follows its logs and exits 0 once it completed', async () => {
+    const result = await run(SCRIPT, ['run-once'], cluster.env());
+    expect(result).toMatchObject({ exitCode: 0, stdout: expect.stringContaining('compactor says hello') });
+    const calls = cluster.calls();
+    const job = /create job --from=cronjob\/compactor (compactor-manual-\d+)$/.exec(calls[0] ?? '')?.[1];
+    expect(calls[0]).toMatch(/^kubectl --context job-logs --namespace job-logs create job/);
+    expect(job).toBeDefined();
+    expect(calls).toContain(`kubectl --context job-logs --namespace job-logs logs --follow job/${job}`);
+    expect(result.stdout).toContain(`job/${job}: complete`);
+  });
+
+  it('run-once exits 1 when the job failed, naming it', async () => {
+    const failing = new FakeCluster('Failed');
+    try {
+      const result = await run(SCRIPT, ['run-once'], failing.env());
+      expect(result).toMatchObject({ exitCode: 1, stderr: expect.stringMatching(/job\/compactor-manual-\d+ failed/) });
+    } finally {
+      failing.remove();
+    }
+  });
+
+  it('logs follows the newest job, or the one named', async () => {
+    expect(await run(SCRIPT, ['logs'], cluster.env())).toMatchObject({ exitCode: 0 });
+    expect(await run(SCRIPT, ['logs', 'compactor-29000001'], cluster.env())).toMatchObject({ exitCode: 0 });
+    expect(cluster.calls().filter((c) => c.includes(' logs '))).toEqual([
+      'kubectl --context job-logs --namespace job-logs logs --follow job/compactor-manual-1700000000',
+      'kubectl --context job-logs --namespace job-logs logs --follow job/compactor-29000001',
+    ]);
+  });
+
+  it('clean deletes the jobs, the token Secret and the overlay', async () => {
+    expect(await run(SCRIPT, ['clean'], cluster.env())).toMatchObject({ exitCode: 0 });
+    expect(cluster.calls()).toEqual([
+      'kubectl --context job-logs --namespace job-logs delete jobs --all --ignore-not-found',
+      'kubectl --context job-logs --namespace job-logs delete secret localstack-auth --ignore-not-found',
+      'kubectl --context job-logs delete --kustomize k8s/overlays/minikube --ignore-not-found',
+    ]);
+  });
+});
