@@ -1,0 +1,191 @@
+// The compactor image's tree without a Docker engine: scripts/build-prod-tree.sh (what the
+// Dockerfile's build stage runs) makes it in a temp dir, and the CLIs run from it as in the
+// container: the tree and HOME read-only, another user than the tree's owner, only the
+// variables a deployment sets, a working directory outside the checkout.
+import { spawn } from 'node:child_process';
+import { lstat, mkdir, mkdtemp, readdir, readFile, realpath, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve, sep } from 'node:path';
+import type { CliResult } from './support/cli.js';
+import { messages, newWorld } from './support/world.js';
+
+const ROOT = resolve(__dirname, '..');
+const T0 = new Date('2026-11-25T10:00:00Z');
+/** Root writes through any mode bits: as root, the CLIs run as nobody, as the image's uid 1000 would. */
+const RUN_AS = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+
+let base = '';
+let tree = '';
+let home = '';
+let cwd = '';
+
+function run(command: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; uid?: number; gid?: number }): Promise<CliResult> {
+  return new Promise((done, fail) => {
+    const child = spawn(command, [...args], { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    child.on('error', fail);
+    child.on('close', (exitCode) => done({ exitCode, stdout, stderr }));
+  });
+}
+
+/** A CLI of the tree found on PATH, as the image's ENTRYPOINT finds it, with what a deployment sets and nothing else. */
+function fromTree(name: 'compactor' | 'log-reader', args: readonly string[]): Promise<CliResult> {
+  const env: NodeJS.ProcessEnv = {
+    PATH: `${join(tree, 'bin')}:${dirname(process.execPath)}`,
+    HOME: home,
+    AWS_ACCESS_KEY_ID: process.env['AWS_ACCESS_KEY_ID'],
+    AWS_SECRET_ACCESS_KEY: process.env['AWS_SECRET_ACCESS_KEY'],
+    AWS_REGION: process.env['AWS_REGION'],
+    AWS_ENDPOINT_URL_S3: process.env['S3_TEST_ENDPOINT'],
+  };
+  return run(name, args, { cwd, env, ...RUN_AS });
+}
+
+async function chmodTree(mode: string, ...paths: string[]): Promise<void> {
+  const result = await run('chmod', ['-R', mode, ...paths], { cwd: ROOT, env: process.env });
+  if (result.exitCode !== 0) throw new Error(`chmod -R ${mode} ${paths.join(' ')}: ${result.stderr}`);
+}
+
+/** Every path under dir (dir-relative), symlinks not followed. */
+async function walk(dir: string, prefix = ''): Promise<{ path: string; symlink: boolean }[]> {
+  const out: { path: string; symlink: boolean }[] = [];
+  for (const entry of await readdir(join(dir, prefix), { withFileTypes: true })) {
+    const path = join(prefix, entry.name);
+    out.push({ path, symlink: entry.isSymbolicLink() });
+    if (entry.isDirectory()) out.push(...(await walk(dir, path)));
+  }
+  return out;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return lstat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+const version = async (pkg: string): Promise<string> =>
+  (JSON.parse(await readFile(join(ROOT, 'packages', pkg, 'package.json'), 'utf8')) as { version: string }).version;
+
+beforeAll(async () => {
+  base = await realpath(await mkdtemp(join(tmpdir(), 'compactor-image-')));
+  tree = join(base, 'app');
+  home = join(base, 'home');
+  cwd = join(base, 'cwd');
+  await Promise.all([mkdir(home), mkdir(cwd)]);
+  const built = await run(join(ROOT, 'scripts/build-prod-tree.sh'), [tree], { cwd: ROOT, env: process.env });
+  if (built.exitCode !== 0) throw new Error(`scripts/build-prod-tree.sh failed (${built.exitCode}):\n${built.stdout}${built.stderr}`);
+  await chmodTree('a-w', tree, home, cwd);
+  // mkdtemp makes the base 0700: the other user must get through it to the tree.
+  await run('chmod', ['755', base], { cwd: ROOT, env: process.env });
+}, 180_000);
+
+afterAll(async () => {
+  if (!base) return;
+  await chmodTree('u+w', base);
+  await rm(base, { recursive: true, force: true });
+});
+
+describe('the compactor image tree (scripts/build-prod-tree.sh)', () => {
+  it('holds the two shipped packages and their production dependencies: no testkit, no dev dependency', async () => {
+    expect((await readdir(join(tree, 'packages'))).sort()).toEqual(['compactor', 'log-reader']);
+    const lock = JSON.parse(await readFile(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
+    const devOnly = Object.entries(lock.packages)
+      .filter(([path, entry]) => path.startsWith('node_modules/') && entry.dev === true)
+      .map(([path]) => path);
+    expect(devOnly).toEqual(expect.arrayContaining(['node_modules/typescript', 'node_modules/jest', 'node_modules/@swc/core']));
+    const installedDevOnly: string[] = [];
+    for (const path of devOnly) if (await exists(join(tree, path))) installedDevOnly.push(path);
+    expect(installedDevOnly).toEqual([]);
+    expect(await exists(join(tree, 'node_modules/@platform/testkit'))).toBe(false);
+    // What the CLIs need at run time is there.
+    for (const dep of ['@aws-sdk/client-s3', '@kubernetes/client-node', 'commander', 'prom-client', 'winston']) {
+      expect([dep, await exists(join(tree, 'node_modules', dep))]).toEqual([dep, true]);
+    }
+  });
+
+  it('points nowhere outside itself: every symlink resolves inside the tree', async () => {
+    const outside: string[] = [];
+    for (const { path, symlink } of await walk(tree)) {
+      if (!symlink) continue;
+      const target = await realpath(join(tree, path));
+      if (!target.startsWith(tree + sep)) outside.push(`${path} -> ${target}`);
+    }
+    expect(outside).toEqual([]);
+  });
+});
+
+describe('the CLIs run from the tree: read-only, another user, a clean environment', () => {
+  it('compactor --version and log-reader --version print the packages’ versions', async () => {
+    expect(await fromTree('compactor', ['--version'])).toEqual({ exitCode: 0, stdout: `${await version('compactor')}\n`, stderr: '' });
+    expect(await fromTree('log-reader', ['--version'])).toEqual({ exitCode: 0, stdout: `${await version('log-reader')}\n`, stderr: '' });
+  });
+
+  it('compactor run --dry-run exits 0 and writes or deletes nothing', async () => {
+    const w = await newWorld('image-dry-run');
+    await w.container('job-1', '0f3a').upload(messages('a', 2, T0));
+    const before = await w.listing();
+
+    const result = await fromTree('compactor', ['run', '--dry-run', '--bucket', w.bucket]);
+
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('merge job-1: would merge 1 raw file(s)');
+    expect(await w.listing()).toEqual(before);
+  });
+
+  it('compactor run merges, and log-reader cat from the same tree reads the merged log', async () => {
+    const w = await newWorld('image-run');
+    await w.container('job-1', '0f3a').upload(messages('a', 2, T0));
+
+    const result = await fromTree('compactor', ['run', '--bucket', w.bucket]);
+
+    expect(result.exitCode).toBe(0);
+    expect(JSON.parse(result.stdout) as unknown).toMatchObject({ pods: { merged: 1, failed: 0 }, dryRun: false });
+    // A write the runtime could not make (a cache, a temp file in HOME) would show as a warning.
+    const levels = result.stderr
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => (JSON.parse(line) as { level?: unknown }).level);
+    expect(levels).toContain('info');
+    expect(levels.filter((level) => level !== 'info' && level !== 'debug')).toEqual([]);
+    expect(await w.keys('metadata/')).toEqual(['metadata/job-1.json']);
+    expect(await fromTree('log-reader', ['cat', 'job-1', '--bucket', w.bucket])).toEqual({ exitCode: 0, stdout: 'a-0\na-1\n', stderr: '' });
+  });
+});
+
+describe('the Dockerfile', () => {
+  /** Its instructions, continuation lines joined, comments dropped. */
+  async function instructions(): Promise<string[]> {
+    const text = await readFile(join(ROOT, 'Dockerfile'), 'utf8');
+    return text
+      .replace(/\\\n/g, ' ')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !line.startsWith('#'));
+  }
+
+  it('runs the tree this test runs: built by the same script, its bin first on PATH, as a non-root user', async () => {
+    const lines = await instructions();
+    const stages = lines.map((line, i) => [line, i] as const).filter(([line]) => line.startsWith('FROM '));
+    expect(stages).toHaveLength(2);
+    const runtimeStart = stages[1]![1];
+    const build = lines.slice(0, runtimeStart);
+    const runtime = lines.slice(runtimeStart);
+
+    const script = build.map((line) => /^RUN .*scripts\/build-prod-tree\.sh (\S+)/.exec(line)?.[1]).find(Boolean);
+    expect(script).toBeDefined();
+    const copy = runtime.map((line) => /^COPY --from=build (\S+) (\S+)$/.exec(line)).find(Boolean);
+    expect(copy?.[1]).toBe(script);
+    const app = copy?.[2];
+    expect(runtime.some((line) => line.startsWith('ENV ') && line.includes(`PATH=${app}/bin:$PATH`))).toBe(true);
+
+    const user = runtime.map((line) => /^USER (\d+)(?::(\d+))?$/.exec(line)).find(Boolean);
+    expect(Number(user?.[1])).toBeGreaterThan(0);
+    const entrypoint = runtime.find((line) => line.startsWith('ENTRYPOINT '));
+    expect((JSON.parse(entrypoint!.slice('ENTRYPOINT '.length)) as string[]).at(-1)).toBe('compactor');
+    expect(runtime).toContain('CMD ["run"]');
+  });
+});
