@@ -200,7 +200,8 @@ describe('compactor inspect', () => {
       [['inspect', 'job-1'], /--bucket is required/],
       [['inspect', 'job-1', '--bucket', 'b', '--cleanup-interval', 'soon'], /--cleanup-interval: invalid duration "soon"/],
       [['inspect'], /missing required argument 'pod'/],
-    ])('exits 2 with one line for bad usage: %j', async (args, message) => {
+      [['inspect', 'job-1', '--bucket', 'no-such-bucket-here'], /^compactor: bucket no-such-bucket-here does not exist/],
+    ])('exits 2 with one line for bad usage or set-up: %j', async (args, message) => {
       const result = await runCli(COMPACTOR_BIN, args, s3Env());
       expect(result.exitCode).toBe(2);
       expect(result.stderr).toMatch(message);
