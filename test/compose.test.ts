@@ -185,6 +185,17 @@ describe('docker-compose.yml', () => {
     expect(service(stack.seeder)).toMatchObject({ working_dir: '/repo', volumes: ['./:/repo:ro'] });
     expect(command(stack.seeder).slice(0, 2)).toEqual(['node', 'packages/testkit/dist/seed.js']);
   });
+
+  it("fits the Dockerfile: its ENTRYPOINT runs compactor under tini, and the seeders use its node base", () => {
+    const dockerfile = readFileSync(resolve(ROOT, 'Dockerfile'), 'utf8');
+    const instruction = (name: string): string[] => strings(JSON.parse(new RegExp(`^${name} (\\[.*\\])$`, 'm').exec(dockerfile)?.[1] ?? 'null'), `Dockerfile ${name}`);
+    const entrypoint = instruction('ENTRYPOINT');
+    expect(entrypoint.at(-1)).toBe('compactor'); // the compactor services give only `run ...`
+    for (const stack of STACKS) expect(strings(service(stack.reader)['entrypoint'], 'entrypoint')).toEqual([...entrypoint.slice(0, -1), 'log-reader']);
+    expect(instruction('CMD')).toEqual(['run']);
+    const base = /^ARG NODE_IMAGE=(\S+)$/m.exec(dockerfile)?.[1];
+    for (const stack of STACKS) expect(service(stack.seeder)['image']).toBe(base);
+  });
 });
 
 interface Run {
