@@ -1,6 +1,6 @@
 # job-logs-s3: build, test and demo.
 #
-#   make install     npm ci (when needed) + versitygw (go install, pinned) + moto (if missing)
+#   make install     npm ci (when needed) + versitygw and kustomize (go install, pinned) + moto (if missing)
 #   make build       type-check and compile every package (tsc -b)
 #   make test        build, shellcheck, then all tests against moto, then test/ against versitygw
 #   make test-unit   unit tests under packages/ only; no S3 server
@@ -34,11 +34,12 @@ $(NPM_STAMP): package-lock.json
 	npm ci
 	@touch $@
 
-# Both scripts are idempotent and return at once when their tool is in place.
+# Each script is idempotent and returns at once when its tool is in place.
 tools:
 	@scripts/install-versitygw.sh
 	@scripts/install-moto.sh
 	@scripts/install-shellcheck.sh
+	@scripts/install-kustomize.sh
 
 build: $(NPM_STAMP)
 	npx tsc -b
