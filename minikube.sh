@@ -2,7 +2,7 @@
 # The compactor's CronJob on a local minikube cluster, against the LocalStack S3 that the
 # minikube overlay (k8s/overlays/minikube) runs next to it. In order:
 #
-#   ./minikube.sh start [ARGS]   start a minikube cluster (profile $MINIKUBE_PROFILE; ARGS go to `minikube start`)
+#   ./minikube.sh start [ARGS]   start a minikube cluster (containerd; profile $MINIKUBE_PROFILE; ARGS go to `minikube start`)
 #   ./minikube.sh load-images    build the project image (Dockerfile) inside that cluster
 #   ./minikube.sh apply          the LocalStack auth token as a Secret, then kubectl apply -k k8s/overlays/minikube
 #   ./minikube.sh run-once       a Job from the CronJob now; follows its logs; exits 1 if it failed
@@ -32,7 +32,7 @@ usage() {
   cat <<EOF
 usage: ./minikube.sh start [MINIKUBE-START-ARGS...] | load-images | apply | run-once | logs [JOB] | clean | stop
 
-  start        start minikube (profile $PROFILE; set MINIKUBE_PROFILE to change it)
+  start        start minikube with containerd (profile $PROFILE; set MINIKUBE_PROFILE to change it)
   load-images  build $IMAGE from the Dockerfile inside the cluster (minikube image build)
   apply        store \$LOCALSTACK_AUTH_TOKEN as Secret $LOCALSTACK_SECRET, then kubectl apply -k $OVERLAY
   run-once     create a Job from cronjob/$CRONJOB now ($CRONJOB-manual-<time>), follow its logs
@@ -53,7 +53,9 @@ kc() { kubectl --context "$PROFILE" --namespace "$NAMESPACE" "$@"; }
 
 start() {
   need minikube "https://minikube.sigs.k8s.io/docs/start/"
-  minikube start --profile "$PROFILE" "$@"
+  # containerd writes the CRI log files Fluent Bit's cri parser reads (Docker's runtime
+  # writes JSON ones). Your ARGS come last: they win.
+  minikube start --profile "$PROFILE" --container-runtime=containerd "$@"
   echo "next: ./minikube.sh load-images && ./minikube.sh apply && ./minikube.sh run-once"
 }
 

@@ -2,13 +2,32 @@
 // gives kubectl and minikube — stand-ins on PATH that record their arguments and answer
 // like the real ones (a job's pod ran, the job completed or failed).
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
 
 const ROOT = resolve(__dirname, '..');
 const SCRIPT = resolve(ROOT, 'minikube.sh');
 const SUBCOMMANDS = ['start', 'load-images', 'apply', 'run-once', 'logs', 'clean', 'stop'];
+
+/** The `NAME="value"` settings at the top of minikube.sh. */
+function scriptSettings(): Record<string, string> {
+  const text = readFileSync(SCRIPT, 'utf8');
+  return Object.fromEntries([...text.matchAll(/^([A-Z_]+)="([^"$]*)"$/gm)].map((m) => [m[1] as string, m[2] as string]));
+}
+
+type Json = Record<string, unknown>;
+const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const field = (v: unknown, ...path: (string | number)[]): unknown => path.reduce<unknown>((at, key) => (isRecord(at) || Array.isArray(at) ? (at as Record<string | number, unknown>)[key] : undefined), v);
+
+/** Every Kubernetes object in the YAML files under these directories (kustomizations left out). */
+function manifests(...dirs: string[]): Json[] {
+  const files = dirs.flatMap((dir) => readdirSync(resolve(ROOT, dir), { recursive: true, encoding: 'utf8' }).filter((f) => /\.ya?ml$/.test(f)).map((f) => resolve(ROOT, dir, f)));
+  return files
+    .flatMap((file) => parseAllDocuments(readFileSync(file, 'utf8')).map((doc) => doc.toJS() as unknown))
+    .filter((o): o is Json => isRecord(o) && typeof o['kind'] === 'string' && o['kind'] !== 'Kustomization');
+}
 
 interface Run {
   readonly exitCode: number | null;
@@ -82,6 +101,24 @@ describe('minikube.sh', () => {
     expect(await run('bash', ['-n', SCRIPT])).toEqual({ exitCode: 0, stdout: '', stderr: '' });
   });
 
+  it('names what k8s/ (base + overlays/minikube) and docker-compose.yml name: namespace, CronJob, LocalStack and its token Secret, image', () => {
+    const settings = scriptSettings();
+    const objects = manifests('k8s/base', settings['OVERLAY'] as string);
+    const find = (kind: string, name: string | undefined): Json | undefined => objects.find((o) => o['kind'] === kind && field(o, 'metadata', 'name') === name);
+    expect(find('Namespace', settings['NAMESPACE'])).toBeDefined();
+    const cronjob = find('CronJob', settings['CRONJOB']);
+    expect(field(cronjob, 'metadata', 'namespace')).toBe(settings['NAMESPACE']);
+    expect(field(cronjob, 'spec', 'jobTemplate', 'spec', 'template', 'spec', 'containers', 0, 'image')).toBe(settings['IMAGE']);
+    const localstack = find('Deployment', settings['LOCALSTACK']);
+    expect(field(localstack, 'metadata', 'namespace')).toBe(settings['NAMESPACE']);
+    expect(find('Service', settings['LOCALSTACK'])).toBeDefined();
+    const env = field(localstack, 'spec', 'template', 'spec', 'containers', 0, 'env');
+    const token = Array.isArray(env) ? env.find((e) => field(e, 'name') === 'LOCALSTACK_AUTH_TOKEN') : undefined;
+    // apply writes the Secret from an env file: its key is the variable's name.
+    expect(field(token, 'valueFrom', 'secretKeyRef')).toEqual({ name: settings['LOCALSTACK_SECRET'], key: 'LOCALSTACK_AUTH_TOKEN' });
+    expect(field(parse(readFileSync(resolve(ROOT, 'docker-compose.yml'), 'utf8')), 'services', 'compactor', 'image')).toBe(settings['IMAGE']);
+  });
+
   it('lists its 7 subcommands with --help, exit 0', async () => {
     const help = await run(SCRIPT, ['--help']);
     expect(help.exitCode).toBe(0);
@@ -112,7 +149,7 @@ describe('minikube.sh', () => {
       expect(await run(SCRIPT, args, cluster.env())).toMatchObject({ exitCode: 0 });
     }
     expect(cluster.calls()).toEqual([
-      'minikube start --profile job-logs --driver=docker --cpus=2',
+      'minikube start --profile job-logs --container-runtime=containerd --driver=docker --cpus=2',
       'minikube image build --profile job-logs --tag job-logs-s3/compactor:dev .',
       'minikube stop --profile job-logs',
     ]);
