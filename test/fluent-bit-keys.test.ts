@@ -1,0 +1,139 @@
+// The Fluent Bit configuration we ship (k8s/base/fluent-bit/) writes exactly the raw layout
+// the compactor and the reader read: its tail input's tag and its s3 output's key format,
+// expanded as Fluent Bit expands them (test/support/fluent-bit.ts) for real container log
+// paths, give keys that parseRawKey reads back with the right pod, namespace, container, id,
+// minute and counter; and its cri parser's records, as the s3 output writes them, decode to
+// the line the container wrote. Pure: reads the files in k8s/, needs no S3 server.
+import { compareRawKeys, decodeRawLine, parseRawKey, RAW_PREFIX, type RawKey } from '@platform/log-reader';
+import { entry, isOn, matchesGlob, pluginSection, readConfigFile, s3ObjectKey, sizeInBytes, tailTag } from './support/fluent-bit.js';
+
+const config = readConfigFile('fluent-bit.conf');
+const tail = pluginSection(config, 'INPUT', 'tail');
+const s3 = pluginSection(config, 'OUTPUT', 's3');
+const kubernetes = pluginSection(config, 'FILTER', 'kubernetes');
+const cri = pluginSection(readConfigFile('parsers.conf'), 'PARSER', 'cri');
+
+const ID_A = '0f3a9c1b2d4e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8';
+const ID_B = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+/** The key Fluent Bit uploads for the file at `path`, opened at `time`, as upload `index` of its node. */
+function keyFor(path: string, time: Date, index: number): string {
+  return s3ObjectKey({
+    format: entry(s3, 's3_key_format'),
+    tag: tailTag(entry(tail, 'Tag'), path),
+    time,
+    index,
+    tagDelimiters: s3.entries.get('s3_key_format_tag_delimiters'),
+    staticFilePath: isOn(s3.entries.get('static_file_path')),
+  });
+}
+
+describe('Fluent Bit (k8s/base/fluent-bit/fluent-bit.conf)', () => {
+  const at = new Date('2026-11-25T09:59:30.5Z');
+  const samples: { what: string; file: string; expected: Omit<RawKey, 'key' | 'slice' | 'index'> }[] = [
+    { what: 'a job pod', file: `job-1_team-a_job-1-${ID_A}.log`, expected: { pod: 'job-1', namespace: 'team-a', container: 'job-1', containerId: ID_A } },
+    {
+      what: 'a pod name with dots and dashes',
+      file: `train.v2--final-7_ml-research_main-${ID_B}.log`,
+      expected: { pod: 'train.v2--final-7', namespace: 'ml-research', container: 'main', containerId: ID_B },
+    },
+    { what: 'a sidecar container', file: `job-1_team-a_istio-proxy-${ID_B}.log`, expected: { pod: 'job-1', namespace: 'team-a', container: 'istio-proxy', containerId: ID_B } },
+    {
+      what: "a CronJob's pod",
+      file: `nightly-29123456-abcde_batch_nightly-${ID_A}.log`,
+      expected: { pod: 'nightly-29123456-abcde', namespace: 'batch', container: 'nightly', containerId: ID_A },
+    },
+    {
+      what: "an Indexed Job's pod, container named like it",
+      file: `shard-job-3-x7k2p_jobs_shard-job-3-x7k2p-${ID_B}.log`,
+      expected: { pod: 'shard-job-3-x7k2p', namespace: 'jobs', container: 'shard-job-3-x7k2p', containerId: ID_B },
+    },
+    { what: 'a container whose name ends in digits', file: `job-9_jobs_worker-0-${ID_A}.log`, expected: { pod: 'job-9', namespace: 'jobs', container: 'worker-0', containerId: ID_A } },
+  ];
+
+  it.each(samples)('uploads the log of $what under a key parseRawKey reads back', ({ file, expected }) => {
+    const path = `/var/log/containers/${file}`;
+    expect(matchesGlob(entry(tail, 'Path'), path)).toBe(true);
+    expect(matchesGlob(entry(tail, 'Exclude_Path'), path)).toBe(false);
+
+    const key = keyFor(path, at, 41);
+
+    expect(key).toBe(`kube.var.log.containers.${file}/202611250959__41.gz`);
+    expect(parseRawKey(key)).toEqual({ key, ...expected, slice: '202611250959', index: 41 });
+  });
+
+  it('keys a node\'s uploads in raw-file order: the minute, then the counter as a number (…_9 before …_10)', () => {
+    const path = `/var/log/containers/job-1_team-a_job-1-${ID_A}.log`;
+    const uploads = [
+      { time: new Date('2026-11-25T23:58:59Z'), index: 9 },
+      { time: new Date('2026-11-25T23:59:00Z'), index: 10 },
+      { time: new Date('2026-11-25T23:59:59Z'), index: 11 },
+      { time: new Date('2026-11-26T00:00:01Z'), index: 100 },
+    ];
+    const parsed = uploads.map(({ time, index }) => parseRawKey(keyFor(path, time, index)));
+    expect(parsed.map((k) => k && `${k.slice}/${k.index}`)).toEqual(['202611252358/9', '202611252359/10', '202611252359/11', '202611260000/100']);
+    const keys = parsed.filter((k): k is RawKey => k !== undefined);
+    expect([...keys].reverse().sort(compareRawKeys)).toEqual(keys);
+  });
+
+  it("leaves out the pipeline's own pods and the system's, whose logs no compactor would ever remove", () => {
+    for (const file of [`coredns-5d78c9869d-4xk8p_kube-system_coredns-${ID_A}.log`, `fluent-bit-8x2kq_job-logs_fluent-bit-${ID_B}.log`]) {
+      expect(matchesGlob(entry(tail, 'Exclude_Path'), `/var/log/containers/${file}`)).toBe(true);
+    }
+  });
+
+  it('gives the kubernetes filter the tag prefix the raw layout starts with', () => {
+    const file = `job-1_team-a_job-1-${ID_A}.log`;
+    const prefix = tailTag(entry(tail, 'Tag'), `/var/log/containers/${file}`).slice(0, -file.length);
+    expect(prefix).toBe(RAW_PREFIX);
+    expect(entry(kubernetes, 'Kube_Tag_Prefix')).toBe(prefix);
+    expect(entry(kubernetes, 'Match')).toBe(entry(s3, 'Match'));
+  });
+
+  it('uploads one gzip object per minute with PutObject, under the key as formatted (no random suffix)', () => {
+    expect(entry(s3, 's3_key_format')).toBe('/$TAG/%Y%m%d%H%M__$INDEX.gz');
+    expect(isOn(entry(s3, 'static_file_path'))).toBe(true);
+    expect(isOn(entry(s3, 'use_put_object'))).toBe(true);
+    expect(entry(s3, 'upload_timeout')).toBe('1m');
+    expect(entry(s3, 'compression')).toBe('gzip');
+    // Fluent Bit's minimum is 1M; larger would only delay uploads of a busy container.
+    expect(sizeInBytes(entry(s3, 'total_file_size'))).toBeGreaterThanOrEqual(1e6);
+    expect(sizeInBytes(entry(s3, 'total_file_size'))).toBeLessThanOrEqual(5e6);
+    expect([entry(s3, 'bucket'), entry(s3, 'region'), entry(s3, 'endpoint')]).toEqual(['${S3_BUCKET}', '${AWS_REGION}', '${S3_ENDPOINT}']);
+  });
+
+  describe('records', () => {
+    const regex = new RegExp(entry(cri, 'Regex'));
+
+    /** One line of the uploaded object: the s3 output's json_date_key first, then the parsed record (Time_Keep keeps `time`). */
+    function uploadedLine(runtimeLine: string): string {
+      const fields = regex.exec(runtimeLine)?.groups;
+      if (fields === undefined) throw new Error(`the cri parser does not match ${runtimeLine}`);
+      const record = { ...fields, kubernetes: { pod_name: 'job-1', namespace_name: 'team-a' } };
+      const recordTime = new Date(fields[entry(cri, 'Time_Key')] as string);
+      const dateKey = `${recordTime.toISOString().slice(0, 23)}000Z`; // iso8601: microseconds
+      return `{${JSON.stringify(entry(s3, 'json_date_key'))}:${JSON.stringify(dateKey)},${JSON.stringify(record).slice(1)}`;
+    }
+
+    it('are parsed by the cri parser, which keeps the runtime\'s time in the record', () => {
+      expect(entry(tail, 'Parser')).toBe('cri');
+      expect(isOn(entry(cri, 'Time_Keep'))).toBe(true);
+      expect(entry(s3, 'json_date_key')).toBe(entry(cri, 'Time_Key'));
+    });
+
+    it.each([
+      {
+        line: '2026-11-25T10:00:00.123456789Z stdout F epoch 1 step 100 loss=0.5 "quoted" \\ done',
+        piece: { time: '2026-11-25T10:00:00.123456789Z', message: 'epoch 1 step 100 loss=0.5 "quoted" \\ done', stream: 'stdout', partial: false },
+      },
+      {
+        line: '2026-11-25T10:00:01.000000001Z stderr F WARNING: gradient norm clipped',
+        piece: { time: '2026-11-25T10:00:01.000000001Z', message: 'WARNING: gradient norm clipped', stream: 'stderr', partial: false },
+      },
+      { line: '2026-11-25T10:00:02.5Z stdout P first 16 KiB of a long line', piece: { time: '2026-11-25T10:00:02.5Z', message: 'first 16 KiB of a long line', stream: 'stdout', partial: true } },
+      { line: '2026-11-25T10:00:03.000000000Z stdout F ', piece: { time: '2026-11-25T10:00:03.000000000Z', message: '', stream: 'stdout', partial: false } },
+    ])('decode to what the container wrote, with its nanosecond time: $line', ({ line, piece }) => {
+      expect(decodeRawLine(uploadedLine(line), '2026-11-25T10:00:00Z')).toEqual({ piece, json: true });
+    });
+  });
+});

@@ -1,0 +1,182 @@
+// What Fluent Bit does with the shipped configuration (k8s/base/fluent-bit/), modelled on
+// its source, for the tests that check the keys and records it produces against our reader:
+//
+// - the classic config format (src/config_format/flb_cf_fluentbit.c): `[SECTION]` headers,
+//   `key value` lines at one indentation, `#` comments; keys are case-insensitive;
+// - the tail input's tag (plugins/in_tail/tail_file.c, tag_compose): the `*` of `Tag` is
+//   replaced by the file's path, then `/` (also `\` and `:`) becomes `.` except a leading one,
+//   which is dropped, a `.` right after a `.` is dropped, and so is a trailing `.`;
+// - the s3 output's key (src/aws/flb_aws_util.c, flb_get_s3_key, and plugins/out_s3/s3.c):
+//   `$TAG[n]`, then `$TAG` (the whole tag), `$INDEX` (the node's upload counter), `$UUID`,
+//   then strftime over the result with the UTC time of the file's first record. The format
+//   must start with `/`: the request goes to `/{bucket}{key}`, so the object key is what
+//   follows that `/`. A PutObject key with neither `$UUID`, `$INDEX` nor
+//   `static_file_path On` gets `-object` and 8 random characters appended.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+export const REPO_ROOT = resolve(__dirname, '../..');
+export const FLUENT_BIT_DIR = resolve(REPO_ROOT, 'k8s/base/fluent-bit');
+
+export interface ConfigSection {
+  /** As written, e.g. `INPUT`, `OUTPUT`, `PARSER`. */
+  readonly name: string;
+  /** Keys lower-cased (Fluent Bit's are case-insensitive), values as written. */
+  readonly entries: ReadonlyMap<string, string>;
+  readonly line: number;
+}
+
+/** Parses Fluent Bit's classic format; throws, naming the line, where Fluent Bit would refuse the file. */
+export function parseClassicConfig(text: string, file = 'config'): ConfigSection[] {
+  const sections: { name: string; entries: Map<string, string>; line: number }[] = [];
+  let indent: string | undefined;
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.replace(/\r$/, '');
+    const where = `${file}:${i + 1}`;
+    if (line.trim() === '' || line.startsWith('#')) return;
+    if (line.startsWith('@')) throw new Error(`${where}: ${line.split(' ')[0]} is not modelled by this test`);
+    if (line.startsWith('[')) {
+      const end = line.indexOf(']');
+      if (end < 0) throw new Error(`${where}: bad header definition`);
+      sections.push({ name: line.slice(1, end), entries: new Map(), line: i + 1 });
+      return;
+    }
+    indent ??= /^[ \t]*/.exec(line)?.[0] ?? '';
+    if (!line.startsWith(indent) || /^[ \t]/.test(line.slice(indent.length))) throw new Error(`${where}: invalid indentation level`);
+    const body = line.slice(indent.length);
+    if (body.startsWith('#')) return;
+    const space = body.indexOf(' ');
+    const value = space < 0 ? '' : body.slice(space + 1).trim();
+    if (space < 0 || value === '') throw new Error(`${where}: key ${JSON.stringify(body)} has no value`);
+    const section = sections.at(-1);
+    if (section === undefined) throw new Error(`${where}: a key outside any section`);
+    const key = body.slice(0, space).toLowerCase();
+    if (section.entries.has(key)) throw new Error(`${where}: ${key} set twice in [${section.name}]`);
+    section.entries.set(key, value);
+  });
+  return sections;
+}
+
+export function readConfigFile(name: string): ConfigSection[] {
+  return parseClassicConfig(readFileSync(resolve(FLUENT_BIT_DIR, name), 'utf8'), name);
+}
+
+/** The one section named `name` whose `Name` (plugin) is `plugin`; throws unless there is exactly one. */
+export function pluginSection(sections: readonly ConfigSection[], name: string, plugin: string): ConfigSection {
+  const found = sections.filter((s) => s.name.toUpperCase() === name && s.entries.get('name') === plugin);
+  if (found.length !== 1) throw new Error(`expected one [${name}] with Name ${plugin}, found ${found.length}`);
+  return found[0] as ConfigSection;
+}
+
+export function entry(section: ConfigSection, key: string): string {
+  const value = section.entries.get(key.toLowerCase());
+  if (value === undefined) throw new Error(`[${section.name}] ${section.entries.get('name') ?? ''} (line ${section.line}) has no ${key}`);
+  return value;
+}
+
+/** Fluent Bit's tail input: the tag of the file at `path` under `Tag pattern`. */
+export function tailTag(pattern: string, path: string): string {
+  const star = pattern.indexOf('*');
+  if (star < 0) return pattern;
+  const out = [...`${pattern.slice(0, star)}${path}${pattern.slice(star + 1)}`];
+  for (let i = 0; i < out.length; i++) {
+    if (out[i] === '/' || out[i] === '\\' || out[i] === ':') {
+      if (i > 0) {
+        out[i] = '.';
+      } else {
+        out.splice(i, 1);
+        i--;
+        continue;
+      }
+    }
+    if (i > 0 && out[i] === '.' && out[i - 1] === '.') {
+      out.splice(i, 1);
+      i--;
+    } else if (out[i] === '*') {
+      out.splice(i, 1);
+      i--;
+    }
+  }
+  if (out.at(-1) === '.') out.pop();
+  return out.join('');
+}
+
+/** Whether `path` matches a tail `Path`/`Exclude_Path` glob (`*` within one path segment; comma-separated list). */
+export function matchesGlob(globs: string, path: string): boolean {
+  return globs.split(',').some((glob) => {
+    const re = glob
+      .trim()
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('[^/]*');
+    return new RegExp(`^${re}$`).test(path);
+  });
+}
+
+export interface S3KeyInput {
+  readonly format: string;
+  readonly tag: string;
+  /** The file's first record; only its UTC fields are used. */
+  readonly time: Date;
+  /** This node's upload counter at the upload. */
+  readonly index: number;
+  readonly tagDelimiters?: string;
+  readonly staticFilePath: boolean;
+}
+
+/** The object key the s3 output (PutObject) writes: flb_get_s3_key, then the URI's `/{bucket}` prefix removed. */
+export function s3ObjectKey(input: S3KeyInput): string {
+  if (!input.format.startsWith('/')) throw new Error(`s3_key_format ${input.format}: Fluent Bit refuses a format that does not start with '/'`);
+  const delimiters = input.tagDelimiters ?? '.';
+  const parts = input.tag.split(new RegExp(`[${delimiters.replace(/[\]\\^-]/g, '\\$&')}]`)).filter((p) => p !== '');
+  let key = input.format;
+  parts.slice(0, 10).forEach((part, i) => {
+    key = key.split(`$TAG[${i}]`).join(part);
+  });
+  if (key.includes('$TAG[')) throw new Error(`s3_key_format ${input.format}: a $TAG[n] beyond the tag's ${parts.length} parts`);
+  key = key.split('$TAG').join(input.tag);
+  key = key.split('$INDEX').join(String(input.index));
+  const hasUuid = key.includes('$UUID');
+  key = key.split('$UUID').join('UUIDUUID');
+  key = strftimeUtc(key, input.time);
+  if (!hasUuid && !input.staticFilePath && !input.format.includes('$INDEX')) key += '-objectRANDOM88';
+  return key.slice(1);
+}
+
+/** strftime with gmtime, for the conversions a key format may use here; any other one fails the test. */
+export function strftimeUtc(format: string, time: Date): string {
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return format.replace(/%(.)/g, (_, c: string) => {
+    switch (c) {
+      case 'Y':
+        return String(time.getUTCFullYear());
+      case 'm':
+        return two(time.getUTCMonth() + 1);
+      case 'd':
+        return two(time.getUTCDate());
+      case 'H':
+        return two(time.getUTCHours());
+      case 'M':
+        return two(time.getUTCMinutes());
+      case 'S':
+        return two(time.getUTCSeconds());
+      case '%':
+        return '%';
+      default:
+        throw new Error(`strftime %${c} is not modelled by this test`);
+    }
+  });
+}
+
+/** Fluent Bit's `On`/`Off` (also true/false, yes/no, 1/0). */
+export function isOn(value: string | undefined): boolean {
+  return value !== undefined && ['on', 'true', 'yes', '1'].includes(value.toLowerCase());
+}
+
+/** Fluent Bit's size units (flb_utils_size_to_bytes): K, M, G as powers of 1000, with or without a trailing B. */
+export function sizeInBytes(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([KMG]?)B?$/i.exec(value.trim());
+  if (!m) throw new Error(`not a Fluent Bit size: ${value}`);
+  const unit = { '': 1, K: 1e3, M: 1e6, G: 1e9 }[(m[2] as string).toUpperCase() as '' | 'K' | 'M' | 'G'];
+  return Number(m[1]) * unit;
+}
