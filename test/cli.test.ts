@@ -5,9 +5,8 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Writable } from 'node:stream';
 import { main } from '../packages/compactor/src/cli.js';
-import { COMPACTOR_BIN, LINKED_BIN, LOG_READER_BIN, runCli, s3Env } from './support/cli.js';
+import { captured, COMPACTOR_BIN, LINKED_BIN, LOG_READER_BIN, runCli, s3Env } from './support/cli.js';
 import { messages, newWorld } from './support/world.js';
 
 const T0 = new Date('2026-11-25T10:00:00Z');
@@ -19,19 +18,6 @@ function jsonLines(text: string): Record<string, unknown>[] {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-/** An io for main() that keeps what it was given. */
-function captured(): { io: { stdout: Writable; stderr: Writable }; stdout: () => string; stderr: () => string } {
-  const sink = (into: string[]): Writable =>
-    new Writable({
-      write(chunk: Buffer | string, _encoding, done) {
-        into.push(String(chunk));
-        done();
-      },
-    });
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { stdout: sink(out), stderr: sink(err) }, stdout: () => out.join(''), stderr: () => err.join('') };
-}
 
 /** A loopback port nobody listens on. */
 async function closedPort(): Promise<number> {

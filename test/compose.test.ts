@@ -2,13 +2,13 @@
 // their order, the one bucket they share, the endpoints, the LocalStack token, environment
 // names the CLIs really read, and then each stack's commands run for real, in order, against
 // the test S3 server (endpoint, bucket and credentials rewritten, nothing else).
-import { spawn } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { parse } from 'yaml';
 import { runEnvNames } from '../packages/compactor/src/cli.js';
 import { main as logReaderMain } from '../packages/log-reader/src/cli.js';
+import { runProcess, type CliResult } from './support/cli.js';
 import { createTestBucket } from './support/s3.js';
 
 const ROOT = resolve(__dirname, '..');
@@ -198,26 +198,12 @@ describe('docker-compose.yml', () => {
   });
 });
 
-interface Run {
-  readonly exitCode: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 /** Runs a step as its container would, with its environment only (plus PATH and HOME). */
-function runStep(file: string, args: readonly string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [file, ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.on('error', fail);
-    child.on('close', (exitCode) => done({ exitCode, stdout, stderr }));
+function runStep(file: string, args: readonly string[], env: Record<string, string>): Promise<CliResult> {
+  return runProcess(process.execPath, [file, ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
   });
 }
 

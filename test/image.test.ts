@@ -2,11 +2,10 @@
 // Dockerfile's build stage runs) makes it in a temp dir, and the CLIs run from it as in the
 // container: the tree and HOME read-only, another user than the tree's owner, only the
 // variables a deployment sets, a working directory outside the checkout.
-import { spawn } from 'node:child_process';
 import { lstat, mkdir, mkdtemp, readdir, readFile, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
-import type { CliResult } from './support/cli.js';
+import { runProcess, type CliResult } from './support/cli.js';
 import { messages, newWorld } from './support/world.js';
 
 const ROOT = resolve(__dirname, '..');
@@ -19,17 +18,6 @@ let tree = '';
 let home = '';
 let cwd = '';
 
-function run(command: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; uid?: number; gid?: number }): Promise<CliResult> {
-  return new Promise((done, fail) => {
-    const child = spawn(command, [...args], { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.on('error', fail);
-    child.on('close', (exitCode) => done({ exitCode, stdout, stderr }));
-  });
-}
 
 /** A CLI of the tree found on PATH, as the image's ENTRYPOINT finds it, with what a deployment sets and nothing else. */
 function fromTree(name: 'compactor' | 'log-reader', args: readonly string[]): Promise<CliResult> {
@@ -41,11 +29,11 @@ function fromTree(name: 'compactor' | 'log-reader', args: readonly string[]): Pr
     AWS_REGION: process.env['AWS_REGION'],
     AWS_ENDPOINT_URL_S3: process.env['S3_TEST_ENDPOINT'],
   };
-  return run(name, args, { cwd, env, ...RUN_AS });
+  return runProcess(name, args, { cwd, env, ...RUN_AS });
 }
 
 async function chmodTree(mode: string, ...paths: string[]): Promise<void> {
-  const result = await run('chmod', ['-R', mode, ...paths], { cwd: ROOT, env: process.env });
+  const result = await runProcess('chmod', ['-R', mode, ...paths], { cwd: ROOT, env: process.env });
   if (result.exitCode !== 0) throw new Error(`chmod -R ${mode} ${paths.join(' ')}: ${result.stderr}`);
 }
 
@@ -76,11 +64,11 @@ beforeAll(async () => {
   home = join(base, 'home');
   cwd = join(base, 'cwd');
   await Promise.all([mkdir(home), mkdir(cwd)]);
-  const built = await run(join(ROOT, 'scripts/build-prod-tree.sh'), [tree], { cwd: ROOT, env: process.env });
+  const built = await runProcess(join(ROOT, 'scripts/build-prod-tree.sh'), [tree], { cwd: ROOT, env: process.env });
   if (built.exitCode !== 0) throw new Error(`scripts/build-prod-tree.sh failed (${built.exitCode}):\n${built.stdout}${built.stderr}`);
   await chmodTree('a-w', tree, home, cwd);
   // mkdtemp makes the base 0700: the other user must get through it to the tree.
-  await run('chmod', ['755', base], { cwd: ROOT, env: process.env });
+  await runProcess('chmod', ['755', base], { cwd: ROOT, env: process.env });
 }, 180_000);
 
 afterAll(async () => {

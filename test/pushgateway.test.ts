@@ -5,8 +5,8 @@
 import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
-import { Writable } from 'node:stream';
 import { main } from '../packages/compactor/src/cli.js';
+import { captured } from './support/cli.js';
 import { messages, newWorld, type World } from './support/world.js';
 
 const T0 = new Date('2026-11-25T10:00:00Z');
@@ -90,18 +90,6 @@ function valueOf(samples: readonly Sample[], name: string, labels: Record<string
   return found[0]?.value;
 }
 
-function captured(): { io: { stdout: Writable; stderr: Writable }; stdout: () => string; stderr: () => string } {
-  const sink = (into: string[]): Writable =>
-    new Writable({
-      write(chunk: Buffer | string, _encoding, done) {
-        into.push(String(chunk));
-        done();
-      },
-    });
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { stdout: sink(out), stderr: sink(err) }, stdout: () => out.join(''), stderr: () => err.join('') };
-}
 
 function jsonLines(text: string): Record<string, unknown>[] {
   return text

@@ -1,11 +1,12 @@
 // minikube.sh without a cluster: its usage and exit codes, and the commands each step
 // gives kubectl and minikube — stand-ins on PATH that record their arguments and answer
 // like the real ones (a job's pod ran, the job completed or failed).
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
+import { runProcess, type CliResult } from './support/cli.js';
 
 const ROOT = resolve(__dirname, '..');
 const SCRIPT = resolve(ROOT, 'minikube.sh');
@@ -29,22 +30,10 @@ function manifests(...dirs: string[]): Json[] {
     .filter((o): o is Json => isRecord(o) && typeof o['kind'] === 'string' && o['kind'] !== 'Kustomization');
 }
 
-interface Run {
-  readonly exitCode: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
-function run(command: string, args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(command, [...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.on('error', fail);
-    child.on('close', (exitCode) => done({ exitCode, stdout, stderr }));
-  });
+
+function run(command: string, args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runProcess(command, args, { cwd: ROOT, env: { ...process.env, ...env } });
 }
 
 /** A directory with `kubectl` and `minikube` stand-ins that log each call, one per line. */

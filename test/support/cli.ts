@@ -1,6 +1,7 @@
 // Runs the real built CLIs (`make test` builds them first) and returns what a user sees.
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { Writable } from 'node:stream';
 
 export interface CliResult {
   readonly exitCode: number | null;
@@ -22,14 +23,26 @@ export interface RunOptions {
 }
 
 export function runCli(bin: string, args: readonly string[], env: Record<string, string | undefined> = {}, options: RunOptions = {}): Promise<CliResult> {
+  const [command, argv] = options.exec ? [bin, [...args]] : [process.execPath, [bin, ...args]];
+  return runProcess(command, argv, { env: { ...process.env, ...env }, closeStdout: options.closeStdout });
+}
+
+export interface ProcessOptions {
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  readonly uid?: number;
+  readonly gid?: number;
+  /** Close our end of stdout at once, as `| head -1` does once it has read enough. */
+  readonly closeStdout?: boolean;
+}
+
+/** Runs `command` to its end and returns its exit code and everything it printed. */
+export function runProcess(command: string, args: readonly string[], options: ProcessOptions): Promise<CliResult> {
   return new Promise((done, fail) => {
-    const [command, argv] = options.exec ? [bin, [...args]] : [process.execPath, [bin, ...args]];
-    const child = spawn(command, argv, {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const { closeStdout, ...spawnOptions } = options;
+    const child = spawn(command, [...args], { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'] });
     // The child is still starting up: every write it makes to stdout meets a closed pipe.
-    if (options.closeStdout) child.stdout.destroy();
+    if (closeStdout) child.stdout.destroy();
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
@@ -37,6 +50,20 @@ export function runCli(bin: string, args: readonly string[], env: Record<string,
     child.on('error', fail);
     child.on('close', (exitCode) => done({ exitCode, stdout, stderr }));
   });
+}
+
+/** An io for a CLI's main() that keeps what it was given. */
+export function captured(): { io: { stdout: Writable; stderr: Writable }; stdout: () => string; stderr: () => string } {
+  const sink = (into: string[]): Writable =>
+    new Writable({
+      write(chunk: Buffer | string, _encoding, done) {
+        into.push(String(chunk));
+        done();
+      },
+    });
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { stdout: sink(out), stderr: sink(err) }, stdout: () => out.join(''), stderr: () => err.join('') };
 }
 
 /** The environment that points the CLIs at the test server. */
