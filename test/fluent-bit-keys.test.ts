@@ -5,7 +5,11 @@
 // minute and counter; and its cri parser's records, as the s3 output writes them, decode to
 // the line the container wrote. Pure: reads the files in k8s/, needs no S3 server.
 import { compareRawKeys, decodeRawLine, parseRawKey, RAW_PREFIX, type RawKey } from '@platform/log-reader';
-import { entry, isOn, matchesGlob, pluginSection, readConfigFile, s3ObjectKey, sizeInBytes, tailTag } from './support/fluent-bit.js';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { V1DaemonSet } from '@kubernetes/client-node';
+import { parse as parseYaml } from 'yaml';
+import { entry, FLUENT_BIT_DIR, isOn, matchesGlob, pluginSection, readConfigFile, s3ObjectKey, sizeInBytes, tailTag } from './support/fluent-bit.js';
 
 const config = readConfigFile('fluent-bit.conf');
 const tail = pluginSection(config, 'INPUT', 'tail');
@@ -135,5 +139,69 @@ describe('Fluent Bit (k8s/base/fluent-bit/fluent-bit.conf)', () => {
     ])('decode to what the container wrote, with its nanosecond time: $line', ({ line, piece }) => {
       expect(decodeRawLine(uploadedLine(line), '2026-11-25T10:00:00Z')).toEqual({ piece, json: true });
     });
+  });
+});
+
+// A graceful stop of Fluent Bit (SIGTERM: a DaemonSet rollout, a node drain, a failed
+// liveness probe) and its start again on the same node, with the state hostPath kept.
+//
+// The s3 output keeps $INDEX in {store_dir}/{bucket}/sequence/index_metadata/seq_index_0
+// (plugins/out_s3/s3.c, init_seq_index; written before each PUT). But that file is not a
+// Chunk I/O chunk, so the `sequence` fstore stream holds no chunk, and on a graceful stop
+// flb_fstore_destroy (src/flb_fstore.c) deletes every stream without chunks, recursively
+// (cio_stream_delete): the counter's file goes with it, and the next start counts from 0
+// again (fluent/fluent-bit#11987, reported against 4.2.2 and 5.0.7; the same code is in
+// 3.2; the fix, fluent/fluent-bit#11988, is not released). A crash (SIGKILL, OOM) keeps it.
+describe('Fluent Bit across a graceful restart on the same node', () => {
+  const daemonSet = parseYaml(readFileSync(resolve(FLUENT_BIT_DIR, 'daemonset.yaml'), 'utf8')) as V1DaemonSet;
+  const pod = daemonSet.spec?.template.spec;
+  const path = `/var/log/containers/job-1_team-a_job-1-${ID_A}.log`;
+
+  /**
+   * The counter the restarted Fluent Bit starts from, given the one it stopped at: 0, unless
+   * the DaemonSet puts the counter's file back before Fluent Bit starts (an init container
+   * writing seq_index_…), which no released Fluent Bit does on its own.
+   */
+  function counterAfterGracefulStop(before: number): number {
+    const restored = (pod?.initContainers ?? []).some((c) => JSON.stringify([c.command, c.args]).includes('seq_index_'));
+    return restored ? before : 0;
+  }
+
+  // Fluent Bit stops at 10:00:40; at the stop it uploads what it buffered for job-1 (first
+  // record 10:00:02) as upload `before + 1`. Started again at 10:00:45, it uploads job-1's
+  // next file (first record 10:00:41, the same minute) as its own first upload.
+  function keysAround(before: number): { readonly beforeStop: string; readonly afterStart: string } {
+    return {
+      beforeStop: keyFor(path, new Date('2026-11-25T10:00:02Z'), before + 1),
+      afterStart: keyFor(path, new Date('2026-11-25T10:00:41Z'), counterAfterGracefulStop(before) + 1),
+    };
+  }
+
+  // FAILS NOW (review of issue 7): with the shipped config a node whose Fluent Bit is stopped
+  // twice within about a minute (a rollout then a rollback, two config changes, a probe
+  // restart loop), or a fresh node's within its first minute, PUTs a key it already
+  // uploaded: the raw object is replaced and its records are lost (or, had the compactor
+  // merged that key, the new records are taken for merged and deleted at cleanup).
+  it.failing('never uploads a key it uploaded before the stop (the PUT would replace that raw object)', () => {
+    const { beforeStop, afterStart } = keysAround(0);
+    expect(afterStart).not.toBe(beforeStop);
+  });
+
+  // FAILS NOW (review of issue 7): on any node, every graceful restart in the middle of a
+  // minute puts the first file after it before the last file before it in raw-file order,
+  // so a reader (and the merge) returns job-1's later lines first.
+  it.failing("keys the files after the restart after the files before it, in raw-file order", () => {
+    const { beforeStop, afterStart } = keysAround(41);
+    const keys = [parseRawKey(beforeStop), parseRawKey(afterStart)].filter((k): k is RawKey => k !== undefined);
+    expect(keys).toHaveLength(2);
+    expect([...keys].sort(compareRawKeys).map((k) => k.key)).toEqual([beforeStop, afterStart]);
+  });
+
+  it('never runs two Fluent Bits on one node at once (they would share the tail offsets, the s3 buffer and $INDEX)', () => {
+    expect(daemonSet.kind).toBe('DaemonSet');
+    const rolling = daemonSet.spec?.updateStrategy;
+    expect(rolling?.type ?? 'RollingUpdate').toBe('RollingUpdate');
+    // maxSurge > 0 would start the new pod beside the old one on the same hostPath.
+    expect(rolling?.rollingUpdate?.maxSurge ?? 0).toBe(0);
   });
 });
