@@ -98,7 +98,8 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     expect(cron.spec?.failedJobsHistoryLimit).toBeGreaterThan(0);
     expect(job?.activeDeadlineSeconds).toBeGreaterThan(0);
     expect(job?.activeDeadlineSeconds).toBeLessThan(3600);
-    expect(job?.backoffLimit).toBeGreaterThanOrEqual(0);
+    // An Indexed Job counts retries per index (the sharded variant, below).
+    expect(job?.completionMode === 'Indexed' ? job.backoffLimitPerIndex : job?.backoffLimit).toBeGreaterThanOrEqual(0);
     // Exit 2 (usage, set-up) fails the Job at once: a retry would fail the same way.
     expect(job?.podFailurePolicy?.rules).toEqual(expect.arrayContaining([expect.objectContaining({ action: 'FailJob', onExitCodes: expect.objectContaining({ operator: 'In', values: [2] }) })]));
     const pod = job?.template.spec;
@@ -230,6 +231,24 @@ describe.each(PRODUCTION)('k8s/overlays/%s (production)', (overlay) => {
   it('runs the image named in the overlay, from a registry, by version', () => {
     expect(compactorContainer(overlay).image).toMatch(/^[a-z0-9.-]+\.[a-z]+(:\d+)?\/[a-z0-9._/-]+:\d+\.\d+\.\d+$/);
     expect(compactorContainer(overlay).imagePullPolicy).toBe('IfNotPresent');
+  });
+});
+
+describe('k8s/overlays/production-sharded: a shard whose pass fails', () => {
+  // A pass exits 1 when some pod failed, and a pod that fails every pass (a corrupt raw
+  // file) makes its shard exit 1 every time. Under a backoff limit for the whole Job, that
+  // shard's quick retries (10 s, 20 s, 40 s apart) spend it while the other shards are still
+  // working, and the Job controller then fails the Job and terminates their pods mid-pass,
+  // every hour: one pod's failure stops the other pods (DESIGN §6, Isolation), and those
+  // shards never push a last success. Retries counted per index keep the shards apart.
+  it("never ends the other shards' passes: retries are limited per index, not for the whole Job", () => {
+    const job = compactorCronJob('production-sharded').spec?.jobTemplate.spec;
+    expect(job?.completionMode).toBe('Indexed');
+    expect(job?.backoffLimitPerIndex).toBeGreaterThanOrEqual(0);
+    // Set, it would still count every shard's failures together.
+    expect(job?.backoffLimit).toBeUndefined();
+    // Set, it would end every shard once that many had failed.
+    expect(job?.maxFailedIndexes).toBeUndefined();
   });
 });
 
