@@ -1,4 +1,5 @@
 import { configWarnings, defaultConfig, formatDuration, formatSize, parseCount, parseDuration, parseSize, validate, type Config } from './config.js';
+import { shardOf } from './shard.js';
 import { UsageError } from './errors.js';
 
 const MINUTE = 60_000;
@@ -153,5 +154,22 @@ describe('configWarnings', () => {
     const warnings = configWarnings({ ...defaultConfig('b'), cleanupIntervalMs });
     expect(warnings).toHaveLength(count);
     for (const w of warnings) expect(w).toMatch(/--cleanup-interval .* under a minute: readers .* may meet deleted objects/);
+  });
+});
+
+describe('configWarnings: --pod with --shard', () => {
+  // Review of issue 7: `--pod job-1 --shard 1/4` with job-1 in another shard did nothing at
+  // all, silently, and exited 0 (a success, with --pushgateway) although the pod asked for
+  // was never looked at.
+  it('warns that a --pod outside --shard is left alone, naming its shard', () => {
+    const count = 4;
+    const pod = 'job-1';
+    const own = shardOf(pod, count);
+    const other = (own + 1) % count;
+    expect(configWarnings({ ...defaultConfig('b'), pods: [pod], shard: { index: other, count } })).toEqual([
+      `--pod ${pod} is in shard ${own}/${count}, not in --shard ${other}/${count}: this pass leaves it alone`,
+    ]);
+    expect(configWarnings({ ...defaultConfig('b'), pods: [pod], shard: { index: own, count } })).toEqual([]);
+    expect(configWarnings({ ...defaultConfig('b'), pods: [pod] })).toEqual([]);
   });
 });

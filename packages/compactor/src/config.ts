@@ -1,7 +1,7 @@
 /** The compactor's configuration: defaults, parsing of durations and sizes, validation. */
 import { DURATION_UNITS, isValidPodName, parseDurationMs } from '@platform/log-reader';
 import { UsageError } from './errors.js';
-import type { Shard } from './shard.js';
+import { formatShard, inShard, shardOf, type Shard } from './shard.js';
 
 export interface Config {
   readonly bucket: string;
@@ -173,6 +173,13 @@ export function configWarnings(config: Config): string[] {
     warnings.push(
       `--cleanup-interval ${config.cleanupIntervalMs} ms is under a minute: readers in the middle of a read may meet deleted objects (they re-read the metadata, but a read slower than this can fail)`,
     );
+  }
+  // Both narrow the pass: a pod asked for by name but hashed to another shard is not visited.
+  const shard = config.shard;
+  if (shard !== undefined) {
+    for (const pod of config.pods.filter((p) => !inShard(p, shard))) {
+      warnings.push(`--pod ${pod} is in shard ${shardOf(pod, shard.count)}/${shard.count}, not in --shard ${formatShard(shard)}: this pass leaves it alone`);
+    }
   }
   return warnings;
 }
