@@ -10,7 +10,7 @@
 #   make bench       read and merge speed as ratios against limits measured in the same run
 #   make image       the compactor's container image from the Dockerfile (IMAGE=name:tag); needs a
 #                    Docker engine. test/image.test.ts checks the same tree without one
-#   make lint-shell  shellcheck on minikube.sh, scripts/*.sh, k8s/overlays/*/*.sh and .ci/run
+#   make lint-shell  shellcheck on minikube.sh, scripts/*.sh, k8s/*/*/*.sh and .ci/run
 #   make clean       remove build output and .tmp/ (keeps node_modules/ and .tools/)
 #
 # The S3 servers run on 127.0.0.1 with a free port; see scripts/s3-server.mjs.
@@ -54,7 +54,7 @@ test: install lint-shell
 
 # Every shell script of the repo. scripts/install-shellcheck.sh (quiet when shellcheck is
 # there) puts shellcheck on PATH or in .tools/bin.
-SHELL_SCRIPTS := minikube.sh $(wildcard scripts/*.sh k8s/overlays/*/*.sh) .ci/run
+SHELL_SCRIPTS := minikube.sh $(wildcard scripts/*.sh k8s/base/*/*.sh k8s/overlays/*/*.sh) .ci/run
 lint-shell:
 	@scripts/install-shellcheck.sh >/dev/null
 	PATH="$(CURDIR)/.tools/bin:$$PATH" shellcheck $(SHELL_SCRIPTS)

@@ -3,13 +3,27 @@
 // expanded as Fluent Bit expands them (test/support/fluent-bit.ts) for real container log
 // paths, give keys that parseRawKey reads back with the right pod, namespace, container, id,
 // minute and counter; and its cri parser's records, as the s3 output writes them, decode to
-// the line the container wrote. Pure: reads the files in k8s/, needs no S3 server.
+// the line the container wrote. Across restarts of Fluent Bit on a node, the counter in its
+// keys only grows: seed-index.sh, run with `sh` on a temporary directory, puts it back before
+// each start. Reads the files in k8s/, needs no S3 server.
 import { compareRawKeys, decodeRawLine, parseRawKey, RAW_PREFIX, type RawKey } from '@platform/log-reader';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import type { V1DaemonSet } from '@kubernetes/client-node';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { V1Container, V1DaemonSet, V1VolumeMount } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
-import { entry, FLUENT_BIT_DIR, isOn, matchesGlob, pluginSection, readConfigFile, s3ObjectKey, sizeInBytes, tailTag } from './support/fluent-bit.js';
+import {
+  entry,
+  FLUENT_BIT_DIR,
+  FluentBitNode,
+  isOn,
+  matchesGlob,
+  type NodeSetup,
+  pluginSection,
+  readConfigFile,
+  s3ObjectKey,
+  sizeInBytes,
+  tailTag,
+} from './support/fluent-bit.js';
 
 const config = readConfigFile('fluent-bit.conf');
 const tail = pluginSection(config, 'INPUT', 'tail');
@@ -142,59 +156,197 @@ describe('Fluent Bit (k8s/base/fluent-bit/fluent-bit.conf)', () => {
   });
 });
 
-// A graceful stop of Fluent Bit (SIGTERM: a DaemonSet rollout, a node drain, a failed
-// liveness probe) and its start again on the same node, with the state hostPath kept.
+// Fluent Bit stopped and started again on the same node, the state hostPath kept: a graceful
+// stop (SIGTERM: a DaemonSet rollout, a node drain, a failed liveness probe) or a kill (OOM,
+// SIGKILL, a node crash).
 //
-// The s3 output keeps $INDEX in {store_dir}/{bucket}/sequence/index_metadata/seq_index_0
-// (plugins/out_s3/s3.c, init_seq_index; written before each PUT). But that file is not a
-// Chunk I/O chunk, so the `sequence` fstore stream holds no chunk, and on a graceful stop
-// flb_fstore_destroy (src/flb_fstore.c) deletes every stream without chunks, recursively
-// (cio_stream_delete): the counter's file goes with it, and the next start counts from 0
-// again (fluent/fluent-bit#11987, reported against 4.2.2 and 5.0.7; the same code is in
-// 3.2; the fix, fluent/fluent-bit#11988, is not released). A crash (SIGKILL, OOM) keeps it.
-describe('Fluent Bit across a graceful restart on the same node', () => {
+// The s3 output keeps $INDEX in {store_dir}/{bucket}/sequence/index_metadata/seq_index_0,
+// and a graceful stop deletes that folder (fluent/fluent-bit#11987; seed-index.sh says where
+// in Fluent Bit's source): on its own, the next start would count from 0 again, key its
+// first files before its last ones of the same minute, and a second stop within about a
+// minute would upload a key again (the PUT replaces the raw object: its records are lost).
+// The DaemonSet runs seed-index.sh before every start; FluentBitNode runs it for real, with
+// a fake clock, and these tests check the keys Fluent Bit then uploads.
+describe('Fluent Bit across restarts on the same node', () => {
   const daemonSet = parseYaml(readFileSync(resolve(FLUENT_BIT_DIR, 'daemonset.yaml'), 'utf8')) as V1DaemonSet;
   const pod = daemonSet.spec?.template.spec;
+  const container = pod?.containers.find((c) => c.name === 'fluent-bit');
+  const installShell = pod?.initContainers?.find((c) => c.name === 'install-shell');
+  const configVolume = pod?.volumes?.find((v) => v.configMap !== undefined)?.name;
+  const stateVolume = pod?.volumes?.find((v) => v.hostPath?.path === '/var/lib/fluent-bit/job-logs')?.name;
+  const mountOf = (c: V1Container | undefined, volume: string | undefined): V1VolumeMount | undefined => c?.volumeMounts?.find((m) => m.name === volume);
+  // /bin/sh -c SCRIPT NAME DIR APPLET...
+  const installArgs = installShell?.command?.slice(3) ?? [];
+  const setup: NodeSetup = {
+    storeDir: entry(s3, 'store_dir'),
+    bucket: envFile('fluent-bit.env')['S3_BUCKET'] ?? '',
+    command: container?.command ?? [],
+    configMount: mountOf(container, configVolume)?.mountPath ?? '(no config mount)',
+    toolsMount: installArgs[1] ?? '(no tools directory)',
+    applets: installArgs.slice(2),
+  };
+  const statePath = mountOf(container, stateVolume)?.mountPath ?? '(no state mount)';
   const path = `/var/log/containers/job-1_team-a_job-1-${ID_A}.log`;
+  const seconds = (time: string): number => Date.parse(`2026-11-25T${time}Z`) / 1000;
 
-  /**
-   * The counter the restarted Fluent Bit starts from, given the one it stopped at: 0, unless
-   * the DaemonSet puts the counter's file back before Fluent Bit starts (an init container
-   * writing seq_index_…), which no released Fluent Bit does on its own.
-   */
-  function counterAfterGracefulStop(before: number): number {
-    const restored = (pod?.initContainers ?? []).some((c) => JSON.stringify([c.command, c.args]).includes('seq_index_'));
-    return restored ? before : 0;
+  let nodes: FluentBitNode[] = [];
+  function node(overrides: Partial<NodeSetup> = {}): FluentBitNode {
+    const n = new FluentBitNode({ ...setup, ...overrides });
+    nodes.push(n);
+    return n;
+  }
+  afterEach(() => {
+    for (const n of nodes) n.remove();
+    nodes = [];
+  });
+
+  /** Uploads job-1's file whose first record is at `firstRecord` (UTC, 2026-11-25), and `others` files of other containers before it. */
+  function uploadJob1(n: FluentBitNode, firstRecord: string, others = 0): string {
+    for (let i = 0; i < others; i++) n.upload();
+    return keyFor(path, new Date(`2026-11-25T${firstRecord}Z`), n.upload());
   }
 
-  // Fluent Bit stops at 10:00:40; at the stop it uploads what it buffered for job-1 (first
-  // record 10:00:02) as upload `before + 1`. Started again at 10:00:45, it uploads job-1's
-  // next file (first record 10:00:41, the same minute) as its own first upload.
-  function keysAround(before: number): { readonly beforeStop: string; readonly afterStart: string } {
-    return {
-      beforeStop: keyFor(path, new Date('2026-11-25T10:00:02Z'), before + 1),
-      afterStart: keyFor(path, new Date('2026-11-25T10:00:41Z'), counterAfterGracefulStop(before) + 1),
-    };
+  /** The keys parsed, in raw-file order (slice, index as a number, key). */
+  function inRawOrder(keys: readonly string[]): string[] {
+    const parsed = keys.map((k) => parseRawKey(k)).filter((k): k is RawKey => k !== undefined);
+    expect(parsed).toHaveLength(keys.length);
+    return [...parsed].sort(compareRawKeys).map((k) => k.key);
   }
 
-  // FAILS NOW (review of issue 7): with the shipped config a node whose Fluent Bit is stopped
-  // twice within about a minute (a rollout then a rollback, two config changes, a probe
-  // restart loop), or a fresh node's within its first minute, PUTs a key it already
-  // uploaded: the raw object is replaced and its records are lost (or, had the compactor
-  // merged that key, the new records are taken for merged and deleted at cleanup).
-  it.failing('never uploads a key it uploaded before the stop (the PUT would replace that raw object)', () => {
-    const { beforeStop, afterStart } = keysAround(0);
+  it('runs seed-index.sh before every start of Fluent Bit, also a restart of its container alone', () => {
+    // In the container's own command: a container restarted in its pod (a failed liveness
+    // probe) runs no init container again.
+    expect(container?.command).toEqual([`${setup.toolsMount}/sh`, `${setup.configMount}/seed-index.sh`, '/fluent-bit/bin/fluent-bit', `--config=${setup.configMount}/fluent-bit.conf`]);
+    expect(container?.env?.find((e) => e.name === 'PATH')?.value).toBe(setup.toolsMount);
+    // The test knobs are never set in the pod.
+    expect((container?.env ?? []).map((e) => e.name)).not.toEqual(expect.arrayContaining(['NOW_S']));
+    expect((container?.env ?? []).map((e) => e.name)).not.toEqual(expect.arrayContaining(['SEED_INDEX_ROOT']));
+    // The shell comes from the init container, through a pod volume only it writes.
+    const tools = container?.volumeMounts?.find((m) => m.mountPath === setup.toolsMount);
+    expect(tools?.readOnly).toBe(true);
+    expect(pod?.volumes?.find((v) => v.name === tools?.name)?.emptyDir).toBeDefined();
+    expect(mountOf(installShell, tools?.name)?.mountPath).toBe(setup.toolsMount);
+    // A static busybox (the musl build), which runs in the Fluent Bit image whatever its libc.
+    expect(installShell?.image).toMatch(/^busybox:\d+\.\d+\.\d+-musl$/);
+    expect(installShell?.command?.slice(0, 2)).toEqual(['/bin/sh', '-c']);
+    expect(setup.applets).toContain('sh');
+    // The counter's file is named after the output's id: 0, the first [OUTPUT].
+    expect(config.filter((s) => s.name.toUpperCase() === 'OUTPUT')[0]).toBe(s3);
+  });
+
+  it('keeps a second name for the counter on the state volume, outside the folder a graceful stop deletes', () => {
+    const n = node();
+    n.start(seconds('10:00:00'));
+    const names = n.namesOfCounter();
+    expect(names).toHaveLength(2);
+    // The same volume, so the same filesystem: a hard link can be made.
+    for (const name of names) expect(name.startsWith(`${statePath}/`)).toBe(true);
+    expect(names.filter((name) => !name.startsWith(`${setup.storeDir}/${setup.bucket}/sequence/`))).toHaveLength(1);
+  });
+
+  it('never uploads a key it uploaded before the stop (the PUT would replace that raw object)', () => {
+    // A fresh node: Fluent Bit starts at 10:00:00 and, stopping at 10:00:40, uploads what it
+    // has of job-1 (first record 10:00:02). Started again at 10:00:45, it uploads job-1's
+    // next file (first record 10:00:41, the same minute).
+    const n = node();
+    n.start(seconds('10:00:00'));
+    const beforeStop = uploadJob1(n, '10:00:02');
+    n.stop();
+    n.start(seconds('10:00:45'));
+    const afterStart = uploadJob1(n, '10:00:41');
     expect(afterStart).not.toBe(beforeStop);
   });
 
-  // FAILS NOW (review of issue 7): on any node, every graceful restart in the middle of a
-  // minute puts the first file after it before the last file before it in raw-file order,
-  // so a reader (and the merge) returns job-1's later lines first.
-  it.failing("keys the files after the restart after the files before it, in raw-file order", () => {
-    const { beforeStop, afterStart } = keysAround(41);
-    const keys = [parseRawKey(beforeStop), parseRawKey(afterStart)].filter((k): k is RawKey => k !== undefined);
-    expect(keys).toHaveLength(2);
-    expect([...keys].sort(compareRawKeys).map((k) => k.key)).toEqual([beforeStop, afterStart]);
+  it('keys the files after the restart after the files before it, in raw-file order', () => {
+    const n = node();
+    n.start(seconds('10:00:00'));
+    const beforeStop = uploadJob1(n, '10:00:02', 40);
+    n.stop();
+    n.start(seconds('10:00:45'));
+    const afterStart = uploadJob1(n, '10:00:41');
+    expect(inRawOrder([afterStart, beforeStop])).toEqual([beforeStop, afterStart]);
+  });
+
+  it('stopped twice within a minute, uploads every key once and in upload order', () => {
+    const n = node();
+    n.start(seconds('10:00:00'));
+    const keys = [uploadJob1(n, '10:00:05', 3)];
+    n.stop();
+    n.start(seconds('10:00:21'));
+    keys.push(uploadJob1(n, '10:00:21'));
+    n.stop();
+    n.start(seconds('10:00:41'));
+    keys.push(uploadJob1(n, '10:00:41'), uploadJob1(n, '10:00:50', 2));
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(inRawOrder([...keys].reverse())).toEqual(keys);
+  });
+
+  it('killed (OOM), goes on above the counter it left, even started again within the same second', () => {
+    const n = node();
+    n.start(seconds('10:00:00'));
+    const beforeKill = uploadJob1(n, '10:00:00', 5);
+    n.kill();
+    n.start(seconds('10:00:00'));
+    const afterStart = uploadJob1(n, '10:00:00');
+    expect(inRawOrder([afterStart, beforeKill])).toEqual([beforeKill, afterStart]);
+  });
+
+  it.each([
+    { how: 'a graceful stop', halt: (n: FluentBitNode) => n.stop() },
+    { how: 'a kill', halt: (n: FluentBitNode) => n.kill() },
+  ])('goes on above the stored counter when the clock went back, after $how', ({ halt }) => {
+    // Started with the clock at 10:00:30, then the clock is stepped back 150 s (NTP after a
+    // boot with the hardware clock ahead): the stored counter is above the clock's.
+    const n = node();
+    n.start(seconds('10:00:30'));
+    const beforeStop = uploadJob1(n, '10:00:50', 25);
+    halt(n);
+    n.start(seconds('09:58:00'));
+    const afterStart = uploadJob1(n, '10:00:50');
+    expect(inRawOrder([afterStart, beforeStop])).toEqual([beforeStop, afterStart]);
+  });
+
+  it.each([
+    { what: 'empty (a kill while Fluent Bit rewrote it)', content: '', fluentBitAloneStarts: false },
+    { what: 'not a number', content: 'garbage\n', fluentBitAloneStarts: false },
+    { what: 'a number beyond what the reader reads exactly', content: '9'.repeat(20), fluentBitAloneStarts: true },
+  ])('starts, and keys after what it uploaded before, when the counter file is $what', ({ content, fluentBitAloneStarts }) => {
+    const n = node();
+    n.start(seconds('10:00:00'));
+    const beforeKill = uploadJob1(n, '10:00:05', 30);
+    n.kill();
+    // In place, as Fluent Bit writes it: its second name holds the same.
+    writeFileSync(n.counterFile, content);
+    n.start(seconds('10:00:20'));
+    const afterStart = uploadJob1(n, '10:00:21');
+    expect(inRawOrder([afterStart, beforeKill])).toEqual([beforeKill, afterStart]);
+
+    // What Fluent Bit does with such a file on its own (init_seq_index): no start at all.
+    const alone = node({ command: ['/fluent-bit/bin/fluent-bit', `--config=${setup.configMount}/fluent-bit.conf`] });
+    mkdirSync(dirname(alone.counterFile), { recursive: true });
+    writeFileSync(alone.counterFile, content);
+    if (fluentBitAloneStarts) alone.start(seconds('10:00:20'));
+    else expect(() => alone.start(seconds('10:00:20'))).toThrow(/does not start/);
+  });
+
+  it('keys after what it uploaded before when the counter file and its copy are both gone (the clock alone)', () => {
+    // 50 uploads in 5 s, far more than a node makes: still below the clock's 1000 a second.
+    const n = node();
+    n.start(seconds('10:00:00'));
+    const beforeStop = uploadJob1(n, '10:00:01', 49);
+    n.stop();
+    const state = resolve(n.root, `.${statePath}`);
+    for (const name of readdirSync(state)) if (name.includes('seq_index')) rmSync(resolve(state, name));
+    n.start(seconds('10:00:05'));
+    expect(existsSync(n.counterFile)).toBe(true);
+    const afterStart = uploadJob1(n, '10:00:05');
+    expect(inRawOrder([afterStart, beforeStop])).toEqual([beforeStop, afterStart]);
+    // Seconds x 1000 stays an index parseRawKey reads exactly.
+    expect(Number.isSafeInteger(parseRawKey(afterStart)?.index)).toBe(true);
+  });
+
+  it('does not start Fluent Bit when it cannot put the counter back (no bucket)', () => {
+    expect(() => node({ bucket: '' }).start(seconds('10:00:00'))).toThrow(/did not start Fluent Bit/);
   });
 
   it('never runs two Fluent Bits on one node at once (they would share the tail offsets, the s3 buffer and $INDEX)', () => {
@@ -206,19 +358,46 @@ describe('Fluent Bit across a graceful restart on the same node', () => {
   });
 });
 
-describe('Fluent Bit killed (OOM at its memory limit, SIGKILL, a node crash)', () => {
+describe('Fluent Bit killed (OOM at its memory limit, SIGKILL, a node crash) or cut off from S3', () => {
   const service = config.find((s) => s.name.toUpperCase() === 'SERVICE');
+  const daemonSet = parseYaml(readFileSync(resolve(FLUENT_BIT_DIR, 'daemonset.yaml'), 'utf8')) as V1DaemonSet;
+  const container = daemonSet.spec?.template.spec?.containers.find((c) => c.name === 'fluent-bit');
 
-  // FAILS NOW (review of issue 7): the tail input moves its offset (DB) as soon as it has read
-  // the lines into memory, not once the s3 output has them (fluent/fluent-bit#2846: "enable
-  // filesystem buffering in the input side"). With the default memory buffering, a kill
-  // loses what was read and not yet handed to the s3 output's store_dir: up to a Flush
-  // interval of every container's lines, more while the input is paused at Mem_Buf_Limit.
-  // Chunks on the state hostPath (storage.path, tail storage.type filesystem) are read
-  // again by the next start.
-  it.failing('keeps what the tail input has read on disk until the s3 output has it', () => {
+  // The tail input moves its offset (DB) as soon as it has read the lines, not once the s3
+  // output has them (fluent/fluent-bit#2846: "enable filesystem buffering in the input
+  // side"). With memory buffering, a kill would lose what was read and not yet handed to
+  // the s3 output's store_dir: up to a Flush interval of every container's lines, more while
+  // the input is paused. Chunks on the state hostPath are read again by the next start.
+  it('keeps what the tail input has read on disk until the s3 output has it', () => {
     expect(tail.entries.get('storage.type')?.toLowerCase()).toBe('filesystem');
     const storagePath = service?.entries.get('storage.path') ?? '';
     expect(storagePath.startsWith('/var/lib/fluent-bit/job-logs/')).toBe(true);
+    const state = container?.volumeMounts?.find((m) => m.mountPath === '/var/lib/fluent-bit/job-logs');
+    expect(daemonSet.spec?.template.spec?.volumes?.find((v) => v.name === state?.name)?.hostPath?.path).toBe('/var/lib/fluent-bit/job-logs');
+    // Not inside the s3 output's store_dir, whose folders are its own.
+    expect(`${storagePath}/`.startsWith(`${entry(s3, 'store_dir')}/`)).toBe(false);
+  });
+
+  it('keeps its chunks in memory within the container limit', () => {
+    // A chunk is about 2 MB at most; the backlog of the previous run is read at start.
+    const chunks = Number(entry(service ?? s3, 'storage.max_chunks_up')) * 2e6 + sizeInBytes(entry(service ?? s3, 'storage.backlog.mem_limit'));
+    const limit = container?.resources?.limits?.['memory'];
+    expect(limit).toMatch(/^\d+Mi$/);
+    expect(chunks).toBeLessThanOrEqual((parseInt(limit ?? '0', 10) * 2 ** 20) / 2);
+  });
+
+  // Waiting out an S3 outage costs disk on the node, never data.
+  it('drops no chunk: retries without limit and sets no limit that discards buffered data', () => {
+    // The engine drops a chunk the s3 output could not take after Retry_Limit retries (1 by default).
+    expect(entry(s3, 'Retry_Limit')).toBe('no_limits');
+    // Both make room by discarding the oldest data.
+    expect(s3.entries.get('storage.total_limit_size')).toBeUndefined();
+    expect(s3.entries.get('store_dir_limit_size')).toBeUndefined();
   });
 });
+
+/** A KEY=VALUE file of k8s/base/fluent-bit/ (comments and blank lines skipped). */
+function envFile(name: string): Record<string, string> {
+  const lines = readFileSync(resolve(FLUENT_BIT_DIR, name), 'utf8').split('\n');
+  return Object.fromEntries(lines.filter((l) => /^[A-Z_][A-Z0-9_]*=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+}

@@ -175,18 +175,19 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     // The ConfigMap it mounts holds exactly the files test/fluent-bit-keys.test.ts checks.
     const configVolume = spec.volumes?.find((v) => v.configMap !== undefined);
     const configMap = find<V1ConfigMap>(overlay, 'ConfigMap', configVolume?.configMap?.name ?? '(none)');
-    for (const file of ['fluent-bit.conf', 'parsers.conf']) expect(configMap.data?.[file]).toBe(readFileSync(resolve(FLUENT_BIT_DIR, file), 'utf8'));
+    for (const file of ['fluent-bit.conf', 'parsers.conf', 'seed-index.sh']) expect(configMap.data?.[file]).toBe(readFileSync(resolve(FLUENT_BIT_DIR, file), 'utf8'));
     const mount = container.volumeMounts?.find((m) => m.name === configVolume?.name);
-    expect(container.command).toEqual(['/fluent-bit/bin/fluent-bit', `--config=${mount?.mountPath}/fluent-bit.conf`]);
+    // seed-index.sh (run by the shell the init container installs) then Fluent Bit: test/fluent-bit-keys.test.ts.
+    expect(container.command?.slice(1)).toEqual([`${mount?.mountPath}/seed-index.sh`, '/fluent-bit/bin/fluent-bit', `--config=${mount?.mountPath}/fluent-bit.conf`]);
     const conf = parseClassicConfig(configMap.data?.['fluent-bit.conf'] ?? '', 'fluent-bit.conf');
     const service = conf.find((s) => s.name === 'SERVICE');
     expect(service && entry(service, 'Parsers_File')).toBe(`${mount?.mountPath}/parsers.conf`);
 
-    // What it writes (tail offsets, the s3 buffer and $INDEX) is on a writable volume: the
-    // root filesystem is read-only. What it reads is mounted.
+    // What it writes (tail offsets, the chunks it has read, the s3 buffer and $INDEX) is on a
+    // writable volume: the root filesystem is read-only. What it reads is mounted.
     const tail = pluginSection(conf, 'INPUT', 'tail');
     const s3 = pluginSection(conf, 'OUTPUT', 's3');
-    for (const path of [entry(tail, 'DB'), `${entry(s3, 'store_dir')}/`]) {
+    for (const path of [entry(tail, 'DB'), `${entry(s3, 'store_dir')}/`, `${service && entry(service, 'storage.path')}/`]) {
       const m = mountOf(container, path);
       expect({ path, mounted: m !== undefined, readOnly: m?.readOnly ?? false }).toEqual({ path, mounted: true, readOnly: false });
     }

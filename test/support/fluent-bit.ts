@@ -11,9 +11,13 @@
 //   then strftime over the result with the UTC time of the file's first record. The format
 //   must start with `/`: the request goes to `/{bucket}{key}`, so the object key is what
 //   follows that `/`. A PutObject key with neither `$UUID`, `$INDEX` nor
-//   `static_file_path On` gets `-object` and 8 random characters appended.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+//   `static_file_path On` gets `-object` and 8 random characters appended;
+// - the s3 output's `$INDEX` counter on a node across restarts, and the DaemonSet's
+//   seed-index.sh run for real before each start (FluentBitNode, at the end).
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join, relative, resolve } from 'node:path';
 
 export const REPO_ROOT = resolve(__dirname, '../..');
 export const FLUENT_BIT_DIR = resolve(REPO_ROOT, 'k8s/base/fluent-bit');
@@ -179,4 +183,142 @@ export function sizeInBytes(value: string): number {
   if (!m) throw new Error(`not a Fluent Bit size: ${value}`);
   const unit = { '': 1, K: 1e3, M: 1e6, G: 1e9 }[(m[2] as string).toUpperCase() as '' | 'K' | 'M' | 'G'];
   return Number(m[1]) * unit;
+}
+
+// --- the s3 output's $INDEX counter on one node, across restarts ----------------------------
+
+export interface NodeSetup {
+  /** The s3 output's store_dir and bucket (fluent-bit.conf, fluent-bit.env). */
+  readonly storeDir: string;
+  readonly bucket: string;
+  /** The Fluent Bit container's command, as the DaemonSet has it. */
+  readonly command: readonly string[];
+  /** Where the container has the ConfigMap's files (fluent-bit.conf, seed-index.sh). */
+  readonly configMount: string;
+  /** Where the init container installs its commands, and which (its command's arguments). */
+  readonly toolsMount: string;
+  readonly applets: readonly string[];
+}
+
+const FLUENT_BIT_BINARY = '/fluent-bit/bin/fluent-bit';
+
+/**
+ * One node's Fluent Bit, as far as the s3 output's $INDEX counter goes, on a temporary
+ * directory standing for the node's `/` (the state hostPath is under it):
+ *
+ * - start(): the container's command. What it runs before Fluent Bit runs for real (`sh`,
+ *   with PATH holding only the commands the init container installs, a fake clock, and a
+ *   stand-in for Fluent Bit), then Fluent Bit's init_seq_index (plugins/out_s3/s3.c): a
+ *   missing counter file means 0, written; otherwise fscanf("%" PRIu64), and a file it
+ *   cannot read stops Fluent Bit from starting (thrown here).
+ * - upload(): s3_put_object's +1, the file rewritten in place (fopen "w+": the same inode).
+ * - stop(): a graceful stop, where flb_fstore_destroy deletes the `sequence` stream folder
+ *   (fluent/fluent-bit#11987). kill(): nothing on disk changes.
+ */
+export class FluentBitNode {
+  /** The node's `/`. */
+  readonly root: string;
+  private readonly base: string;
+  private readonly tools: string;
+  private index: number | undefined;
+
+  constructor(private readonly setup: NodeSetup) {
+    this.base = mkdtempSync(join(tmpdir(), 'fluent-bit-node-'));
+    this.root = join(this.base, 'node');
+    this.tools = join(this.base, 'tools');
+    mkdirSync(this.root);
+    mkdirSync(this.tools);
+    for (const applet of setup.applets) symlinkSync(hostCommand(applet), join(this.tools, applet));
+  }
+
+  /** The counter's file, on this node. */
+  get counterFile(): string {
+    return join(this.root, this.setup.storeDir, this.setup.bucket, 'sequence/index_metadata/seq_index_0');
+  }
+
+  /** Starts Fluent Bit at `nowS` (seconds since the epoch); throws where it would not start. */
+  start(nowS: number): void {
+    if (this.index !== undefined) throw new Error('Fluent Bit is already running on this node');
+    const [first, script, ...fluentBit] = this.setup.command;
+    if (first !== FLUENT_BIT_BINARY) {
+      if (first !== `${this.setup.toolsMount}/sh` || script === undefined || !script.startsWith(`${this.setup.configMount}/`) || fluentBit[0] !== FLUENT_BIT_BINARY) {
+        throw new Error(`the container's command is not a script run by the installed sh, then Fluent Bit: ${JSON.stringify(this.setup.command)}`);
+      }
+      const started = 'fluent-bit started';
+      const result = spawnSync(join(this.tools, 'sh'), [resolve(FLUENT_BIT_DIR, script.slice(this.setup.configMount.length + 1)), process.execPath, '-e', `process.stdout.write(${JSON.stringify(started)})`], {
+        env: { PATH: this.tools, S3_BUCKET: this.setup.bucket, SEED_INDEX_ROOT: this.root, NOW_S: String(nowS) },
+        encoding: 'utf8',
+      });
+      if (result.status !== 0 || result.stdout !== started) throw new Error(`${script} did not start Fluent Bit (exit ${result.status}): ${result.stderr}${result.error?.message ?? ''}`);
+    }
+    const file = this.counterFile;
+    if (!existsSync(file)) {
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, '0');
+      this.index = 0;
+      return;
+    }
+    const text = readFileSync(file, 'utf8');
+    const m = /^\s*\+?(\d+)/.exec(text);
+    if (!m) throw new Error(`Fluent Bit does not start: ${file} holds ${JSON.stringify(text)} (Failed to read from sequential index metadata file)`);
+    this.index = Number(m[1]);
+  }
+
+  /** One PutObject: the index its key gets. */
+  upload(): number {
+    if (this.index === undefined) throw new Error('Fluent Bit is not running on this node');
+    this.index++;
+    writeFileSync(this.counterFile, String(this.index));
+    return this.index;
+  }
+
+  /** SIGTERM (a rollout, a drain, a failed liveness probe). */
+  stop(): void {
+    this.running();
+    rmSync(join(this.root, this.setup.storeDir, this.setup.bucket, 'sequence'), { recursive: true, force: true });
+    this.index = undefined;
+  }
+
+  /** SIGKILL, an OOM kill, a node crash. */
+  kill(): void {
+    this.running();
+    this.index = undefined;
+  }
+
+  /** Every file on this node that is the counter's file under another name (a hard link). */
+  namesOfCounter(): string[] {
+    const { ino, dev } = statSync(this.counterFile);
+    const found: string[] = [];
+    const walk = (dir: string): void => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, e.name);
+        if (e.isDirectory()) walk(path);
+        else if (e.isFile() && statSync(path).ino === ino && statSync(path).dev === dev) found.push(`/${relative(this.root, path)}`);
+      }
+    };
+    walk(this.root);
+    return found.sort();
+  }
+
+  remove(): void {
+    rmSync(this.base, { recursive: true, force: true });
+  }
+
+  private running(): void {
+    if (this.index === undefined) throw new Error('Fluent Bit is not running on this node');
+  }
+}
+
+/** The host's executable named `name` (on PATH), standing for the busybox applet of that name. */
+function hostCommand(name: string): string {
+  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
+    const path = join(dir, name);
+    try {
+      accessSync(path, constants.X_OK);
+      return path;
+    } catch {
+      // not in this directory
+    }
+  }
+  throw new Error(`no ${name} on PATH to stand for busybox's`);
 }
