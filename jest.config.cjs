@@ -18,6 +18,9 @@ module.exports = {
     '^@platform/testkit$': '<rootDir>/packages/testkit/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
+  // Scratch trees (a git worktree of an older commit for the bench's baseline) hold copies of
+  // the packages: jest must not see two of each.
+  modulePathIgnorePatterns: ['<rootDir>/.tmp/', '<rootDir>/.tools/'],
   testMatch: ['<rootDir>/packages/*/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.cjs',
   globalTeardown: '<rootDir>/test/support/global-teardown.cjs',
