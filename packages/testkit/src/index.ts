@@ -1,1 +1,2 @@
 export * from './fluent-bit.js';
+export * from './realistic.js';

@@ -28,7 +28,7 @@ export interface SeedResult {
 }
 
 /** mulberry32: a small deterministic PRNG, so every demo run shows the same logs. */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -1,0 +1,57 @@
+/**
+ * The code under test: the built `@platform/log-reader` and `compactor` of a checkout (this
+ * one by default, or `--code DIR`, e.g. a git worktree at `bench-baseline` built with
+ * `npm ci --ignore-scripts && npx tsc -b`), and its two CLI bins. The harness itself
+ * (generator, limits, report) is always this checkout's, so two checkouts are measured
+ * the same way.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export type ReaderLib = typeof import('@platform/log-reader');
+export type CompactorLib = typeof import('compactor/dist/index.js');
+
+export interface Code {
+  readonly dir: string;
+  readonly reader: ReaderLib;
+  readonly compactor: CompactorLib;
+}
+
+/** The checkout this harness belongs to. */
+export const OWN_CHECKOUT = resolve(fileURLToPath(new URL('../../../..', import.meta.url)));
+
+export function bins(dir: string): { readonly logReader: string; readonly compactor: string } {
+  return { logReader: join(dir, 'packages/log-reader/bin/log-reader.js'), compactor: join(dir, 'packages/compactor/bin/compactor.js') };
+}
+
+function dists(dir: string): { readonly reader: string; readonly compactor: string } {
+  return { reader: join(dir, 'packages/log-reader/dist/index.js'), compactor: join(dir, 'packages/compactor/dist/index.js') };
+}
+
+/** Why `dir` cannot be benched (not built), or undefined. */
+export function checkCode(dir: string): string | undefined {
+  const missing = [...Object.values(dists(dir)), ...Object.values(bins(dir))].filter((file) => !existsSync(file));
+  if (missing.length > 0) return `${dir} is not built (missing ${missing.join(', ')}): run \`npx tsc -b\` there`;
+  return undefined;
+}
+
+export async function loadCode(dir: string): Promise<Code> {
+  const files = dists(dir);
+  const reader = (await import(pathToFileURL(files.reader).href)) as ReaderLib;
+  const compactor = (await import(pathToFileURL(files.compactor).href)) as CompactorLib;
+  return { dir, reader, compactor };
+}
+
+/** The commit of `dir` and how `git describe` names it (`bench-baseline`, `…-dirty`). */
+export function describeCode(dir: string): { readonly commit: string; readonly describe: string; readonly subject: string } {
+  const git = (...args: string[]): string => {
+    try {
+      return execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return 'unknown';
+    }
+  };
+  return { commit: git('rev-parse', '--short', 'HEAD'), describe: git('describe', '--tags', '--always', '--dirty'), subject: git('log', '-1', '--format=%s') };
+}

@@ -1,0 +1,106 @@
+/**
+ * The bench's report: the JSON document (`bench/results/*.json`, what a later run compares
+ * against) and its Markdown table, baseline and now side by side.
+ */
+import type { Sizes } from './data.js';
+import type { Figure } from './context.js';
+
+export interface BenchReport {
+  readonly schema: 1;
+  readonly startedAt: string;
+  readonly durationS: number;
+  readonly code: { readonly dir: string; readonly commit: string; readonly describe: string; readonly subject: string };
+  readonly server: { readonly kind: string; readonly version: string };
+  readonly machine: { readonly cpus: number; readonly cpuModel: string; readonly node: string; readonly memoryGB: number };
+  readonly quick: boolean;
+  readonly sizes: Sizes;
+  readonly figures: readonly Figure[];
+  /** Each case's raw measurements, or its error. */
+  readonly cases: Readonly<Record<string, object>>;
+  readonly notes: readonly string[];
+}
+
+const DEFINITIONS = [
+  '**Ratio** (first line of each cell): the figure as a share of its limit, measured in the same run on the same bytes — 1.00 is the limit; for memory, the share of the 256 MiB budget used (below 1.00 meets it).',
+  '**In-process limit** (compaction, per CPU-second): the raw bodies already in memory; gunzip where gzip, split lines at `\\n`, `JSON.parse`, `JSON.stringify` of {time, log, stream when stderr}, gzip in 64 KiB chunks (one stream per pod) at the zlib level the pass used (recognised by its output size). No S3. Best of 2.',
+  '**Transfer limit** (compaction, per wall-second): through the same server, the same pods at once: GET every raw object (5 in flight per pod, the read-ahead of 4 plus one), bodies drained, then PUT as many bytes as the pass wrote, in objects of the same sizes. SDK checksums off. Best of 2.',
+  '**Decode limit** (reads): the merged gzip bodies already in memory; gunzip, split lines, `JSON.parse`, format `{message}\\n`. No S3. Best of 2.',
+  '**First-byte limit**: a fresh client GETs the pod\'s metadata (absent), LISTs its raw files (one page), GETs the first and parses its first line. Best of 3.',
+  '**Scale limit**: the least requests a pass needs, 8 pods at once — a pod with work: GET metadata, LIST, one GET per raw file, PUT cleanup marker, merged file and metadata (8); an idle pod: GET metadata, LIST (2); plus the delimiter LIST that finds the pods.',
+  '**Raw MB**: NDJSON bytes of the raw objects before gzip (what Fluent Bit wrote); a pod log of N MB is N MB of it. Reader MB: merged NDJSON bytes (the merged files\' `size` in the metadata).',
+];
+
+function formatValue(value: number, unit: string): string {
+  if (unit === 'records/s') return `${value >= 1e6 ? `${(value / 1e6).toFixed(2)}M` : `${(value / 1e3).toFixed(1)}k`} records/s`;
+  if (unit === 'ms') return `${Math.round(value)} ms`;
+  if (unit === 's') return `${value.toFixed(value >= 10 ? 1 : 2)} s`;
+  if (unit === 'requests/pod') return `${value.toFixed(2)} requests/pod`;
+  return `${value.toFixed(value >= 100 ? 0 : 1)} ${unit}`;
+}
+
+function cell(figure: Figure | undefined, withLimit: boolean): string {
+  if (figure === undefined) return '—';
+  if (figure.error !== undefined) return `**failed**<br>${escape(figure.error).slice(0, 300)}`;
+  const lines = [`**${figure.ratio === undefined ? '—' : figure.ratio.toFixed(2)}**`];
+  if (figure.value !== undefined) lines.push(formatValue(figure.value, figure.unit));
+  lines.push(...figure.details.map(escape));
+  if (withLimit) lines.push(`<sub>limit: ${escape(figure.limit)}</sub>`);
+  return lines.join('<br>');
+}
+
+/** How many times better `now` is than `baseline` on the headline figure (faster, fewer, smaller). */
+export function improvement(now: Figure | undefined, baseline: Figure | undefined): number | undefined {
+  if (now?.value === undefined || baseline?.value === undefined || now.value <= 0 || baseline.value <= 0) return undefined;
+  return now.better === 'higher' ? now.value / baseline.value : baseline.value / now.value;
+}
+
+function escape(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function describeRun(report: BenchReport): string {
+  return `\`${report.code.describe}\` (${report.code.commit}), ${new Date(report.startedAt).toISOString().slice(0, 16).replace('T', ' ')} UTC, ${Math.round(report.durationS)} s`;
+}
+
+export function renderMarkdown(now: BenchReport, baseline: BenchReport | undefined): string {
+  const out: string[] = [];
+  out.push(`Server: ${now.server.kind} ${now.server.version} on 127.0.0.1; Node ${now.machine.node}; ${now.machine.cpus} × ${now.machine.cpuModel}, ${now.machine.memoryGB} GB.${now.quick ? ' **--quick sizes: not comparable with a full run.**' : ''}`);
+  out.push('');
+  out.push(`Now: ${describeRun(now)}.${baseline === undefined ? '' : ` Baseline: ${describeRun(baseline)}.`}`);
+  out.push('');
+  const base = new Map((baseline?.figures ?? []).map((f) => [f.id, f]));
+  const head = baseline === undefined ? ['Figure', 'Target', 'Now'] : ['Figure', 'Target', 'Baseline', 'Now', 'Now vs baseline'];
+  out.push(`| ${head.join(' | ')} |`);
+  out.push(`|${head.map(() => '---').join('|')}|`);
+  for (const figure of now.figures) {
+    const row = [`${escape(figure.label)}<br><sub>limit: ${escape(figure.limit)}</sub>`, escape(figure.target ?? '')];
+    if (baseline !== undefined) {
+      const before = base.get(figure.id);
+      row.push(cell(before, true));
+      row.push(cell(figure, false));
+      const factor = improvement(figure, before);
+      row.push(factor === undefined ? '—' : `**${factor.toFixed(2)}×** ${figure.better === 'higher' ? 'faster' : figure.scale === 'budget' ? 'smaller' : figure.unit === 'requests/pod' ? 'fewer' : 'faster'}`);
+    } else {
+      row.push(cell(figure, false));
+    }
+    out.push(`| ${row.join(' | ')} |`);
+  }
+  out.push('');
+  const levels = zlibLevels(now);
+  if (levels.length > 0) {
+    out.push('zlib levels, in-process limit over the compaction data (this run):');
+    out.push('');
+    out.push('| level | raw MB per CPU-second | gzip size, % of merged NDJSON |');
+    out.push('|---|---|---|');
+    for (const l of levels) out.push(`| ${l.level} | ${l.rate.toFixed(0)} | ${(l.share * 100).toFixed(1)}% |`);
+    out.push('');
+  }
+  for (const note of [...DEFINITIONS, ...now.notes]) out.push(`- ${note}`);
+  out.push('');
+  return out.join('\n');
+}
+
+function zlibLevels(report: BenchReport): { level: number; rate: number; share: number }[] {
+  const compaction = report.cases['compaction'] as { inProcess?: { level: number; rawBytes: number; cpuMs: number; gzipBytes: number; mergedBytes: number }[] } | undefined;
+  return (compaction?.inProcess ?? []).map((l) => ({ level: l.level, rate: l.rawBytes / 1e6 / (l.cpuMs / 1000), share: l.gzipBytes / l.mergedBytes }));
+}
