@@ -7,7 +7,8 @@
 #   make test-long   the interleaving properties, FC_RUNS runs (default 1000), fresh seed printed first;
 #                    FC_SEED=<n> make test-long replays one
 #   make demo        start a moto S3 server, run the demo against it, stop it
-#   make bench       read and merge speed as ratios against limits measured in the same run
+#   make bench       compaction and read speed, memory, S3 requests: ratios against limits measured
+#                    in the same run, on versitygw (bench/results/latest.{json,md,png})
 #   make image       the compactor's container image from the Dockerfile (IMAGE=name:tag); needs a
 #                    Docker engine. test/image.test.ts checks the same tree without one
 #   make lint-shell  shellcheck on minikube.sh, scripts/*.sh, k8s/*/*/*.sh and .ci/run
@@ -86,14 +87,20 @@ demo-run:
 	@test -n "$$S3_TEST_ENDPOINT" || { echo "demo-run: no S3_TEST_ENDPOINT; use 'make demo'" >&2; exit 1; }
 	@scripts/demo.sh
 
-# Read and merge speed as ratios against limits measured in the same run (see
-# packages/testkit/src/bench.ts), on a moto server started for it.
-bench: install build
+# Compaction, reads, memory and scale as ratios against limits measured in the same run
+# (see packages/testkit/src/bench.ts), on a versitygw started for it (moto, a Python
+# emulator, would measure itself). Writes bench/results/latest.{json,md,png}.
+# BENCH_FLAGS=--quick tries it at small sizes; BENCH_BIG_MB=2048 and BENCH_SCALE_PODS=10000
+# run the issue's full sizes.
+# Only the tools it needs: npm ci (through build) and versitygw, not the whole `install`.
+BENCH_FLAGS ?=
+bench: build
+	@scripts/install-versitygw.sh
 	@set -e; \
 	trap '$(S3_SERVER) stop --state .tmp/bench-s3.json' EXIT; \
-	$(S3_SERVER) start moto --state .tmp/bench-s3.json; \
+	$(S3_SERVER) start versitygw --state .tmp/bench-s3.json; \
 	eval "$$($(S3_SERVER) env --state .tmp/bench-s3.json)"; \
-	AWS_ENDPOINT_URL_S3=$$S3_TEST_ENDPOINT node packages/testkit/dist/bench.js
+	AWS_ENDPOINT_URL_S3=$$S3_TEST_ENDPOINT node packages/testkit/dist/bench.js $(BENCH_FLAGS)
 
 # The image's labels come from the checkout: the compactor's version, the commit, the origin.
 IMAGE ?= job-logs-s3/compactor:dev
