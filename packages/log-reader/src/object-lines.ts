@@ -8,6 +8,7 @@ import { pipeline, Readable } from 'node:stream';
 import { CorruptObjectError } from './errors.js';
 
 const GZIP_MAGIC = [0x1f, 0x8b] as const;
+const CR = 0x0d;
 
 /** Counts of what was read, for the caller's statistics. */
 export interface ByteCounter {
@@ -25,6 +26,19 @@ export async function* objectLines(
   counter?: ByteCounter,
   pod?: string,
 ): AsyncGenerator<string> {
+  for await (const lines of objectLineBatches(key, body, counter, pod)) for (const line of lines) yield line;
+}
+
+/**
+ * {@link objectLines} a chunk at a time: the lines each decoded chunk completes, so that a
+ * caller decodes them in a plain loop instead of awaiting every line.
+ */
+export async function* objectLineBatches(
+  key: string,
+  body: AsyncIterable<Uint8Array>,
+  counter?: ByteCounter,
+  pod?: string,
+): AsyncGenerator<string[]> {
   const counted = countBytes(body, counter);
   const { head, rest } = await peek(counted, GZIP_MAGIC.length);
   const isGzip = head.length >= 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
@@ -46,26 +60,35 @@ export async function* objectLines(
   }
 }
 
-async function* splitLines(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
+async function* splitLines(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<string[]> {
   const decoder = new TextDecoder('utf-8', { fatal: false });
-  // Pieces of the current line: joined once, so a 50 MB line is not re-copied per chunk.
+  // Pieces of the line that runs past the chunk: joined once, so a 50 MB line is not re-copied per chunk.
   let open: string[] = [];
   for await (const chunk of chunks) {
     const text = decoder.decode(chunk, { stream: true });
+    const lines: string[] = [];
     let from = 0;
-    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
-      open.push(text.slice(from, nl));
+    let nl = text.indexOf('\n');
+    if (nl >= 0 && open.length > 0) {
+      open.push(text.slice(0, nl));
       // Strip the CR first: a blank `\r\n` line is an empty line too.
       const line = stripCr(open.join(''));
       open = [];
-      if (line.length > 0) yield line;
+      if (line.length > 0) lines.push(line);
+      from = nl + 1;
+      nl = text.indexOf('\n', from);
+    }
+    for (; nl >= 0; nl = text.indexOf('\n', from)) {
+      const end = nl > from && text.charCodeAt(nl - 1) === CR ? nl - 1 : nl;
+      if (end > from) lines.push(text.slice(from, end));
       from = nl + 1;
     }
     if (from < text.length) open.push(text.slice(from));
+    if (lines.length > 0) yield lines;
   }
   open.push(decoder.decode());
   const last = stripCr(open.join(''));
-  if (last.length > 0) yield last;
+  if (last.length > 0) yield [last];
 }
 
 function stripCr(line: string): string {

@@ -23,7 +23,7 @@ import { CorruptObjectError, LogChangedError, MetadataError, ObjectMissingError,
 import { assertPodName, parseMergedKey, parseRawKey } from './keys.js';
 import { endsBefore, mergedRawPredicate, unfinishedRange, type LogFileEntry } from './metadata.js';
 import { DEFAULT_READ_AHEAD, readRawFiles, type UnfinishedPieces } from './raw-records.js';
-import { objectLines, type ByteCounter } from './object-lines.js';
+import { objectLineBatches, type ByteCounter } from './object-lines.js';
 import { decodeMergedLine, type LogRecord } from './records.js';
 import { listRawFiles, loadMetadata, openInOrder, type Bucket, type RawFile } from './store.js';
 import { parseTime, toEpochNs, type EpochNs } from './time.js';
@@ -86,6 +86,31 @@ export class LogReader {
 
   /** The pod's records in log order. */
   async *records(pod: string, options: ReadOptions = {}): AsyncGenerator<LogRecord> {
+    for await (const batch of this.batches(pod, options)) for (const record of batch) yield record;
+  }
+
+  /** The pod's log as text: a line per record, optionally `"{time} {message}"`. */
+  createReadStream(pod: string, options: ReadStreamOptions = {}): Readable {
+    const batches = this.batches(pod, options);
+    const timestamps = options.timestamps ?? false;
+    // A chunk per batch of records, not a write per line.
+    async function* chunks(): AsyncGenerator<string> {
+      for await (const batch of batches) {
+        let text = '';
+        if (timestamps) for (const r of batch) text += `${r.time} ${r.message}\n`;
+        else for (const r of batch) text += `${r.message}\n`;
+        yield text;
+      }
+    }
+    return Readable.from(chunks(), { objectMode: false });
+  }
+
+  /**
+   * The pod's records in log order, a non-empty batch at a time (those of a chunk of a body):
+   * the hot path awaits once per batch, not per record. A batch is handed over whole before
+   * the next is read, so the cursor (advanced by batch) is where the caller is when a read breaks.
+   */
+  private async *batches(pod: string, options: ReadOptions): AsyncGenerator<LogRecord[]> {
     const since = options.since === undefined ? undefined : toEpochNs(options.since);
     const cursor: Cursor = { position: 0, last: undefined };
     // Re-plans in a row that passed no record: a long read overlapping many deleting passes
@@ -106,17 +131,7 @@ export class LogReader {
     }
   }
 
-  /** The pod's log as text: a line per record, optionally `"{time} {message}"`. */
-  createReadStream(pod: string, options: ReadStreamOptions = {}): Readable {
-    const records = this.records(pod, options);
-    const timestamps = options.timestamps ?? false;
-    async function* lines(): AsyncGenerator<string> {
-      for await (const r of records) yield timestamps ? `${r.time} ${r.message}\n` : `${r.message}\n`;
-    }
-    return Readable.from(lines(), { objectMode: false });
-  }
-
-  private async *readPlan(pod: string, plan: ReadPlan, since: EpochNs | undefined, cursor: Cursor): AsyncGenerator<LogRecord> {
+  private async *readPlan(pod: string, plan: ReadPlan, since: EpochNs | undefined, cursor: Cursor): AsyncGenerator<LogRecord[]> {
     let index = 0;
     // After a re-plan: the record passed last, until it is found again further on.
     let seeking: LogRecord | undefined;
@@ -158,14 +173,31 @@ export class LogReader {
         }
         const opened = await bodies.next();
         if (opened.done) break;
-        for await (const record of mergedRecords(entry.key, opened.value.body, undefined, pod)) if (take(record)) yield record;
+        for await (const batch of mergedRecordBatches(entry.key, opened.value.body, undefined, pod)) {
+          const taken = batch.filter(take);
+          if (taken.length > 0) yield taken;
+        }
       }
     } finally {
       await bodies.return(undefined);
     }
-    for await (const event of readRawFiles(this.store, plan.raw, { readAhead: this.readAhead, unfinished: plan.unfinished })) {
-      if (event.kind === 'record' && take(event.record)) yield event.record;
+    // Raw records come one by one: batched up to the end of each file.
+    let taken: LogRecord[] = [];
+    try {
+      for await (const event of readRawFiles(this.store, plan.raw, { readAhead: this.readAhead, unfinished: plan.unfinished })) {
+        if (event.kind === 'record') {
+          if (take(event.record)) taken.push(event.record);
+          if (taken.length < RAW_BATCH) continue;
+        }
+        if (taken.length > 0) yield taken;
+        taken = [];
+      }
+    } catch (error) {
+      // The cursor is past these already: hand them over before the read re-plans.
+      if (taken.length > 0) yield taken;
+      throw error;
     }
+    if (taken.length > 0) yield taken;
     // The last record returned is nowhere after its place: ending quietly would drop the rest.
     if (seeking !== undefined) throw new LogChangedError(pod);
   }
@@ -188,22 +220,35 @@ export async function* readMergedRecords(
       if (error instanceof ObjectMissingError && error.pod === undefined) throw new ObjectMissingError(key, { cause: error.cause, pod });
       throw error;
     });
-    if (!opened.done) yield* mergedRecords(key, opened.value.body, counter, pod);
+    if (opened.done) return;
+    for await (const batch of mergedRecordBatches(key, opened.value.body, counter, pod)) for (const record of batch) yield record;
   } finally {
     await bodies.return(undefined);
   }
 }
 
-async function* mergedRecords(key: string, body: AsyncIterable<Uint8Array>, counter: ByteCounter | undefined, pod: string | undefined): AsyncGenerator<LogRecord> {
+/** The records of one merged file, a batch per chunk of its body. */
+async function* mergedRecordBatches(key: string, body: AsyncIterable<Uint8Array>, counter: ByteCounter | undefined, pod: string | undefined): AsyncGenerator<LogRecord[]> {
   const containerId = parseMergedKey(key)?.containerId ?? '';
   let line = 0;
-  for await (const text of objectLines(key, body, counter, pod)) {
-    line += 1;
-    const record = decodeMergedLine(text, containerId);
-    if (record === undefined) throw new CorruptObjectError(key, `line ${line} is not a merged log record`, { pod });
-    yield record;
+  for await (const lines of objectLineBatches(key, body, counter, pod)) {
+    const records: LogRecord[] = [];
+    for (const text of lines) {
+      line += 1;
+      const record = decodeMergedLine(text, containerId);
+      if (record === undefined) {
+        // The records before the damage first, as a record-by-record read would give them.
+        if (records.length > 0) yield records;
+        throw new CorruptObjectError(key, `line ${line} is not a merged log record`, { pod });
+      }
+      records.push(record);
+    }
+    if (records.length > 0) yield records;
   }
 }
+
+/** Raw records handed over at once, at most (a raw file's records come one by one). */
+const RAW_BATCH = 512;
 
 /** Where a read is: records of the full sequence passed (returned or filtered by `since`), and the last of them. */
 interface Cursor {
