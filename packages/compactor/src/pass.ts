@@ -4,11 +4,12 @@
  *      multipart completion (a set-up problem ends the pass with exit 2).
  *   2. Find the pods: raw "directories" of containers named like their pod, from one
  *      delimiter listing; narrowed by --pod, --namespace and --shard.
- *   3. Merge phase: each pod (bounded concurrency) through merge.ts, which also deletes what
- *      is due, holding the pod's lease (a pod another compactor holds is left alone). One
- *      pod's failure is reported and never stops the others.
+ *   3. Merge phase: each pod (bounded concurrency) is looked at without a lease (triage.ts);
+ *      one with work goes through merge.ts, which also deletes what is due, holding the
+ *      pod's lease (a pod another compactor holds is left alone). One pod's failure is
+ *      reported and never stops the others.
  *   4. Clean phase: each pod of the cleanup queue that step 3 did not merge, clean or fail
- *      (in --namespace, if given), through clean.ts.
+ *      (in --namespace, if given), looked at likewise, then through clean.ts.
  * Every decision and every commit reads the clock afresh: a pass may run for a long time.
  *   5. Summary of the pass.
  */
@@ -45,6 +46,7 @@ import type { ContainerLiveness } from './kube.js';
 import type { Logger } from './logger.js';
 import { mergePod } from './merge.js';
 import { formatShard, inShard } from './shard.js';
+import { triageClean, triageMerge, type Triage, type Waiting } from './triage.js';
 import { summarize, ZERO_COUNTS, type PassSummary, type PodCounts, type PodReport } from './report.js';
 
 /** What one pod's work (merge or clean) gets from the pass. */
@@ -113,7 +115,11 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
     logReport(logger, report);
     deps.onReport?.(report);
   };
-  await forEachConcurrently(pods, config.concurrency, async (pod) => record(await guarded(pod, 'merge', leased(pod, 'merge', (c) => mergePod(c, pod)))));
+  // A look first (triage.ts): a pod with nothing to do costs a read or two and no lease.
+  const seen = new Map<string, Waiting>();
+  await forEachConcurrently(pods, config.concurrency, async (pod) =>
+    record(await guarded(pod, 'merge', async () => looked(pod, 'merge', await triageMerge(ctx, pod, seen), leased(pod, 'merge', (c) => mergePod(c, pod))))),
+  );
 
   const handled = new Set(reports.filter((r) => r.status !== 'skipped').map((r) => r.pod));
   const queue: string[] = [];
@@ -126,7 +132,9 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
     config.namespace === undefined || found.has(pod) || (await podNamespaces(store, pod)).includes(config.namespace);
   deps.onPhase?.('clean', queue.length);
   await forEachConcurrently(queue, config.concurrency, async (pod) => {
-    const report = await guarded(pod, 'clean', async () => ((await inScope(pod)) ? leased(pod, 'clean', (c) => cleanPod(c, pod))() : undefined));
+    const report = await guarded(pod, 'clean', async () =>
+      (await inScope(pod)) ? looked(pod, 'clean', await triageClean(ctx, pod, seen.get(pod)), leased(pod, 'clean', (c) => cleanPod(c, pod))) : undefined,
+    );
     if (report !== undefined) record(report);
   });
 
@@ -157,6 +165,12 @@ async function checkBucket(store: Bucket, config: Config): Promise<void> {
     if (status === 403) throw new SetupError(`access denied to bucket ${config.bucket}`, { cause: error });
     throw error;
   }
+}
+
+/** The pod's work when its look found some; else its report as skipped, with the look's reason. */
+async function looked(pod: string, phase: PodReport['phase'], triage: Triage, work: () => Promise<PodReport>): Promise<PodReport> {
+  if (triage.work) return work();
+  return { pod, phase, status: 'skipped', reason: triage.reason, ...ZERO_COUNTS, durationMs: 0 };
 }
 
 /** Runs a pod's work under its lease; a dry run writes nothing and takes none. */
