@@ -24,7 +24,8 @@ import { assertPodName, parseMergedKey, parseRawKey } from './keys.js';
 import { endsBefore, mergedRawPredicate, unfinishedRange, type LogFileEntry } from './metadata.js';
 import { DEFAULT_READ_AHEAD, readRawFiles, type UnfinishedPieces } from './raw-records.js';
 import { objectLineBatches, type ByteCounter } from './object-lines.js';
-import { decodeMergedLine, type LogRecord } from './records.js';
+import { decodeMergedLineFast } from './merged-line.js';
+import type { LogRecord } from './records.js';
 import { listRawFiles, loadMetadata, openInOrder, type Bucket, type RawFile } from './store.js';
 import { parseTime, toEpochNs, type EpochNs } from './time.js';
 
@@ -235,7 +236,7 @@ async function* mergedRecordBatches(key: string, body: AsyncIterable<Uint8Array>
     const records: LogRecord[] = [];
     for (const text of lines) {
       line += 1;
-      const record = decodeMergedLine(text, containerId);
+      const record = decodeMergedLineFast(text, containerId);
       if (record === undefined) {
         // The records before the damage first, as a record-by-record read would give them.
         if (records.length > 0) yield records;
