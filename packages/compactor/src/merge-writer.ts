@@ -27,6 +27,11 @@ import { MergedKeyTakenError } from './errors.js';
 export const MERGED_CONTENT_TYPE = 'application/x-gzip';
 /** User metadata (`x-amz-meta-…`) naming the write that created a merged file. */
 const WRITER_METADATA = 'compactor-write';
+/**
+ * Lines are handed to gzip in chunks of about this many bytes: one zlib call (a thread-pool
+ * round trip) per ~100-byte line cost more CPU than the compression itself.
+ */
+const GZIP_CHUNK_BYTES = 64 * 1024;
 
 export interface MergeWriterOptions {
   readonly store: Bucket;
@@ -55,6 +60,9 @@ interface OpenFile {
   readonly failed: Promise<unknown>;
   compressedSize: number;
   size: number;
+  /** Lines not handed to gzip yet, and their bytes. */
+  pending: string[];
+  pendingBytes: number;
   records: number;
   first: EpochNs | undefined;
   last: EpochNs | undefined;
@@ -82,7 +90,20 @@ export class MergeWriter {
       if (file.first === undefined || ns < file.first) file.first = ns;
       if (file.last === undefined || ns > file.last) file.last = ns;
     }
-    if (file.gzip && !file.gzip.write(line)) {
+    if (file.gzip) {
+      file.pending.push(line);
+      file.pendingBytes += bytes;
+      if (file.pendingBytes >= GZIP_CHUNK_BYTES) await this.flush(file);
+    }
+  }
+
+  /** Hands the pending lines to gzip, waiting while it has too much to do. */
+  private async flush(file: OpenFile): Promise<void> {
+    if (!file.gzip || file.pending.length === 0) return;
+    const chunk = file.pending.join('');
+    file.pending = [];
+    file.pendingBytes = 0;
+    if (!file.gzip.write(chunk)) {
       await Promise.race([once(file.gzip, 'drain'), file.failed.then((error) => Promise.reject(error))]);
     }
   }
@@ -107,7 +128,7 @@ export class MergeWriter {
     const key = this.options.nextKey(containerId);
     let file: OpenFile;
     if (this.options.dryRun) {
-      file = { key, containerId, gzip: undefined, uploaded: undefined, failed: new Promise(() => {}), compressedSize: 0, size: 0, records: 0, first: undefined, last: undefined };
+      file = { key, containerId, gzip: undefined, uploaded: undefined, failed: new Promise(() => {}), compressedSize: 0, size: 0, pending: [], pendingBytes: 0, records: 0, first: undefined, last: undefined };
     } else {
       const gzip = createGzip();
       // Counts the compressed bytes on their way to the upload; `pipe` keeps the backpressure.
@@ -144,7 +165,7 @@ export class MergeWriter {
         },
       );
       const failed = uploaded.then(() => new Promise(() => {}), (error: unknown) => error);
-      file = { key, containerId, gzip, uploaded, failed, compressedSize: 0, size: 0, records: 0, first: undefined, last: undefined };
+      file = { key, containerId, gzip, uploaded, failed, compressedSize: 0, size: 0, pending: [], pendingBytes: 0, records: 0, first: undefined, last: undefined };
     }
     this.open = file;
     return file;
@@ -153,6 +174,7 @@ export class MergeWriter {
   private async finish(file: OpenFile): Promise<void> {
     this.open = undefined;
     if (file.gzip) {
+      await this.flush(file);
       file.gzip.end();
       await file.uploaded;
     }
