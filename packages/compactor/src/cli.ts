@@ -10,7 +10,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { createS3Client, describeSetupProblem, resolveEndpoint, socketsFor, type S3ClientSettings } from '@platform/log-reader';
 import { configWarnings, defaultConfig, formatDuration, formatSize, parseCount, parseDuration, parseSize, validate, type Config } from './config.js';
 import { CompactorError, SetupError, UsageError } from './errors.js';
-import { kubeLiveness, loadKubeConfig } from './kube.js';
+import type { ContainerLiveness } from './kube.js';
 import { addInspectCommand } from './inspect-cli.js';
 import { closeLogger, createLogger } from './logger.js';
 import { pushPassMetrics } from './metrics.js';
@@ -245,8 +245,14 @@ function isSet(value: boolean | string): boolean {
   return value === true || value === 'true' || value === '1';
 }
 
+/** Loaded only for `--kube`: the Kubernetes client costs every other pass about half a CPU-second to load. */
+async function kubeLivenessOf(source: string): Promise<ContainerLiveness> {
+  const { kubeLiveness, loadKubeConfig } = await import('./kube.js');
+  return kubeLiveness(loadKubeConfig(source));
+}
+
 async function run(config: Config, logLevel: string, io: Io): Promise<number> {
-  const liveness = config.kube === undefined ? undefined : kubeLiveness(loadKubeConfig(config.kube));
+  const liveness = config.kube === undefined ? undefined : await kubeLivenessOf(config.kube);
   const client = createS3Client(s3Settings(config));
   // At a terminal, log lines and dry-run lines are written above the progress line.
   const progress = createProgress(io.stderr);
