@@ -14,8 +14,9 @@
  *   --out NAME     bench/results/NAME.{json,md,png}; default `latest`
  *   --baseline F   compare with this report; default bench/results/baseline.json if present
  *   --cases LIST   comma-separated subset of compaction,reader,scale
+ *   --update       keep the other cases of the existing NAME.json: re-measure only --cases
  *   --big-mb N     the big memory case's pod log in MB (default 1024, env BENCH_BIG_MB; 0 skips it)
- *   --scale-pods N pods of the scale case (default 2000, env BENCH_SCALE_PODS)
+ *   --scale-pods N pods of the scale case (default 1000, env BENCH_SCALE_PODS)
  *
  * Cases (packages/testkit/src/bench/cases/) and limits (bench/limits.ts) say what they
  * measure. A failing case is reported in its cells; the exit code is then 1.
@@ -69,6 +70,7 @@ async function main(argv: string[]): Promise<number> {
       out: { type: 'string', default: 'latest' },
       baseline: { type: 'string' },
       cases: { type: 'string' },
+      update: { type: 'boolean', default: false },
       'big-mb': { type: 'string' },
       'scale-pods': { type: 'string' },
     },
@@ -126,11 +128,11 @@ async function main(argv: string[]): Promise<number> {
     const started = Date.now();
     try {
       const outcome = await (CASES[name] as (ctx: BenchContext) => Promise<CaseOutcome>)(ctx);
-      figures.push(...outcome.figures);
+      figures.push(...outcome.figures.map((f) => ({ ...f, case: name })));
       cases[name] = { ...outcome.data, seconds: (Date.now() - started) / 1000 };
     } catch (error) {
       ctx.log(`${name}: failed: ${describeError(error)}`);
-      figures.push(failedFigure({ id: `${name}.case`, group: name === 'scale' ? 'Scale' : name === 'reader' ? 'Reader' : 'Compaction', label: `${name} case`, scale: 'limit', unit: '', better: 'higher', limit: '' }, error));
+      figures.push(failedFigure({ id: `${name}.case`, case: name, group: name === 'scale' ? 'Scale' : name === 'reader' ? 'Reader' : 'Compaction', label: `${name} case`, scale: 'limit', unit: '', better: 'higher', limit: '' }, error));
       cases[name] = { error: describeError(error) };
     }
     ctx.log(`${name}: done in ${Math.round((Date.now() - started) / 1000)} s`);
@@ -138,36 +140,42 @@ async function main(argv: string[]): Promise<number> {
   client.destroy();
 
   const notes = [
-    `Sizes: compaction ${sizes.compactionPods} pods × ${sizes.compactionObjects} raw objects × ${sizes.compactionRecords} records (every fourth pod gzip); reader pod ${sizes.readerMB} MB in 1 MB objects, merged by the CLI first; first byte ${sizes.firstByteFiles} raw files of 20 records; big memory pod ${sizes.bigMB} MB in 8 MB objects${sizes.bigMB === FULL_SIZES.bigMB ? ' (the issue asks for 2 GB: `BENCH_BIG_MB=2048 make bench`, about a minute more)' : ''}; scale ${sizes.scalePods} pods × 3 raw files of 5 records${sizes.scalePods === FULL_SIZES.scalePods ? ' (the issue asks for 10,000: `BENCH_SCALE_PODS=10000 make bench`, several minutes more)' : ''}.`,
+    `Sizes: compaction ${sizes.compactionPods} pods × ${sizes.compactionObjects} raw objects × ${sizes.compactionRecords} records (every fourth pod gzip); reader pod ${sizes.readerMB} MB in 1 MB objects, merged by the CLI first; first byte ${sizes.firstByteFiles} raw files of 20 records; big memory pod ${sizes.bigMB} MB in 8 MB objects${sizes.bigMB === FULL_SIZES.bigMB ? ' (the issue asks for 2 GB: `BENCH_BIG_MB=2048 make bench`, about a minute more)' : ''}; scale ${sizes.scalePods} pods × 3 raw files of 5 records${sizes.scalePods === FULL_SIZES.scalePods ? ' (to keep `make bench` under 10 minutes; the issue asks for 10,000: `BENCH_SCALE_PODS=10000 make bench`, about 10 minutes more)' : ''}.`,
     'Records: about 855 bytes of NDJSON each, most of it the `kubernetes` map; 10% stderr; a few lines over 16 KiB split into P/F pieces, some across two uploads (packages/testkit/src/realistic.ts, deterministic).',
     'Every case runs in a Node process of its own: CPU time is `process.cpuUsage()` around the work (all threads), peak RSS is the process\'s `maxRSS`. The CLIs run as built bins; their first byte and wall time include process start.',
   ];
+  mkdirSync(RESULTS, { recursive: true });
+  const out = join(RESULTS, values.out ?? 'latest');
+  // --update: the cases not re-measured come from the existing report, in case order.
+  const previous = values.update && existsSync(`${out}.json`) ? (JSON.parse(readFileSync(`${out}.json`, 'utf8')) as BenchReport) : undefined;
+  const kept = (previous?.figures ?? []).filter((f) => f.case !== undefined && !selected.includes(f.case));
+  const order = Object.keys(CASES);
+  const allFigures = [...kept, ...figures].sort((a, b) => order.indexOf(a.case ?? '') - order.indexOf(b.case ?? ''));
   const report: BenchReport = {
     schema: 1,
-    startedAt: startedAt.toISOString(),
-    durationS: (Date.now() - startedAt.getTime()) / 1000,
+    startedAt: (previous?.startedAt ?? startedAt.toISOString()),
+    durationS: (previous?.durationS ?? 0) + (Date.now() - startedAt.getTime()) / 1000,
     code: { dir: code, ...described },
     server: { kind, version: serverVersion(kind) },
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model.trim() ?? 'unknown', node: process.version, memoryGB: Math.round(totalmem() / 1e9) },
     quick: values.quick ?? false,
     sizes,
-    figures,
-    cases,
-    notes,
+    figures: allFigures,
+    cases: { ...previous?.cases, ...cases },
+    notes: previous === undefined ? notes : [...notes, `Updated: ${selected.join(', ')} re-measured at ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC.`],
   };
-  mkdirSync(RESULTS, { recursive: true });
-  const out = join(RESULTS, values.out ?? 'latest');
   writeFileSync(`${out}.json`, `${JSON.stringify(report, null, 2)}\n`);
   const markdown = renderMarkdown(report, baseline);
   writeFileSync(`${out}.md`, `# Benchmark: ${values.out}\n\n${markdown}`);
   try {
     const title = `${report.code.describe} on ${report.server.kind} ${report.server.version}${baseline === undefined ? '' : ` vs baseline ${baseline.code.describe}`}`;
-    writeFileSync(`${out}.png`, await renderChart(figures, baseline?.figures, title));
+    const names = { now: baseline === undefined ? report.code.describe : `now: ${report.code.describe}`, baseline: `baseline: ${baseline?.code.describe ?? ''}` };
+    writeFileSync(`${out}.png`, await renderChart(allFigures, baseline?.figures, title, names));
   } catch (error) {
     ctx.log(`chart: failed: ${describeError(error)}`);
   }
   process.stdout.write(`${markdown}\nWritten: ${out}.json, ${out}.md, ${out}.png (${Math.round(report.durationS)} s)\n`);
-  return figures.some((f) => f.error !== undefined) ? 1 : 0;
+  return allFigures.some((f) => f.error !== undefined) ? 1 : 0;
 }
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';

@@ -11,17 +11,18 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import type { Figure } from './context.js';
 
 const FONT = 'DejaVu Sans';
-const COLORS = { baseline: '#a9b4bf', now: '#1f6fb2' } as const;
+/** The baseline grey, the run blue. */
+const COLORS = ['#a9b4bf', '#1f6fb2'] as const;
 
 interface Row {
   readonly label: string;
-  readonly run: 'baseline' | 'now';
+  readonly run: string;
   readonly ratio: number;
   readonly text: string;
 }
 
 /** Rows of one run; a figure is labelled as in `now` (matched by id), so both runs share a row. */
-function rows(figures: readonly Figure[], run: Row['run'], labels: ReadonlyMap<string, string>): Row[] {
+function rows(figures: readonly Figure[], run: string, labels: ReadonlyMap<string, string>): Row[] {
   return figures
     .filter((f) => f.ratio !== undefined && Number.isFinite(f.ratio))
     .map((f) => ({ label: labels.get(f.id) ?? f.label, run, ratio: f.ratio as number, text: (f.ratio as number).toFixed(2) }));
@@ -36,7 +37,7 @@ function panel(title: string, axis: string, values: readonly Row[], order: reado
     height: { step: runs.length > 1 ? 34 : 22 },
     data: { values },
     layer: [
-      { mark: { type: 'bar', height: { band: 0.8 } }, encoding: { y, x, yOffset: { field: 'run', sort: runs }, color: { field: 'run', sort: runs, scale: { domain: runs, range: runs.map((r) => COLORS[r as Row['run']]) }, title: null } } },
+      { mark: { type: 'bar', height: { band: 0.8 } }, encoding: { y, x, yOffset: { field: 'run', sort: runs }, color: { field: 'run', sort: runs, scale: { domain: runs, range: runs.length > 1 ? COLORS : [COLORS[1]] }, title: null } } },
       { mark: { type: 'text', align: 'left', dx: 3, fontSize: 10 }, encoding: { y, x, yOffset: { field: 'run', sort: runs }, text: { field: 'text' } } },
       { data: { values: [{ at: 1 }] }, mark: { type: 'rule', color: '#c0392b', strokeDash: [4, 3], strokeWidth: 1.5 }, encoding: { x: { field: 'at', type: 'quantitative' } } },
     ],
@@ -44,10 +45,10 @@ function panel(title: string, axis: string, values: readonly Row[], order: reado
 }
 
 /** The PNG of `now` (and `baseline`, when given) as a vega-lite chart. */
-export async function renderChart(now: readonly Figure[], baseline: readonly Figure[] | undefined, title: string): Promise<Buffer> {
-  const runs = baseline === undefined ? ['now'] : ['baseline', 'now'];
+export async function renderChart(now: readonly Figure[], baseline: readonly Figure[] | undefined, title: string, names: { readonly now: string; readonly baseline: string }): Promise<Buffer> {
+  const runs = baseline === undefined ? [names.now] : [names.baseline, names.now];
   const labels = new Map([...(baseline ?? []), ...now].map((f) => [f.id, f.label]));
-  const all = [...rows(baseline ?? [], 'baseline', labels), ...rows(now, 'now', labels)];
+  const all = [...rows(baseline ?? [], names.baseline, labels), ...rows(now, names.now, labels)];
   const order = [...new Set([...now, ...(baseline ?? [])].map((f) => labels.get(f.id) ?? f.label))];
   const memoryLabels = new Set([...(baseline ?? []), ...now].filter((f) => f.scale === 'budget').map((f) => labels.get(f.id) ?? f.label));
   const speed = all.filter((r) => !memoryLabels.has(r.label));

@@ -26,6 +26,8 @@ export interface BenchContext {
  */
 export interface Figure {
   readonly id: string;
+  /** The case that measured it (set by the harness). */
+  readonly case?: string;
   readonly group: 'Compaction' | 'Reader' | 'First byte' | 'Memory' | 'Scale';
   readonly label: string;
   readonly ratio: number | undefined;
@@ -49,7 +51,7 @@ export interface CaseOutcome {
 }
 
 /** A figure whose measurement failed: the report says why instead of a number. */
-export function failedFigure(figure: Pick<Figure, 'id' | 'group' | 'label' | 'scale' | 'unit' | 'better' | 'limit' | 'target'>, error: unknown): Figure {
+export function failedFigure(figure: Pick<Figure, 'id' | 'case' | 'group' | 'label' | 'scale' | 'unit' | 'better' | 'limit' | 'target'>, error: unknown): Figure {
   return { ...figure, ratio: undefined, value: undefined, details: [], error: describeError(error) };
 }
 

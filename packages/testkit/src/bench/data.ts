@@ -33,7 +33,7 @@ export const FULL_SIZES: Sizes = {
   readerMB: 200,
   firstByteFiles: 1000,
   bigMB: 1024,
-  scalePods: 2000,
+  scalePods: 1000,
 };
 
 /** `--quick`: every case in well under a minute, to try the harness. */

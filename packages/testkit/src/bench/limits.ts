@@ -16,8 +16,9 @@
  *                            files (one page), GET the first, its first line parsed.
  *   scale                    the requests a pass needs at the least, 8 pods at once: for a pod
  *                            with work GET metadata, LIST, GET each raw file, PUT cleanup
- *                            marker, merged file and metadata; for an idle pod GET metadata
- *                            and LIST. Plus one delimiter LIST of the raw prefix (the pods).
+ *                            marker, merged file and metadata; for a pod merged within the
+ *                            compact interval GET metadata (it says nothing is due). Plus the
+ *                            delimiter LIST of the raw prefix that finds the pods.
  *
  * The best of `rounds` runs counts: a limit is what the machine can do at best.
  */
@@ -250,8 +251,8 @@ export async function scaleRequests(client: S3Client, bucket: string, pods: read
     await forEachLimited(pods, concurrency, async ({ pod, rawPrefix, keys }) => {
       const metadataKey = work ? `bench-limit/absent/${pod}.json` : `metadata/${pod}.json`;
       await send(client.send(new GetObjectCommand({ Bucket: bucket, Key: metadataKey })).then((r) => r.Body?.transformToByteArray()).catch(() => undefined));
-      await send(client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: rawPrefix })));
       if (!work) return;
+      await send(client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: rawPrefix })));
       await forEachLimited(keys, GETS_PER_POD, (key) => send(drain(client, bucket, key)));
       await send(client.send(new PutObjectCommand({ Bucket: bucket, Key: `bench-limit/cleanup/${pod}`, Body: '' })));
       await send(client.send(new PutObjectCommand({ Bucket: bucket, Key: `bench-limit/data/${pod}`, Body: merged })));

@@ -26,7 +26,7 @@ const DEFINITIONS = [
   '**Transfer limit** (compaction, per wall-second): through the same server, the same pods at once: GET every raw object (5 in flight per pod, the read-ahead of 4 plus one), bodies drained, then PUT as many bytes as the pass wrote, in objects of the same sizes. SDK checksums off. Best of 2.',
   '**Decode limit** (reads): the merged gzip bodies already in memory; gunzip, split lines, `JSON.parse`, format `{message}\\n`. No S3. Best of 2.',
   '**First-byte limit**: a fresh client GETs the pod\'s metadata (absent), LISTs its raw files (one page), GETs the first and parses its first line. Best of 3.',
-  '**Scale limit**: the least requests a pass needs, 8 pods at once — a pod with work: GET metadata, LIST, one GET per raw file, PUT cleanup marker, merged file and metadata (8); an idle pod: GET metadata, LIST (2); plus the delimiter LIST that finds the pods.',
+  '**Scale limit**: the least requests a pass needs, 8 pods at once — a pod with work: GET metadata, LIST, one GET per raw file, PUT cleanup marker, merged file and metadata (8); a pod merged within the compact interval: GET metadata (1; the issue allows 2); plus the delimiter LIST that finds the pods.',
   '**Raw MB**: NDJSON bytes of the raw objects before gzip (what Fluent Bit wrote); a pod log of N MB is N MB of it. Reader MB: merged NDJSON bytes (the merged files\' `size` in the metadata).',
 ];
 
@@ -66,7 +66,7 @@ export function renderMarkdown(now: BenchReport, baseline: BenchReport | undefin
   const out: string[] = [];
   out.push(`Server: ${now.server.kind} ${now.server.version} on 127.0.0.1; Node ${now.machine.node}; ${now.machine.cpus} × ${now.machine.cpuModel}, ${now.machine.memoryGB} GB.${now.quick ? ' **--quick sizes: not comparable with a full run.**' : ''}`);
   out.push('');
-  out.push(`Now: ${describeRun(now)}.${baseline === undefined ? '' : ` Baseline: ${describeRun(baseline)}.`}`);
+  out.push(baseline === undefined ? `Run: ${describeRun(now)}.` : `Now: ${describeRun(now)}. Baseline: ${describeRun(baseline)}.`);
   out.push('');
   const base = new Map((baseline?.figures ?? []).map((f) => [f.id, f]));
   const head = baseline === undefined ? ['Figure', 'Target', 'Now'] : ['Figure', 'Target', 'Baseline', 'Now', 'Now vs baseline'];

@@ -71,6 +71,7 @@ export async function readerCase(ctx: BenchContext): Promise<CaseOutcome> {
   const decode = (await runTask<DecodeResult>('limit.decode', { bucket, keys: merged.keys, rounds: 2 })).result;
   const limitRecords = rate(decode.records, decode.wallMs);
   const limitMB = rate(decode.mergedBytes / 1e6, decode.wallMs);
+  const limitCpu = rate(decode.mergedBytes, decode.cpuMs);
   const limit = `decode: ${count(limitRecords)} records/s, ${limitMB.toFixed(0)} MB/s`;
   data['read'] = { seeded: { bytes: seeded.bytes, records: seeded.records, objects: seeded.objects }, compacted, merged: { files: merged.keys.length, records: merged.records, bytes: merged.bytes }, decode };
   ctx.log(`reader: merged into ${merged.keys.length} files, ${mb(merged.bytes)} NDJSON; ${limit}`);
@@ -84,7 +85,11 @@ export async function readerCase(ctx: BenchContext): Promise<CaseOutcome> {
         ...base,
         ratio: records / limitRecords,
         value: records,
-        details: [`${rate(merged.bytes / 1e6, run.wallMs).toFixed(1)} MB/s`, `${rate(merged.bytes / 1e6, run.cpuMs).toFixed(1)} MB/CPU-s`, ...run.extra],
+        details: [
+          `${rate(merged.bytes / 1e6, run.wallMs).toFixed(1)} MB/s`,
+          `${rate(merged.bytes / 1e6, run.cpuMs).toFixed(1)} MB/CPU-s (${(rate(merged.bytes, run.cpuMs) / limitCpu).toFixed(2)} of the limit's)`,
+          ...run.extra,
+        ],
       });
       ctx.log(`reader ${id}: ${count(records)} records/s (${(records / limitRecords).toFixed(2)} of limit)`);
     } catch (error) {

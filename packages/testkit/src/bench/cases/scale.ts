@@ -3,7 +3,8 @@
  * second one with nothing due. Wall time against the scale limit (the requests a pass needs
  * at the least, sent 8 pods at once), and S3 requests per pod by kind (SDK middleware on the
  * pass's client) against that least number: 8 for a pod with work (GET metadata, LIST, 3
- * GETs, PUT cleanup marker, merged file, metadata), 2 for an idle one (GET metadata, LIST).
+ * GETs, PUT cleanup marker, merged file, metadata), 1 for a pod merged within the compact
+ * interval (GET metadata: it says nothing is due). The issue's target for an idle pod is 2.
  */
 import { createBucket, scalePods, upload } from '../data.js';
 import { count, describeError, failedFigure, listAll, rate, seconds, type BenchContext, type CaseOutcome, type Figure } from '../context.js';
@@ -14,12 +15,15 @@ import type { PassResult } from '../tasks.js';
 const CONCURRENCY = 8;
 const RAW_FILES = 3;
 /** The least requests per pod (see the top). */
-export const LEAST_REQUESTS = { work: 5 + RAW_FILES, idle: 2 } as const;
+export const LEAST_REQUESTS = { work: 5 + RAW_FILES, idle: 1 } as const;
 
+/** Requests per pod by kind; kinds sent a few times per pass (not per pod) summed at the end. */
 function perPod(counts: RequestCounts, pods: number): string[] {
-  return Object.entries(counts)
-    .sort((a, b) => b[1] - a[1])
-    .map(([name, n]) => `${name} ${(n / pods).toFixed(2)}`);
+  const sorted = Object.entries(counts).sort((a, b) => b[1] - a[1]);
+  const often = sorted.filter(([, n]) => n / pods >= 0.05).map(([name, n]) => `${name} ${(n / pods).toFixed(2)}`);
+  const rare = sorted.filter(([, n]) => n / pods < 0.05);
+  const rareTotal = rare.reduce((sum, [, n]) => sum + n, 0);
+  return rare.length === 0 ? often : [...often, `+ ${rareTotal} per pass (${rare.map(([name]) => name).join(', ')})`];
 }
 
 export async function scaleCase(ctx: BenchContext): Promise<CaseOutcome> {
@@ -33,9 +37,9 @@ export async function scaleCase(ctx: BenchContext): Promise<CaseOutcome> {
   const base = { group: 'Scale', scale: 'limit' } as const;
   const specs = {
     firstWall: { ...base, id: 'scale.first.wall', label: `scale, first pass over ${pods.length} pods: wall time`, unit: 's', better: 'lower' },
-    firstRequests: { ...base, id: 'scale.first.requests', label: `scale, first pass: S3 requests per pod`, unit: 'requests/pod', better: 'lower', target: `${LEAST_REQUESTS.work} (GET metadata, LIST, ${RAW_FILES} GET, 3 PUT)` },
+    firstRequests: { ...base, id: 'scale.first.requests', label: `scale, first pass: S3 requests per pod`, unit: 'requests/pod', better: 'lower', target: `the least: ${LEAST_REQUESTS.work} (GET metadata, LIST, ${RAW_FILES} GET, 3 PUT)` },
     secondWall: { ...base, id: 'scale.second.wall', label: `scale, second pass, nothing due: wall time`, unit: 's', better: 'lower' },
-    secondRequests: { ...base, id: 'scale.second.requests', label: `scale, second pass: S3 requests per idle pod`, unit: 'requests/pod', better: 'lower', target: `≤ ${LEAST_REQUESTS.idle} (GET metadata, LIST)` },
+    secondRequests: { ...base, id: 'scale.second.requests', label: `scale, second pass: S3 requests per idle pod`, unit: 'requests/pod', better: 'lower', target: '≤ 2 (the least: 1, GET metadata)' },
   } as const;
   let passes: { first: PassResult; second: PassResult };
   try {
