@@ -13,7 +13,7 @@
 import { gzipSync } from 'node:zlib';
 import { formatSlice, rawKey } from '@platform/log-reader';
 import { criPieces, CRI_MAX_LINE } from './fluent-bit.js';
-import { random } from './seed.js';
+import { random } from './random.js';
 
 export interface RealisticPodOptions {
   readonly pod: string;

@@ -11,6 +11,7 @@ import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parseArgs } from 'node:util';
 import { createS3Client, formatSlice } from '@platform/log-reader';
 import { criPieces, parsedLine, putRaw, type RawObject } from './fluent-bit.js';
+import { random } from './random.js';
 
 interface SeedOptions {
   readonly bucket: string;
@@ -27,17 +28,6 @@ export interface SeedResult {
   readonly lines: number;
 }
 
-/** mulberry32: a small deterministic PRNG, so every demo run shows the same logs. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function hex(rand: () => number, length: number): string {
   return Array.from({ length }, () => Math.floor(rand() * 16).toString(16)).join('');

@@ -5,7 +5,7 @@
  */
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { RealisticPod, type RealisticPodOptions } from '../realistic.js';
-import { random } from '../seed.js';
+import { random } from '../random.js';
 
 const MB = 1_000_000;
 /** A raw record of the generator is about this long (NDJSON line, newline included). */
