@@ -34,7 +34,7 @@ function panel(title: string, axis: string, values: readonly Row[], order: reado
   return {
     title: { text: title, anchor: 'start', fontSize: 14 },
     width: 520,
-    height: { step: runs.length > 1 ? 34 : 22 },
+    height: { step: runs.length > 1 ? 30 : 20 },
     data: { values },
     layer: [
       { mark: { type: 'bar', height: { band: 0.8 } }, encoding: { y, x, yOffset: { field: 'run', sort: runs }, color: { field: 'run', sort: runs, scale: { domain: runs, range: runs.length > 1 ? COLORS : [COLORS[1]] }, title: null } } },
@@ -58,7 +58,7 @@ export async function renderChart(now: readonly Figure[], baseline: readonly Fig
     title: { text: title, anchor: 'start', fontSize: 15 },
     background: 'white',
     padding: 16,
-    config: { font: FONT, view: { stroke: null }, legend: { orient: 'top', labelFontSize: 12 } },
+    config: { font: FONT, view: { stroke: null }, legend: { orient: 'top', labelFontSize: 12, labelLimit: 600 } },
     vconcat: [
       ...(speed.length === 0 ? [] : [panel('Speed and requests: share of the limit measured in the same run (1.0 = the limit; higher is better)', 'share of the limit', speed, order, runs)]),
       ...(memory.length === 0 ? [] : [panel('Memory: share of the 256 MiB budget, peak RSS (below 1.0 meets it; lower is better)', 'share of the budget', memory, order, runs)]),

@@ -53,5 +53,12 @@ export function describeCode(dir: string): { readonly commit: string; readonly d
       return 'unknown';
     }
   };
-  return { commit: git('rev-parse', '--short', 'HEAD'), describe: git('describe', '--tags', '--always', '--dirty'), subject: git('log', '-1', '--format=%s') };
+  const commit = git('rev-parse', '--short', 'HEAD');
+  const tagged = git('describe', '--tags', '--always', '--dirty');
+  // A tag names the commit itself (`bench-baseline`); else the branch and commit say more
+  // than `bench-baseline-11-gf0704e8`.
+  const exact = !/-g[0-9a-f]+(-dirty)?$/.test(tagged);
+  const branch = git('rev-parse', '--abbrev-ref', 'HEAD');
+  const describe = exact ? tagged : `${branch === 'HEAD' ? 'detached' : branch}@${commit}${tagged.endsWith('-dirty') ? '-dirty' : ''}`;
+  return { commit, describe, subject: git('log', '-1', '--format=%s') };
 }

@@ -32,7 +32,7 @@ export const FULL_SIZES: Sizes = {
   compactionRecords: 200,
   readerMB: 200,
   firstByteFiles: 1000,
-  bigMB: 1024,
+  bigMB: 2048,
   scalePods: 1000,
 };
 

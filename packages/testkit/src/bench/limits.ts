@@ -99,8 +99,11 @@ export interface InProcessResult extends Timing {
   readonly gzipBytes: number;
 }
 
-/** The in-process limit of compaction over `pods` (each its raw bodies, in order). */
-export async function inProcessCompaction(pods: readonly (readonly Buffer[])[], level: number): Promise<InProcessResult> {
+/**
+ * The in-process limit of compaction over `pods` (each its raw bodies, in order). `collect`
+ * receives the merged NDJSON chunks (for {@link gzipAlone}).
+ */
+export async function inProcessCompaction(pods: readonly (readonly Buffer[])[], level: number, collect?: Buffer[]): Promise<InProcessResult> {
   let records = 0;
   let rawBytes = 0;
   let mergedBytes = 0;
@@ -119,6 +122,7 @@ export async function inProcessCompaction(pods: readonly (readonly Buffer[])[], 
         const bytes = Buffer.from(chunk.join(''));
         mergedBytes += bytes.length;
         ready.push(bytes);
+        collect?.push(bytes);
         chunk = [];
         chunkLength = 0;
       };
@@ -145,6 +149,28 @@ export async function inProcessCompaction(pods: readonly (readonly Buffer[])[], 
     }
   });
   return { ...timing, level, records, rawBytes, mergedBytes, gzipBytes };
+}
+
+export interface GzipResult extends Timing {
+  readonly level: number;
+  readonly mergedBytes: number;
+  readonly gzipBytes: number;
+}
+
+/** Gzip alone: merged NDJSON chunks of 64 KiB through one gzip stream at `level`. */
+export async function gzipAlone(chunks: readonly Buffer[], level: number): Promise<GzipResult> {
+  let gzipBytes = 0;
+  const { timing } = await measure(async () => {
+    const gzip = createGzip({ level });
+    gzip.on('data', (chunk: Buffer) => {
+      gzipBytes += chunk.length;
+    });
+    const finished = once(gzip, 'end');
+    for (const chunk of chunks) if (!gzip.write(chunk)) await once(gzip, 'drain');
+    gzip.end();
+    await finished;
+  });
+  return { ...timing, level, mergedBytes: chunks.reduce((n, c) => n + c.length, 0), gzipBytes };
 }
 
 export interface TransferPod {

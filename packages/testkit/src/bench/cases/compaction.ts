@@ -8,7 +8,7 @@
 import { compactionPods, createBucket, upload } from '../data.js';
 import { count, describeError, failedFigure, listAll, mb, mergedFiles, rate, seconds, type BenchContext, type CaseOutcome, type Figure } from '../context.js';
 import { totalRequests } from '../counting.js';
-import type { InProcessResult, TransferResult } from '../limits.js';
+import type { GzipResult, InProcessResult, TransferResult } from '../limits.js';
 import { runTask } from '../process.js';
 import type { PassResult } from '../tasks.js';
 
@@ -23,11 +23,12 @@ export async function compactionCase(ctx: BenchContext): Promise<CaseOutcome> {
   const keys = pods.map((p) => seeded.keys.get(p.pod) ?? []);
   ctx.log(`compaction: ${pods.length} pods, ${seeded.objects} raw objects, ${mb(seeded.bytes)} NDJSON (${mb(seeded.storedBytes)} stored), ${count(seeded.records)} records`);
 
-  const inProcess = (await runTask<{ levels: InProcessResult[] }>('limit.inProcess', { bucket: buckets[0], pods: keys, levels: ZLIB_LEVELS, rounds: 2 })).result.levels;
+  const limits = (await runTask<{ levels: InProcessResult[]; gzip: GzipResult[] }>('limit.inProcess', { bucket: buckets[0], pods: keys, levels: ZLIB_LEVELS, rounds: 2 })).result;
+  const inProcess = limits.levels;
   ctx.log(`compaction: in-process limit ${inProcess.map((l) => `level ${l.level} ${rate(l.rawBytes / 1e6, l.cpuMs).toFixed(0)} MB/CPU-s`).join(', ')}`);
 
   const figures: Figure[] = [];
-  const data: Record<string, object> = { seeded: { objects: seeded.objects, bytes: seeded.bytes, storedBytes: seeded.storedBytes, records: seeded.records }, inProcess };
+  const data: Record<string, object> = { seeded: { objects: seeded.objects, bytes: seeded.bytes, storedBytes: seeded.storedBytes, records: seeded.records }, inProcess, gzip: limits.gzip };
   for (const [i, concurrency] of CONCURRENCIES.entries()) {
     const bucket = buckets[i] as string;
     const base = { group: 'Compaction', scale: 'limit', better: 'higher' } as const;
@@ -41,7 +42,7 @@ export async function compactionCase(ctx: BenchContext): Promise<CaseOutcome> {
       const mergedBytes = written.reduce((n, w) => n + w.merged.bytes, 0);
       const limit = levelOf(inProcess, gzipBytes / mergedBytes);
       const transferPods = keys.map((k, p) => ({ keys: k, putSizes: (written[p]?.objects ?? []).map((o) => o.size) }));
-      const transfer = (await runTask<TransferResult>('limit.transfer', { bucket, pods: transferPods, concurrency, rounds: 2 })).result;
+      const transfer = (await runTask<TransferResult>('limit.transfer', { bucket, pods: transferPods, concurrency, rounds: 3 })).result;
       const cpuRate = rate(seeded.bytes / 1e6, pass.cpuMs);
       const wallRate = rate(seeded.bytes / 1e6, pass.wallMs);
       const limitCpuRate = rate(limit.rawBytes / 1e6, limit.cpuMs);

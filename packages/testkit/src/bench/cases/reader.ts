@@ -162,7 +162,7 @@ async function firstByteFigures(ctx: BenchContext, data: Record<string, object>)
 
 async function bigPodFigures(ctx: BenchContext, data: Record<string, object>): Promise<Figure[]> {
   if (ctx.sizes.bigMB <= 0) return [];
-  const pod = podOfSize(4000, ctx.sizes.bigMB, 8);
+  const pod = podOfSize(4000, ctx.sizes.bigMB, 10);
   const bucket = ctx.bucket('memory');
   await createBucket(ctx.client, bucket);
   const seeded = await upload(ctx.client, [bucket], [pod], 4);
