@@ -7,6 +7,7 @@ export * from './records.js';
 export * from './metadata.js';
 export { objectLines, type ByteCounter } from './object-lines.js';
 export { readRawFiles, type RawEvent } from './raw-records.js';
+export { listRawFilesInOrder } from './raw-listing.js';
 export {
   isNotFound,
   isPreconditionFailure,

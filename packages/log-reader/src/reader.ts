@@ -3,7 +3,9 @@
  *
  * How a read works:
  *   1. Read the pod's metadata (the commit point), then list its raw files: in that order,
- *      so every raw file the metadata does not cover is still there to list.
+ *      so every raw file the metadata does not cover is still there to list. The listing goes
+ *      on while the read does: merged files need only the metadata, and raw files are read in
+ *      order as soon as the listing has passed them (raw-listing.ts).
  *   2. The log is the merged files the metadata lists, in its order, then the raw files it
  *      does not cover, in raw-file order. Merged files whose time range ends before `since`
  *      are not fetched; raw records are filtered one by one (key times bound nothing).
@@ -26,6 +28,7 @@ import { DEFAULT_READ_AHEAD, readRawFiles, type UnfinishedPieces } from './raw-r
 import { objectLineBatches, type ByteCounter } from './object-lines.js';
 import { decodeMergedLineFast } from './merged-line.js';
 import type { LogRecord } from './records.js';
+import { listRawFilesInOrder } from './raw-listing.js';
 import { listRawFiles, loadMetadata, openInOrder, type Bucket, type RawFile } from './store.js';
 import { parseTime, toEpochNs, type EpochNs } from './time.js';
 
@@ -118,21 +121,38 @@ export class LogReader {
     // re-plans often and is fine as long as each plan takes it further.
     let stalled = 0;
     for (;;) {
-      const plan = await this.plan(pod);
+      const plan = await this.openPlan(pod);
       const from = cursor.position;
       try {
         yield* this.readPlan(pod, plan, since, cursor);
         return;
       } catch (error) {
+        // The listing failing ends the read, as it did when the listing came before the first file.
+        if (plan.raw.failed(error)) throw error;
         const missing = error instanceof ObjectMissingError;
         if (!missing && !isBrokenBody(error)) throw error;
         stalled = cursor.position > from ? 0 : stalled + 1;
         if (stalled > this.maxReplans) throw missing ? new ObjectVanishedError(pod, error.key) : error;
+      } finally {
+        plan.raw.close();
       }
     }
   }
 
-  private async *readPlan(pod: string, plan: ReadPlan, since: EpochNs | undefined, cursor: Cursor): AsyncGenerator<LogRecord[]> {
+  /** {@link plan}, with the raw files still being listed. */
+  private async openPlan(pod: string): Promise<OpenPlan> {
+    assertPodName(pod);
+    const { metadata } = await loadMetadata(this.store, pod);
+    const isMerged = mergedRawPredicate(metadata);
+    const raw = new ReadAhead(unmerged(listRawFilesInOrder(this.store, pod), (file) => !isMerged(file)));
+    // A piece file is planned whether it is listed or not (see plan()): its key is all a read needs.
+    const pieces = unfinishedRange(metadata).map((p) => unlistedRawFile(p.key));
+    return { merged: metadata.logFiles, raw, unfinished: { lines: metadata.unfinishedLines, files: pieces } };
+  }
+
+  private async *readPlan(pod: string, plan: OpenPlan, since: EpochNs | undefined, cursor: Cursor): AsyncGenerator<LogRecord[]> {
+    // Nothing is returned before the listing has found the pod in one namespace only.
+    await plan.raw.ready();
     let index = 0;
     // After a re-plan: the record passed last, until it is found again further on.
     let seeking: LogRecord | undefined;
@@ -245,6 +265,64 @@ async function* mergedRecordBatches(key: string, body: AsyncIterable<Uint8Array>
       records.push(record);
     }
     if (records.length > 0) yield records;
+  }
+}
+
+/** A read's files: the merged ones from the metadata, the raw ones as the listing goes on. */
+interface OpenPlan {
+  readonly merged: readonly LogFileEntry[];
+  readonly raw: ReadAhead<readonly RawFile[]>;
+  readonly unfinished: UnfinishedPieces;
+}
+
+/** The batches of `listing` that `keep` leaves; the first, maybe empty, comes as the listing's does. */
+async function* unmerged(listing: AsyncIterable<RawFile[]>, keep: (file: RawFile) => boolean): AsyncGenerator<readonly RawFile[]> {
+  for await (const batch of listing) yield batch.filter(keep);
+}
+
+/**
+ * A source whose next item is asked for at once and again as each is taken, so that it works
+ * (a listing goes on) while the caller is busy with the one before. Its own failures are told
+ * apart from the caller's.
+ */
+class ReadAhead<T> implements AsyncIterable<T> {
+  private next: Promise<IteratorResult<T>>;
+  private failure: { error: unknown } | undefined;
+
+  constructor(private readonly source: AsyncGenerator<T>) {
+    this.next = this.pull();
+  }
+
+  /** Settles once the first item is there; throws the source's failure. */
+  async ready(): Promise<void> {
+    await this.next;
+  }
+
+  /** Whether `error` is this source's failure. */
+  failed(error: unknown): boolean {
+    return this.failure !== undefined && this.failure.error === error;
+  }
+
+  /** Stops the source (after the item being produced, if any). */
+  close(): void {
+    this.source.return(undefined).catch(() => undefined);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
+    for (;;) {
+      const item = await this.next;
+      if (item.done) return;
+      this.next = this.pull();
+      yield item.value;
+    }
+  }
+
+  private pull(): Promise<IteratorResult<T>> {
+    const next = this.source.next();
+    next.catch((error: unknown) => {
+      this.failure = { error };
+    });
+    return next;
   }
 }
 
