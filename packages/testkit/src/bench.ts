@@ -16,6 +16,7 @@
  *                  (not with --quick)
  *   --cases LIST   comma-separated subset of compaction,reader,scale
  *   --update       keep the other cases of the existing NAME.json: re-measure only --cases
+ *   --render       measure nothing: write NAME.md and NAME.png again from NAME.json
  *   --big-mb N     the big memory case's pod log in MB (default 2048, env BENCH_BIG_MB; 0 skips it)
  *   --scale-pods N pods of the scale case (default 1000, env BENCH_SCALE_PODS)
  *
@@ -35,7 +36,7 @@ import { renderChart } from './bench/chart.js';
 import { checkCode, describeCode, OWN_CHECKOUT } from './bench/code.js';
 import { describeError, failedFigure, type BenchContext, type CaseOutcome, type Figure } from './bench/context.js';
 import { FULL_SIZES, QUICK_SIZES, type Sizes } from './bench/data.js';
-import { renderMarkdown, type BenchReport } from './bench/report.js';
+import { assembleReport, renderMarkdown, type BenchReport } from './bench/report.js';
 
 const CASES: Record<string, (ctx: BenchContext) => Promise<CaseOutcome>> = { compaction: compactionCase, reader: readerCase, scale: scaleCase };
 const RESULTS = join(OWN_CHECKOUT, 'bench/results');
@@ -62,7 +63,19 @@ function serverVersion(kind: string): string {
   return pin ? `${pin[1]} (the pinned version)` : 'unknown version';
 }
 
-async function main(argv: string[]): Promise<number> {
+interface Options {
+  readonly code: string;
+  readonly out: string;
+  readonly quick: boolean;
+  readonly cases: readonly string[];
+  readonly sizes: Sizes;
+  readonly update: boolean;
+  readonly render: boolean;
+  readonly baseline: BenchReport | undefined;
+}
+
+/** The options, or a usage message. */
+function parseOptions(argv: string[]): Options | string {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -72,29 +85,19 @@ async function main(argv: string[]): Promise<number> {
       baseline: { type: 'string' },
       cases: { type: 'string' },
       update: { type: 'boolean', default: false },
+      render: { type: 'boolean', default: false },
       'big-mb': { type: 'string' },
       'scale-pods': { type: 'string' },
     },
   });
   const code = resolve(values.code ?? OWN_CHECKOUT);
-  const problem = checkCode(code);
-  if (problem !== undefined) {
-    process.stderr.write(`bench: ${problem}\n`);
-    return 2;
-  }
-  const endpoint = process.env['AWS_ENDPOINT_URL_S3'] ?? process.env['S3_TEST_ENDPOINT'];
-  if (endpoint === undefined) {
-    process.stderr.write('bench: no S3 endpoint: set AWS_ENDPOINT_URL_S3 (make bench starts a versitygw and sets it)\n');
-    return 2;
-  }
-  process.env['AWS_ENDPOINT_URL_S3'] = endpoint; // the children and the CLIs find it here
-  const selected = values.cases?.split(',').map((c) => c.trim()) ?? Object.keys(CASES);
-  const unknown = selected.filter((c) => !(c in CASES));
-  if (unknown.length > 0) {
-    process.stderr.write(`bench: unknown case ${unknown.join(', ')}; the cases are ${Object.keys(CASES).join(', ')}\n`);
-    return 2;
-  }
-  const defaults = values.quick ? QUICK_SIZES : FULL_SIZES;
+  const problem = values.render ? undefined : checkCode(code);
+  if (problem !== undefined) return problem;
+  const cases = values.cases?.split(',').map((c) => c.trim()) ?? Object.keys(CASES);
+  const unknown = cases.filter((c) => !(c in CASES));
+  if (unknown.length > 0) return `unknown case ${unknown.join(', ')}; the cases are ${Object.keys(CASES).join(', ')}`;
+  const quick = values.quick ?? false;
+  const defaults = quick ? QUICK_SIZES : FULL_SIZES;
   let sizes: Sizes;
   try {
     sizes = {
@@ -103,31 +106,21 @@ async function main(argv: string[]): Promise<number> {
       scalePods: count(values['scale-pods'] ?? process.env['BENCH_SCALE_PODS'], defaults.scalePods, '--scale-pods'),
     };
   } catch (error) {
-    process.stderr.write(`bench: ${describeError(error)}\n`);
-    return 2;
+    return describeError(error);
   }
+  const out = values.out ?? 'latest';
   const baselineFile = values.baseline === 'none' ? undefined : resolve(values.baseline ?? join(RESULTS, 'baseline.json'));
   // A --quick run is compared only with a baseline named explicitly: its sizes differ.
-  const compare = baselineFile !== undefined && existsSync(baselineFile) && values.out !== 'baseline' && (!values.quick || values.baseline !== undefined);
+  const compare = baselineFile !== undefined && existsSync(baselineFile) && out !== 'baseline' && (!quick || values.baseline !== undefined);
   const baseline = compare ? (JSON.parse(readFileSync(baselineFile, 'utf8')) as BenchReport) : undefined;
+  return { code, out, quick, cases, sizes, update: values.update ?? false, render: values.render ?? false, baseline };
+}
 
-  const startedAt = new Date();
-  const runId = startedAt.getTime().toString(36);
-  const client = createS3Client({ maxSockets: 64 });
-  const ctx: BenchContext = {
-    code,
-    sizes,
-    client,
-    bucket: (name) => `bench-${runId}-${name}`,
-    log: (line) => process.stderr.write(`bench: ${line}\n`),
-  };
-  const described = describeCode(code);
-  const kind = process.env['S3_TEST_SERVER'] ?? 'unknown server';
-  ctx.log(`measuring ${code} (${described.describe}) on ${kind} at ${endpoint}${values.quick ? ', --quick sizes' : ''}`);
-
+/** Runs the cases; a case that throws becomes a failed figure. */
+async function runCases(ctx: BenchContext, names: readonly string[]): Promise<{ figures: Figure[]; cases: Record<string, object> }> {
   const figures: Figure[] = [];
   const cases: Record<string, object> = {};
-  for (const name of selected) {
+  for (const name of names) {
     const started = Date.now();
     try {
       const outcome = await (CASES[name] as (ctx: BenchContext) => Promise<CaseOutcome>)(ctx);
@@ -135,50 +128,84 @@ async function main(argv: string[]): Promise<number> {
       cases[name] = { ...outcome.data, seconds: (Date.now() - started) / 1000 };
     } catch (error) {
       ctx.log(`${name}: failed: ${describeError(error)}`);
-      figures.push(failedFigure({ id: `${name}.case`, case: name, group: name === 'scale' ? 'Scale' : name === 'reader' ? 'Reader' : 'Compaction', label: `${name} case`, scale: 'limit', unit: '', better: 'higher', limit: '' }, error));
+      const group = name === 'scale' ? 'Scale' : name === 'reader' ? 'Reader' : 'Compaction';
+      figures.push(failedFigure({ id: `${name}.case`, case: name, group, label: `${name} case`, scale: 'limit', unit: '', better: 'higher', limit: '' }, error));
       cases[name] = { error: describeError(error) };
     }
     ctx.log(`${name}: done in ${Math.round((Date.now() - started) / 1000)} s`);
   }
-  client.destroy();
+  return { figures, cases };
+}
 
-  const notes = [
-    `Sizes: compaction ${sizes.compactionPods} pods × ${sizes.compactionObjects} raw objects × ${sizes.compactionRecords} records (every fourth pod gzip); reader pod ${sizes.readerMB} MB in 1 MB objects, merged by the CLI first; first byte ${sizes.firstByteFiles} raw files of 20 records; big memory pod ${sizes.bigMB} MB in 10 MB objects; scale ${sizes.scalePods} pods × 3 raw files of 5 records${sizes.scalePods === FULL_SIZES.scalePods ? ' (to keep `make bench` under 10 minutes; the issue asks for 10,000: `BENCH_SCALE_PODS=10000 make bench`, about 10 minutes more)' : ''}.`,
-    'Records: about 855 bytes of NDJSON each, most of it the `kubernetes` map; 10% stderr; a few lines over 16 KiB split into P/F pieces, some across two uploads (packages/testkit/src/realistic.ts, deterministic).',
-    'Every case runs in a Node process of its own: CPU time is `process.cpuUsage()` around the work (all threads), peak RSS is the process\'s `maxRSS`. The CLIs run as built bins; their first byte and wall time include process start.',
-  ];
-  mkdirSync(RESULTS, { recursive: true });
-  const out = join(RESULTS, values.out ?? 'latest');
-  // --update: the cases not re-measured come from the existing report, in case order.
-  const previous = values.update && existsSync(`${out}.json`) ? (JSON.parse(readFileSync(`${out}.json`, 'utf8')) as BenchReport) : undefined;
-  const kept = (previous?.figures ?? []).filter((f) => f.case !== undefined && !selected.includes(f.case));
-  const order = Object.keys(CASES);
-  const allFigures = [...kept, ...figures].sort((a, b) => order.indexOf(a.case ?? '') - order.indexOf(b.case ?? ''));
-  const report: BenchReport = {
-    schema: 1,
-    startedAt: (previous?.startedAt ?? startedAt.toISOString()),
-    durationS: (previous?.durationS ?? 0) + (Date.now() - startedAt.getTime()) / 1000,
-    code: { dir: code, ...described },
-    server: { kind, version: serverVersion(kind) },
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model.trim() ?? 'unknown', node: process.version, memoryGB: Math.round(totalmem() / 1e9) },
-    quick: values.quick ?? false,
-    sizes,
-    figures: allFigures,
-    cases: { ...previous?.cases, ...cases },
-    notes: previous === undefined ? notes : [...notes, `Updated: ${selected.join(', ')} re-measured at ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC.`],
-  };
-  writeFileSync(`${out}.json`, `${JSON.stringify(report, null, 2)}\n`);
+/** NAME.md and NAME.png from a report; the Markdown is returned too. */
+async function writeOutputs(out: string, name: string, report: BenchReport, baseline: BenchReport | undefined): Promise<string> {
   const markdown = renderMarkdown(report, baseline);
-  writeFileSync(`${out}.md`, `# Benchmark: ${values.out}\n\n${markdown}`);
+  writeFileSync(`${out}.md`, `# Benchmark: ${name}\n\n${markdown}`);
   try {
     const title = `${report.code.describe} on ${report.server.kind} ${report.server.version}${baseline === undefined ? '' : ` vs baseline ${baseline.code.describe}`}`;
     const names = { now: baseline === undefined ? report.code.describe : `now: ${report.code.describe}`, baseline: `baseline: ${baseline?.code.describe ?? ''}` };
-    writeFileSync(`${out}.png`, await renderChart(allFigures, baseline?.figures, title, names));
+    writeFileSync(`${out}.png`, await renderChart(report.figures, baseline?.figures, title, names));
   } catch (error) {
-    ctx.log(`chart: failed: ${describeError(error)}`);
+    process.stderr.write(`bench: chart: failed: ${describeError(error)}\n`);
   }
+  return markdown;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const options = parseOptions(argv);
+  if (typeof options === 'string') {
+    process.stderr.write(`bench: ${options}\n`);
+    return 2;
+  }
+  mkdirSync(RESULTS, { recursive: true });
+  const out = join(RESULTS, options.out);
+  const previous = (options.update || options.render) && existsSync(`${out}.json`) ? (JSON.parse(readFileSync(`${out}.json`, 'utf8')) as BenchReport) : undefined;
+  if (options.render) {
+    if (previous === undefined) {
+      process.stderr.write(`bench: --render: no ${out}.json\n`);
+      return 2;
+    }
+    process.stdout.write(await writeOutputs(out, options.out, previous, options.baseline));
+    return 0;
+  }
+  const endpoint = process.env['AWS_ENDPOINT_URL_S3'] ?? process.env['S3_TEST_ENDPOINT'];
+  if (endpoint === undefined) {
+    process.stderr.write('bench: no S3 endpoint: set AWS_ENDPOINT_URL_S3 (make bench starts a versitygw and sets it)\n');
+    return 2;
+  }
+  process.env['AWS_ENDPOINT_URL_S3'] = endpoint; // the children and the CLIs find it here
+
+  const startedAt = new Date();
+  const runId = startedAt.getTime().toString(36);
+  const client = createS3Client({ maxSockets: 64 });
+  const ctx: BenchContext = {
+    code: options.code,
+    sizes: options.sizes,
+    client,
+    bucket: (name) => `bench-${runId}-${name}`,
+    log: (line) => process.stderr.write(`bench: ${line}\n`),
+  };
+  const described = describeCode(options.code);
+  const kind = process.env['S3_TEST_SERVER'] ?? 'unknown server';
+  ctx.log(`measuring ${options.code} (${described.describe}) on ${kind} at ${endpoint}${options.quick ? ', --quick sizes' : ''}`);
+  const measured = await runCases(ctx, options.cases);
+  client.destroy();
+
+  const report = assembleReport({
+    startedAt,
+    code: { dir: options.code, ...described },
+    server: { kind, version: serverVersion(kind) },
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model.trim() ?? 'unknown', node: process.version, memoryGB: Math.round(totalmem() / 1e9) },
+    quick: options.quick,
+    sizes: options.sizes,
+    measured,
+    order: Object.keys(CASES),
+    previous: options.update ? previous : undefined,
+  });
+  writeFileSync(`${out}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  const markdown = await writeOutputs(out, options.out, report, options.baseline);
   process.stdout.write(`${markdown}\nWritten: ${out}.json, ${out}.md, ${out}.png (${Math.round(report.durationS)} s)\n`);
-  return allFigures.some((f) => f.error !== undefined) ? 1 : 0;
+  return report.figures.some((f) => f.error !== undefined) ? 1 : 0;
 }
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
