@@ -11,7 +11,7 @@
  *   --quick        small sizes: tries every case in about a minute (not comparable)
  *   --code DIR     measure another checkout's built packages and bins (e.g. a worktree at
  *                  the `bench-baseline` tag, built with `npm ci --ignore-scripts && npx tsc -b`)
- *   --out NAME     bench/results/NAME.{json,md,png}; default `latest`
+ *   --out NAME     bench/results/NAME.{json,md,png}; default `latest` (`quick` with --quick)
  *   --baseline F   compare with this report; default bench/results/baseline.json if present
  *                  (not with --quick)
  *   --cases LIST   comma-separated subset of compaction,reader,scale
@@ -81,7 +81,7 @@ function parseOptions(argv: string[]): Options | string {
     options: {
       quick: { type: 'boolean', default: false },
       code: { type: 'string' },
-      out: { type: 'string', default: 'latest' },
+      out: { type: 'string' },
       baseline: { type: 'string' },
       cases: { type: 'string' },
       update: { type: 'boolean', default: false },
@@ -108,7 +108,8 @@ function parseOptions(argv: string[]): Options | string {
   } catch (error) {
     return describeError(error);
   }
-  const out = values.out ?? 'latest';
+  // A --quick run never replaces the latest full report.
+  const out = values.out ?? (quick ? 'quick' : 'latest');
   const baselineFile = values.baseline === 'none' ? undefined : resolve(values.baseline ?? join(RESULTS, 'baseline.json'));
   // A --quick run is compared only with a baseline named explicitly: its sizes differ.
   const compare = baselineFile !== undefined && existsSync(baselineFile) && out !== 'baseline' && (!quick || values.baseline !== undefined);
