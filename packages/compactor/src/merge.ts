@@ -41,13 +41,21 @@ import { UnfinishedPiecesMissingError } from './errors.js';
 import { lineContainerEnded } from './line-end.js';
 import { MergeWriter, type WrittenFile } from './merge-writer.js';
 import type { PodContext } from './pass.js';
-import { loadPodState, newestUpload, putCleanupEntry, type PodState } from './pod-state.js';
+import { completePodState, confirmFirstReads, loadPodState, newestUpload, putCleanupEntry, type FirstReads, type PodState } from './pod-state.js';
 import { ZERO_COUNTS, type PodReport } from './report.js';
 
-export async function mergePod(ctx: PodContext, pod: string): Promise<PodReport> {
+/**
+ * `first`: the metadata and raw listing the pass's look read just before it took the lease
+ * (triage.ts): reused when the metadata has not changed since (one HEAD), so that a pod with
+ * work reads neither twice.
+ */
+export async function mergePod(ctx: PodContext, pod: string, first?: FirstReads): Promise<PodReport> {
   const started = Date.now();
   const log = ctx.logger.child({ pod });
-  const state = await loadPodState(ctx.store, pod, ctx.clock);
+  const state =
+    first === undefined
+      ? await loadPodState(ctx.store, pod, ctx.clock)
+      : await completePodState(ctx.store, pod, await confirmFirstReads(ctx.store, pod, first), ctx.clock);
   const skip = await skipReason(ctx, state);
   if (skip?.recent === true) {
     return { pod, phase: 'merge', status: 'skipped', reason: skip.reason, ...ZERO_COUNTS, durationMs: Date.now() - started };

@@ -118,7 +118,12 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
   // A look first (triage.ts): a pod with nothing to do costs a read or two and no lease.
   const seen = new Map<string, Waiting>();
   await forEachConcurrently(pods, config.concurrency, async (pod) =>
-    record(await guarded(pod, 'merge', async () => looked(pod, 'merge', await triageMerge(ctx, pod, seen), leased(pod, 'merge', (c) => mergePod(c, pod))))),
+    record(
+      await guarded(pod, 'merge', async () => {
+        const look = await triageMerge(ctx, pod, seen);
+        return looked(pod, 'merge', look, leased(pod, 'merge', (c) => mergePod(c, pod, look.work ? look.first : undefined)));
+      }),
+    ),
   );
 
   const handled = new Set(reports.filter((r) => r.status !== 'skipped').map((r) => r.pod));

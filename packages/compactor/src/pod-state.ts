@@ -3,13 +3,15 @@
  * raw files and the objects under its merged prefix — one snapshot that the merge and the
  * deletes work from.
  */
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   cleanupKey,
+  isNotFound,
   listObjects,
   listRawFiles,
   loadMetadata,
   mergedPodPrefix,
+  metadataKey,
   mergedRawPredicate,
   type Bucket,
   type ListedObject,
@@ -34,10 +36,41 @@ export interface PodState {
 export async function loadPodState(store: Bucket, pod: string, clock: () => Date): Promise<PodState> {
   // Metadata first: every raw file it does not cover is then still there to be listed.
   const loaded = await loadMetadata(store, pod);
-  const raw = await listRawFiles(store, pod);
+  return completePodState(store, pod, { loaded, raw: await listRawFiles(store, pod) }, clock);
+}
+
+/** What a look read first: the metadata, then the pod's raw files (in that order). */
+export interface FirstReads {
+  readonly loaded: LoadedMetadata;
+  readonly raw: readonly RawFile[];
+}
+
+/**
+ * What a look read, still good once the lease is held: the metadata's ETag is the one the
+ * look read (one HEAD), else both are read again. Between the look and the lease another
+ * compactor may have finished the pod; working from its old state would only make this
+ * pass's commit fail (conditional on the ETag), for a pod that was fine.
+ */
+export async function confirmFirstReads(store: Bucket, pod: string, first: FirstReads): Promise<FirstReads> {
+  if ((await metadataEtag(store, pod)) === first.loaded.etag) return first;
+  const loaded = await loadMetadata(store, pod);
+  return { loaded, raw: await listRawFiles(store, pod) };
+}
+
+async function metadataEtag(store: Bucket, pod: string): Promise<string | undefined> {
+  try {
+    return (await store.client.send(new HeadObjectCommand({ Bucket: store.bucket, Key: metadataKey(pod) }))).ETag;
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** The snapshot from the metadata and raw files already read: lists `data/{pod}/` (after them). */
+export async function completePodState(store: Bucket, pod: string, first: FirstReads, clock: () => Date): Promise<PodState> {
   const dataObjects: ListedObject[] = [];
   for await (const o of listObjects(store, mergedPodPrefix(pod))) dataObjects.push(o);
-  return podState(pod, loaded, raw, dataObjects, clock);
+  return podState(pod, first.loaded, first.raw, dataObjects, clock);
 }
 
 /** The snapshot from what was read (metadata first, then the listings); `raw` in raw-file order. `compactor inspect` builds it this way too. */

@@ -6,9 +6,10 @@
  *     files (nothing new to merge, no open line that can end, nothing due now: done);
  *   - clean phase: what the merge phase's look saw waiting for deletion (else the metadata):
  *     something waits and none of it is due now: done.
- * A look only ever decides to do nothing now. When it finds work, the work runs as it always
- * has: lease first, then a fresh snapshot (pod-state.ts), so that what is written and deleted
- * is decided on what was read under the lease. A stale look can only delay work by a pass.
+ * A look only ever decides to do nothing now, or hands what it read on: the merge phase's
+ * work starts from the look's metadata and raw listing once a HEAD under the lease shows the
+ * metadata unchanged (else it reads both again); the clean phase's work, whose look may be
+ * minutes old, reads afresh under the lease. A stale look can only delay work by a pass.
  *
  * Objects under `data/{pod}/` that no commit lists (a crashed pass's) are not looked for:
  * only a listing shows them. They are found, and deleted when due, by the next snapshot: a
@@ -19,9 +20,12 @@ import { listRawFiles, loadMetadata, toEpochNs, type EpochNs, type PodMetadata }
 import { pendingDeletions } from './deletions.js';
 import { recentlyCompacted, skipReason } from './merge.js';
 import type { PodContext } from './pass.js';
-import { podState } from './pod-state.js';
+import { podState, type FirstReads } from './pod-state.js';
 
-export type Triage = { readonly work: true } | { readonly work: false; readonly reason: string };
+export type Triage =
+  /** `first`: what the merge phase's look read, for the pod's work to start from. */
+  | { readonly work: true; readonly first?: FirstReads }
+  | { readonly work: false; readonly reason: string };
 
 /** What waits for deletion, as a look saw it: all the clean phase needs to decide (a few numbers, whatever the pod's size). */
 export interface Waiting {
@@ -41,14 +45,15 @@ export async function triageMerge(ctx: PodContext, pod: string, seen: Map<string
   seen.set(pod, waitingOf(loaded.metadata, ctx.config.cleanupIntervalMs));
   const recent = recentlyCompacted(ctx, loaded.metadata);
   if (recent !== undefined) return { work: false, reason: recent };
-  const state = podState(pod, loaded, await listRawFiles(ctx.store, pod), [], ctx.clock);
+  const first = { loaded, raw: await listRawFiles(ctx.store, pod) };
+  const state = podState(pod, loaded, first.raw, [], ctx.clock);
   const skip = await skipReason(ctx, state);
-  if (skip === undefined) return WORK;
+  if (skip === undefined) return { work: true, first };
   // Nothing to merge, but something the metadata names may be due now. (A Python service
   // document is exact from here on: the listing tells which raw files it merged.)
   const waiting = waitingOf(state.metadata, ctx.config.cleanupIntervalMs);
   seen.set(pod, waiting);
-  return dueNow(ctx, waiting) ? WORK : { work: false, reason: skip.reason };
+  return dueNow(ctx, waiting) ? { work: true, first } : { work: false, reason: skip.reason };
 }
 
 /** The clean phase's look at a pod of the cleanup queue; `seen` is what the merge phase's look saw, if it looked. */
