@@ -3,7 +3,7 @@
  * `.gz` suffix and Content-Type say nothing), invalid UTF-8 becomes U+FFFD, and a line is
  * split only at `\n` (JSON strings cannot hold a raw newline).
  */
-import { createGunzip } from 'node:zlib';
+import { createGunzip, type ZlibOptions } from 'node:zlib';
 import { pipeline, Readable } from 'node:stream';
 import { CorruptObjectError } from './errors.js';
 
@@ -51,7 +51,10 @@ export async function* objectLineBatches(
     // pipeline, not pipe: a body that fails mid-read fails the gunzip stream (with pipe it
     // waited forever, and the error went unhandled), and a caller that stops early destroys
     // the source too, which releases the body.
-    const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK });
+    // A few chunks of room: zlib inflates the next ones in the thread pool while the caller
+    // decodes this one, instead of waiting for it to ask (a Transform's default room is 16 KiB).
+    const options: ZlibOptions & { readableHighWaterMark: number } = { chunkSize: GUNZIP_CHUNK, readableHighWaterMark: 4 * GUNZIP_CHUNK };
+    const gunzip = createGunzip(options);
     pipeline(Readable.from(raw), gunzip, () => {});
     bytes = gunzip;
   }
