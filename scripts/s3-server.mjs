@@ -130,6 +130,9 @@ async function serverCommand(kind, port, dataDir, { sidecar, quiet }) {
       '--secret', TEST_CREDENTIALS.secretAccessKey,
       '--region', TEST_CREDENTIALS.region,
       '--port', `${HOST}:${port}`,
+      // As S3 does: without it versitygw closes every connection after one request, and the
+      // tests and the bench would pay (and measure) a TCP connect per request.
+      '--keep-alive',
       ...(quiet ? ['--quiet'] : []),
       ...posixArgs,
     ],
