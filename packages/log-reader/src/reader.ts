@@ -281,21 +281,29 @@ async function* unmerged(listing: AsyncIterable<RawFile[]>, keep: (file: RawFile
 }
 
 /**
- * A source whose next item is asked for at once and again as each is taken, so that it works
- * (a listing goes on) while the caller is busy with the one before. Its own failures are told
- * apart from the caller's.
+ * A source drained as fast as it gives items, whatever the caller's pace: the caller takes
+ * them in order from a queue. A raw listing has to be read within a cleanup interval of the
+ * metadata read before it (from then on a raw file the metadata does not cover may be deleted,
+ * and would be neither listed nor met as missing: its records would be skipped), while a slow
+ * reader may take hours over the merged files before it. The queue holds at most the whole
+ * listing, as a listing read before the first file did. Its own failures are told apart from
+ * the caller's.
  */
 class ReadAhead<T> implements AsyncIterable<T> {
-  private next: Promise<IteratorResult<T>>;
+  private readonly items: T[] = [];
+  private ended = false;
   private failure: { error: unknown } | undefined;
+  private closed = false;
+  private wake: (() => void) | undefined;
 
   constructor(private readonly source: AsyncGenerator<T>) {
-    this.next = this.pull();
+    void this.drain();
   }
 
-  /** Settles once the first item is there; throws the source's failure. */
+  /** Settles once the first item is there (or the source ended); throws the source's failure if it came first. */
   async ready(): Promise<void> {
-    await this.next;
+    while (this.items.length === 0 && !this.ended) await this.changed();
+    if (this.items.length === 0 && this.failure !== undefined) throw this.failure.error;
   }
 
   /** Whether `error` is this source's failure. */
@@ -305,24 +313,47 @@ class ReadAhead<T> implements AsyncIterable<T> {
 
   /** Stops the source (after the item being produced, if any). */
   close(): void {
+    this.closed = true;
     this.source.return(undefined).catch(() => undefined);
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<T> {
     for (;;) {
-      const item = await this.next;
-      if (item.done) return;
-      this.next = this.pull();
-      yield item.value;
+      while (this.items.length === 0 && !this.ended) await this.changed();
+      if (this.items.length > 0) {
+        yield this.items.shift() as T;
+        continue;
+      }
+      if (this.failure !== undefined) throw this.failure.error;
+      return;
     }
   }
 
-  private pull(): Promise<IteratorResult<T>> {
-    const next = this.source.next();
-    next.catch((error: unknown) => {
+  private async drain(): Promise<void> {
+    try {
+      while (!this.closed) {
+        const item = await this.source.next();
+        if (item.done || this.closed) break;
+        this.items.push(item.value);
+        this.signal();
+      }
+    } catch (error) {
       this.failure = { error };
+    }
+    this.ended = true;
+    this.signal();
+  }
+
+  private changed(): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = resolve;
     });
-    return next;
+  }
+
+  private signal(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
   }
 }
 
