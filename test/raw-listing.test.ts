@@ -98,6 +98,22 @@ describe('listRawFilesInOrder', () => {
   });
 });
 
+describe('a read of a pod in two namespaces', () => {
+  it('fails before returning a record, merged files included', async () => {
+    const w = await newWorld('raw-listing-two-namespaces');
+    await w.container(POD, 'aaaa').upload(messages('merged', 3, T0));
+    await w.pass();
+    expect((await w.metadata(POD)).logFiles).toHaveLength(1);
+    await w.container(POD, 'bbbb', { namespace: 'other' }).upload(messages('other', 1, new Date(T0.getTime() + MINUTE)));
+    const given: string[] = [];
+    const read = (async () => {
+      for await (const r of w.reader.records(POD)) given.push(r.message);
+    })();
+    await expect(read).rejects.toBeInstanceOf(PodNamespaceConflictError);
+    expect(given).toEqual([]);
+  });
+});
+
 describe('a read of a pod with more raw files than the first listing page', () => {
   it('returns every record in raw-file order across container restarts', async () => {
     const w = await newWorld('raw-listing-read');
