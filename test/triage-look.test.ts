@@ -4,9 +4,13 @@
 // ETag must be the GET's on the real servers, or every pod with work reads twice.
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { leaseKey, metadataKey } from '@platform/log-reader';
+import { parsedLine } from '@platform/testkit';
+import type { ContainerLiveness } from '../packages/compactor/src/kube.js';
+import { runPass } from '../packages/compactor/src/pass.js';
+import { silentLogger } from '../packages/compactor/src/logger.js';
 import { recordRequests } from './support/requests.js';
 import { testS3Client } from './support/s3.js';
-import { HOUR, MINUTE, messages, newWorld } from './support/world.js';
+import { HOUR, MINUTE, messages, newWorld, testConfig } from './support/world.js';
 
 const POD = 'job-1';
 const T0 = new Date('2026-11-25T10:00:00Z');
@@ -115,5 +119,34 @@ describe('the look before the lease', () => {
     const { summary } = await w.passWith(client, { ...CONFIG, compactIntervalMs: 0 });
     expect(summary.pods).toMatchObject({ merged: 1, failed: 0 });
     expect((await w.records(POD)).map((r) => r.message)).toEqual(['a-0', 'a-1', 'b-0', 'b-1']);
+  });
+
+  // Objects under data/ that no commit lists are only found by a snapshot, which the looks now
+  // take only once something the metadata names is due. The raw file holding the first piece
+  // of a line still being written is never due by time (DESIGN §1: held until the line ends):
+  // with --kube and a container that stays up without writing, nothing becomes due, and an
+  // orphan (a crashed pass's merged file) past the cleanup interval stays, pass after pass,
+  // although DESIGN §5's clean phase deletes what is due for every pod of the queue.
+  it('deletes a due orphan of a queued pod whose only waiting raw file holds an unfinished line', async () => {
+    const w = await newWorld('look-held-orphan');
+    const running: ContainerLiveness = { hasEnded: async () => false, settleMs: 0 };
+    const pass = () => runPass({ store: { client: w.client, bucket: w.bucket }, config: testConfig(w.bucket, { compactIntervalMs: 0 }), logger: silentLogger(), now: w.now, liveness: running });
+    const fb = w.container(POD, '0f3a');
+    await fb.uploadLines([parsedLine({ time: '2026-11-25T10:00:00Z', log: 'whole' })], '202611251000');
+    await fb.uploadLines([parsedLine({ time: '2026-11-25T10:00:01Z', log: 'first half ', logtag: 'P' })], '202611251000');
+    expect((await pass()).summary.pods.merged).toBe(1);
+    w.advance(2 * HOUR);
+    await pass(); // deletes the whole line's raw file: only the held one waits now
+    expect((await w.metadata(POD)).mergedRawFiles).toHaveLength(1);
+    expect(await w.keys('cleanup/')).toEqual([`cleanup/${POD}`]);
+
+    const orphan = `data/${POD}/0f3a/202611251000_99.gz`;
+    await w.client.send(new PutObjectCommand({ Bucket: w.bucket, Key: orphan, Body: 'left by a crashed pass' }));
+    w.advance(2 * HOUR);
+    await pass();
+    w.advance(2 * HOUR);
+    await pass();
+    expect(await w.keys('data/')).not.toContain(orphan);
+    expect((await w.records(POD)).map((r) => r.message)).toEqual(['whole', 'first half ']);
   });
 });

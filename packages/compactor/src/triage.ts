@@ -14,7 +14,8 @@
  * Objects under `data/{pod}/` that no commit lists (a crashed pass's) are not looked for:
  * only a listing shows them. They are found, and deleted when due, by the next snapshot: a
  * pod with any is in the cleanup queue, and has work again once what its metadata names is
- * due, or once nothing is left there (it may then leave the queue).
+ * due, once nothing is left there (it may then leave the queue), or while nothing it names
+ * will be due by time alone (raw files held by an unfinished line).
  */
 import { listRawFiles, loadMetadata, toEpochNs, type EpochNs, type PodMetadata } from '@platform/log-reader';
 import { pendingDeletions } from './deletions.js';
@@ -59,8 +60,10 @@ export async function triageMerge(ctx: PodContext, pod: string, seen: Map<string
 /** The clean phase's look at a pod of the cleanup queue; `seen` is what the merge phase's look saw, if it looked. */
 export async function triageClean(ctx: PodContext, pod: string, seen: Waiting | undefined): Promise<Triage> {
   const waiting = seen ?? waitingOf((await loadMetadata(ctx.store, pod)).metadata, ctx.config.cleanupIntervalMs);
-  // Nothing waiting: the pod may leave the queue (a write, under the lease).
-  if (!waiting.exact || waiting.objects === 0 || dueNow(ctx, waiting)) return WORK;
+  // Nothing waiting: the pod may leave the queue (a write, under the lease). Nothing that will
+  // be due by time (held by an unfinished line, maybe for as long as its container runs): only
+  // a snapshot finds what else is due under data/.
+  if (!waiting.exact || waiting.objects === 0 || waiting.nextDueAt === undefined || dueNow(ctx, waiting)) return WORK;
   return { work: false, reason: `${waiting.objects} object(s) not due yet` };
 }
 
