@@ -3,7 +3,7 @@
 // order, whatever the page sizes, and fail on a pod in two namespaces before any file.
 import { PutObjectCommand, type ListObjectsV2CommandInput, type S3Client } from '@aws-sdk/client-s3';
 import { listRawFiles, listRawFilesInOrder, PodNamespaceConflictError, rawDir, rawKey, type RawFile } from '@platform/log-reader';
-import { createTestBucket, testS3Client } from './support/s3.js';
+import { createTestBucket, serverKind, testS3Client } from './support/s3.js';
 import { MINUTE, messages, newWorld } from './support/world.js';
 import { parsedLine } from '@platform/testkit';
 
@@ -57,7 +57,8 @@ describe('listRawFilesInOrder', () => {
       ...Array.from({ length: 6 }, (_, i) => raw({ container: 'metrics', containerId: 'bbbb', slice: `20261125100${i}`, index: i + 1 })),
       `${rawDir({ pod: POD, namespace: 'jobs', container: POD, containerId: 'aaaa' })}notes.txt`,
       `${rawDir({ pod: POD, namespace: 'jobs', container: POD, containerId: 'aaaa' })}sub/202611251000_1.gz`,
-      `${rawDir({ pod: POD, namespace: 'jobs', container: POD, containerId: 'aaaa' }).slice(0, -1)}`,
+      // A key named like the directory (versitygw's posix backend cannot hold both: a file there is a directory).
+      ...(serverKind() === 'versitygw' ? [] : [`${rawDir({ pod: POD, namespace: 'jobs', container: POD, containerId: 'aaaa' }).slice(0, -1)}`]),
       // Another pod whose name starts with this one's.
       rawKey({ pod: `${POD}0`, namespace: 'jobs', container: `${POD}0`, containerId: 'cccc', slice: '202611251000', index: 1 }),
     ];
