@@ -2,31 +2,13 @@
 // variables, output on stdout and stderr, exit codes, and nothing secret in any of it.
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { main } from '../packages/compactor/src/cli.js';
-import { captured, COMPACTOR_BIN, LINKED_BIN, LOG_READER_BIN, runCli, s3Env } from './support/cli.js';
+import { captured, closedPort, COMPACTOR_BIN, LINKED_BIN, LOG_READER_BIN, jsonLines, runCli, s3Env } from './support/cli.js';
 import { messages, newWorld } from './support/world.js';
 
 const T0 = new Date('2026-11-25T10:00:00Z');
-
-function jsonLines(text: string): Record<string, unknown>[] {
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
-
-
-/** A loopback port nobody listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address() as { port: number };
-  await new Promise((ok) => server.close(ok));
-  return port;
-}
 
 describe('compactor run', () => {
   it('merges, logs JSON per pod on stderr and prints one summary line on stdout', async () => {

@@ -4,9 +4,8 @@
 // succeeded; nothing in a dry run; and a Pushgateway that is down changes no exit code.
 import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createServer } from 'node:net';
 import { main } from '../packages/compactor/src/cli.js';
-import { captured } from './support/cli.js';
+import { captured, closedPort, jsonLines } from './support/cli.js';
 import { messages, newWorld, type World } from './support/world.js';
 
 const T0 = new Date('2026-11-25T10:00:00Z');
@@ -88,23 +87,6 @@ function valueOf(samples: readonly Sample[], name: string, labels: Record<string
   const found = samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
   expect(found.length).toBeLessThanOrEqual(1);
   return found[0]?.value;
-}
-
-
-function jsonLines(text: string): Record<string, unknown>[] {
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
-
-/** A loopback port nobody listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address() as { port: number };
-  await new Promise((ok) => server.close(ok));
-  return port;
 }
 
 function runArgs(w: World, ...more: string[]): string[] {

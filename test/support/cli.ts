@@ -1,5 +1,6 @@
 // Runs the real built CLIs (`make test` builds them first) and returns what a user sees.
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
 
@@ -69,4 +70,21 @@ export function captured(): { io: { stdout: Writable; stderr: Writable }; stdout
 /** The environment that points the CLIs at the test server. */
 export function s3Env(): Record<string, string | undefined> {
   return { AWS_ENDPOINT_URL_S3: process.env['S3_TEST_ENDPOINT'] };
+}
+
+/** A CLI's JSON lines (log lines on stderr, the summary on stdout), parsed. */
+export function jsonLines(text: string): Record<string, unknown>[] {
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** A loopback port nobody listens on. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address() as { port: number };
+  await new Promise((ok) => server.close(ok));
+  return port;
 }
