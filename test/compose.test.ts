@@ -130,8 +130,8 @@ describe('docker-compose.yml', () => {
 
   it('has LocalStack create the bucket that every step then uses, with an executable init hook, and healthy only once it exists', () => {
     const hook = strings(service('localstack')['volumes'], 'services.localstack.volumes').find((v) => v.includes('/etc/localstack/init/ready.d/'));
-    expect(hook).toMatch(/^\.\/scripts\/localstack-init\.sh:\/etc\/localstack\/init\/ready\.d\/[\w-]+\.sh(:ro)?$/);
-    const script = resolve(ROOT, 'scripts/localstack-init.sh');
+    expect(hook).toMatch(/^\.\/k8s\/overlays\/minikube\/localstack-init\.sh:\/etc\/localstack\/init\/ready\.d\/[\w-]+\.sh(:ro)?$/);
+    const script = resolve(ROOT, 'k8s/overlays/minikube/localstack-init.sh');
     accessSync(script, constants.X_OK); // LocalStack runs only executable hooks
     expect(readFileSync(script, 'utf8')).toMatch(/awslocal s3 mb "s3:\/\/\$bucket"/);
     expect(readFileSync(script, 'utf8')).toMatch(/bucket="\$\{JOB_LOGS_BUCKET:\?/);
