@@ -1,5 +1,5 @@
 // Public API of @platform/log-reader: the reader, and the bucket layout the compactor writes.
-export { LogReader, readMergedRecords, type LogReaderOptions, type ReadOptions, type ReadStreamOptions, type ReadPlan } from './reader.js';
+export { LogReader, readMergedRecords, type FollowOptions, type FollowedRecord, type LogReaderOptions, type ReadOptions, type ReadStreamOptions, type ReadPlan } from './reader.js';
 export * from './errors.js';
 export * from './keys.js';
 export * from './time.js';

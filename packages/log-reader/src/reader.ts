@@ -21,6 +21,7 @@
  */
 import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { CorruptObjectError, LogChangedError, MetadataError, ObjectMissingError, ObjectVanishedError } from './errors.js';
 import { assertPodName, parseMergedKey, parseRawKey } from './keys.js';
 import { endsBefore, mergedRawPredicate, unfinishedRange, type LogFileEntry } from './metadata.js';
@@ -31,6 +32,21 @@ import type { LogRecord } from './records.js';
 import { listRawFilesInOrder } from './raw-listing.js';
 import { listRawFiles, loadMetadata, openInOrder, type Bucket, type RawFile } from './store.js';
 import { parseTime, toEpochNs, type EpochNs } from './time.js';
+
+/** Where the live log is: the cluster (a `KubeConfig`: in-cluster or from a kubeconfig file) and the pod's namespace. */
+export interface FollowOptions {
+  readonly kube: KubeConfig;
+  readonly namespace: string;
+  /** How long to wait for a pending pod or a restarting container. Milliseconds; default 5 minutes. */
+  readonly waitTimeout?: number;
+  /** How often the pod is asked about while waiting. Milliseconds; default 1 s. */
+  readonly pollInterval?: number;
+}
+
+/** A record of a followed read: from the archive (S3) or from the live log (the Kubernetes API). */
+export interface FollowedRecord extends LogRecord {
+  readonly source: 'archive' | 'live';
+}
 
 export interface LogReaderOptions {
   /** An S3 client; give it `forcePathStyle: true` for a custom endpoint. */
@@ -49,11 +65,28 @@ export interface LogReaderOptions {
 export interface ReadOptions {
   /** Only records at or after this time (nanosecond precision for strings). */
   readonly since?: Date | string;
+  /**
+   * Only the last `tail` records (of those at or after `since`). The metadata's
+   * `records_count` says which merged files hold them: only those are fetched.
+   */
+  readonly tail?: number;
+  /** Aborts the read: open S3 and Kubernetes requests are closed, the read ends with an `AbortError`. */
+  readonly signal?: AbortSignal;
+  /**
+   * Continue into the pod's live log through the Kubernetes API once the archive is read, and
+   * follow it (through container restarts) until the pod is terminated for good or deleted.
+   */
+  readonly follow?: FollowOptions;
 }
 
 export interface ReadStreamOptions extends ReadOptions {
   /** Prefix each line with its verbatim time string and a space. Default false. */
   readonly timestamps?: boolean;
+  /**
+   * With `follow`: the line written between the archive part and the live part when both
+   * are non-empty. Default `=== Live logs === ` plus a random suffix; `false` for none.
+   */
+  readonly separator?: string | false;
 }
 
 /** The files of one read, in log order. */
