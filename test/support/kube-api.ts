@@ -2,11 +2,16 @@
 // GET /api/v1/namespaces/{ns}/pods/{name} from a state the test scripts, checks the bearer
 // token as the API server would, and records what it was asked. Plus a kubeconfig file
 // pointing at it, so the compactor loads its configuration the way it does in production.
+// Two ways to script a pod: `set()` a fixed answer (what the compactor needs), or `pod()` a
+// ScriptedPod with a life and a live log (kube-cluster.ts), which also answers .../log.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KubeCluster, notFound, sendJson, sendStatus, type LogRequest, type ScriptedPod, type ScriptedPodOptions } from './kube-cluster.js';
+
+export { rfc3339Nano, parseRfc3339, type LogLine, type LogRequest, type RestartPolicy, type ScriptedPod, type ScriptedPodOptions } from './kube-cluster.js';
 
 /** Looks like a service-account token; it must never appear in any message. */
 export const FAKE_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.fake-kube-token-5b2f9c1e';
@@ -36,9 +41,16 @@ export interface KubeApiDouble {
   /** A kubeconfig file (token auth) pointing at the double. */
   readonly kubeconfigPath: string;
   set(namespace: string, pod: string, answer: PodAnswer): void;
-  /** The pod is deleted: 404 with a Status body. */
+  /** The pod is deleted (set() or pod() alike): 404 with a Status body. */
   delete(namespace: string, pod: string): void;
+  /**
+   * Creates a scripted pod: Pending, its one container (named like the pod) waiting in
+   * ContainerCreating. It wins over a set() answer of the same name; pod() again replaces it.
+   */
+  pod(namespace: string, name: string, options?: ScriptedPodOptions): ScriptedPod;
   readonly requests: readonly KubeRequest[];
+  /** Every GET .../pods/{name}/log, with its query. */
+  readonly logRequests: readonly LogRequest[];
   close(): Promise<void>;
 }
 
@@ -46,18 +58,27 @@ export async function startKubeApi(): Promise<KubeApiDouble> {
   const pods = new Map<string, PodAnswer>();
   const requests: KubeRequest[] = [];
   const hanging = new Set<ServerResponse>();
+  const cluster = new KubeCluster();
   const server = createServer((req, res) => handle(req, res));
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const url = new URL(req.url ?? '/', 'http://double');
+    const path = url.pathname;
     requests.push({ method: req.method ?? '', path, authorization: req.headers.authorization });
+    const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)(\/log)?$/.exec(path);
+    const namespace = decodeURIComponent(m?.[1] ?? '');
+    const name = decodeURIComponent(m?.[2] ?? '');
+    const log = m?.[3] !== undefined;
+    if (m !== null && log && req.method === 'GET') cluster.record(namespace, name, url.searchParams);
     if (req.headers.authorization !== `Bearer ${FAKE_TOKEN}`) return status(res, 401, 'Unauthorized', 'Unauthorized');
-    const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)$/.exec(path);
     if (req.method !== 'GET' || m === null) return status(res, 404, 'NotFound', 'the server could not find the requested resource');
-    const namespace = decodeURIComponent(m[1] ?? '');
-    const name = decodeURIComponent(m[2] ?? '');
+    if (cluster.has(namespace, name)) {
+      const answer = log ? cluster.getLog(namespace, name, url.searchParams, res) : cluster.getPod(namespace, name);
+      if (answer === undefined) return;
+      return 'pod' in answer ? json(res, 200, answer.pod) : sendStatus(res, answer);
+    }
     const answer = pods.get(`${namespace}/${name}`);
-    if (answer === undefined) return status(res, 404, 'NotFound', `pods "${name}" not found`, { name, kind: 'pods' });
+    if (answer === undefined) return sendStatus(res, notFound(name));
     switch (answer.kind) {
       case 'hang':
         hanging.add(res);
@@ -72,6 +93,8 @@ export async function startKubeApi(): Promise<KubeApiDouble> {
         return status(res, answer.code, reason, message);
       }
       default:
+        // A set() answer has a state but no log: script the pod with pod() to read its log.
+        if (log) return status(res, 500, 'InternalError', `kube-api double: pod ${namespace}/${name} was set() without a log; script it with pod()`);
         return json(res, 200, podObject(namespace, name, answer));
     }
   }
@@ -87,10 +110,16 @@ export async function startKubeApi(): Promise<KubeApiDouble> {
     server: url,
     kubeconfigPath,
     set: (namespace, pod, answer) => void pods.set(`${namespace}/${pod}`, answer),
-    delete: (namespace, pod) => void pods.delete(`${namespace}/${pod}`),
+    delete: (namespace, pod) => {
+      pods.delete(`${namespace}/${pod}`);
+      cluster.delete(namespace, pod);
+    },
+    pod: (namespace, name, options) => cluster.pod(namespace, name, options),
     requests,
+    logRequests: cluster.logRequests,
     close: async () => {
       for (const res of hanging) res.destroy();
+      cluster.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await rm(dir, { recursive: true, force: true });
@@ -187,13 +216,9 @@ function podObject(namespace: string, name: string, answer: Exclude<PodAnswer, {
   };
 }
 
-function json(res: ServerResponse, code: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
-}
+const json = sendJson;
 
 /** A `Status` object, as the API server answers errors. */
-function status(res: ServerResponse, code: number, reason: string, message: string, details?: Record<string, unknown>): void {
-  json(res, code, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code });
+function status(res: ServerResponse, code: number, reason: string, message: string): void {
+  sendStatus(res, { code, reason, message });
 }
