@@ -1,10 +1,14 @@
 // The built `log-reader` bin as a user runs it: --version, a closed stdout (`| head -1`),
-// and the S3 client flags with their environment twins.
+// the S3 client flags with their environment twins, and `logs` with the flags of
+// `kubectl logs` (--since, --since-time, --tail, --limit-bytes, -f and its kubeconfig),
+// Ctrl-C and SIGTERM.
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { LOG_READER_BIN, runCli, s3Env, type CliResult } from './support/cli.js';
-import { messages, newWorld } from './support/world.js';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { closedPort, LOG_READER_BIN, runCli, s3Env, type CliResult } from './support/cli.js';
+import { FAKE_TOKEN, kubeconfig } from './support/kube-api.js';
+import { HOUR, MINUTE, messages, newWorld } from './support/world.js';
 
 const T0 = new Date('2026-11-25T10:00:00Z');
 const STACK_TRACE = /\n\s+at /;
@@ -81,5 +85,190 @@ describe('log-reader S3 client flags', () => {
     expect(result.exitCode).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(new RegExp(`^log-reader: ${message.replace(/[()]/g, '\\$&')}[^\\n]*\\n$`));
+  });
+});
+
+const IMPORT_PROBE = resolve(__dirname, 'support/import-probe.mjs');
+const PROBE_LINE = 'import-probe: @kubernetes/client-node loaded\n';
+
+/** A log of `lines` lines, each `width` characters. */
+function longLines(prefix: string, lines: number, width: number, start: Date): ReturnType<typeof messages> {
+  return messages(prefix, lines, start).map((m) => ({ ...m, log: `${m.log}-${'x'.repeat(width)}` }));
+}
+
+/** Runs the bin, and sends it `signal` as soon as its first output arrives, while it still has much to write. */
+function interrupted(args: readonly string[], env: Record<string, string | undefined>, signal: NodeJS.Signals): Promise<CliResult & { signal: NodeJS.Signals | null }> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [LOG_READER_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    child.stdout.setEncoding('utf8');
+    const onFirst = (s: string): void => {
+      stdout += s;
+      // Output means the read has started, and with it the signal handlers. Not reading on,
+      // the pipe fills and the read waits: it cannot finish before the signal arrives.
+      child.stdout.pause();
+      child.kill(signal);
+      child.stdout.on('data', (more: string) => (stdout += more));
+      child.stdout.resume();
+    };
+    child.stdout.once('data', onFirst);
+    child.on('error', fail);
+    child.on('close', (exitCode, killedBy) => done({ exitCode, signal: killedBy, stdout, stderr }));
+  });
+}
+
+describe('log-reader logs', () => {
+  it('gives the same output as its alias `cat`', async () => {
+    const w = await newWorld('cli-logs-alias');
+    await w.container('job-1', '0f3a').upload(messages('a', 3, T0));
+    await w.pass();
+    await w.container('job-1', '0f3a', { firstIndex: 2 }).upload(messages('b', 2, new Date(T0.getTime() + MINUTE)));
+    const logs = await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '--timestamps'], s3Env());
+    expect(logs).toEqual({ exitCode: 0, stdout: expect.stringMatching(/^2026-11-25T10:00:00\.123456789Z a-0\n/), stderr: '' });
+    expect(logs.stdout.split('\n')).toHaveLength(6);
+    expect(await runCli(LOG_READER_BIN, ['cat', 'job-1', '--bucket', w.bucket, '--timestamps'], s3Env())).toEqual(logs);
+  });
+
+  it('--since 1h writes only the records of the last hour; --since-time keeps nanoseconds', async () => {
+    const w = await newWorld('cli-logs-since');
+    const now = Date.now();
+    await w.container('job-1', '0f3a').upload(messages('old', 3, new Date(now - 2 * HOUR)));
+    await w.pass();
+    await w.container('job-1', '0f3a', { firstIndex: 2 }).upload(messages('new', 2, new Date(now - 10 * MINUTE)));
+
+    expect(await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket], s3Env())).toEqual({ exitCode: 0, stdout: 'old-0\nold-1\nold-2\nnew-0\nnew-1\n', stderr: '' });
+    expect(await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '--since', '1h'], s3Env())).toEqual({ exitCode: 0, stdout: 'new-0\nnew-1\n', stderr: '' });
+    expect(await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '--since', '3h'], s3Env())).toEqual({ exitCode: 0, stdout: 'old-0\nold-1\nold-2\nnew-0\nnew-1\n', stderr: '' });
+
+    // One nanosecond after old-1: old-1 is out, old-2 in.
+    const [old1] = messages('old', 2, new Date(now - 2 * HOUR)).slice(1);
+    const after = old1!.time.replace('.123456789Z', '.123456790Z');
+    for (const flag of ['--since-time', '--since']) {
+      const result = await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, flag, after], s3Env());
+      expect(result).toEqual({ exitCode: 0, stdout: 'old-2\nnew-0\nnew-1\n', stderr: '' });
+    }
+
+    const both = await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '--since', '1h', '--since-time', after], s3Env());
+    expect(both).toEqual({ exitCode: 2, stdout: '', stderr: 'log-reader: at most one of --since and --since-time may be given\n' });
+  });
+
+  it('--limit-bytes 10 writes exactly 10 bytes and ends the read with exit 0', async () => {
+    const w = await newWorld('cli-logs-limit');
+    const fb = w.container('job-1', '0f3a');
+    // More than one read-ahead of text: the read is stopped, not drained.
+    for (let minute = 0; minute < 3; minute++) await fb.upload(longLines(`m${minute}`, 100, 2000, new Date(T0.getTime() + minute * MINUTE)));
+
+    const limited = await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '--limit-bytes', '10'], s3Env());
+    expect(limited).toEqual({ exitCode: 0, stdout: 'm0-0-xxxxx', stderr: '' });
+    const withTimestamps = await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '--timestamps', '--limit-bytes', '10'], s3Env());
+    expect(withTimestamps).toEqual({ exitCode: 0, stdout: '2026-11-25', stderr: '' });
+  });
+
+  it('--limit-bytes larger than the log writes the whole log', async () => {
+    const w = await newWorld('cli-logs-limit-big');
+    await w.container('job-1', '0f3a').upload(messages('a', 3, T0));
+    expect(await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '--limit-bytes', '1000'], s3Env())).toEqual({ exitCode: 0, stdout: 'a-0\na-1\na-2\n', stderr: '' });
+  });
+
+  // The reader's tail (issue 9, the library's part) decides which records; this is the flag's plumbing.
+  it('--tail 3 writes the last 3 records; --tail 0 none; --tail -1 all', async () => {
+    const w = await newWorld('cli-logs-tail');
+    await w.container('job-1', '0f3a').upload(messages('a', 4, T0));
+    await w.pass();
+    await w.container('job-1', '0f3a', { firstIndex: 2 }).upload(messages('b', 2, new Date(T0.getTime() + MINUTE)));
+    expect(await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '--tail', '3'], s3Env())).toEqual({ exitCode: 0, stdout: 'a-3\nb-0\nb-1\n', stderr: '' });
+    expect(await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '--tail', '0'], s3Env())).toEqual({ exitCode: 0, stdout: '', stderr: '' });
+    expect(await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '--tail', '-1'], s3Env())).toEqual({ exitCode: 0, stdout: 'a-0\na-1\na-2\na-3\nb-0\nb-1\n', stderr: '' });
+  });
+
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('stops on %s with exit %p, after writing a prefix of the log, with no message', async (signal, code) => {
+    const w = await newWorld(`cli-logs-${signal.toLowerCase()}`);
+    const fb = w.container('job-1', '0f3a');
+    // 800 KB: far more than a pipe and the reader's read-ahead hold.
+    const minutes = Array.from({ length: 4 }, (_, minute) => longLines(`m${minute}`, 100, 2000, new Date(T0.getTime() + minute * MINUTE)));
+    for (const lines of minutes) await fb.upload(lines);
+    const whole = minutes.flat().map((m) => `${m.log}\n`).join('');
+
+    const result = await interrupted(['logs', 'job-1', '--bucket', w.bucket], s3Env(), signal);
+
+    expect(result).toMatchObject({ exitCode: code, signal: null, stderr: '' });
+    expect(result.stdout.length).toBeGreaterThan(0);
+    expect(result.stdout.length).toBeLessThan(whole.length);
+    expect(whole.startsWith(result.stdout)).toBe(true);
+  });
+
+  it('loads @kubernetes/client-node only for -f', async () => {
+    const w = await newWorld('cli-logs-lazy');
+    await w.container('job-1', '0f3a').upload(messages('a', 1, T0));
+    const probe = { NODE_OPTIONS: `--import ${IMPORT_PROBE}` };
+    const plain = await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '--tail', '1', '--since', '1h'], { ...s3Env(), ...probe });
+    expect(plain).toEqual({ exitCode: 0, stdout: expect.any(String), stderr: '' });
+    const follow = await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '-f', '--kubeconfig', join(tmpdir(), 'no-such-kubeconfig')], { ...s3Env(), ...probe });
+    expect(follow.stderr).toContain(PROBE_LINE);
+  });
+});
+
+describe('log-reader logs -f: the kubeconfig', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'reader-cli-kube-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const oneLine = (result: CliResult, exitCode: number): void => {
+    expect(result.exitCode).toBe(exitCode);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).not.toMatch(STACK_TRACE);
+    expect(result.stdout + result.stderr).not.toContain(FAKE_TOKEN);
+  };
+
+  it('exits 2 with one line naming the file, never its contents, when the kubeconfig cannot be loaded', async () => {
+    const missing = join(dir, 'missing');
+    const result = await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', 'b', '-f', '--kubeconfig', missing], s3Env());
+    oneLine(result, 2);
+    expect(result.stderr).toBe(`log-reader: -f: cannot load the kubeconfig from ${missing}: ENOENT\n`);
+
+    const broken = join(dir, 'broken');
+    await writeFile(broken, kubeconfig('http://127.0.0.1:9', FAKE_TOKEN).replace(`    token: ${FAKE_TOKEN}`, `\t  token: ${FAKE_TOKEN}: [`));
+    for (const [args, env] of [
+      [['--kubeconfig', broken], {}],
+      [[], { KUBECONFIG: broken }],
+    ] as const) {
+      const bad = await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', 'b', '-f', ...args], { ...s3Env(), ...env });
+      oneLine(bad, 2);
+      expect(bad.stderr).toMatch(new RegExp(`^log-reader: -f: cannot load the kubeconfig from (KUBECONFIG \\()?${broken.replace(/[.]/g, '\\.')}\\)?: not valid YAML\n$`));
+    }
+  });
+
+  it('exits 2 naming an unknown --context', async () => {
+    const file = join(dir, 'kubeconfig');
+    await writeFile(file, kubeconfig('http://127.0.0.1:9', FAKE_TOKEN));
+    const result = await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', 'b', '-f', '--kubeconfig', file, '--context', 'prod'], s3Env());
+    oneLine(result, 2);
+    expect(result.stderr).toBe(`log-reader: -f: --context: no context "prod" in the kubeconfig from ${file}\n`);
+  });
+
+  // The live part is the library's (issue 9): with an API that cannot be reached, the read
+  // fails with the library's LogReaderError, mapped to exit 1 and one line.
+  it('fails with one line and exit 1, never printing the token, when the API in the kubeconfig cannot be reached', async () => {
+    const w = await newWorld('cli-logs-follow-closed');
+    await w.container('job-1', '0f3a').upload(messages('a', 2, T0));
+    const file = join(dir, 'closed');
+    await writeFile(file, kubeconfig(`http://127.0.0.1:${await closedPort()}`, FAKE_TOKEN));
+    for (const [args, env] of [
+      [['--kubeconfig', file], {}],
+      [['--context', 'double', '-n', 'jobs'], { KUBECONFIG: file }],
+    ] as const) {
+      const result = await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '-f', ...args], { ...s3Env(), ...env });
+      oneLine(result, 1);
+      expect(result.stderr).toMatch(/^log-reader: .*job-1.*(ECONNREFUSED|unreachable|cannot reach)/);
+    }
   });
 });
