@@ -1,22 +1,10 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { containerEnded, stripScheme } from './kube.js';
+import { containerEnded } from './kube.js';
 
 const NOW = new Date('2026-11-25T12:00:00Z');
 const SETTLE = 120_000;
 const ago = (ms: number): Date => new Date(NOW.getTime() - ms);
 const ID = '0f3a'.repeat(16);
-
-describe('stripScheme', () => {
-  it.each([
-    [`containerd://${ID}`, ID],
-    [`docker://${ID}`, ID],
-    [`cri-o://${ID}`, ID],
-    [ID.toUpperCase(), ID],
-    [undefined, ''],
-  ])('%s → %s', (input, expected) => {
-    expect(stripScheme(input)).toBe(expected);
-  });
-});
 
 describe('containerEnded', () => {
   const failed = (conditions: { lastTransitionTime?: Date }[]): V1Pod => ({

@@ -31,6 +31,7 @@ import {
   type V1ContainerStatus,
   type V1Pod,
 } from '@kubernetes/client-node';
+import { sameContainer, stripScheme } from '@platform/log-reader';
 import { KubeApiError, SetupError } from './errors.js';
 
 export type { KubeConfig } from '@kubernetes/client-node';
@@ -108,20 +109,6 @@ function terminationOf(status: V1ContainerStatus, containerId: string): { finish
 function latestTransition(pod: V1Pod): Date | undefined {
   const times = (pod.status?.conditions ?? []).flatMap((c) => (c.lastTransitionTime === undefined ? [] : [c.lastTransitionTime.getTime()]));
   return times.length === 0 ? undefined : new Date(Math.max(...times));
-}
-
-/** `containerd://0f3a…` → `0f3a…` (also `docker://`, `cri-o://`). */
-export function stripScheme(containerId: string | undefined): string {
-  if (containerId === undefined) return '';
-  const at = containerId.indexOf('://');
-  return (at < 0 ? containerId : containerId.slice(at + 3)).toLowerCase();
-}
-
-/** Raw keys carry the full 64-hex id, the API may show a prefix (or the other way round). */
-function sameContainer(a: string, b: string): boolean {
-  const x = a.toLowerCase();
-  const y = b.toLowerCase();
-  return x !== '' && y !== '' && (x.startsWith(y) || y.startsWith(x));
 }
 
 /** client-node sets no timeout of its own: a request to an API that never answers would hang the pass. */

@@ -92,3 +92,26 @@ export class TruncatedListingError extends LogReaderError {
     super('ERR_TRUNCATED_LISTING', `listing s3://${bucket}/${prefix} is truncated but the store gave no continuation token; refusing to go on with part of it`);
   }
 }
+
+/** The read's `signal` aborted it. Named `AbortError`, as Node's own aborted operations are. */
+export class ReadAbortedError extends LogReaderError {
+  override readonly name = 'AbortError';
+
+  constructor(readonly pod: string, options?: { cause?: unknown }) {
+    super('ABORT_ERR', `pod ${pod}: the read was aborted`, options);
+  }
+}
+
+/** The Kubernetes API could not tell about the pod or serve its live log (no credential in the message). */
+export class LiveLogError extends LogReaderError {
+  constructor(readonly namespace: string, readonly pod: string, detail: string, readonly status?: number, options?: { cause?: unknown }) {
+    super('ERR_KUBE_API', `pod ${namespace}/${pod}: Kubernetes API: ${detail}`, options);
+  }
+}
+
+/** A followed pod stayed pending, or its container did not come back, for longer than `waitTimeout`. */
+export class LiveLogTimeoutError extends LogReaderError {
+  constructor(readonly namespace: string, readonly pod: string, waitedMs: number, what: string) {
+    super('ERR_WAIT_TIMEOUT', `pod ${namespace}/${pod}: ${what} for ${Math.round(waitedMs / 1000)} s; gave up waiting`);
+  }
+}

@@ -35,3 +35,4 @@ export {
 } from './s3-client.js';
 export { DEFAULT_READ_AHEAD } from './raw-records.js';
 export { DURATION_UNITS, parseDurationMs } from './durations.js';
+export { sameContainer, stripScheme } from './container-id.js';

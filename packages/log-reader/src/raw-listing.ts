@@ -18,7 +18,7 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { PodNamespaceConflictError, TruncatedListingError } from './errors.js';
 import { compareRawKeys, parseRawDir, parseRawKey, rawPodPrefix } from './keys.js';
-import { listCommonPrefixes, type Bucket, type RawFile } from './store.js';
+import { listCommonPrefixes, sendOptions, type Bucket, type RawFile } from './store.js';
 
 /** Keys of the first page: small, so that the first files are known soon. */
 export const FIRST_PAGE_KEYS = 100;
@@ -117,6 +117,7 @@ export async function* listRawFilesInOrder(store: Bucket, pod: string, firstPage
 async function listPage(store: Bucket, prefix: string, options: { token?: string | undefined; startAfter?: string | undefined; maxKeys?: number }): Promise<Page> {
   const page = await store.client.send(
     new ListObjectsV2Command({ Bucket: store.bucket, Prefix: prefix, ContinuationToken: options.token, StartAfter: options.startAfter, MaxKeys: options.maxKeys }),
+    sendOptions(store),
   );
   const keys = (page.Contents ?? []).flatMap((o) => (o.Key === undefined ? [] : [{ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified ?? new Date(0) }]));
   if (!page.IsTruncated) return { keys, token: undefined };

@@ -22,16 +22,19 @@
 import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { CorruptObjectError, LogChangedError, MetadataError, ObjectMissingError, ObjectVanishedError } from './errors.js';
+import { randomBytes } from 'node:crypto';
+import { keeps, dropsWholeFile, type ArchiveFilter } from './archive-filter.js';
+import { CorruptObjectError, LogChangedError, MetadataError, ObjectMissingError, ObjectVanishedError, ReadAbortedError } from './errors.js';
 import { assertPodName, parseMergedKey, parseRawKey } from './keys.js';
-import { endsBefore, mergedRawPredicate, unfinishedRange, type LogFileEntry } from './metadata.js';
+import { mergedRawPredicate, unfinishedRange, type LogFileEntry, type PodMetadata } from './metadata.js';
 import { DEFAULT_READ_AHEAD, readRawFiles, type UnfinishedPieces } from './raw-records.js';
 import { objectLineBatches, type ByteCounter } from './object-lines.js';
 import { decodeMergedLineFast } from './merged-line.js';
 import type { LogRecord } from './records.js';
 import { listRawFilesInOrder } from './raw-listing.js';
 import { listRawFiles, loadMetadata, openInOrder, type Bucket, type RawFile } from './store.js';
-import { parseTime, toEpochNs, type EpochNs } from './time.js';
+import { Ring, tailStart } from './tail.js';
+import { toEpochNs } from './time.js';
 
 /** Where the live log is: the cluster (a `KubeConfig`: in-cluster or from a kubeconfig file) and the pod's namespace. */
 export interface FollowOptions {
@@ -121,47 +124,108 @@ export class LogReader {
     return { merged: metadata.logFiles, raw: raw.filter((file) => !isMerged(file)), unfinished: { lines: metadata.unfinishedLines, files: pieces } };
   }
 
-  /** The pod's records in log order. */
+  /** The pod's records in log order; with `follow`, then its live log, each record saying where it came from. */
+  records(pod: string, options: ReadOptions & { readonly follow: FollowOptions }): AsyncGenerator<FollowedRecord>;
+  records(pod: string, options?: ReadOptions): AsyncGenerator<LogRecord>;
   async *records(pod: string, options: ReadOptions = {}): AsyncGenerator<LogRecord> {
-    for await (const batch of this.batches(pod, options)) for (const record of batch) yield record;
+    for await (const batch of this.readBatches(pod, options)) for (const record of batch) yield record;
   }
 
   /** The pod's log as text: a line per record, optionally `"{time} {message}"`. */
   createReadStream(pod: string, options: ReadStreamOptions = {}): Readable {
-    const batches = this.batches(pod, options);
+    const batches = this.readBatches(pod, options);
     const timestamps = options.timestamps ?? false;
+    const separator = options.separator === undefined ? defaultSeparator() : options.separator;
     // A chunk per batch of records, not a write per line.
     async function* chunks(): AsyncGenerator<string> {
+      let archived = false;
+      let live = false;
       for await (const batch of batches) {
         let text = '';
-        if (timestamps) for (const r of batch) text += `${r.time} ${r.message}\n`;
-        else for (const r of batch) text += `${r.message}\n`;
+        for (const r of batch) {
+          if ((r as Partial<FollowedRecord>).source === 'live' && !live) {
+            live = true;
+            // Between the two parts, when both have lines.
+            if (archived && separator !== false) text += `${separator}\n`;
+          } else if (!live) archived = true;
+          text += timestamps ? `${r.time} ${r.message}\n` : `${r.message}\n`;
+        }
         yield text;
       }
     }
     return Readable.from(chunks(), { objectMode: false });
   }
 
+  /** A read's batches: the archive, or with `follow` the archive and then the live log. Ends with an AbortError once `signal` aborts. */
+  private async *readBatches(pod: string, options: ReadOptions): AsyncGenerator<LogRecord[]> {
+    assertPodName(pod);
+    const signal = options.signal;
+    signal?.throwIfAborted();
+    const since = options.since === undefined ? undefined : toEpochNs(options.since);
+    const tail = options.tail;
+    if (tail !== undefined && (!Number.isSafeInteger(tail) || tail < 0)) throw new RangeError(`tail must be a whole number, at least 0 (got ${tail})`);
+    const store: Bucket = { ...this.store, signal };
+    try {
+      if (options.follow !== undefined) {
+        const { followBatches } = await import('./live/follow.js');
+        yield* followBatches({ archive: (filter, n) => this.archiveBatches(store, pod, filter, n), pod, since, tail, follow: options.follow, signal });
+      } else {
+        yield* this.archiveBatches(store, pod, { since }, tail);
+      }
+    } catch (error) {
+      if (signal?.aborted) throw new ReadAbortedError(pod, { cause: signal.reason });
+      throw error;
+    }
+  }
+
+  /** The archived records that `filter` keeps, in log order, or only the last `tail` of them. */
+  private archiveBatches(store: Bucket, pod: string, filter: ArchiveFilter, tail: number | undefined): AsyncGenerator<LogRecord[]> {
+    return tail === undefined ? this.batches(store, pod, filter) : this.tailBatches(store, pod, filter, tail);
+  }
+
+  /**
+   * The last `n` records: first those after the merged files, kept in a ring; if they are
+   * fewer than `n`, the rest from the merged files that can hold them (tail.ts). Positions in
+   * the log are stable (the sequence only grows at its end), so the two parts meet exactly
+   * even if a pass commits between them.
+   */
+  private async *tailBatches(store: Bucket, pod: string, filter: ArchiveFilter, n: number): AsyncGenerator<LogRecord[]> {
+    if (n === 0) return;
+    const { metadata } = await loadMetadata(store, pod);
+    const merged = metadata.logFiles.reduce((sum, f) => sum + f.recordsCount, 0);
+    const after = new Ring<LogRecord>(n);
+    for await (const batch of this.batches(store, pod, filter, { from: merged, metadata })) after.push(batch);
+    if (after.size < n) {
+      const need = n - after.size;
+      const before = new Ring<LogRecord>(need);
+      for await (const batch of this.batches(store, pod, filter, { from: tailStart(metadata.logFiles, need, filter), to: merged, metadata })) before.push(batch);
+      if (before.size > 0) yield before.toArray();
+    }
+    if (after.size > 0) yield after.toArray();
+  }
+
   /**
    * The pod's records in log order, a non-empty batch at a time (those of a chunk of a body):
    * the hot path awaits once per batch, not per record. A batch is handed over whole before
    * the next is read, so the cursor (advanced by batch) is where the caller is when a read breaks.
+   * `window` limits the read to positions [from, to) of the whole log.
    */
-  private async *batches(pod: string, options: ReadOptions): AsyncGenerator<LogRecord[]> {
-    const since = options.since === undefined ? undefined : toEpochNs(options.since);
-    const cursor: Cursor = { position: 0, last: undefined };
+  private async *batches(store: Bucket, pod: string, filter: ArchiveFilter, window: ReadWindow = {}): AsyncGenerator<LogRecord[]> {
+    const cursor: Cursor = { position: window.from ?? 0, last: undefined };
     // Re-plans in a row that passed no record: a long read overlapping many deleting passes
     // re-plans often and is fine as long as each plan takes it further.
     let stalled = 0;
+    let metadata = window.metadata;
     for (;;) {
-      const plan = await this.openPlan(pod);
+      const plan = await this.openPlan(store, pod, metadata, window.to);
+      metadata = undefined;
       const from = cursor.position;
       try {
-        yield* this.readPlan(pod, plan, since, cursor);
+        yield* this.readPlan(store, pod, plan, filter, cursor, window.to);
         return;
       } catch (error) {
         // The listing failing ends the read, as it did when the listing came before the first file.
-        if (plan.raw.failed(error)) throw error;
+        if (plan.raw.failed(error) || store.signal?.aborted) throw error;
         const missing = error instanceof ObjectMissingError;
         if (!missing && !isBrokenBody(error)) throw error;
         stalled = cursor.position > from ? 0 : stalled + 1;
@@ -173,24 +237,32 @@ export class LogReader {
   }
 
   /** {@link plan}, with the raw files still being listed. */
-  private async openPlan(pod: string): Promise<OpenPlan> {
+  private async openPlan(store: Bucket, pod: string, loaded: PodMetadata | undefined, to: number | undefined): Promise<OpenPlan> {
     assertPodName(pod);
-    const { metadata } = await loadMetadata(this.store, pod);
+    const metadata = loaded ?? (await loadMetadata(store, pod)).metadata;
     const isMerged = mergedRawPredicate(metadata);
-    const raw = new ReadAhead(unmerged(listRawFilesInOrder(this.store, pod), (file) => !isMerged(file)));
+    // A read that ends within the merged files needs no listing.
+    const listing = to !== undefined && to <= metadata.logFiles.reduce((sum, f) => sum + f.recordsCount, 0) ? noFiles() : listRawFilesInOrder(store, pod);
+    const raw = new ReadAhead(unmerged(listing, (file) => !isMerged(file)));
     // A piece file is planned whether it is listed or not (see plan()): its key is all a read needs.
     const pieces = unfinishedRange(metadata).map((p) => unlistedRawFile(p.key));
     return { merged: metadata.logFiles, raw, unfinished: { lines: metadata.unfinishedLines, files: pieces } };
   }
 
-  private async *readPlan(pod: string, plan: OpenPlan, since: EpochNs | undefined, cursor: Cursor): AsyncGenerator<LogRecord[]> {
+  private async *readPlan(store: Bucket, pod: string, plan: OpenPlan, filter: ArchiveFilter, cursor: Cursor, to: number | undefined): AsyncGenerator<LogRecord[]> {
     // Nothing is returned before the listing has found the pod in one namespace only.
     await plan.raw.ready();
     let index = 0;
     // After a re-plan: the record passed last, until it is found again further on.
     let seeking: LogRecord | undefined;
+    // The window's end is reached: nothing further is taken or fetched.
+    let ended = false;
     const take = (record: LogRecord): boolean => {
       const at = index++;
+      if (to !== undefined && at >= to) {
+        ended = true;
+        return false;
+      }
       if (seeking !== undefined) {
         if (sameRecord(record, seeking)) seeking = undefined;
         return false;
@@ -202,18 +274,20 @@ export class LogReader {
       }
       cursor.position = index;
       cursor.last = record;
-      return since === undefined || !isBefore(record.time, since);
+      return keeps(filter, record);
     };
-    // A merged file is fetched unless it was passed already (a re-plan: the one holding the
-    // last record passed is read again to check it) or ends before `since`.
+    // A merged file is fetched unless it was passed already (after a re-plan the one holding
+    // the last record passed is read again to check it), lies beyond the window, or the
+    // filter drops all of it (before `since`, or all in a live log).
     const fetch = new Set<LogFileEntry>();
     let end = 0;
     for (const entry of plan.merged) {
+      const start = end;
       end += entry.recordsCount;
-      const before = since !== undefined && endsBefore(entry, since);
-      if (end >= cursor.position && !before) fetch.add(entry);
+      const passed = cursor.last === undefined ? end <= cursor.position : end < cursor.position;
+      if (!passed && !(to !== undefined && start >= to) && !dropsWholeFile(filter, entry)) fetch.add(entry);
     }
-    const bodies = openInOrder(this.store, [...fetch].map((e) => e.key), this.readAhead);
+    const bodies = openInOrder(store, [...fetch].map((e) => e.key), this.readAhead);
     try {
       for (const entry of plan.merged) {
         if (!fetch.has(entry)) {
@@ -230,17 +304,21 @@ export class LogReader {
         for await (const batch of mergedRecordBatches(entry.key, opened.value.body, undefined, pod)) {
           const taken = batch.filter(take);
           if (taken.length > 0) yield taken;
+          if (ended) break;
         }
+        if (ended) return;
       }
     } finally {
       await bodies.return(undefined);
     }
+    if (to !== undefined && index >= to) return;
     // Raw records come one by one: batched up to the end of each file.
     let taken: LogRecord[] = [];
     try {
-      for await (const event of readRawFiles(this.store, plan.raw, { readAhead: this.readAhead, unfinished: plan.unfinished })) {
+      for await (const event of readRawFiles(store, plan.raw, { readAhead: this.readAhead, unfinished: plan.unfinished })) {
         if (event.kind === 'record') {
           if (take(event.record)) taken.push(event.record);
+          if (ended) break;
           if (taken.length < RAW_BATCH) continue;
         }
         if (taken.length > 0) yield taken;
@@ -409,10 +487,18 @@ function sameRecord(a: LogRecord, b: LogRecord): boolean {
   return a.time === b.time && a.message === b.message && a.stream === b.stream && a.containerId === b.containerId;
 }
 
-function isBefore(time: string, since: EpochNs): boolean {
-  const ns = parseTime(time);
-  // A record whose time cannot be read is kept: filtering must never drop what it cannot judge.
-  return ns !== undefined && ns < since;
+/** Positions [from, to) of the whole log; `metadata` is used for the first plan instead of reading it again. */
+interface ReadWindow {
+  readonly from?: number;
+  readonly to?: number;
+  readonly metadata?: PodMetadata;
+}
+
+async function* noFiles(): AsyncGenerator<RawFile[]> {}
+
+/** A line that log output is unlikely to contain by chance: a client can find the hand-off by it. */
+function defaultSeparator(): string {
+  return `=== Live logs === ${randomBytes(6).toString('hex')}`;
 }
 
 function unlistedRawFile(key: string): RawFile {

@@ -14,6 +14,13 @@ import { EMPTY_METADATA, decodeMetadata, type PodMetadata } from './metadata.js'
 export interface Bucket {
   readonly client: S3Client;
   readonly bucket: string;
+  /** Aborts every request made through this handle (a read's `signal`). */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** The SDK's per-request options for `store`: its abort signal, if any. */
+export function sendOptions(store: Bucket): { abortSignal?: AbortSignal } {
+  return store.signal === undefined ? {} : { abortSignal: store.signal };
 }
 
 export interface ListedObject {
@@ -32,6 +39,7 @@ export async function* listObjects(store: Bucket, prefix: string): AsyncGenerato
   do {
     const page = await store.client.send(
       new ListObjectsV2Command({ Bucket: store.bucket, Prefix: prefix, ContinuationToken: token }),
+      sendOptions(store),
     );
     for (const o of page.Contents ?? []) {
       if (o.Key === undefined) continue;
@@ -47,6 +55,7 @@ export async function* listCommonPrefixes(store: Bucket, prefix: string): AsyncG
   do {
     const page = await store.client.send(
       new ListObjectsV2Command({ Bucket: store.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }),
+      sendOptions(store),
     );
     for (const p of page.CommonPrefixes ?? []) if (p.Prefix !== undefined) yield p.Prefix;
     token = continuation(store, prefix, page);
@@ -96,7 +105,7 @@ function destroyBody(body: AsyncIterable<Uint8Array>): void {
 
 async function getBody(store: Bucket, key: string): Promise<AsyncIterable<Uint8Array>> {
   try {
-    const response = await store.client.send(new GetObjectCommand({ Bucket: store.bucket, Key: key }));
+    const response = await store.client.send(new GetObjectCommand({ Bucket: store.bucket, Key: key }), sendOptions(store));
     const body = response.Body as (AsyncIterable<Uint8Array> & { on?: (event: 'error', listener: () => void) => unknown }) | undefined;
     // A body opened ahead waits unread: without a listener, its connection breaking in the
     // meantime would be an uncaught error that ends the process. Its reader still sees it.
@@ -119,7 +128,7 @@ export interface LoadedMetadata {
 /** The metadata document exactly as stored, with its ETag; `undefined` when there is none. */
 export async function readMetadataText(store: Bucket, pod: string): Promise<{ text: string; etag: string | undefined } | undefined> {
   try {
-    const response = await store.client.send(new GetObjectCommand({ Bucket: store.bucket, Key: metadataKey(pod) }));
+    const response = await store.client.send(new GetObjectCommand({ Bucket: store.bucket, Key: metadataKey(pod) }), sendOptions(store));
     return { text: (await response.Body?.transformToString('utf-8')) ?? '', etag: response.ETag };
   } catch (error) {
     if (isNotFound(error)) return undefined;

@@ -1,0 +1,60 @@
+/**
+ * Which archived records a read returns: those at or after `since`, minus the records a live
+ * log holds (a followed read takes a live container's lines from the Kubernetes API from
+ * some instant on, so the archive's copies of them are left out). Pure: no I/O.
+ */
+import { sameContainer } from './container-id.js';
+import { parseMergedKey } from './keys.js';
+import { lastRecordNs, type LogFileEntry } from './metadata.js';
+import type { LogRecord } from './records.js';
+import { parseTime, type EpochNs } from './time.js';
+
+/** The records of container `containerId` at or after `fromNs` are read elsewhere (its live log). */
+export interface Exclusion {
+  readonly containerId: string;
+  readonly fromNs: EpochNs;
+}
+
+export interface ArchiveFilter {
+  readonly since?: EpochNs | undefined;
+  readonly exclude?: readonly Exclusion[] | undefined;
+}
+
+// A merged file's time range is rounded to the microsecond (the Python service truncated
+// `last_record_time`): judge ranges with a microsecond to spare.
+const RANGE_MARGIN_NS = 1_000n;
+
+/** Whether the read returns `record`. A time that cannot be read is kept: never drop what cannot be judged. */
+export function keeps(filter: ArchiveFilter, record: LogRecord): boolean {
+  if (filter.since === undefined && filter.exclude === undefined) return true;
+  const ns = parseTime(record.time);
+  if (ns === undefined) return true;
+  if (filter.since !== undefined && ns < filter.since) return false;
+  for (const ex of filter.exclude ?? []) if (ns >= ex.fromNs && sameContainer(record.containerId, ex.containerId)) return false;
+  return true;
+}
+
+/** True when no record of the merged file is returned, judged from the metadata alone: it need not be fetched. */
+export function dropsWholeFile(filter: ArchiveFilter, entry: LogFileEntry): boolean {
+  const last = lastRecordNs(entry);
+  if (filter.since !== undefined && last !== undefined && last + RANGE_MARGIN_NS < filter.since) return true;
+  const first = parseTime(entry.firstRecordTime);
+  const containerId = parseMergedKey(entry.key)?.containerId;
+  if (first === undefined || containerId === undefined) return false;
+  return (filter.exclude ?? []).some((ex) => first >= ex.fromNs && sameContainer(containerId, ex.containerId));
+}
+
+/** How many of the merged file's records the read surely returns, judged from the metadata alone (0 when unsure). */
+export function surelyKept(filter: ArchiveFilter, entry: LogFileEntry): number {
+  if (filter.since !== undefined) {
+    const first = parseTime(entry.firstRecordTime);
+    if (first === undefined || first < filter.since) return 0;
+  }
+  if ((filter.exclude ?? []).length > 0) {
+    const containerId = parseMergedKey(entry.key)?.containerId;
+    const last = lastRecordNs(entry);
+    if (containerId === undefined || last === undefined) return 0;
+    for (const ex of filter.exclude ?? []) if (sameContainer(containerId, ex.containerId) && last + RANGE_MARGIN_NS >= ex.fromNs) return 0;
+  }
+  return entry.recordsCount;
+}
