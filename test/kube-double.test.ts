@@ -1,6 +1,8 @@
 // The Kubernetes API double's scripted pods, read with raw HTTP: the log follower's tests are only
 // as honest as the double's imitation of the API server and the kubelet behind it.
 import { request, type IncomingMessage } from 'node:http';
+import { PassThrough } from 'node:stream';
+import { CoreV1Api, KubeConfig, Log } from '@kubernetes/client-node';
 import { FAKE_TOKEN, rfc3339Nano, startKubeApi, type KubeApiDouble } from './support/kube-api.js';
 
 const A = 'a1'.repeat(32);
@@ -208,5 +210,34 @@ describe('kube-api double: scripted pods', () => {
     reply.resume();
     await own.close();
     await ended;
+  });
+
+  it("is read by @kubernetes/client-node's CoreV1Api and Log through the kubeconfig file", async () => {
+    const kube = new KubeConfig();
+    kube.loadFromFile(api.kubeconfigPath);
+    const pod = api.pod('jobs', 'p-client', { restartPolicy: 'Never' });
+    pod.start(A, new Date(T0));
+    pod.append([{ time: at(1, 250_000), message: 'held' }]);
+    const read = await kube.makeApiClient(CoreV1Api).readNamespacedPod({ namespace: 'jobs', name: 'p-client' });
+    expect(read.status?.containerStatuses?.[0]?.containerID).toBe(`containerd://${A}`);
+
+    const out = new PassThrough();
+    let body = '';
+    out.setEncoding('utf8');
+    const held = new Promise<void>((resolve) =>
+      out.on('data', (chunk: string) => {
+        body += chunk;
+        if (body.includes('held\n')) resolve();
+      }),
+    );
+    const ended = new Promise<void>((resolve) => out.on('end', () => resolve()));
+    await new Log(kube).log('jobs', 'p-client', 'p-client', out, { follow: true, timestamps: true, sinceTime: at(1, 500_000) });
+    await held;
+    pod.append([{ time: at(2), message: 'live' }]);
+    pod.terminate(0, new Date(T0 + 3000));
+    await ended;
+    // sinceTime 10:00:01.0005 is truncated to 10:00:01: the line at 10:00:01.00025 is sent.
+    expect(body).toBe(`${at(1, 250_000)} held\n${at(2)} live\n`);
+    expect(api.logRequests.at(-1)).toEqual({ namespace: 'jobs', pod: 'p-client', container: 'p-client', follow: true, previous: false, timestamps: true, sinceTime: at(1, 500_000) });
   });
 });

@@ -62,18 +62,18 @@ export async function startKubeApi(): Promise<KubeApiDouble> {
   const server = createServer((req, res) => handle(req, res));
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
-    const url = new URL(req.url ?? '/', 'http://double');
-    const path = url.pathname;
+    const target = new URL(req.url ?? '/', 'http://double');
+    const path = target.pathname;
     requests.push({ method: req.method ?? '', path, authorization: req.headers.authorization });
     const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)(\/log)?$/.exec(path);
     const namespace = decodeURIComponent(m?.[1] ?? '');
     const name = decodeURIComponent(m?.[2] ?? '');
     const log = m?.[3] !== undefined;
-    if (m !== null && log && req.method === 'GET') cluster.record(namespace, name, url.searchParams);
+    if (m !== null && log && req.method === 'GET') cluster.record(namespace, name, target.searchParams);
     if (req.headers.authorization !== `Bearer ${FAKE_TOKEN}`) return status(res, 401, 'Unauthorized', 'Unauthorized');
     if (req.method !== 'GET' || m === null) return status(res, 404, 'NotFound', 'the server could not find the requested resource');
     if (cluster.has(namespace, name)) {
-      const answer = log ? cluster.getLog(namespace, name, url.searchParams, res) : cluster.getPod(namespace, name);
+      const answer = log ? cluster.getLog(namespace, name, target.searchParams, res) : cluster.getPod(namespace, name);
       if (answer === undefined) return;
       return 'pod' in answer ? json(res, 200, answer.pod) : sendStatus(res, answer);
     }
@@ -88,7 +88,7 @@ export async function startKubeApi(): Promise<KubeApiDouble> {
         const message =
           answer.message ??
           (answer.code === 403
-            ? `pods "${name}" is forbidden: User "system:serviceaccount:ops:compactor" cannot get resource "pods" in API group "" in the namespace "${namespace}"`
+            ? `pods "${name}" is forbidden: User "system:serviceaccount:ops:compactor" cannot get resource "${log ? 'pods/log' : 'pods'}" in API group "" in the namespace "${namespace}"`
             : 'an error on the server has prevented the request from succeeding');
         return status(res, answer.code, reason, message);
       }

@@ -287,8 +287,11 @@ function podObject(pod: PodState): unknown {
   const current = pod.current;
   const running = current !== undefined && current.exit === undefined;
   let state: Record<string, unknown>;
-  if (current === undefined) {
-    state = { waiting: pod.waitingReason === 'ContainerCreating' ? { reason: 'ContainerCreating' } : { reason: pod.waitingReason, message: `back-off 10s restarting failed container=${pod.name} pod=${pod.name}_${pod.namespace}(${pod.uid})` } };
+  if (current === undefined && pod.last === undefined) {
+    state = { waiting: { reason: pod.waitingReason ?? 'ContainerCreating' } };
+  } else if (current === undefined) {
+    const message = `back-off 10s restarting failed container=${pod.name} pod=${pod.name}_${pod.namespace}(${pod.uid})`;
+    state = { waiting: { reason: pod.waitingReason ?? 'CrashLoopBackOff', message } };
   } else if (running) {
     state = { running: { startedAt: k8sTime(current.startedAt) } };
   } else {
