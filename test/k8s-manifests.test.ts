@@ -144,7 +144,7 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     }
   });
 
-  it('grants the compactor `get` on pods in the job namespaces only, and Fluent Bit read access to pods and namespaces', () => {
+  it('grants the compactor `get` on pods and readers `get` on pods and pods/log, in the job namespaces only, and Fluent Bit read access to pods and namespaces', () => {
     expect(rulesOf(overlay, 'job-logs-compactor')).toEqual([{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }]);
     expect(rulesOf(overlay, 'job-logs-fluent-bit')).toEqual([{ apiGroups: [''], resources: ['pods', 'namespaces'], verbs: ['get', 'list', 'watch'] }]);
     const bindings = objects(overlay).filter(isKind<V1RoleBinding>('RoleBinding', 'ClusterRoleBinding'));
@@ -155,6 +155,19 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
       expect(`${b.kind} ${b.metadata?.namespace}`).toMatch(/^RoleBinding (?!job-logs$)[a-z0-9-]+$/);
       expect(b.subjects).toEqual([{ kind: 'ServiceAccount', name: 'compactor', namespace: NAMESPACE }]);
     }
+    // Readers (`log-reader logs -f`, services with `follow`): get a pod and its log, nothing
+    // else, in the job namespaces, the same ones the compactor is bound in.
+    expect(rulesOf(overlay, 'job-logs-reader')).toEqual([{ apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get'] }]);
+    expect(find<V1ServiceAccount>(overlay, 'ServiceAccount', 'log-reader').metadata?.namespace).toBe(NAMESPACE);
+    const readerBindings = bindings.filter((b) => b.roleRef.name === 'job-logs-reader');
+    expect(readerBindings.length).toBeGreaterThan(0);
+    for (const b of readerBindings) {
+      expect(`${b.kind} ${b.metadata?.namespace}`).toMatch(/^RoleBinding (?!job-logs$)[a-z0-9-]+$/);
+      expect(b.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'job-logs-reader' });
+      expect(b.subjects).toEqual([{ kind: 'ServiceAccount', name: 'log-reader', namespace: NAMESPACE }]);
+    }
+    const namespacesOf = (list: readonly V1RoleBinding[]): string[] => list.map((b) => b.metadata?.namespace ?? '').sort();
+    expect(namespacesOf(readerBindings)).toEqual(namespacesOf(compactorBindings));
     // Nothing anywhere grants more than reads, or any access to Secrets.
     const everyRule = objects(overlay)
       .filter(isKind<V1ClusterRole>('ClusterRole', 'Role'))
@@ -221,9 +234,9 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
 });
 
 describe.each(PRODUCTION)('k8s/overlays/%s (production)', (overlay) => {
-  it('ships no Secret: S3 access is by workload identity, annotated on both ServiceAccounts', () => {
+  it('ships no Secret: S3 access is by workload identity, annotated on every ServiceAccount', () => {
     expect(objects(overlay).filter((o) => o.kind === 'Secret').map(describe_)).toEqual([]);
-    for (const name of ['compactor', 'fluent-bit']) {
+    for (const name of ['compactor', 'fluent-bit', 'log-reader']) {
       const sa = find<V1ServiceAccount>(overlay, 'ServiceAccount', name);
       expect(sa.metadata?.annotations?.['eks.amazonaws.com/role-arn']).toMatch(/^arn:aws:iam::\d{12}:role\/[\w+=,.@-]+$/);
     }
