@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { closedPort, LOG_READER_BIN, runCli, s3Env, type CliResult } from './support/cli.js';
-import { FAKE_TOKEN, kubeconfig } from './support/kube-api.js';
+import { FAKE_TOKEN, kubeconfig, rfc3339Nano, startKubeApi } from './support/kube-api.js';
 import { HOUR, MINUTE, messages, newWorld } from './support/world.js';
 
 const T0 = new Date('2026-11-25T10:00:00Z');
@@ -114,6 +114,26 @@ function interrupted(args: readonly string[], env: Record<string, string | undef
       child.stdout.resume();
     };
     child.stdout.once('data', onFirst);
+    child.on('error', fail);
+    child.on('close', (exitCode, killedBy) => done({ exitCode, signal: killedBy, stdout, stderr }));
+  });
+}
+
+/** Runs the bin until its stdout holds `until`, then sends it `signal`; resolves when it has exited. */
+function signalledWhen(args: readonly string[], env: Record<string, string | undefined>, until: string, signal: NodeJS.Signals): Promise<CliResult & { signal: NodeJS.Signals | null }> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [LOG_READER_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      stdout += s;
+      if (!sent && stdout.includes(until)) {
+        sent = true;
+        child.kill(signal);
+      }
+    });
     child.on('error', fail);
     child.on('close', (exitCode, killedBy) => done({ exitCode, signal: killedBy, stdout, stderr }));
   });
@@ -269,6 +289,45 @@ describe('log-reader logs -f: the kubeconfig', () => {
       const result = await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '-f', ...args], { ...s3Env(), ...env });
       oneLine(result, 1);
       expect(result.stderr).toMatch(/^log-reader: .*job-1.*(ECONNREFUSED|unreachable|cannot reach)/);
+    }
+  });
+});
+
+describe('log-reader logs -f against a Kubernetes API', () => {
+  const CONTAINER = '0f3a'.padEnd(64, '0');
+
+  it('ends a follow of a running pod on Ctrl-C with exit 130 and no message, after the archive and the live lines', async () => {
+    const w = await newWorld('cli-logs-follow-sigint');
+    await w.container('job-1', CONTAINER).upload(messages('a', 2, T0));
+    const api = await startKubeApi();
+    try {
+      const pod = api.pod('jobs', 'job-1');
+      const started = new Date(Date.now() - MINUTE);
+      pod.start(CONTAINER, started);
+      pod.append([{ time: rfc3339Nano(started.getTime() + 1000), message: 'live-0' }]);
+      // The pod runs on: only the signal ends this read.
+      const result = await signalledWhen(['logs', '-f', 'job-1', '--bucket', w.bucket, '--kubeconfig', api.kubeconfigPath], s3Env(), 'live-0\n', 'SIGINT');
+      expect(result).toMatchObject({ exitCode: 130, signal: null, stderr: '' });
+      expect(result.stdout).toMatch(/^a-0\na-1\n=== Live logs === [0-9a-f]+\nlive-0\n$/);
+      // The namespace came from the kubeconfig's context (`jobs`), the container is the pod's.
+      expect(api.logRequests.map((r) => `${r.namespace}/${r.pod}/${r.container ?? ''}`)).toEqual(expect.arrayContaining(['jobs/job-1/job-1']));
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('asks the namespace given by -n, and reads the archive only for a pod the cluster does not have there', async () => {
+    const w = await newWorld('cli-logs-follow-ns');
+    await w.container('job-1', CONTAINER).upload(messages('a', 2, T0));
+    const api = await startKubeApi();
+    try {
+      api.pod('jobs', 'job-1').start(CONTAINER, new Date());
+      const result = await runCli(LOG_READER_BIN, ['logs', '-f', 'job-1', '-n', 'team-b', '--bucket', w.bucket, '--kubeconfig', api.kubeconfigPath], s3Env());
+      expect(result).toEqual({ exitCode: 0, stdout: 'a-0\na-1\n', stderr: '' });
+      expect(api.requests.map((r) => r.path)).toContain('/api/v1/namespaces/team-b/pods/job-1');
+      expect(api.requests.filter((r) => r.path.startsWith('/api/v1/namespaces/jobs/'))).toEqual([]);
+    } finally {
+      await api.close();
     }
   });
 });
