@@ -9,7 +9,11 @@ import { lastRecordNs, type LogFileEntry } from './metadata.js';
 import type { LogRecord } from './records.js';
 import { parseTime, type EpochNs } from './time.js';
 
-/** The records of container `containerId` at or after `fromNs` are read elsewhere (its live log). */
+/**
+ * The records of container `containerId` after `fromNs` are read elsewhere (its live log).
+ * Those at exactly `fromNs` are kept: the live log may have lost some of them to rotation, so
+ * the follower matches them against the live log's first lines instead (follow.ts).
+ */
 export interface Exclusion {
   readonly containerId: string;
   readonly fromNs: EpochNs;
@@ -30,7 +34,7 @@ export function keeps(filter: ArchiveFilter, record: LogRecord): boolean {
   const ns = parseTime(record.time);
   if (ns === undefined) return true;
   if (filter.since !== undefined && ns < filter.since) return false;
-  for (const ex of filter.exclude ?? []) if (ns >= ex.fromNs && sameContainer(record.containerId, ex.containerId)) return false;
+  for (const ex of filter.exclude ?? []) if (ns > ex.fromNs && sameContainer(record.containerId, ex.containerId)) return false;
   return true;
 }
 
@@ -41,7 +45,7 @@ export function dropsWholeFile(filter: ArchiveFilter, entry: LogFileEntry): bool
   const first = parseTime(entry.firstRecordTime);
   const containerId = parseMergedKey(entry.key)?.containerId;
   if (first === undefined || containerId === undefined) return false;
-  return (filter.exclude ?? []).some((ex) => first >= ex.fromNs && sameContainer(containerId, ex.containerId));
+  return (filter.exclude ?? []).some((ex) => first > ex.fromNs && sameContainer(containerId, ex.containerId));
 }
 
 /** How many of the merged file's records the read surely returns, judged from the metadata alone (0 when unsure). */
@@ -54,7 +58,7 @@ export function surelyKept(filter: ArchiveFilter, entry: LogFileEntry): number {
     const containerId = parseMergedKey(entry.key)?.containerId;
     const last = lastRecordNs(entry);
     if (containerId === undefined || last === undefined) return 0;
-    for (const ex of filter.exclude ?? []) if (sameContainer(containerId, ex.containerId) && last + RANGE_MARGIN_NS >= ex.fromNs) return 0;
+    for (const ex of filter.exclude ?? []) if (sameContainer(containerId, ex.containerId) && last + RANGE_MARGIN_NS > ex.fromNs) return 0;
   }
   return entry.recordsCount;
 }

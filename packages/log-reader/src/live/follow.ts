@@ -5,28 +5,33 @@
  * The hand-off, per container instance whose log the API still serves (the current one, and
  * the one before it, whose tail may not be uploaded yet): the live log holds that instance's
  * lines from its start, or, after the kubelet rotated it, from its first line still there.
- * From that instant on the instance's lines are taken from the live log only, and the
- * archive's copies of them are left out (archive-filter.ts); before it they come from the
- * archive only. So a line written in the last minutes and not uploaded yet is in the live
- * part, and a line uploaded and also in the live log appears once, even when lines share one
- * timestamp across the boundary. A pod not in the cluster: the archive only.
+ * That line's time is the boundary: the instance's later lines come from the live log only,
+ * its earlier ones from the archive only (archive-filter.ts). Lines at exactly the boundary
+ * time are in the archive, the live log or both (rotation may have cut between lines that
+ * share a timestamp): the archive's are held back to the end of the archive part, and those
+ * that the live log's first lines repeat are left out there. So a line written in the last
+ * minutes and not uploaded yet is in the live part, and a line in both appears once.
  *
- * With `tail`, the parts are counted from the end: the live logs' last lines first
- * (`tailLines`), then the archive's last records for what is still missing.
+ * A pod not in the cluster: the archive only. With `tail`, the parts are counted from the
+ * end: the live logs' last lines first (`tailLines`), then the archive's last records for
+ * what is still missing.
  */
 import type { ArchiveFilter, Exclusion } from '../archive-filter.js';
 import type { FollowedRecord, FollowOptions } from '../reader.js';
 import type { LogRecord } from '../records.js';
-import type { EpochNs } from '../time.js';
+import { sameContainer } from '../container-id.js';
+import { parseTime, type EpochNs } from '../time.js';
 import { PodApi } from './kube-http.js';
-import { liveLines, Resume } from './live-lines.js';
+import { liveLines, Resume, type LiveLine } from './live-lines.js';
 import { LiveLog } from './live-log.js';
 import type { ContainerRun } from './pod-status.js';
 
 export const DEFAULT_WAIT_TIMEOUT_MS = 5 * 60_000;
 export const DEFAULT_POLL_INTERVAL_MS = 1000;
-/** Enough of a log's first line for its timestamp. */
-const FIRST_LINE_BYTES = 256;
+/** Enough of a live log's start for its first lines (those at the boundary time). */
+const PROBE_BYTES = 64 * 1024;
+/** Lines sharing the boundary's exact nanosecond are few; more than this are not matched. */
+const MAX_AT_BOUNDARY = 10_000;
 
 export interface FollowRead {
   readonly pod: string;
@@ -38,13 +43,16 @@ export interface FollowRead {
   readonly archive: (filter: ArchiveFilter, tail: number | undefined) => AsyncGenerator<LogRecord[]>;
 }
 
-/** A container instance whose log the API serves, and the instant from which its lines are taken from there. */
+/** A container instance whose log the API serves, and its boundary. */
 interface LiveSource {
   readonly run: ContainerRun;
   readonly previous: boolean;
-  readonly resume: Resume;
-  /** With `tail`: its last lines, read before the archive to count them. */
+  readonly boundary: EpochNs;
+  /** The live log's first lines at the boundary time, in order. */
+  leading: string[];
+  /** With `tail`: its last lines, read before the archive to count them, and where it goes on. */
   lines?: FollowedRecord[];
+  resume?: Resume;
 }
 
 export async function* followBatches(read: FollowRead): AsyncGenerator<FollowedRecord[]> {
@@ -61,72 +69,135 @@ export async function* followBatches(read: FollowRead): AsyncGenerator<FollowedR
     return;
   }
   const sources: LiveSource[] = [];
-  const exclude: Exclusion[] = [];
   for (const [run, previous] of [
     [status.previous, true],
     [status.current, false],
   ] as const) {
     if (run === undefined || (previous && run.id === status.current?.id)) continue;
-    const from = await handOff(api, run, previous);
-    exclude.push({ containerId: run.id, fromNs: from });
-    sources.push({ run, previous, resume: new Resume(maxNs(from, read.since)) });
+    sources.push({ run, previous, ...(await probe(api, run, previous)) });
   }
+  const filter: ArchiveFilter = { since: read.since, exclude: sources.map((s): Exclusion => ({ containerId: s.run.id, fromNs: s.boundary })) };
+  const start = (s: LiveSource): EpochNs => (read.since !== undefined && read.since > s.boundary ? read.since : s.boundary);
 
-  let need = read.tail;
-  if (need !== undefined) {
-    // From the end backwards: the current instance's last lines, then the previous one's.
-    for (const source of [...sources].reverse()) {
-      if (need === 0 && source.previous) {
-        source.lines = [];
-        continue;
-      }
-      // With nothing needed, one line still places the follow at the log's end.
-      const lines: FollowedRecord[] = [];
-      for await (const batch of live.once(source.run, source.previous, source.resume, Math.max(need, 1))) lines.push(...batch);
-      source.lines = lines.slice(Math.max(0, lines.length - need));
-      need -= source.lines.length;
-    }
-  }
-  if (need !== 0) yield* tagged(read.archive({ since: read.since, exclude }, need));
-  for (const source of sources.filter((s) => s.previous)) {
-    if (source.lines !== undefined) {
-      if (source.lines.length > 0) yield source.lines;
-    } else yield* live.once(source.run, true, source.resume);
+  if (read.tail === undefined) {
+    yield* withoutRepeats(read.archive(filter, undefined), sources);
+    for (const s of sources) s.resume = new Resume(start(s));
+    for (const s of sources.filter((x) => x.previous)) yield* live.once(s.run, true, s.resume as Resume);
+  } else {
+    yield* tailParts(read, live, sources, filter, start);
   }
   const current = sources.find((s) => !s.previous);
-  if (current?.lines !== undefined && current.lines.length > 0) yield current.lines;
-  yield* live.follow({
-    uid: status.uid,
-    run: current?.run,
-    resume: current?.resume ?? new Resume(read.since),
-    before: status.previous?.id,
-    since: read.since,
-  });
+  yield* live.follow({ uid: status.uid, run: current?.run, resume: current?.resume ?? new Resume(read.since), before: status.previous?.id, since: read.since });
 }
 
 /**
- * The instant from which `run`'s lines are taken from the live log: the time of the first
- * line it still holds, or, while it holds none, the instance's start.
+ * The last `tail` lines of the archive and the live logs as they are now. The live logs' last
+ * lines are read first; the archive then gives what is missing, plus as many as the live
+ * lines at a boundary (the ones it may repeat), and the overlap is taken out in memory.
  */
-async function handOff(api: PodApi, run: ContainerRun, previous: boolean): Promise<EpochNs> {
-  let first: EpochNs | undefined;
-  const answer = await api.openLog({ previous, limitBytes: FIRST_LINE_BYTES });
-  if (answer.kind === 'stream') {
-    for await (const batch of liveLines(answer.body, true)) {
-      first = batch[0]?.ns;
-      break;
+async function* tailParts(read: FollowRead, live: LiveLog, sources: LiveSource[], filter: ArchiveFilter, start: (s: LiveSource) => EpochNs): AsyncGenerator<FollowedRecord[]> {
+  let need = read.tail ?? 0;
+  let atBoundaries = 0;
+  for (const s of [...sources].reverse()) {
+    s.resume = new Resume(start(s));
+    if (need === 0 && s.previous) continue;
+    // Even with nothing needed, one line places the follow at the log's end.
+    const lines: FollowedRecord[] = [];
+    for await (const batch of live.once(s.run, s.previous, s.resume, Math.max(need, 1))) lines.push(...batch);
+    s.lines = lines.slice(Math.max(0, lines.length - need));
+    if (s.lines.length === lines.length) {
+      // The whole live log from the boundary: its first lines are the ones that may repeat the archive's.
+      s.leading = leadingAt(lines, s.boundary);
+      atBoundaries += s.leading.length;
     }
-    answer.body.destroy();
+    need -= s.lines.length;
   }
-  return maxNs(first ?? 0n, run.startedAt) ?? 0n;
+  const parts: FollowedRecord[] = [];
+  if (need > 0) for await (const batch of withoutRepeats(read.archive(filter, need + atBoundaries), sources)) parts.push(...batch);
+  for (const s of [...sources.filter((x) => x.previous), ...sources.filter((x) => !x.previous)]) parts.push(...(s.lines ?? []));
+  const last = parts.slice(Math.max(0, parts.length - (read.tail ?? 0)));
+  if (last.length > 0) yield last;
 }
 
-function maxNs(a: EpochNs | undefined, b: EpochNs | undefined): EpochNs | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return a > b ? a : b;
+/**
+ * The instance's boundary: the time of the first line its live log holds (or, while it holds
+ * none, the instance's start), and the live log's first lines at that time.
+ */
+async function probe(api: PodApi, run: ContainerRun, previous: boolean): Promise<{ boundary: EpochNs; leading: string[] }> {
+  const lines: LiveLine[] = [];
+  const answer = await api.openLog({ previous, limitBytes: PROBE_BYTES });
+  if (answer.kind === 'stream') {
+    let text = '';
+    for await (const chunk of answer.body as AsyncIterable<Buffer>) {
+      text += chunk.toString('utf8');
+      // The API should have cut it; never hold more than that.
+      if (text.length >= PROBE_BYTES) break;
+    }
+    const parts = text.split('\n');
+    // The last part is cut by the byte limit (or empty): only its time can be trusted.
+    const cut = parts.pop() ?? '';
+    for (const part of parts) lines.push(parseLine(part));
+    if (lines.length === 0 && cut !== '') lines.push({ ...parseLine(cut), message: '' });
+  }
+  const first = lines[0]?.ns;
+  if (first === undefined || (run.startedAt !== undefined && run.startedAt > first)) return { boundary: run.startedAt ?? 0n, leading: [] };
+  return { boundary: first, leading: lines.filter((l, i) => i < MAX_AT_BOUNDARY && l.ns === first).map((l) => l.message) };
 }
 
-async function* tagged(batches: AsyncIterable<LogRecord[]>): AsyncGenerator<FollowedRecord[]> {
-  for await (const batch of batches) yield batch.map((r) => ({ ...r, source: 'archive' as const }));
+function parseLine(text: string): LiveLine {
+  const space = text.indexOf(' ');
+  const time = space < 0 ? text : text.slice(0, space);
+  return { time, ns: parseTime(time), message: space < 0 ? '' : text.slice(space + 1) };
+}
+
+/** Messages of the first lines at `boundary`. */
+function leadingAt(lines: readonly FollowedRecord[], boundary: EpochNs): string[] {
+  const out: string[] = [];
+  for (const line of lines) {
+    if (parseTime(line.time) !== boundary || out.length >= MAX_AT_BOUNDARY) break;
+    out.push(line.message);
+  }
+  return out;
+}
+
+/** The longest run that ends `archived` and begins `leading`: the lines both hold. */
+export function overlap(archived: readonly string[], leading: readonly string[]): number {
+  for (let n = Math.min(archived.length, leading.length); n > 0; n--) {
+    let same = true;
+    for (let i = 0; i < n && same; i++) same = archived[archived.length - n + i] === leading[i];
+    if (same) return n;
+  }
+  return 0;
+}
+
+/**
+ * The archive's records, tagged; each live instance's records at its boundary time are held
+ * back to the end, and those its live log's first lines repeat are left out.
+ */
+async function* withoutRepeats(batches: AsyncIterable<LogRecord[]>, sources: readonly LiveSource[]): AsyncGenerator<FollowedRecord[]> {
+  const held = sources.map(() => [] as FollowedRecord[]);
+  for await (const batch of batches) {
+    const out: FollowedRecord[] = [];
+    for (const r of batch) {
+      const at = sources.findIndex((s) => sameContainer(r.containerId, s.run.id) && parseTime(r.time) === s.boundary);
+      const record = { ...r, source: 'archive' as const };
+      if (at < 0) out.push(record);
+      else {
+        const list = held[at] as FollowedRecord[];
+        list.push(record);
+        // Too many to match: the oldest go out as they are.
+        if (list.length > MAX_AT_BOUNDARY) out.push(list.shift() as FollowedRecord);
+      }
+    }
+    if (out.length > 0) yield out;
+  }
+  const rest = sources.flatMap((s, i) => {
+    const list = held[i] as FollowedRecord[];
+    return list.slice(0, list.length - overlap(list.map((r) => r.message), s.leading));
+  });
+  if (rest.length > 0) yield rest;
+}
+
+function tagged(batches: AsyncIterable<LogRecord[]>): AsyncGenerator<FollowedRecord[]> {
+  return withoutRepeats(batches, []);
 }

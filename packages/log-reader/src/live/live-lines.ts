@@ -50,9 +50,13 @@ export class Resume {
   private skipping = true;
   private atPlace = 0;
 
-  /** From `fromNs` on (lines before it are read elsewhere), or from the log's start. */
-  constructor(fromNs?: EpochNs) {
+  /**
+   * From `fromNs` on (lines before it are read elsewhere), or from the log's start; the first
+   * `seen` lines at exactly `fromNs` are read elsewhere too.
+   */
+  constructor(fromNs?: EpochNs, seen = 0) {
     this.ns = fromNs;
+    this.seen = fromNs === undefined ? 0 : seen;
   }
 
   /** The `sinceTime` to ask for: the place, rounded down to the second as the API applies it. */
