@@ -1,0 +1,51 @@
+import { dropsWholeFile, keeps, surelyKept, type ArchiveFilter } from './archive-filter.js';
+import type { LogFileEntry } from './metadata.js';
+import type { LogRecord } from './records.js';
+import { parseTime } from './time.js';
+
+const A = '0f3a'.repeat(16);
+const B = '1b2c'.repeat(16);
+const at = (s: string): bigint => parseTime(s) as bigint;
+const record = (time: string, containerId = A): LogRecord => ({ time, message: 'm', stream: 'stdout', containerId });
+const entry = (first: string, last: string, id = A): LogFileEntry => ({ key: `data/job-1/${id}/202611251100_1.gz`, recordsCount: 7, size: 1, firstRecordTime: first, lastRecordTime: last });
+
+describe('keeps', () => {
+  const boundary: ArchiveFilter = { exclude: [{ containerId: A.slice(0, 12), fromNs: at('2026-11-25T10:00:00.5Z') }] };
+
+  it('keeps records at or after `since`, at nanosecond precision', () => {
+    const filter = { since: at('2026-11-25T10:00:00.000000002Z') };
+    expect(keeps(filter, record('2026-11-25T10:00:00.000000001Z'))).toBe(false);
+    expect(keeps(filter, record('2026-11-25T10:00:00.000000002Z'))).toBe(true);
+    expect(keeps(filter, record('not a time'))).toBe(true);
+  });
+
+  it("leaves out a live container's records after its boundary, keeps those at it and before it", () => {
+    expect(keeps(boundary, record('2026-11-25T10:00:00.499999999Z'))).toBe(true);
+    expect(keeps(boundary, record('2026-11-25T10:00:00.5Z'))).toBe(true);
+    expect(keeps(boundary, record('2026-11-25T10:00:00.500000001Z'))).toBe(false);
+    // Another container of the pod is not in that live log.
+    expect(keeps(boundary, record('2026-11-25T11:00:00Z', B))).toBe(true);
+  });
+});
+
+describe('dropsWholeFile and surelyKept', () => {
+  it('skips a file that ends before `since` (a microsecond to spare) and counts one that begins at it', () => {
+    const since = at('2026-11-25T10:00:00.000002Z');
+    expect(dropsWholeFile({ since }, entry('2026-11-25T09:00:00.000000+00:00', '2026-11-25T10:00:00.000000+00:00'))).toBe(true);
+    expect(dropsWholeFile({ since }, entry('2026-11-25T09:00:00.000000+00:00', '2026-11-25T10:00:00.000001+00:00'))).toBe(false);
+    expect(surelyKept({ since }, entry('2026-11-25T10:00:00.000002+00:00', '2026-11-25T11:00:00.000000+00:00'))).toBe(7);
+    expect(surelyKept({ since }, entry('2026-11-25T10:00:00.000001+00:00', '2026-11-25T11:00:00.000000+00:00'))).toBe(0);
+  });
+
+  it("skips a live container's file that begins after its boundary; counts one that ends before it", () => {
+    const filter: ArchiveFilter = { exclude: [{ containerId: A, fromNs: at('2026-11-25T10:00:00Z') }] };
+    expect(dropsWholeFile(filter, entry('2026-11-25T10:00:00.000001+00:00', '2026-11-25T11:00:00.000000+00:00'))).toBe(true);
+    // Its first record may be at the boundary itself: kept, so fetched.
+    expect(dropsWholeFile(filter, entry('2026-11-25T10:00:00.000000+00:00', '2026-11-25T11:00:00.000000+00:00'))).toBe(false);
+    expect(dropsWholeFile(filter, entry('2026-11-25T10:00:00.000001+00:00', '2026-11-25T11:00:00.000000+00:00', B))).toBe(false);
+    // Up to the boundary (with the microsecond the Python service may have truncated): all kept.
+    expect(surelyKept(filter, entry('2026-11-25T09:00:00.000000+00:00', '2026-11-25T09:59:59.999999+00:00'))).toBe(7);
+    expect(surelyKept(filter, entry('2026-11-25T09:00:00.000000+00:00', '2026-11-25T10:00:00.000000+00:00'))).toBe(0);
+    expect(surelyKept(filter, entry('2026-11-25T09:00:00.000000+00:00', '2026-11-25T11:00:00.000000+00:00', B))).toBe(7);
+  });
+});
