@@ -209,8 +209,12 @@ describe('log-reader logs', () => {
   ] as const)('stops on %s with exit %p, after writing a prefix of the log, with no message', async (signal, code) => {
     const w = await newWorld(`cli-logs-${signal.toLowerCase()}`);
     const fb = w.container('job-1', '0f3a');
-    // 800 KB: far more than a pipe and the reader's read-ahead hold.
-    const minutes = Array.from({ length: 4 }, (_, minute) => longLines(`m${minute}`, 100, 2000, new Date(T0.getTime() + minute * MINUTE)));
+    // 4 MB, far more than the pipe, our paused stream and the reader's 1 MiB gunzip
+    // read-ahead hold: once we read on, the bin cannot write the rest without waiting on I/O
+    // (zlib's thread pool), and the waiting loop takes the signal, already pending, first.
+    // (A stdout pipe is written synchronously on Linux: while the pipe is full, the bin's
+    // loop stands still, signal handlers included.)
+    const minutes = Array.from({ length: 8 }, (_, minute) => longLines(`m${minute}`, 100, 5000, new Date(T0.getTime() + minute * MINUTE)));
     for (const lines of minutes) await fb.upload(lines);
     const whole = minutes.flat().map((m) => `${m.log}\n`).join('');
 

@@ -283,7 +283,7 @@ describe('main -f: the kubeconfig', () => {
     process.env['KUBECONFIG'] = path;
     try {
       const c = captured();
-      expect(await main(args(), c.io, { env: process.env })).toBe(2);
+      expect(await main(args(), c.io)).toBe(2);
       expect(c.stderr()).toBe(`log-reader: -f: no Kubernetes cluster configured in KUBECONFIG (${path})\n`);
     } finally {
       if (saved === undefined) delete process.env['KUBECONFIG'];
@@ -345,6 +345,8 @@ describe('main: SIGINT and SIGTERM during a read', () => {
     await requested;
     expect(signals.listenerCount(signal)).toBe(1);
     signals.emit(signal);
+    // Listening no more: a second Ctrl-C would end the process the default way.
+    expect(signals.listenerCount('SIGINT') + signals.listenerCount('SIGTERM')).toBe(0);
     expect(await run).toBe(code);
     expect(c.stderr()).toBe('');
     expect(signals.listenerCount('SIGINT') + signals.listenerCount('SIGTERM')).toBe(0);

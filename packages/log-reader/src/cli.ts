@@ -31,8 +31,6 @@ export interface CliOptions {
   readonly signals?: SignalSource;
   /** The clock `--since DURATION` counts back from. */
   readonly now?: () => Date;
-  /** Where `KUBECONFIG` is read from for `-f`; default `process.env`. */
-  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** `--since`: a duration back from the start of the read, or (as in earlier releases) a time. */
@@ -225,7 +223,7 @@ async function logs(pod: string, flags: LogsOptions, io: Io, options: CliOptions
   // Checked before anything is loaded or asked: a bad combination costs no request.
   resolveSince(flags, new Date(0));
   const follow = flags.follow
-    ? await kubeTarget({ kubeconfig: flags.kubeconfig, context: flags.context, namespace: flags.namespace, env: options.env ?? process.env })
+    ? await kubeTarget({ kubeconfig: flags.kubeconfig, context: flags.context, namespace: flags.namespace })
     : undefined;
   const endpoint = resolveEndpoint(flags.endpoint);
   const settings: S3ClientSettings = {
@@ -241,9 +239,15 @@ async function logs(pod: string, flags: LogsOptions, io: Io, options: CliOptions
   // abort made the read end with.
   let stoppedBy: 'SIGINT' | 'SIGTERM' | 'limit' | undefined;
   const controller = new AbortController();
+  const stopListening = (): void => {
+    options.signals?.off('SIGINT', onSigint);
+    options.signals?.off('SIGTERM', onSigterm);
+  };
   const stop = (reason: NonNullable<typeof stoppedBy>): void => {
     stoppedBy ??= reason;
     controller.abort();
+    // A second Ctrl-C gets the default: it ends the process, should the abort hang.
+    stopListening();
   };
   const onSigint = (): void => stop('SIGINT');
   const onSigterm = (): void => stop('SIGTERM');
@@ -277,8 +281,7 @@ async function logs(pod: string, flags: LogsOptions, io: Io, options: CliOptions
     io.stderr.write(`log-reader: reading pod ${pod} failed: ${(error as Error).message ?? String(error)}\n`);
     return EXIT_UNREADABLE;
   } finally {
-    options.signals?.off('SIGINT', onSigint);
-    options.signals?.off('SIGTERM', onSigterm);
+    stopListening();
     client.destroy();
   }
 }

@@ -18,8 +18,6 @@ export interface KubeTargetOptions {
   readonly context?: string | undefined;
   /** `--namespace`. */
   readonly namespace?: string | undefined;
-  /** Where `KUBECONFIG` comes from (the process's environment). */
-  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** A kubeconfig that cannot be used; the message names where it looked, never what it read. */
@@ -29,7 +27,8 @@ export class KubeConfigError extends Error {
 
 export function loadKubeTarget(options: KubeTargetOptions): KubeTarget {
   const kube = new KubeConfig();
-  const fromEnv = options.env?.['KUBECONFIG'];
+  // client-node reads the same variable (loadFromDefault).
+  const fromEnv = process.env['KUBECONFIG'];
   const where =
     options.kubeconfig !== undefined
       ? options.kubeconfig
