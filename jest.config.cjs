@@ -15,6 +15,7 @@ module.exports = {
   transformIgnorePatterns: [`/node_modules/(?!${ESM_ONLY}/)`],
   moduleNameMapper: {
     '^@platform/log-reader$': '<rootDir>/packages/log-reader/src/index.ts',
+    '^@platform/log-reader/kube-config$': '<rootDir>/packages/log-reader/src/kube-config.ts',
     '^@platform/testkit$': '<rootDir>/packages/testkit/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

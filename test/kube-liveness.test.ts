@@ -190,7 +190,7 @@ describe('loadKubeConfig', () => {
     delete process.env['KUBECONFIG'];
     process.env['HOME'] = home;
     expect(() => loadKubeConfig('default')).toThrow(SetupError);
-    expect(() => loadKubeConfig('default')).toThrow('--kube: no Kubernetes cluster configured in KUBECONFIG, ~/.kube/config or the service account');
+    expect(() => loadKubeConfig('default')).toThrow('--kube: no Kubernetes cluster configured in ~/.kube/config or the service account (in-cluster)');
   });
 
   it('a missing or invalid kubeconfig file is a set-up error that quotes none of the file', async () => {

