@@ -50,6 +50,8 @@ interface LiveSource {
   readonly boundary: EpochNs;
   /** The live log's first lines at the boundary time, in order. */
   leading: string[];
+  /** The live log held no line when probed: the boundary is the instance's start, a guess. */
+  readonly empty: boolean;
   /** With `tail`: its last lines, read before the archive to count them, and where it goes on. */
   lines?: FollowedRecord[];
   resume?: Resume;
@@ -80,9 +82,21 @@ export async function* followBatches(read: FollowRead): AsyncGenerator<FollowedR
   const start = (s: LiveSource): EpochNs => (read.since !== undefined && read.since > s.boundary ? read.since : s.boundary);
 
   if (read.tail === undefined) {
-    yield* withoutRepeats(read.archive(filter, undefined), sources);
-    for (const s of sources) s.resume = new Resume(start(s));
-    for (const s of sources.filter((x) => x.previous)) yield* live.once(s.run, true, s.resume as Resume);
+    // A live log that held no line (rotated, or nothing written yet) takes over after the
+    // instance's last archived record: all of them were rotated out of it.
+    const lastArchived = new Map<LiveSource, { ns: EpochNs; seen: number }>();
+    const resumeOf = (s: LiveSource): Resume => {
+      const last = lastArchived.get(s);
+      if (!s.empty || last === undefined || (read.since !== undefined && read.since > last.ns)) return new Resume(start(s));
+      return new Resume(last.ns, last.seen);
+    };
+    const kept = { since: read.since, exclude: sources.filter((s) => !s.empty).map((s): Exclusion => ({ containerId: s.run.id, fromNs: s.boundary })) };
+    const archive = noteLast(read.archive(kept, undefined), sources.filter((s) => s.empty), lastArchived);
+    // The previous instance's live lines come before the current one's archived lines.
+    yield* withoutRepeats(archive, sources, (s) => {
+      s.resume = resumeOf(s);
+      return s.previous ? live.once(s.run, true, s.resume) : undefined;
+    });
   } else {
     yield* tailParts(read, live, sources, filter, start);
   }
@@ -123,7 +137,7 @@ async function* tailParts(read: FollowRead, live: LiveLog, sources: LiveSource[]
  * The instance's boundary: the time of the first line its live log holds (or, while it holds
  * none, the instance's start), and the live log's first lines at that time.
  */
-async function probe(api: PodApi, run: ContainerRun, previous: boolean): Promise<{ boundary: EpochNs; leading: string[] }> {
+async function probe(api: PodApi, run: ContainerRun, previous: boolean): Promise<{ boundary: EpochNs; leading: string[]; empty: boolean }> {
   const lines: LiveLine[] = [];
   const answer = await api.openLog({ previous, limitBytes: PROBE_BYTES });
   if (answer.kind === 'stream') {
@@ -140,8 +154,9 @@ async function probe(api: PodApi, run: ContainerRun, previous: boolean): Promise
     if (lines.length === 0 && cut !== '') lines.push({ ...parseLine(cut), message: '' });
   }
   const first = lines[0]?.ns;
-  if (first === undefined || (run.startedAt !== undefined && run.startedAt > first)) return { boundary: run.startedAt ?? 0n, leading: [] };
-  return { boundary: first, leading: lines.filter((l, i) => i < MAX_AT_BOUNDARY && l.ns === first).map((l) => l.message) };
+  if (first === undefined) return { boundary: run.startedAt ?? 0n, leading: [], empty: true };
+  if (run.startedAt !== undefined && run.startedAt > first) return { boundary: run.startedAt, leading: [], empty: false };
+  return { boundary: first, leading: lines.filter((l, i) => i < MAX_AT_BOUNDARY && l.ns === first).map((l) => l.message), empty: false };
 }
 
 function parseLine(text: string): LiveLine {
@@ -172,14 +187,38 @@ export function overlap(archived: readonly string[], leading: readonly string[])
 
 /**
  * The archive's records, tagged; each live instance's records at its boundary time are held
- * back to the end, and those its live log's first lines repeat are left out.
+ * back to the end of that instance's records, and those its live log's first lines repeat are
+ * left out. `after(s)`: what follows instance `s`'s archived records (its live lines), before
+ * the next instance's (sources are in instance order).
  */
-async function* withoutRepeats(batches: AsyncIterable<LogRecord[]>, sources: readonly LiveSource[]): AsyncGenerator<FollowedRecord[]> {
+async function* withoutRepeats(
+  batches: AsyncIterable<LogRecord[]>,
+  sources: readonly LiveSource[],
+  after: (s: LiveSource) => AsyncIterable<FollowedRecord[]> | undefined = () => undefined,
+): AsyncGenerator<FollowedRecord[]> {
   const held = sources.map(() => [] as FollowedRecord[]);
+  let done = 0;
+  async function* close(upTo: number): AsyncGenerator<FollowedRecord[]> {
+    for (; done < upTo; done++) {
+      const s = sources[done] as LiveSource;
+      const list = held[done] as FollowedRecord[];
+      const rest = list.slice(0, list.length - overlap(list.map((r) => r.message), s.leading));
+      if (rest.length > 0) yield rest;
+      const lines = after(s);
+      if (lines !== undefined) yield* lines;
+    }
+  }
   for await (const batch of batches) {
-    const out: FollowedRecord[] = [];
+    let out: FollowedRecord[] = [];
     for (const r of batch) {
-      const at = sources.findIndex((s) => sameContainer(r.containerId, s.run.id) && parseTime(r.time) === s.boundary);
+      const of = sources.findIndex((s) => sameContainer(r.containerId, s.run.id));
+      if (of > done) {
+        // The first record of a later instance: the earlier ones are complete.
+        if (out.length > 0) yield out;
+        out = [];
+        yield* close(of);
+      }
+      const at = of >= 0 && parseTime(r.time) === (sources[of] as LiveSource).boundary ? of : -1;
       const record = { ...r, source: 'archive' as const };
       if (at < 0) out.push(record);
       else {
@@ -191,11 +230,21 @@ async function* withoutRepeats(batches: AsyncIterable<LogRecord[]>, sources: rea
     }
     if (out.length > 0) yield out;
   }
-  const rest = sources.flatMap((s, i) => {
-    const list = held[i] as FollowedRecord[];
-    return list.slice(0, list.length - overlap(list.map((r) => r.message), s.leading));
-  });
-  if (rest.length > 0) yield rest;
+  yield* close(sources.length);
+}
+
+/** Passes the batches on, noting the time of each source's last record and how many share it. */
+async function* noteLast(batches: AsyncIterable<LogRecord[]>, sources: readonly LiveSource[], last: Map<LiveSource, { ns: EpochNs; seen: number }>): AsyncGenerator<LogRecord[]> {
+  for await (const batch of batches) {
+    for (const r of batch) {
+      const s = sources.find((x) => sameContainer(r.containerId, x.run.id));
+      const ns = parseTime(r.time);
+      if (s === undefined || ns === undefined) continue;
+      const was = last.get(s);
+      last.set(s, was !== undefined && was.ns === ns ? { ns, seen: was.seen + 1 } : { ns, seen: 1 });
+    }
+    yield batch;
+  }
 }
 
 function tagged(batches: AsyncIterable<LogRecord[]>): AsyncGenerator<FollowedRecord[]> {
