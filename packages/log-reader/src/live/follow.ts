@@ -78,27 +78,31 @@ export async function* followBatches(read: FollowRead): AsyncGenerator<FollowedR
     if (run === undefined || (previous && run.id === status.current?.id)) continue;
     sources.push({ run, previous, ...(await probe(api, run, previous)) });
   }
-  const filter: ArchiveFilter = { since: read.since, exclude: sources.map((s): Exclusion => ({ containerId: s.run.id, fromNs: s.boundary })) };
   const start = (s: LiveSource): EpochNs => (read.since !== undefined && read.since > s.boundary ? read.since : s.boundary);
+  // A live log that held no line (rotated, or nothing written yet) takes over after the
+  // instance's last archived record: all of them were rotated out of it.
+  const lastArchived = new Map<LiveSource, { ns: EpochNs; seen: number }>();
+  const resumeOf = (s: LiveSource): Resume => {
+    const last = lastArchived.get(s);
+    if (!s.empty || last === undefined || (read.since !== undefined && read.since > last.ns)) return new Resume(start(s));
+    return new Resume(last.ns, last.seen);
+  };
+  const filter: ArchiveFilter = { since: read.since, exclude: sources.filter((s) => !s.empty).map((s): Exclusion => ({ containerId: s.run.id, fromNs: s.boundary })) };
+  const archive = (tail: number | undefined): AsyncGenerator<LogRecord[]> =>
+    noteLast(
+      read.archive(filter, tail),
+      sources.filter((s) => s.empty),
+      lastArchived,
+    );
 
   if (read.tail === undefined) {
-    // A live log that held no line (rotated, or nothing written yet) takes over after the
-    // instance's last archived record: all of them were rotated out of it.
-    const lastArchived = new Map<LiveSource, { ns: EpochNs; seen: number }>();
-    const resumeOf = (s: LiveSource): Resume => {
-      const last = lastArchived.get(s);
-      if (!s.empty || last === undefined || (read.since !== undefined && read.since > last.ns)) return new Resume(start(s));
-      return new Resume(last.ns, last.seen);
-    };
-    const kept = { since: read.since, exclude: sources.filter((s) => !s.empty).map((s): Exclusion => ({ containerId: s.run.id, fromNs: s.boundary })) };
-    const archive = noteLast(read.archive(kept, undefined), sources.filter((s) => s.empty), lastArchived);
     // The previous instance's live lines come before the current one's archived lines.
-    yield* withoutRepeats(archive, sources, (s) => {
+    yield* withoutRepeats(archive(undefined), sources, (s) => {
       s.resume = resumeOf(s);
       return s.previous ? live.once(s.run, true, s.resume) : undefined;
     });
   } else {
-    yield* tailParts(read, live, sources, filter, start);
+    yield* tailParts(read.tail, live, sources, archive, start, resumeOf);
   }
   const current = sources.find((s) => !s.previous);
   yield* live.follow({ uid: status.uid, run: current?.run, resume: current?.resume ?? new Resume(read.since), before: status.previous?.id, since: read.since });
@@ -109,12 +113,20 @@ export async function* followBatches(read: FollowRead): AsyncGenerator<FollowedR
  * lines are read first; the archive then gives what is missing, plus as many as the live
  * lines at a boundary (the ones it may repeat), and the overlap is taken out in memory.
  */
-async function* tailParts(read: FollowRead, live: LiveLog, sources: LiveSource[], filter: ArchiveFilter, start: (s: LiveSource) => EpochNs): AsyncGenerator<FollowedRecord[]> {
-  let need = read.tail ?? 0;
+async function* tailParts(
+  tail: number,
+  live: LiveLog,
+  sources: LiveSource[],
+  archive: (tail: number) => AsyncGenerator<LogRecord[]>,
+  start: (s: LiveSource) => EpochNs,
+  resumeOf: (s: LiveSource) => Resume,
+): AsyncGenerator<FollowedRecord[]> {
+  let need = tail;
   let atBoundaries = 0;
   for (const s of [...sources].reverse()) {
     s.resume = new Resume(start(s));
-    if (need === 0 && s.previous) continue;
+    // An empty live log has nothing to count; where it goes on is known after the archive.
+    if (s.empty || (need === 0 && s.previous)) continue;
     // Even with nothing needed, one line places the follow at the log's end.
     const lines: FollowedRecord[] = [];
     for await (const batch of live.once(s.run, s.previous, s.resume, Math.max(need, 1))) lines.push(...batch);
@@ -127,10 +139,18 @@ async function* tailParts(read: FollowRead, live: LiveLog, sources: LiveSource[]
     need -= s.lines.length;
   }
   const parts: FollowedRecord[] = [];
-  if (need > 0) for await (const batch of withoutRepeats(read.archive(filter, need + atBoundaries), sources)) parts.push(...batch);
-  for (const s of [...sources.filter((x) => x.previous), ...sources.filter((x) => !x.previous)]) parts.push(...(s.lines ?? []));
-  const last = parts.slice(Math.max(0, parts.length - (read.tail ?? 0)));
+  const linesOf = (s: LiveSource): AsyncIterable<FollowedRecord[]> => {
+    if (s.empty) s.resume = resumeOf(s);
+    return batchOf(s.lines ?? []);
+  };
+  if (need > 0) for await (const batch of withoutRepeats(archive(need + atBoundaries), sources, linesOf)) parts.push(...batch);
+  else for (const s of sources) parts.push(...(s.lines ?? []));
+  const last = parts.slice(Math.max(0, parts.length - tail));
   if (last.length > 0) yield last;
+}
+
+async function* batchOf(records: FollowedRecord[]): AsyncGenerator<FollowedRecord[]> {
+  if (records.length > 0) yield records;
 }
 
 /**
