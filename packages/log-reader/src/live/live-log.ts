@@ -66,9 +66,14 @@ export class LiveLog {
       const answer = await this.api.openLog({ follow: true, sinceTime: resume.sinceTime() });
       if (answer.kind === 'gone') return;
       if (answer.kind === 'stream') {
-        for await (const batch of this.admitted(liveLines(answer.body, false), run, resume)) {
-          got += batch.length;
-          yield batch;
+        try {
+          for await (const batch of this.admitted(liveLines(answer.body, false), run, resume)) {
+            got += batch.length;
+            yield batch;
+          }
+        } catch (error) {
+          // A connection reset mid-stream is the API dropping it, as a clean end is: go on below.
+          if (this.signal?.aborted || !isBrokenStream(error)) throw error;
         }
       }
       // The stream ended: the container exited, or the API dropped it.
@@ -119,4 +124,10 @@ export class LiveLog {
       if (records.length > 0) yield records;
     }
   }
+}
+
+/** A response body whose connection broke after its headers (reset, or closed before its end). */
+function isBrokenStream(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  return e?.code === 'ECONNRESET' || e?.code === 'ERR_STREAM_PREMATURE_CLOSE' || e?.message === 'aborted';
 }
