@@ -10,6 +10,8 @@ export interface Followed {
   messages(): string[];
   /** Resolves once `check` holds for what was returned (polls; the test's timeout bounds it). */
   until(check: (records: readonly FollowedRecord[]) => boolean): Promise<void>;
+  /** Resolves once `check` holds (what the double saw, say) while the read goes on; rejects if the read ends first. */
+  waitFor(check: () => boolean): Promise<void>;
   /** Settles when the read ends: resolves with nothing, or rejects with its error. */
   readonly ended: Promise<void>;
 }
@@ -40,15 +42,17 @@ export function follow(reader: LogReader, pod: string, options: ReadOptions & { 
     }
   })();
   ended.catch(() => undefined);
+  const waitFor = async (check: () => boolean): Promise<void> => {
+    while (!check()) {
+      if (done) throw new Error(`the read ended before the awaited state came (${records.length} returned)${failure === undefined ? '' : `: ${String(failure)}`}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  };
   return {
     records,
     messages: () => records.map((r) => r.message),
-    until: async (check) => {
-      while (!check(records)) {
-        if (done) throw new Error(`the read ended before the awaited records came (${records.length} returned)${failure === undefined ? '' : `: ${String(failure)}`}`);
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-    },
+    until: (check) => waitFor(() => check(records)),
+    waitFor,
     ended,
   };
 }

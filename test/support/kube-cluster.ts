@@ -59,6 +59,8 @@ export interface ScriptedPod {
   dropStreams(how: 'reset' | 'end'): void;
   /** The pod is gone: 404 for it and its log; open follow streams end. */
   delete(): void;
+  /** Follow streams of this pod the double still holds open (a client that closed its end is not counted). */
+  openFollows(): number;
 }
 
 export interface ScriptedPodOptions {
@@ -243,6 +245,10 @@ class PodState implements ScriptedPod {
     this.deleted = true;
     // Deleting kills the container: its follow streams reach the end of the log and end.
     for (const instance of this.instances()) endFollowers(instance);
+  }
+
+  openFollows(): number {
+    return this.instances().reduce((sum, instance) => sum + instance.followers.size, 0);
   }
 
   /** Would the kubelet start the container again after this exit? */
