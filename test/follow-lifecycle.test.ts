@@ -84,9 +84,73 @@ describe('follow: a pending pod', () => {
     expect((error as Error).message).toContain(`jobs/${POD}`);
     expect(described(read.records)).toEqual(expected(['line-0', 'line-1', 'line-2'], 'archive', ID1));
   });
+
+  it('reads whole an instance that started and ended between two looks at the pending pod', async () => {
+    const w = await newWorld('lifecycle-pending-short');
+    const lines = jobLines('line', 3, T0);
+    const pod = kube.pod('jobs', POD, { restartPolicy: 'Never' });
+
+    const read = follow(w.reader, POD, { follow: followOptions(kube) });
+    const asked = podGets();
+    await read.waitFor(() => podGets() >= asked + 2);
+    pod.start(ID1, T0);
+    pod.append(lines);
+    pod.terminate(0, at(10));
+    await read.ended;
+
+    expect(described(read.records)).toEqual(expected(['line-0', 'line-1', 'line-2'], 'live', ID1));
+  });
 });
 
 describe('follow: container restarts', () => {
+  it('gives up after waitTimeout when the failed container does not start again', async () => {
+    const w = await newWorld('lifecycle-restart-timeout');
+    const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
+    pod.start(ID1, T0);
+    pod.append(jobLines('a', 2, T0));
+
+    const read = follow(w.reader, POD, { follow: followOptions(kube, { waitTimeout: 200 }) });
+    await read.until((r) => r.length === 2);
+    pod.terminate(1, at(30));
+    pod.waitRestart();
+    await expect(read.ended).rejects.toMatchObject({ name: 'LiveLogTimeoutError', code: 'ERR_WAIT_TIMEOUT', pod: POD });
+    expect(described(read.records)).toEqual(expected(['a-0', 'a-1'], 'live', ID1));
+  });
+
+  it('ends when the pod is deleted while its container waits to restart', async () => {
+    const w = await newWorld('lifecycle-deleted-crashloop');
+    const pod = kube.pod('jobs', POD, { restartPolicy: 'Always' });
+    pod.start(ID1, T0);
+    pod.append(jobLines('a', 2, T0));
+
+    const read = follow(w.reader, POD, { follow: followOptions(kube) });
+    await read.until((r) => r.length === 2);
+    pod.terminate(1, at(30));
+    pod.waitRestart();
+    const asked = podGets();
+    await read.waitFor(() => podGets() >= asked + 2);
+    pod.delete();
+    await read.ended;
+
+    expect(described(read.records)).toEqual(expected(['a-0', 'a-1'], 'live', ID1));
+  });
+
+  it('does not follow a new pod of the same name', async () => {
+    const w = await newWorld('lifecycle-replaced-pod');
+    const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
+    pod.start(ID1, T0);
+    pod.append(jobLines('a', 2, T0));
+
+    const read = follow(w.reader, POD, { follow: followOptions(kube) });
+    await read.until((r) => r.length === 2);
+    const next = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' }); // the old one is deleted
+    next.start(ID2, at(60));
+    next.append(jobLines('b', 2, at(60)));
+    await read.ended;
+
+    expect(described(read.records)).toEqual(expected(['a-0', 'a-1'], 'live', ID1));
+  });
+
   it('follows the next instance after a failed one (OnFailure) and ends when it exits 0', async () => {
     const w = await newWorld('lifecycle-restart');
     const a = jobLines('a', 5, T0);
@@ -116,6 +180,25 @@ describe('follow: container restarts', () => {
       ...expected(['a-3', 'a-4'], 'live', ID1),
       ...expected(['b-0', 'b-1', 'b-2'], 'live', ID2),
     ]);
+  });
+
+  it('follows the next instance when the restart happened before the reader looked', async () => {
+    const w = await newWorld('lifecycle-quick-restart');
+    const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
+    pod.start(ID1, T0);
+    pod.append(jobLines('a', 2, T0));
+
+    const read = follow(w.reader, POD, { follow: followOptions(kube) });
+    await read.until((r) => r.length === 2);
+    pod.append(jobLines('a', 1, T0, 2));
+    pod.terminate(1, at(30));
+    pod.start(ID2, at(60));
+    pod.append(jobLines('b', 2, at(60)));
+    await read.until((r) => r.length === 5);
+    pod.terminate(0, at(90));
+    await read.ended;
+
+    expect(described(read.records)).toEqual([...expected(['a-0', 'a-1', 'a-2'], 'live', ID1), ...expected(['b-0', 'b-1'], 'live', ID2)]);
   });
 
   it('follows the next instance after one that exited 0 when the policy is Always', async () => {
@@ -289,6 +372,25 @@ describe.each(['reset', 'end'] as const)('follow: the API drops the stream (%s)'
   });
 });
 
+describe('follow: the API drops the stream', () => {
+  it('takes the lines written between a reset stream and the container’s exit from its log, once', async () => {
+    const w = await newWorld('lifecycle-drop-then-exit');
+    const lines = jobLines('line', 4, T0);
+    const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
+    pod.start(ID1, T0);
+    pod.append(lines.slice(0, 2));
+
+    const read = follow(w.reader, POD, { follow: followOptions(kube) });
+    await read.until((r) => r.length === 2);
+    pod.dropStreams('reset');
+    pod.append(lines.slice(2));
+    pod.terminate(0, at(10));
+    await read.ended;
+
+    expect(described(read.records)).toEqual(expected(['line-0', 'line-1', 'line-2', 'line-3'], 'live', ID1));
+  });
+});
+
 describe('follow: the separator between the archive and the live log', () => {
   /** A terminated pod whose archive holds line-0 .. line-2 and whose live log holds line-3, line-4. */
   async function handedOver(name: string): Promise<{ read: (options: { separator?: string | false; timestamps?: boolean }) => Promise<string>; lines: ReturnType<typeof jobLines> }> {
@@ -357,6 +459,20 @@ describe('follow: signal', () => {
     }
   });
 
+  it('ends a read waiting for a pending pod with an AbortError', async () => {
+    const w = await newWorld('lifecycle-abort-pending');
+    await w.container(POD, ID1).upload(jobLines('line', 2, T0));
+    kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
+    const controller = new AbortController();
+    const read = follow(w.reader, POD, { follow: followOptions(kube), signal: controller.signal });
+    await read.until((r) => r.length === 2);
+    const asked = podGets();
+    await read.waitFor(() => podGets() >= asked + 2);
+    controller.abort();
+    await expect(read.ended).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
+    expect(described(read.records)).toEqual(expected(['line-0', 'line-1'], 'archive', ID1));
+  });
+
   it('ends an archive-only read (pod not in the cluster) aborted mid-way with an AbortError', async () => {
     const w = await newWorld('lifecycle-abort-archive');
     const fb = w.container(POD, ID1);
@@ -400,6 +516,26 @@ describe('follow: tail', () => {
     pod.terminate(0, at(20));
     await read.ended;
     expect(described(read.records)).toEqual(expected(['line-7', 'line-8', 'line-9', 'line-10'], 'live', ID1));
+  });
+
+  it('a tail of a pod in CrashLoopBackOff takes the crashed instance’s last lines, then follows the next instance', async () => {
+    const w = await newWorld('lifecycle-tail-crashloop');
+    const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
+    pod.start(ID1, T0);
+    pod.append(jobLines('a', 5, T0));
+    await w.container(POD, ID1).upload(jobLines('a', 3, T0));
+    pod.terminate(1, at(30));
+    pod.waitRestart();
+
+    const read = follow(w.reader, POD, { follow: followOptions(kube), tail: 2 });
+    await read.until((r) => r.length === 2);
+    pod.start(ID2, at(60));
+    pod.append(jobLines('b', 2, at(60)));
+    await read.until((r) => r.length === 4);
+    pod.terminate(0, at(90));
+    await read.ended;
+
+    expect(described(read.records)).toEqual([...expected(['a-3', 'a-4'], 'live', ID1), ...expected(['b-0', 'b-1'], 'live', ID2)]);
   });
 
   it('tail: 0 gives only lines written after the read began', async () => {
