@@ -49,6 +49,14 @@ export class Resume {
   private seen = 0;
   private skipping = true;
   private atPlace = 0;
+  /** The place is a line this Resume returned (not a start whose earlier lines are read elsewhere). */
+  private placed = false;
+  /**
+   * Lines returned after the place's line but timed before it, within its second (the clock
+   * stepped back): a stream opened again repeats them right after the place's line.
+   */
+  private after = 0;
+  private afterSkipped = 0;
 
   /**
    * From `fromNs` on (lines before it are read elsewhere), or from the log's start; the first
@@ -62,33 +70,53 @@ export class Resume {
   /** The `sinceTime` to ask for: the place, rounded down to the second as the API applies it. */
   sinceTime(): string | undefined {
     if (this.ns === undefined) return undefined;
-    const seconds = this.ns / 1_000_000_000n - (this.ns < 0n && this.ns % 1_000_000_000n !== 0n ? 1n : 0n);
-    return `${new Date(Number(seconds) * 1000).toISOString().slice(0, 19)}Z`;
+    return `${new Date(Number(floorSecond(this.ns) / 1_000_000_000n) * 1000).toISOString().slice(0, 19)}Z`;
   }
 
   /** A new stream from {@link sinceTime} begins. */
   restart(): void {
     this.skipping = true;
     this.atPlace = 0;
+    this.afterSkipped = 0;
   }
 
   /** Whether `line` of the current stream is new; returned lines move the place. */
   admit(line: LiveLine): boolean {
     if (this.skipping && this.ns !== undefined && line.ns !== undefined) {
-      if (line.ns < this.ns) return false;
-      if (line.ns === this.ns && this.atPlace < this.seen) {
+      if (line.ns < this.ns) {
+        // Before the place's line in the stream: returned already (or read elsewhere).
+        if (!this.placed || this.atPlace < this.seen) return false;
+        // After it: the first `after` were returned already, the rest are new.
+        if (this.afterSkipped < this.after) {
+          this.afterSkipped += 1;
+          return false;
+        }
+      } else if (line.ns === this.ns && this.atPlace < this.seen) {
         this.atPlace += 1;
         return false;
       }
     }
     this.skipping = false;
     if (line.ns !== undefined) {
-      if (this.ns !== undefined && line.ns === this.ns) this.seen += 1;
-      else if (this.ns === undefined || line.ns > this.ns) {
+      if (this.ns !== undefined && line.ns === this.ns) {
+        this.seen += 1;
+        this.placed = true;
+        this.after = 0;
+      } else if (this.ns === undefined || line.ns > this.ns) {
         this.ns = line.ns;
         this.seen = 1;
+        this.placed = true;
+        this.after = 0;
+      } else if (line.ns >= floorSecond(this.ns)) {
+        this.after += 1;
       }
     }
     return true;
   }
+}
+
+/** The start of `ns`'s second (towards minus infinity). */
+function floorSecond(ns: EpochNs): EpochNs {
+  const rest = ns % 1_000_000_000n;
+  return ns - (rest < 0n ? rest + 1_000_000_000n : rest);
 }
