@@ -391,6 +391,27 @@ describe('follow: the API drops the stream', () => {
   });
 });
 
+describe('follow: the API drops the stream after the clock stepped back', () => {
+  it('returns the lines after the drop that are timed before the last one returned', async () => {
+    const w = await newWorld('lifecycle-drop-clock-back');
+    const times = ['10:00:01.5', '10:00:01.2', '10:00:01.3', '10:00:01.4'];
+    const lines = times.map((t, i) => ({ time: `2026-11-25T${t}Z`, message: `line-${i}` }));
+    const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
+    pod.start(ID1, T0);
+    pod.append(lines.slice(0, 2));
+
+    const read = follow(w.reader, POD, { follow: followOptions(kube) });
+    await read.until((r) => r.length === 2);
+    pod.dropStreams('end');
+    await read.waitFor(() => kube.logRequests.filter((q) => q.follow).length === 2);
+    pod.append(lines.slice(2));
+    await read.until((r) => r.length === 4);
+    pod.terminate(0, at(10));
+    await read.ended;
+    expect(read.messages()).toEqual(['line-0', 'line-1', 'line-2', 'line-3']);
+  });
+});
+
 describe('follow: the separator between the archive and the live log', () => {
   /** A terminated pod whose archive holds line-0 .. line-2 and whose live log holds line-3, line-4. */
   async function handedOver(name: string): Promise<{ read: (options: { separator?: string | false; timestamps?: boolean }) => Promise<string>; lines: ReturnType<typeof jobLines> }> {
@@ -440,23 +461,38 @@ describe('follow: signal', () => {
     pod.append(lines);
     await w.container(POD, ID1).upload(lines.slice(0, 3));
     pod.rotate(2);
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
-    process.on('unhandledRejection', onUnhandled);
-    try {
-      const controller = new AbortController();
-      const read = follow(w.reader, POD, { follow: followOptions(kube), signal: controller.signal });
-      await read.until((r) => r.length === 4);
-      await read.waitFor(() => pod.openFollows() === 1);
-      controller.abort();
-      await expect(read.ended).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
-      await eventually('no follow stream open', () => pod.openFollows() === 0);
-      await new Promise((resolve) => setImmediate(resolve));
-      expect(unhandled).toEqual([]);
-      expect(described(read.records)).toEqual([...expected(['line-0', 'line-1'], 'archive', ID1), ...expected(['line-2', 'line-3'], 'live', ID1)]);
-    } finally {
-      process.off('unhandledRejection', onUnhandled);
-    }
+    // No listener of ours: Jest 30 fails the test during which a rejection goes unhandled.
+    const controller = new AbortController();
+    const read = follow(w.reader, POD, { follow: followOptions(kube), signal: controller.signal });
+    await read.until((r) => r.length === 4);
+    await read.waitFor(() => pod.openFollows() === 1);
+    controller.abort();
+    await expect(read.ended).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
+    await eventually('no follow stream open', () => pod.openFollows() === 0);
+    // A turn of the event loop, for a stray rejection to surface.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(described(read.records)).toEqual([...expected(['line-0', 'line-1'], 'archive', ID1), ...expected(['line-2', 'line-3'], 'live', ID1)]);
+  });
+
+  it('ends a followed read stream with an AbortError', async () => {
+    const w = await newWorld('lifecycle-abort-stream');
+    const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
+    pod.start(ID1, T0);
+    pod.append(jobLines('line', 2, T0));
+    const controller = new AbortController();
+    const stream = w.reader.createReadStream(POD, { follow: followOptions(kube), signal: controller.signal });
+    let out = '';
+    const ended = new Promise<unknown>((resolve) => {
+      stream.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out === 'line-0\nline-1\n') controller.abort();
+      });
+      stream.on('error', resolve);
+      stream.on('end', () => resolve(undefined));
+    });
+    expect(await ended).toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
+    expect(out).toBe('line-0\nline-1\n');
+    await eventually('no follow stream open', () => pod.openFollows() === 0);
   });
 
   it('ends a read waiting for a pending pod with an AbortError', async () => {
