@@ -112,9 +112,30 @@ describe('follow: container restarts', () => {
     const read = follow(w.reader, POD, { follow: followOptions(kube, { waitTimeout: 200 }) });
     await read.until((r) => r.length === 2);
     pod.terminate(1, at(30));
-    pod.waitRestart();
+    // Not a back-off the kubelet ends by itself (a ConfigMap the container needs is gone).
+    pod.waitRestart('CreateContainerConfigError');
     await expect(read.ended).rejects.toMatchObject({ name: 'LiveLogTimeoutError', code: 'ERR_WAIT_TIMEOUT', pod: POD });
     expect(described(read.records)).toEqual(expected(['a-0', 'a-1'], 'live', ID1));
+  });
+
+  it('waits through CrashLoopBackOff longer than waitTimeout: the kubelet restarts the container', async () => {
+    const w = await newWorld('lifecycle-crashloop-long');
+    const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
+    pod.start(ID1, T0);
+    pod.append(jobLines('a', 2, T0));
+
+    const read = follow(w.reader, POD, { follow: followOptions(kube, { waitTimeout: 50 }) });
+    await read.until((r) => r.length === 2);
+    pod.terminate(1, at(30));
+    pod.waitRestart();
+    // Polled every 10 ms: 20 looks at the pod outlast the 50 ms waitTimeout.
+    const asked = podGets();
+    await read.waitFor(() => podGets() >= asked + 20);
+    pod.start(ID2, at(300));
+    pod.append(jobLines('b', 1, at(300)));
+    pod.terminate(0, at(310));
+    await read.ended;
+    expect(described(read.records)).toEqual([...expected(['a-0', 'a-1'], 'live', ID1), ...expected(['b-0'], 'live', ID2)]);
   });
 
   it('ends when the pod is deleted while its container waits to restart', async () => {

@@ -6,12 +6,16 @@
  */
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { LiveLogError } from '../errors.js';
 import { decodePod, type PodStatus } from './pod-status.js';
 
 /** How long a request may take until its answer starts (and a pod's whole answer). */
 export const KUBE_REQUEST_TIMEOUT_MS = 30_000;
+/** Tries of one request when it fails in a way that may pass, and the first pause between them (doubling). */
+const KUBE_ATTEMPTS = 4;
+const KUBE_RETRY_BASE_MS = 500;
 /** A `Status` body is small; anything longer is cut. */
 const MAX_ERROR_BODY = 64 * 1024;
 
@@ -38,8 +42,33 @@ export class PodApi {
     private readonly signal: AbortSignal | undefined,
   ) {}
 
-  /** The pod, or undefined when it does not exist (any more). */
-  async getPod(): Promise<PodStatus | undefined> {
+  /** The pod, or undefined when it does not exist (any more). Transient failures are retried. */
+  getPod(): Promise<PodStatus | undefined> {
+    return this.retrying(() => this.getPodOnce());
+  }
+
+  /** The container's log (the container named like the pod), with timestamps. Transient failures to open it are retried. */
+  openLog(query: LogQuery): Promise<LogAnswer> {
+    return this.retrying(() => this.openLogOnce(query));
+  }
+
+  /**
+   * `attempt` again after a failure that may pass (no connection, no answer in time, 429, 5xx),
+   * a few times with a growing pause: a follow that lasts hours should outlive an API
+   * server's restart.
+   */
+  private async retrying<T>(attempt: () => Promise<T>): Promise<T> {
+    for (let n = 1; ; n++) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (this.signal?.aborted || !(error instanceof LiveLogError) || !transient.has(error) || n >= KUBE_ATTEMPTS) throw error;
+        await sleep(KUBE_RETRY_BASE_MS * 2 ** (n - 1), undefined, { signal: this.signal });
+      }
+    }
+  }
+
+  private async getPodOnce(): Promise<PodStatus | undefined> {
     const timeout = AbortSignal.timeout(KUBE_REQUEST_TIMEOUT_MS);
     const response = await this.request('', {}, timeout);
     if (response.statusCode === 404) {
@@ -56,8 +85,7 @@ export class PodApi {
     return decodePod(json, this.pod);
   }
 
-  /** The container's log (the container named like the pod), with timestamps. */
-  async openLog(query: LogQuery): Promise<LogAnswer> {
+  private async openLogOnce(query: LogQuery): Promise<LogAnswer> {
     const params: Record<string, string> = { container: this.pod, timestamps: 'true' };
     if (query.follow) params['follow'] = 'true';
     if (query.previous) params['previous'] = 'true';
@@ -105,14 +133,19 @@ export class PodApi {
   private async failure(response: IncomingMessage): Promise<LiveLogError> {
     const code = response.statusCode ?? 0;
     const words = await statusText(response);
-    return new LiveLogError(this.namespace, this.pod, `HTTP ${code}${words === undefined ? '' : `: ${words}`}`, code);
+    const error = new LiveLogError(this.namespace, this.pod, `HTTP ${code}${words === undefined ? '' : `: ${words}`}`, code);
+    if (code === 429 || code >= 500) transient.add(error);
+    return error;
   }
 
   private wrap(error: unknown, timeout: AbortSignal): unknown {
     // The read's own abort passes through as it is: the reader turns it into an AbortError.
     if (this.signal?.aborted) return error;
-    if (timeout.aborted) return new LiveLogError(this.namespace, this.pod, `no answer within ${KUBE_REQUEST_TIMEOUT_MS / 1000} s`, undefined, { cause: error });
-    return new LiveLogError(this.namespace, this.pod, `unreachable (${describe(error)})`, undefined, { cause: error });
+    const failure = timeout.aborted
+      ? new LiveLogError(this.namespace, this.pod, `no answer within ${KUBE_REQUEST_TIMEOUT_MS / 1000} s`, undefined, { cause: error })
+      : new LiveLogError(this.namespace, this.pod, `unreachable (${describe(error)})`, undefined, { cause: error });
+    transient.add(failure);
+    return failure;
   }
 }
 
@@ -149,6 +182,9 @@ async function readText(response: IncomingMessage, limit: number): Promise<strin
   }
   return Buffer.concat(chunks).toString('utf8');
 }
+
+/** Failures that may pass: no connection, no answer in time, 429, 5xx (not a kubeconfig without a cluster, 401, 403). */
+const transient = new WeakSet<LiveLogError>();
 
 /** An error's code or message, which for node:http errors names no credential. */
 function describe(error: unknown): string {

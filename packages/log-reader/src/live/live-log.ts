@@ -6,12 +6,15 @@
  * for good or is gone.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LiveLogTimeoutError } from '../errors.js';
+import { LiveLogError, LiveLogTimeoutError } from '../errors.js';
 import type { FollowedRecord } from '../reader.js';
 import type { EpochNs } from '../time.js';
 import type { PodApi } from './kube-http.js';
 import { liveLines, Resume, type LiveLine } from './live-lines.js';
-import { isDone, type ContainerRun, type PodStatus } from './pod-status.js';
+import { isDone, type ContainerRun } from './pod-status.js';
+
+/** Times a one-shot read of a log may break off before the read fails. */
+const ONCE_ATTEMPTS = 3;
 
 export interface FollowTiming {
   /** How long to wait for a pending pod or a restarting container. */
@@ -38,75 +41,107 @@ export class LiveLog {
     private readonly signal: AbortSignal | undefined,
   ) {}
 
-  /** The lines of one instance's log after `resume`, read once (no follow). */
+  /**
+   * The lines of one instance's log after `resume`, read once (no follow). A connection that
+   * breaks is opened again from the last line returned, a few times.
+   */
   async *once(run: ContainerRun, previous: boolean, resume: Resume, tailLines?: number): AsyncGenerator<FollowedRecord[]> {
-    const answer = await this.api.openLog({ previous, sinceTime: resume.sinceTime(), tailLines });
-    if (answer.kind !== 'stream') return;
-    yield* this.admitted(liveLines(answer.body, !run.running || previous), run, resume);
+    for (let attempt = 1; ; attempt++) {
+      const answer = await this.api.openLog({ previous, sinceTime: resume.sinceTime(), tailLines });
+      if (answer.kind !== 'stream') return;
+      try {
+        yield* this.admitted(liveLines(answer.body, !run.running || previous), run, resume);
+        return;
+      } catch (error) {
+        if (this.signal?.aborted || !isBrokenStream(error)) throw error;
+        // A tail's count would be off after a partial answer: read it whole again.
+        if (tailLines !== undefined || attempt >= ONCE_ATTEMPTS) throw new LiveLogError(this.api.namespace, this.api.pod, `the log of container ${run.id.slice(0, 12)} broke off ${attempt} times`, undefined, { cause: error });
+      }
+    }
   }
 
-  /** Follows from `start` to the pod's end. */
+  /**
+   * Follows from `start` to the pod's end. An instance's log is read with `previous=false`
+   * only while it runs or once the pod can no longer restart it: an exited instance that may
+   * be restarted is read as `previous` after the restart, since in between the API may
+   * already serve the next instance's log under the same request.
+   */
   async *follow(start: FollowStart): AsyncGenerator<FollowedRecord[]> {
     let run = start.run;
     let resume = start.resume;
     let before = start.before;
+    // An instance that exited and may be restarted, and where its log was left.
+    let pending: { run: ContainerRun; resume: Resume } | undefined;
+    // Fresh: the archive before may have taken minutes.
+    let status = await this.api.getPod();
     for (;;) {
-      if (run === undefined) {
-        const next = await this.waitForRun(start.uid, before);
-        if (next === undefined) return;
-        // An instance that came and went while nobody looked: its log is the `previous` one.
-        if (next.previous !== undefined && next.previous.id !== before && next.previous.id !== next.current?.id) {
-          yield* this.once(next.previous, true, new Resume(start.since));
-        }
-        run = next.current;
-        if (run === undefined) return;
-        resume = new Resume(start.since);
-      }
-      let got = 0;
-      const answer = await this.api.openLog({ follow: true, sinceTime: resume.sinceTime() });
-      if (answer.kind === 'gone') return;
-      if (answer.kind === 'stream') {
-        try {
-          for await (const batch of this.admitted(liveLines(answer.body, false), run, resume)) {
-            got += batch.length;
-            yield batch;
-          }
-        } catch (error) {
-          // A connection reset mid-stream is the API dropping it, as a clean end is: go on below.
-          if (this.signal?.aborted || !isBrokenStream(error)) throw error;
-        }
-      }
-      // The stream ended: the container exited, or the API dropped it.
-      const status = await this.api.getPod();
       if (status === undefined || status.uid !== start.uid) return;
-      if (status.current?.id === run.id && status.current.running) {
-        // Dropped: open it again from the last line returned (not in a tight loop).
-        if (got === 0) await sleep(this.timing.pollIntervalMs, undefined, { signal: this.signal });
+      if (run !== undefined && status.current?.id === run.id && status.current.running) {
+        let got = 0;
+        const answer = await this.api.openLog({ follow: true, sinceTime: resume.sinceTime() });
+        if (answer.kind === 'gone') return;
+        if (answer.kind === 'stream') {
+          try {
+            for await (const batch of this.admitted(liveLines(answer.body, false), run, resume)) {
+              got += batch.length;
+              yield batch;
+            }
+          } catch (error) {
+            // A connection reset mid-stream is the API dropping it, as a clean end is.
+            if (this.signal?.aborted || !isBrokenStream(error)) throw error;
+          }
+        }
+        // The stream ended: the container exited, or the API dropped it (then it is opened
+        // again from the last line returned, not in a tight loop).
+        status = await this.api.getPod();
+        if (got === 0 && status?.current?.id === run.id && status.current.running) await this.pause();
         continue;
       }
-      // The instance ended: the rest of its log after the last line returned.
-      const previous = status.previous?.id === run.id;
-      if (previous || status.current?.id === run.id) yield* this.once({ ...run, running: false }, previous, resume);
-      if (isDone(status)) return;
-      before = run.id;
-      run = undefined;
+      if (run !== undefined) {
+        // `run` has exited: the rest of its log after the last line returned.
+        if (status.previous?.id === run.id) yield* this.once(run, true, resume);
+        else if (status.current?.id === run.id) {
+          if (isDone(status)) yield* this.once({ ...run, running: false }, false, resume);
+          else pending = { run, resume };
+        }
+        // Else it is two restarts back: the kubelet serves its log no more, the archive has it.
+        if (isDone(status)) return;
+        before = run.id;
+        run = undefined;
+      }
+      // Wait for the next instance (or the end). An exited instance is read as soon as the
+      // kubelet has recorded its restart (`previous`), before the next one runs.
+      let deadline = Date.now() + this.timing.waitTimeoutMs;
+      for (;;) {
+        status = await this.api.getPod();
+        if (status === undefined || status.uid !== start.uid) return;
+        if (pending !== undefined && status.previous?.id === pending.run.id) {
+          yield* this.once(pending.run, true, pending.resume);
+          pending = undefined;
+        }
+        if ((status.current !== undefined && status.current.id !== before) || isDone(status)) break;
+        // The kubelet restarts a container in CrashLoopBackOff when its back-off (up to 5 minutes) ends.
+        if (status.waitingReason === 'CrashLoopBackOff') deadline = Date.now() + this.timing.waitTimeoutMs;
+        if (Date.now() >= deadline) {
+          const what = before === undefined ? 'the pod stayed pending' : 'its container did not start again';
+          throw new LiveLogTimeoutError(this.api.namespace, this.api.pod, this.timing.waitTimeoutMs, what);
+        }
+        await this.pause();
+      }
+      // Ended for good with the exited instance still current: no restart can swap its log.
+      if (pending !== undefined && status.current?.id === pending.run.id) yield* this.once({ ...pending.run, running: false }, false, pending.resume);
+      pending = undefined;
+      // An instance that came and went while nobody looked: its log is the `previous` one.
+      const missed = status.previous;
+      if (missed !== undefined && missed.id !== before && missed.id !== status.current?.id) yield* this.once(missed, true, new Resume(start.since));
+      if (status.current === undefined || status.current.id === before) return;
+      run = status.current;
+      resume = new Resume(start.since);
     }
   }
 
-  /** Polls until an instance other than `before` runs (or ran); undefined when the pod ended for good or is gone. */
-  private async waitForRun(uid: string, before: string | undefined): Promise<PodStatus | undefined> {
-    const deadline = Date.now() + this.timing.waitTimeoutMs;
-    for (;;) {
-      const status = await this.api.getPod();
-      if (status === undefined || status.uid !== uid) return undefined;
-      if (status.current !== undefined && status.current.id !== before) return status;
-      if (isDone(status)) return undefined;
-      if (Date.now() >= deadline) {
-        const what = before === undefined ? 'the pod stayed pending' : 'its container did not start again';
-        throw new LiveLogTimeoutError(this.api.namespace, this.api.pod, this.timing.waitTimeoutMs, what);
-      }
-      await sleep(this.timing.pollIntervalMs, undefined, { signal: this.signal });
-    }
+  private pause(): Promise<void> {
+    return sleep(this.timing.pollIntervalMs, undefined, { signal: this.signal });
   }
 
   /** The lines `resume` lets through, as records of instance `run`. */

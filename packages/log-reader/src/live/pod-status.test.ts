@@ -51,6 +51,7 @@ describe('decodePod', () => {
     );
     expect(p.current).toBeUndefined();
     expect(p.previous?.id).toBe(OLD);
+    expect(p.waitingReason).toBe('CrashLoopBackOff');
     expect(isDone(p)).toBe(false);
   });
 

@@ -23,6 +23,8 @@ export interface PodStatus {
   readonly current: ContainerRun | undefined;
   /** The instance before it, whose log `previous=true` serves. */
   readonly previous: ContainerRun | undefined;
+  /** Why the container waits, when it does (`ContainerCreating`, `CrashLoopBackOff`, …). */
+  readonly waitingReason: string | undefined;
 }
 
 export function decodePod(json: unknown, container: string): PodStatus {
@@ -52,6 +54,7 @@ export function decodePod(json: unknown, container: string): PodStatus {
     restartPolicy: text(spec['restartPolicy']) ?? 'Always',
     current,
     previous,
+    waitingReason: text(record(state['waiting'])['reason']),
   };
 }
 
