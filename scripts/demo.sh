@@ -29,16 +29,16 @@ POD=$(node -e '
   const fs = require("fs");
   const line = fs.readFileSync(".tmp/demo-compactor.log", "utf8").split("\n").find((l) => l.includes("\"pod merged\""));
   console.log(JSON.parse(line).pod);')
-step "log-reader cat $POD --timestamps (first and last lines of $(log_reader cat "$POD" --bucket "$BUCKET" | wc -l) lines)"
-log_reader cat "$POD" --bucket "$BUCKET" --timestamps | cut -c1-160 | sed -n '1,5p'
+step "log-reader logs $POD --timestamps (first lines of $(log_reader logs "$POD" --bucket "$BUCKET" | wc -l), then --tail 3)"
+log_reader logs "$POD" --bucket "$BUCKET" --timestamps | cut -c1-160 | sed -n '1,5p'
 echo '...'
-log_reader cat "$POD" --bucket "$BUCKET" --timestamps | cut -c1-160 | tail -n 3
-BEFORE=$(log_reader cat "$POD" --bucket "$BUCKET" --timestamps | sha256sum | cut -c1-16)
+log_reader logs "$POD" --bucket "$BUCKET" --timestamps --tail 3 | cut -c1-160
+BEFORE=$(log_reader logs "$POD" --bucket "$BUCKET" --timestamps | sha256sum | cut -c1-16)
 
 step "An hour later: the next pass deletes the merged raw files (here: --cleanup-interval 1s)"
 sleep 2
 compactor run --bucket "$BUCKET" --cleanup-interval 1s 2>/dev/null
 stats
-AFTER=$(log_reader cat "$POD" --bucket "$BUCKET" --timestamps | sha256sum | cut -c1-16)
+AFTER=$(log_reader logs "$POD" --bucket "$BUCKET" --timestamps | sha256sum | cut -c1-16)
 step "The log of $POD reads the same with the raw files gone: sha256 $BEFORE before, $AFTER after"
 [ "$BEFORE" = "$AFTER" ]
