@@ -279,8 +279,9 @@ describe('follow: container restarts', () => {
     await read.ended;
 
     expect(described(read.records)).toEqual([
-      ...expected(['a-0', 'a-1', 'a-2'], 'archive', ID1),
-      ...expected(['a-3', 'a-4', 'a-5'], 'live', ID1),
+      // All of the crashed instance's archive, then its previous log after the last archived line.
+      ...expected(['a-0', 'a-1', 'a-2', 'a-3'], 'archive', ID1),
+      ...expected(['a-4', 'a-5'], 'live', ID1),
       ...expected(['b-0', 'b-1'], 'live', ID2),
     ]);
     expect(kube.logRequests.some((q) => q.previous)).toBe(true);
@@ -310,8 +311,8 @@ describe('follow: container restarts', () => {
     await read.ended;
 
     expect(described(read.records)).toEqual([
-      ...expected(['a-0', 'a-1'], 'archive', ID1),
-      ...expected(['a-2', 'a-3'], 'live', ID1),
+      ...expected(['a-0', 'a-1', 'a-2'], 'archive', ID1),
+      ...expected(['a-3'], 'live', ID1),
       ...expected(['b-0', 'b-1', 'b-2'], 'live', ID2),
     ]);
     expect(kube.logRequests.filter((q) => q.previous).length).toBeGreaterThan(0);

@@ -356,3 +356,10 @@ describe('main: SIGINT and SIGTERM during a read', () => {
     expect(signals.listenerCount('SIGINT') + signals.listenerCount('SIGTERM')).toBe(0);
   });
 });
+
+describe('--since as kubectl takes it (a Go duration)', () => {
+  it('takes a compound duration like 1h30m', () => {
+    expect(parseSince('1h30m')).toEqual({ ago: 90 * 60_000 });
+    expect(parseSince('2m30.5s')).toEqual({ ago: 150_500 });
+  });
+});

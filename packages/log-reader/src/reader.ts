@@ -33,6 +33,7 @@ import { decodeMergedLineFast } from './merged-line.js';
 import type { LogRecord } from './records.js';
 import { listRawFilesInOrder } from './raw-listing.js';
 import { listRawFiles, loadMetadata, openInOrder, type Bucket, type RawFile } from './store.js';
+import { isHandOff } from './live/hand-off.js';
 import { Ring, tailStart } from './tail.js';
 import { toEpochNs } from './time.js';
 
@@ -138,18 +139,24 @@ export class LogReader {
     const separator = options.separator === undefined ? defaultSeparator() : options.separator;
     // A chunk per batch of records, not a write per line.
     async function* chunks(): AsyncGenerator<string> {
-      let archived = false;
-      let live = false;
+      let before = false;
+      let handedOff = false;
+      let separated = false;
       for await (const batch of batches) {
-        let text = '';
-        for (const r of batch) {
-          if ((r as Partial<FollowedRecord>).source === 'live' && !live) {
-            live = true;
-            // Between the two parts, when both have lines.
-            if (archived && separator !== false) text += `${separator}\n`;
-          } else if (!live) archived = true;
-          text += timestamps ? `${r.time} ${r.message}\n` : `${r.message}\n`;
+        if (isHandOff(batch)) {
+          handedOff = true;
+          continue;
         }
+        if (batch.length === 0) continue;
+        let text = '';
+        if (!handedOff) before = true;
+        else if (!separated) {
+          separated = true;
+          // Where the live log takes over, when lines come on both sides.
+          if (before && separator !== false) text += `${separator}\n`;
+        }
+        if (timestamps) for (const r of batch) text += `${r.time} ${r.message}\n`;
+        else for (const r of batch) text += `${r.message}\n`;
         yield text;
       }
     }

@@ -2,27 +2,35 @@
  * A followed read: the archive up to where the live log takes over, then the live log to the
  * pod's end.
  *
- * The hand-off, per container instance whose log the API still serves (the current one, and
- * the one before it, whose tail may not be uploaded yet): the live log holds that instance's
- * lines from its start, or, after the kubelet rotated it, from its first line still there.
- * That line's time is the boundary: the instance's later lines come from the live log only,
- * its earlier ones from the archive only (archive-filter.ts). Lines at exactly the boundary
- * time are in the archive, the live log or both (rotation may have cut between lines that
- * share a timestamp): the archive's are held back to the end of the archive part, and those
- * that the live log's first lines repeat are left out there. So a line written in the last
- * minutes and not uploaded yet is in the live part, and a line in both appears once.
+ * The hand-off for the current container instance: its live log holds its lines from its
+ * start, or, after the kubelet rotated it, from its first line still there. That line's time
+ * is the boundary: the instance's later lines come from the live log only, its earlier ones
+ * from the archive only (archive-filter.ts). Lines at exactly the boundary time are in the
+ * archive, the live log or both (rotation may have cut between lines that share a
+ * timestamp): the archive's are held back to the end of the archive part, and those the live
+ * log's first lines repeat are left out. So a line written in the last minutes and not
+ * uploaded yet is in the live part, and a line in both appears once. A live log that holds
+ * no line (just rotated, or nothing written yet) takes over after the instance's last
+ * archived record.
+ *
+ * The instance before it (a restart): its archived records are all read, and the kubelet's
+ * `previous` log gives the lines after the last of them, placed before the current
+ * instance's first archived record. Only if the API still serves that instance as
+ * `previous` when the archive gets there: a restart during a long archive read moves it out
+ * of reach, and then the archive alone has it, as far as it was uploaded.
  *
  * A pod not in the cluster: the archive only. With `tail`, the parts are counted from the
- * end: the live logs' last lines first (`tailLines`), then the archive's last records for
- * what is still missing.
+ * end: the current live log's last lines first (`tailLines`), then the archive's last
+ * records, with the previous instance's last lines in their place, for what is still missing.
  */
-import type { ArchiveFilter, Exclusion } from '../archive-filter.js';
+import type { ArchiveFilter } from '../archive-filter.js';
 import type { FollowedRecord, FollowOptions } from '../reader.js';
 import type { LogRecord } from '../records.js';
 import { sameContainer } from '../container-id.js';
 import { parseTime, type EpochNs } from '../time.js';
+import { handOffMark } from './hand-off.js';
 import { PodApi } from './kube-http.js';
-import { liveLines, Resume, type LiveLine } from './live-lines.js';
+import { Resume } from './live-lines.js';
 import { LiveLog } from './live-log.js';
 import type { ContainerRun } from './pod-status.js';
 
@@ -43,18 +51,20 @@ export interface FollowRead {
   readonly archive: (filter: ArchiveFilter, tail: number | undefined) => AsyncGenerator<LogRecord[]>;
 }
 
-/** A container instance whose log the API serves, and its boundary. */
-interface LiveSource {
-  readonly run: ContainerRun;
-  readonly previous: boolean;
+/** The live log's start, as the probe found it. */
+interface Probe {
   readonly boundary: EpochNs;
-  /** The live log's first lines at the boundary time, in order. */
+  /** The live log's first lines at the boundary time, in order; the last one maybe cut short. */
   leading: string[];
-  /** The live log held no line when probed: the boundary is the instance's start, a guess. */
+  leadingCut: boolean;
+  /** It held no line: where it goes on is after the instance's last archived record. */
   readonly empty: boolean;
-  /** With `tail`: its last lines, read before the archive to count them, and where it goes on. */
-  lines?: FollowedRecord[];
-  resume?: Resume;
+}
+
+/** The time of an instance's last archived record, and how many records share it. */
+interface LastArchived {
+  ns: EpochNs;
+  seen: number;
 }
 
 export async function* followBatches(read: FollowRead): AsyncGenerator<FollowedRecord[]> {
@@ -67,122 +77,130 @@ export async function* followBatches(read: FollowRead): AsyncGenerator<FollowedR
   );
   const status = await api.getPod();
   if (status === undefined) {
-    yield* tagged(read.archive({ since: read.since }, read.tail));
+    yield* placed(read.archive({ since: read.since }, read.tail), undefined, undefined);
     return;
   }
-  const sources: LiveSource[] = [];
-  for (const [run, previous] of [
-    [status.previous, true],
-    [status.current, false],
-  ] as const) {
-    if (run === undefined || (previous && run.id === status.current?.id)) continue;
-    sources.push({ run, previous, ...(await probe(api, run, previous)) });
-  }
-  const start = (s: LiveSource): EpochNs => (read.since !== undefined && read.since > s.boundary ? read.since : s.boundary);
-  // A live log that held no line (rotated, or nothing written yet) takes over after the
-  // instance's last archived record: all of them were rotated out of it.
-  const lastArchived = new Map<LiveSource, { ns: EpochNs; seen: number }>();
-  const resumeOf = (s: LiveSource): Resume => {
-    const last = lastArchived.get(s);
-    if (!s.empty || last === undefined || (read.since !== undefined && read.since > last.ns)) return new Resume(start(s));
-    return new Resume(last.ns, last.seen);
+  const current = status.current;
+  const previous = status.previous !== undefined && status.previous.id !== current?.id ? status.previous : undefined;
+  const probed = current === undefined ? undefined : await probe(api, current);
+  const last = new Map<string, LastArchived>();
+  const filter: ArchiveFilter = {
+    since: read.since,
+    exclude: current !== undefined && probed !== undefined && !probed.empty ? [{ containerId: current.id, fromNs: probed.boundary }] : [],
   };
-  const filter: ArchiveFilter = { since: read.since, exclude: sources.filter((s) => !s.empty).map((s): Exclusion => ({ containerId: s.run.id, fromNs: s.boundary })) };
-  const archive = (tail: number | undefined): AsyncGenerator<LogRecord[]> =>
-    noteLast(
-      read.archive(filter, tail),
-      sources.filter((s) => s.empty),
-      lastArchived,
-    );
-
-  if (read.tail === undefined) {
-    // The previous instance's live lines come before the current one's archived lines.
-    yield* withoutRepeats(archive(undefined), sources, (s) => {
-      s.resume = resumeOf(s);
-      return s.previous ? live.once(s.run, true, s.resume) : undefined;
-    });
-  } else {
-    yield* tailParts(read.tail, live, sources, archive, start, resumeOf);
+  const archive = (tail: number | undefined): AsyncGenerator<LogRecord[]> => noteLast(read.archive(filter, tail), [previous, current], last);
+  /** From `ns` on, or from `since` if that is later. */
+  const from = (ns: EpochNs | undefined, seen = 0): Resume => (read.since !== undefined && (ns === undefined || read.since > ns) ? new Resume(read.since) : new Resume(ns, seen));
+  const afterArchived = (run: ContainerRun): Resume => {
+    const at = last.get(run.id);
+    return at === undefined ? from(undefined) : from(at.ns, at.seen);
+  };
+  const resumeOfCurrent = (): Resume => (probed === undefined || probed.empty || current === undefined ? (current === undefined ? from(undefined) : afterArchived(current)) : from(probed.boundary));
+  // The previous instance's lines after its last archived one, if the API still serves it as `previous`.
+  async function* previousRest(tailLines?: number): AsyncGenerator<FollowedRecord[]> {
+    if (previous === undefined) return;
+    const now = await api.getPod();
+    if (now === undefined || now.uid !== status?.uid || now.previous?.id !== previous.id) return;
+    yield* live.once(previous, true, afterArchived(previous), tailLines);
   }
-  const current = sources.find((s) => !s.previous);
-  yield* live.follow({ uid: status.uid, run: current?.run, resume: current?.resume ?? new Resume(read.since), before: status.previous?.id, since: read.since });
+
+  let resume: Resume;
+  if (read.tail === undefined) {
+    yield* placed(archive(undefined), current === undefined ? undefined : { run: current, probed }, previousRest());
+    resume = resumeOfCurrent();
+    yield handOffMark();
+  } else {
+    resume = yield* tailParts(read.tail, live, current, probed, archive, previousRest, resumeOfCurrent);
+  }
+  yield* live.follow({ uid: status.uid, run: current, resume, before: previous?.id ?? current?.id, since: read.since });
 }
 
 /**
- * The last `tail` lines of the archive and the live logs as they are now. The live logs' last
- * lines are read first; the archive then gives what is missing, plus as many as the live
- * lines at a boundary (the ones it may repeat), and the overlap is taken out in memory.
+ * The last `tail` lines of the archive and the live logs as they are now, then the hand-off
+ * mark before the current live log's part. Returns where the current live log goes on.
  */
 async function* tailParts(
   tail: number,
   live: LiveLog,
-  sources: LiveSource[],
+  current: ContainerRun | undefined,
+  probed: Probe | undefined,
   archive: (tail: number) => AsyncGenerator<LogRecord[]>,
-  start: (s: LiveSource) => EpochNs,
-  resumeOf: (s: LiveSource) => Resume,
-): AsyncGenerator<FollowedRecord[]> {
+  previousRest: (tailLines: number) => AsyncGenerator<FollowedRecord[]>,
+  resumeOfCurrent: () => Resume,
+): AsyncGenerator<FollowedRecord[], Resume> {
   let need = tail;
-  let atBoundaries = 0;
-  for (const s of [...sources].reverse()) {
-    s.resume = new Resume(start(s));
-    // An empty live log has nothing to count; where it goes on is known after the archive.
-    if (s.empty || (need === 0 && s.previous)) continue;
+  let lines: FollowedRecord[] = [];
+  let resume = resumeOfCurrent();
+  let atBoundary = 0;
+  if (current !== undefined && probed !== undefined && !probed.empty) {
     // Even with nothing needed, one line places the follow at the log's end.
-    const lines: FollowedRecord[] = [];
-    for await (const batch of live.once(s.run, s.previous, s.resume, Math.max(need, 1))) lines.push(...batch);
-    s.lines = lines.slice(Math.max(0, lines.length - need));
-    if (s.lines.length === lines.length) {
+    const got: FollowedRecord[] = [];
+    for await (const batch of live.once(current, false, resume, Math.max(need, 1))) got.push(...batch);
+    lines = got.slice(Math.max(0, got.length - need));
+    if (lines.length === got.length) {
       // The whole live log from the boundary: its first lines are the ones that may repeat the archive's.
-      s.leading = leadingAt(lines, s.boundary);
-      atBoundaries += s.leading.length;
+      probed.leading = leadingAt(got, probed.boundary);
+      probed.leadingCut = false;
+      atBoundary = probed.leading.length;
     }
-    need -= s.lines.length;
+    need -= lines.length;
   }
-  const parts: FollowedRecord[] = [];
-  const linesOf = (s: LiveSource): AsyncIterable<FollowedRecord[]> => {
-    if (s.empty) s.resume = resumeOf(s);
-    return batchOf(s.lines ?? []);
-  };
-  if (need > 0) for await (const batch of withoutRepeats(archive(need + atBoundaries), sources, linesOf)) parts.push(...batch);
-  else for (const s of sources) parts.push(...(s.lines ?? []));
-  const last = parts.slice(Math.max(0, parts.length - tail));
-  if (last.length > 0) yield last;
-}
-
-async function* batchOf(records: FollowedRecord[]): AsyncGenerator<FollowedRecord[]> {
-  if (records.length > 0) yield records;
+  const before: FollowedRecord[] = [];
+  if (need > 0) {
+    const parts = placed(archive(need + atBoundary), current === undefined ? undefined : { run: current, probed }, previousRest(need));
+    for await (const batch of parts) before.push(...batch);
+    // Known now: an empty live log goes on after the instance's last archived record.
+    if (probed?.empty) resume = resumeOfCurrent();
+  }
+  // The last `tail` of both parts: what is cut comes off the front.
+  const cut = Math.max(0, before.length + lines.length - tail);
+  const kept = before.slice(Math.min(cut, before.length));
+  const keptLines = lines.slice(Math.max(0, cut - before.length));
+  if (kept.length > 0) yield kept;
+  yield handOffMark();
+  if (keptLines.length > 0) yield keptLines;
+  return resume;
 }
 
 /**
  * The instance's boundary: the time of the first line its live log holds (or, while it holds
  * none, the instance's start), and the live log's first lines at that time.
  */
-async function probe(api: PodApi, run: ContainerRun, previous: boolean): Promise<{ boundary: EpochNs; leading: string[]; empty: boolean }> {
-  const lines: LiveLine[] = [];
-  const answer = await api.openLog({ previous, limitBytes: PROBE_BYTES });
+async function probe(api: PodApi, run: ContainerRun): Promise<Probe> {
+  const answer = await api.openLog({ limitBytes: PROBE_BYTES });
+  let text = '';
   if (answer.kind === 'stream') {
-    let text = '';
+    const decoder = new TextDecoder('utf-8');
     for await (const chunk of answer.body as AsyncIterable<Buffer>) {
-      text += chunk.toString('utf8');
+      text += decoder.decode(chunk, { stream: true });
       // The API should have cut it; never hold more than that.
       if (text.length >= PROBE_BYTES) break;
     }
-    const parts = text.split('\n');
-    // The last part is cut by the byte limit (or empty): only its time can be trusted.
-    const cut = parts.pop() ?? '';
-    for (const part of parts) lines.push(parseLine(part));
-    if (lines.length === 0 && cut !== '') lines.push({ ...parseLine(cut), message: '' });
+    answer.body.destroy();
   }
-  const first = lines[0]?.ns;
-  if (first === undefined) return { boundary: run.startedAt ?? 0n, leading: [], empty: true };
-  if (run.startedAt !== undefined && run.startedAt > first) return { boundary: run.startedAt, leading: [], empty: false };
-  return { boundary: first, leading: lines.filter((l, i) => i < MAX_AT_BOUNDARY && l.ns === first).map((l) => l.message), empty: false };
+  const parts = text.split('\n');
+  // The last part is cut by the byte limit (or empty): a prefix of its line.
+  const rest = parts.pop() ?? '';
+  const lines = parts.map(parseLine);
+  const cut = rest === '' ? undefined : parseLine(rest);
+  const first = lines[0]?.ns ?? cut?.ns;
+  if (first === undefined) return { boundary: run.startedAt ?? 0n, leading: [], leadingCut: false, empty: true };
+  if (run.startedAt !== undefined && run.startedAt > first) return { boundary: run.startedAt, leading: [], leadingCut: false, empty: false };
+  const leading: string[] = [];
+  for (const line of lines) {
+    if (line.ns !== first || leading.length >= MAX_AT_BOUNDARY) return { boundary: first, leading, leadingCut: false, empty: false };
+    leading.push(line.message);
+  }
+  // Every whole line is at the boundary time: the cut one may be too.
+  const leadingCut = cut?.ns === first;
+  if (cut !== undefined && leadingCut) leading.push(cut.message);
+  return { boundary: first, leading, leadingCut, empty: false };
 }
 
-function parseLine(text: string): LiveLine {
+function parseLine(text: string): { ns: EpochNs | undefined; message: string } {
   const space = text.indexOf(' ');
   const time = space < 0 ? text : text.slice(0, space);
-  return { time, ns: parseTime(time), message: space < 0 ? '' : text.slice(space + 1) };
+  return { ns: parseTime(time), message: space < 0 ? '' : text.slice(space + 1) };
 }
 
 /** Messages of the first lines at `boundary`. */
@@ -195,78 +213,74 @@ function leadingAt(lines: readonly FollowedRecord[], boundary: EpochNs): string[
   return out;
 }
 
-/** The longest run that ends `archived` and begins `leading`: the lines both hold. */
-export function overlap(archived: readonly string[], leading: readonly string[]): number {
+/**
+ * The longest run that ends `archived` and begins `leading`: the lines both hold. With
+ * `leadingCut`, the last of `leading` is the start of its line (the probe's byte limit cut it).
+ */
+export function overlap(archived: readonly string[], leading: readonly string[], leadingCut = false): number {
+  const same = (a: string, i: number): boolean => (leadingCut && i === leading.length - 1 ? a.startsWith(leading[i] as string) : a === leading[i]);
   for (let n = Math.min(archived.length, leading.length); n > 0; n--) {
-    let same = true;
-    for (let i = 0; i < n && same; i++) same = archived[archived.length - n + i] === leading[i];
-    if (same) return n;
+    let all = true;
+    for (let i = 0; i < n && all; i++) all = same(archived[archived.length - n + i] as string, i);
+    if (all) return n;
   }
   return 0;
 }
 
 /**
- * The archive's records, tagged; each live instance's records at its boundary time are held
- * back to the end of that instance's records, and those its live log's first lines repeat are
- * left out. `after(s)`: what follows instance `s`'s archived records (its live lines), before
- * the next instance's (sources are in instance order).
+ * The archive's records, tagged, with:
+ *   - the current instance's records at its boundary time held back to the end, and those
+ *     its live log's first lines repeat left out;
+ *   - `previousRest` (the previous instance's live lines) placed before the current
+ *     instance's first archived record, or at the end.
  */
-async function* withoutRepeats(
+async function* placed(
   batches: AsyncIterable<LogRecord[]>,
-  sources: readonly LiveSource[],
-  after: (s: LiveSource) => AsyncIterable<FollowedRecord[]> | undefined = () => undefined,
+  current: { readonly run: ContainerRun; readonly probed: Probe | undefined } | undefined,
+  previousRest: AsyncIterable<FollowedRecord[]> | undefined,
 ): AsyncGenerator<FollowedRecord[]> {
-  const held = sources.map(() => [] as FollowedRecord[]);
-  let done = 0;
-  async function* close(upTo: number): AsyncGenerator<FollowedRecord[]> {
-    for (; done < upTo; done++) {
-      const s = sources[done] as LiveSource;
-      const list = held[done] as FollowedRecord[];
-      const rest = list.slice(0, list.length - overlap(list.map((r) => r.message), s.leading));
-      if (rest.length > 0) yield rest;
-      const lines = after(s);
-      if (lines !== undefined) yield* lines;
-    }
-  }
+  const boundary = current?.probed !== undefined && !current.probed.empty ? current.probed.boundary : undefined;
+  const held: FollowedRecord[] = [];
+  let rest = previousRest;
   for await (const batch of batches) {
     let out: FollowedRecord[] = [];
     for (const r of batch) {
-      const of = sources.findIndex((s) => sameContainer(r.containerId, s.run.id));
-      if (of > done) {
-        // The first record of a later instance: the earlier ones are complete.
+      const ofCurrent = current !== undefined && sameContainer(r.containerId, current.run.id);
+      if (ofCurrent && rest !== undefined) {
         if (out.length > 0) yield out;
         out = [];
-        yield* close(of);
+        yield* rest;
+        rest = undefined;
       }
-      const at = of >= 0 && parseTime(r.time) === (sources[of] as LiveSource).boundary ? of : -1;
-      const record = { ...r, source: 'archive' as const };
-      if (at < 0) out.push(record);
+      const record: FollowedRecord = { ...r, source: 'archive' };
+      if (!ofCurrent || boundary === undefined || parseTime(r.time) !== boundary) out.push(record);
       else {
-        const list = held[at] as FollowedRecord[];
-        list.push(record);
+        held.push(record);
         // Too many to match: the oldest go out as they are.
-        if (list.length > MAX_AT_BOUNDARY) out.push(list.shift() as FollowedRecord);
+        if (held.length > MAX_AT_BOUNDARY) out.push(held.shift() as FollowedRecord);
       }
     }
     if (out.length > 0) yield out;
   }
-  yield* close(sources.length);
+  if (rest !== undefined) yield* rest;
+  const probed = current?.probed;
+  const repeated = probed === undefined ? 0 : overlap(held.map((r) => r.message), probed.leading, probed.leadingCut);
+  if (held.length > repeated) yield held.slice(0, held.length - repeated);
 }
 
-/** Passes the batches on, noting the time of each source's last record and how many share it. */
-async function* noteLast(batches: AsyncIterable<LogRecord[]>, sources: readonly LiveSource[], last: Map<LiveSource, { ns: EpochNs; seen: number }>): AsyncGenerator<LogRecord[]> {
+/** Passes the batches on, noting each instance's last record: its time and how many share it. */
+async function* noteLast(batches: AsyncIterable<LogRecord[]>, runs: readonly (ContainerRun | undefined)[], last: Map<string, LastArchived>): AsyncGenerator<LogRecord[]> {
+  const ids = runs.flatMap((r) => (r === undefined ? [] : [r.id]));
   for await (const batch of batches) {
     for (const r of batch) {
-      const s = sources.find((x) => sameContainer(r.containerId, x.run.id));
-      const ns = parseTime(r.time);
-      if (s === undefined || ns === undefined) continue;
-      const was = last.get(s);
-      last.set(s, was !== undefined && was.ns === ns ? { ns, seen: was.seen + 1 } : { ns, seen: 1 });
+      const id = ids.find((x) => sameContainer(r.containerId, x));
+      const ns = id === undefined ? undefined : parseTime(r.time);
+      if (id === undefined || ns === undefined) continue;
+      const was = last.get(id);
+      if (was !== undefined && was.ns === ns) was.seen += 1;
+      else if (was === undefined || ns > was.ns) last.set(id, { ns, seen: 1 });
     }
     yield batch;
   }
 }
 
-function tagged(batches: AsyncIterable<LogRecord[]>): AsyncGenerator<FollowedRecord[]> {
-  return withoutRepeats(batches, []);
-}

@@ -105,7 +105,9 @@ export class LiveLog {
           else pending = { run, resume };
         }
         // Else it is two restarts back: the kubelet serves its log no more, the archive has it.
-        if (isDone(status)) return;
+        // Done with `run` still current: nothing after it. Done with a later instance current:
+        // that one (and one between, if any) is read below.
+        if (isDone(status) && (status.current === undefined || status.current.id === run.id)) return;
         before = run.id;
         run = undefined;
       }
