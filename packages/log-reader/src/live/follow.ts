@@ -39,7 +39,7 @@ export const DEFAULT_POLL_INTERVAL_MS = 1000;
 /** Enough of a live log's start for its first lines (those at the boundary time). */
 const PROBE_BYTES = 64 * 1024;
 /** Lines sharing the boundary's exact nanosecond are few; more than this are not matched. */
-const MAX_AT_BOUNDARY = 10_000;
+const MAX_AT_BOUNDARY = 1000;
 
 export interface FollowRead {
   readonly pod: string;
