@@ -27,6 +27,7 @@ import type { ArchiveFilter } from '../archive-filter.js';
 import type { FollowedRecord, FollowOptions } from '../reader.js';
 import type { LogRecord } from '../records.js';
 import { sameContainer } from '../container-id.js';
+import { LiveLogError } from '../errors.js';
 import { parseTime, type EpochNs } from '../time.js';
 import { handOffMark } from './hand-off.js';
 import { PodApi } from './kube-http.js';
@@ -80,6 +81,7 @@ export async function* followBatches(read: FollowRead): AsyncGenerator<FollowedR
     yield* placed(read.archive({ since: read.since }, read.tail), undefined, undefined);
     return;
   }
+  if (!status.hasContainer) throw new LiveLogError(namespace, read.pod, `the pod has no container named ${read.pod}: a job's log is its container named like the pod`);
   const current = status.current;
   const previous = status.previous !== undefined && status.previous.id !== current?.id ? status.previous : undefined;
   const probed = current === undefined ? undefined : await probe(api, current);

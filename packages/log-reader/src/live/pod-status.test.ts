@@ -23,6 +23,8 @@ describe('decodePod', () => {
       restartPolicy: 'OnFailure',
       current: { id: OLD, startedAt: parseTime('2026-11-25T10:00:00Z'), running: true, exitCode: undefined },
       previous: undefined,
+      waitingReason: undefined,
+      hasContainer: true,
     });
     expect(isDone(p)).toBe(false);
   });
@@ -58,6 +60,14 @@ describe('decodePod', () => {
   it('reads a pending pod: no instance at all', () => {
     const p = decodePod({ metadata: { uid: 'u' }, spec: {}, status: { phase: 'Pending' } }, 'job-1');
     expect(p).toMatchObject({ phase: 'Pending', restartPolicy: 'Always', current: undefined, previous: undefined });
+  });
+});
+
+describe('hasContainer', () => {
+  it('is false only when the spec lists containers and none is named like the pod', () => {
+    expect(decodePod(pod('Running', {}), 'job-1').hasContainer).toBe(true);
+    expect(decodePod(pod('Running', {}), 'job-2').hasContainer).toBe(false);
+    expect(decodePod({ spec: {} }, 'job-2').hasContainer).toBe(true);
   });
 });
 

@@ -25,6 +25,8 @@ export interface PodStatus {
   readonly previous: ContainerRun | undefined;
   /** Why the container waits, when it does (`ContainerCreating`, `CrashLoopBackOff`, …). */
   readonly waitingReason: string | undefined;
+  /** False when the pod's spec lists containers and none is named like the pod: no job log to follow. */
+  readonly hasContainer: boolean;
 }
 
 export function decodePod(json: unknown, container: string): PodStatus {
@@ -55,6 +57,7 @@ export function decodePod(json: unknown, container: string): PodStatus {
     current,
     previous,
     waitingReason: text(record(state['waiting'])['reason']),
+    hasContainer: !Array.isArray(spec['containers']) || (spec['containers'] as unknown[]).some((c) => record(c)['name'] === container),
   };
 }
 
