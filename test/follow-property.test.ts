@@ -184,8 +184,9 @@ class Scenario {
     // Passes under the archive part: the layout changes, the log does not.
     if (this.chance(0.4)) await this.pass();
     if (this.phase === 'deleted') return;
-    // The read looks at the pod, reads the archive, then looks at the pod again.
-    await this.wait(() => finished || this.podGets() >= before + 2, 'the end of its archive part');
+    // The read looks at the pod, probes its instance's log and looks again, reads the archive,
+    // then looks at the pod once more (the read starts only while the pod has an instance).
+    await this.wait(() => finished || this.podGets() >= before + 3, 'the end of its archive part');
   }
 
   /** Waits until the read has returned every line it can have so far. */

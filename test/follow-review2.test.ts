@@ -2,6 +2,8 @@
 // (since, no archived record, a rotated previous log), tail with a previous instance, the
 // separator with restarts, instances that come and go, the API failing (400 while running,
 // retries bounded and abortable).
+import { criPieces, parsedLine } from '@platform/testkit';
+import { formatSlice } from '@platform/log-reader';
 import { text } from 'node:stream/consumers';
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -383,5 +385,133 @@ describe('follow: the previous instance’s log', () => {
     pod.terminate(0, at(100));
     await read.ended;
     expect(read.messages()).toEqual([...prev, ...cur].map((l) => l.message));
+  });
+});
+
+// Defects the second review found (fixed in follow.ts: the previous instance's placement, its
+// unfinished last line, a restart between the look at the pod and the probe).
+describe('follow: the previous instance and the probe, defects found and fixed', () => {
+  it('the current instance’s raw file sorts before the previous one’s last (same minute, lower index): each line once, in order', async () => {
+    const w = await newWorld('r2-order');
+    const prev = jobLines('p', 10, at(0));
+    const cur = jobLines('c', 5, at(20));
+    const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
+    pod.start(ID, at(0));
+    pod.append(prev);
+    pod.terminate(1, at(10));
+    pod.start(ID2, at(20));
+    pod.append(cur);
+    // Fluent Bit uploads p-0..4 (index 1), then the new instance's c-0..4 (index 2), then
+    // the old instance's last chunk p-5..7 (index 3): all keyed 10:00.
+    await w.container(POD, ID, { firstIndex: 1 }).upload(prev.slice(0, 5));
+    await w.container(POD, ID2, { firstIndex: 2 }).upload(cur);
+    await w.container(POD, ID, { firstIndex: 3 }).upload(prev.slice(5, 8));
+
+    const read = follow(w.reader, POD, { follow: followOptions(kube) });
+    await read.waitFor(() => pod.openFollows() === 1);
+    pod.terminate(0, at(40));
+    await read.ended;
+    expect(read.messages()).toEqual([...prev, ...cur].map((l) => l.message));
+  });
+
+  it('the previous instance’s last archived line is unfinished (its F piece not uploaded): the whole line from its previous log', async () => {
+    const w = await newWorld('r2-unfinished');
+    const prev = jobLines('p', 4, at(0));
+    const long = `long ${'y'.repeat(40_000)}`;
+    (prev[3] as { message: string; log: string }).message = long;
+    (prev[3] as { message: string; log: string }).log = long;
+    const cur = jobLines('c', 3, at(20));
+    const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
+    pod.start(ID, at(0));
+    pod.append(prev);
+    pod.terminate(1, at(10));
+    pod.start(ID2, at(20));
+    pod.append(cur);
+    // p-0..2 whole, then only the first two pieces of the long line.
+    const pieces = criPieces({ time: prev[3]?.time as string, log: long });
+    const fb = w.container(POD, ID);
+    await fb.uploadLines([...prev.slice(0, 3).map((l) => parsedLine({ time: l.time, log: l.message })), ...pieces.slice(0, 2).map((p) => parsedLine(p))], formatSlice(at(0)));
+    await w.container(POD, ID2, { firstIndex: 5 }).upload(cur);
+
+    const read = follow(w.reader, POD, { follow: followOptions(kube) });
+    await read.waitFor(() => pod.openFollows() === 1);
+    pod.terminate(0, at(40));
+    await read.ended;
+    expect(read.messages().map((m) => `${m.slice(0, 6)}:${m.length}`)).toEqual([...prev, ...cur].map((l) => `${l.message.slice(0, 6)}:${l.message.length}`));
+  });
+
+  it('tail 100 with the current instance’s raw file before the previous one’s last: in order', async () => {
+    const w = await newWorld('r2-order-tail');
+    const prev = jobLines('p', 10, at(0));
+    const cur = jobLines('c', 5, at(20));
+    const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
+    pod.start(ID, at(0));
+    pod.append(prev);
+    pod.terminate(1, at(10));
+    pod.start(ID2, at(20));
+    pod.append(cur);
+    await w.container(POD, ID, { firstIndex: 1 }).upload(prev.slice(0, 5));
+    await w.container(POD, ID2, { firstIndex: 2 }).upload(cur);
+    await w.container(POD, ID, { firstIndex: 3 }).upload(prev.slice(5, 8));
+    const read = follow(w.reader, POD, { follow: followOptions(kube), tail: 100 });
+    await read.waitFor(() => pod.openFollows() === 1);
+    pod.terminate(0, at(40));
+    await read.ended;
+    expect(read.messages()).toEqual([...prev, ...cur].map((l) => l.message));
+  });
+
+  it('the previous instance’s last raw file uploaded after a pass merged the current one’s: each line once', async () => {
+    const w = await newWorld('r2-order-merged');
+    const prev = jobLines('p', 10, at(0));
+    const cur = jobLines('c', 5, at(100));
+    const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
+    pod.start(ID, at(0));
+    pod.append(prev);
+    pod.terminate(1, at(10));
+    pod.start(ID2, at(100));
+    pod.append(cur);
+    await w.container(POD, ID, { firstIndex: 1 }).upload(prev.slice(0, 5));
+    await w.container(POD, ID2, { firstIndex: 2 }).upload(cur);
+    await w.pass();
+    await w.container(POD, ID, { firstIndex: 3 }).upload(prev.slice(5, 8)); // late: keyed 10:00, read after the merged files
+    const read = follow(w.reader, POD, { follow: followOptions(kube) });
+    await read.waitFor(() => pod.openFollows() === 1);
+    pod.terminate(0, at(140));
+    await read.ended;
+    expect(read.messages()).toEqual([...prev, ...cur].map((l) => l.message));
+  });
+
+  it.each([
+    ['running', false],
+    ['exited', true],
+  ])('the %s current instance is restarted between the first look at the pod and the probe', async (_state, exitedFirst) => {
+    const w = await newWorld(`r2-restart-at-probe-${exitedFirst ? 'e' : 'r'}`);
+    const x = jobLines('x', 5, at(0));
+    const y = jobLines('y', 2, at(60));
+    const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
+    pod.start(ID, at(0));
+    pod.append(x);
+    if (exitedFirst) pod.terminate(1, at(10));
+    await w.container(POD, ID).upload(x.slice(0, 3));
+    let done = false;
+    const api = await faultyApi(kube, (u) => {
+      if (!done && u.searchParams.has('limitBytes')) {
+        // The kubelet restarts the container just before the probe reaches it.
+        done = true;
+        if (!exitedFirst) pod.terminate(1, at(10));
+        pod.start(ID2, at(60));
+        pod.append(y);
+      }
+      return undefined;
+    });
+    try {
+      const read = follow(w.reader, POD, { follow: { kube: api.kube, namespace: 'jobs', pollInterval: 10 } });
+      await read.waitFor(() => pod.openFollows() === 1);
+      pod.terminate(0, at(70));
+      await read.ended;
+      expect(read.messages()).toEqual(['x-0', 'x-1', 'x-2', 'x-3', 'x-4', 'y-0', 'y-1']);
+    } finally {
+      await api.close();
+    }
   });
 });

@@ -33,10 +33,12 @@ import { handOffMark } from './hand-off.js';
 import { PodApi } from './kube-http.js';
 import { Resume } from './live-lines.js';
 import { LiveLog } from './live-log.js';
-import type { ContainerRun } from './pod-status.js';
+import type { ContainerRun, PodStatus } from './pod-status.js';
 
 export const DEFAULT_WAIT_TIMEOUT_MS = 5 * 60_000;
 export const DEFAULT_POLL_INTERVAL_MS = 1000;
+/** Looks at the pod and probe of its instance, until both saw the same instance. */
+const PROBE_ATTEMPTS = 3;
 /** Enough of a live log's start for its first lines (those at the boundary time). */
 const PROBE_BYTES = 64 * 1024;
 /** Lines sharing the boundary's exact nanosecond are few; more than this are not matched. */
@@ -76,45 +78,70 @@ export async function* followBatches(read: FollowRead): AsyncGenerator<FollowedR
     { waitTimeoutMs: read.follow.waitTimeout ?? DEFAULT_WAIT_TIMEOUT_MS, pollIntervalMs: read.follow.pollInterval ?? DEFAULT_POLL_INTERVAL_MS },
     read.signal,
   );
-  const status = await api.getPod();
-  if (status === undefined) {
+  const started = await lookAndProbe(api);
+  if (started === undefined) {
     yield* placed(read.archive({ since: read.since }, read.tail), undefined, undefined);
     return;
   }
-  if (!status.hasContainer) throw new LiveLogError(namespace, read.pod, `the pod has no container named ${read.pod}: a job's log is its container named like the pod`);
+  const { status, probed } = started;
   const current = status.current;
   const previous = status.previous !== undefined && status.previous.id !== current?.id ? status.previous : undefined;
-  const probed = current === undefined ? undefined : await probe(api, current);
   const last = new Map<string, LastArchived>();
   const filter: ArchiveFilter = {
     since: read.since,
     exclude: current !== undefined && probed !== undefined && !probed.empty ? [{ containerId: current.id, fromNs: probed.boundary }] : [],
   };
-  const archive = (tail: number | undefined): AsyncGenerator<LogRecord[]> => noteLast(read.archive(filter, tail), [previous, current], last);
-  /** From `ns` on, or from `since` if that is later. */
-  const from = (ns: EpochNs | undefined, seen = 0): Resume => (read.since !== undefined && (ns === undefined || read.since > ns) ? new Resume(read.since) : new Resume(ns, seen));
-  const afterArchived = (run: ContainerRun): Resume => {
-    const at = last.get(run.id);
-    return at === undefined ? from(undefined) : from(at.ns, at.seen);
+  const archive = (tail: number | undefined): AsyncGenerator<LogRecord[]> => noteLast(read.archive(filter, tail), current, last);
+  /** From `at` on (`seen` of the lines at its time returned already), or from `since` if that is later. */
+  const from = (at: LastArchived | undefined): Resume =>
+    read.since !== undefined && (at === undefined || read.since > at.ns) ? new Resume(read.since) : new Resume(at?.ns, at?.seen ?? 0);
+  const resumeOfCurrent = (): Resume => {
+    if (current === undefined) return from(undefined);
+    if (probed === undefined || probed.empty) return from(last.get(current.id));
+    return from({ ns: probed.boundary, seen: 0 });
   };
-  const resumeOfCurrent = (): Resume => (probed === undefined || probed.empty || current === undefined ? (current === undefined ? from(undefined) : afterArchived(current)) : from(probed.boundary));
-  // The previous instance's lines after its last archived one, if the API still serves it as `previous`.
-  async function* previousRest(tailLines?: number): AsyncGenerator<FollowedRecord[]> {
-    if (previous === undefined) return;
-    const now = await api.getPod();
-    if (now === undefined || now.uid !== status?.uid || now.previous?.id !== previous.id) return;
-    yield* live.once(previous, true, afterArchived(previous), tailLines);
-  }
+  // The previous instance's lines after `resume`, if the API still serves it as `previous`.
+  const previousPart = (tailLines?: number): PreviousPart | undefined =>
+    previous === undefined
+      ? undefined
+      : {
+          run: previous,
+          from,
+          async *rest(resume: Resume): AsyncGenerator<FollowedRecord[]> {
+            const now = await api.getPod();
+            if (now === undefined || now.uid !== status.uid || now.previous?.id !== previous.id) return;
+            yield* live.once(previous, true, resume, tailLines);
+          },
+        };
 
   let resume: Resume;
   if (read.tail === undefined) {
-    yield* placed(archive(undefined), current === undefined ? undefined : { run: current, probed }, previousRest());
+    yield* placed(archive(undefined), current === undefined ? undefined : { run: current, probed }, previousPart());
     resume = resumeOfCurrent();
     yield handOffMark();
   } else {
-    resume = yield* tailParts(read.tail, live, current, probed, archive, previousRest, resumeOfCurrent);
+    resume = yield* tailParts(read.tail, live, current, probed, archive, previousPart, resumeOfCurrent);
   }
   yield* live.follow({ uid: status.uid, run: current, resume, before: previous?.id ?? current?.id, since: read.since });
+}
+
+/**
+ * The pod and its current instance's probe, seen together: a restart between the look and
+ * the probe would probe the next instance's log as this one's, so the pod is looked at again
+ * after the probe, and both are taken again if its instance changed. Undefined when the pod
+ * is not in the cluster.
+ */
+async function lookAndProbe(api: PodApi): Promise<{ status: PodStatus; probed: Probe | undefined } | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    const status = await api.getPod();
+    if (status === undefined) return undefined;
+    if (!status.hasContainer) throw new LiveLogError(api.namespace, api.pod, `the pod has no container named ${api.pod}: a job's log is its container named like the pod`);
+    if (status.current === undefined) return { status, probed: undefined };
+    const probed = await probe(api, status.current);
+    const again = await api.getPod();
+    if (again === undefined) return undefined;
+    if ((again.uid === status.uid && again.current?.id === status.current.id) || attempt >= PROBE_ATTEMPTS) return { status, probed };
+  }
 }
 
 /**
@@ -127,7 +154,7 @@ async function* tailParts(
   current: ContainerRun | undefined,
   probed: Probe | undefined,
   archive: (tail: number) => AsyncGenerator<LogRecord[]>,
-  previousRest: (tailLines: number) => AsyncGenerator<FollowedRecord[]>,
+  previousPart: (tailLines: number) => PreviousPart | undefined,
   resumeOfCurrent: () => Resume,
 ): AsyncGenerator<FollowedRecord[], Resume> {
   let need = tail;
@@ -149,7 +176,7 @@ async function* tailParts(
   }
   const before: FollowedRecord[] = [];
   if (need > 0) {
-    const parts = placed(archive(need + atBoundary), current === undefined ? undefined : { run: current, probed }, previousRest(need));
+    const parts = placed(archive(need + atBoundary), current === undefined ? undefined : { run: current, probed }, previousPart(need));
     for await (const batch of parts) before.push(...batch);
     // Known now: an empty live log goes on after the instance's last archived record.
     if (probed?.empty) resume = resumeOfCurrent();
@@ -229,32 +256,99 @@ export function overlap(archived: readonly string[], leading: readonly string[],
   return 0;
 }
 
+/** The instance before the current one: its archived records are read, then its `previous` log after the last of them. */
+interface PreviousPart {
+  readonly run: ContainerRun;
+  /** Where its live lines go on after `at` (its last archived time, and how many share it). */
+  readonly from: (at: LastArchived | undefined) => Resume;
+  /** Its live lines from `resume`; none when the API serves it no more. */
+  readonly rest: (resume: Resume) => AsyncIterable<FollowedRecord[]>;
+}
+
 /**
  * The archive's records, tagged, with:
  *   - the current instance's records at its boundary time held back to the end, and those
  *     its live log's first lines repeat left out;
- *   - `previousRest` (the previous instance's live lines) placed before the current
- *     instance's first archived record, or at the end.
+ *   - the previous instance's live lines (after its last archived record) placed before the
+ *     current instance's first archived record, or at the end. Its last archived record waits
+ *     for them: when the live log's line in its place begins with it (the archive had only
+ *     the first pieces of a long line), the whole line is taken from the live log. Records of
+ *     it archived later still (a late upload) that the live lines hold are left out.
  */
 async function* placed(
   batches: AsyncIterable<LogRecord[]>,
   current: { readonly run: ContainerRun; readonly probed: Probe | undefined } | undefined,
-  previousRest: AsyncIterable<FollowedRecord[]> | undefined,
+  previous: PreviousPart | undefined,
 ): AsyncGenerator<FollowedRecord[]> {
   const boundary = current?.probed !== undefined && !current.probed.empty ? current.probed.boundary : undefined;
   const held: FollowedRecord[] = [];
-  let rest = previousRest;
+  // The previous instance, before its live lines are placed: its last archived time, and its
+  // last record (held back while nothing else came after it). After: the live lines' range.
+  let lastOfPrevious: LastArchived | undefined;
+  let waiting: FollowedRecord | undefined;
+  let placedRange: { first: EpochNs; last: EpochNs } | undefined;
+  let isPlaced = previous === undefined;
+
+  async function* placePrevious(): AsyncGenerator<FollowedRecord[]> {
+    isPlaced = true;
+    if (previous === undefined) return;
+    const last = waiting;
+    waiting = undefined;
+    // With its last record waiting, the live log is read from that record's place.
+    const redo = last !== undefined && lastOfPrevious !== undefined && parseTime(last.time) === lastOfPrevious.ns;
+    const resume = previous.from(redo && lastOfPrevious !== undefined ? { ns: lastOfPrevious.ns, seen: lastOfPrevious.seen - 1 } : lastOfPrevious);
+    let first = true;
+    for await (const read of previous.rest(resume)) {
+      let batch = read;
+      if (first && last !== undefined) {
+        const line = batch[0];
+        const inPlace = redo && line !== undefined && parseTime(line.time) === parseTime(last.time);
+        // The same line: the archive's copy. The archive's is its start: the live log's whole line.
+        if (inPlace && line.message === last.message) batch = [last, ...batch.slice(1)];
+        else if (!(inPlace && line.message.startsWith(last.message))) yield [last];
+      }
+      first = false;
+      for (const line of batch) {
+        const ns = parseTime(line.time);
+        if (ns === undefined) continue;
+        placedRange = placedRange === undefined ? { first: ns, last: ns } : { first: placedRange.first, last: ns > placedRange.last ? ns : placedRange.last };
+      }
+      yield batch;
+    }
+    if (first && last !== undefined) yield [last];
+  }
+
   for await (const batch of batches) {
     let out: FollowedRecord[] = [];
     for (const r of batch) {
+      const record: FollowedRecord = { ...r, source: 'archive' };
       const ofCurrent = current !== undefined && sameContainer(r.containerId, current.run.id);
-      if (ofCurrent && rest !== undefined) {
+      const ofPrevious = previous !== undefined && sameContainer(r.containerId, previous.run.id);
+      if (ofCurrent && !isPlaced) {
         if (out.length > 0) yield out;
         out = [];
-        yield* rest;
-        rest = undefined;
+        yield* placePrevious();
       }
-      const record: FollowedRecord = { ...r, source: 'archive' };
+      if (ofPrevious) {
+        const ns = parseTime(r.time);
+        if (isPlaced) {
+          // Archived after the live lines were placed (a late upload): keep what they do not hold.
+          if (ns === undefined || placedRange === undefined || ns < placedRange.first || ns > placedRange.last) out.push(record);
+          continue;
+        }
+        if (waiting !== undefined) out.push(waiting);
+        waiting = record;
+        if (ns !== undefined) {
+          if (lastOfPrevious !== undefined && lastOfPrevious.ns === ns) lastOfPrevious.seen += 1;
+          else if (lastOfPrevious === undefined || ns > lastOfPrevious.ns) lastOfPrevious = { ns, seen: 1 };
+        }
+        continue;
+      }
+      // Another instance's record comes after it: the previous instance's last waits no longer.
+      if (waiting !== undefined) {
+        out.push(waiting);
+        waiting = undefined;
+      }
       if (!ofCurrent || boundary === undefined || parseTime(r.time) !== boundary) out.push(record);
       else {
         held.push(record);
@@ -264,25 +358,25 @@ async function* placed(
     }
     if (out.length > 0) yield out;
   }
-  if (rest !== undefined) yield* rest;
+  if (!isPlaced) yield* placePrevious();
   const probed = current?.probed;
   const repeated = probed === undefined ? 0 : overlap(held.map((r) => r.message), probed.leading, probed.leadingCut);
   if (held.length > repeated) yield held.slice(0, held.length - repeated);
 }
 
-/** Passes the batches on, noting each instance's last record: its time and how many share it. */
-async function* noteLast(batches: AsyncIterable<LogRecord[]>, runs: readonly (ContainerRun | undefined)[], last: Map<string, LastArchived>): AsyncGenerator<LogRecord[]> {
-  const ids = runs.flatMap((r) => (r === undefined ? [] : [r.id]));
+/** Passes the batches on, noting the instance's last record: its time and how many share it. */
+async function* noteLast(batches: AsyncIterable<LogRecord[]>, run: ContainerRun | undefined, last: Map<string, LastArchived>): AsyncGenerator<LogRecord[]> {
   for await (const batch of batches) {
-    for (const r of batch) {
-      const id = ids.find((x) => sameContainer(r.containerId, x));
-      const ns = id === undefined ? undefined : parseTime(r.time);
-      if (id === undefined || ns === undefined) continue;
-      const was = last.get(id);
-      if (was !== undefined && was.ns === ns) was.seen += 1;
-      else if (was === undefined || ns > was.ns) last.set(id, { ns, seen: 1 });
+    if (run !== undefined) {
+      for (const r of batch) {
+        if (!sameContainer(r.containerId, run.id)) continue;
+        const ns = parseTime(r.time);
+        if (ns === undefined) continue;
+        const was = last.get(run.id);
+        if (was !== undefined && was.ns === ns) was.seen += 1;
+        else if (was === undefined || ns > was.ns) last.set(run.id, { ns, seen: 1 });
+      }
     }
     yield batch;
   }
 }
-

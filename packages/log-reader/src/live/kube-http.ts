@@ -97,7 +97,15 @@ export class PodApi {
     const timer = setTimeout(() => timeout.abort(new Error('timeout')), KUBE_REQUEST_TIMEOUT_MS);
     try {
       const response = await this.request('/log', params, timeout.signal);
-      if (response.statusCode === 200) return { kind: 'stream', body: response };
+      if (response.statusCode === 200) {
+        // A one-shot read's body that stalls would hang the read; a followed one may rightly be quiet.
+        if (!query.follow) {
+          response.setTimeout(KUBE_REQUEST_TIMEOUT_MS, () =>
+            response.destroy(new LiveLogError(this.namespace, this.pod, `the log stopped coming for ${KUBE_REQUEST_TIMEOUT_MS / 1000} s`)),
+          );
+        }
+        return { kind: 'stream', body: response };
+      }
       if (response.statusCode === 404) {
         response.resume();
         return { kind: 'gone' };
