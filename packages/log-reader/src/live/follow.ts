@@ -15,7 +15,9 @@
  *
  * The instance before it (a restart): its archived records are all read, and the kubelet's
  * `previous` log gives the lines after the last of them, placed before the current
- * instance's first archived record. Only if the API still serves that instance as
+ * instance's first archived record (its records archived later still, a late upload, are
+ * left out where those lines hold them; a last line of which only the first pieces were
+ * uploaded comes whole from there). Only if the API still serves that instance as
  * `previous` when the archive gets there: a restart during a long archive read moves it out
  * of reach, and then the archive alone has it, as far as it was uploaded.
  *
@@ -37,7 +39,7 @@ import type { ContainerRun, PodStatus } from './pod-status.js';
 
 export const DEFAULT_WAIT_TIMEOUT_MS = 5 * 60_000;
 export const DEFAULT_POLL_INTERVAL_MS = 1000;
-/** Looks at the pod and probe of its instance, until both saw the same instance. */
+/** Tries to look at the pod and probe its instance's log with no restart in between. */
 const PROBE_ATTEMPTS = 3;
 /** Enough of a live log's start for its first lines (those at the boundary time). */
 const PROBE_BYTES = 64 * 1024;
