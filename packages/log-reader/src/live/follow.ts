@@ -108,6 +108,7 @@ export async function* followBatches(read: FollowRead): AsyncGenerator<FollowedR
       ? undefined
       : {
           run: previous,
+          tailLines,
           from,
           async *rest(resume: Resume): AsyncGenerator<FollowedRecord[]> {
             const now = await api.getPod();
@@ -142,7 +143,8 @@ async function lookAndProbe(api: PodApi): Promise<{ status: PodStatus; probed: P
     const probed = await probe(api, status.current);
     const again = await api.getPod();
     if (again === undefined) return undefined;
-    if ((again.uid === status.uid && again.current?.id === status.current.id) || attempt >= PROBE_ATTEMPTS) return { status, probed };
+    if (again.uid === status.uid && again.current?.id === status.current.id) return { status, probed };
+    if (attempt >= PROBE_ATTEMPTS) return { status, probed: { boundary: status.current.startedAt ?? 0n, leading: [], leadingCut: false, empty: true } };
   }
 }
 
@@ -261,6 +263,8 @@ export function overlap(archived: readonly string[], leading: readonly string[],
 /** The instance before the current one: its archived records are read, then its `previous` log after the last of them. */
 interface PreviousPart {
   readonly run: ContainerRun;
+  /** With `tail`: how many of its last lines are read. */
+  readonly tailLines: number | undefined;
   /** Where its live lines go on after `at` (its last archived time, and how many share it). */
   readonly from: (at: LastArchived | undefined) => Resume;
   /** Its live lines from `resume`; none when the API serves it no more. */
@@ -290,6 +294,7 @@ async function* placed(
   let waiting: FollowedRecord | undefined;
   let placedRange: { first: EpochNs; last: EpochNs } | undefined;
   let isPlaced = previous === undefined;
+  let tailFull = false;
 
   async function* placePrevious(): AsyncGenerator<FollowedRecord[]> {
     isPlaced = true;
@@ -300,7 +305,9 @@ async function* placed(
     const redo = last !== undefined && lastOfPrevious !== undefined && parseTime(last.time) === lastOfPrevious.ns;
     const resume = previous.from(redo && lastOfPrevious !== undefined ? { ns: lastOfPrevious.ns, seen: lastOfPrevious.seen - 1 } : lastOfPrevious);
     let first = true;
+    let count = 0;
     for await (const read of previous.rest(resume)) {
+      count += read.length;
       let batch = read;
       if (first && last !== undefined) {
         const line = batch[0];
@@ -313,11 +320,13 @@ async function* placed(
       for (const line of batch) {
         const ns = parseTime(line.time);
         if (ns === undefined) continue;
-        placedRange = placedRange === undefined ? { first: ns, last: ns } : { first: placedRange.first, last: ns > placedRange.last ? ns : placedRange.last };
+        placedRange = placedRange === undefined ? { first: ns, last: ns } : { first: ns < placedRange.first ? ns : placedRange.first, last: ns > placedRange.last ? ns : placedRange.last };
       }
       yield batch;
     }
     if (first && last !== undefined) yield [last];
+    // A tail's read of it came whole: what precedes its lines is outside the window.
+    tailFull = previous.tailLines !== undefined && count >= previous.tailLines;
   }
 
   for await (const batch of batches) {
@@ -335,7 +344,7 @@ async function* placed(
         const ns = parseTime(r.time);
         if (isPlaced) {
           // Archived after the live lines were placed (a late upload): keep what they do not hold.
-          if (ns === undefined || placedRange === undefined || ns < placedRange.first || ns > placedRange.last) out.push(record);
+          if (ns === undefined || placedRange === undefined || (ns < placedRange.first && !tailFull) || ns > placedRange.last) out.push(record);
           continue;
         }
         if (waiting !== undefined) out.push(waiting);
@@ -345,11 +354,6 @@ async function* placed(
           else if (lastOfPrevious === undefined || ns > lastOfPrevious.ns) lastOfPrevious = { ns, seen: 1 };
         }
         continue;
-      }
-      // Another instance's record comes after it: the previous instance's last waits no longer.
-      if (waiting !== undefined) {
-        out.push(waiting);
-        waiting = undefined;
       }
       if (!ofCurrent || boundary === undefined || parseTime(r.time) !== boundary) out.push(record);
       else {
