@@ -5,11 +5,9 @@
 import { criPieces, parsedLine } from '@platform/testkit';
 import { formatSlice } from '@platform/log-reader';
 import { text } from 'node:stream/consumers';
-import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
 import { LiveLogError } from '@platform/log-reader';
-import { FAKE_TOKEN, kubeconfig, startKubeApi, type KubeApiDouble } from './support/kube-api.js';
+import { startKubeApi, type KubeApiDouble } from './support/kube-api.js';
+import { faultyApi } from './support/kube-proxy.js';
 import { follow, followOptions, jobLines } from './support/follow.js';
 import { newWorld } from './support/world.js';
 
@@ -214,43 +212,6 @@ describe('follow: restarts with tail, since and the separator', () => {
     expect(got).toEqual(['a-0', 'a-1', 'a-2']);
   });
 });
-
-/** What the proxy does with a request: pass it on, answer with a Status, or drop the connection. */
-type Intercept = { readonly code: number; readonly reason: string; readonly message: string } | 'reset' | undefined;
-
-/** An API server in front of the double that fails the requests `intercept` picks. */
-async function faultyApi(target: KubeApiDouble, intercept: (url: URL) => Intercept): Promise<{ kube: KubeConfig; seen: URL[]; close: () => Promise<void> }> {
-  const seen: URL[] = [];
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://proxy');
-    seen.push(url);
-    const fault = intercept(url);
-    if (fault === 'reset') return void req.socket.destroy();
-    if (fault !== undefined) {
-      const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: fault.message, reason: fault.reason, code: fault.code });
-      res.writeHead(fault.code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-      return void res.end(body);
-    }
-    const upstream = request(`${target.server}${req.url ?? '/'}`, { method: req.method, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    upstream.on('error', () => res.destroy());
-    res.on('close', () => upstream.destroy());
-    upstream.end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const kc = new KubeConfig();
-  kc.loadFromString(kubeconfig(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, FAKE_TOKEN));
-  return {
-    kube: kc,
-    seen,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 const isPodGet = (u: URL): boolean => !u.pathname.endsWith('/log');
 

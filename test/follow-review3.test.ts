@@ -3,10 +3,8 @@
 // and a third, older instance; restarts while the previous log or the probe is read.
 import { criPieces, parsedLine } from '@platform/testkit';
 import { formatSlice } from '@platform/log-reader';
-import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
-import { FAKE_TOKEN, kubeconfig, startKubeApi, type KubeApiDouble } from './support/kube-api.js';
+import { startKubeApi, type KubeApiDouble } from './support/kube-api.js';
+import { faultyApi } from './support/kube-proxy.js';
 import { follow, followOptions, jobLines } from './support/follow.js';
 import { newWorld } from './support/world.js';
 
@@ -28,31 +26,11 @@ afterEach(async () => {
 });
 
 /** An API server in front of the double; `before` runs before a request is passed on. */
-async function hookedApi(target: KubeApiDouble, before: (url: URL) => void): Promise<{ kube: KubeConfig; seen: URL[]; close: () => Promise<void> }> {
-  const seen: URL[] = [];
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://proxy');
-    seen.push(url);
+function hookedApi(target: KubeApiDouble, before: (url: URL) => void): ReturnType<typeof faultyApi> {
+  return faultyApi(target, (url) => {
     before(url);
-    const upstream = request(`${target.server}${req.url ?? '/'}`, { method: req.method, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    upstream.on('error', () => res.destroy());
-    res.on('close', () => upstream.destroy());
-    upstream.end();
+    return undefined;
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const kc = new KubeConfig();
-  kc.loadFromString(kubeconfig(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, FAKE_TOKEN));
-  return {
-    kube: kc,
-    seen,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
 }
 
 /**
