@@ -5,7 +5,7 @@
  */
 import { sameContainer } from './container-id.js';
 import { parseMergedKey } from './keys.js';
-import { lastRecordNs, type LogFileEntry } from './metadata.js';
+import { endsBefore, lastRecordNs, RANGE_MARGIN_NS, type LogFileEntry } from './metadata.js';
 import type { LogRecord } from './records.js';
 import { parseTime, type EpochNs } from './time.js';
 
@@ -24,10 +24,6 @@ export interface ArchiveFilter {
   readonly exclude?: readonly Exclusion[] | undefined;
 }
 
-// A merged file's time range is rounded to the microsecond (the Python service truncated
-// `last_record_time`): judge ranges with a microsecond to spare.
-const RANGE_MARGIN_NS = 1_000n;
-
 /** Whether the read returns `record`. A time that cannot be read is kept: never drop what cannot be judged. */
 export function keeps(filter: ArchiveFilter, record: LogRecord): boolean {
   if (filter.since === undefined && filter.exclude === undefined) return true;
@@ -40,8 +36,7 @@ export function keeps(filter: ArchiveFilter, record: LogRecord): boolean {
 
 /** True when no record of the merged file is returned, judged from the metadata alone: it need not be fetched. */
 export function dropsWholeFile(filter: ArchiveFilter, entry: LogFileEntry): boolean {
-  const last = lastRecordNs(entry);
-  if (filter.since !== undefined && last !== undefined && last + RANGE_MARGIN_NS < filter.since) return true;
+  if (filter.since !== undefined && endsBefore(entry, filter.since)) return true;
   const first = parseTime(entry.firstRecordTime);
   const containerId = parseMergedKey(entry.key)?.containerId;
   if (first === undefined || containerId === undefined) return false;

@@ -215,7 +215,7 @@ export function lastRecordNs(entry: LogFileEntry): EpochNs | undefined {
 
 // The Python service truncated `last_record_time` to the microsecond instead of rounding it
 // up: its file may hold a record up to 999 ns after it.
-const RANGE_MARGIN_NS = 1_000n;
+export const RANGE_MARGIN_NS = 1_000n;
 
 /**
  * True when every record of the file is before `since`, so a read from `since` need not

@@ -17,7 +17,11 @@
  *      not merged yet, which inserts records before the place), the read moves on to where
  *      that record is now, so nothing is returned twice. A read fails only after `maxReplans`
  *      re-plans in a row that passed no record.
- * Nothing is cached between reads; memory is bounded by one line and the stream buffers.
+ *   4. `tail: n` reads the records after the merged files into a ring of n, then only the
+ *      last merged files that can hold the rest, by position (tail.ts). `follow` reads the
+ *      archive up to where the live log takes over, then the live log (live/follow.ts).
+ * Nothing is cached between reads; memory is bounded by one line and the stream buffers
+ * (and by n records for `tail`).
  */
 import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
