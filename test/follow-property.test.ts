@@ -170,6 +170,7 @@ class Scenario {
       i.available = i.lines.map((_, j) => j < i.uploaded || (live && j >= i.held));
     }
     const before = this.podGets();
+    const follows = this.followRequests();
     const read = follow(this.w.reader, this.pod.name, { follow: followOptions(this.kube) });
     this.read = read;
     let finished = false;
@@ -185,8 +186,13 @@ class Scenario {
     if (this.chance(0.4)) await this.pass();
     if (this.phase === 'deleted') return;
     // The read looks at the pod, probes its instance's log and looks again, reads the archive,
-    // then looks at the pod once more (the read starts only while the pod has an instance).
-    await this.wait(() => finished || this.podGets() >= before + 3, 'the end of its archive part');
+    // then looks at the pod once more (the read starts only while the pod has an instance),
+    // and follows a running one: a rotation before that request would take lines the oracle
+    // counts as available (a follower that lags behind a rotation loses them for real).
+    await this.wait(
+      () => finished || (this.podGets() >= before + 3 && (this.phase !== 'running' || this.followRequests() > follows)),
+      'the end of its archive part',
+    );
   }
 
   /** Waits until the read has returned every line it can have so far. */
@@ -216,6 +222,10 @@ class Scenario {
       ...this.steps.map((s) => `  ${s}`),
       ...(process.env['FOLLOW_PROPERTY_DEBUG'] === undefined ? [] : this.kube.logRequests.filter((r) => r.pod === this.pod.name).map((r) => `  log request ${JSON.stringify(r)}`)),
     ].join('\n');
+  }
+
+  private followRequests(): number {
+    return this.kube.logRequests.filter((r) => r.pod === this.pod.name && r.follow).length;
   }
 
   private podGets(): number {
