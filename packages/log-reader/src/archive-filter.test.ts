@@ -49,3 +49,23 @@ describe('dropsWholeFile and surelyKept', () => {
     expect(surelyKept(filter, entry('2026-11-25T09:00:00.000000+00:00', '2026-11-25T11:00:00.000000+00:00', B))).toBe(7);
   });
 });
+
+describe('within (lines a live log lost to rotation)', () => {
+  const filter: ArchiveFilter = { within: { containerId: A, afterNs: at('2026-11-25T10:00:01Z'), beforeNs: at('2026-11-25T10:00:05Z') } };
+
+  it('keeps only the container’s records strictly between the two instants', () => {
+    expect(keeps(filter, record('2026-11-25T10:00:01Z'))).toBe(false);
+    expect(keeps(filter, record('2026-11-25T10:00:01.000000001Z'))).toBe(true);
+    expect(keeps(filter, record('2026-11-25T10:00:04.999999999Z'))).toBe(true);
+    expect(keeps(filter, record('2026-11-25T10:00:05Z'))).toBe(false);
+    expect(keeps(filter, record('2026-11-25T10:00:03Z', B))).toBe(false);
+    expect(keeps(filter, record('not a time'))).toBe(false);
+  });
+
+  it('fetches no merged file of another container or outside the window', () => {
+    expect(dropsWholeFile(filter, entry('2026-11-25T10:00:00.000000+00:00', '2026-11-25T10:00:09.000000+00:00', B))).toBe(true);
+    expect(dropsWholeFile(filter, entry('2026-11-25T09:00:00.000000+00:00', '2026-11-25T10:00:00.999000+00:00'))).toBe(true);
+    expect(dropsWholeFile(filter, entry('2026-11-25T10:00:05.000000+00:00', '2026-11-25T10:09:00.000000+00:00'))).toBe(true);
+    expect(dropsWholeFile(filter, entry('2026-11-25T10:00:00.000000+00:00', '2026-11-25T10:00:09.000000+00:00'))).toBe(false);
+  });
+});

@@ -19,15 +19,29 @@ export interface Exclusion {
   readonly fromNs: EpochNs;
 }
 
+/**
+ * Only the records of container `containerId` strictly between two instants: the lines a
+ * live log lost to rotation between a follower's place and its next line (follow.ts).
+ */
+export interface Window {
+  readonly containerId: string;
+  readonly afterNs: EpochNs;
+  readonly beforeNs: EpochNs;
+}
+
 export interface ArchiveFilter {
   readonly since?: EpochNs | undefined;
   readonly exclude?: readonly Exclusion[] | undefined;
+  readonly within?: Window | undefined;
 }
 
 /** Whether the read returns `record`. A time that cannot be read is kept: never drop what cannot be judged. */
 export function keeps(filter: ArchiveFilter, record: LogRecord): boolean {
-  if (filter.since === undefined && filter.exclude === undefined) return true;
+  if (filter.since === undefined && filter.exclude === undefined && filter.within === undefined) return true;
   const ns = parseTime(record.time);
+  const within = filter.within;
+  // A window takes only what it can place.
+  if (within !== undefined && (ns === undefined || ns <= within.afterNs || ns >= within.beforeNs || !sameContainer(record.containerId, within.containerId))) return false;
   if (ns === undefined) return true;
   if (filter.since !== undefined && ns < filter.since) return false;
   for (const ex of filter.exclude ?? []) if (ns > ex.fromNs && sameContainer(record.containerId, ex.containerId)) return false;
@@ -39,12 +53,18 @@ export function dropsWholeFile(filter: ArchiveFilter, entry: LogFileEntry): bool
   if (filter.since !== undefined && endsBefore(entry, filter.since)) return true;
   const first = parseTime(entry.firstRecordTime);
   const containerId = parseMergedKey(entry.key)?.containerId;
+  const within = filter.within;
+  if (within !== undefined) {
+    if (containerId !== undefined && !sameContainer(containerId, within.containerId)) return true;
+    if (endsBefore(entry, within.afterNs + 1n) || (first !== undefined && first >= within.beforeNs)) return true;
+  }
   if (first === undefined || containerId === undefined) return false;
   return (filter.exclude ?? []).some((ex) => first > ex.fromNs && sameContainer(containerId, ex.containerId));
 }
 
 /** How many of the merged file's records the read surely returns, judged from the metadata alone (0 when unsure). */
 export function surelyKept(filter: ArchiveFilter, entry: LogFileEntry): number {
+  if (filter.within !== undefined) return 0;
   if (filter.since !== undefined) {
     const first = parseTime(entry.firstRecordTime);
     if (first === undefined || first < filter.since) return 0;

@@ -75,10 +75,22 @@ interface LastArchived {
 export async function* followBatches(read: FollowRead): AsyncGenerator<FollowedRecord[]> {
   const { namespace, kube } = read.follow;
   const api = new PodApi(kube, namespace, read.pod, read.signal);
+  let currentPart: CurrentPart | undefined;
+  // Lines the live log lost to rotation after the archive part: from the archive, with the
+  // boundary's repeats the live log was to give (if it lost the boundary line itself).
+  async function* recover(containerId: string, afterNs: EpochNs, beforeNs: EpochNs): AsyncGenerator<FollowedRecord[]> {
+    const part = currentPart;
+    if (part?.repeats !== undefined && part.probed?.boundary === afterNs && sameContainer(containerId, part.run.id)) {
+      if (part.repeats.length > 0) yield part.repeats;
+      part.repeats = undefined;
+    }
+    yield* placed(read.archive({ since: read.since, within: { containerId, afterNs, beforeNs } }, undefined), undefined, undefined);
+  }
   const live = new LiveLog(
     api,
     { waitTimeoutMs: read.follow.waitTimeout ?? DEFAULT_WAIT_TIMEOUT_MS, pollIntervalMs: read.follow.pollInterval ?? DEFAULT_POLL_INTERVAL_MS },
     read.signal,
+    recover,
   );
   const started = await lookAndProbe(api);
   if (started === undefined) {
@@ -87,6 +99,7 @@ export async function* followBatches(read: FollowRead): AsyncGenerator<FollowedR
   }
   const { status, probed } = started;
   const current = status.current;
+  currentPart = current === undefined ? undefined : { run: current, probed };
   const previous = status.previous !== undefined && status.previous.id !== current?.id ? status.previous : undefined;
   const last = new Map<string, LastArchived>();
   const filter: ArchiveFilter = {
@@ -100,7 +113,8 @@ export async function* followBatches(read: FollowRead): AsyncGenerator<FollowedR
   const resumeOfCurrent = (): Resume => {
     if (current === undefined) return from(undefined);
     if (probed === undefined || probed.empty) return from(last.get(current.id));
-    return from({ ns: probed.boundary, seen: 0 });
+    // The live log held the boundary line when probed.
+    return read.since !== undefined && read.since > probed.boundary ? new Resume(read.since) : new Resume(probed.boundary, 0, true);
   };
   // The previous instance's lines after `resume`, if the API still serves it as `previous`.
   const previousPart = (tailLines?: number): PreviousPart | undefined =>
@@ -119,11 +133,11 @@ export async function* followBatches(read: FollowRead): AsyncGenerator<FollowedR
 
   let resume: Resume;
   if (read.tail === undefined) {
-    yield* placed(archive(undefined), current === undefined ? undefined : { run: current, probed }, previousPart());
+    yield* placed(archive(undefined), currentPart, previousPart());
     resume = resumeOfCurrent();
     yield handOffMark();
   } else {
-    resume = yield* tailParts(read.tail, live, current, probed, archive, previousPart, resumeOfCurrent);
+    resume = yield* tailParts(read.tail, live, currentPart, archive, previousPart, resumeOfCurrent);
   }
   yield* live.follow({ uid: status.uid, run: current, resume, before: previous?.id ?? current?.id, since: read.since });
 }
@@ -155,12 +169,13 @@ async function lookAndProbe(api: PodApi): Promise<{ status: PodStatus; probed: P
 async function* tailParts(
   tail: number,
   live: LiveLog,
-  current: ContainerRun | undefined,
-  probed: Probe | undefined,
+  currentPart: CurrentPart | undefined,
   archive: (tail: number) => AsyncGenerator<LogRecord[]>,
   previousPart: (tailLines: number) => PreviousPart | undefined,
   resumeOfCurrent: () => Resume,
 ): AsyncGenerator<FollowedRecord[], Resume> {
+  const current = currentPart?.run;
+  const probed = currentPart?.probed;
   let need = tail;
   let lines: FollowedRecord[] = [];
   let resume = resumeOfCurrent();
@@ -180,7 +195,7 @@ async function* tailParts(
   }
   const before: FollowedRecord[] = [];
   if (need > 0) {
-    const parts = placed(archive(need + atBoundary), current === undefined ? undefined : { run: current, probed }, previousPart(need));
+    const parts = placed(archive(need + atBoundary), currentPart, previousPart(need));
     for await (const batch of parts) before.push(...batch);
     // Known now: an empty live log goes on after the instance's last archived record.
     if (probed?.empty) resume = resumeOfCurrent();
@@ -260,6 +275,13 @@ export function overlap(archived: readonly string[], leading: readonly string[],
   return 0;
 }
 
+/** The current instance, and the archived records at its boundary left out because its live log's first lines repeat them. */
+interface CurrentPart {
+  readonly run: ContainerRun;
+  readonly probed: Probe | undefined;
+  repeats?: FollowedRecord[];
+}
+
 /** The instance before the current one: its archived records are read, then its `previous` log after the last of them. */
 interface PreviousPart {
   readonly run: ContainerRun;
@@ -283,7 +305,7 @@ interface PreviousPart {
  */
 async function* placed(
   batches: AsyncIterable<LogRecord[]>,
-  current: { readonly run: ContainerRun; readonly probed: Probe | undefined } | undefined,
+  current: CurrentPart | undefined,
   previous: PreviousPart | undefined,
 ): AsyncGenerator<FollowedRecord[]> {
   const boundary = current?.probed !== undefined && !current.probed.empty ? current.probed.boundary : undefined;
@@ -368,6 +390,7 @@ async function* placed(
   const probed = current?.probed;
   const repeated = probed === undefined ? 0 : overlap(held.map((r) => r.message), probed.leading, probed.leadingCut);
   if (held.length > repeated) yield held.slice(0, held.length - repeated);
+  if (current !== undefined) current.repeats = held.slice(held.length - repeated);
 }
 
 /** Passes the batches on, noting the instance's last record: its time and how many share it. */

@@ -62,9 +62,22 @@ export class Resume {
    * From `fromNs` on (lines before it are read elsewhere), or from the log's start; the first
    * `seen` lines at exactly `fromNs` are read elsewhere too.
    */
-  constructor(fromNs?: EpochNs, seen = 0) {
+  constructor(
+    fromNs?: EpochNs,
+    seen = 0,
+    /** The live log held a line at `fromNs` (the hand-off's boundary line). */
+    private readonly lineAtStart = false,
+  ) {
     this.ns = fromNs;
     this.seen = fromNs === undefined ? 0 : seen;
+  }
+
+  /**
+   * The place's time when the live log held a line there (one this Resume returned, or the
+   * boundary line): a stream whose first line comes after it lost lines in between to rotation.
+   */
+  heldPlace(): EpochNs | undefined {
+    return this.placed || this.lineAtStart ? this.ns : undefined;
   }
 
   /** The `sinceTime` to ask for: the place, rounded down to the second as the API applies it. */

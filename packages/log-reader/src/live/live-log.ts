@@ -39,18 +39,20 @@ export class LiveLog {
     private readonly api: PodApi,
     private readonly timing: FollowTiming,
     private readonly signal: AbortSignal | undefined,
+    /** The archived records of an instance strictly between two instants (lines its live log lost to rotation). */
+    private readonly recover: (containerId: string, afterNs: EpochNs, beforeNs: EpochNs) => AsyncIterable<FollowedRecord[]> = noRecords,
   ) {}
 
   /**
    * The lines of one instance's log after `resume`, read once (no follow). A connection that
    * breaks is opened again from the last line returned, a few times.
    */
-  async *once(run: ContainerRun, previous: boolean, resume: Resume, tailLines?: number): AsyncGenerator<FollowedRecord[]> {
+  async *once(run: ContainerRun, previous: boolean, resume: Resume, tailLines?: number, recover = false): AsyncGenerator<FollowedRecord[]> {
     for (let attempt = 1; ; attempt++) {
       const answer = await this.api.openLog({ previous, sinceTime: resume.sinceTime(), tailLines });
       if (answer.kind !== 'stream') return;
       try {
-        yield* this.admitted(liveLines(answer.body, !run.running || previous), run, resume);
+        yield* this.admitted(liveLines(answer.body, !run.running || previous), run, resume, recover);
         return;
       } catch (error) {
         if (this.signal?.aborted || !isBrokenStream(error)) throw error;
@@ -82,7 +84,7 @@ export class LiveLog {
         if (answer.kind === 'gone') return;
         if (answer.kind === 'stream') {
           try {
-            for await (const batch of this.admitted(liveLines(answer.body, false), run, resume)) {
+            for await (const batch of this.admitted(liveLines(answer.body, false), run, resume, true)) {
               got += batch.length;
               yield batch;
             }
@@ -99,9 +101,9 @@ export class LiveLog {
       }
       if (run !== undefined) {
         // `run` has exited: the rest of its log after the last line returned.
-        if (status.previous?.id === run.id) yield* this.once(run, true, resume);
+        if (status.previous?.id === run.id) yield* this.once(run, true, resume, undefined, true);
         else if (status.current?.id === run.id) {
-          if (isDone(status)) yield* this.once({ ...run, running: false }, false, resume);
+          if (isDone(status)) yield* this.once({ ...run, running: false }, false, resume, undefined, true);
           else pending = { run, resume };
         }
         // Else it is two restarts back: the kubelet serves its log no more, the archive has it.
@@ -118,7 +120,7 @@ export class LiveLog {
         status = await this.api.getPod();
         if (status === undefined || status.uid !== start.uid) return;
         if (pending !== undefined && status.previous?.id === pending.run.id) {
-          yield* this.once(pending.run, true, pending.resume);
+          yield* this.once(pending.run, true, pending.resume, undefined, true);
           pending = undefined;
         }
         if ((status.current !== undefined && status.current.id !== before) || isDone(status)) break;
@@ -131,7 +133,7 @@ export class LiveLog {
         await this.pause();
       }
       // Ended for good with the exited instance still current: no restart can swap its log.
-      if (pending !== undefined && status.current?.id === pending.run.id) yield* this.once({ ...pending.run, running: false }, false, pending.resume);
+      if (pending !== undefined && status.current?.id === pending.run.id) yield* this.once({ ...pending.run, running: false }, false, pending.resume, undefined, true);
       pending = undefined;
       // An instance that came and went while nobody looked: its log is the `previous` one.
       const missed = status.previous;
@@ -147,10 +149,18 @@ export class LiveLog {
   }
 
   /** The lines `resume` lets through, as records of instance `run`. */
-  private async *admitted(lines: AsyncIterable<LiveLine[]>, run: ContainerRun, resume: Resume): AsyncGenerator<FollowedRecord[]> {
+  private async *admitted(lines: AsyncIterable<LiveLine[]>, run: ContainerRun, resume: Resume, recover = false): AsyncGenerator<FollowedRecord[]> {
     resume.restart();
+    // A stream whose first line comes after the place the live log held: the kubelet rotated
+    // lines out in between, and the archive has those Fluent Bit uploaded.
+    let held = recover ? resume.heldPlace() : undefined;
     let time = '';
     for await (const batch of lines) {
+      const first = batch[0]?.ns;
+      if (held !== undefined && first !== undefined) {
+        if (first > held) yield* this.recover(run.id, held, first);
+        held = undefined;
+      }
       const records: FollowedRecord[] = [];
       for (const line of batch) {
         if (!resume.admit(line)) continue;
@@ -162,6 +172,8 @@ export class LiveLog {
     }
   }
 }
+
+async function* noRecords(): AsyncGenerator<FollowedRecord[]> {}
 
 /** A response body whose connection broke after its headers (reset, or closed before its end). */
 function isBrokenStream(error: unknown): boolean {
