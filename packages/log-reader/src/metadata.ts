@@ -208,6 +208,11 @@ function latestUpload(lastModified: Date): EpochNs {
   return lastModified.getTime() % 1000 === 0 ? ns + 999_999_999n : ns;
 }
 
+/** Records in the merged files: the position in a pod's log where its raw files begin. */
+export function recordsIn(files: readonly LogFileEntry[]): number {
+  return files.reduce((sum, f) => sum + f.recordsCount, 0);
+}
+
 /** The end of a file's time range as an instant, for skipping files before `since`. */
 export function lastRecordNs(entry: LogFileEntry): EpochNs | undefined {
   return parseTime(entry.lastRecordTime);

@@ -30,13 +30,13 @@ import { randomBytes } from 'node:crypto';
 import { keeps, dropsWholeFile, type ArchiveFilter } from './archive-filter.js';
 import { CorruptObjectError, LogChangedError, MetadataError, ObjectMissingError, ObjectVanishedError, ReadAbortedError } from './errors.js';
 import { assertPodName, parseMergedKey, parseRawKey } from './keys.js';
-import { mergedRawPredicate, unfinishedRange, type LogFileEntry, type PodMetadata } from './metadata.js';
+import { mergedRawPredicate, recordsIn, unfinishedRange, type LogFileEntry, type PodMetadata } from './metadata.js';
 import { DEFAULT_READ_AHEAD, readRawFiles, type UnfinishedPieces } from './raw-records.js';
 import { objectLineBatches, type ByteCounter } from './object-lines.js';
 import { decodeMergedLineFast } from './merged-line.js';
 import type { LogRecord } from './records.js';
 import { listRawFilesInOrder } from './raw-listing.js';
-import { listRawFiles, loadMetadata, openInOrder, type Bucket, type RawFile } from './store.js';
+import { isBrokenBody, listRawFiles, loadMetadata, openInOrder, type Bucket, type RawFile } from './store.js';
 import { isHandOff } from './live/hand-off.js';
 import { Ring, tailStart } from './tail.js';
 import { toEpochNs } from './time.js';
@@ -203,7 +203,7 @@ export class LogReader {
   private async *tailBatches(store: Bucket, pod: string, filter: ArchiveFilter, n: number): AsyncGenerator<LogRecord[]> {
     if (n === 0) return;
     const { metadata } = await loadMetadata(store, pod);
-    const merged = metadata.logFiles.reduce((sum, f) => sum + f.recordsCount, 0);
+    const merged = recordsIn(metadata.logFiles);
     const after = new Ring<LogRecord>(n);
     for await (const batch of this.batches(store, pod, filter, { from: merged, metadata })) after.push(batch);
     if (after.size < n) {
@@ -249,11 +249,10 @@ export class LogReader {
 
   /** {@link plan}, with the raw files still being listed. */
   private async openPlan(store: Bucket, pod: string, loaded: PodMetadata | undefined, to: number | undefined): Promise<OpenPlan> {
-    assertPodName(pod);
     const metadata = loaded ?? (await loadMetadata(store, pod)).metadata;
     const isMerged = mergedRawPredicate(metadata);
     // A read that ends within the merged files needs no listing.
-    const listing = to !== undefined && to <= metadata.logFiles.reduce((sum, f) => sum + f.recordsCount, 0) ? noFiles() : listRawFilesInOrder(store, pod);
+    const listing = to !== undefined && to <= recordsIn(metadata.logFiles) ? noFiles() : listRawFilesInOrder(store, pod);
     const raw = new ReadAhead(unmerged(listing, (file) => !isMerged(file)));
     // A piece file is planned whether it is listed or not (see plan()): its key is all a read needs.
     const pieces = unfinishedRange(metadata).map((p) => unlistedRawFile(p.key));
@@ -486,12 +485,6 @@ const RAW_BATCH = 512;
 interface Cursor {
   position: number;
   last: LogRecord | undefined;
-}
-
-/** A response body whose connection broke after its headers (the SDK does not retry those). */
-function isBrokenBody(error: unknown): boolean {
-  const e = error as { code?: unknown; message?: unknown } | null;
-  return e?.code === 'ECONNRESET' || e?.code === 'ERR_STREAM_PREMATURE_CLOSE' || (typeof e?.message === 'string' && /(^|: )aborted$/.test(e.message));
 }
 
 function sameRecord(a: LogRecord, b: LogRecord): boolean {

@@ -3,7 +3,7 @@
  * them. Pure: no I/O.
  */
 import { surelyKept, type ArchiveFilter } from './archive-filter.js';
-import type { LogFileEntry } from './metadata.js';
+import { recordsIn, type LogFileEntry } from './metadata.js';
 
 /**
  * The position (records of the whole log before it) from which the merged files surely hold
@@ -12,7 +12,7 @@ import type { LogFileEntry } from './metadata.js';
  * the walk goes one file further rather than come short).
  */
 export function tailStart(files: readonly LogFileEntry[], need: number, filter: ArchiveFilter): number {
-  let start = files.reduce((sum, f) => sum + f.recordsCount, 0);
+  let start = recordsIn(files);
   let sure = 0;
   for (let i = files.length - 1; i >= 0 && sure < need; i--) {
     const file = files[i] as LogFileEntry;

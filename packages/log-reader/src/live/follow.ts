@@ -33,7 +33,7 @@ import { LiveLogError } from '../errors.js';
 import { parseTime, type EpochNs } from '../time.js';
 import { handOffMark } from './hand-off.js';
 import { PodApi } from './kube-http.js';
-import { Resume } from './live-lines.js';
+import { parseLiveLine, Resume } from './live-lines.js';
 import { LiveLog } from './live-log.js';
 import type { ContainerRun, PodStatus } from './pod-status.js';
 
@@ -68,8 +68,14 @@ interface Probe {
 
 /** The time of an instance's last archived record, and how many records share it. */
 interface LastArchived {
-  ns: EpochNs;
-  seen: number;
+  readonly ns: EpochNs;
+  readonly seen: number;
+}
+
+/** `at` after one more record at `ns`: the latest time, and how many were at it. */
+function latest(at: LastArchived | undefined, ns: EpochNs): LastArchived {
+  if (at === undefined || ns > at.ns) return { ns, seen: 1 };
+  return ns === at.ns ? { ns, seen: at.seen + 1 } : at;
 }
 
 export async function* followBatches(read: FollowRead): AsyncGenerator<FollowedRecord[]> {
@@ -107,14 +113,17 @@ export async function* followBatches(read: FollowRead): AsyncGenerator<FollowedR
     exclude: current !== undefined && probed !== undefined && !probed.empty ? [{ containerId: current.id, fromNs: probed.boundary }] : [],
   };
   const archive = (tail: number | undefined): AsyncGenerator<LogRecord[]> => noteLast(read.archive(filter, tail), current, last);
-  /** From `at` on (`seen` of the lines at its time returned already), or from `since` if that is later. */
-  const from = (at: LastArchived | undefined): Resume =>
-    read.since !== undefined && (at === undefined || read.since > at.ns) ? new Resume(read.since) : new Resume(at?.ns, at?.seen ?? 0);
+  /**
+   * From `at` on (`seen` of the lines at its time returned already; `held`: the live log
+   * held a line there), or from `since` if that is later.
+   */
+  const from = (at: LastArchived | undefined, held = false): Resume =>
+    read.since !== undefined && (at === undefined || read.since > at.ns) ? new Resume(read.since) : new Resume(at?.ns, at?.seen ?? 0, held);
   const resumeOfCurrent = (): Resume => {
     if (current === undefined) return from(undefined);
     if (probed === undefined || probed.empty) return from(last.get(current.id));
     // The live log held the boundary line when probed.
-    return read.since !== undefined && read.since > probed.boundary ? new Resume(read.since) : new Resume(probed.boundary, 0, true);
+    return from({ ns: probed.boundary, seen: 0 }, true);
   };
   // The previous instance's lines after `resume`, if the API still serves it as `previous`.
   const previousPart = (tailLines?: number): PreviousPart | undefined =>
@@ -229,8 +238,8 @@ async function probe(api: PodApi, run: ContainerRun): Promise<Probe> {
   const parts = text.split('\n');
   // The last part is cut by the byte limit (or empty): a prefix of its line.
   const rest = parts.pop() ?? '';
-  const lines = parts.map(parseLine);
-  const cut = rest === '' ? undefined : parseLine(rest);
+  const lines = parts.map(parseLiveLine);
+  const cut = rest === '' ? undefined : parseLiveLine(rest);
   const first = lines[0]?.ns ?? cut?.ns;
   if (first === undefined) return { boundary: run.startedAt ?? 0n, leading: [], leadingCut: false, empty: true };
   if (run.startedAt !== undefined && run.startedAt > first) return { boundary: run.startedAt, leading: [], leadingCut: false, empty: false };
@@ -243,12 +252,6 @@ async function probe(api: PodApi, run: ContainerRun): Promise<Probe> {
   const leadingCut = cut?.ns === first;
   if (cut !== undefined && leadingCut) leading.push(cut.message);
   return { boundary: first, leading, leadingCut, empty: false };
-}
-
-function parseLine(text: string): { ns: EpochNs | undefined; message: string } {
-  const space = text.indexOf(' ');
-  const time = space < 0 ? text : text.slice(0, space);
-  return { ns: parseTime(time), message: space < 0 ? '' : text.slice(space + 1) };
 }
 
 /** Messages of the first lines at `boundary`. */
@@ -288,7 +291,7 @@ interface PreviousPart {
   /** With `tail`: how many of its last lines are read. */
   readonly tailLines: number | undefined;
   /** Where its live lines go on after `at` (its last archived time, and how many share it). */
-  readonly from: (at: LastArchived | undefined) => Resume;
+  readonly from: (at: LastArchived | undefined, held?: boolean) => Resume;
   /** Its live lines from `resume`; none when the API serves it no more. */
   readonly rest: (resume: Resume) => AsyncIterable<FollowedRecord[]>;
 }
@@ -371,10 +374,7 @@ async function* placed(
         }
         if (waiting !== undefined) out.push(waiting);
         waiting = record;
-        if (ns !== undefined) {
-          if (lastOfPrevious !== undefined && lastOfPrevious.ns === ns) lastOfPrevious.seen += 1;
-          else if (lastOfPrevious === undefined || ns > lastOfPrevious.ns) lastOfPrevious = { ns, seen: 1 };
-        }
+        if (ns !== undefined) lastOfPrevious = latest(lastOfPrevious, ns);
         continue;
       }
       if (!ofCurrent || boundary === undefined || parseTime(r.time) !== boundary) out.push(record);
@@ -401,9 +401,7 @@ async function* noteLast(batches: AsyncIterable<LogRecord[]>, run: ContainerRun 
         if (!sameContainer(r.containerId, run.id)) continue;
         const ns = parseTime(r.time);
         if (ns === undefined) continue;
-        const was = last.get(run.id);
-        if (was !== undefined && was.ns === ns) was.seen += 1;
-        else if (was === undefined || ns > was.ns) last.set(run.id, { ns, seen: 1 });
+        last.set(run.id, latest(last.get(run.id), ns));
       }
     }
     yield batch;

@@ -7,6 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LiveLogError, LiveLogTimeoutError } from '../errors.js';
+import { isBrokenBody } from '../store.js';
 import type { FollowedRecord } from '../reader.js';
 import type { EpochNs } from '../time.js';
 import type { PodApi } from './kube-http.js';
@@ -55,7 +56,7 @@ export class LiveLog {
         yield* this.admitted(liveLines(answer.body, !run.running || previous), run, resume, recover);
         return;
       } catch (error) {
-        if (this.signal?.aborted || !isBrokenStream(error)) throw error;
+        if (this.signal?.aborted || !isBrokenBody(error)) throw error;
         // A tail's count would be off after a partial answer: read it whole again.
         if (tailLines !== undefined || attempt >= ONCE_ATTEMPTS) throw new LiveLogError(this.api.namespace, this.api.pod, `the log of container ${run.id.slice(0, 12)} broke off ${attempt} times`, undefined, { cause: error });
       }
@@ -90,7 +91,7 @@ export class LiveLog {
             }
           } catch (error) {
             // A connection reset mid-stream is the API dropping it, as a clean end is.
-            if (this.signal?.aborted || !isBrokenStream(error)) throw error;
+            if (this.signal?.aborted || !isBrokenBody(error)) throw error;
           }
         }
         // The stream ended: the container exited, or the API dropped it (then it is opened
@@ -174,9 +175,3 @@ export class LiveLog {
 }
 
 async function* noRecords(): AsyncGenerator<FollowedRecord[]> {}
-
-/** A response body whose connection broke after its headers (reset, or closed before its end). */
-function isBrokenStream(error: unknown): boolean {
-  const e = error as { code?: unknown; message?: unknown } | null;
-  return e?.code === 'ECONNRESET' || e?.code === 'ERR_STREAM_PREMATURE_CLOSE' || e?.message === 'aborted';
-}
