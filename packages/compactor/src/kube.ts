@@ -31,7 +31,7 @@ import {
   type V1ContainerStatus,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { sameContainer, stripScheme } from '@platform/log-reader';
+import { sameContainer, statusReason, stripScheme } from '@platform/log-reader';
 import { KubeConfigError, loadKubeTarget } from '@platform/log-reader/kube-config';
 import { KubeApiError, SetupError } from './errors.js';
 
@@ -145,11 +145,7 @@ function describeFailure(error: unknown, timeoutMs: number, secrets: readonly st
 
 /** A Kubernetes `Status` body's reason and message (`Forbidden: pods "job-1" is forbidden: …`). */
 function statusBody(body: unknown): string | undefined {
-  const parsed: unknown = typeof body === 'string' ? safeJson(body) : body;
-  if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const { reason, message } = parsed as { reason?: unknown; message?: unknown };
-  const parts = [reason, message].filter((p): p is string => typeof p === 'string' && p !== '');
-  return parts.length === 0 ? undefined : parts.join(': ').slice(0, 300);
+  return statusReason(typeof body === 'string' ? safeJson(body) : body);
 }
 
 function safeJson(text: string): unknown {

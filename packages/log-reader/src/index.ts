@@ -36,3 +36,4 @@ export {
 export { DEFAULT_READ_AHEAD } from './raw-records.js';
 export { DURATION_UNITS, parseDurationMs } from './durations.js';
 export { sameContainer, stripScheme } from './container-id.js';
+export { statusReason } from './live/kube-status.js';

@@ -9,6 +9,7 @@ import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { LiveLogError } from '../errors.js';
+import { statusReason } from './kube-status.js';
 import { decodePod, type PodStatus } from './pod-status.js';
 
 /** How long a request may take until its answer starts (and a pod's whole answer). */
@@ -171,10 +172,7 @@ async function statusText(response: IncomingMessage): Promise<string | undefined
   } catch {
     return body.trim() === '' ? undefined : body.trim().slice(0, 300);
   }
-  if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const { reason, message } = parsed as { reason?: unknown; message?: unknown };
-  const parts = [reason, message].filter((p): p is string => typeof p === 'string' && p !== '');
-  return parts.length === 0 ? undefined : parts.join(': ').slice(0, 300);
+  return statusReason(parsed);
 }
 
 async function readText(response: IncomingMessage, limit: number): Promise<string> {
