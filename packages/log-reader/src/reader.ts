@@ -140,7 +140,7 @@ export class LogReader {
   createReadStream(pod: string, options: ReadStreamOptions = {}): Readable {
     const batches = this.readBatches(pod, options);
     const timestamps = options.timestamps ?? false;
-    const separator = options.separator === undefined ? defaultSeparator() : options.separator;
+    const separator = options.separator;
     // A chunk per batch of records, not a write per line.
     async function* chunks(): AsyncGenerator<string> {
       let before = false;
@@ -157,7 +157,7 @@ export class LogReader {
         else if (!separated) {
           separated = true;
           // Where the live log takes over, when lines come on both sides.
-          if (before && separator !== false) text += `${separator}\n`;
+          if (before && separator !== false) text += `${separator ?? defaultSeparator()}\n`;
         }
         if (timestamps) for (const r of batch) text += `${r.time} ${r.message}\n`;
         else for (const r of batch) text += `${r.message}\n`;
