@@ -32,7 +32,7 @@ import { sameContainer } from '../container-id.js';
 import { LiveLogError } from '../errors.js';
 import { parseTime, type EpochNs } from '../time.js';
 import { handOffMark } from './hand-off.js';
-import { PodApi } from './kube-http.js';
+import { PodApi, readText } from './kube-http.js';
 import { parseLiveLine, Resume } from './live-lines.js';
 import { LiveLog } from './live-log.js';
 import type { ContainerRun, PodStatus } from './pod-status.js';
@@ -225,16 +225,9 @@ async function* tailParts(
  */
 async function probe(api: PodApi, run: ContainerRun): Promise<Probe> {
   const answer = await api.openLog({ limitBytes: PROBE_BYTES });
-  let text = '';
-  if (answer.kind === 'stream') {
-    const decoder = new TextDecoder('utf-8');
-    for await (const chunk of answer.body as AsyncIterable<Buffer>) {
-      text += decoder.decode(chunk, { stream: true });
-      // The API should have cut it; never hold more than that.
-      if (text.length >= PROBE_BYTES) break;
-    }
-    answer.body.destroy();
-  }
+  // The API cuts it at the limit; never hold more than that either way.
+  const text = answer.kind === 'stream' ? await readText(answer.body, PROBE_BYTES) : '';
+  if (answer.kind === 'stream') answer.body.destroy();
   const parts = text.split('\n');
   // The last part is cut by the byte limit (or empty): a prefix of its line.
   const rest = parts.pop() ?? '';

@@ -175,7 +175,8 @@ async function statusText(response: IncomingMessage): Promise<string | undefined
   return statusReason(parsed);
 }
 
-async function readText(response: IncomingMessage, limit: number): Promise<string> {
+/** A body as text, at most about `limit` bytes of it (the connection is closed there). */
+export async function readText(response: IncomingMessage, limit: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of response as AsyncIterable<Buffer>) {
