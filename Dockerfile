@@ -10,8 +10,8 @@
 # Docker engine. Nothing writes at run time (no npm, no cache): a read-only root
 # filesystem works, with /tmp as a tmpfs for good measure.
 
-# Node 20 is the release's runtime (package.json engines); the tag pins the patch release.
-ARG NODE_IMAGE=node:20.20.2-bookworm-slim
+# Node 24 (LTS) is the release's runtime (.nvmrc, package.json engines); the tag pins .nvmrc's release.
+ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src

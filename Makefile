@@ -1,6 +1,7 @@
 # job-logs-s3: build, test and demo.
 #
-#   make install     npm ci (when needed) + versitygw and kustomize (go install, pinned) + moto (if missing)
+#   make install     the pinned Node (.nvmrc) into .tools/node, npm ci (when needed), versitygw and
+#                    kustomize (go install, pinned), moto (if missing)
 #   make build       type-check and compile every package (tsc -b)
 #   make test        build, shellcheck, then all tests against moto, then test/ against versitygw
 #   make test-unit   unit tests under packages/ only; no S3 server
@@ -20,6 +21,12 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := test
 
+# Every recipe runs on the Node release that .nvmrc pins, installed into .tools/node from the
+# npm registry by scripts/install-node.sh: the machine's own node may be older (npm and npx,
+# scripts started through `env node`, then run on the pinned one too).
+export PATH := $(CURDIR)/.tools/node/bin:$(PATH)
+NODE_STAMP := .tools/node/.installed
+
 JEST       ?= npx jest
 JEST_FLAGS ?=
 DEMO_STATE := .tmp/demo-s3.json
@@ -31,7 +38,12 @@ NPM_STAMP  := node_modules/.npm-ci.stamp
 
 install: $(NPM_STAMP) tools
 
-$(NPM_STAMP): package-lock.json
+$(NODE_STAMP): .nvmrc
+	@scripts/install-node.sh
+	@touch $@
+
+# npm ci runs on the pinned Node, and again when it changes.
+$(NPM_STAMP): package-lock.json $(NODE_STAMP)
 	npm ci
 	@touch $@
 
