@@ -12,6 +12,9 @@
 #                    in the same run, on versitygw (bench/results/latest.{json,md,png})
 #   make image       the compactor's container image from the Dockerfile (IMAGE=name:tag); needs a
 #                    Docker engine. test/image.test.ts checks the same tree without one
+#   make lint        Prettier (check), ESLint (correctness, file and function size, import layers) and
+#                    dpdm (no import cycle, type imports included) over the TypeScript
+#   make format      Prettier --write and ESLint --fix: what `make lint` asks for
 #   make lint-shell  shellcheck on minikube.sh, scripts/*.sh, k8s/*/*/*.sh and .ci/run
 #   make clean       remove build output and .tmp/ (keeps node_modules/ and .tools/)
 #
@@ -34,7 +37,7 @@ S3_SERVER  := node scripts/s3-server.mjs
 # npm ci runs again when package-lock.json is newer than this stamp (or node_modules/ is gone).
 NPM_STAMP  := node_modules/.npm-ci.stamp
 
-.PHONY: install tools build test test-unit lint-shell demo demo-run bench clean
+.PHONY: install tools build test test-unit lint format lint-shell demo demo-run bench clean
 
 install: $(NPM_STAMP) tools
 
@@ -60,10 +63,21 @@ build: $(NPM_STAMP)
 # Everything against moto, then the integration tests in test/ again against versitygw.
 # (`./test/` is anchored at the repo root: a bare `test/` would also match a checkout path
 # like /ci/test/job-logs-s3/... and so every file.)
-test: install lint-shell
+test: install lint-shell lint
 	npx tsc -b
 	S3_TEST_SERVER=moto $(JEST) $(JEST_FLAGS)
 	S3_TEST_SERVER=versitygw $(JEST) $(JEST_FLAGS) ./test/
+
+# The TypeScript's format (.prettierrc.json), lint rules (eslint.config.js: sizes, import layers)
+# and import graph: no cycle, type imports included, anywhere in the packages' sources.
+lint: $(NPM_STAMP)
+	npx prettier --check --log-level warn .
+	npx eslint --max-warnings 0 .
+	npx dpdm --no-tree --no-warning --no-progress --exit-code circular:1 'packages/*/src/**/*.ts'
+
+format: $(NPM_STAMP)
+	npx prettier --write --log-level warn .
+	npx eslint --fix .
 
 # Every shell script of the repo. scripts/install-shellcheck.sh (quiet when shellcheck is
 # there) puts shellcheck on PATH or in .tools/bin.
