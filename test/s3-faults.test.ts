@@ -19,7 +19,7 @@ import { LogReader, metadataKey } from '@platform/log-reader';
 import type { Config } from '../packages/compactor/src/config.js';
 import { silentLogger } from '../packages/compactor/src/logger.js';
 import { runPass, type PassResult } from '../packages/compactor/src/pass.js';
-import { createS3Client, type S3ClientSettings } from '../packages/log-reader/src/s3-client.js';
+import { createS3Client, type S3ClientSettings } from '../packages/log-reader/src/s3/s3-client.js';
 import {
   DROP_AFTER,
   DROP_BEFORE,

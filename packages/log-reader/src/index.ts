@@ -1,13 +1,13 @@
 // Public API of @platform/log-reader: the reader, and the bucket layout the compactor writes.
-export { LogReader, readMergedRecords, type FollowOptions, type FollowedRecord, type LogReaderOptions, type ReadOptions, type ReadStreamOptions, type ReadPlan } from './reader.js';
+export { LogReader, readMergedRecords, type FollowOptions, type FollowedRecord, type LogReaderOptions, type ReadOptions, type ReadStreamOptions, type ReadPlan } from './read/reader.js';
 export * from './errors.js';
-export * from './keys.js';
-export * from './time.js';
-export * from './records.js';
-export * from './metadata.js';
-export { objectLines, type ByteCounter } from './object-lines.js';
-export { readRawFiles, type RawEvent } from './raw-records.js';
-export { listRawFilesInOrder } from './raw-listing.js';
+export * from './layout/keys.js';
+export * from './layout/time.js';
+export * from './layout/records.js';
+export * from './layout/metadata.js';
+export { objectLines, type ByteCounter } from './s3/object-lines.js';
+export { readRawFiles, type RawEvent } from './s3/raw-records.js';
+export { listRawFilesInOrder } from './s3/raw-listing.js';
 export {
   isNotFound,
   isPreconditionFailure,
@@ -21,7 +21,7 @@ export {
   type ListedObject,
   type LoadedMetadata,
   type RawFile,
-} from './store.js';
+} from './s3/store.js';
 export {
   S3_CLIENT_DEFAULTS,
   createS3Client,
@@ -32,8 +32,8 @@ export {
   type S3ClientSettings,
   type S3Input,
   type SetupProblem,
-} from './s3-client.js';
-export { DEFAULT_READ_AHEAD } from './raw-records.js';
-export { DURATION_UNITS, parseDurationMs } from './durations.js';
-export { sameContainer, stripScheme } from './container-id.js';
+} from './s3/s3-client.js';
+export { DEFAULT_READ_AHEAD } from './s3/raw-records.js';
+export { DURATION_UNITS, parseDurationMs } from './layout/durations.js';
+export { sameContainer, stripScheme } from './layout/container-id.js';
 export { statusReason } from './live/kube-status.js';

@@ -25,12 +25,12 @@
  * end: the current live log's last lines first (`tailLines`), then the archive's last
  * records, with the previous instance's last lines in their place, for what is still missing.
  */
-import type { ArchiveFilter } from '../archive-filter.js';
-import type { FollowedRecord, FollowOptions } from '../reader.js';
-import type { LogRecord } from '../records.js';
-import { sameContainer } from '../container-id.js';
+import type { ArchiveFilter } from '../read/archive-filter.js';
+import type { FollowedRecord, FollowOptions } from '../read/reader.js';
+import type { LogRecord } from '../layout/records.js';
+import { sameContainer } from '../layout/container-id.js';
 import { LiveLogError } from '../errors.js';
-import { parseTime, type EpochNs } from '../time.js';
+import { parseTime, type EpochNs } from '../layout/time.js';
 import { handOffMark } from './hand-off.js';
 import { PodApi, readText } from './kube-http.js';
 import { parseLiveLine, Resume } from './live-lines.js';

@@ -3,7 +3,7 @@
  * them. Pure: no I/O.
  */
 import { surelyKept, type ArchiveFilter } from './archive-filter.js';
-import { recordsIn, type LogFileEntry } from './metadata.js';
+import { recordsIn, type LogFileEntry } from '../layout/metadata.js';
 
 /**
  * The position (records of the whole log before it) from which the merged files surely hold

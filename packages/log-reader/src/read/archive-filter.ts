@@ -3,11 +3,11 @@
  * log holds (a followed read takes a live container's lines from the Kubernetes API from
  * some instant on, so the archive's copies of them are left out). Pure: no I/O.
  */
-import { sameContainer } from './container-id.js';
-import { parseMergedKey } from './keys.js';
-import { endsBefore, lastRecordNs, RANGE_MARGIN_NS, type LogFileEntry } from './metadata.js';
-import type { LogRecord } from './records.js';
-import { parseTime, type EpochNs } from './time.js';
+import { sameContainer } from '../layout/container-id.js';
+import { parseMergedKey } from '../layout/keys.js';
+import { endsBefore, lastRecordNs, RANGE_MARGIN_NS, type LogFileEntry } from '../layout/metadata.js';
+import type { LogRecord } from '../layout/records.js';
+import { parseTime, type EpochNs } from '../layout/time.js';
 
 /**
  * The records of container `containerId` after `fromNs` are read elsewhere (its live log).

@@ -28,18 +28,18 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { keeps, dropsWholeFile, type ArchiveFilter } from './archive-filter.js';
-import { CorruptObjectError, LogChangedError, MetadataError, ObjectMissingError, ObjectVanishedError, ReadAbortedError } from './errors.js';
-import { assertPodName, parseMergedKey, parseRawKey } from './keys.js';
-import { mergedRawPredicate, recordsIn, unfinishedRange, type LogFileEntry, type PodMetadata } from './metadata.js';
-import { DEFAULT_READ_AHEAD, readRawFiles, type UnfinishedPieces } from './raw-records.js';
-import { objectLineBatches, type ByteCounter } from './object-lines.js';
-import { decodeMergedLineFast } from './merged-line.js';
-import type { LogRecord } from './records.js';
-import { listRawFilesInOrder } from './raw-listing.js';
-import { isBrokenBody, listRawFiles, loadMetadata, openInOrder, type Bucket, type RawFile } from './store.js';
-import { isHandOff } from './live/hand-off.js';
+import { CorruptObjectError, LogChangedError, MetadataError, ObjectMissingError, ObjectVanishedError, ReadAbortedError } from '../errors.js';
+import { assertPodName, parseMergedKey, parseRawKey } from '../layout/keys.js';
+import { mergedRawPredicate, recordsIn, unfinishedRange, type LogFileEntry, type PodMetadata } from '../layout/metadata.js';
+import { DEFAULT_READ_AHEAD, readRawFiles, type UnfinishedPieces } from '../s3/raw-records.js';
+import { objectLineBatches, type ByteCounter } from '../s3/object-lines.js';
+import { decodeMergedLineFast } from '../layout/merged-line.js';
+import type { LogRecord } from '../layout/records.js';
+import { listRawFilesInOrder } from '../s3/raw-listing.js';
+import { isBrokenBody, listRawFiles, loadMetadata, openInOrder, type Bucket, type RawFile } from '../s3/store.js';
+import { isHandOff } from '../live/hand-off.js';
 import { Ring, tailStart } from './tail.js';
-import { toEpochNs } from './time.js';
+import { toEpochNs } from '../layout/time.js';
 
 /** Where the live log is: the cluster (a `KubeConfig`: in-cluster or from a kubeconfig file) and the pod's namespace. */
 export interface FollowOptions {
@@ -178,7 +178,7 @@ export class LogReader {
     const store: Bucket = { ...this.store, signal };
     try {
       if (options.follow !== undefined) {
-        const { followBatches } = await import('./live/follow.js');
+        const { followBatches } = await import('../live/follow.js');
         yield* followBatches({ archive: (filter, n) => this.archiveBatches(store, pod, filter, n), pod, since, tail, follow: options.follow, signal });
       } else {
         yield* this.archiveBatches(store, pod, { since }, tail);

@@ -7,9 +7,9 @@ import {
   ListObjectsV2Command,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { ObjectMissingError, PodNamespaceConflictError, TruncatedListingError } from './errors.js';
-import { compareRawKeys, metadataKey, parseRawKey, rawPodPrefix, type RawKey } from './keys.js';
-import { EMPTY_METADATA, decodeMetadata, type PodMetadata } from './metadata.js';
+import { ObjectMissingError, PodNamespaceConflictError, TruncatedListingError } from '../errors.js';
+import { compareRawKeys, metadataKey, parseRawKey, rawPodPrefix, type RawKey } from '../layout/keys.js';
+import { EMPTY_METADATA, decodeMetadata, type PodMetadata } from '../layout/metadata.js';
 
 export interface Bucket {
   readonly client: S3Client;
