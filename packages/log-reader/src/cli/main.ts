@@ -12,7 +12,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { parseDurationMs } from '../layout/durations.js';
 import { LogReaderError } from '../errors.js';
 import type { KubeTarget, KubeTargetOptions } from '../live/kube-config.js';
-import { LogReader, type ReadStreamOptions } from '../read/reader.js';
+import { LogReader } from '../read/reader.js';
+import type { ReadStreamOptions } from '../read/types.js';
 import { createS3Client, describeSetupProblem, resolveEndpoint, S3_CLIENT_DEFAULTS, type S3ClientSettings } from '../s3/s3-client.js';
 import { toEpochNs, type EpochNs } from '../layout/time.js';
 

@@ -6,9 +6,8 @@
  * for good or is gone.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LiveLogError, LiveLogTimeoutError } from '../errors.js';
-import { isBrokenBody } from '../s3/store.js';
-import type { FollowedRecord } from '../read/reader.js';
+import { isBrokenBody, LiveLogError, LiveLogTimeoutError } from '../errors.js';
+import type { FollowedRecord } from '../read/types.js';
 import type { EpochNs } from '../layout/time.js';
 import type { PodApi } from './kube-http.js';
 import { liveLines, Resume, type LiveLine } from './live-lines.js';

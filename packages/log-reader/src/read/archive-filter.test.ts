@@ -1,4 +1,5 @@
-import { dropsWholeFile, keeps, surelyKept, type ArchiveFilter } from './archive-filter.js';
+import { dropsWholeFile, keeps, surelyKept } from './archive-filter.js';
+import type { ArchiveFilter } from './types.js';
 import type { LogFileEntry } from '../layout/metadata.js';
 import type { LogRecord } from '../layout/records.js';
 import { parseTime } from '../layout/time.js';

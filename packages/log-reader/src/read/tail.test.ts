@@ -1,4 +1,4 @@
-import type { ArchiveFilter } from './archive-filter.js';
+import type { ArchiveFilter } from './types.js';
 import type { LogFileEntry } from '../layout/metadata.js';
 import { Ring, tailStart } from './tail.js';
 import { parseTime } from '../layout/time.js';

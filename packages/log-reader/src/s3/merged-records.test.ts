@@ -2,7 +2,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { gzipSync } from 'node:zlib';
 import { CorruptObjectError, ObjectMissingError } from '../errors.js';
-import { readMergedRecords } from '../read/reader.js';
+import { readMergedRecords } from './merged-records.js';
 import type { Bucket } from './store.js';
 
 function bucketOf(objects: Record<string, Buffer>): Bucket {

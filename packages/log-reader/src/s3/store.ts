@@ -160,15 +160,6 @@ export async function listRawFiles(store: Bucket, pod: string): Promise<RawFile[
   return files.sort(compareRawKeys);
 }
 
-/**
- * A response body whose connection broke after its headers: reset, closed before its end
- * (an S3 body the SDK does not retry, or a Kubernetes log stream).
- */
-export function isBrokenBody(error: unknown): boolean {
-  const e = error as { code?: unknown; message?: unknown } | null;
-  return e?.code === 'ECONNRESET' || e?.code === 'ERR_STREAM_PREMATURE_CLOSE' || (typeof e?.message === 'string' && /(^|: )aborted$/.test(e.message));
-}
-
 /** True for a missing object (not a missing bucket). */
 export function isNotFound(error: unknown): boolean {
   const e = error as { name?: unknown; $metadata?: { httpStatusCode?: unknown } } | null;
