@@ -2,7 +2,14 @@
 // optionally its live log), and the S3 client to read it with. The bucket's layout is at
 // '@platform/log-reader/layout', the storage helpers the compactor shares at '…/s3'.
 export { LogReader } from './read/reader.js';
-export type { FollowedRecord, FollowOptions, LogReaderOptions, ReadOptions, ReadPlan, ReadStreamOptions } from './read/types.js';
+export type {
+  FollowedRecord,
+  FollowOptions,
+  LogReaderOptions,
+  ReadOptions,
+  ReadPlan,
+  ReadStreamOptions,
+} from './read/types.js';
 export type { LogRecord, Stream } from './layout/records.js';
 export {
   CorruptObjectError,

@@ -28,7 +28,15 @@ export {
   type MergedKey,
   type RawKey,
 } from './layout/keys.js';
-export { formatIsoMicros, formatSlice, parseTime, parseTimeStrict, sliceToTime, toEpochNs, type EpochNs } from './layout/time.js';
+export {
+  formatIsoMicros,
+  formatSlice,
+  parseTime,
+  parseTimeStrict,
+  sliceToTime,
+  toEpochNs,
+  type EpochNs,
+} from './layout/time.js';
 export {
   decodeMergedLine,
   decodeRawLine,

@@ -150,7 +150,10 @@ async function* previousLines(
     for (const line of batch) {
       const ns = parseTime(line.time);
       if (ns === undefined) continue;
-      range = range === undefined ? { first: ns, last: ns } : { first: ns < range.first ? ns : range.first, last: ns > range.last ? ns : range.last };
+      range =
+        range === undefined
+          ? { first: ns, last: ns }
+          : { first: ns < range.first ? ns : range.first, last: ns > range.last ? ns : range.last };
     }
     yield batch;
   }

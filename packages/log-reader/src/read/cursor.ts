@@ -81,7 +81,12 @@ export class PlanWalk {
  * last record passed is read again to check it), those beyond the window, and those the filter
  * drops whole (before `since`, or all in a live log).
  */
-export function filesToFetch(merged: readonly LogFileEntry[], cursor: Cursor, filter: ArchiveFilter, to: number | undefined): Set<LogFileEntry> {
+export function filesToFetch(
+  merged: readonly LogFileEntry[],
+  cursor: Cursor,
+  filter: ArchiveFilter,
+  to: number | undefined,
+): Set<LogFileEntry> {
   const fetch = new Set<LogFileEntry>();
   let end = 0;
   for (const entry of merged) {

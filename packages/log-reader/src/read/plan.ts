@@ -6,7 +6,13 @@
  */
 import { MetadataError } from '../errors.js';
 import { parseRawKey } from '../layout/keys.js';
-import { mergedRawPredicate, recordsIn, unfinishedRange, type LogFileEntry, type PodMetadata } from '../layout/metadata.js';
+import {
+  mergedRawPredicate,
+  recordsIn,
+  unfinishedRange,
+  type LogFileEntry,
+  type PodMetadata,
+} from '../layout/metadata.js';
 import { listRawFilesInOrder } from '../s3/raw-listing.js';
 import type { UnfinishedPieces } from '../s3/raw-records.js';
 import { listRawFiles, loadMetadata, type Bucket, type RawFile } from '../s3/store.js';

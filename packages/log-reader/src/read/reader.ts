@@ -37,7 +37,15 @@ import { loadMetadata, openInOrder, type Bucket } from '../s3/store.js';
 import { filesToFetch, PlanWalk, type Cursor } from './cursor.js';
 import { openPlan, planRead, type OpenPlan } from './plan.js';
 import { Ring, tailStart } from './tail.js';
-import type { ArchiveFilter, FollowedRecord, FollowOptions, LogReaderOptions, ReadOptions, ReadPlan, ReadStreamOptions } from './types.js';
+import type {
+  ArchiveFilter,
+  FollowedRecord,
+  FollowOptions,
+  LogReaderOptions,
+  ReadOptions,
+  ReadPlan,
+  ReadStreamOptions,
+} from './types.js';
 
 export class LogReader {
   private readonly store: Bucket;
@@ -187,7 +195,13 @@ export class LogReader {
   }
 
   /** The records `walk` takes from the merged files; only those in `fetch` are fetched, the others go by unread. */
-  private async *mergedBatches(store: Bucket, pod: string, merged: readonly LogFileEntry[], walk: PlanWalk, fetch: Set<LogFileEntry>): AsyncGenerator<LogRecord[]> {
+  private async *mergedBatches(
+    store: Bucket,
+    pod: string,
+    merged: readonly LogFileEntry[],
+    walk: PlanWalk,
+    fetch: Set<LogFileEntry>,
+  ): AsyncGenerator<LogRecord[]> {
     const bodies = openInOrder(store, [...fetch].map((e) => e.key), this.readAhead);
     try {
       for (const entry of merged) {
