@@ -15,6 +15,8 @@ module.exports = {
   transformIgnorePatterns: [`/node_modules/(?!${ESM_ONLY}/)`],
   moduleNameMapper: {
     '^@platform/log-reader$': '<rootDir>/packages/log-reader/src/index.ts',
+    '^@platform/log-reader/layout$': '<rootDir>/packages/log-reader/src/layout.ts',
+    '^@platform/log-reader/s3$': '<rootDir>/packages/log-reader/src/s3.ts',
     '^@platform/log-reader/kube-config$': '<rootDir>/packages/log-reader/src/kube-config.ts',
     '^@platform/testkit$': '<rootDir>/packages/testkit/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',

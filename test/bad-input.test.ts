@@ -18,13 +18,9 @@ import {
   LogReader,
   MetadataError,
   ObjectVanishedError,
-  cleanupKey,
-  mergedPodPrefix,
-  metadataKey,
-  rawKey,
-  rawPodPrefix,
   type LogRecord,
 } from '@platform/log-reader';
+import { cleanupKey, mergedPodPrefix, metadataKey, rawKey, rawPodPrefix } from '@platform/log-reader/layout';
 import { criPieces, parsedLine, putRaw } from '@platform/testkit';
 import { createLogger } from '../packages/compactor/src/logger.js';
 import { runPass, type PassResult } from '../packages/compactor/src/pass.js';

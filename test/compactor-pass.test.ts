@@ -2,7 +2,7 @@
 // and what it deletes when (DESIGN §5), checked through the bucket and the reader.
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { gunzipSync } from 'node:zlib';
-import { CONDITIONAL_WRITE_CHECK_KEY, cleanupKey, metadataKey, parseMergedKey } from '@platform/log-reader';
+import { CONDITIONAL_WRITE_CHECK_KEY, cleanupKey, metadataKey, parseMergedKey } from '@platform/log-reader/layout';
 import { parsedLine, putRaw } from '@platform/testkit';
 import { getObjectBytes } from './support/s3.js';
 import { HOUR, MINUTE, messages, newWorld } from './support/world.js';

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { CONDITIONAL_WRITE_CHECK_KEY } from '@platform/log-reader';
+import { CONDITIONAL_WRITE_CHECK_KEY } from '@platform/log-reader/layout';
 import { parsedLine } from '@platform/testkit';
 import { COMPACTOR_BIN, s3Env } from './support/cli.js';
 import { crashingAt, recording } from './support/hooks.js';

@@ -6,7 +6,7 @@
 // the line the container wrote. Across restarts of Fluent Bit on a node, the counter in its
 // keys only grows: seed-index.sh, run with `sh` on a temporary directory, puts it back before
 // each start. Reads the files in k8s/, needs no S3 server.
-import { compareRawKeys, decodeRawLine, parseRawKey, RAW_PREFIX, type RawKey } from '@platform/log-reader';
+import { compareRawKeys, decodeRawLine, parseRawKey, RAW_PREFIX, type RawKey } from '@platform/log-reader/layout';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { V1Container, V1DaemonSet, V1VolumeMount } from '@kubernetes/client-node';

@@ -3,7 +3,7 @@
 // separator with restarts, instances that come and go, the API failing (400 while running,
 // retries bounded and abortable).
 import { criPieces, parsedLine } from '@platform/testkit';
-import { formatSlice } from '@platform/log-reader';
+import { formatSlice } from '@platform/log-reader/layout';
 import { text } from 'node:stream/consumers';
 import { LiveLogError } from '@platform/log-reader';
 import { startKubeApi, type KubeApiDouble } from './support/kube-api.js';

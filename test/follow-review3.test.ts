@@ -2,7 +2,7 @@
 // archived records that are out of log order (late uploads), with tail, a rotated previous log
 // and a third, older instance; restarts while the previous log or the probe is read.
 import { criPieces, parsedLine } from '@platform/testkit';
-import { formatSlice } from '@platform/log-reader';
+import { formatSlice } from '@platform/log-reader/layout';
 import { startKubeApi, type KubeApiDouble } from './support/kube-api.js';
 import { faultyApi } from './support/kube-proxy.js';
 import { follow, followOptions, jobLines } from './support/follow.js';

@@ -2,7 +2,8 @@
 // files, raw files not merged yet, an open line, due times), the lease and the cleanup queue,
 // through the library and the built CLI, and that it never writes.
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { cleanupKey, metadataKey, parseTime, type Bucket } from '@platform/log-reader';
+import { cleanupKey, metadataKey, parseTime } from '@platform/log-reader/layout';
+import type { Bucket } from '@platform/log-reader/s3';
 import { parsedLine, putRaw } from '@platform/testkit';
 import { inspectPod, type PodInspection } from '../packages/compactor/src/inspect.js';
 import { Lease } from '../packages/compactor/src/lease.js';

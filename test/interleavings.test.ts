@@ -55,16 +55,9 @@
 //   FC_SEED=… INTERLEAVINGS_LONG_PATH=… S3_TEST_SERVER=moto npx jest test/interleavings.test.ts -t 'the same when passes take long'
 import fc from 'fast-check';
 import type { S3Client } from '@aws-sdk/client-s3';
-import {
-  LogReader,
-  decodeMetadata,
-  formatSlice,
-  isNotFound,
-  leaseKey,
-  metadataKey,
-  readMetadataText,
-  type LogRecord,
-} from '@platform/log-reader';
+import { LogReader, type LogRecord } from '@platform/log-reader';
+import { decodeMetadata, formatSlice, leaseKey, metadataKey } from '@platform/log-reader/layout';
+import { isNotFound, readMetadataText } from '@platform/log-reader/s3';
 import { parsedLine, putRaw } from '@platform/testkit';
 import type { Config } from '../packages/compactor/src/config.js';
 import type { PassSummary } from '../packages/compactor/src/report.js';

@@ -3,7 +3,7 @@
 // server. Without the API the quiet rule decides, as before (DESIGN §1).
 import { Writable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { metadataKey } from '@platform/log-reader';
+import { metadataKey } from '@platform/log-reader/layout';
 import { parsedLine, putRaw } from '@platform/testkit';
 import { main } from '../packages/compactor/src/cli.js';
 import { kubeLiveness, loadKubeConfig, type ContainerLiveness } from '../packages/compactor/src/kube.js';

@@ -4,7 +4,7 @@
 import { Writable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { main } from '../packages/compactor/src/cli.js';
-import { parseTime, rawPodPrefix, toEpochNs } from '@platform/log-reader';
+import { parseTime, rawPodPrefix, toEpochNs } from '@platform/log-reader/layout';
 import { parsedLine } from '@platform/testkit';
 import { testS3Client } from './support/s3.js';
 import { MINUTE, messages, newWorld } from './support/world.js';

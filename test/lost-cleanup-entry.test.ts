@@ -6,7 +6,7 @@
 // reaches the clean phase again (the merge phase skips a pod with no new raw files): the
 // takeover's merged raw files are never deleted (DESIGN §5: due once the cleanup interval
 // has passed; §6: a crash or kill at any point of a pass).
-import { cleanupKey } from '@platform/log-reader';
+import { cleanupKey } from '@platform/log-reader/layout';
 import { InjectedCrash, stallingAt } from './support/hooks.js';
 import { testS3Client } from './support/s3.js';
 import { HOUR, MINUTE, messages, newWorld } from './support/world.js';

@@ -9,7 +9,7 @@
 // Fixed: mergedRawPredicate takes a whole-second LastModified as the end of its second.
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { gzipSync } from 'node:zlib';
-import { formatIsoMicros, mergedKey, metadataKey, toEpochNs } from '@platform/log-reader';
+import { formatIsoMicros, mergedKey, metadataKey, toEpochNs } from '@platform/log-reader/layout';
 import { parsedLine, putRaw } from '@platform/testkit';
 import { listAll } from './support/s3.js';
 import { HOUR, newWorld } from './support/world.js';

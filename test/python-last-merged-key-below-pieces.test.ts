@@ -8,7 +8,7 @@
 // piece is in no merged file — the Python service's read loses it (and its cleanup may
 // delete the file, DESIGN §6 "No loss" across a move between the two services).
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { compareRawKeys, metadataKey, parseRawKey } from '@platform/log-reader';
+import { compareRawKeys, metadataKey, parseRawKey } from '@platform/log-reader/layout';
 import { parsedLine, putRaw } from '@platform/testkit';
 import { newWorld } from './support/world.js';
 

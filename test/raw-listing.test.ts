@@ -2,7 +2,9 @@
 // the listing goes on, so the batches it gives must hold exactly listRawFiles' files, in its
 // order, whatever the page sizes, and fail on a pod in two namespaces before any file.
 import { PutObjectCommand, type ListObjectsV2CommandInput, type S3Client } from '@aws-sdk/client-s3';
-import { listRawFiles, listRawFilesInOrder, PodNamespaceConflictError, rawDir, rawKey, type RawFile } from '@platform/log-reader';
+import { PodNamespaceConflictError } from '@platform/log-reader';
+import { rawDir, rawKey } from '@platform/log-reader/layout';
+import { listRawFiles, listRawFilesInOrder, type RawFile } from '@platform/log-reader/s3';
 import { createTestBucket, serverKind, testS3Client } from './support/s3.js';
 import { MINUTE, messages, newWorld } from './support/world.js';
 import { parsedLine } from '@platform/testkit';

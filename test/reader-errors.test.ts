@@ -1,7 +1,9 @@
 // What a failed S3 request reads like to a person, through the client both CLIs use and the
 // real server: the operation, the key, the HTTP status, and nothing secret.
 import { GetObjectCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
-import { LogReader, createS3Client, describeSetupProblem, isNotFound, metadataKey } from '@platform/log-reader';
+import { LogReader, createS3Client } from '@platform/log-reader';
+import { metadataKey } from '@platform/log-reader/layout';
+import { describeSetupProblem, isNotFound } from '@platform/log-reader/s3';
 import { serverKind } from './support/s3.js';
 import { messages, newWorld } from './support/world.js';
 

@@ -1,7 +1,9 @@
 // Listings against the real server, through a client whose middleware alters real answers:
 // a store that says "truncated" without a continuation token must not end a listing early.
 import { type ListObjectsV2CommandInput, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
-import { LogReader, TruncatedListingError, listCommonPrefixes, listObjects, rawPodPrefix } from '@platform/log-reader';
+import { LogReader, TruncatedListingError } from '@platform/log-reader';
+import { rawPodPrefix } from '@platform/log-reader/layout';
+import { listCommonPrefixes, listObjects } from '@platform/log-reader/s3';
 import { testS3Client } from './support/s3.js';
 import { MINUTE, messages, newWorld, type World } from './support/world.js';
 

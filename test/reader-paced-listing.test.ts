@@ -5,7 +5,8 @@
 // later commit, so every listing page has to be read within that time of the metadata, not
 // when a slow reader gets to it.
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { LogReader, formatSlice, rawKey, type LogRecord } from '@platform/log-reader';
+import { LogReader, type LogRecord } from '@platform/log-reader';
+import { formatSlice, rawKey } from '@platform/log-reader/layout';
 import { parsedLine } from '@platform/testkit';
 import { testS3Client } from './support/s3.js';
 import { MINUTE, newWorld } from './support/world.js';

@@ -3,7 +3,7 @@
 // alone, and its last_record_time is truncated (not rounded up) to the microsecond.
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { gzipSync } from 'node:zlib';
-import { formatIsoMicros, mergedKey, metadataKey, toEpochNs } from '@platform/log-reader';
+import { formatIsoMicros, mergedKey, metadataKey, toEpochNs } from '@platform/log-reader/layout';
 import { parsedLine, putRaw, type RawObject } from '@platform/testkit';
 import { listAll } from './support/s3.js';
 import { HOUR, newWorld, type World } from './support/world.js';

@@ -1,6 +1,7 @@
 // A slow read of a growing log while passes merge and delete under it: every pass makes the
 // reader meet a deleted object and re-plan, and every re-plan takes it further.
-import { metadataKey, LogReader, type LogRecord } from '@platform/log-reader';
+import { LogReader, type LogRecord } from '@platform/log-reader';
+import { metadataKey } from '@platform/log-reader/layout';
 import { testS3Client } from './support/s3.js';
 import { HOUR, MINUTE, messages, newWorld } from './support/world.js';
 

@@ -2,7 +2,7 @@
 // precision; timestamps; a bucket laid out by the Python service.
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { gzipSync } from 'node:zlib';
-import { metadataKey, rawKey } from '@platform/log-reader';
+import { metadataKey, rawKey } from '@platform/log-reader/layout';
 import { parsedLine, putRaw, unparsedLine } from '@platform/testkit';
 import { HOUR, MINUTE, messages, newWorld, type World } from './support/world.js';
 

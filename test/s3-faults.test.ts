@@ -15,11 +15,11 @@ import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { text } from 'node:stream/consumers';
-import { LogReader, metadataKey } from '@platform/log-reader';
+import { LogReader, createS3Client, type S3ClientSettings } from '@platform/log-reader';
+import { metadataKey } from '@platform/log-reader/layout';
 import type { Config } from '../packages/compactor/src/config.js';
 import { silentLogger } from '../packages/compactor/src/logger.js';
 import { runPass, type PassResult } from '../packages/compactor/src/pass.js';
-import { createS3Client, type S3ClientSettings } from '../packages/log-reader/src/s3-client.js';
 import {
   DROP_AFTER,
   DROP_BEFORE,

@@ -3,7 +3,7 @@
 // look and the lease must neither lose nor repeat a record, nor fail the pod; and the HEAD's
 // ETag must be the GET's on the real servers, or every pod with work reads twice.
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { leaseKey, metadataKey } from '@platform/log-reader';
+import { leaseKey, metadataKey } from '@platform/log-reader/layout';
 import { parsedLine } from '@platform/testkit';
 import type { ContainerLiveness } from '../packages/compactor/src/kube.js';
 import { runPass } from '../packages/compactor/src/pass.js';

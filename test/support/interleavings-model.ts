@@ -1,6 +1,6 @@
 // The model of test/interleavings.test.ts: what every read of a pod must return, given the
 // raw files uploaded and the batches the commits merged; and how reads compare.
-import { formatSlice, rawKey, type LogRecord, type PodMetadata, type Stream } from '@platform/log-reader';
+import { formatSlice, rawKey, type LogRecord, type PodMetadata, type Stream } from '@platform/log-reader/layout';
 import { MINUTE } from './world.js';
 import { CONTAINER_IDS, T0, type Step } from './interleavings-steps.js';
 

@@ -1,7 +1,7 @@
 // What a client sends, counted by the pod each request is for: the real client, the real
 // server; a middleware only writes down each request before it goes.
 import type { S3Client } from '@aws-sdk/client-s3';
-import { parseCleanupKey, parseMergedKey, parseRawKey, RAW_PREFIX } from '@platform/log-reader';
+import { parseCleanupKey, parseMergedKey, parseRawKey, RAW_PREFIX } from '@platform/log-reader/layout';
 
 export interface SentRequest {
   /** `GetObject`, `ListObjectsV2`, `PutObject`, … */

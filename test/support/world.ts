@@ -2,7 +2,9 @@
 // clock the test moves: what becomes due is decided by time, and tests should not sleep.
 import { text } from 'node:stream/consumers';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { LogReader, loadMetadata, type LogRecord, type PodMetadata, type ReadPlan } from '@platform/log-reader';
+import { LogReader, type LogRecord, type ReadPlan } from '@platform/log-reader';
+import type { PodMetadata } from '@platform/log-reader/layout';
+import { loadMetadata } from '@platform/log-reader/s3';
 import { FluentBitContainer } from '@platform/testkit';
 import { defaultConfig, runPass, silentLogger, type Config, type PassResult } from '../../packages/compactor/src/index.js';
 import { createTestBucket, listAll, testS3Client, type ListedObject } from './s3.js';

@@ -7,7 +7,7 @@
  *   3. when nothing is left to delete later and nothing waits to be merged, leave the queue.
  */
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
-import { cleanupKey, type PodMetadata } from '@platform/log-reader';
+import { cleanupKey, type PodMetadata } from '@platform/log-reader/layout';
 import { dueCount, deleteObjects, planDeletions, withoutDeleted } from './deletions.js';
 import { CompactorError } from './errors.js';
 import { commit, fence } from './commit.js';

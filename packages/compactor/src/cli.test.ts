@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { DEFAULT_READ_AHEAD } from '@platform/log-reader';
+import { DEFAULT_READ_AHEAD } from '@platform/log-reader/s3';
 import { defaultConfig } from './config.js';
 import { main, s3Settings, type Io } from './cli.js';
 

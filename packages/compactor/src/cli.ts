@@ -7,7 +7,8 @@
  * `defaultConfig`), a field in `RunFlags`, one line in `toConfig`, a check in `validate`.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { createS3Client, describeSetupProblem, resolveEndpoint, socketsFor, type S3ClientSettings } from '@platform/log-reader';
+import { createS3Client, socketsFor, type S3ClientSettings } from '@platform/log-reader';
+import { describeSetupProblem, resolveEndpoint } from '@platform/log-reader/s3';
 import { configWarnings, defaultConfig, formatDuration, formatSize, parseCount, parseDuration, parseSize, validate, type Config } from './config.js';
 import { CompactorError, SetupError, UsageError } from './errors.js';
 import type { ContainerLiveness } from './kube.js';

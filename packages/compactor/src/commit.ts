@@ -10,19 +10,16 @@ import {
   compareRawKeys,
   encodeMetadata,
   formatIsoMicros,
-  isPreconditionFailure,
   metadataKey,
   parseRawKey,
-  readMetadataText,
   toEpochNs,
   unfinishedRange,
-  type Bucket,
   type LogFileEntry,
   type PodMetadata,
-  type RawFile,
   type RawKey,
   type UnfinishedLine,
-} from '@platform/log-reader';
+} from '@platform/log-reader/layout';
+import { isPreconditionFailure, readMetadataText, type Bucket, type RawFile } from '@platform/log-reader/s3';
 import { ConcurrentUpdateError } from './errors.js';
 import type { PodContext } from './pass.js';
 

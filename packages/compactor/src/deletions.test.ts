@@ -1,5 +1,6 @@
 // What is due, and the refusal to delete anything of a pod whose metadata lists a merged file that is gone.
-import { EMPTY_METADATA, type ListedObject, type PodMetadata } from '@platform/log-reader';
+import { EMPTY_METADATA, type PodMetadata } from '@platform/log-reader/layout';
+import type { ListedObject } from '@platform/log-reader/s3';
 import { assertListedFilesPresent, planDeletions } from './deletions.js';
 import { MergedFileMissingError } from './errors.js';
 

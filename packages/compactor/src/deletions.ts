@@ -10,7 +10,15 @@
  * Only keys of this snapshot are deleted, never a fresh listing's.
  */
 import { DeleteObjectsCommand } from '@aws-sdk/client-s3';
-import { parseMergedKey, parseTime, toEpochNs, unfinishedRange, type Bucket, type EpochNs, type ListedObject, type PodMetadata } from '@platform/log-reader';
+import {
+  parseMergedKey,
+  parseTime,
+  toEpochNs,
+  unfinishedRange,
+  type EpochNs,
+  type PodMetadata,
+} from '@platform/log-reader/layout';
+import type { Bucket, ListedObject } from '@platform/log-reader/s3';
 import { MergedFileMissingError } from './errors.js';
 
 /** S3 deletes at most this many keys per DeleteObjects request. */

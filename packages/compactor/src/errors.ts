@@ -1,4 +1,4 @@
-import { leaseKey, metadataKey } from '@platform/log-reader';
+import { leaseKey, metadataKey } from '@platform/log-reader/layout';
 
 /** Errors of the compactor, each with a stable `code`; the CLI maps them to exit codes in one place. */
 export class CompactorError extends Error {

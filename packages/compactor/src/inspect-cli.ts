@@ -7,7 +7,9 @@
  * with --json the empty inspection is still printed) or reading failed; 2 bad usage or set-up.
  */
 import { Option, type Command } from 'commander';
-import { createS3Client, describeSetupProblem, isValidPodName, LogReaderError, resolveEndpoint } from '@platform/log-reader';
+import { createS3Client, LogReaderError } from '@platform/log-reader';
+import { isValidPodName } from '@platform/log-reader/layout';
+import { describeSetupProblem, resolveEndpoint } from '@platform/log-reader/s3';
 import type { Io } from './cli.js';
 import { defaultConfig, validate, type Config } from './config.js';
 import { CompactorError, SetupError, UsageError } from './errors.js';

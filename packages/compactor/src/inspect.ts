@@ -10,26 +10,28 @@
  * Without `--kube`: an unfinished line is judged by the quiet rule.
  */
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { PodNamespaceConflictError } from '@platform/log-reader';
 import {
   assertPodName,
   cleanupKey,
   compareRawKeys,
   formatIsoMicros,
-  isNotFound,
   leaseKey,
-  listObjects,
-  loadMetadata,
   mergedPodPrefix,
   metadataKey,
   parseMergedKey,
   parseRawKey,
-  PodNamespaceConflictError,
   rawPodPrefix,
+  type Stream,
+} from '@platform/log-reader/layout';
+import {
+  isNotFound,
+  listObjects,
+  loadMetadata,
   type Bucket,
   type ListedObject,
   type RawFile,
-  type Stream,
-} from '@platform/log-reader';
+} from '@platform/log-reader/s3';
 import { defaultConfig } from './config.js';
 import { assertListedFilesPresent, isDue, pendingDeletions, type PendingKind } from './deletions.js';
 import { CompactorError, UnfinishedPiecesMissingError } from './errors.js';

@@ -31,8 +31,8 @@ import {
   type V1ContainerStatus,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { sameContainer, statusReason, stripScheme } from '@platform/log-reader';
-import { KubeConfigError, loadKubeTarget } from '@platform/log-reader/kube-config';
+import { sameContainer, stripScheme } from '@platform/log-reader/layout';
+import { statusReason, KubeConfigError, loadKubeTarget } from '@platform/log-reader/kube-config';
 import { KubeApiError, SetupError } from './errors.js';
 
 export type { KubeConfig } from '@kubernetes/client-node';

@@ -14,7 +14,8 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { isNotFound, isPreconditionFailure, leaseKey, type Bucket } from '@platform/log-reader';
+import { leaseKey } from '@platform/log-reader/layout';
+import { isNotFound, isPreconditionFailure, type Bucket } from '@platform/log-reader/s3';
 import { LeaseHeldError, LeaseLostError } from './errors.js';
 
 export interface LeaseOptions {

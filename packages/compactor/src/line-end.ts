@@ -5,7 +5,7 @@
  * settle time (Fluent Bit's last upload of a deleted pod may still be on its way). Without
  * `--kube`, merge.ts keeps the quiet rule.
  */
-import { parseRawKey, type UnfinishedLine } from '@platform/log-reader';
+import { parseRawKey, type UnfinishedLine } from '@platform/log-reader/layout';
 import type { ContainerLiveness } from './kube.js';
 import { newestUpload, type PodState } from './pod-state.js';
 

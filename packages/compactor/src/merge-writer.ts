@@ -13,15 +13,13 @@ import { Upload } from '@aws-sdk/lib-storage';
 import {
   encodeMergedLine,
   formatIsoMicros,
-  isNotFound,
-  isPreconditionFailure,
   parseTime,
   toEpochNs,
-  type Bucket,
   type EpochNs,
   type LogFileEntry,
   type LogRecord,
-} from '@platform/log-reader';
+} from '@platform/log-reader/layout';
+import { isNotFound, isPreconditionFailure, type Bucket } from '@platform/log-reader/s3';
 import { MergedKeyTakenError } from './errors.js';
 
 export const MERGED_CONTENT_TYPE = 'application/x-gzip';

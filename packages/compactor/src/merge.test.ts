@@ -1,4 +1,4 @@
-import { EMPTY_METADATA, mergedKey, parseMergedKey } from '@platform/log-reader';
+import { EMPTY_METADATA, mergedKey, parseMergedKey } from '@platform/log-reader/layout';
 import { keyAllocator } from './merge.js';
 
 describe('keyAllocator', () => {

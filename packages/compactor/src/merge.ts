@@ -20,21 +20,17 @@
  */
 import {
   formatSlice,
-  listRawFiles,
   mergedKey,
   parseMergedKey,
   parseTime,
-  readMergedRecords,
-  readRawFiles,
   toEpochNs,
   unfinishedRange,
-  type ByteCounter,
   type LogFileEntry,
   type LogRecord,
   type PodMetadata,
-  type RawFile,
   type UnfinishedLine,
-} from '@platform/log-reader';
+} from '@platform/log-reader/layout';
+import { listRawFiles, readMergedRecords, readRawFiles, type ByteCounter, type RawFile } from '@platform/log-reader/s3';
 import { cleanLoaded, deleteDue } from './clean.js';
 import { commit, piecesKept, withMerge, type MergedWork } from './commit.js';
 import { UnfinishedPiecesMissingError } from './errors.js';

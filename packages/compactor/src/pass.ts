@@ -21,23 +21,25 @@ import {
   PutObjectCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { PodNamespaceConflictError } from '@platform/log-reader';
 import {
   CLEANUP_PREFIX,
   RAW_PREFIX,
   CONDITIONAL_WRITE_CHECK_KEY,
+  parseCleanupKey,
+  parseRawDir,
+  parseRawKey,
+} from '@platform/log-reader/layout';
+import {
   describeSetupProblem,
   isPreconditionFailure,
   listCommonPrefixes,
   listObjects,
   listRawFiles,
   loadMetadata,
-  parseCleanupKey,
-  parseRawDir,
-  parseRawKey,
-  PodNamespaceConflictError,
   type Bucket,
   type RawFile,
-} from '@platform/log-reader';
+} from '@platform/log-reader/s3';
 import { cleanPod } from './clean.js';
 import type { Config } from './config.js';
 import { LeaseHeldError, SetupError } from './errors.js';

@@ -6,19 +6,21 @@
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   cleanupKey,
+  mergedPodPrefix,
+  metadataKey,
+  mergedRawPredicate,
+  type PodMetadata,
+} from '@platform/log-reader/layout';
+import {
   isNotFound,
   listObjects,
   listRawFiles,
   loadMetadata,
-  mergedPodPrefix,
-  metadataKey,
-  mergedRawPredicate,
   type Bucket,
   type ListedObject,
   type LoadedMetadata,
-  type PodMetadata,
   type RawFile,
-} from '@platform/log-reader';
+} from '@platform/log-reader/s3';
 
 export interface PodState {
   readonly pod: string;

@@ -17,7 +17,8 @@
  * due, once nothing is left there (it may then leave the queue), or while nothing it names
  * will be due by time alone (raw files held by an unfinished line).
  */
-import { listRawFiles, loadMetadata, toEpochNs, type EpochNs, type PodMetadata } from '@platform/log-reader';
+import { toEpochNs, type EpochNs, type PodMetadata } from '@platform/log-reader/layout';
+import { listRawFiles, loadMetadata } from '@platform/log-reader/s3';
 import { pendingDeletions } from './deletions.js';
 import { recentlyCompacted, skipReason } from './merge.js';
 import type { PodContext } from './pass.js';

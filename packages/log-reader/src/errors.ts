@@ -1,6 +1,7 @@
 /**
  * Errors of the log reader. Each has a stable `code` for callers to branch on and a
- * message that names the pod and the key it is about.
+ * message that names the pod and the key it is about. And isBrokenBody(): the transport
+ * failure after which both a read of S3 and a live log's stream go on from their place.
  */
 export class LogReaderError extends Error {
   readonly code: string;
@@ -114,4 +115,13 @@ export class LiveLogTimeoutError extends LogReaderError {
   constructor(readonly namespace: string, readonly pod: string, waitedMs: number, what: string) {
     super('ERR_WAIT_TIMEOUT', `pod ${namespace}/${pod}: ${what} for ${Math.round(waitedMs / 1000)} s; gave up waiting`);
   }
+}
+
+/**
+ * A response body whose connection broke after its headers: reset, closed before its end
+ * (an S3 body the SDK does not retry, or a Kubernetes log stream).
+ */
+export function isBrokenBody(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  return e?.code === 'ECONNRESET' || e?.code === 'ERR_STREAM_PREMATURE_CLOSE' || (typeof e?.message === 'string' && /(^|: )aborted$/.test(e.message));
 }

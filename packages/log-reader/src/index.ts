@@ -1,39 +1,29 @@
-// Public API of @platform/log-reader: the reader, and the bucket layout the compactor writes.
-export { LogReader, readMergedRecords, type FollowOptions, type FollowedRecord, type LogReaderOptions, type ReadOptions, type ReadStreamOptions, type ReadPlan } from './reader.js';
-export * from './errors.js';
-export * from './keys.js';
-export * from './time.js';
-export * from './records.js';
-export * from './metadata.js';
-export { objectLines, type ByteCounter } from './object-lines.js';
-export { readRawFiles, type RawEvent } from './raw-records.js';
-export { listRawFilesInOrder } from './raw-listing.js';
+// Entry of @platform/log-reader: read one pod's whole log (merged and raw files as one, then
+// optionally its live log), and the S3 client to read it with. The bucket's layout is at
+// '@platform/log-reader/layout', the storage helpers the compactor shares at '…/s3'.
+export { LogReader } from './read/reader.js';
+export type {
+  FollowedRecord,
+  FollowOptions,
+  LogReaderOptions,
+  ReadOptions,
+  ReadPlan,
+  ReadStreamOptions,
+} from './read/types.js';
+export type { LogRecord, Stream } from './layout/records.js';
 export {
-  isNotFound,
-  isPreconditionFailure,
-  listCommonPrefixes,
-  listObjects,
-  listRawFiles,
-  loadMetadata,
-  readMetadataText,
-  openInOrder,
-  type Bucket,
-  type ListedObject,
-  type LoadedMetadata,
-  type RawFile,
-} from './store.js';
-export {
-  S3_CLIENT_DEFAULTS,
-  createS3Client,
-  describeFailedRequest,
-  describeSetupProblem,
-  resolveEndpoint,
-  socketsFor,
-  type S3ClientSettings,
-  type S3Input,
-  type SetupProblem,
-} from './s3-client.js';
-export { DEFAULT_READ_AHEAD } from './raw-records.js';
-export { DURATION_UNITS, parseDurationMs } from './durations.js';
-export { sameContainer, stripScheme } from './container-id.js';
-export { statusReason } from './live/kube-status.js';
+  CorruptObjectError,
+  InvalidPodNameError,
+  InvalidTimeError,
+  LiveLogError,
+  LiveLogTimeoutError,
+  LogChangedError,
+  LogReaderError,
+  MetadataError,
+  ObjectMissingError,
+  ObjectVanishedError,
+  PodNamespaceConflictError,
+  ReadAbortedError,
+  TruncatedListingError,
+} from './errors.js';
+export { createS3Client, socketsFor, type S3ClientSettings } from './s3/s3-client.js';

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /** `bucket-stats --bucket B`: objects and bytes per part of the layout, for the demo. */
 import { parseArgs } from 'node:util';
-import { createS3Client, listObjects, MERGED_PREFIX, METADATA_PREFIX, CLEANUP_PREFIX, RAW_PREFIX } from '@platform/log-reader';
+import { createS3Client } from '@platform/log-reader';
+import { MERGED_PREFIX, METADATA_PREFIX, CLEANUP_PREFIX, RAW_PREFIX } from '@platform/log-reader/layout';
+import { listObjects } from '@platform/log-reader/s3';
 
 const PARTS = [
   ['raw (Fluent Bit)', RAW_PREFIX],

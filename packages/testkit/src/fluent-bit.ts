@@ -4,7 +4,7 @@
  */
 import { gzipSync } from 'node:zlib';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { formatSlice, rawKey, type Stream } from '@platform/log-reader';
+import { formatSlice, rawKey, type Stream } from '@platform/log-reader/layout';
 
 /** The runtime splits longer lines into `P` pieces. */
 export const CRI_MAX_LINE = 16 * 1024;

@@ -11,7 +11,7 @@
  * produce any object again (to upload it, or to know its bytes) without holding the log.
  */
 import { gzipSync } from 'node:zlib';
-import { formatSlice, rawKey } from '@platform/log-reader';
+import { formatSlice, rawKey } from '@platform/log-reader/layout';
 import { criPieces, CRI_MAX_LINE } from './fluent-bit.js';
 import { random } from './random.js';
 

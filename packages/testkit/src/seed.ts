@@ -9,7 +9,8 @@
  */
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parseArgs } from 'node:util';
-import { createS3Client, formatSlice } from '@platform/log-reader';
+import { createS3Client } from '@platform/log-reader';
+import { formatSlice } from '@platform/log-reader/layout';
 import { criPieces, parsedLine, putRaw, type RawObject } from './fluent-bit.js';
 import { random } from './random.js';
 

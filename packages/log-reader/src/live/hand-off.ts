@@ -3,7 +3,7 @@
  * batch marked as such. `records()` passes nothing for it; `createReadStream()` writes the
  * separator there when lines came before it and come after it.
  */
-import type { FollowedRecord } from '../reader.js';
+import type { FollowedRecord } from '../read/types.js';
 
 const HAND_OFF = Symbol('hand-off');
 

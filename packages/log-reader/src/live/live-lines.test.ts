@@ -1,5 +1,5 @@
 import { liveLines, parseLiveLine, Resume, type LiveLine } from './live-lines.js';
-import { parseTime } from '../time.js';
+import { parseTime } from '../layout/time.js';
 
 const line = (time: string, message: string): LiveLine => ({ time, ns: parseTime(time), message });
 

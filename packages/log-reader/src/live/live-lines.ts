@@ -2,8 +2,8 @@
  * The live log as the API serves it with `timestamps=true`: `"{time} {message}\n"` per line,
  * the time RFC 3339 with nanoseconds. And where a stream of it resumes. Pure: no I/O.
  */
-import type { EpochNs } from '../time.js';
-import { parseTime } from '../time.js';
+import type { EpochNs } from '../layout/time.js';
+import { parseTime } from '../layout/time.js';
 
 export interface LiveLine {
   readonly time: string;

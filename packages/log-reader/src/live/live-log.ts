@@ -6,10 +6,9 @@
  * for good or is gone.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LiveLogError, LiveLogTimeoutError } from '../errors.js';
-import { isBrokenBody } from '../store.js';
-import type { FollowedRecord } from '../reader.js';
-import type { EpochNs } from '../time.js';
+import { isBrokenBody, LiveLogError, LiveLogTimeoutError } from '../errors.js';
+import type { FollowedRecord } from '../read/types.js';
+import type { EpochNs } from '../layout/time.js';
 import type { PodApi } from './kube-http.js';
 import { liveLines, Resume, type LiveLine } from './live-lines.js';
 import { isDone, type ContainerRun } from './pod-status.js';

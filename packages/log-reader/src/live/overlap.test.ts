@@ -1,4 +1,4 @@
-import { overlap } from './follow.js';
+import { overlap } from './probe.js';
 
 describe('overlap (the archive and the live log at the boundary time)', () => {
   it('is the longest run that ends the archived lines and begins the live ones', () => {

@@ -1,4 +1,4 @@
-import { parseTime } from '../time.js';
+import { parseTime } from '../layout/time.js';
 import { decodePod, isDone } from './pod-status.js';
 
 const OLD = '0f3a'.repeat(16);

@@ -3,8 +3,8 @@
  * restart policy, and the current and previous instance of its container (the one named like
  * the pod). Pure: no I/O.
  */
-import { stripScheme } from '../container-id.js';
-import { parseTime, type EpochNs } from '../time.js';
+import { stripScheme } from '../layout/container-id.js';
+import { parseTime, type EpochNs } from '../layout/time.js';
 
 /** One instance of the container: an id of its own, a log of its own. */
 export interface ContainerRun {

@@ -1,4 +1,4 @@
-import { MetadataError } from './errors.js';
+import { MetadataError } from '../errors.js';
 import { parseRawKey, rawKey, type RawKey } from './keys.js';
 import { parseTime } from './time.js';
 import { decodeMetadata, EMPTY_METADATA, encodeMetadata, endsBefore, lastRecordNs, mergedRawPredicate, unfinishedRange, type PodMetadata } from './metadata.js';

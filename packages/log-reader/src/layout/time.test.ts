@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { InvalidTimeError } from './errors.js';
+import { InvalidTimeError } from '../errors.js';
 import { formatIsoMicros, formatSlice, parseTime, parseTimeStrict, sliceToTime, toEpochNs } from './time.js';
 
 /** Nanoseconds since the epoch of a UTC wall-clock time: the oracle for the expectations. */

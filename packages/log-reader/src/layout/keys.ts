@@ -11,7 +11,7 @@
  *
  * `{slice}` is a `YYYYMMDDHHmm` UTC minute; `{index}` a decimal counter, not zero-padded.
  */
-import { InvalidPodNameError } from './errors.js';
+import { InvalidPodNameError } from '../errors.js';
 
 export const RAW_PREFIX = 'kube.var.log.containers.';
 export const MERGED_PREFIX = 'data/';

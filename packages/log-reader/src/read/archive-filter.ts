@@ -3,37 +3,12 @@
  * log holds (a followed read takes a live container's lines from the Kubernetes API from
  * some instant on, so the archive's copies of them are left out). Pure: no I/O.
  */
-import { sameContainer } from './container-id.js';
-import { parseMergedKey } from './keys.js';
-import { endsBefore, lastRecordNs, RANGE_MARGIN_NS, type LogFileEntry } from './metadata.js';
-import type { LogRecord } from './records.js';
-import { parseTime, type EpochNs } from './time.js';
-
-/**
- * The records of container `containerId` after `fromNs` are read elsewhere (its live log).
- * Those at exactly `fromNs` are kept: the live log may have lost some of them to rotation, so
- * the follower matches them against the live log's first lines instead (follow.ts).
- */
-export interface Exclusion {
-  readonly containerId: string;
-  readonly fromNs: EpochNs;
-}
-
-/**
- * Only the records of container `containerId` strictly between two instants: the lines a
- * live log lost to rotation between a follower's place and its next line (follow.ts).
- */
-export interface Window {
-  readonly containerId: string;
-  readonly afterNs: EpochNs;
-  readonly beforeNs: EpochNs;
-}
-
-export interface ArchiveFilter {
-  readonly since?: EpochNs | undefined;
-  readonly exclude?: readonly Exclusion[] | undefined;
-  readonly within?: Window | undefined;
-}
+import { sameContainer } from '../layout/container-id.js';
+import { parseMergedKey } from '../layout/keys.js';
+import { endsBefore, lastRecordNs, RANGE_MARGIN_NS, type LogFileEntry } from '../layout/metadata.js';
+import type { LogRecord } from '../layout/records.js';
+import { parseTime } from '../layout/time.js';
+import type { ArchiveFilter } from './types.js';
 
 /** Whether the read returns `record`. A time that cannot be read is kept: never drop what cannot be judged. */
 export function keeps(filter: ArchiveFilter, record: LogRecord): boolean {

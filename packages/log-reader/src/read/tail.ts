@@ -2,8 +2,9 @@
  * `tail: n`: the last n records a read returns, fetching only the merged files that can hold
  * them. Pure: no I/O.
  */
-import { surelyKept, type ArchiveFilter } from './archive-filter.js';
-import { recordsIn, type LogFileEntry } from './metadata.js';
+import { recordsIn, type LogFileEntry } from '../layout/metadata.js';
+import { surelyKept } from './archive-filter.js';
+import type { ArchiveFilter } from './types.js';
 
 /**
  * The position (records of the whole log before it) from which the merged files surely hold

@@ -1,6 +1,6 @@
 // readRawFiles over an in-memory bucket: the S3 client is a stub that serves object bodies.
 import type { S3Client } from '@aws-sdk/client-s3';
-import { parseRawKey } from './keys.js';
+import { parseRawKey } from '../layout/keys.js';
 import { readRawFiles, type RawEvent } from './raw-records.js';
 import type { Bucket, RawFile } from './store.js';
 

@@ -16,8 +16,8 @@
  * is given out. A pod with no more keys than the first page takes one request, as before.
  */
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { PodNamespaceConflictError, TruncatedListingError } from './errors.js';
-import { compareRawKeys, parseRawDir, parseRawKey, rawPodPrefix } from './keys.js';
+import { PodNamespaceConflictError, TruncatedListingError } from '../errors.js';
+import { compareRawKeys, parseRawDir, parseRawKey, rawPodPrefix } from '../layout/keys.js';
 import { listCommonPrefixes, sendOptions, type Bucket, type RawFile } from './store.js';
 
 /** Keys of the first page: small, so that the first files are known soon. */

@@ -11,12 +11,12 @@
  * nor ending it out of turn). From those merged files only the pieces are read: every other
  * record of theirs is in merged files already.
  */
-import type { PieceFile, UnfinishedLine } from './metadata.js';
-import { compareRawKeys } from './keys.js';
-import { decodeRawLine, LineJoiner, type LogRecord, type Stream } from './records.js';
+import type { PieceFile, UnfinishedLine } from '../layout/metadata.js';
+import { compareRawKeys } from '../layout/keys.js';
+import { decodeRawLine, LineJoiner, type LogRecord, type Stream } from '../layout/records.js';
 import { objectLines, type ByteCounter } from './object-lines.js';
 import { openInOrder, type Bucket, type RawFile } from './store.js';
-import { sliceToTime } from './time.js';
+import { sliceToTime } from '../layout/time.js';
 
 /** Raw files are small (a minute of logs): a few GETs in flight hide the round trips. */
 export const DEFAULT_READ_AHEAD = 4;

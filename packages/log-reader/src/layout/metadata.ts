@@ -16,7 +16,7 @@
  *     and reads and the next merge take the pieces from there.
  * Unknown top-level fields are kept as they are when the document is rewritten.
  */
-import { MetadataError } from './errors.js';
+import { MetadataError } from '../errors.js';
 import { compareRawKeys, parseMergedKey, parseMetadataKey, parseRawKey, type RawKey } from './keys.js';
 import type { Stream } from './records.js';
 import { parseTime, toEpochNs, type EpochNs } from './time.js';

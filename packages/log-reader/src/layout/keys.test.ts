@@ -1,4 +1,4 @@
-import { InvalidPodNameError } from './errors.js';
+import { InvalidPodNameError } from '../errors.js';
 import {
   assertPodName,
   cleanupKey,

@@ -1,8 +1,8 @@
 // readMergedRecords over an in-memory bucket: what the compactor sees when it continues a file.
 import type { S3Client } from '@aws-sdk/client-s3';
 import { gzipSync } from 'node:zlib';
-import { CorruptObjectError, ObjectMissingError } from './errors.js';
-import { readMergedRecords } from './reader.js';
+import { CorruptObjectError, ObjectMissingError } from '../errors.js';
+import { readMergedRecords } from './merged-records.js';
 import type { Bucket } from './store.js';
 
 function bucketOf(objects: Record<string, Buffer>): Bucket {

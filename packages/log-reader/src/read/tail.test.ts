@@ -1,7 +1,7 @@
-import type { ArchiveFilter } from './archive-filter.js';
-import type { LogFileEntry } from './metadata.js';
+import type { ArchiveFilter } from './types.js';
+import type { LogFileEntry } from '../layout/metadata.js';
 import { Ring, tailStart } from './tail.js';
-import { parseTime } from './time.js';
+import { parseTime } from '../layout/time.js';
 
 const A = '0f3a'.repeat(16);
 const B = '1b2c'.repeat(16);

@@ -7,9 +7,9 @@ import {
   ListObjectsV2Command,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { ObjectMissingError, PodNamespaceConflictError, TruncatedListingError } from './errors.js';
-import { compareRawKeys, metadataKey, parseRawKey, rawPodPrefix, type RawKey } from './keys.js';
-import { EMPTY_METADATA, decodeMetadata, type PodMetadata } from './metadata.js';
+import { ObjectMissingError, PodNamespaceConflictError, TruncatedListingError } from '../errors.js';
+import { compareRawKeys, metadataKey, parseRawKey, rawPodPrefix, type RawKey } from '../layout/keys.js';
+import { EMPTY_METADATA, decodeMetadata, type PodMetadata } from '../layout/metadata.js';
 
 export interface Bucket {
   readonly client: S3Client;
@@ -158,15 +158,6 @@ export async function listRawFiles(store: Bucket, pod: string): Promise<RawFile[
   }
   if (namespaces.size > 1) throw new PodNamespaceConflictError(pod, [...namespaces].sort());
   return files.sort(compareRawKeys);
-}
-
-/**
- * A response body whose connection broke after its headers: reset, closed before its end
- * (an S3 body the SDK does not retry, or a Kubernetes log stream).
- */
-export function isBrokenBody(error: unknown): boolean {
-  const e = error as { code?: unknown; message?: unknown } | null;
-  return e?.code === 'ECONNRESET' || e?.code === 'ERR_STREAM_PREMATURE_CLOSE' || (typeof e?.message === 'string' && /(^|: )aborted$/.test(e.message));
 }
 
 /** True for a missing object (not a missing bucket). */

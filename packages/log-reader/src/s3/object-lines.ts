@@ -5,7 +5,7 @@
  */
 import { createGunzip, type ZlibOptions } from 'node:zlib';
 import { pipeline, Readable } from 'node:stream';
-import { CorruptObjectError } from './errors.js';
+import { CorruptObjectError } from '../errors.js';
 
 const GZIP_MAGIC = [0x1f, 0x8b] as const;
 const CR = 0x0d;

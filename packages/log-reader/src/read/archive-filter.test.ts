@@ -1,7 +1,8 @@
-import { dropsWholeFile, keeps, surelyKept, type ArchiveFilter } from './archive-filter.js';
-import type { LogFileEntry } from './metadata.js';
-import type { LogRecord } from './records.js';
-import { parseTime } from './time.js';
+import { dropsWholeFile, keeps, surelyKept } from './archive-filter.js';
+import type { ArchiveFilter } from './types.js';
+import type { LogFileEntry } from '../layout/metadata.js';
+import type { LogRecord } from '../layout/records.js';
+import { parseTime } from '../layout/time.js';
 
 const A = '0f3a'.repeat(16);
 const B = '1b2c'.repeat(16);

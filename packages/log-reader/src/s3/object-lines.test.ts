@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { CorruptObjectError } from './errors.js';
+import { CorruptObjectError } from '../errors.js';
 import { objectLines, type ByteCounter } from './object-lines.js';
 
 const KEY = 'kube.var.log.containers.job-1_jobs_job-1-0f3a.log/202611250959_61.gz';

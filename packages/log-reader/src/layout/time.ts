@@ -3,7 +3,7 @@
  * `Z`, an offset, or no zone at all (then UTC). A JavaScript `Date` keeps milliseconds
  * only, so instants are bigint nanoseconds since the Unix epoch.
  */
-import { InvalidTimeError } from './errors.js';
+import { InvalidTimeError } from '../errors.js';
 
 /** Nanoseconds since 1970-01-01T00:00:00Z. */
 export type EpochNs = bigint;

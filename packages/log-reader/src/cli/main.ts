@@ -9,12 +9,13 @@ import type { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Command, CommanderError, Option } from 'commander';
-import { parseDurationMs } from './durations.js';
-import { LogReaderError } from './errors.js';
-import type { KubeTarget, KubeTargetOptions } from './kube-config.js';
-import { LogReader, type ReadStreamOptions } from './reader.js';
-import { createS3Client, describeSetupProblem, resolveEndpoint, S3_CLIENT_DEFAULTS, type S3ClientSettings } from './s3-client.js';
-import { toEpochNs, type EpochNs } from './time.js';
+import { parseDurationMs } from '../layout/durations.js';
+import { LogReaderError } from '../errors.js';
+import type { KubeTarget, KubeTargetOptions } from '../live/kube-config.js';
+import { LogReader } from '../read/reader.js';
+import type { ReadStreamOptions } from '../read/types.js';
+import { createS3Client, describeSetupProblem, resolveEndpoint, S3_CLIENT_DEFAULTS, type S3ClientSettings } from '../s3/s3-client.js';
+import { toEpochNs, type EpochNs } from '../layout/time.js';
 
 export interface Io {
   readonly stdout: NodeJS.WritableStream;
@@ -288,7 +289,7 @@ async function logs(pod: string, flags: LogsOptions, io: Io, options: CliOptions
 
 /** Loaded only for `-f`: the Kubernetes client costs every other read about half a CPU-second to load. */
 async function kubeTarget(options: KubeTargetOptions): Promise<KubeTarget> {
-  const { KubeConfigError, loadKubeTarget } = await import('./kube-config.js');
+  const { KubeConfigError, loadKubeTarget } = await import('../live/kube-config.js');
   try {
     return loadKubeTarget(options);
   } catch (error) {

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { formatEpochNs, main, parseAttempts, parseDuration, parseLimitBytes, parseSince, parseSinceTime, parseTail, resolveSince, TAIL_ALL } from './cli.js';
+import { formatEpochNs, main, parseAttempts, parseDuration, parseLimitBytes, parseSince, parseSinceTime, parseTail, resolveSince, TAIL_ALL } from './main.js';
 
 function captured(): { io: { stdout: PassThrough; stderr: PassThrough }; stdout: () => string; stderr: () => string } {
   const stdout = new PassThrough();

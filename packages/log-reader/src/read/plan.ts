@@ -1,0 +1,65 @@
+/**
+ * A read's plan: the merged files the metadata lists, in its order, then the raw files it does
+ * not cover, in raw-file order, and the pieces of the lines the last commit left unfinished.
+ * The metadata is read first, then the raw files are listed: in that order, every raw file the
+ * metadata does not cover is still there to list.
+ */
+import { MetadataError } from '../errors.js';
+import { parseRawKey } from '../layout/keys.js';
+import {
+  mergedRawPredicate,
+  recordsIn,
+  unfinishedRange,
+  type LogFileEntry,
+  type PodMetadata,
+} from '../layout/metadata.js';
+import { listRawFilesInOrder } from '../s3/raw-listing.js';
+import type { UnfinishedPieces } from '../s3/raw-records.js';
+import { listRawFiles, loadMetadata, type Bucket, type RawFile } from '../s3/store.js';
+import { ReadAhead } from './read-ahead.js';
+import type { ReadPlan } from './types.js';
+
+/** The files a read of `pod` would go through now. */
+export async function planRead(store: Bucket, pod: string): Promise<ReadPlan> {
+  const { metadata } = await loadMetadata(store, pod);
+  const raw = await listRawFiles(store, pod);
+  const isMerged = mergedRawPredicate(metadata);
+  const listed = new Map(raw.map((f) => [f.key, f]));
+  // A piece file gone from the listing (deleted after the line was finished by a commit
+  // this read did not see) is still planned: its GET fails and the read re-plans.
+  const pieces = unfinishedRange(metadata).map((p) => listed.get(p.key) ?? unlistedRawFile(p.key));
+  return { merged: metadata.logFiles, raw: raw.filter((file) => !isMerged(file)), unfinished: { lines: metadata.unfinishedLines, files: pieces } };
+}
+
+/** A read's files: the merged ones from the metadata, the raw ones as the listing goes on. */
+export interface OpenPlan {
+  readonly merged: readonly LogFileEntry[];
+  readonly raw: ReadAhead<readonly RawFile[]>;
+  readonly unfinished: UnfinishedPieces;
+}
+
+/** {@link planRead}, with the raw files still being listed. */
+export async function openPlan(store: Bucket, pod: string, loaded: PodMetadata | undefined, to: number | undefined): Promise<OpenPlan> {
+  const metadata = loaded ?? (await loadMetadata(store, pod)).metadata;
+  const isMerged = mergedRawPredicate(metadata);
+  // A read that ends within the merged files needs no listing.
+  const listing = to !== undefined && to <= recordsIn(metadata.logFiles) ? noFiles() : listRawFilesInOrder(store, pod);
+  const raw = new ReadAhead(unmerged(listing, (file) => !isMerged(file)));
+  // A piece file is planned whether it is listed or not (see planRead()): its key is all a read needs.
+  const pieces = unfinishedRange(metadata).map((p) => unlistedRawFile(p.key));
+  return { merged: metadata.logFiles, raw, unfinished: { lines: metadata.unfinishedLines, files: pieces } };
+}
+
+/** The batches of `listing` that `keep` leaves; the first, maybe empty, comes as the listing's does. */
+async function* unmerged(listing: AsyncIterable<RawFile[]>, keep: (file: RawFile) => boolean): AsyncGenerator<readonly RawFile[]> {
+  for await (const batch of listing) yield batch.filter(keep);
+}
+
+async function* noFiles(): AsyncGenerator<RawFile[]> {}
+
+function unlistedRawFile(key: string): RawFile {
+  const parsed = parseRawKey(key);
+  // The metadata's decoder only admits raw keys of the pod's own container here.
+  if (parsed === undefined) throw new MetadataError(key, 'unfinished_lines names a key that is not a raw file');
+  return { ...parsed, size: 0, lastModified: new Date(0) };
+}

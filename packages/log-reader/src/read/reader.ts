@@ -1,0 +1,262 @@
+/**
+ * LogReader: one pod's whole log, merged and not-yet-merged files read as one file.
+ *
+ * How a read works:
+ *   1. Read the pod's metadata (the commit point), then list its raw files: in that order,
+ *      so every raw file the metadata does not cover is still there to list. The listing goes
+ *      on while the read does: merged files need only the metadata, and raw files are read in
+ *      order as soon as the listing has passed them (s3/raw-listing.ts).
+ *   2. The log is the merged files the metadata lists, in its order, then the raw files it
+ *      does not cover, in raw-file order. Merged files whose time range ends before `since`
+ *      are not fetched; raw records are filtered one by one (key times bound nothing).
+ *   3. If an object has gone (a reader slower than the cleanup interval), or a response body
+ *      broke half-way (the SDK retries only until the headers arrive), re-read the
+ *      metadata and carry on after the last record passed: the sequence only grows at its
+ *      end, so counting records finds the place again. The record at that place must be the
+ *      last one passed; if it is not (a node uploaded a late raw file keyed before raw files
+ *      not merged yet, which inserts records before the place), the read moves on to where
+ *      that record is now, so nothing is returned twice. A read fails only after `maxReplans`
+ *      re-plans in a row that passed no record.
+ *   4. `tail: n` reads the records after the merged files into a ring of n, then only the
+ *      last merged files that can hold the rest, by position (tail.ts). `follow` reads the
+ *      archive up to where the live log takes over, then the live log (live/follow.ts).
+ * Nothing is cached between reads; memory is bounded by one line and the stream buffers
+ * (and by n records for `tail`).
+ */
+import { Readable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import { isBrokenBody, LogChangedError, ObjectMissingError, ObjectVanishedError, ReadAbortedError } from '../errors.js';
+import { assertPodName } from '../layout/keys.js';
+import { recordsIn, type LogFileEntry, type PodMetadata } from '../layout/metadata.js';
+import type { LogRecord } from '../layout/records.js';
+import { toEpochNs } from '../layout/time.js';
+import { isHandOff } from '../live/hand-off.js';
+import { mergedRecordBatches } from '../s3/merged-records.js';
+import { DEFAULT_READ_AHEAD, readRawFiles } from '../s3/raw-records.js';
+import { loadMetadata, openInOrder, type Bucket } from '../s3/store.js';
+import { filesToFetch, PlanWalk, type Cursor } from './cursor.js';
+import { openPlan, planRead, type OpenPlan } from './plan.js';
+import { Ring, tailStart } from './tail.js';
+import type {
+  ArchiveFilter,
+  FollowedRecord,
+  FollowOptions,
+  LogReaderOptions,
+  ReadOptions,
+  ReadPlan,
+  ReadStreamOptions,
+} from './types.js';
+
+export class LogReader {
+  private readonly store: Bucket;
+  private readonly maxReplans: number;
+  private readonly readAhead: number;
+
+  constructor(options: LogReaderOptions) {
+    this.store = { client: options.client, bucket: options.bucket };
+    this.maxReplans = options.maxReplans ?? 5;
+    this.readAhead = options.readAhead ?? DEFAULT_READ_AHEAD;
+  }
+
+  /** The files a read of `pod` would go through now. */
+  async plan(pod: string): Promise<ReadPlan> {
+    assertPodName(pod);
+    return planRead(this.store, pod);
+  }
+
+  /** The pod's records in log order; with `follow`, then its live log, each record saying where it came from. */
+  records(pod: string, options: ReadOptions & { readonly follow: FollowOptions }): AsyncGenerator<FollowedRecord>;
+  records(pod: string, options?: ReadOptions): AsyncGenerator<LogRecord>;
+  async *records(pod: string, options: ReadOptions = {}): AsyncGenerator<LogRecord> {
+    for await (const batch of this.readBatches(pod, options)) for (const record of batch) yield record;
+  }
+
+  /** The pod's log as text: a line per record, optionally `"{time} {message}"`. */
+  createReadStream(pod: string, options: ReadStreamOptions = {}): Readable {
+    const batches = this.readBatches(pod, options);
+    const timestamps = options.timestamps ?? false;
+    const separator = options.separator;
+    // A chunk per batch of records, not a write per line.
+    async function* chunks(): AsyncGenerator<string> {
+      let before = false;
+      let handedOff = false;
+      let separated = false;
+      for await (const batch of batches) {
+        if (isHandOff(batch)) {
+          handedOff = true;
+          continue;
+        }
+        if (batch.length === 0) continue;
+        let text = '';
+        if (!handedOff) before = true;
+        else if (!separated) {
+          separated = true;
+          // Where the live log takes over, when lines come on both sides.
+          if (before && separator !== false) text += `${separator ?? defaultSeparator()}\n`;
+        }
+        if (timestamps) for (const r of batch) text += `${r.time} ${r.message}\n`;
+        else for (const r of batch) text += `${r.message}\n`;
+        yield text;
+      }
+    }
+    return Readable.from(chunks(), { objectMode: false });
+  }
+
+  /** A read's batches: the archive, or with `follow` the archive and then the live log. Ends with an AbortError once `signal` aborts. */
+  private async *readBatches(pod: string, options: ReadOptions): AsyncGenerator<LogRecord[]> {
+    assertPodName(pod);
+    const signal = options.signal;
+    signal?.throwIfAborted();
+    const since = options.since === undefined ? undefined : toEpochNs(options.since);
+    const tail = options.tail;
+    if (tail !== undefined && (!Number.isSafeInteger(tail) || tail < 0)) throw new RangeError(`tail must be a whole number, at least 0 (got ${tail})`);
+    const store: Bucket = { ...this.store, signal };
+    try {
+      if (options.follow !== undefined) {
+        const { followBatches } = await import('../live/follow.js');
+        yield* followBatches({ archive: (filter, n) => this.archiveBatches(store, pod, filter, n), pod, since, tail, follow: options.follow, signal });
+      } else {
+        yield* this.archiveBatches(store, pod, { since }, tail);
+      }
+    } catch (error) {
+      if (signal?.aborted) throw new ReadAbortedError(pod, { cause: signal.reason });
+      throw error;
+    }
+  }
+
+  /** The archived records that `filter` keeps, in log order, or only the last `tail` of them. */
+  private archiveBatches(store: Bucket, pod: string, filter: ArchiveFilter, tail: number | undefined): AsyncGenerator<LogRecord[]> {
+    return tail === undefined ? this.batches(store, pod, filter) : this.tailBatches(store, pod, filter, tail);
+  }
+
+  /**
+   * The last `n` records: first those after the merged files, kept in a ring; if they are
+   * fewer than `n`, the rest from the merged files that can hold them (tail.ts). Positions in
+   * the log are stable (the sequence only grows at its end), so the two parts meet exactly
+   * even if a pass commits between them.
+   */
+  private async *tailBatches(store: Bucket, pod: string, filter: ArchiveFilter, n: number): AsyncGenerator<LogRecord[]> {
+    if (n === 0) return;
+    const { metadata } = await loadMetadata(store, pod);
+    const merged = recordsIn(metadata.logFiles);
+    const after = new Ring<LogRecord>(n);
+    for await (const batch of this.batches(store, pod, filter, { from: merged, metadata })) after.push(batch);
+    if (after.size < n) {
+      const need = n - after.size;
+      const before = new Ring<LogRecord>(need);
+      for await (const batch of this.batches(store, pod, filter, { from: tailStart(metadata.logFiles, need, filter), to: merged, metadata })) before.push(batch);
+      if (before.size > 0) yield before.toArray();
+    }
+    if (after.size > 0) yield after.toArray();
+  }
+
+  /**
+   * The pod's records in log order, a non-empty batch at a time (those of a chunk of a body):
+   * the hot path awaits once per batch, not per record. A batch is handed over whole before
+   * the next is read, so the cursor (advanced by batch) is where the caller is when a read breaks.
+   * `window` limits the read to positions [from, to) of the whole log.
+   */
+  private async *batches(store: Bucket, pod: string, filter: ArchiveFilter, window: ReadWindow = {}): AsyncGenerator<LogRecord[]> {
+    const cursor: Cursor = { position: window.from ?? 0, last: undefined };
+    // Re-plans in a row that passed no record: a long read overlapping many deleting passes
+    // re-plans often and is fine as long as each plan takes it further.
+    let stalled = 0;
+    let metadata = window.metadata;
+    for (;;) {
+      const plan = await openPlan(store, pod, metadata, window.to);
+      metadata = undefined;
+      const from = cursor.position;
+      try {
+        yield* this.readPlan(store, pod, plan, filter, cursor, window.to);
+        return;
+      } catch (error) {
+        // The listing failing ends the read, as it did when the listing came before the first file.
+        if (plan.raw.failed(error) || store.signal?.aborted) throw error;
+        const missing = error instanceof ObjectMissingError;
+        if (!missing && !isBrokenBody(error)) throw error;
+        stalled = cursor.position > from ? 0 : stalled + 1;
+        if (stalled > this.maxReplans) throw missing ? new ObjectVanishedError(pod, error.key) : error;
+      } finally {
+        plan.raw.close();
+      }
+    }
+  }
+
+  /** One plan's records from where `cursor` is, up to `to`. */
+  private async *readPlan(store: Bucket, pod: string, plan: OpenPlan, filter: ArchiveFilter, cursor: Cursor, to: number | undefined): AsyncGenerator<LogRecord[]> {
+    // Nothing is returned before the listing has found the pod in one namespace only.
+    await plan.raw.ready();
+    const walk = new PlanWalk(cursor, filter, to);
+    yield* this.mergedBatches(store, pod, plan.merged, walk, filesToFetch(plan.merged, cursor, filter, to));
+    if (walk.atEnd) return;
+    yield* this.rawBatches(store, plan, walk);
+    // The last record returned is nowhere after its place: ending quietly would drop the rest.
+    if (walk.lost) throw new LogChangedError(pod);
+  }
+
+  /** The records `walk` takes from the merged files; only those in `fetch` are fetched, the others go by unread. */
+  private async *mergedBatches(
+    store: Bucket,
+    pod: string,
+    merged: readonly LogFileEntry[],
+    walk: PlanWalk,
+    fetch: Set<LogFileEntry>,
+  ): AsyncGenerator<LogRecord[]> {
+    const bodies = openInOrder(store, [...fetch].map((e) => e.key), this.readAhead);
+    try {
+      for (const entry of merged) {
+        if (!fetch.has(entry)) {
+          walk.skip(entry.recordsCount);
+          continue;
+        }
+        const opened = await bodies.next();
+        if (opened.done) break;
+        for await (const batch of mergedRecordBatches(entry.key, opened.value.body, undefined, pod)) {
+          const taken = batch.filter((record) => walk.take(record));
+          if (taken.length > 0) yield taken;
+          if (walk.ended) break;
+        }
+        if (walk.ended) return;
+      }
+    } finally {
+      await bodies.return(undefined);
+    }
+  }
+
+  /** The records `walk` takes from the raw files, as the listing finds them. */
+  private async *rawBatches(store: Bucket, plan: OpenPlan, walk: PlanWalk): AsyncGenerator<LogRecord[]> {
+    // Raw records come one by one: batched up to the end of each file.
+    let taken: LogRecord[] = [];
+    try {
+      for await (const event of readRawFiles(store, plan.raw, { readAhead: this.readAhead, unfinished: plan.unfinished })) {
+        if (event.kind === 'record') {
+          if (walk.take(event.record)) taken.push(event.record);
+          if (walk.ended) break;
+          if (taken.length < RAW_BATCH) continue;
+        }
+        if (taken.length > 0) yield taken;
+        taken = [];
+      }
+    } catch (error) {
+      // The cursor is past these already: hand them over before the read re-plans.
+      if (taken.length > 0) yield taken;
+      throw error;
+    }
+    if (taken.length > 0) yield taken;
+  }
+}
+
+/** Raw records handed over at once, at most (a raw file's records come one by one). */
+const RAW_BATCH = 512;
+
+/** Positions [from, to) of the whole log; `metadata` is used for the first plan instead of reading it again. */
+interface ReadWindow {
+  readonly from?: number;
+  readonly to?: number;
+  readonly metadata?: PodMetadata;
+}
+
+/** A line that log output is unlikely to contain by chance: a client can find the hand-off by it. */
+function defaultSeparator(): string {
+  return `=== Live logs === ${randomBytes(6).toString('hex')}`;
+}

@@ -1,0 +1,55 @@
+/**
+ * Reading merged files: a file's records in order, decoded as the compactor wrote them
+ * (layout/merged-line.ts). The reader reads them a batch at a time; the compactor reads the one it
+ * continues record by record.
+ */
+import { CorruptObjectError, ObjectMissingError } from '../errors.js';
+import { parseMergedKey } from '../layout/keys.js';
+import { decodeMergedLineFast } from '../layout/merged-line.js';
+import type { LogRecord } from '../layout/records.js';
+import { objectLineBatches, type ByteCounter } from './object-lines.js';
+import { openInOrder, type Bucket } from './store.js';
+
+/**
+ * The records of one merged file. Throws {@link CorruptObjectError} on a line that is not
+ * one, and {@link ObjectMissingError} when the file is gone; both name `pod` (by default the
+ * pod of a merged key of this layout) and the key.
+ */
+export async function* readMergedRecords(
+  store: Bucket,
+  key: string,
+  counter?: ByteCounter,
+  pod: string | undefined = parseMergedKey(key)?.pod,
+): AsyncGenerator<LogRecord> {
+  const bodies = openInOrder(store, [key], 0);
+  try {
+    const opened = await bodies.next().catch((error: unknown) => {
+      if (error instanceof ObjectMissingError && error.pod === undefined) throw new ObjectMissingError(key, { cause: error.cause, pod });
+      throw error;
+    });
+    if (opened.done) return;
+    for await (const batch of mergedRecordBatches(key, opened.value.body, counter, pod)) for (const record of batch) yield record;
+  } finally {
+    await bodies.return(undefined);
+  }
+}
+
+/** The records of one merged file, a batch per chunk of its body. */
+export async function* mergedRecordBatches(key: string, body: AsyncIterable<Uint8Array>, counter: ByteCounter | undefined, pod: string | undefined): AsyncGenerator<LogRecord[]> {
+  const containerId = parseMergedKey(key)?.containerId ?? '';
+  let line = 0;
+  for await (const lines of objectLineBatches(key, body, counter, pod)) {
+    const records: LogRecord[] = [];
+    for (const text of lines) {
+      line += 1;
+      const record = decodeMergedLineFast(text, containerId);
+      if (record === undefined) {
+        // The records before the damage first, as a record-by-record read would give them.
+        if (records.length > 0) yield records;
+        throw new CorruptObjectError(key, `line ${line} is not a merged log record`, { pod });
+      }
+      records.push(record);
+    }
+    if (records.length > 0) yield records;
+  }
+}
