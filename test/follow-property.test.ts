@@ -1,4 +1,4 @@
-// log-reader follow as a property (issue 9): records are neither lost nor repeated, and stay
+// log-reader follow as a property: records are neither lost nor repeated, and stay
 // in write order, when Fluent Bit uploads, compaction passes and the live read overlap around
 // the hand-off boundary. Each seed drives one job pod (restartPolicy OnFailure) through 1–3
 // container instances: lines written (times increasing, runs sharing one nanosecond, some
@@ -350,14 +350,14 @@ describe('follow: no line lost, repeated or out of order around the hand-off (se
   });
 });
 
-// What the seeds found, shrunk (fixed in follow.ts).
-describe('follow: the hand-off cases the seeded scenarios found', () => {
+// Hand-off cases of the seeded scenarios, shrunk to a few lines, kept as fixed examples.
+describe('follow: rotated live logs around a restart', () => {
   const T0 = new Date(T0_MS);
   const T1 = new Date(T0_MS + 5 * 60_000);
   const A = 'a1'.repeat(32);
   const B = 'b2'.repeat(32);
 
-  it("returns the previous instance's live lines before the current one's rotated-out archived lines (seed 37)", async () => {
+  it("returns the previous instance's live lines before the current one's rotated-out archived lines", async () => {
     const w = await newWorld('follow-prop-order');
     const a = jobLines('a', 3, T0);
     const b = jobLines('b', 4, T1);
@@ -377,7 +377,7 @@ describe('follow: the hand-off cases the seeded scenarios found', () => {
     expect(read.messages()).toEqual([...a, ...b].map((l) => l.message));
   });
 
-  it('reads an instance whose live log rotation emptied from the archive, previous or current (seed 33)', async () => {
+  it('reads an instance whose live log rotation emptied from the archive, previous or current', async () => {
     const w = await newWorld('follow-prop-empty');
     const a = jobLines('a', 4, T0);
     const b = jobLines('b', 5, T1);
@@ -403,10 +403,9 @@ describe('follow: the hand-off cases the seeded scenarios found', () => {
   });
 });
 
-describe('follow: a reset the seeded scenarios found', () => {
-  // A follow stream whose socket the API resets ended the read with "aborted" instead of
-  // reconnecting from the last line (seed 47, before 2762e93).
-  it('goes on after the API resets a follow stream (seed 47)', async () => {
+describe('follow: the API resets a follow stream', () => {
+  // The read reconnects from the last line rather than ending with "aborted".
+  it('goes on after the API resets a follow stream', async () => {
     const w = await newWorld('follow-prop-reset');
     const lines = jobLines('line', 4, new Date(T0_MS));
     const pod = kube.pod('jobs', 'job-reset', { restartPolicy: 'OnFailure' });

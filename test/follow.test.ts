@@ -1,12 +1,14 @@
 // log-reader follow: the archive (real S3 server) then the live log (the Kubernetes API
 // double), handed over so that no line is lost or repeated.
 import { startKubeApi, type KubeApiDouble } from './support/kube-api.js';
+import { faultyApi } from './support/kube-proxy.js';
 import { follow, followOptions, jobLines } from './support/follow.js';
 import { newWorld } from './support/world.js';
 
 const T0 = new Date('2026-11-25T10:00:00Z');
 const ID = '0f3a'.repeat(16);
 const POD = 'job-1';
+const at = (s: number): Date => new Date(T0.getTime() + s * 1000);
 
 let kube: KubeApiDouble;
 beforeEach(async () => {
@@ -77,5 +79,38 @@ describe('follow: the hand-off from the archive to the live log', () => {
     pod.terminate(0, new Date(T0.getTime() + 20_000));
     await new Promise((resolve, reject) => stream.on('end', resolve).on('error', reject));
     expect(chunks.join('')).toBe(lines.map((l) => `${l.message}\n`).join(''));
+  });
+});
+
+describe('follow: rotation after the archive part', () => {
+  it('a rotation between the probe and the follow request: the lines it took come from the archive, the boundary line included', async () => {
+    const w = await newWorld('follow-rotated-before-follow');
+    const lines = jobLines('line', 10, at(0));
+    const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
+    pod.start(ID, at(0));
+    pod.append(lines);
+    await w.container(POD, ID).upload(lines.slice(0, 8)); // line-8, line-9 not uploaded
+    let rotated = false;
+    const api = await faultyApi(kube, (u) => {
+      // The kubelet rotates the log right before the read's follow request arrives.
+      if (!rotated && u.searchParams.get('follow') === 'true') {
+        rotated = true;
+        pod.rotate(2);
+      }
+      return undefined;
+    });
+    try {
+      const read = follow(w.reader, POD, { follow: { kube: api.kube, namespace: 'jobs', pollInterval: 10 } });
+      await read.until((r) => r.length >= 10);
+      pod.append(jobLines('line', 1, at(0), 10));
+      await read.until((r) => r.length >= 11);
+      pod.terminate(0, at(40));
+      await read.ended;
+      expect(read.messages()).toEqual([...lines.map((l) => l.message), 'line-10']);
+      // Recovered from the archive: what the rotation took and Fluent Bit had uploaded.
+      expect(read.records.slice(0, 8).map((r) => r.source)).toEqual(Array(8).fill('archive'));
+    } finally {
+      await api.close();
+    }
   });
 });

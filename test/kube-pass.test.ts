@@ -161,7 +161,7 @@ describe('a pass with the Kubernetes API', () => {
     expect(await w.read('job-denied')).toBe('whole\nfirst half \n');
   });
 
-  // Issue 6 item 11: with the quiet rule, the rest of a line uploaded between the pass's last
+  // The known race of the quiet rule: the rest of a line uploaded between the pass's last
   // listing and its commit splits a line that reads returned joined (interleavings.test.ts,
   // it.failing). With the API, a running job's line is never merged as it is, so the rest
   // joins it whenever it comes.

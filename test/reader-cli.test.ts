@@ -192,7 +192,7 @@ describe('log-reader logs', () => {
     expect(await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '--limit-bytes', '1000'], s3Env())).toEqual({ exitCode: 0, stdout: 'a-0\na-1\na-2\n', stderr: '' });
   });
 
-  // The reader's tail (issue 9, the library's part) decides which records; this is the flag's plumbing.
+  // The reader's tail (the library's part) decides which records; this is the flag's plumbing.
   it('--tail 3 writes the last 3 records; --tail 0 none; --tail -1 all', async () => {
     const w = await newWorld('cli-logs-tail');
     await w.container('job-1', '0f3a').upload(messages('a', 4, T0));
@@ -279,7 +279,7 @@ describe('log-reader logs -f: the kubeconfig', () => {
     expect(result.stderr).toBe(`log-reader: -f: --context: no context "prod" in the kubeconfig from ${file}\n`);
   });
 
-  // The live part is the library's (issue 9): with an API that cannot be reached, the read
+  // The live part is the library's: with an API that cannot be reached, the read
   // fails with the library's LogReaderError, mapped to exit 1 and one line.
   it('fails with one line and exit 1, never printing the token, when the API in the kubeconfig cannot be reached', async () => {
     const w = await newWorld('cli-logs-follow-closed');

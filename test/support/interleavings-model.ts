@@ -30,11 +30,28 @@ export interface Line {
   readonly containerId: string;
 }
 
-/** Raw-file order (DESIGN §1): slice, index as a number, key. */
-export function rawOrder(a: Upload, b: Upload): number {
-  if (a.slice !== b.slice) return a.slice < b.slice ? -1 : 1;
-  if (a.index !== b.index) return a.index - b.index;
-  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+/** Wide enough for any index Fluent Bit's counter reaches (a JavaScript safe integer has 16 digits). */
+const RAW_INDEX_WIDTH = 20;
+
+/**
+ * Raw-file order (DESIGN §1): by (slice, index as a number, key). Written from that sentence,
+ * not from the reader's comparator (compareRawKeys), so that the model can catch an ordering
+ * bug in it: each key becomes one text that sorts as the order says — the slice and the index
+ * read from the key itself, the index zero-padded to a fixed width so that text order is
+ * number order, then the whole key as the tie-break.
+ */
+export function rawSortText(key: string): string {
+  const found = /\/(\d{12})__?(\d+)\.gz$/.exec(key);
+  if (found === null) throw new Error(`not a raw key: ${key}`);
+  const [, slice, index] = found;
+  return `${slice!} ${index!.padStart(RAW_INDEX_WIDTH, '0')} ${key}`;
+}
+
+/** Raw-file order of two uploads: see rawSortText. */
+export function rawOrder(a: Pick<Upload, 'key'>, b: Pick<Upload, 'key'>): number {
+  const x = rawSortText(a.key);
+  const y = rawSortText(b.key);
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /**
