@@ -135,6 +135,29 @@ describe('LogReader', () => {
   });
 });
 
+describe('LogReader: signal', () => {
+  // Everything left to read is already in memory (one raw file, one merged file, read ahead):
+  // no request is left for the abort to cancel, and the read must end with an AbortError all the same.
+  it.each([
+    ['raw', false],
+    ['merged', true],
+  ])('ends a read of a %s file aborted after its first record with an AbortError, returning nothing after it', async (_, merge) => {
+    const w = await newWorld(`abort-${merge ? 'merged' : 'raw'}`);
+    await w.container('job-1', '0f3a').upload(messages('line', 5, T0));
+    if (merge) await w.pass();
+    const controller = new AbortController();
+    const seen: string[] = [];
+    const reading = (async () => {
+      for await (const r of w.reader.records('job-1', { signal: controller.signal })) {
+        seen.push(r.message);
+        controller.abort();
+      }
+    })();
+    await expect(reading).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
+    expect(seen).toEqual(['line-0']);
+  });
+});
+
 describe('LogReader and deletions', () => {
   it('re-reads the metadata when an object vanished mid-read and carries on without repeating a record', async () => {
     const w = await newWorld('resume');

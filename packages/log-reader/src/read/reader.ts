@@ -68,7 +68,14 @@ export class LogReader {
   records(pod: string, options: ReadOptions & { readonly follow: FollowOptions }): AsyncGenerator<FollowedRecord>;
   records(pod: string, options?: ReadOptions): AsyncGenerator<LogRecord>;
   async *records(pod: string, options: ReadOptions = {}): AsyncGenerator<LogRecord> {
-    for await (const batch of this.readBatches(pod, options)) for (const record of batch) yield record;
+    const signal = options.signal;
+    for await (const batch of this.readBatches(pod, options)) {
+      for (const record of batch) {
+        // The rest of the batch is dropped: the next batch's turn ends the read with an AbortError.
+        if (signal?.aborted) break;
+        yield record;
+      }
+    }
   }
 
   /** The pod's log as text: a line per record, optionally `"{time} {message}"`. */
@@ -112,11 +119,18 @@ export class LogReader {
     if (tail !== undefined && (!Number.isSafeInteger(tail) || tail < 0)) throw new RangeError(`tail must be a whole number, at least 0 (got ${tail})`);
     const store: Bucket = { ...this.store, signal };
     try {
+      let batches: AsyncGenerator<LogRecord[]>;
       if (options.follow !== undefined) {
         const { followBatches } = await import('../live/follow.js');
-        yield* followBatches({ archive: (filter, n) => this.archiveBatches(store, pod, filter, n), pod, since, tail, follow: options.follow, signal });
+        const archive = (filter: ArchiveFilter, n: number | undefined) => this.archiveBatches(store, pod, filter, n);
+        batches = followBatches({ archive, pod, since, tail, follow: options.follow, signal });
       } else {
-        yield* this.archiveBatches(store, pod, { since }, tail);
+        batches = this.archiveBatches(store, pod, { since }, tail);
+      }
+      for await (const batch of batches) {
+        yield batch;
+        // An abort fails the read even when what is left came read ahead (no request left to abort).
+        signal?.throwIfAborted();
       }
     } catch (error) {
       if (signal?.aborted) throw new ReadAbortedError(pod, { cause: signal.reason });
