@@ -2,7 +2,7 @@
 // line's pieces (metadata unfinished_lines). Both the reader and the next merge replay the
 // line's pieces first (raw-records.ts readRawFiles with `unfinished`), then the raw files not
 // merged yet — so the late file's records are fed to the line joiner *after* the open line's
-// pieces, although the late file comes before them in raw-file order (DESIGN §1: consecutive
+// pieces, although the late file comes before them in raw-file order (docs/design.md §1: consecutive
 // P…F pieces of one stream are one line).
 //   - Same container: the late file's first stdout `F` is glued onto the open line; the line's
 //     real last piece, when it arrives, becomes a record of its own. Two records are corrupted.

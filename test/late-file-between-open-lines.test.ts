@@ -3,7 +3,7 @@
 // is false for _6 (it is after stdout's start), so _6 is fed to the shared joiner after the
 // replayed pieces of both lines: its whole stderr line is glued onto the stderr line that, in
 // raw order, only starts after it (_7). The stderr line's real last piece then becomes a
-// record of its own. DESIGN §1: consecutive P…F pieces of one stream (in raw order) are one line.
+// record of its own. docs/design.md §1: consecutive P…F pieces of one stream (in raw order) are one line.
 import { parsedLine, putRaw } from '@platform/testkit';
 import { HOUR, newWorld } from './support/world.js';
 

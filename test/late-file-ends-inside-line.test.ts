@@ -1,7 +1,7 @@
 // Found in review 2 (issue 6), fixed since: a late raw file keyed before every line still open is read on its own
 // (raw-records.ts readAlone), and a line it ends inside is ended as it is at its end — by the
 // reader and by the compactor, which commits it so at once, while the job is still writing
-// (not quiet, no --kube). DESIGN §1: pieces of one line are joined across raw file boundaries,
+// (not quiet, no --kube). docs/design.md §1: pieces of one line are joined across raw file boundaries,
 // and the compactor does not merge a raw file that ends inside a line until the rest arrives
 // (or the pod is quiet). Here the rest is in the next late file, consecutive in raw order
 // (Fluent Bit's backlog after a restart: _5 and _6 retried a minute apart, both keyed before

@@ -4,7 +4,7 @@
 // ends inside a line of the same stream, absorbs the open line's pieces: the open line now
 // starts in the late file, and the old start file is just one of `files` — so its records of
 // that stream before the old start (already merged) are read again as pieces.
-// Breaks DESIGN §6 "no duplicates": the earlier stderr line comes out twice, and the line is
+// Breaks docs/design.md §6 "no duplicates": the earlier stderr line comes out twice, and the line is
 // cut and glued wrongly: a read after the pass gives 'before', 'x before', 'e1 ' where the read
 // before it gave 'before', 'x e1 '.
 import { parsedLine, putRaw } from '@platform/testkit';

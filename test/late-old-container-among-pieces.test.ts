@@ -3,7 +3,7 @@
 // container (its last upload, late) keyed among the files that hold the running container's
 // open line therefore ends that line as it is at the late file, and the pieces after it start
 // a new line: the running container's one long line comes out as two records, and a read
-// after the late file no longer returns the line the read before it returned (DESIGN §1:
+// after the late file no longer returns the line the read before it returned (docs/design.md §1:
 // consecutive P…F pieces are one line; §6: a read only grows at its end).
 // review2's test covers the late file keyed *before* the open line's start, not among its pieces.
 import { parsedLine, putRaw } from '@platform/testkit';

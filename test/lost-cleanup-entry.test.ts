@@ -4,7 +4,7 @@
 // CronJob's activeDeadlineSeconds or an OOM/eviction kills), removes the entry that the
 // takeover put for the raw files it merged, and never puts it back. The pod then never
 // reaches the clean phase again (the merge phase skips a pod with no new raw files): the
-// takeover's merged raw files are never deleted (DESIGN §5: due once the cleanup interval
+// takeover's merged raw files are never deleted (docs/design.md §5: due once the cleanup interval
 // has passed; §6: a crash or kill at any point of a pass).
 import { cleanupKey } from '@platform/log-reader';
 import { InjectedCrash, stallingAt } from './support/hooks.js';

@@ -1,5 +1,5 @@
 // Found in review (issue 6), fixed since: a document written by the Python service says "merged" by last_merged_key, except for
-// a raw file uploaded after its last_compaction_time (DESIGN §3). metadata.ts
+// a raw file uploaded after its last_compaction_time (docs/design.md §3). metadata.ts
 // mergedRawPredicate compares the listed LastModified with last_compaction_time at full
 // precision — but S3 (AWS) lists LastModified in whole seconds, truncated. A late raw file
 // keyed before last_merged_key and uploaded in the same second as the Python commit, after

@@ -6,7 +6,7 @@
 // only piece, yet last_merged_key stays above it: the Python service (which says "merged" by
 // last_merged_key and LastModified <= last_compaction_time alone) takes it for merged, and its
 // piece is in no merged file — the Python service's read loses it (and its cleanup may
-// delete the file, DESIGN §6 "No loss" across a move between the two services).
+// delete the file, docs/design.md §6 "No loss" across a move between the two services).
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { compareRawKeys, metadataKey, parseRawKey } from '@platform/log-reader';
 import { parsedLine, putRaw } from '@platform/testkit';

@@ -4,7 +4,7 @@
 // A small pod's Python pass lists, merges and commits well within a second, so its newest
 // raw file (Fluent Bit uploads every minute) often shares the commit's second. That file is
 // then read twice (from the merged file and as a raw file) and merged a second time by the
-// next pass: a duplicate, committed for good (DESIGN §6 "No duplicates").
+// next pass: a duplicate, committed for good (docs/design.md §6 "No duplicates").
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { gzipSync } from 'node:zlib';
 import { formatIsoMicros, mergedKey, metadataKey, toEpochNs } from '@platform/log-reader';

@@ -4,7 +4,7 @@
 // marker again. From then on nothing deletes those raw files: the merge phase skips a pod
 // with no new raw files before deleting what is due (merge.ts skipReason), and the clean
 // phase only visits pods in the queue. The raw files merged by the takeover stay forever
-// (DESIGN §4/§5: a merged raw file is deleted once the cleanup interval has passed).
+// (docs/design.md §4/§5: a merged raw file is deleted once the cleanup interval has passed).
 import { cleanupKey } from '@platform/log-reader';
 import { stallingAt } from './support/hooks.js';
 import { HOUR, MINUTE, messages, newWorld } from './support/world.js';

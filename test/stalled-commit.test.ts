@@ -6,7 +6,7 @@
 // and older than the cleanup interval) and deleted them. The stalled commit then lists
 // deleted files: every read fails (ObjectVanishedError), and every later pass fails the pod
 // (MergedFileMissingError) — the records are in raw files the metadata calls merged.
-// DESIGN §6: one writer per pod (a stalled holder must not write after a takeover); no loss.
+// docs/design.md §6: one writer per pod (a stalled holder must not write after a takeover); no loss.
 import { metadataKey } from '@platform/log-reader';
 import { stallingAt } from './support/hooks.js';
 import { HOUR, MINUTE, messages, newWorld } from './support/world.js';

@@ -30,7 +30,7 @@ export interface Line {
   readonly containerId: string;
 }
 
-/** Raw-file order (DESIGN §1): slice, index as a number, key. */
+/** Raw-file order (docs/design.md §1): slice, index as a number, key. */
 export function rawOrder(a: Upload, b: Upload): number {
   if (a.slice !== b.slice) return a.slice < b.slice ? -1 : 1;
   if (a.index !== b.index) return a.index - b.index;
@@ -56,7 +56,7 @@ class ModelJoiner {
   feed(files: readonly Upload[]): void {
     for (const file of files) {
       if (this.pending.size > 0 && [...this.pending.values()].every((line) => rawOrder(file, line.start) < 0)) {
-        // A late file keyed before every open line's first piece: read on its own (DESIGN §1,
+        // A late file keyed before every open line's first piece: read on its own (docs/design.md §1,
         // raw order); it neither joins nor ends those lines.
         joinRawFiles([file], this.out);
         continue;
@@ -231,7 +231,7 @@ export class PodModel {
     }
     const unknown = fresh.filter((key) => !this.uploads.has(key));
     if (unknown.length > 0) return `${this.pod}: merged_raw_files names keys never uploaded: ${unknown.join(', ')}`;
-    // DESIGN §5: a commit merges the raw files not merged yet, in order: a prefix of them.
+    // docs/design.md §5: a commit merges the raw files not merged yet, in order: a prefix of them.
     const inOrder = this.unmerged().slice(0, fresh.length).map((u) => u.key);
     if (fresh.join('\n') !== inOrder.join('\n')) {
       return `${this.pod}: a commit merged [${fresh.map(short).join(', ')}], not the first raw files not merged yet [${inOrder.map(short).join(', ')}]`;
@@ -279,7 +279,7 @@ export function duplicates(read: readonly Line[]): string | undefined {
 }
 
 /**
- * Problem, if any, with `later` as a read made after `earlier` (DESIGN §6: the sequence only
+ * Problem, if any, with `later` as a read made after `earlier` (docs/design.md §6: the sequence only
  * grows at its end). The last line of `earlier`, when it was unfinished, may since have been
  * completed (same time and stream, its message extended), and records of the other stream
  * may now come before it.
