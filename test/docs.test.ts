@@ -1,5 +1,5 @@
 // The docs stay true to the repository, offline (no S3 server): every relative link of
-// README.md and docs/*.md resolves to a file and, with an #anchor, to one of its headings;
+// README.md, k8s/README.md and docs/*.md resolves to a file and, with an #anchor, to one of its headings;
 // every `docs/design.md §N` that the code cites names a heading of docs/design.md; the
 // synopses and flag tables of docs/compactor.md and docs/log-reader.md list exactly the
 // flags of the built CLIs' own --help; README.md stays short.
@@ -9,7 +9,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '..');
 const README_MAX_LINES = 250;
-const MARKDOWN = ['README.md', ...readdirSync(resolve(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const MARKDOWN = ['README.md', 'k8s/README.md', ...readdirSync(resolve(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 
 const read = (file: string): string => readFileSync(resolve(ROOT, file), 'utf8');
 
@@ -176,7 +176,7 @@ describe('the docs', () => {
     expect(lines).toBeLessThanOrEqual(README_MAX_LINES);
   });
 
-  it('resolve every relative link of README.md and docs/*.md: the file exists and an #anchor names a heading', () => {
+  it('resolve every relative link of README.md, k8s/README.md and docs/*.md: the file exists and an #anchor names a heading', () => {
     const all = MARKDOWN.flatMap(links);
     expect(all.length).toBeGreaterThan(20);
     expect(all.map(brokenLink).filter(Boolean)).toEqual([]);
