@@ -48,7 +48,7 @@ LABEL org.opencontainers.image.title="compactor" \
 # tini as PID 1: node as PID 1 ignores SIGTERM (the kernel drops a signal PID 1 has no
 # handler of its own for), so a deleted pod would wait out its grace period for SIGKILL.
 # Under tini, SIGTERM ends the compactor at once, which is as safe as any kill (no loss
-# or duplicate, README "Reliability"). npm, npx, corepack and yarn never run here.
+# or duplicate, docs/reliability.md). npm, npx, corepack and yarn never run here.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tini \
  && rm -rf /var/lib/apt/lists/* \

@@ -1,4 +1,4 @@
-// Bad input gets a clear error, and nothing is lost (DESIGN §1, §6): corrupt and truncated
+// Bad input gets a clear error, and nothing is lost (docs/design.md §1, §6): corrupt and truncated
 // gzip, binary garbage, empty files, a 50 MB line, keys outside the layout, bad metadata, a
 // listed merged file deleted by hand, and pod names that could leave their prefixes. Each
 // test runs the real reader and a real pass against the test S3 server, with a moved clock.
@@ -163,7 +163,7 @@ describe('corrupt and truncated gzip raw files', () => {
 });
 
 describe('binary garbage as a raw file', () => {
-  /** What DESIGN §1 says a body of non-JSON lines gives: each line whole (U+FFFD for bad UTF-8), at the file's minute. */
+  /** What docs/design.md §1 says a body of non-JSON lines gives: each line whole (U+FFFD for bad UTF-8), at the file's minute. */
   function expectedRecords(body: Buffer, slice: string): { time: string; message: string }[] {
     const time = `${slice.slice(0, 4)}-${slice.slice(4, 6)}-${slice.slice(6, 8)}T${slice.slice(8, 10)}:${slice.slice(10, 12)}:00Z`;
     return new TextDecoder('utf-8')

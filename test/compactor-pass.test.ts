@@ -1,5 +1,5 @@
 // One pass of the compactor against a real S3 server: what it merges, what it commits,
-// and what it deletes when (DESIGN §5), checked through the bucket and the reader.
+// and what it deletes when (docs/design.md §5), checked through the bucket and the reader.
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { gunzipSync } from 'node:zlib';
 import { CONDITIONAL_WRITE_CHECK_KEY, cleanupKey, metadataKey, parseMergedKey } from '@platform/log-reader/layout';

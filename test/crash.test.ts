@@ -1,4 +1,4 @@
-// No loss, no duplicates, whatever point a pass dies at (DESIGN §6): a pass is cut off at
+// No loss, no duplicates, whatever point a pass dies at (docs/design.md §6): a pass is cut off at
 // its k-th S3 request, for every k, then passes run to completion; and the real CLI is
 // killed with SIGKILL at seeded random moments. After each, every record uploaded reads
 // back exactly once, in order.

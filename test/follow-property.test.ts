@@ -20,7 +20,7 @@
 //     far: a rotation or a dropped stream never races lines still in flight (a follower that
 //     lags behind a rotation loses lines for real), and a deletion comes after the last line;
 //   - Fluent Bit stops uploading an instance once a pass has merged a newer instance's file:
-//     a late file of an older container would be merged after the newer one's lines (DESIGN
+//     a late file of an older container would be merged after the newer one's lines (docs/design.md
 //     §6, merge order), which is the archive's order and not this test's subject;
 //   - the read starts while the pod has a container instance (not pending, not waiting to
 //     restart), or after the pod ended or was deleted (then it reads what is left).

@@ -1,4 +1,4 @@
-// Readers during passes (DESIGN §6), as properties: fast-check drives random interleavings of
+// Readers during passes (docs/design.md §6), as properties: fast-check drives random interleavings of
 // Fluent Bit uploads (late-keyed, gzip, `__` keys, container restarts, lines split into P/F
 // pieces across uploads; some made inside a pass), passes (some cut off at a random request),
 // clock moves across the (short) compact and cleanup intervals and the lease duration,
@@ -15,7 +15,7 @@
 //   - every read returns each record exactly once, in the merge order: the merged batches,
 //     then the raw files not merged yet in raw-file order, P…F pieces joined;
 //   - the sequence only grows at its end: a read is a prefix of any read after it (but for
-//     its last line, when that line was unfinished then: DESIGN §6 lets pieces that arrived
+//     its last line, when that line was unfinished then: docs/design.md §6 lets pieces that arrived
 //     since complete it, and lines of the other stream may now come before it). A late raw
 //     file keyed before raw files not merged yet inserts records in the middle of the log:
 //     across one, reads keep their records and order, not their positions;
@@ -27,7 +27,7 @@
 //     listed is ever deleted; nothing a commit made unneeded is deleted before the cleanup
 //     interval has passed since that commit was written — the test clock when its metadata
 //     PUT went out, seen in the pass's request stream, not the times the compactor wrote
-//     (DESIGN §5) — nor since the time the commit says; at the end, passes leave the bucket
+//     (docs/design.md §5) — nor since the time the commit says; at the end, passes leave the bucket
 //     tidy. A pass that stalled or overlapped another may fail or find pods busy: its log
 //     must not suffer for it.
 // The second property lines up what the first rarely does: late files inserting records

@@ -253,7 +253,7 @@ describe('k8s/overlays/production-sharded: a shard whose pass fails', () => {
   // file) makes its shard exit 1 every time. Under a backoff limit for the whole Job, that
   // shard's quick retries (10 s, 20 s, 40 s apart) spend it while the other shards are still
   // working, and the Job controller then fails the Job and terminates their pods mid-pass,
-  // every hour: one pod's failure stops the other pods (DESIGN §6, Isolation), and those
+  // every hour: one pod's failure stops the other pods (docs/design.md §6, Isolation), and those
   // shards never push a last success. Retries counted per index keep the shards apart.
   it("never ends the other shards' passes: retries are limited per index, not for the whole Job", () => {
     const job = compactorCronJob('production-sharded').spec?.jobTemplate.spec;

@@ -1,6 +1,6 @@
 // `--kube`: a pass that asks the Kubernetes API (a double on loopback) whether a job's
 // container has ended before merging its unfinished line as it is, against the real S3 test
-// server. Without the API the quiet rule decides, as before (DESIGN §1).
+// server. Without the API the quiet rule decides, as before (docs/design.md §1).
 import { Writable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { metadataKey } from '@platform/log-reader/layout';

@@ -1,7 +1,7 @@
 // Raw files uploaded late (a failed upload retried, a node's backlog after a restart), keyed
 // before raw files already read, merged or holding a line still open (metadata
 // unfinished_lines). Whatever the order of arrival, the reader and the compactor keep raw-file
-// order (DESIGN §1): consecutive P…F pieces of one stream are one line, joined across raw file
+// order (docs/design.md §1): consecutive P…F pieces of one stream are one line, joined across raw file
 // boundaries; a record of another stream or container, or of a late file keyed before the
 // line's start, never joins it nor ends it early; and a raw file that ends inside a line is not
 // merged with the line ended as it is while the rest can still arrive.
@@ -137,7 +137,7 @@ describe('a late raw file that ends inside a line', () => {
 describe('an open line whose start moves to a late file', () => {
   // A late file keyed before the open line's start file, itself ending inside a line of the
   // same stream: the open line now starts in the late file. The records of the old start file
-  // before the old start were merged already and must not be read again as pieces (DESIGN §6,
+  // before the old start were merged already and must not be read again as pieces (docs/design.md §6,
   // no duplicates), and a read after the pass returns what the read before it returned.
   it('reads no record of the old start file twice', async () => {
     const w = await stillWriting('late-start-moves');
@@ -169,7 +169,7 @@ describe('a late file of the previous container among an open line\'s pieces', (
   // hold the running container's open line therefore ends that line as it is at the late file,
   // and the pieces after it start a new line: the running container's one long line comes out
   // as two records, and a read after the late file no longer returns the line the read before
-  // it returned (DESIGN §1: consecutive P…F pieces are one line; §6: a read only grows at its
+  // it returned (docs/design.md §1: consecutive P…F pieces are one line; §6: a read only grows at its
   // end). A late file keyed *before* the open line's start is the second test of 'a late raw
   // file keyed before an unfinished line' above.
   it.failing('does not cut the running container\'s line in two', async () => {

@@ -1,6 +1,6 @@
 // A bucket as the platform-monitoring Python service left it, read and compacted further:
 // its merged records keep the docker newline, its metadata says "merged" by last_merged_key
-// alone (and LastModified <= last_compaction_time for a raw file keyed before it, DESIGN §3),
+// alone (and LastModified <= last_compaction_time for a raw file keyed before it, docs/design.md §3),
 // and its last_record_time is truncated (not rounded up) to the microsecond. S3 (AWS) lists
 // LastModified in whole seconds, truncated, as the test server (moto) does: a raw file listed
 // in the second of a Python commit may have been uploaded before or after it.
@@ -232,7 +232,7 @@ describe('a late raw file uploaded in the second of a Python commit', () => {
 describe('the raw file named by a Python commit\'s last_merged_key, uploaded in the commit\'s second', () => {
   // A small pod's Python pass lists, merges and commits well within a second, so its newest raw
   // file often shares the commit's second: the commit names it, so it is merged, and must be
-  // neither read twice nor merged again (DESIGN §6 "No duplicates").
+  // neither read twice nor merged again (docs/design.md §6 "No duplicates").
   const POD = 'job-py2';
   const DIR = { pod: POD, namespace: 'jobs', containerId: 'c0ffee' } as const;
 
@@ -272,7 +272,7 @@ describe('a late raw file keyed below last_merged_key that holds an open line\'s
   // last_merged_key stays below the files that hold an open line's pieces (README "Metadata",
   // unfinished_lines), also when such a file is uploaded late, keyed below it: the Python
   // service, which says "merged" by last_merged_key and LastModified alone, must not take it
-  // for merged and lose its piece (DESIGN §6 "No loss" across a move between the two services).
+  // for merged and lose its piece (docs/design.md §6 "No loss" across a move between the two services).
   it('is not taken for merged by the Python service', async () => {
     const w = await newWorld('python-last-merged-key-below-pieces');
     const put = (index: number, line: string): Promise<string> =>

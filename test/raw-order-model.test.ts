@@ -1,5 +1,5 @@
 // The interleavings model's raw-file order (support/interleavings-model.ts, written from
-// DESIGN §1 by another technique than the reader's) agrees with the reader's compareRawKeys on
+// docs/design.md §1 by another technique than the reader's) agrees with the reader's compareRawKeys on
 // every pair of keys, and would catch a comparator that breaks the contract.
 import fc from 'fast-check';
 import { compareRawKeys, parseRawKey, rawKey, type RawKey } from '@platform/log-reader/layout';

@@ -1,7 +1,7 @@
 // A compactor that stalls past its lease (a paused process, a slow node) and resumes after
-// another took its pods over must not undo the takeover's work (DESIGN §6: one writer per pod;
+// another took its pods over must not undo the takeover's work (docs/design.md §6: one writer per pod;
 // no loss; a crash or kill at any point of a pass): the raw files the takeover merged are still
-// deleted once the cleanup interval has passed (DESIGN §4/§5), and the metadata never lists a
+// deleted once the cleanup interval has passed (docs/design.md §4/§5), and the metadata never lists a
 // merged file that was deleted.
 import { cleanupKey } from '@platform/log-reader/layout';
 import { metadataKey } from '@platform/log-reader/layout';

@@ -123,10 +123,10 @@ describe('the look before the lease', () => {
 
   // Objects under data/ that no commit lists are only found by a snapshot, which the looks now
   // take only once something the metadata names is due. The raw file holding the first piece
-  // of a line still being written is never due by time (DESIGN §1: held until the line ends):
+  // of a line still being written is never due by time (docs/design.md §1: held until the line ends):
   // with --kube and a container that stays up without writing, nothing becomes due, and an
   // orphan (a crashed pass's merged file) past the cleanup interval stays, pass after pass,
-  // although DESIGN §5's clean phase deletes what is due for every pod of the queue.
+  // although docs/design.md §5's clean phase deletes what is due for every pod of the queue.
   it('deletes a due orphan of a queued pod whose only waiting raw file holds an unfinished line', async () => {
     const w = await newWorld('look-held-orphan');
     const running: ContainerLiveness = { hasEnded: async () => false, settleMs: 0 };

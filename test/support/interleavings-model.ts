@@ -34,7 +34,7 @@ export interface Line {
 const RAW_INDEX_WIDTH = 20;
 
 /**
- * Raw-file order (DESIGN §1): by (slice, index as a number, key). Written from that sentence,
+ * Raw-file order (docs/design.md §1): by (slice, index as a number, key). Written from that sentence,
  * not from the reader's comparator (compareRawKeys), so that the model can catch an ordering
  * bug in it: each key becomes one text that sorts as the order says — the slice and the index
  * read from the key itself, the index zero-padded to a fixed width so that text order is
@@ -73,7 +73,7 @@ class ModelJoiner {
   feed(files: readonly Upload[]): void {
     for (const file of files) {
       if (this.pending.size > 0 && [...this.pending.values()].every((line) => rawOrder(file, line.start) < 0)) {
-        // A late file keyed before every open line's first piece: read on its own (DESIGN §1,
+        // A late file keyed before every open line's first piece: read on its own (docs/design.md §1,
         // raw order); it neither joins nor ends those lines.
         joinRawFiles([file], this.out);
         continue;
@@ -248,7 +248,7 @@ export class PodModel {
     }
     const unknown = fresh.filter((key) => !this.uploads.has(key));
     if (unknown.length > 0) return `${this.pod}: merged_raw_files names keys never uploaded: ${unknown.join(', ')}`;
-    // DESIGN §5: a commit merges the raw files not merged yet, in order: a prefix of them.
+    // docs/design.md §5: a commit merges the raw files not merged yet, in order: a prefix of them.
     const inOrder = this.unmerged().slice(0, fresh.length).map((u) => u.key);
     if (fresh.join('\n') !== inOrder.join('\n')) {
       return `${this.pod}: a commit merged [${fresh.map(short).join(', ')}], not the first raw files not merged yet [${inOrder.map(short).join(', ')}]`;
@@ -296,7 +296,7 @@ export function duplicates(read: readonly Line[]): string | undefined {
 }
 
 /**
- * Problem, if any, with `later` as a read made after `earlier` (DESIGN §6: the sequence only
+ * Problem, if any, with `later` as a read made after `earlier` (docs/design.md §6: the sequence only
  * grows at its end). The last line of `earlier`, when it was unfinished, may since have been
  * completed (same time and stream, its message extended), and records of the other stream
  * may now come before it.

@@ -95,7 +95,7 @@ export class Run {
       const committed = model.committedAt.get(key);
       if (committed !== undefined) {
         // Deletion waits for readers: a cleanup interval from the moment the commit that made
-        // it unneeded was written (DESIGN §5), not from the time that commit says.
+        // it unneeded was written (docs/design.md §5), not from the time that commit says.
         if (now - committed < CLEANUP_INTERVAL) {
           const stamped = model.unneededSince.get(key) ?? committed;
           this.problems.push(

@@ -1,6 +1,6 @@
 /**
  * What Fluent Bit uploads (tail input with the `cri` parser, kubernetes filter, s3 output):
- * record lines in each shape DESIGN §1 names, and raw objects under the raw layout.
+ * record lines in each shape docs/design.md §1 names, and raw objects under the raw layout.
  */
 import { gzipSync } from 'node:zlib';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';

@@ -2,7 +2,7 @@
  * What every case gets from the harness (the code under test, sizes, a client to seed with,
  * bucket names, progress output), what it gives back (figures and its raw measurements),
  * and the few bucket reads the harness does itself (listings, a pod's metadata document,
- * read as DESIGN §3 defines it).
+ * read as docs/design.md §3 defines it).
  */
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { Sizes } from './data.js';
@@ -75,7 +75,7 @@ export async function listAll(client: S3Client, bucket: string, prefix: string):
   return out;
 }
 
-/** A pod's merged files as its metadata lists them (DESIGN §3). */
+/** A pod's merged files as its metadata lists them (docs/design.md §3). */
 export interface MergedFiles {
   readonly keys: readonly string[];
   readonly records: number;
