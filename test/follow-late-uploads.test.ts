@@ -35,7 +35,7 @@ describe('follow: the previous instance’s live lines among late-uploaded recor
     pod.terminate(0, at(40));
     await read.ended;
     // The late p-5, p-6 are in neither the rotated previous log nor the archive until the read
-    // reaches them, after p-7..p-9 were placed: they come late (README, Limits), but once.
+    // reaches them, after p-7..p-9 were placed: they come late (docs/log-reader.md, Limits), but once.
     expect([...read.messages()].sort()).toEqual([...all].sort());
     expect(read.messages().filter((m) => m.startsWith('c-'))).toEqual(all.filter((m) => m.startsWith('c-')));
   });

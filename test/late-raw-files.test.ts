@@ -199,7 +199,7 @@ describe('a late file of the previous container among an open line\'s pieces', (
 
 describe('--kube and a late raw file of the replaced container', () => {
   // With --kube, an open line is merged as it is only once the container that writes it has
-  // ended (README "Unfinished lines and --kube"). A late raw file of the container that a
+  // ended (docs/compactor.md "Unfinished lines and --kube"). A late raw file of the container that a
   // restart replaced, keyed before the new container's open line and the only file not merged
   // yet, names the old container, which has ended: the running container's line stays open.
   const OLD = 'c0ffee01'.repeat(8);

@@ -269,7 +269,7 @@ describe('the raw file named by a Python commit\'s last_merged_key, uploaded in 
 });
 
 describe('a late raw file keyed below last_merged_key that holds an open line\'s piece', () => {
-  // last_merged_key stays below the files that hold an open line's pieces (README "Metadata",
+  // last_merged_key stays below the files that hold an open line's pieces (docs/design.md §3,
   // unfinished_lines), also when such a file is uploaded late, keyed below it: the Python
   // service, which says "merged" by last_merged_key and LastModified alone, must not take it
   // for merged and lose its piece (docs/design.md §6 "No loss" across a move between the two services).
