@@ -8,10 +8,10 @@
  */
 import { Option, type Command } from 'commander';
 import { createS3Client, describeSetupProblem, isValidPodName, LogReaderError, resolveEndpoint } from '@platform/log-reader';
-import type { Io } from './cli.js';
-import { defaultConfig, validate, type Config } from './config.js';
-import { CompactorError, SetupError, UsageError } from './errors.js';
-import { formatInspection, inspectPod, type PodInspection } from './inspect.js';
+import type { Io } from './io.js';
+import { defaultConfig, validate, type Config } from '../config/config.js';
+import { CompactorError, SetupError, UsageError } from '../errors.js';
+import { formatInspection, inspectPod, type PodInspection } from '../inspect/collect.js';
 
 /** The `run` options `inspect` takes as they are. */
 const SHARED_FLAGS = [

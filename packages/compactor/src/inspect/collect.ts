@@ -30,13 +30,13 @@ import {
   type RawFile,
   type Stream,
 } from '@platform/log-reader';
-import { defaultConfig } from './config.js';
-import { assertListedFilesPresent, isDue, pendingDeletions, type PendingKind } from './deletions.js';
-import { CompactorError, UnfinishedPiecesMissingError } from './errors.js';
-import { isLeaseLive, readLease } from './lease.js';
-import { skipReason } from './merge.js';
-import { podState } from './pod-state.js';
-import { formatBytes } from './report.js';
+import { defaultConfig } from '../config/config.js';
+import { assertListedFilesPresent, isDue, pendingDeletions, type PendingKind } from '../pass/deletions.js';
+import { CompactorError, UnfinishedPiecesMissingError } from '../errors.js';
+import { isLeaseLive, readLease } from '../store/lease.js';
+import { skipReason } from '../pass/decide.js';
+import { podState } from '../store/pod-state.js';
+import { formatBytes } from '../pass/report.js';
 
 export interface InspectOptions {
   /** The instant due times, the lease and the compact interval are judged at. */

@@ -1,7 +1,7 @@
 // How `compactor inspect` reads at a terminal (formatInspection), and its command's flags.
 import { Writable } from 'node:stream';
-import { main } from './cli.js';
-import { duration, formatInspection, relative, type PodInspection } from './inspect.js';
+import { main } from '../cli/main.js';
+import { duration, formatInspection, relative, type PodInspection } from './collect.js';
 
 const NOW = '2026-11-25T11:00:00.000Z';
 const RAW = (n: number): string => `kube.var.log.containers.job-1_jobs_job-1-0f3a.log/202611251000_${n}.gz`;

@@ -33,7 +33,7 @@ import {
 } from '@kubernetes/client-node';
 import { sameContainer, statusReason, stripScheme } from '@platform/log-reader';
 import { KubeConfigError, loadKubeTarget } from '@platform/log-reader/kube-config';
-import { KubeApiError, SetupError } from './errors.js';
+import { KubeApiError, SetupError } from '../errors.js';
 
 export type { KubeConfig } from '@kubernetes/client-node';
 

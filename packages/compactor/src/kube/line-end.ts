@@ -7,7 +7,7 @@
  */
 import { parseRawKey, type UnfinishedLine } from '@platform/log-reader';
 import type { ContainerLiveness } from './kube.js';
-import { newestUpload, type PodState } from './pod-state.js';
+import { newestUpload, type PodState } from '../store/pod-state.js';
 
 export async function lineContainerEnded(
   liveness: ContainerLiveness,

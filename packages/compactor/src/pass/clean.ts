@@ -9,10 +9,10 @@
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { cleanupKey, type PodMetadata } from '@platform/log-reader';
 import { dueCount, deleteObjects, planDeletions, withoutDeleted } from './deletions.js';
-import { CompactorError } from './errors.js';
+import { CompactorError } from '../errors.js';
 import { commit, fence } from './commit.js';
-import type { PodContext } from './pass.js';
-import { loadPodState, putCleanupEntry, type PodState } from './pod-state.js';
+import type { PodContext } from './context.js';
+import { loadPodState, putCleanupEntry, type PodState } from '../store/pod-state.js';
 import { ZERO_COUNTS, type PodCounts, type PodReport } from './report.js';
 
 export interface DeletedDue {

@@ -23,8 +23,8 @@ import {
   type RawKey,
   type UnfinishedLine,
 } from '@platform/log-reader';
-import { ConcurrentUpdateError } from './errors.js';
-import type { PodContext } from './pass.js';
+import { ConcurrentUpdateError } from '../errors.js';
+import type { PodContext } from './context.js';
 
 /** What one merge adds to the metadata. */
 export interface MergedWork {

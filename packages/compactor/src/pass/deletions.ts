@@ -11,7 +11,7 @@
  */
 import { DeleteObjectsCommand } from '@aws-sdk/client-s3';
 import { parseMergedKey, parseTime, toEpochNs, unfinishedRange, type Bucket, type EpochNs, type ListedObject, type PodMetadata } from '@platform/log-reader';
-import { MergedFileMissingError } from './errors.js';
+import { MergedFileMissingError } from '../errors.js';
 
 /** S3 deletes at most this many keys per DeleteObjects request. */
 const MAX_KEYS_PER_DELETE = 1000;

@@ -19,9 +19,9 @@
  */
 import { listRawFiles, loadMetadata, toEpochNs, type EpochNs, type PodMetadata } from '@platform/log-reader';
 import { pendingDeletions } from './deletions.js';
-import { recentlyCompacted, skipReason } from './merge.js';
-import type { PodContext } from './pass.js';
-import { podState, type FirstReads } from './pod-state.js';
+import type { PodContext } from './context.js';
+import { recentlyCompacted, skipReason } from './decide.js';
+import { podState, type FirstReads } from '../store/pod-state.js';
 
 export type Triage =
   /** `first`: what the merge phase's look read, for the pod's work to start from. */

@@ -15,7 +15,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { isNotFound, isPreconditionFailure, leaseKey, type Bucket } from '@platform/log-reader';
-import { LeaseHeldError, LeaseLostError } from './errors.js';
+import { LeaseHeldError, LeaseLostError } from '../errors.js';
 
 export interface LeaseOptions {
   readonly store: Bucket;

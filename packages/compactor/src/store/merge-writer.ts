@@ -22,7 +22,7 @@ import {
   type LogFileEntry,
   type LogRecord,
 } from '@platform/log-reader';
-import { MergedKeyTakenError } from './errors.js';
+import { MergedKeyTakenError } from '../errors.js';
 
 export const MERGED_CONTENT_TYPE = 'application/x-gzip';
 /** User metadata (`x-amz-meta-…`) naming the write that created a merged file. */
