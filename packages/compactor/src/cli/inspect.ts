@@ -11,7 +11,9 @@ import { createS3Client, describeSetupProblem, isValidPodName, LogReaderError, r
 import type { Io } from './io.js';
 import { defaultConfig, validate, type Config } from '../config/config.js';
 import { CompactorError, SetupError, UsageError } from '../errors.js';
-import { formatInspection, inspectPod, type PodInspection } from '../inspect/collect.js';
+import { inspectPod } from '../inspect/collect.js';
+import { formatInspection } from '../inspect/format.js';
+import type { PodInspection } from '../inspect/inspection.js';
 
 /** The `run` options `inspect` takes as they are. */
 const SHARED_FLAGS = [

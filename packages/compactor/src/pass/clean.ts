@@ -8,7 +8,8 @@
  */
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { cleanupKey, type PodMetadata } from '@platform/log-reader';
-import { dueCount, deleteObjects, planDeletions, withoutDeleted } from './deletions.js';
+import { deleteObjects } from '../store/deletes.js';
+import { dueCount, planDeletions, withoutDeleted } from './deletions.js';
 import { CompactorError } from '../errors.js';
 import { commit, fence } from './commit.js';
 import type { PodContext } from './context.js';

@@ -34,6 +34,12 @@ export interface LeaseDocument {
   readonly expires_at: string;
 }
 
+/** A lease as read from the store: its ETag, and its document (`undefined` when unreadable). */
+export interface StoredLease {
+  readonly etag: string;
+  readonly document: LeaseDocument | undefined;
+}
+
 export function newHolderId(): string {
   return `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
 }
@@ -141,12 +147,12 @@ export function isLeaseLive(document: LeaseDocument, nowMs: number): boolean {
   return !(Date.parse(document.expires_at) <= nowMs);
 }
 
-function read(options: LeaseOptions): Promise<{ etag: string; document: LeaseDocument | undefined } | undefined> {
+function read(options: LeaseOptions): Promise<StoredLease | undefined> {
   return readLease(options.store, options.pod);
 }
 
 /** The pod's lease as stored (`document` undefined when unreadable); `undefined` when there is none. A GET, nothing else. */
-export async function readLease(store: Bucket, pod: string): Promise<{ etag: string; document: LeaseDocument | undefined } | undefined> {
+export async function readLease(store: Bucket, pod: string): Promise<StoredLease | undefined> {
   try {
     const response = await store.client.send(new GetObjectCommand({ Bucket: store.bucket, Key: leaseKey(pod) }));
     const text = (await response.Body?.transformToString('utf-8')) ?? '';
