@@ -17,6 +17,7 @@ module.exports = {
     '^@platform/log-reader$': '<rootDir>/packages/log-reader/src/index.ts',
     '^@platform/log-reader/kube-config$': '<rootDir>/packages/log-reader/src/kube-config.ts',
     '^@platform/testkit$': '<rootDir>/packages/testkit/src/index.ts',
+    '^compactor$': '<rootDir>/packages/compactor/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   // Scratch trees (a git worktree of an older commit for the bench's baseline) hold copies of

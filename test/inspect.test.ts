@@ -4,8 +4,7 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { cleanupKey, metadataKey, parseTime, type Bucket } from '@platform/log-reader';
 import { parsedLine, putRaw } from '@platform/testkit';
-import { inspectPod, type PodInspection } from '../packages/compactor/src/inspect.js';
-import { Lease } from '../packages/compactor/src/lease.js';
+import { inspectPod, type PodInspection, Lease } from 'compactor';
 import { COMPACTOR_BIN, runCli, s3Env } from './support/cli.js';
 import { testS3Client } from './support/s3.js';
 import { MINUTE, newWorld, type World } from './support/world.js';

@@ -66,8 +66,7 @@ import {
   type LogRecord,
 } from '@platform/log-reader';
 import { parsedLine, putRaw } from '@platform/testkit';
-import type { Config } from '../packages/compactor/src/config.js';
-import type { PassSummary } from '../packages/compactor/src/report.js';
+import type { Config, PassSummary } from 'compactor';
 import { crashingAt, observing, pausingAt, slowRequests, stallingAt, takingTurns, type SlowRequest } from './support/hooks.js';
 import {
   PodModel,

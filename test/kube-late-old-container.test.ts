@@ -7,9 +7,7 @@
 // Its last piece, written afterwards by the running container, becomes a record of its own
 // (README "Unfinished lines and --kube": merged as it is only when THAT container has ended).
 import { parsedLine, putRaw } from '@platform/testkit';
-import { kubeLiveness, loadKubeConfig } from '../packages/compactor/src/kube.js';
-import { runPass } from '../packages/compactor/src/pass.js';
-import { silentLogger } from '../packages/compactor/src/logger.js';
+import { kubeLiveness, loadKubeConfig, runPass, silentLogger } from 'compactor';
 import { startKubeApi, type KubeApiDouble } from './support/kube-api.js';
 import { MINUTE, newWorld, testConfig, type World } from './support/world.js';
 

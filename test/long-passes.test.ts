@@ -3,7 +3,7 @@
 // through SDK middleware on a real client talking to the real server.
 import { Writable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { main } from '../packages/compactor/src/cli.js';
+import { main } from 'compactor';
 import { parseTime, rawPodPrefix, toEpochNs } from '@platform/log-reader';
 import { parsedLine } from '@platform/testkit';
 import { testS3Client } from './support/s3.js';

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { encodeMergedLine, type LogRecord } from '@platform/log-reader';
-import { MergeWriter } from '../packages/compactor/src/merge-writer.js';
+import { MergeWriter } from 'compactor';
 import { createTestBucket, getObjectBytes, testS3Client } from './support/s3.js';
 
 const clock = (): Date => new Date('2026-11-25T11:00:00Z');

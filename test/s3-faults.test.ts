@@ -16,9 +16,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { text } from 'node:stream/consumers';
 import { LogReader, metadataKey } from '@platform/log-reader';
-import type { Config } from '../packages/compactor/src/config.js';
-import { silentLogger } from '../packages/compactor/src/logger.js';
-import { runPass, type PassResult } from '../packages/compactor/src/pass.js';
+import { silentLogger, runPass, type PassResult, type Config } from 'compactor';
 import { createS3Client, type S3ClientSettings } from '../packages/log-reader/src/s3-client.js';
 import {
   DROP_AFTER,

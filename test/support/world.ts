@@ -4,7 +4,7 @@ import { text } from 'node:stream/consumers';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { LogReader, loadMetadata, type LogRecord, type PodMetadata, type ReadPlan } from '@platform/log-reader';
 import { FluentBitContainer } from '@platform/testkit';
-import { defaultConfig, runPass, silentLogger, type Config, type PassResult } from '../../packages/compactor/src/index.js';
+import { defaultConfig, runPass, silentLogger, type Config, type PassResult } from 'compactor';
 import { createTestBucket, listAll, testS3Client, type ListedObject } from './s3.js';
 
 export const MINUTE = 60_000;
