@@ -163,7 +163,8 @@ export async function readLease(store: Bucket, pod: string): Promise<StoredLease
   }
 }
 
-function parseLease(text: string): LeaseDocument | undefined {
+/** The stored lease's JSON; `undefined` when it is not a lease document (it is then taken for expired). */
+export function parseLease(text: string): LeaseDocument | undefined {
   try {
     const value = JSON.parse(text) as Partial<LeaseDocument> | null;
     if (typeof value?.holder === 'string' && typeof value.expires_at === 'string') return { holder: value.holder, expires_at: value.expires_at };
