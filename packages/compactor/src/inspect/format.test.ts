@@ -1,6 +1,6 @@
 // How `compactor inspect` reads at a terminal (formatInspection).
-import type { PodInspection } from './inspection.js';
 import { duration, formatInspection, relative } from './format.js';
+import type { PodInspection } from './inspection.js';
 
 const NOW = '2026-11-25T11:00:00.000Z';
 const RAW = (n: number): string => `kube.var.log.containers.job-1_jobs_job-1-0f3a.log/202611251000_${n}.gz`;

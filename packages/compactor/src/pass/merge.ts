@@ -32,13 +32,13 @@ import {
   type PodMetadata,
   type RawFile,
 } from '@platform/log-reader';
-import { cleanLoaded, deleteDue } from './clean.js';
-import { commit, piecesKept, withMerge, type MergedWork } from './commit.js';
 import { UnfinishedPiecesMissingError } from '../errors.js';
 import { MergeWriter, type WrittenFile } from '../store/merge-writer.js';
+import { completePodState, confirmFirstReads, loadPodState, putCleanupEntry, type FirstReads, type PodState } from '../store/pod-state.js';
+import { cleanLoaded, deleteDue } from './clean.js';
+import { commit, piecesKept, withMerge, type MergedWork } from './commit.js';
 import type { PodContext } from './context.js';
 import { lineCanEnd, skipReason } from './decide.js';
-import { completePodState, confirmFirstReads, loadPodState, putCleanupEntry, type FirstReads, type PodState } from '../store/pod-state.js';
 import { ZERO_COUNTS, type PodReport } from './report.js';
 
 /**

@@ -38,17 +38,17 @@ import {
   type Bucket,
   type RawFile,
 } from '@platform/log-reader';
-import { cleanPod } from './clean.js';
 import type { Config } from '../config/config.js';
-import { LeaseHeldError, SetupError } from '../errors.js';
-import { Lease, newHolderId, type LeaseOptions } from '../store/lease.js';
-import type { ContainerLiveness } from '../kube/kube.js';
-import type { PodContext } from './context.js';
-import type { Logger } from '../logger.js';
-import { mergePod } from './merge.js';
 import { formatShard, inShard } from '../config/shard.js';
-import { triageClean, triageMerge, type Triage, type Waiting } from './triage.js';
+import { LeaseHeldError, SetupError } from '../errors.js';
+import type { ContainerLiveness } from '../kube/kube.js';
+import type { Logger } from '../logger.js';
+import { Lease, newHolderId, type LeaseOptions } from '../store/lease.js';
+import { cleanPod } from './clean.js';
+import type { PodContext } from './context.js';
+import { mergePod } from './merge.js';
 import { summarize, ZERO_COUNTS, type PassSummary, type PodCounts, type PodReport } from './report.js';
+import { triageClean, triageMerge, type Triage, type Waiting } from './triage.js';
 
 export interface PassDeps {
   readonly store: Bucket;

@@ -18,10 +18,10 @@
  * will be due by time alone (raw files held by an unfinished line).
  */
 import { listRawFiles, loadMetadata, toEpochNs, type EpochNs, type PodMetadata } from '@platform/log-reader';
-import { pendingDeletions } from './deletions.js';
+import { podState, type FirstReads } from '../store/pod-state.js';
 import type { PodContext } from './context.js';
 import { recentlyCompacted, skipReason } from './decide.js';
-import { podState, type FirstReads } from '../store/pod-state.js';
+import { pendingDeletions } from './deletions.js';
 
 export type Triage =
   /** `first`: what the merge phase's look read, for the pod's work to start from. */
