@@ -19,6 +19,7 @@ module.exports = {
     '^@platform/log-reader/s3$': '<rootDir>/packages/log-reader/src/s3.ts',
     '^@platform/log-reader/kube-config$': '<rootDir>/packages/log-reader/src/kube-config.ts',
     '^@platform/testkit$': '<rootDir>/packages/testkit/src/index.ts',
+    '^compactor$': '<rootDir>/packages/compactor/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   // Scratch trees (a git worktree of an older commit for the bench's baseline) hold copies of

@@ -22,9 +22,7 @@ import {
 } from '@platform/log-reader';
 import { cleanupKey, mergedPodPrefix, metadataKey, rawKey, rawPodPrefix } from '@platform/log-reader/layout';
 import { criPieces, parsedLine, putRaw } from '@platform/testkit';
-import { createLogger } from '../packages/compactor/src/logger.js';
-import { runPass, type PassResult } from '../packages/compactor/src/pass.js';
-import type { Config } from '../packages/compactor/src/config.js';
+import { createLogger, runPass, type PassResult, type Config } from 'compactor';
 import { HOUR, MINUTE, messages, newWorld, testConfig, type World } from './support/world.js';
 
 const T0 = new Date('2026-11-25T10:00:00Z');

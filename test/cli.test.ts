@@ -4,7 +4,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { main } from '../packages/compactor/src/cli.js';
+import { main } from 'compactor';
 import { captured, closedPort, COMPACTOR_BIN, LINKED_BIN, LOG_READER_BIN, jsonLines, runCli, s3Env } from './support/cli.js';
 import { messages, newWorld } from './support/world.js';
 

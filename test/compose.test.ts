@@ -6,7 +6,7 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { parse } from 'yaml';
-import { runEnvNames } from '../packages/compactor/src/cli.js';
+import { runEnvNames } from 'compactor';
 import { main as logReaderMain } from '../packages/log-reader/src/cli/main.js';
 import { runProcess, type CliResult } from './support/cli.js';
 import { createTestBucket } from './support/s3.js';

@@ -24,8 +24,7 @@ import type {
   V1ServiceAccount,
 } from '@kubernetes/client-node';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
-import { parseRunArgs, runEnvNames } from '../packages/compactor/src/cli.js';
-import type { Config } from '../packages/compactor/src/config.js';
+import { parseRunArgs, runEnvNames, type Config } from 'compactor';
 import { entry, FLUENT_BIT_DIR, parseClassicConfig, pluginSection, REPO_ROOT } from './support/fluent-bit.js';
 
 const OVERLAYS = ['production', 'production-sharded', 'minikube'] as const;

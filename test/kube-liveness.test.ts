@@ -4,8 +4,14 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeApiError, SetupError } from '../packages/compactor/src/errors.js';
-import { DEFAULT_SETTLE_MS, kubeLiveness, loadKubeConfig, type ContainerLiveness } from '../packages/compactor/src/kube.js';
+import {
+  KubeApiError,
+  SetupError,
+  DEFAULT_SETTLE_MS,
+  kubeLiveness,
+  loadKubeConfig,
+  type ContainerLiveness,
+} from 'compactor';
 import { FAKE_TOKEN, kubeconfig, startKubeApi, type KubeApiDouble } from './support/kube-api.js';
 
 const NOW = new Date('2026-11-25T12:00:00Z');

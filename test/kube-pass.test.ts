@@ -5,11 +5,18 @@ import { Writable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { metadataKey } from '@platform/log-reader/layout';
 import { parsedLine, putRaw } from '@platform/testkit';
-import { main } from '../packages/compactor/src/cli.js';
-import { kubeLiveness, loadKubeConfig, type ContainerLiveness } from '../packages/compactor/src/kube.js';
-import { createLogger, silentLogger, type Logger } from '../packages/compactor/src/logger.js';
-import { runPass, type PassResult } from '../packages/compactor/src/pass.js';
-import type { PodReport } from '../packages/compactor/src/report.js';
+import {
+  main,
+  kubeLiveness,
+  loadKubeConfig,
+  type ContainerLiveness,
+  createLogger,
+  silentLogger,
+  type Logger,
+  runPass,
+  type PassResult,
+  type PodReport,
+} from 'compactor';
 import { FAKE_TOKEN, startKubeApi, type KubeApiDouble } from './support/kube-api.js';
 import { testS3Client } from './support/s3.js';
 import { MINUTE, newWorld, testConfig, type World } from './support/world.js';

@@ -6,9 +6,7 @@
 // line's start, never joins it nor ends it early; and a raw file that ends inside a line is not
 // merged with the line ended as it is while the rest can still arrive.
 import { parsedLine, putRaw } from '@platform/testkit';
-import { kubeLiveness, loadKubeConfig } from '../packages/compactor/src/kube.js';
-import { runPass } from '../packages/compactor/src/pass.js';
-import { silentLogger } from '../packages/compactor/src/logger.js';
+import { kubeLiveness, loadKubeConfig, runPass, silentLogger } from 'compactor';
 import { startKubeApi, type KubeApiDouble } from './support/kube-api.js';
 import { putRawFile, stillWriting } from './support/late-files.js';
 import { MINUTE, newWorld, testConfig, type World } from './support/world.js';

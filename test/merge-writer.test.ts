@@ -4,8 +4,9 @@
 // must fail the merge (no hang), whether the lines were still waiting for their chunk or not.
 import { randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import { encodeMergedLine, type LogRecord } from '@platform/log-reader/layout';
-import { MergeWriter } from '../packages/compactor/src/merge-writer.js';
+import { encodeMergedLine } from '@platform/log-reader/layout';
+import { type LogRecord } from '@platform/log-reader';
+import { MergeWriter } from 'compactor';
 import { createTestBucket, getObjectBytes, testS3Client } from './support/s3.js';
 
 const clock = (): Date => new Date('2026-11-25T11:00:00Z');

@@ -1,9 +1,8 @@
-// One writer per pod (docs/design.md §6), enforced by the store: leases with conditional writes,
+// One writer per pod (DESIGN §6), enforced by the store: leases with conditional writes,
 // and a metadata commit conditional on the ETag it read.
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CONDITIONAL_WRITE_CHECK_KEY, leaseKey } from '@platform/log-reader/layout';
-import { LeaseHeldError, LeaseLostError } from '../packages/compactor/src/errors.js';
-import { Lease } from '../packages/compactor/src/lease.js';
+import { LeaseHeldError, LeaseLostError, Lease } from 'compactor';
 import { pausingAt, recording, withoutConditionalWrites } from './support/hooks.js';
 import { MINUTE, messages, newWorld, type World } from './support/world.js';
 import { testS3Client } from './support/s3.js';

@@ -1,7 +1,7 @@
 // `compactor run` at a terminal shows a progress line on stderr, and every log line (and
 // dry-run line) lands whole above it; anywhere else stderr has the JSON log lines only.
 import { Writable } from 'node:stream';
-import { main } from '../packages/compactor/src/cli.js';
+import { main } from 'compactor';
 import { screen } from './support/terminal.js';
 import { messages, newWorld, type World } from './support/world.js';
 

@@ -4,7 +4,7 @@
 // succeeded; nothing in a dry run; and a Pushgateway that is down changes no exit code.
 import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { main } from '../packages/compactor/src/cli.js';
+import { main } from 'compactor';
 import { captured, closedPort, jsonLines } from './support/cli.js';
 import { messages, newWorld, type World } from './support/world.js';
 

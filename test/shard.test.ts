@@ -1,6 +1,6 @@
 // `--shard I/N` (an Indexed Job's completions): shards split the pods between them, both
 // phases, and N compactors running at once merge every pod exactly once.
-import { shardOf } from '../packages/compactor/src/shard.js';
+import { shardOf } from 'compactor';
 import { COMPACTOR_BIN, runCli, s3Env } from './support/cli.js';
 import { HOUR, MINUTE, messages, newWorld, type World } from './support/world.js';
 

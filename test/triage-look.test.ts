@@ -5,9 +5,7 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { leaseKey, metadataKey } from '@platform/log-reader/layout';
 import { parsedLine } from '@platform/testkit';
-import type { ContainerLiveness } from '../packages/compactor/src/kube.js';
-import { runPass } from '../packages/compactor/src/pass.js';
-import { silentLogger } from '../packages/compactor/src/logger.js';
+import { runPass, silentLogger, type ContainerLiveness } from 'compactor';
 import { recordRequests } from './support/requests.js';
 import { testS3Client } from './support/s3.js';
 import { HOUR, MINUTE, messages, newWorld, testConfig } from './support/world.js';

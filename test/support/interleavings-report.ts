@@ -1,5 +1,5 @@
 // What the interleavings runs count and how they describe passes in a run's trace.
-import type { PassSummary } from '../../packages/compactor/src/report.js';
+import type { PassSummary } from 'compactor';
 import type { SlowRequest } from './hooks.js';
 import type { PassShape } from './interleavings-steps.js';
 

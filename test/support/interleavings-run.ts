@@ -6,7 +6,7 @@ import { LogReader, type LogRecord } from '@platform/log-reader';
 import { decodeMetadata, metadataKey } from '@platform/log-reader/layout';
 import { readMetadataText } from '@platform/log-reader/s3';
 import { parsedLine, putRaw } from '@platform/testkit';
-import type { Config } from '../../packages/compactor/src/config.js';
+import type { Config } from 'compactor';
 import { observing, slowRequests, type SlowRequest } from './hooks.js';
 import { watchedClient, type ReaderWatch } from './interleavings-clients.js';
 import { PodModel, asLine, duplicates, growsAtEnd, same, short, show, subsequence, type Line } from './interleavings-model.js';

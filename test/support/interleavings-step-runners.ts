@@ -1,7 +1,7 @@
 // How a run of the interleavings properties carries out its steps (one function per step
 // kind, a dispatcher), and the final passes and checks that end every run.
 import { formatSlice, leaseKey, metadataKey } from '@platform/log-reader/layout';
-import type { PassSummary } from '../../packages/compactor/src/report.js';
+import type { PassSummary } from 'compactor';
 import { crashingAt, pausingAt, stallingAt, takingTurns } from './hooks.js';
 import { uploadingAt } from './interleavings-clients.js';
 import { short, show } from './interleavings-model.js';

@@ -3,7 +3,7 @@
 // must tidy up afterwards.
 import { cleanupKey } from '@platform/log-reader/layout';
 import type { FluentBitContainer } from '@platform/testkit';
-import type { PassResult } from '../../packages/compactor/src/index.js';
+import type { PassResult } from 'compactor';
 import { HOUR, MINUTE, messages, newWorld, type World } from './world.js';
 
 export const T0 = new Date('2026-11-25T10:00:00Z');

@@ -6,7 +6,7 @@ import { LogReader, type LogRecord, type ReadPlan } from '@platform/log-reader';
 import type { PodMetadata } from '@platform/log-reader/layout';
 import { loadMetadata } from '@platform/log-reader/s3';
 import { FluentBitContainer } from '@platform/testkit';
-import { defaultConfig, runPass, silentLogger, type Config, type PassResult } from '../../packages/compactor/src/index.js';
+import { defaultConfig, runPass, silentLogger, type Config, type PassResult } from 'compactor';
 import { createTestBucket, listAll, testS3Client, type ListedObject } from './s3.js';
 
 export const MINUTE = 60_000;

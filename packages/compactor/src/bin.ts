@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The only file that touches the process: everything else takes its inputs as arguments.
 import { readFileSync } from 'node:fs';
-import { main } from './cli.js';
+import { main } from './cli/main.js';
 
 // Node 20 is this release's runtime, with SDK versions pinned in the lock file; the SDK's
 // notice that later releases need Node 22 is for us, not for every run's stderr.

@@ -1,12 +1,14 @@
 // The compactor as a library: what tests, the bench and other tools import instead of deep paths.
-export { runPass, findPods, type PassDeps, type PassResult } from './pass.js';
-export { defaultConfig, validate, configWarnings, parseDuration, parseSize, parseCount, type Config } from './config.js';
+export { main } from './cli/main.js';
+export { parseRunArgs, runEnvNames } from './cli/run-flags.js';
+export { defaultConfig, type Config } from './config/config.js';
+export { shardOf } from './config/shard.js';
+export { KubeApiError, LeaseHeldError, LeaseLostError, SetupError } from './errors.js';
+export { inspectPod } from './inspect/collect.js';
+export type { PodInspection } from './inspect/inspection.js';
+export { kubeLiveness, loadKubeConfig, DEFAULT_SETTLE_MS, type ContainerLiveness } from './kube/kube.js';
 export { createLogger, silentLogger, type Logger } from './logger.js';
-export * from './errors.js';
-export { summarize, describeDryRun, type PassSummary, type PodReport, type PodStatus } from './report.js';
-export { kubeLiveness, loadKubeConfig, DEFAULT_SETTLE_MS, type ContainerLiveness, type KubeLivenessOptions } from './kube.js';
-export { parseShard, formatShard, shardOf, inShard, MAX_SHARDS, type Shard } from './shard.js';
-export { parseRunArgs, runEnvNames } from './cli.js';
-export { passRegistry, groupingKey, pushUrl, pushMetrics, pushPassMetrics, displayUrl, MetricsPushError, PUSH_TIMEOUT_MS, type PassOutcome, type GroupingKey } from './metrics.js';
-export { createProgress, PROGRESS_INTERVAL_MS, type Progress, type ProgressStream } from './progress.js';
-export { inspectPod, formatInspection, type InspectOptions, type PodInspection, type NextPass, type LeaseInfo, type PendingDeletionInfo } from './inspect.js';
+export { runPass, type PassResult } from './pass/pass.js';
+export { type PassSummary, type PodReport } from './pass/report.js';
+export { Lease } from './store/lease.js';
+export { MergeWriter } from './store/merge-writer.js';

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export type ReaderLib = typeof import('@platform/log-reader');
-export type CompactorLib = typeof import('compactor/dist/index.js');
+export type CompactorLib = typeof import('compactor');
 
 export interface Code {
   readonly dir: string;

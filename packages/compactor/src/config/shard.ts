@@ -4,7 +4,7 @@
  * in every pass, on every machine and whatever else is in the bucket. The lease still keeps
  * one writer per pod should two shards ever overlap (a changed N mid-rollout).
  */
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 
 export interface Shard {
   /** 0-based: Kubernetes' JOB_COMPLETION_INDEX. */

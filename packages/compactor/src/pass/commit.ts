@@ -6,22 +6,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import {
-  compareRawKeys,
-  encodeMetadata,
-  formatIsoMicros,
-  metadataKey,
-  parseRawKey,
-  toEpochNs,
-  unfinishedRange,
-  type LogFileEntry,
-  type PodMetadata,
-  type RawKey,
-  type UnfinishedLine,
-} from '@platform/log-reader/layout';
+import { compareRawKeys, encodeMetadata, formatIsoMicros, metadataKey, parseRawKey, toEpochNs, unfinishedRange, type LogFileEntry, type PodMetadata, type RawKey, type UnfinishedLine } from '@platform/log-reader/layout';
 import { isPreconditionFailure, readMetadataText, type Bucket, type RawFile } from '@platform/log-reader/s3';
-import { ConcurrentUpdateError } from './errors.js';
-import type { PodContext } from './pass.js';
+import { ConcurrentUpdateError } from '../errors.js';
+import type { PodContext } from './context.js';
 
 /** What one merge adds to the metadata. */
 export interface MergedWork {

@@ -17,12 +17,12 @@
  * due, once nothing is left there (it may then leave the queue), or while nothing it names
  * will be due by time alone (raw files held by an unfinished line).
  */
-import { toEpochNs, type EpochNs, type PodMetadata } from '@platform/log-reader/layout';
 import { listRawFiles, loadMetadata } from '@platform/log-reader/s3';
+import { toEpochNs, type EpochNs, type PodMetadata } from '@platform/log-reader/layout';
+import { podState, type FirstReads } from '../store/pod-state.js';
+import type { PodContext } from './context.js';
+import { recentlyCompacted, skipReason } from './decide.js';
 import { pendingDeletions } from './deletions.js';
-import { recentlyCompacted, skipReason } from './merge.js';
-import type { PodContext } from './pass.js';
-import { podState, type FirstReads } from './pod-state.js';
 
 export type Triage =
   /** `first`: what the merge phase's look read, for the pod's work to start from. */
@@ -55,16 +55,21 @@ export async function triageMerge(ctx: PodContext, pod: string, seen: Map<string
   // document is exact from here on: the listing tells which raw files it merged.)
   const waiting = waitingOf(state.metadata, ctx.config.cleanupIntervalMs);
   seen.set(pod, waiting);
-  return dueNow(ctx, waiting) ? { work: true, first } : { work: false, reason: skip.reason };
+  return dueNow(waiting, ctx.clock) ? { work: true, first } : { work: false, reason: skip.reason };
 }
 
 /** The clean phase's look at a pod of the cleanup queue; `seen` is what the merge phase's look saw, if it looked. */
 export async function triageClean(ctx: PodContext, pod: string, seen: Waiting | undefined): Promise<Triage> {
   const waiting = seen ?? waitingOf((await loadMetadata(ctx.store, pod)).metadata, ctx.config.cleanupIntervalMs);
+  return cleanLook(waiting, ctx.clock);
+}
+
+/** The clean phase's decision from what waits for deletion; `clock` is read only when it matters. */
+export function cleanLook(waiting: Waiting, clock: () => Date): Triage {
   // Nothing waiting: the pod may leave the queue (a write, under the lease). Nothing that will
   // be due by time (held by an unfinished line, maybe for as long as its container runs): only
   // a snapshot finds what else is due under data/.
-  if (!waiting.exact || waiting.objects === 0 || waiting.nextDueAt === undefined || dueNow(ctx, waiting)) return WORK;
+  if (!waiting.exact || waiting.objects === 0 || waiting.nextDueAt === undefined || dueNow(waiting, clock)) return WORK;
   return { work: false, reason: `${waiting.objects} object(s) not due yet` };
 }
 
@@ -76,6 +81,6 @@ export function waitingOf(metadata: PodMetadata, cleanupIntervalMs: number): Wai
 }
 
 /** Read the clock now: the pass may have run for a while since the look. */
-function dueNow(ctx: PodContext, waiting: Waiting): boolean {
-  return waiting.nextDueAt !== undefined && waiting.nextDueAt <= toEpochNs(ctx.clock());
+function dueNow(waiting: Waiting, clock: () => Date): boolean {
+  return waiting.nextDueAt !== undefined && waiting.nextDueAt <= toEpochNs(clock());
 }

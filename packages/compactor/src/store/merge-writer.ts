@@ -10,17 +10,10 @@ import { Transform } from 'node:stream';
 import { createGzip, type Gzip } from 'node:zlib';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import {
-  encodeMergedLine,
-  formatIsoMicros,
-  parseTime,
-  toEpochNs,
-  type EpochNs,
-  type LogFileEntry,
-  type LogRecord,
-} from '@platform/log-reader/layout';
+import { encodeMergedLine, formatIsoMicros, parseTime, toEpochNs, type EpochNs, type LogFileEntry } from '@platform/log-reader/layout';
 import { isNotFound, isPreconditionFailure, type Bucket } from '@platform/log-reader/s3';
-import { MergedKeyTakenError } from './errors.js';
+import { type LogRecord } from '@platform/log-reader';
+import { MergedKeyTakenError } from '../errors.js';
 
 export const MERGED_CONTENT_TYPE = 'application/x-gzip';
 /** User metadata (`x-amz-meta-…`) naming the write that created a merged file. */

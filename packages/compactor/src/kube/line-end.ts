@@ -3,11 +3,11 @@
  * finished, so that it is merged as it is. It can't once the container that writes it has
  * ended (kube.ts asks the Kubernetes API) and the pod's newest raw upload is older than the
  * settle time (Fluent Bit's last upload of a deleted pod may still be on its way). Without
- * `--kube`, merge.ts keeps the quiet rule.
+ * `--kube`, pass/decide.ts keeps the quiet rule.
  */
 import { parseRawKey, type UnfinishedLine } from '@platform/log-reader/layout';
+import { newestUpload, type PodState } from '../store/pod-state.js';
 import type { ContainerLiveness } from './kube.js';
-import { newestUpload, type PodState } from './pod-state.js';
 
 export async function lineContainerEnded(
   liveness: ContainerLiveness,

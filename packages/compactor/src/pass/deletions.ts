@@ -1,5 +1,5 @@
 /**
- * What is due for deletion, and idempotent batched deletes.
+ * What is due for deletion (pure: the deletes themselves are store/deletes.ts).
  *
  * Due, once the cleanup interval has passed (the time a reader gets to finish what it listed):
  *   - a raw file merged by a commit, counted from that commit — unless it holds pieces of a
@@ -9,20 +9,9 @@
  *     file another pass is writing right now), counted from its LastModified.
  * Only keys of this snapshot are deleted, never a fresh listing's.
  */
-import { DeleteObjectsCommand } from '@aws-sdk/client-s3';
-import {
-  parseMergedKey,
-  parseTime,
-  toEpochNs,
-  unfinishedRange,
-  type EpochNs,
-  type PodMetadata,
-} from '@platform/log-reader/layout';
-import type { Bucket, ListedObject } from '@platform/log-reader/s3';
-import { MergedFileMissingError } from './errors.js';
-
-/** S3 deletes at most this many keys per DeleteObjects request. */
-const MAX_KEYS_PER_DELETE = 1000;
+import { parseMergedKey, parseTime, toEpochNs, unfinishedRange, type EpochNs, type PodMetadata } from '@platform/log-reader/layout';
+import { type ListedObject } from '@platform/log-reader/s3';
+import { MergedFileMissingError } from '../errors.js';
 
 export interface DuePlan {
   readonly raw: readonly string[];
@@ -110,31 +99,4 @@ export function withoutDeleted(meta: PodMetadata, deleted: ReadonlySet<string>):
     mergedRawFiles: meta.mergedRawFiles?.filter((p) => !deleted.has(p.key)),
     retiredFiles: meta.retiredFiles.filter((p) => !deleted.has(p.key)),
   };
-}
-
-export interface DeleteResult {
-  readonly deleted: readonly string[];
-  readonly failed: readonly { readonly key: string; readonly message: string }[];
-}
-
-/** Deletes `keys` in batches; a key that is already gone counts as deleted. */
-export async function deleteObjects(store: Bucket, keys: readonly string[]): Promise<DeleteResult> {
-  const deleted: string[] = [];
-  const failed: { key: string; message: string }[] = [];
-  for (let i = 0; i < keys.length; i += MAX_KEYS_PER_DELETE) {
-    const batch = keys.slice(i, i + MAX_KEYS_PER_DELETE);
-    const response = await store.client.send(
-      new DeleteObjectsCommand({ Bucket: store.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: false } }),
-    );
-    const errors = new Map<string, string>();
-    for (const e of response.Errors ?? []) {
-      if (e.Key !== undefined && e.Code !== 'NoSuchKey') errors.set(e.Key, `${e.Code ?? 'Error'}: ${e.Message ?? ''}`.trim());
-    }
-    for (const key of batch) {
-      const message = errors.get(key);
-      if (message === undefined) deleted.push(key);
-      else failed.push({ key, message });
-    }
-  }
-  return { deleted, failed };
 }

@@ -1,6 +1,6 @@
+import { UsageError } from '../errors.js';
 import { configWarnings, defaultConfig, formatDuration, formatSize, parseCount, parseDuration, parseSize, validate, type Config } from './config.js';
 import { shardOf } from './shard.js';
-import { UsageError } from './errors.js';
 
 const MINUTE = 60_000;
 

@@ -5,7 +5,7 @@
  * until the rest arrives. When the container can no longer write (it terminated, was replaced
  * by a restart, or its pod is gone) the rest will never come, and the line is merged as it
  * is. Without an API the compactor can only guess that from the pod's uploads having been
- * quiet for a while (merge.ts); the API knows.
+ * quiet for a while (pass/decide.ts); the API knows.
  *
  * One GET /api/v1/namespaces/{namespace}/pods/{pod} per question (RBAC: `get` on `pods`).
  * The container is the one named like the pod (the platform's job convention). It has ended
@@ -32,8 +32,9 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { sameContainer, stripScheme } from '@platform/log-reader/layout';
-import { statusReason, KubeConfigError, loadKubeTarget } from '@platform/log-reader/kube-config';
-import { KubeApiError, SetupError } from './errors.js';
+import { statusReason } from '@platform/log-reader/kube-config';
+import { KubeConfigError, loadKubeTarget } from '@platform/log-reader/kube-config';
+import { KubeApiError, SetupError } from '../errors.js';
 
 export type { KubeConfig } from '@kubernetes/client-node';
 

@@ -15,10 +15,10 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Gauge, Registry } from 'prom-client';
-import { CompactorError } from './errors.js';
-import type { Logger } from './logger.js';
-import type { PassSummary, PodStatus } from './report.js';
-import { formatShard, type Shard } from './shard.js';
+import { formatShard, type Shard } from '../config/shard.js';
+import { CompactorError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { PassSummary, PodStatus } from '../pass/report.js';
 
 /** How long one push may take, connection included; then it is given up with a warning. */
 export const PUSH_TIMEOUT_MS = 10_000;

@@ -5,8 +5,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { DEFAULT_READ_AHEAD } from '@platform/log-reader/s3';
-import { defaultConfig } from './config.js';
-import { main, s3Settings, type Io } from './cli.js';
+import { defaultConfig } from '../config/config.js';
+import type { Io } from './io.js';
+import { main, s3Settings } from './main.js';
 
 interface Captured {
   readonly io: Io;

@@ -1,9 +1,9 @@
 // The progress line as a terminal shows it: what it says, that log lines are written above it
 // and never into it, that it is gone at the end, and that a non-terminal gets nothing of it.
 import { Writable } from 'node:stream';
+import { screen } from '../../../../test/support/terminal.js';
+import { ZERO_COUNTS, type PodReport } from '../pass/report.js';
 import { createProgress, PROGRESS_INTERVAL_MS, type ProgressStream } from './progress.js';
-import { ZERO_COUNTS, type PodReport } from './report.js';
-import { screen } from '../../../test/support/terminal.js';
 
 /** A stream that says it is a terminal and keeps what it was given. */
 function fakeTty(options: { isTTY?: boolean; columns?: number } = {}): ProgressStream & { text: () => string } {

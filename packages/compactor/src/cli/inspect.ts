@@ -1,5 +1,5 @@
 /**
- * `compactor inspect POD [--json]`: the command around inspect.ts. Its S3, namespace and
+ * `compactor inspect POD [--json]`: the command around inspect/. Its S3, namespace and
  * interval flags are the `run` command's own options (same parsers, defaults and COMPACTOR_*
  * environment twins), so an inspection judges due times with what the CronJob runs with.
  *
@@ -8,12 +8,14 @@
  */
 import { Option, type Command } from 'commander';
 import { createS3Client, LogReaderError } from '@platform/log-reader';
-import { isValidPodName } from '@platform/log-reader/layout';
 import { describeSetupProblem, resolveEndpoint } from '@platform/log-reader/s3';
-import type { Io } from './cli.js';
-import { defaultConfig, validate, type Config } from './config.js';
-import { CompactorError, SetupError, UsageError } from './errors.js';
-import { formatInspection, inspectPod, type PodInspection } from './inspect.js';
+import { isValidPodName } from '@platform/log-reader/layout';
+import { defaultConfig, validate, type Config } from '../config/config.js';
+import { CompactorError, SetupError, UsageError } from '../errors.js';
+import { inspectPod } from '../inspect/collect.js';
+import { formatInspection } from '../inspect/format.js';
+import type { PodInspection } from '../inspect/inspection.js';
+import type { Io } from './io.js';
 
 /** The `run` options `inspect` takes as they are. */
 const SHARED_FLAGS = [

@@ -2,8 +2,8 @@
 // URL, and the push itself against a loopback HTTP receiver.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { summarize, ZERO_COUNTS, type PodReport } from '../pass/report.js';
 import { displayUrl, groupingKey, MetricsPushError, passRegistry, pushMetrics, pushUrl, type PassOutcome } from './metrics.js';
-import { summarize, ZERO_COUNTS, type PodReport } from './report.js';
 
 const FINISHED = new Date('2026-11-25T10:00:05Z');
 const FINISHED_S = FINISHED.getTime() / 1000;

@@ -8,11 +8,12 @@
  */
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { cleanupKey, type PodMetadata } from '@platform/log-reader/layout';
-import { dueCount, deleteObjects, planDeletions, withoutDeleted } from './deletions.js';
-import { CompactorError } from './errors.js';
+import { CompactorError } from '../errors.js';
+import { deleteObjects } from '../store/deletes.js';
+import { loadPodState, putCleanupEntry, type PodState } from '../store/pod-state.js';
 import { commit, fence } from './commit.js';
-import type { PodContext } from './pass.js';
-import { loadPodState, putCleanupEntry, type PodState } from './pod-state.js';
+import type { PodContext } from './context.js';
+import { dueCount, planDeletions, withoutDeleted } from './deletions.js';
 import { ZERO_COUNTS, type PodCounts, type PodReport } from './report.js';
 
 export interface DeletedDue {

@@ -1,8 +1,8 @@
 // What is due, and the refusal to delete anything of a pod whose metadata lists a merged file that is gone.
 import { EMPTY_METADATA, type PodMetadata } from '@platform/log-reader/layout';
-import type { ListedObject } from '@platform/log-reader/s3';
+import { type ListedObject } from '@platform/log-reader/s3';
+import { MergedFileMissingError } from '../errors.js';
 import { assertListedFilesPresent, planDeletions } from './deletions.js';
-import { MergedFileMissingError } from './errors.js';
 
 const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
 const HOUR = 3_600_000;

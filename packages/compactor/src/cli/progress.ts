@@ -9,7 +9,7 @@
  * never written into it.
  */
 import { Writable } from 'node:stream';
-import { formatBytes, type PodReport } from './report.js';
+import { formatBytes, type PodReport } from '../pass/report.js';
 
 /** Redraws at most this often: many small pods finish faster than anyone can read. */
 export const PROGRESS_INTERVAL_MS = 200;

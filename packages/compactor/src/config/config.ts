@@ -1,6 +1,6 @@
 /** The compactor's configuration: defaults, parsing of durations and sizes, validation. */
 import { DURATION_UNITS, isValidPodName, parseDurationMs } from '@platform/log-reader/layout';
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 import { formatShard, inShard, shardOf, type Shard } from './shard.js';
 
 export interface Config {

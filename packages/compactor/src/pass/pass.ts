@@ -21,52 +21,20 @@ import {
   PutObjectCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { CLEANUP_PREFIX, RAW_PREFIX, CONDITIONAL_WRITE_CHECK_KEY, parseCleanupKey, parseRawDir, parseRawKey } from '@platform/log-reader/layout';
+import { describeSetupProblem, isPreconditionFailure, listCommonPrefixes, listObjects, listRawFiles, loadMetadata, type Bucket, type RawFile } from '@platform/log-reader/s3';
 import { PodNamespaceConflictError } from '@platform/log-reader';
-import {
-  CLEANUP_PREFIX,
-  RAW_PREFIX,
-  CONDITIONAL_WRITE_CHECK_KEY,
-  parseCleanupKey,
-  parseRawDir,
-  parseRawKey,
-} from '@platform/log-reader/layout';
-import {
-  describeSetupProblem,
-  isPreconditionFailure,
-  listCommonPrefixes,
-  listObjects,
-  listRawFiles,
-  loadMetadata,
-  type Bucket,
-  type RawFile,
-} from '@platform/log-reader/s3';
+import type { Config } from '../config/config.js';
+import { formatShard, inShard } from '../config/shard.js';
+import { LeaseHeldError, SetupError } from '../errors.js';
+import type { ContainerLiveness } from '../kube/kube.js';
+import type { Logger } from '../logger.js';
+import { Lease, newHolderId, type LeaseOptions } from '../store/lease.js';
 import { cleanPod } from './clean.js';
-import type { Config } from './config.js';
-import { LeaseHeldError, SetupError } from './errors.js';
-import { Lease, newHolderId, type LeaseOptions } from './lease.js';
-import type { ContainerLiveness } from './kube.js';
-import type { Logger } from './logger.js';
+import type { PodContext } from './context.js';
 import { mergePod } from './merge.js';
-import { formatShard, inShard } from './shard.js';
-import { triageClean, triageMerge, type Triage, type Waiting } from './triage.js';
 import { summarize, ZERO_COUNTS, type PassSummary, type PodCounts, type PodReport } from './report.js';
-
-/** What one pod's work (merge or clean) gets from the pass. */
-export interface PodContext {
-  readonly store: Bucket;
-  readonly config: Config;
-  /**
-   * The clock, read afresh for every decision and stamp: a pass over many pods (or one huge
-   * pod) runs for minutes, and an instant read at its start would date its later commits
-   * too early, making what they replaced due too soon.
-   */
-  readonly clock: () => Date;
-  readonly logger: Logger;
-  /** The pod's lease (none in a dry run): confirmed before every delete and commit. */
-  readonly lease: Lease | undefined;
-  /** With `--kube`: decides when an unfinished line is merged as it is, instead of the quiet rule. */
-  readonly liveness?: ContainerLiveness;
-}
+import { triageClean, triageMerge, type Triage, type Waiting } from './triage.js';
 
 export interface PassDeps {
   readonly store: Bucket;

@@ -1,38 +1,18 @@
 /**
- * `compactor run`: commands and flags → Config → one pass. Thin: every flag also comes from
- * an environment variable, errors map to exit codes in one place ({@link exitCodeFor}), and
- * users never see a stack trace.
+ * The flags of `compactor run`, each also read from its COMPACTOR_* environment variable, and
+ * the Config they make (the `inspect` command shares some of them, cli/inspect.ts).
  *
  * Adding a flag: an `Option` in `addRunFlags` (parsed by its `argParser`, default from
  * `defaultConfig`), a field in `RunFlags`, one line in `toConfig`, a check in `validate`.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { createS3Client, socketsFor, type S3ClientSettings } from '@platform/log-reader';
-import { describeSetupProblem, resolveEndpoint } from '@platform/log-reader/s3';
-import { configWarnings, defaultConfig, formatDuration, formatSize, parseCount, parseDuration, parseSize, validate, type Config } from './config.js';
-import { CompactorError, SetupError, UsageError } from './errors.js';
-import type { ContainerLiveness } from './kube.js';
-import { addInspectCommand } from './inspect-cli.js';
-import { closeLogger, createLogger } from './logger.js';
-import { pushPassMetrics } from './metrics.js';
-import { runPass } from './pass.js';
-import { createProgress, type ProgressStream } from './progress.js';
-import { parseShard, type Shard } from './shard.js';
-import { describeDryRun } from './report.js';
-
-export interface Io {
-  readonly stdout: NodeJS.WritableStream;
-  /** A terminal (`isTTY`) also gets a progress line (progress.ts); anything else only the JSON logs. */
-  readonly stderr: ProgressStream;
-}
-
-export interface CliOptions {
-  /** What `--version` prints (bin.ts reads it from package.json). */
-  readonly version?: string;
-}
+import { resolveEndpoint } from '@platform/log-reader/s3';
+import { defaultConfig, formatDuration, formatSize, parseCount, parseDuration, parseSize, validate, type Config } from '../config/config.js';
+import { parseShard, type Shard } from '../config/shard.js';
+import { UsageError } from '../errors.js';
 
 /** The parsed flags of `run`: durations in ms, sizes in bytes (each flag's `argParser` converts). */
-interface RunFlags {
+export interface RunFlags {
   bucket?: string;
   endpoint?: string;
   region?: string;
@@ -52,38 +32,6 @@ interface RunFlags {
   shard?: Shard;
   pushgateway?: string;
   logLevel: string;
-}
-
-export const EXIT_OK = 0;
-export const EXIT_POD_FAILED = 1;
-export const EXIT_USAGE = 2;
-
-export async function main(argv: readonly string[], io: Io = { stdout: process.stdout, stderr: process.stderr }, options: CliOptions = {}): Promise<number> {
-  const stopIgnoring = [io.stdout, io.stderr].map(ignoreClosedPipe);
-  let exitCode = EXIT_OK;
-  const program = new Command('compactor')
-    .description('Merge the tiny log objects Fluent Bit uploads into large gzip files, then delete them once no reader can need them')
-    .version(options.version ?? 'unknown', '--version', 'print the version and exit')
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) });
-  // command() rather than addCommand(): `run` inherits exitOverride and the output settings.
-  addRunFlags(program.command('run')).action(async (flags: RunFlags) => {
-    exitCode = await run(toConfig(flags), flags.logLevel, io);
-  });
-  addInspectCommand(program, io);
-  try {
-    await program.parseAsync([...argv], { from: 'user' });
-    return exitCode;
-  } catch (error) {
-    // Commander has already written its own message (or the help) through configureOutput.
-    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
-    io.stderr.write(`compactor: ${error instanceof Error ? error.message : String(error)}\n`);
-    return exitCodeFor(error);
-  } finally {
-    // A failed write reports its error a tick later: let it arrive while the listener is on.
-    await new Promise((done) => setImmediate(done));
-    for (const stop of stopIgnoring) stop();
-  }
 }
 
 /**
@@ -112,17 +60,12 @@ export function runEnvNames(): string[] {
   return addRunFlags(new Command('run')).options.flatMap((o) => (o.envVar === undefined ? [] : [o.envVar]));
 }
 
-/** The one mapping of errors to exit codes: 2 for usage and set-up, 1 for anything else. */
-export function exitCodeFor(error: unknown): number {
-  return error instanceof UsageError || error instanceof SetupError ? EXIT_USAGE : EXIT_POD_FAILED;
-}
-
-function addRunFlags(command: Command): Command {
+export function addRunFlags(command: Command): Command {
   const d = defaultConfig('');
   const duration = (flag: string) => (value: string) => parseDuration(value, flag);
   const count = (flag: string) => (value: string) => parseCount(value, flag);
   return command
-    .description('one pass: merge, then clean (see README)')
+    .description('one pass: merge, then clean (see docs/compactor.md)')
     .addOption(new Option('--bucket <name>', 'S3 bucket (required)').env('COMPACTOR_BUCKET'))
     .addOption(new Option('--endpoint <url>', 'custom S3 endpoint, implies path-style (else AWS_ENDPOINT_URL_S3)').env('COMPACTOR_ENDPOINT'))
     .addOption(new Option('--region <region>', 'S3 region (else AWS_REGION)').env('COMPACTOR_REGION'))
@@ -227,88 +170,7 @@ function kubeSource(value: boolean | string | undefined): string | undefined {
   return value === true || value === 'true' || value === '1' || value === 'default' ? 'default' : value;
 }
 
-/** What the S3 client gets from the config; undefined fields keep the client's defaults. */
-export function s3Settings(config: Config): S3ClientSettings {
-  return {
-    endpoint: config.endpoint,
-    region: config.region,
-    maxAttempts: config.s3MaxAttempts,
-    requestTimeoutMs: config.s3RequestTimeoutMs,
-    connectionTimeoutMs: config.s3ConnectTimeoutMs,
-    // Each pod merged at once holds its read-ahead bodies open: a pool sized for them keeps
-    // requests from waiting for a socket (and timing out while they wait).
-    maxSockets: socketsFor(config.concurrency),
-  };
-}
-
 /** A boolean flag, or its environment variable as `true`/`1`. */
 function isSet(value: boolean | string): boolean {
   return value === true || value === 'true' || value === '1';
-}
-
-/** Loaded only for `--kube`: the Kubernetes client costs every other pass about half a CPU-second to load. */
-async function kubeLivenessOf(source: string): Promise<ContainerLiveness> {
-  const { kubeLiveness, loadKubeConfig } = await import('./kube.js');
-  return kubeLiveness(loadKubeConfig(source));
-}
-
-async function run(config: Config, logLevel: string, io: Io): Promise<number> {
-  const liveness = config.kube === undefined ? undefined : await kubeLivenessOf(config.kube);
-  const client = createS3Client(s3Settings(config));
-  // At a terminal, log lines and dry-run lines are written above the progress line.
-  const progress = createProgress(io.stderr);
-  const logger = createLogger({ level: logLevel, stream: progress.above(io.stderr) });
-  const stdout = progress.above(io.stdout);
-  for (const warning of configWarnings(config)) logger.warn(warning);
-  const started = Date.now();
-  try {
-    const { summary } = await runPass({
-      store: { client, bucket: config.bucket },
-      config,
-      logger,
-      liveness,
-      onPhase: (phase, pods) => progress.phase(phase, pods),
-      onReport: (report) => {
-        if (config.dryRun) stdout.write(`${describeDryRun(report)}\n`);
-        progress.pod(report);
-      },
-    });
-    progress.finish();
-    io.stdout.write(`${JSON.stringify(summary)}\n`);
-    const exitCode = summary.pods.failed > 0 ? EXIT_POD_FAILED : EXIT_OK;
-    await pushPassMetrics(config, { summary, exitCode, finishedAt: new Date(), durationMs: summary.durationMs }, logger);
-    return exitCode;
-  } catch (error) {
-    const failure = passFailure(error, config);
-    await pushPassMetrics(config, { summary: undefined, exitCode: exitCodeFor(failure), finishedAt: new Date(), durationMs: Date.now() - started }, logger);
-    throw failure;
-  } finally {
-    progress.finish();
-    client.destroy();
-    // Every log line reaches io.stderr before main() returns (tests read it right after).
-    await closeLogger(logger);
-  }
-}
-
-/** A pass that stopped before its end, as the error main() reports. */
-function passFailure(error: unknown, config: Config): CompactorError {
-  if (error instanceof CompactorError) return error;
-  // Credentials or a bucket that fail after the first check (the listing, the conditional
-  // write check) are still the set-up's fault, not a pod's: exit 2 with the same one line.
-  const problem = describeSetupProblem(error, { endpoint: config.endpoint, bucket: config.bucket });
-  if (problem !== undefined) return new SetupError(problem.message, { cause: error });
-  return new CompactorError('ERR_PASS', `pass failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-}
-
-/**
- * A reader that closed its end of the pipe (`compactor run --help | head -1`) had enough:
- * writes to it fail with EPIPE, which must end nothing. Returns the function that removes
- * the listener. Any other stream error stays fatal.
- */
-function ignoreClosedPipe(stream: NodeJS.WritableStream): () => void {
-  const onError = (error: NodeJS.ErrnoException): void => {
-    if (error.code !== 'EPIPE') throw error;
-  };
-  stream.on('error', onError);
-  return () => void stream.off('error', onError);
 }

@@ -14,9 +14,9 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { leaseKey } from '@platform/log-reader/layout';
 import { isNotFound, isPreconditionFailure, type Bucket } from '@platform/log-reader/s3';
-import { LeaseHeldError, LeaseLostError } from './errors.js';
+import { leaseKey } from '@platform/log-reader/layout';
+import { LeaseHeldError, LeaseLostError } from '../errors.js';
 
 export interface LeaseOptions {
   readonly store: Bucket;
@@ -33,6 +33,12 @@ export interface LeaseDocument {
   readonly holder: string;
   /** ISO 8601. */
   readonly expires_at: string;
+}
+
+/** A lease as read from the store: its ETag, and its document (`undefined` when unreadable). */
+export interface StoredLease {
+  readonly etag: string;
+  readonly document: LeaseDocument | undefined;
 }
 
 export function newHolderId(): string {
@@ -142,12 +148,12 @@ export function isLeaseLive(document: LeaseDocument, nowMs: number): boolean {
   return !(Date.parse(document.expires_at) <= nowMs);
 }
 
-function read(options: LeaseOptions): Promise<{ etag: string; document: LeaseDocument | undefined } | undefined> {
+function read(options: LeaseOptions): Promise<StoredLease | undefined> {
   return readLease(options.store, options.pod);
 }
 
 /** The pod's lease as stored (`document` undefined when unreadable); `undefined` when there is none. A GET, nothing else. */
-export async function readLease(store: Bucket, pod: string): Promise<{ etag: string; document: LeaseDocument | undefined } | undefined> {
+export async function readLease(store: Bucket, pod: string): Promise<StoredLease | undefined> {
   try {
     const response = await store.client.send(new GetObjectCommand({ Bucket: store.bucket, Key: leaseKey(pod) }));
     const text = (await response.Body?.transformToString('utf-8')) ?? '';
@@ -158,7 +164,8 @@ export async function readLease(store: Bucket, pod: string): Promise<{ etag: str
   }
 }
 
-function parseLease(text: string): LeaseDocument | undefined {
+/** The stored lease's JSON; `undefined` when it is not a lease document (it is then taken for expired). */
+export function parseLease(text: string): LeaseDocument | undefined {
   try {
     const value = JSON.parse(text) as Partial<LeaseDocument> | null;
     if (typeof value?.holder === 'string' && typeof value.expires_at === 'string') return { holder: value.holder, expires_at: value.expires_at };

@@ -1,7 +1,6 @@
-// How `compactor inspect` reads at a terminal (formatInspection), and its command's flags.
-import { Writable } from 'node:stream';
-import { main } from './cli.js';
-import { duration, formatInspection, relative, type PodInspection } from './inspect.js';
+// How `compactor inspect` reads at a terminal (formatInspection).
+import { duration, formatInspection, relative } from './format.js';
+import type { PodInspection } from './inspection.js';
 
 const NOW = '2026-11-25T11:00:00.000Z';
 const RAW = (n: number): string => `kube.var.log.containers.job-1_jobs_job-1-0f3a.log/202611251000_${n}.gz`;
@@ -150,21 +149,5 @@ describe('relative and duration', () => {
     [3_600_000, '1h'],
   ])('%d ms is %s', (ms, text) => {
     expect(duration(ms)).toBe(text);
-  });
-});
-
-describe('compactor inspect --help', () => {
-  it("shares run's flags, defaults and environment twins, and run keeps them", async () => {
-    const help = async (command: string): Promise<string> => {
-      const out: string[] = [];
-      const sink = new Writable({ write: (chunk: Buffer | string, _e, done) => void (out.push(String(chunk)), done()) });
-      expect(await main([command, '--help'], { stdout: sink, stderr: sink })).toBe(0);
-      return out.join('').replace(/\s+/g, ' '); // commander wraps lines at the terminal's width
-    };
-    const inspect = await help('inspect');
-    expect(inspect).toMatch(/--cleanup-interval <duration> [^-]*\(default: 30m, env: COMPACTOR_CLEANUP_INTERVAL\)/);
-    expect(inspect).toMatch(/--json/);
-    expect(inspect).not.toMatch(/--dry-run|--max-file-size/);
-    expect(await help('run')).toMatch(/--cleanup-interval <duration> [^-]*\(default: 30m, env: COMPACTOR_CLEANUP_INTERVAL\)/);
   });
 });

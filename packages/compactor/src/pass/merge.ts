@@ -18,26 +18,16 @@
  *      see the new files; the raw files they replace are deleted by a later pass.
  * The pass holds the pod's lease (lease.ts) around all of this.
  */
-import {
-  formatSlice,
-  mergedKey,
-  parseMergedKey,
-  parseTime,
-  toEpochNs,
-  unfinishedRange,
-  type LogFileEntry,
-  type LogRecord,
-  type PodMetadata,
-  type UnfinishedLine,
-} from '@platform/log-reader/layout';
+import { formatSlice, mergedKey, parseMergedKey, unfinishedRange, type LogFileEntry, type PodMetadata } from '@platform/log-reader/layout';
 import { listRawFiles, readMergedRecords, readRawFiles, type ByteCounter, type RawFile } from '@platform/log-reader/s3';
+import { type LogRecord } from '@platform/log-reader';
+import { UnfinishedPiecesMissingError } from '../errors.js';
+import { MergeWriter, type WrittenFile } from '../store/merge-writer.js';
+import { completePodState, confirmFirstReads, loadPodState, putCleanupEntry, type FirstReads, type PodState } from '../store/pod-state.js';
 import { cleanLoaded, deleteDue } from './clean.js';
 import { commit, piecesKept, withMerge, type MergedWork } from './commit.js';
-import { UnfinishedPiecesMissingError } from './errors.js';
-import { lineContainerEnded } from './line-end.js';
-import { MergeWriter, type WrittenFile } from './merge-writer.js';
-import type { PodContext } from './pass.js';
-import { completePodState, confirmFirstReads, loadPodState, newestUpload, putCleanupEntry, type FirstReads, type PodState } from './pod-state.js';
+import type { PodContext } from './context.js';
+import { lineCanEnd, skipReason } from './decide.js';
 import { ZERO_COUNTS, type PodReport } from './report.js';
 
 /**
@@ -96,26 +86,6 @@ export async function mergePod(ctx: PodContext, pod: string, first?: FirstReads)
     ...(merge.endedAsIs ? { endedBy: ctx.liveness === undefined ? 'quiet' : 'kubernetes' } : {}),
     durationMs: Date.now() - started,
   };
-}
-
-/** What deciding whether to merge needs of the pass: `compactor inspect` asks the same question. */
-export type MergeDecision = Pick<PodContext, 'clock' | 'config' | 'liveness'>;
-
-/** Why there is no merge now: compacted `recent`ly, or nothing to merge. */
-export async function skipReason(ctx: MergeDecision, state: PodState): Promise<{ readonly reason: string; readonly recent: boolean } | undefined> {
-  const recent = recentlyCompacted(ctx, state.metadata);
-  if (recent !== undefined) return { reason: recent, recent: true };
-  if (state.unmerged.length > 0) return undefined;
-  if (state.metadata.unfinishedLines.length === 0) return { reason: 'no new raw files', recent: false };
-  // Nothing new, but a line is open: it is merged as it is once it cannot be finished any more.
-  return (await lineCanEnd(ctx, state, state.metadata.unfinishedLines)) ? undefined : { reason: 'an unfinished line waits for its last piece', recent: false };
-}
-
-/** Why the pod is not merged again yet: its last compaction is less than the compact interval ago. */
-export function recentlyCompacted(ctx: Pick<MergeDecision, 'clock' | 'config'>, metadata: PodMetadata): string | undefined {
-  const last = metadata.lastCompactionTime === null ? undefined : parseTime(metadata.lastCompactionTime);
-  if (last === undefined || toEpochNs(new Date(ctx.clock().getTime() - ctx.config.compactIntervalMs)) >= last) return undefined;
-  return `compacted at ${metadata.lastCompactionTime}, less than the compact interval ago`;
 }
 
 interface MergeResult extends MergedWork {
@@ -203,20 +173,6 @@ function unfinishedFiles(state: PodState, metadata: PodMetadata): RawFile[] {
 async function newRawFiles(ctx: PodContext, state: PodState): Promise<boolean> {
   const known = new Set(state.raw.map((f) => f.key));
   return (await listRawFiles(ctx.store, state.pod)).some((f) => !known.has(f.key));
-}
-
-/**
- * An unfinished line can be merged as it is once its rest can no longer arrive: with
- * `--kube`, its container has ended (line-end.ts); without, no raw upload for longer than the
- * cleanup interval (the job has most likely ended).
- */
-async function lineCanEnd(ctx: MergeDecision, state: PodState, lines: readonly UnfinishedLine[]): Promise<boolean> {
-  return ctx.liveness === undefined ? isQuiet(ctx, state) : lineContainerEnded(ctx.liveness, state, lines, ctx.clock());
-}
-
-/** No raw upload for longer than the cleanup interval. */
-function isQuiet(ctx: MergeDecision, state: PodState): boolean {
-  return ctx.clock().getTime() - newestUpload(state) > ctx.config.cleanupIntervalMs;
 }
 
 /** Merged keys: the minute the file is started, and an index above every merged key the pod has. */

@@ -1,4 +1,4 @@
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 import { inShard, parseShard, shardOf } from './shard.js';
 
 const pods = Array.from({ length: 5000 }, (_, i) => `job-${i.toString(36)}-${(i * 7919) % 1000}`);

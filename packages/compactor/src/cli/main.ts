@@ -1,0 +1,129 @@
+/**
+ * `compactor run`: commands and flags → Config → one pass. Thin: every flag also comes from
+ * an environment variable (run-flags.ts), errors map to exit codes in one place
+ * ({@link exitCodeFor}), and users never see a stack trace.
+ */
+import { Command, CommanderError } from 'commander';
+import { createS3Client, socketsFor, type S3ClientSettings } from '@platform/log-reader';
+import { describeSetupProblem } from '@platform/log-reader/s3';
+import { configWarnings, type Config } from '../config/config.js';
+import { CompactorError, SetupError, UsageError } from '../errors.js';
+import type { ContainerLiveness } from '../kube/kube.js';
+import { closeLogger, createLogger } from '../logger.js';
+import { runPass } from '../pass/pass.js';
+import { describeDryRun } from '../pass/report.js';
+import { addInspectCommand } from './inspect.js';
+import { ignoreClosedPipe, type Io } from './io.js';
+import { pushPassMetrics } from './metrics.js';
+import { createProgress } from './progress.js';
+import { addRunFlags, toConfig, type RunFlags } from './run-flags.js';
+
+export interface CliOptions {
+  /** What `--version` prints (bin.ts reads it from package.json). */
+  readonly version?: string;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_POD_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+export async function main(argv: readonly string[], io: Io = { stdout: process.stdout, stderr: process.stderr }, options: CliOptions = {}): Promise<number> {
+  const stopIgnoring = [io.stdout, io.stderr].map(ignoreClosedPipe);
+  let exitCode = EXIT_OK;
+  const program = new Command('compactor')
+    .description('Merge the tiny log objects Fluent Bit uploads into large gzip files, then delete them once no reader can need them')
+    .version(options.version ?? 'unknown', '--version', 'print the version and exit')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) });
+  // command() rather than addCommand(): `run` inherits exitOverride and the output settings.
+  addRunFlags(program.command('run')).action(async (flags: RunFlags) => {
+    exitCode = await run(toConfig(flags), flags.logLevel, io);
+  });
+  addInspectCommand(program, io);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    // Commander has already written its own message (or the help) through configureOutput.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    io.stderr.write(`compactor: ${error instanceof Error ? error.message : String(error)}\n`);
+    return exitCodeFor(error);
+  } finally {
+    // A failed write reports its error a tick later: let it arrive while the listener is on.
+    await new Promise((done) => setImmediate(done));
+    for (const stop of stopIgnoring) stop();
+  }
+}
+
+/** The one mapping of errors to exit codes: 2 for usage and set-up, 1 for anything else. */
+export function exitCodeFor(error: unknown): number {
+  return error instanceof UsageError || error instanceof SetupError ? EXIT_USAGE : EXIT_POD_FAILED;
+}
+
+/** What the S3 client gets from the config; undefined fields keep the client's defaults. */
+export function s3Settings(config: Config): S3ClientSettings {
+  return {
+    endpoint: config.endpoint,
+    region: config.region,
+    maxAttempts: config.s3MaxAttempts,
+    requestTimeoutMs: config.s3RequestTimeoutMs,
+    connectionTimeoutMs: config.s3ConnectTimeoutMs,
+    // Each pod merged at once holds its read-ahead bodies open: a pool sized for them keeps
+    // requests from waiting for a socket (and timing out while they wait).
+    maxSockets: socketsFor(config.concurrency),
+  };
+}
+
+/** Loaded only for `--kube`: the Kubernetes client costs every other pass about half a CPU-second to load. */
+async function kubeLivenessOf(source: string): Promise<ContainerLiveness> {
+  const { kubeLiveness, loadKubeConfig } = await import('../kube/kube.js');
+  return kubeLiveness(loadKubeConfig(source));
+}
+
+async function run(config: Config, logLevel: string, io: Io): Promise<number> {
+  const liveness = config.kube === undefined ? undefined : await kubeLivenessOf(config.kube);
+  const client = createS3Client(s3Settings(config));
+  // At a terminal, log lines and dry-run lines are written above the progress line.
+  const progress = createProgress(io.stderr);
+  const logger = createLogger({ level: logLevel, stream: progress.above(io.stderr) });
+  const stdout = progress.above(io.stdout);
+  for (const warning of configWarnings(config)) logger.warn(warning);
+  const started = Date.now();
+  try {
+    const { summary } = await runPass({
+      store: { client, bucket: config.bucket },
+      config,
+      logger,
+      liveness,
+      onPhase: (phase, pods) => progress.phase(phase, pods),
+      onReport: (report) => {
+        if (config.dryRun) stdout.write(`${describeDryRun(report)}\n`);
+        progress.pod(report);
+      },
+    });
+    progress.finish();
+    io.stdout.write(`${JSON.stringify(summary)}\n`);
+    const exitCode = summary.pods.failed > 0 ? EXIT_POD_FAILED : EXIT_OK;
+    await pushPassMetrics(config, { summary, exitCode, finishedAt: new Date(), durationMs: summary.durationMs }, logger);
+    return exitCode;
+  } catch (error) {
+    const failure = passFailure(error, config);
+    await pushPassMetrics(config, { summary: undefined, exitCode: exitCodeFor(failure), finishedAt: new Date(), durationMs: Date.now() - started }, logger);
+    throw failure;
+  } finally {
+    progress.finish();
+    client.destroy();
+    // Every log line reaches io.stderr before main() returns (tests read it right after).
+    await closeLogger(logger);
+  }
+}
+
+/** A pass that stopped before its end, as the error main() reports. */
+function passFailure(error: unknown, config: Config): CompactorError {
+  if (error instanceof CompactorError) return error;
+  // Credentials or a bucket that fail after the first check (the listing, the conditional
+  // write check) are still the set-up's fault, not a pod's: exit 2 with the same one line.
+  const problem = describeSetupProblem(error, { endpoint: config.endpoint, bucket: config.bucket });
+  if (problem !== undefined) return new SetupError(problem.message, { cause: error });
+  return new CompactorError('ERR_PASS', `pass failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+}
