@@ -1,5 +1,5 @@
 // Passes that take a while, and a compactor that stalls past its lease: what every test that
-// runs within one minute misses (issue 6, items 1 and 2). The clock moves inside a pass
+// runs within one minute misses. The clock moves inside a pass
 // through SDK middleware on a real client talking to the real server.
 import { Writable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';

@@ -4,8 +4,7 @@
 // must fail the merge (no hang), whether the lines were still waiting for their chunk or not.
 import { randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import { encodeMergedLine } from '@platform/log-reader/layout';
-import { type LogRecord } from '@platform/log-reader';
+import { encodeMergedLine, type LogRecord } from '@platform/log-reader/layout';
 import { MergeWriter } from 'compactor';
 import { createTestBucket, getObjectBytes, testS3Client } from './support/s3.js';
 

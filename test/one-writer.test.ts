@@ -1,4 +1,4 @@
-// One writer per pod (DESIGN §6), enforced by the store: leases with conditional writes,
+// One writer per pod (docs/design.md §6), enforced by the store: leases with conditional writes,
 // and a metadata commit conditional on the ETag it read.
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CONDITIONAL_WRITE_CHECK_KEY, leaseKey } from '@platform/log-reader/layout';

@@ -1,4 +1,4 @@
-// S3 faults (DESIGN §6: no loss, no duplicates, whatever S3 does): throttling, 500s, slow
+// S3 faults (docs/design.md §6: no loss, no duplicates, whatever S3 does): throttling, 500s, slow
 // responses and dropped connections, injected by a proxy on loopback (support/fault-proxy.ts)
 // in front of the real test server. The compactor and the reader talk to the proxy through
 // the client both CLIs use (createS3Client), with tight retry limits so that a test stays
@@ -17,7 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { text } from 'node:stream/consumers';
 import { LogReader, createS3Client, type S3ClientSettings } from '@platform/log-reader';
 import { metadataKey } from '@platform/log-reader/layout';
-import { silentLogger, runPass, type PassResult, type Config } from 'compactor';
+import { type Config, silentLogger, runPass, type PassResult } from 'compactor';
 import {
   DROP_AFTER,
   DROP_BEFORE,
