@@ -83,9 +83,22 @@ export async function startS3Server(kind, opts = {}) {
   try {
     for (let attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
       const port = await freePort();
-      const { command, args } = await serverCommand(kind, port, dataDir, { sidecar: sidecar === true, quiet: !!opts.quiet });
+      const { command, args } = await serverCommand(kind, port, dataDir, {
+        sidecar: sidecar === true,
+        quiet: !!opts.quiet,
+      });
       try {
-        return await launch({ kind, command, args, port, dataDir, logFile, timeoutMs, detached: !!opts.detached, onSpawn: opts.onSpawn });
+        return await launch({
+          kind,
+          command,
+          args,
+          port,
+          dataDir,
+          logFile,
+          timeoutMs,
+          detached: !!opts.detached,
+          onSpawn: opts.onSpawn,
+        });
       } catch (err) {
         lastError = err;
         const log = String(err.logTail ?? '');
@@ -126,10 +139,14 @@ async function serverCommand(kind, port, dataDir, { sidecar, quiet }) {
   return {
     command,
     args: [
-      '--access', TEST_CREDENTIALS.accessKeyId,
-      '--secret', TEST_CREDENTIALS.secretAccessKey,
-      '--region', TEST_CREDENTIALS.region,
-      '--port', `${HOST}:${port}`,
+      '--access',
+      TEST_CREDENTIALS.accessKeyId,
+      '--secret',
+      TEST_CREDENTIALS.secretAccessKey,
+      '--region',
+      TEST_CREDENTIALS.region,
+      '--port',
+      `${HOST}:${port}`,
       // As S3 does: without it versitygw closes every connection after one request, and the
       // tests and the bench would pay (and measure) a TCP connect per request.
       '--keep-alive',
@@ -177,8 +194,14 @@ async function launch({ kind, command, args, port, dataDir, logFile, timeoutMs, 
   const described = `${kind} (${command} ${args.join(' ')})`;
   let exited = null;
   const exitPromise = new Promise((res) => {
-    child.once('exit', (code, signal) => { exited = { code, signal }; res(exited); });
-    child.once('error', (err) => { exited = { error: err }; res(exited); });
+    child.once('exit', (code, signal) => {
+      exited = { code, signal };
+      res(exited);
+    });
+    child.once('error', (err) => {
+      exited = { error: err };
+      res(exited);
+    });
   });
   if (onSpawn && child.pid !== undefined) {
     try {
@@ -201,9 +224,10 @@ async function launch({ kind, command, args, port, dataDir, logFile, timeoutMs, 
   for (;;) {
     if (exited) {
       if (exited.error) {
-        const hint = exited.error.code === 'ENOENT'
-          ? ` (run scripts/install-${kind === 'moto' ? 'moto' : 'versitygw'}.sh, or make install)`
-          : '';
+        const hint =
+          exited.error.code === 'ENOENT'
+            ? ` (run scripts/install-${kind === 'moto' ? 'moto' : 'versitygw'}.sh, or make install)`
+            : '';
         throw fail(`failed to start: ${exited.error.message}${hint}`);
       }
       throw fail(`exited before answering HTTP (code ${exited.code}, signal ${exited.signal})`);
@@ -218,7 +242,13 @@ async function launch({ kind, command, args, port, dataDir, logFile, timeoutMs, 
 
   // If this process exits without calling stop(), do not leave the server behind
   // (except in CLI mode, where outliving us is the point).
-  const onExit = () => { try { process.kill(child.pid, 'SIGKILL'); } catch { /* gone */ } };
+  const onExit = () => {
+    try {
+      process.kill(child.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  };
   if (detached) child.unref();
   else process.once('exit', onExit);
 
@@ -273,7 +303,12 @@ async function answersHttp(endpoint, kind) {
 /** SIGTERM, wait up to STOP_GRACE_MS, then SIGKILL. `group`: signal the process group. */
 async function killAndWait(pid, exitPromise, group) {
   const signal = (sig) => {
-    try { process.kill(group ? -pid : pid, sig); return true; } catch { return false; }
+    try {
+      process.kill(group ? -pid : pid, sig);
+      return true;
+    } catch {
+      return false;
+    }
   };
   if (!signal('SIGTERM')) return;
   const exited = exitPromise ?? waitForPidExit(pid);
@@ -286,7 +321,9 @@ async function killAndWait(pid, exitPromise, group) {
 /** Did `promise` settle within `ms`? (Clears its timer, so it never holds the process open.) */
 async function within(promise, ms) {
   let timer;
-  const timedOut = new Promise((res) => { timer = setTimeout(res, ms, false); });
+  const timedOut = new Promise((res) => {
+    timer = setTimeout(res, ms, false);
+  });
   try {
     return await Promise.race([promise.then(() => true), timedOut]);
   } finally {
@@ -360,7 +397,9 @@ async function cli(argv) {
     if (existsSync(stateFile)) {
       const old = readState(stateFile);
       if (old && isOurServer(old)) {
-        console.error(`an S3 server is already running from ${stateFile} (pid ${old.pid}, ${old.endpoint}); stop it first`);
+        console.error(
+          `an S3 server is already running from ${stateFile} (pid ${old.pid}, ${old.endpoint}); stop it first`,
+        );
         return 1;
       }
     }
@@ -395,13 +434,15 @@ async function cli(argv) {
       return 1;
     }
     const q = (v) => `'${String(v).replace(/'/g, `'\\''`)}'`;
-    console.log([
-      `export S3_TEST_ENDPOINT=${q(state.endpoint)}`,
-      `export S3_TEST_SERVER=${q(state.kind)}`,
-      `export AWS_ACCESS_KEY_ID=${q(state.accessKeyId)}`,
-      `export AWS_SECRET_ACCESS_KEY=${q(state.secretAccessKey)}`,
-      `export AWS_REGION=${q(state.region)}`,
-    ].join('\n'));
+    console.log(
+      [
+        `export S3_TEST_ENDPOINT=${q(state.endpoint)}`,
+        `export S3_TEST_SERVER=${q(state.kind)}`,
+        `export AWS_ACCESS_KEY_ID=${q(state.accessKeyId)}`,
+        `export AWS_SECRET_ACCESS_KEY=${q(state.secretAccessKey)}`,
+        `export AWS_REGION=${q(state.region)}`,
+      ].join('\n'),
+    );
     return 0;
   }
 
@@ -444,8 +485,12 @@ function isOurServer(state) {
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   cli(process.argv.slice(2)).then(
-    (code) => { process.exitCode = code; },
-    (err) => { console.error(err instanceof Error ? err.message : err); process.exitCode = 1; },
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      console.error(err instanceof Error ? err.message : err);
+      process.exitCode = 1;
+    },
   );
 }
-

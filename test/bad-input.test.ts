@@ -35,26 +35,44 @@ function keyOf(pod: string, index: number, slice = '202611251000'): string {
 
 async function put(w: World, key: string, body: string | Uint8Array): Promise<string> {
   const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-  await w.client.send(new PutObjectCommand({ Bucket: w.bucket, Key: key, Body: bytes, ContentLength: bytes.byteLength, ContentType: 'application/octet-stream' }));
+  await w.client.send(
+    new PutObjectCommand({
+      Bucket: w.bucket,
+      Key: key,
+      Body: bytes,
+      ContentLength: bytes.byteLength,
+      ContentType: 'application/octet-stream',
+    }),
+  );
   return key;
 }
 
 /** One raw file of parsed lines (`n` messages from `start`) as upload `index`. */
 async function good(w: World, pod: string, index: number, prefix: string, n = 2): Promise<string> {
-  return put(w, keyOf(pod, index), messages(prefix, n, T0).map((m) => `${parsedLine(m)}\n`).join(''));
+  return put(
+    w,
+    keyOf(pod, index),
+    messages(prefix, n, T0)
+      .map((m) => `${parsedLine(m)}\n`)
+      .join(''),
+  );
 }
 
 /** Every object that belongs to `pod` (raw, merged, metadata), as key → ETag. */
 async function podObjects(w: World, pod: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const o of await w.listing()) {
-    if (o.key.startsWith(rawPodPrefix(pod)) || o.key.startsWith(mergedPodPrefix(pod)) || o.key === metadataKey(pod)) out[o.key] = o.etag;
+    if (o.key.startsWith(rawPodPrefix(pod)) || o.key.startsWith(mergedPodPrefix(pod)) || o.key === metadataKey(pod))
+      out[o.key] = o.etag;
   }
   return out;
 }
 
 /** A pass whose JSON log lines (winston) are kept for the test to look at. */
-async function passWithLogs(w: World, overrides: Partial<Config> = {}): Promise<{ result: PassResult; logs: Record<string, unknown>[] }> {
+async function passWithLogs(
+  w: World,
+  overrides: Partial<Config> = {},
+): Promise<{ result: PassResult; logs: Record<string, unknown>[] }> {
   const lines: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -63,7 +81,12 @@ async function passWithLogs(w: World, overrides: Partial<Config> = {}): Promise<
     },
   });
   const logger = createLogger({ level: 'debug', stream });
-  const result = await runPass({ store: { client: w.client, bucket: w.bucket }, config: testConfig(w.bucket, overrides), logger, now: w.now });
+  const result = await runPass({
+    store: { client: w.client, bucket: w.bucket },
+    config: testConfig(w.bucket, overrides),
+    logger,
+    now: w.now,
+  });
   logger.close();
   return { result, logs: lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
@@ -104,11 +127,21 @@ describe('corrupt and truncated gzip raw files', () => {
     // job-corrupt: a committed pass first, then a gzip whose data after the magic bytes is garbage.
     const committed = await good(w, 'job-corrupt', 1, 'c0');
     await w.pass();
-    const corrupt = await put(w, keyOf('job-corrupt', 2), Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0x00]), pseudoRandomBytes(2000, 7)]));
+    const corrupt = await put(
+      w,
+      keyOf('job-corrupt', 2),
+      Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0x00]), pseudoRandomBytes(2000, 7)]),
+    );
     await good(w, 'job-corrupt', 3, 'c1');
     // job-cut: a valid gzip cut in half, between two good files, never merged before.
     await good(w, 'job-cut', 1, 't0');
-    const whole = gzipSync(Buffer.from(messages('t1', 200, T0).map((m) => `${parsedLine(m)}\n`).join('')));
+    const whole = gzipSync(
+      Buffer.from(
+        messages('t1', 200, T0)
+          .map((m) => `${parsedLine(m)}\n`)
+          .join(''),
+      ),
+    );
     const cut = await put(w, keyOf('job-cut', 2), whole.subarray(0, Math.floor(whole.length / 2)));
     await good(w, 'job-cut', 3, 't2');
     await w.container('job-good', 'bb').upload(messages('g', 2, T0));
@@ -140,14 +173,27 @@ describe('corrupt and truncated gzip raw files', () => {
   it('fail the read with CorruptObjectError naming the pod and the key, after the records before it', async () => {
     const w = await newWorld('bad-gzip-read');
     await good(w, 'job-corrupt', 1, 'a');
-    const corrupt = await put(w, keyOf('job-corrupt', 2), Buffer.concat([Buffer.from([0x1f, 0x8b]), pseudoRandomBytes(500, 3)]));
+    const corrupt = await put(
+      w,
+      keyOf('job-corrupt', 2),
+      Buffer.concat([Buffer.from([0x1f, 0x8b]), pseudoRandomBytes(500, 3)]),
+    );
     await good(w, 'job-corrupt', 3, 'b');
     await good(w, 'job-cut', 1, 'a');
-    const whole = gzipSync(Buffer.from(messages('t', 500, T0).map((m) => `${parsedLine(m)}\n`).join('')));
+    const whole = gzipSync(
+      Buffer.from(
+        messages('t', 500, T0)
+          .map((m) => `${parsedLine(m)}\n`)
+          .join(''),
+      ),
+    );
     const cut = await put(w, keyOf('job-cut', 2), whole.subarray(0, Math.floor(whole.length / 2)));
     await good(w, 'job-cut', 3, 'b');
 
-    for (const [pod, key] of [['job-corrupt', corrupt], ['job-cut', cut]] as const) {
+    for (const [pod, key] of [
+      ['job-corrupt', corrupt],
+      ['job-cut', cut],
+    ] as const) {
       const { records, error } = await readUntilError(w.reader, pod);
       expect(error).toBeInstanceOf(CorruptObjectError);
       expect(error).toMatchObject({ code: 'ERR_CORRUPT_OBJECT', key, pod });
@@ -180,7 +226,11 @@ describe('binary garbage as a raw file', () => {
     random[0] = 0x00;
     for (let i = 97; i < random.length; i += 211) random[i] = 0x0a;
     // Mostly NUL, with invalid UTF-8, a lone CR line and a CRLF ending in between.
-    const nul = Buffer.concat([Buffer.alloc(3000), Buffer.from([0x0a, 0x00, 0xff, 0xfe, 0x00, 0x41, 0xc3, 0x0a, 0x0d, 0x0a, 0x00, 0x00, 0x0d, 0x0a]), Buffer.alloc(500)]);
+    const nul = Buffer.concat([
+      Buffer.alloc(3000),
+      Buffer.from([0x0a, 0x00, 0xff, 0xfe, 0x00, 0x41, 0xc3, 0x0a, 0x0d, 0x0a, 0x00, 0x00, 0x0d, 0x0a]),
+      Buffer.alloc(500),
+    ]);
     await good(w, pod, 1, 'before');
     const randomKey = await put(w, keyOf(pod, 2), random);
     const nulKey = await put(w, keyOf(pod, 3), nul);
@@ -196,14 +246,24 @@ describe('binary garbage as a raw file', () => {
     const randomLines = expectedRecords(random, '202611251000').length;
     const nulLines = expectedRecords(nul, '202611251000').length;
     // The NUL blob: 3000 NULs, then "\0\uFFFD\uFFFD\0A\uFFFD", then "\0\0", then 500 NULs.
-    expect(expectedRecords(nul, '202611251000').map((r) => r.message)).toEqual(['\0'.repeat(3000), '\0\ufffd\ufffd\0A\ufffd', '\0\0', '\0'.repeat(500)]);
+    expect(expectedRecords(nul, '202611251000').map((r) => r.message)).toEqual([
+      '\0'.repeat(3000),
+      '\0\ufffd\ufffd\0A\ufffd',
+      '\0\0',
+      '\0'.repeat(500),
+    ]);
     expect((await w.records(pod)).map(({ time, message }) => ({ time, message }))).toEqual(expected);
     const before = await w.read(pod, { timestamps: true });
 
     const { result, logs } = await passWithLogs(w);
 
     expect(result.summary.pods).toMatchObject({ merged: 2, failed: 0 });
-    expect(result.reports.find((r) => r.pod === pod)).toMatchObject({ status: 'merged', rawFilesMerged: 4, invalidLines: randomLines + nulLines, recordsWritten: expected.length });
+    expect(result.reports.find((r) => r.pod === pod)).toMatchObject({
+      status: 'merged',
+      rawFilesMerged: 4,
+      invalidLines: randomLines + nulLines,
+      recordsWritten: expected.length,
+    });
     const warnings = logs.filter((l) => l['level'] === 'warn');
     expect(warnings.map((l) => [l['pod'], l['key'], l['lines']])).toEqual([
       [pod, randomKey, randomLines],
@@ -216,7 +276,11 @@ describe('binary garbage as a raw file', () => {
     expect(await w.keys(rawPodPrefix(pod))).toEqual([]);
     expect((await w.plan(pod)).raw).toEqual([]);
     expect(await w.read(pod, { timestamps: true })).toBe(before);
-    expect(Buffer.from(before).includes(Buffer.from([0x00, 0xef, 0xbf, 0xbd, 0xef, 0xbf, 0xbd, 0x00, 0x41, 0xef, 0xbf, 0xbd, 0x0a]))).toBe(true);
+    expect(
+      Buffer.from(before).includes(
+        Buffer.from([0x00, 0xef, 0xbf, 0xbd, 0xef, 0xbf, 0xbd, 0x00, 0x41, 0xef, 0xbf, 0xbd, 0x0a]),
+      ),
+    ).toBe(true);
   });
 });
 
@@ -237,8 +301,19 @@ describe('empty raw files', () => {
     const { summary, reports } = await w.pass();
 
     expect(summary.pods).toMatchObject({ merged: 2, failed: 0 });
-    expect(reports.find((r) => r.pod === 'job-empty')).toMatchObject({ status: 'merged', rawFilesRead: 2, rawFilesMerged: 2, recordsWritten: 0, mergedFilesWritten: 0 });
-    expect(reports.find((r) => r.pod === 'job-mixed')).toMatchObject({ status: 'merged', rawFilesMerged: 4, recordsWritten: 2, mergedFilesWritten: 1 });
+    expect(reports.find((r) => r.pod === 'job-empty')).toMatchObject({
+      status: 'merged',
+      rawFilesRead: 2,
+      rawFilesMerged: 2,
+      recordsWritten: 0,
+      mergedFilesWritten: 0,
+    });
+    expect(reports.find((r) => r.pod === 'job-mixed')).toMatchObject({
+      status: 'merged',
+      rawFilesMerged: 4,
+      recordsWritten: 2,
+      mergedFilesWritten: 1,
+    });
     const meta = await w.metadata('job-empty');
     expect(meta.logFiles).toEqual([]);
     expect(meta.mergedRawFiles?.map((p) => p.key)).toEqual([zero, gzEmpty]);
@@ -261,7 +336,9 @@ describe('a 50 MB line', () => {
 
   /** 50 MB of text with some variety (and 2-byte UTF-8 characters), the same on every run. */
   function bigMessage(tag: string): string {
-    const block = Array.from(pseudoRandomBytes(4093, tag.length + 11), (b) => (b % 5 === 0 ? 'é' : String.fromCharCode(97 + (b % 26)))).join('');
+    const block = Array.from(pseudoRandomBytes(4093, tag.length + 11), (b) =>
+      b % 5 === 0 ? 'é' : String.fromCharCode(97 + (b % 26)),
+    ).join('');
     return `${tag}:${block.repeat(Math.ceil(SIZE / block.length))}`.slice(0, SIZE - 4) + ':end';
   }
 
@@ -273,13 +350,18 @@ describe('a 50 MB line', () => {
     const pieces = criPieces({ time: '2026-11-25T10:00:00.1Z', log: pieced });
     expect(pieces.length).toBeGreaterThan(3000);
     await put(w, keyOf(pod, 1), pieces.map((p) => `${parsedLine(p)}\n`).join(''));
-    await put(w, keyOf(pod, 2), `${parsedLine({ time: '2026-11-25T10:00:01.2Z', log: single })}\n${parsedLine({ time: '2026-11-25T10:00:02Z', log: 'small' })}\n`);
+    await put(
+      w,
+      keyOf(pod, 2),
+      `${parsedLine({ time: '2026-11-25T10:00:01.2Z', log: single })}\n${parsedLine({ time: '2026-11-25T10:00:02Z', log: 'small' })}\n`,
+    );
     const expected = [
       ['2026-11-25T10:00:00.1Z', pieced.length, sha256(pieced)],
       ['2026-11-25T10:00:01.2Z', single.length, sha256(single)],
       ['2026-11-25T10:00:02Z', 5, sha256('small')],
     ];
-    const summarize = (records: LogRecord[]): unknown[] => records.map((r) => [r.time, r.message.length, sha256(r.message)]);
+    const summarize = (records: LogRecord[]): unknown[] =>
+      records.map((r) => [r.time, r.message.length, sha256(r.message)]);
     const rssBefore = process.memoryUsage().rss;
 
     expect(summarize(await w.records(pod))).toEqual(expected);
@@ -362,25 +444,82 @@ describe('keys under the raw prefix that are not raw files of a pod', () => {
 describe('malformed metadata', () => {
   const bad: Array<[string, string, RegExp]> = [
     ['job-notjson', '{"log_files": [', /is invalid: not JSON/],
-    ['job-types', JSON.stringify({ log_files: [{ key: 'data/job-types/0f3a/202611251000_1.gz', records_count: '3', size: 1, first_record_time: '2026-11-25T10:00:00Z', last_record_time: '2026-11-25T10:00:00Z' }] }), /log_files\[0\]\.records_count is not a count/],
+    [
+      'job-types',
+      JSON.stringify({
+        log_files: [
+          {
+            key: 'data/job-types/0f3a/202611251000_1.gz',
+            records_count: '3',
+            size: 1,
+            first_record_time: '2026-11-25T10:00:00Z',
+            last_record_time: '2026-11-25T10:00:00Z',
+          },
+        ],
+      }),
+      /log_files\[0\]\.records_count is not a count/,
+    ],
     ['job-list', '[]', /the document is not an object/],
     // Lists the compactor deletes from must name the pod's own objects, never another pod's.
-    ['job-foreign', JSON.stringify({ log_files: [], merged_raw_files: [{ key: metadataKey('job-good'), committed_at: '2026-11-01T00:00:00Z' }] }), /merged_raw_files\[0\]\.key "metadata\/job-good\.json" is not a raw key of pod job-foreign's own container/],
-    ['job-sidecar', JSON.stringify({ log_files: [], merged_raw_files: [{ key: rawKey({ pod: 'job-sidecar', namespace: NS, container: 'istio-proxy', containerId: '7e7e', slice: '202611251000', index: 1 }), committed_at: '2026-11-01T00:00:00Z' }] }), /is not a raw key of pod job-sidecar's own container/],
-    ['job-retired', JSON.stringify({ log_files: [], retired_files: [{ key: keyOf('job-good', 1), retired_at: '2026-11-01T00:00:00Z' }] }), /retired_files\[0\]\.key .* is not a merged key of pod job-retired/],
+    [
+      'job-foreign',
+      JSON.stringify({
+        log_files: [],
+        merged_raw_files: [{ key: metadataKey('job-good'), committed_at: '2026-11-01T00:00:00Z' }],
+      }),
+      /merged_raw_files\[0\]\.key "metadata\/job-good\.json" is not a raw key of pod job-foreign's own container/,
+    ],
+    [
+      'job-sidecar',
+      JSON.stringify({
+        log_files: [],
+        merged_raw_files: [
+          {
+            key: rawKey({
+              pod: 'job-sidecar',
+              namespace: NS,
+              container: 'istio-proxy',
+              containerId: '7e7e',
+              slice: '202611251000',
+              index: 1,
+            }),
+            committed_at: '2026-11-01T00:00:00Z',
+          },
+        ],
+      }),
+      /is not a raw key of pod job-sidecar's own container/,
+    ],
+    [
+      'job-retired',
+      JSON.stringify({
+        log_files: [],
+        retired_files: [{ key: keyOf('job-good', 1), retired_at: '2026-11-01T00:00:00Z' }],
+      }),
+      /retired_files\[0\]\.key .* is not a merged key of pod job-retired/,
+    ],
   ];
 
   it('fails that pod with the metadata key named, deletes nothing of it (nor of another pod), and merges the others', async () => {
     const w = await newWorld('bad-meta');
     await good(w, 'job-good', 1, 'g');
-    const sidecarKey = await putRaw(w.client, w.bucket, { pod: 'job-sidecar', namespace: NS, container: 'istio-proxy', containerId: '7e7e', slice: '202611251000', index: 1, lines: [parsedLine({ time: '2026-11-25T10:00:00Z', log: 'sidecar' })] });
+    const sidecarKey = await putRaw(w.client, w.bucket, {
+      pod: 'job-sidecar',
+      namespace: NS,
+      container: 'istio-proxy',
+      containerId: '7e7e',
+      slice: '202611251000',
+      index: 1,
+      lines: [parsedLine({ time: '2026-11-25T10:00:00Z', log: 'sidecar' })],
+    });
     for (const [pod, doc] of bad) {
       await good(w, pod, 1, pod);
       await put(w, metadataKey(pod), doc);
     }
     // job-good is merged first, so that its metadata and raw file exist for the others to name.
     await w.pass({ pods: ['job-good'] });
-    const before = Object.fromEntries(await Promise.all(bad.map(async ([pod]) => [pod, await podObjects(w, pod)] as const)));
+    const before = Object.fromEntries(
+      await Promise.all(bad.map(async ([pod]) => [pod, await podObjects(w, pod)] as const)),
+    );
     const goodMeta = (await w.listing()).find((o) => o.key === metadataKey('job-good'))!;
 
     let index = 1;
@@ -433,73 +572,131 @@ describe('a merged file the metadata lists, deleted by hand', () => {
   it.each([
     ['the last listed file', 'last', ['a-0', 'a-1']],
     ['an earlier listed file', 'first', []],
-  ] as const)('fails the read with ObjectVanishedError naming the pod and %s, after re-planning, without repeating a record', async (_what, which, returned) => {
-    const w = await newWorld('gone-read');
-    const files = await twoMergedFiles(w);
-    await w.client.send(new DeleteObjectCommand({ Bucket: w.bucket, Key: files[which] }));
+  ] as const)(
+    'fails the read with ObjectVanishedError naming the pod and %s, after re-planning, without repeating a record',
+    async (_what, which, returned) => {
+      const w = await newWorld('gone-read');
+      const files = await twoMergedFiles(w);
+      await w.client.send(new DeleteObjectCommand({ Bucket: w.bucket, Key: files[which] }));
 
-    const { records, error } = await readUntilError(w.reader, 'job-1');
+      const { records, error } = await readUntilError(w.reader, 'job-1');
 
-    expect(error).toBeInstanceOf(ObjectVanishedError);
-    expect(error).toMatchObject({ code: 'ERR_OBJECT_VANISHED', pod: 'job-1', key: files[which] });
-    expect((error as Error).message).toBe(`pod job-1: object ${files[which]} vanished while reading, even after re-reading the metadata`);
-    expect(records.map((r) => r.message)).toEqual(returned);
-  });
+      expect(error).toBeInstanceOf(ObjectVanishedError);
+      expect(error).toMatchObject({ code: 'ERR_OBJECT_VANISHED', pod: 'job-1', key: files[which] });
+      expect((error as Error).message).toBe(
+        `pod job-1: object ${files[which]} vanished while reading, even after re-reading the metadata`,
+      );
+      expect(records.map((r) => r.message)).toEqual(returned);
+    },
+  );
 
   it.each([
     ['the last listed file (the one a pass would continue)', 'last'],
     ['an earlier listed file', 'first'],
-  ] as const)('fails the pod naming the pod and %s, and deletes nothing of it, even the raw files due', async (_what, which) => {
-    const w = await newWorld('gone-pass');
-    const files = await twoMergedFiles(w);
-    await w.client.send(new DeleteObjectCommand({ Bucket: w.bucket, Key: files[which] }));
-    await w.container('job-1', 'ffff', { firstIndex: 3 }).upload(messages('c', 1, new Date(T0.getTime() + HOUR)));
-    await w.container('job-2', '0f3b').upload(messages('x', 1, T0));
-    // The raw files merged into the deleted file now hold its only copy: they must stay.
-    const before = await podObjects(w, 'job-1');
-    expect(Object.keys(before).filter((k) => k.startsWith('kube.'))).toHaveLength(3);
+  ] as const)(
+    'fails the pod naming the pod and %s, and deletes nothing of it, even the raw files due',
+    async (_what, which) => {
+      const w = await newWorld('gone-pass');
+      const files = await twoMergedFiles(w);
+      await w.client.send(new DeleteObjectCommand({ Bucket: w.bucket, Key: files[which] }));
+      await w.container('job-1', 'ffff', { firstIndex: 3 }).upload(messages('c', 1, new Date(T0.getTime() + HOUR)));
+      await w.container('job-2', '0f3b').upload(messages('x', 1, T0));
+      // The raw files merged into the deleted file now hold its only copy: they must stay.
+      const before = await podObjects(w, 'job-1');
+      expect(Object.keys(before).filter((k) => k.startsWith('kube.'))).toHaveLength(3);
 
-    for (const advance of [HOUR, 2 * HOUR, 7 * 24 * HOUR]) {
-      w.advance(advance);
-      const { summary } = await w.pass();
+      for (const advance of [HOUR, 2 * HOUR, 7 * 24 * HOUR]) {
+        w.advance(advance);
+        const { summary } = await w.pass();
 
-      expect(summary.pods).toMatchObject({ merged: advance === HOUR ? 1 : 0, failed: 1 });
-      expect(summary.failures).toEqual([
-        {
-          pod: 'job-1',
-          error: `pod job-1: metadata/job-1.json lists ${files[which]}, which is not in the bucket (deleted by hand?); nothing of the pod is merged or deleted until it is restored or its entry removed from the metadata`,
-        },
-      ]);
-      expect(await podObjects(w, 'job-1')).toEqual(before);
-    }
-    expect(await w.read('job-2')).toBe('x-0\n');
-  });
+        expect(summary.pods).toMatchObject({ merged: advance === HOUR ? 1 : 0, failed: 1 });
+        expect(summary.failures).toEqual([
+          {
+            pod: 'job-1',
+            error: `pod job-1: metadata/job-1.json lists ${files[which]}, which is not in the bucket (deleted by hand?); nothing of the pod is merged or deleted until it is restored or its entry removed from the metadata`,
+          },
+        ]);
+        expect(await podObjects(w, 'job-1')).toEqual(before);
+      }
+      expect(await w.read('job-2')).toBe('x-0\n');
+    },
+  );
 });
 
 describe('pod names that could leave their prefixes', () => {
-  const BAD_NAMES = ['..', '../metadata/job-1', 'a/b', 'job-1/', '/job-1', 'jöb-1', 'јob-1', 'Job-1', 'job_1', 'job 1', ' job-1', 'job\u0000', 'job-1\n', 'job\u001b[31m', 'job\t1', '', '-job', 'a..b', 'a'.repeat(254)];
+  const BAD_NAMES = [
+    '..',
+    '../metadata/job-1',
+    'a/b',
+    'job-1/',
+    '/job-1',
+    'jöb-1',
+    'јob-1',
+    'Job-1',
+    'job_1',
+    'job 1',
+    ' job-1',
+    'job\u0000',
+    'job-1\n',
+    'job\u001b[31m',
+    'job\t1',
+    '',
+    '-job',
+    'a..b',
+    'a'.repeat(254),
+  ];
 
-  it.each(BAD_NAMES.map((pod) => [JSON.stringify(pod), pod]))('LogReader refuses %s before any request', async (_shown, pod) => {
-    const w = await newWorld('bad-pod-reader');
-    let requests = 0;
-    const client = { send: (command: never) => ((requests += 1), w.client.send(command)) };
-    const reader = new LogReader({ client: client as unknown as typeof w.client, bucket: w.bucket });
+  it.each(BAD_NAMES.map((pod) => [JSON.stringify(pod), pod]))(
+    'LogReader refuses %s before any request',
+    async (_shown, pod) => {
+      const w = await newWorld('bad-pod-reader');
+      let requests = 0;
+      const client = { send: (command: never) => ((requests += 1), w.client.send(command)) };
+      const reader = new LogReader({ client: client as unknown as typeof w.client, bucket: w.bucket });
 
-    await expect(reader.plan(pod)).rejects.toThrow(InvalidPodNameError);
-    await expect(readUntilError(reader, pod)).resolves.toMatchObject({ records: [], error: { code: 'ERR_INVALID_POD_NAME', pod } });
-    await expect(text(reader.createReadStream(pod))).rejects.toThrow(InvalidPodNameError);
-    expect(requests).toBe(0);
-  });
+      await expect(reader.plan(pod)).rejects.toThrow(InvalidPodNameError);
+      await expect(readUntilError(reader, pod)).resolves.toMatchObject({
+        records: [],
+        error: { code: 'ERR_INVALID_POD_NAME', pod },
+      });
+      await expect(text(reader.createReadStream(pod))).rejects.toThrow(InvalidPodNameError);
+      expect(requests).toBe(0);
+    },
+  );
 
   it('ignores raw keys whose pod part is not a pod name, and writes or deletes only under valid pods', async () => {
     const w = await newWorld('bad-pod-keys');
-    const names = ['a..b', '..', 'jöb-1', 'Job-1', 'job 1', 'job\t1', 'job\u0001', 'job\u001b', '-job', 'a/b', 'job-1.'];
+    const names = [
+      'a..b',
+      '..',
+      'jöb-1',
+      'Job-1',
+      'job 1',
+      'job\t1',
+      'job\u0001',
+      'job\u001b',
+      '-job',
+      'a/b',
+      'job-1.',
+    ];
     for (const pod of names) {
-      await put(w, rawKey({ pod, namespace: NS, container: pod, containerId: '0f3a', slice: '202611251000', index: 1 }), `${parsedLine({ time: '2026-11-25T10:00:00Z', log: `stray ${pod}` })}\n`);
+      await put(
+        w,
+        rawKey({ pod, namespace: NS, container: pod, containerId: '0f3a', slice: '202611251000', index: 1 }),
+        `${parsedLine({ time: '2026-11-25T10:00:00Z', log: `stray ${pod}` })}\n`,
+      );
     }
     // Cleanup-queue entries that are not pod names: never taken for a pod. (`..` not as a
     // whole path segment: versitygw, a file system underneath, refuses those.)
-    for (const key of ['cleanup/a..b', 'cleanup/..job', 'cleanup/Job-1', 'cleanup/a/b', 'cleanup/jöb-1', 'cleanup/job\u0001']) await put(w, key, '');
+    for (const key of [
+      'cleanup/a..b',
+      'cleanup/..job',
+      'cleanup/Job-1',
+      'cleanup/a/b',
+      'cleanup/jöb-1',
+      'cleanup/job\u0001',
+    ])
+      await put(w, key, '');
     await good(w, 'job-1', 1, 'ok');
     // As listed (versitygw lists a control character as U+FFFD): compared listing to listing.
     const strays = (await w.listing()).filter((o) => !o.key.startsWith(rawPodPrefix('job-1')));

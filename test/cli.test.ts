@@ -5,7 +5,16 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { main } from 'compactor';
-import { captured, closedPort, COMPACTOR_BIN, LINKED_BIN, LOG_READER_BIN, jsonLines, runCli, s3Env } from './support/cli.js';
+import {
+  captured,
+  closedPort,
+  COMPACTOR_BIN,
+  LINKED_BIN,
+  LOG_READER_BIN,
+  jsonLines,
+  runCli,
+  s3Env,
+} from './support/cli.js';
 import { messages, newWorld } from './support/world.js';
 
 const T0 = new Date('2026-11-25T10:00:00Z');
@@ -21,9 +30,19 @@ describe('compactor run', () => {
     expect(result.exitCode).toBe(0);
     const out = jsonLines(result.stdout);
     expect(out).toHaveLength(1);
-    expect(out[0]).toMatchObject({ pods: { merged: 2, failed: 0 }, rawFilesRead: 2, mergedFilesWritten: 2, dryRun: false });
+    expect(out[0]).toMatchObject({
+      pods: { merged: 2, failed: 0 },
+      rawFilesRead: 2,
+      mergedFilesWritten: 2,
+      dryRun: false,
+    });
     const logs = jsonLines(result.stderr);
-    expect(logs.filter((l) => l['message'] === 'pod merged').map((l) => l['pod']).sort()).toEqual(['job-1', 'job-2']);
+    expect(
+      logs
+        .filter((l) => l['message'] === 'pod merged')
+        .map((l) => l['pod'])
+        .sort(),
+    ).toEqual(['job-1', 'job-2']);
     expect(await w.read('job-1')).toBe('a-0\na-1\n');
   });
 
@@ -52,7 +71,11 @@ describe('compactor run', () => {
     await w.container('job-2', '0f3b', { namespace: 'team-b' }).upload(messages('b', 1, T0));
     await w.container('job-3', '0f3c', { namespace: 'team-b' }).upload(messages('c', 1, T0));
 
-    const byNamespace = await runCli(COMPACTOR_BIN, ['run', '--bucket', w.bucket, '--namespace', 'team-b', '--pod', 'job-1', '--pod', 'job-3'], s3Env());
+    const byNamespace = await runCli(
+      COMPACTOR_BIN,
+      ['run', '--bucket', w.bucket, '--namespace', 'team-b', '--pod', 'job-1', '--pod', 'job-3'],
+      s3Env(),
+    );
 
     expect(byNamespace.exitCode).toBe(0);
     expect(await w.keys('metadata/')).toEqual(['metadata/job-3.json']);
@@ -67,7 +90,9 @@ describe('compactor run', () => {
 
     expect(result.exitCode).toBe(0);
     const lines = result.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^merge job-1: would merge 1 raw file\(s\) \(\d+ B read\) into 1 merged file\(s\) of 3 line\(s\)$/);
+    expect(lines[0]).toMatch(
+      /^merge job-1: would merge 1 raw file\(s\) \(\d+ B read\) into 1 merged file\(s\) of 3 line\(s\)$/,
+    );
     expect(JSON.parse(lines[1]!)).toMatchObject({ dryRun: true, pods: { merged: 1 } });
     expect(await w.listing()).toEqual(before);
   });
@@ -143,7 +168,11 @@ describe('compactor run', () => {
     const results = [
       await runCli(COMPACTOR_BIN, ['run', '--bucket', w.bucket, '--log-level', 'debug'], { ...s3Env(), ...leaked }),
       await runCli(LOG_READER_BIN, ['cat', 'job-1', '--bucket', w.bucket], { ...s3Env(), ...leaked }),
-      await runCli(COMPACTOR_BIN, ['run', '--bucket', 'b', '--endpoint', `http://127.0.0.1:${await closedPort()}`], leaked),
+      await runCli(
+        COMPACTOR_BIN,
+        ['run', '--bucket', 'b', '--endpoint', `http://127.0.0.1:${await closedPort()}`],
+        leaked,
+      ),
     ];
     for (const r of results) {
       for (const value of Object.values(leaked)) expect(r.stdout + r.stderr).not.toContain(value);
@@ -159,14 +188,27 @@ describe('compactor run with zero intervals', () => {
     const w = await newWorld('cli-zero');
     await w.container('job-1', '0f3a').upload(messages('a', 3, T0));
     const rawKeys = await w.keys('kube.var.log.containers.');
-    const args = ['run', '--bucket', w.bucket, '--endpoint', process.env['S3_TEST_ENDPOINT']!, '--compact-interval', '0', '--cleanup-interval', '0'];
+    const args = [
+      'run',
+      '--bucket',
+      w.bucket,
+      '--endpoint',
+      process.env['S3_TEST_ENDPOINT']!,
+      '--compact-interval',
+      '0',
+      '--cleanup-interval',
+      '0',
+    ];
 
     const first = captured();
     expect(await main(args, first.io)).toBe(0);
     expect(jsonLines(first.stdout())[0]).toMatchObject({ pods: { merged: 1 }, rawFilesMerged: 1, objectsDeleted: 0 });
     // main()'s own io.stderr gets the log lines: the warning first, then the pass.
     const logs = jsonLines(first.stderr());
-    expect(logs[0]).toMatchObject({ level: 'warn', message: expect.stringMatching(/--cleanup-interval 0 ms is under a minute/) });
+    expect(logs[0]).toMatchObject({
+      level: 'warn',
+      message: expect.stringMatching(/--cleanup-interval 0 ms is under a minute/),
+    });
     expect(logs.some((l) => l['message'] === 'pod merged' && l['pod'] === 'job-1')).toBe(true);
     expect(await w.keys('kube.var.log.containers.')).toEqual(rawKeys);
 
@@ -184,25 +226,39 @@ describe('running the CLIs from a checkout', () => {
   it.each([
     ['compactor', 'packages/compactor/package.json'],
     ['log-reader', 'packages/log-reader/package.json'],
-  ] as const)('runs `%s --version` through the bin npm linked at install (node_modules/.bin), printing its package.json version', async (name, manifest) => {
-    const { version } = JSON.parse(await readFile(resolve(ROOT, manifest), 'utf8')) as { version: string };
-    expect(await runCli(LINKED_BIN(name), ['--version'], {}, { exec: true })).toEqual({ exitCode: 0, stdout: `${version}\n`, stderr: '' });
-  });
+  ] as const)(
+    'runs `%s --version` through the bin npm linked at install (node_modules/.bin), printing its package.json version',
+    async (name, manifest) => {
+      const { version } = JSON.parse(await readFile(resolve(ROOT, manifest), 'utf8')) as { version: string };
+      expect(await runCli(LINKED_BIN(name), ['--version'], {}, { exec: true })).toEqual({
+        exitCode: 0,
+        stdout: `${version}\n`,
+        stderr: '',
+      });
+    },
+  );
 
-  it.each([['compactor'], ['log-reader']])('says "run `make build` first" and exits 2 when the %s shim finds no dist/', async (name) => {
-    // A copy of the package without dist/: the shim and a package.json that makes it ESM.
-    const dir = await mkdtemp(join(tmpdir(), 'shim-'));
-    try {
-      const pkg = name === 'compactor' ? 'compactor' : 'log-reader';
-      await mkdir(join(dir, 'bin'));
-      await copyFile(resolve(ROOT, `packages/${pkg}/bin/${name}.js`), join(dir, 'bin', `${name}.js`));
-      await writeFile(join(dir, 'package.json'), '{"type":"module"}');
-      const result = await runCli(join(dir, 'bin', `${name}.js`), ['--version']);
-      expect(result).toEqual({ exitCode: 2, stdout: '', stderr: `${name}: not built yet (no dist/bin.js): run \`make build\` first\n` });
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+  it.each([['compactor'], ['log-reader']])(
+    'says "run `make build` first" and exits 2 when the %s shim finds no dist/',
+    async (name) => {
+      // A copy of the package without dist/: the shim and a package.json that makes it ESM.
+      const dir = await mkdtemp(join(tmpdir(), 'shim-'));
+      try {
+        const pkg = name === 'compactor' ? 'compactor' : 'log-reader';
+        await mkdir(join(dir, 'bin'));
+        await copyFile(resolve(ROOT, `packages/${pkg}/bin/${name}.js`), join(dir, 'bin', `${name}.js`));
+        await writeFile(join(dir, 'package.json'), '{"type":"module"}');
+        const result = await runCli(join(dir, 'bin', `${name}.js`), ['--version']);
+        expect(result).toEqual({
+          exitCode: 2,
+          stdout: '',
+          stderr: `${name}: not built yet (no dist/bin.js): run \`make build\` first\n`,
+        });
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('ends quietly when stdout is closed (`compactor run --help | head -1`): exit 0, no stack trace', async () => {
     const result = await runCli(COMPACTOR_BIN, ['run', '--help'], {}, { closeStdout: true });
@@ -226,19 +282,33 @@ describe('log-reader cat', () => {
     const plain = await runCli(LOG_READER_BIN, ['cat', 'job-1', '--bucket', w.bucket], s3Env());
     expect(plain).toEqual({ exitCode: 0, stdout: 'a-0\na-1\na-2\nb-0\n', stderr: '' });
 
-    const since = await runCli(LOG_READER_BIN, ['cat', 'job-1', '--bucket', w.bucket, '--timestamps', '--since', '2026-11-25T10:00:01.123456789Z'], s3Env());
-    expect(since.stdout).toBe('2026-11-25T10:00:01.123456789Z a-1\n2026-11-25T10:00:02.123456789Z a-2\n2026-11-25T10:01:00.123456789Z b-0\n');
+    const since = await runCli(
+      LOG_READER_BIN,
+      ['cat', 'job-1', '--bucket', w.bucket, '--timestamps', '--since', '2026-11-25T10:00:01.123456789Z'],
+      s3Env(),
+    );
+    expect(since.stdout).toBe(
+      '2026-11-25T10:00:01.123456789Z a-1\n2026-11-25T10:00:02.123456789Z a-2\n2026-11-25T10:01:00.123456789Z b-0\n',
+    );
   });
 
   it('exits 2 for a bad --since or pod name, and 1 for a corrupt file', async () => {
     const w = await newWorld('cli-cat-bad');
-    const badSince = await runCli(LOG_READER_BIN, ['cat', 'job-1', '--bucket', w.bucket, '--since', 'yesterday'], s3Env());
+    const badSince = await runCli(
+      LOG_READER_BIN,
+      ['cat', 'job-1', '--bucket', w.bucket, '--since', 'yesterday'],
+      s3Env(),
+    );
     expect(badSince.exitCode).toBe(2);
-    expect(badSince.stderr).toMatch(/--since: invalid value "yesterday": expected a duration like 1h, 30m or 90s, or an RFC 3339 time/);
+    expect(badSince.stderr).toMatch(
+      /--since: invalid value "yesterday": expected a duration like 1h, 30m or 90s, or an RFC 3339 time/,
+    );
     const badPod = await runCli(LOG_READER_BIN, ['cat', 'a/b', '--bucket', w.bucket], s3Env());
     expect(badPod.exitCode).toBe(2);
 
-    await w.client.send(new PutObjectCommand({ Bucket: w.bucket, Key: 'metadata/job-1.json', Body: '{"log_files": 7' }));
+    await w.client.send(
+      new PutObjectCommand({ Bucket: w.bucket, Key: 'metadata/job-1.json', Body: '{"log_files": 7' }),
+    );
     const corrupt = await runCli(LOG_READER_BIN, ['cat', 'job-1', '--bucket', w.bucket], s3Env());
     expect(corrupt.exitCode).toBe(1);
     expect(corrupt.stderr.trim()).toMatch(/^log-reader: metadata metadata\/job-1\.json is invalid: not JSON/);
@@ -254,22 +324,33 @@ describe('bad values, pod names and corrupt input at the CLIs', () => {
     expect(result.stdout).toBe('');
   };
 
-  it.concurrent.each([['..'], ['a/b'], ['../metadata/job-1'], ['jöb-1'], ['Job-1'], ['job\u0001'], ['job 1'], ['']])('log-reader cat exits 2 for the pod name %j', async (pod) => {
-    const result = await runCli(LOG_READER_BIN, ['cat', pod, '--bucket', 'b'], s3Env());
-    oneLineExit2(result, /^log-reader: invalid pod name /);
-    expect(result.stderr).toContain(JSON.stringify(pod));
-  });
+  it.concurrent.each([['..'], ['a/b'], ['../metadata/job-1'], ['jöb-1'], ['Job-1'], ['job\u0001'], ['job 1'], ['']])(
+    'log-reader cat exits 2 for the pod name %j',
+    async (pod) => {
+      const result = await runCli(LOG_READER_BIN, ['cat', pod, '--bucket', 'b'], s3Env());
+      oneLineExit2(result, /^log-reader: invalid pod name /);
+      expect(result.stderr).toContain(JSON.stringify(pod));
+    },
+  );
 
   it('log-reader cat exits 1 naming the pod and the key for a corrupt gzip, after the lines before it', async () => {
     const w = await newWorld('cli-cat-corrupt');
     await w.container('job-1', '0f3a').upload(messages('a', 2, T0));
     const key = 'kube.var.log.containers.job-1_jobs_job-1-0f3a.log/202611251001_2.gz';
-    await w.client.send(new PutObjectCommand({ Bucket: w.bucket, Key: key, Body: Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0xde, 0xad, 0xbe, 0xef]) }));
+    await w.client.send(
+      new PutObjectCommand({
+        Bucket: w.bucket,
+        Key: key,
+        Body: Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0xde, 0xad, 0xbe, 0xef]),
+      }),
+    );
 
     const result = await runCli(LOG_READER_BIN, ['cat', 'job-1', '--bucket', w.bucket], s3Env());
 
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toBe('a-0\na-1\n');
-    expect(result.stderr.trim()).toMatch(new RegExp(`^log-reader: pod job-1: object ${key.replace(/\./g, '\\.')} is corrupt: gzip: [^\\n]+$`));
+    expect(result.stderr.trim()).toMatch(
+      new RegExp(`^log-reader: pod job-1: object ${key.replace(/\./g, '\\.')} is corrupt: gzip: [^\\n]+$`),
+    );
   });
 });

@@ -72,7 +72,11 @@ describe('compactor pass', () => {
   it('splits merged files at max-file-size and gives a larger record a file of its own', async () => {
     const w = await newWorld('split');
     const fb = w.container('job-1', '0f3a');
-    const small = Array.from({ length: 30 }, (_, i) => ({ time: `2026-11-25T10:00:${String(i).padStart(2, '0')}Z`, log: `line ${i} ${'x'.repeat(60)}`, at: T0 }));
+    const small = Array.from({ length: 30 }, (_, i) => ({
+      time: `2026-11-25T10:00:${String(i).padStart(2, '0')}Z`,
+      log: `line ${i} ${'x'.repeat(60)}`,
+      at: T0,
+    }));
     const big = { time: '2026-11-25T10:01:00Z', log: 'B'.repeat(3000), at: T0 };
     await fb.upload([...small.slice(0, 15), big, ...small.slice(15)]);
 
@@ -130,7 +134,11 @@ describe('compactor pass', () => {
     const { reports } = await w.pass();
     expect(await w.keys('data/')).not.toContain(orphan);
     // The merge phase, with nothing to merge, deletes what is due itself.
-    expect(reports.find((r) => r.pod === 'job-1')).toMatchObject({ phase: 'merge', status: 'cleaned', deletedOrphans: 1 });
+    expect(reports.find((r) => r.pod === 'job-1')).toMatchObject({
+      phase: 'merge',
+      status: 'cleaned',
+      deletedOrphans: 1,
+    });
     expect(await w.read('job-1')).toBe('a-0\n');
   });
 
@@ -155,24 +163,42 @@ describe('compactor pass', () => {
     w.advance(-HOUR);
     const fb = w.container('job-1', '0f3a');
     const done = await fb.uploadLines([parsedLine({ time: '2026-11-25T10:00:00Z', log: 'whole' })], '202611251000');
-    const open = await fb.uploadLines([parsedLine({ time: '2026-11-25T10:00:01Z', log: 'first half ', logtag: 'P' })], '202611251000');
+    const open = await fb.uploadLines(
+      [parsedLine({ time: '2026-11-25T10:00:01Z', log: 'first half ', logtag: 'P' })],
+      '202611251000',
+    );
     expect(await w.read('job-1')).toBe('whole\nfirst half \n');
 
     const held = await w.pass();
     expect(held.reports[0]).toMatchObject({ rawFilesMerged: 2, rawFilesHeldBack: 1, recordsWritten: 1 });
     const partial = await w.metadata('job-1');
     expect(partial.mergedRawFiles?.map((p) => p.key)).toEqual([done, open]);
-    expect(partial.unfinishedLines).toEqual([{ stream: 'stdout', key: open, line: 1, files: [{ key: open, line: 1 }] }]);
+    expect(partial.unfinishedLines).toEqual([
+      { stream: 'stdout', key: open, line: 1, files: [{ key: open, line: 1 }] },
+    ]);
     // The Python service would take every raw key up to last_merged_key as merged: not the piece's file.
     expect(partial.lastMergedKey).toBe(done);
     expect(await w.read('job-1')).toBe('whole\nfirst half \n');
     // Its pieces stay for as long as the line is open, past the cleanup interval. (The clock
     // started an hour behind, so that the upload below is recent: the job is still writing.)
     w.advance(40 * MINUTE);
-    const more = await fb.uploadLines([parsedLine({ time: '2026-11-25T10:00:30Z', log: 'more ', logtag: 'P' })], '202611251000');
+    const more = await fb.uploadLines(
+      [parsedLine({ time: '2026-11-25T10:00:30Z', log: 'more ', logtag: 'P' })],
+      '202611251000',
+    );
     await w.pass({ compactIntervalMs: 0 });
     expect(await w.keys('kube.')).toEqual([open, more]);
-    expect((await w.metadata('job-1')).unfinishedLines).toEqual([{ stream: 'stdout', key: open, line: 1, files: [{ key: open, line: 1 }, { key: more, line: 1 }] }]);
+    expect((await w.metadata('job-1')).unfinishedLines).toEqual([
+      {
+        stream: 'stdout',
+        key: open,
+        line: 1,
+        files: [
+          { key: open, line: 1 },
+          { key: more, line: 1 },
+        ],
+      },
+    ]);
 
     await fb.uploadLines([parsedLine({ time: '2026-11-25T10:01:00Z', log: 'second half' })], '202611251001');
     w.advance(HOUR);
@@ -180,18 +206,25 @@ describe('compactor pass', () => {
     const meta = await w.metadata('job-1');
     expect(meta.mergedRawFiles?.map((p) => p.key)).toContain(open);
     expect(meta.unfinishedLines).toEqual([]);
-    expect(await w.read('job-1', { timestamps: true })).toBe('2026-11-25T10:00:00Z whole\n2026-11-25T10:00:01Z first half more second half\n');
+    expect(await w.read('job-1', { timestamps: true })).toBe(
+      '2026-11-25T10:00:00Z whole\n2026-11-25T10:00:01Z first half more second half\n',
+    );
     // Finished: the pieces' files are due one cleanup interval after the commit that finished it.
     w.advance(31 * MINUTE);
     await w.pass();
     expect(await w.keys('kube.')).toEqual([]);
-    expect(await w.read('job-1', { timestamps: true })).toBe('2026-11-25T10:00:00Z whole\n2026-11-25T10:00:01Z first half more second half\n');
+    expect(await w.read('job-1', { timestamps: true })).toBe(
+      '2026-11-25T10:00:00Z whole\n2026-11-25T10:00:01Z first half more second half\n',
+    );
   });
 
   it('merges an unfinished line as it is once the pod has been quiet for the cleanup interval', async () => {
     const w = await newWorld('quiet');
     const fb = w.container('job-1', '0f3a');
-    await fb.uploadLines([parsedLine({ time: '2026-11-25T10:00:01Z', log: 'no newline at exit', logtag: 'P' })], '202611251000');
+    await fb.uploadLines(
+      [parsedLine({ time: '2026-11-25T10:00:01Z', log: 'no newline at exit', logtag: 'P' })],
+      '202611251000',
+    );
     await w.pass();
     expect((await w.metadata('job-1')).logFiles).toHaveLength(0);
     w.advance(HOUR);
@@ -206,7 +239,11 @@ describe('compactor pass', () => {
     await fb.uploadLines([parsedLine({ time: '2026-11-25T10:05:00Z', log: 'on time' })], '202611251005');
     await w.pass();
     const late = await putRaw(w.client, w.bucket, {
-      pod: 'job-1', namespace: 'jobs', containerId: '0f3a', slice: '202611251001', index: 1,
+      pod: 'job-1',
+      namespace: 'jobs',
+      containerId: '0f3a',
+      slice: '202611251001',
+      index: 1,
       lines: [parsedLine({ time: '2026-11-25T10:01:00Z', log: 'late' })],
     });
     // Merge order: what is merged, then raw files not merged yet.
@@ -249,9 +286,20 @@ describe('compactor pass', () => {
 
   it('keeps going when one pod has a corrupt file, and says which pod failed', async () => {
     const w = await newWorld('isolation');
-    await putRaw(w.client, w.bucket, { pod: 'job-bad', namespace: 'jobs', containerId: 'aa', slice: '202611251000', index: 1, lines: [] });
+    await putRaw(w.client, w.bucket, {
+      pod: 'job-bad',
+      namespace: 'jobs',
+      containerId: 'aa',
+      slice: '202611251000',
+      index: 1,
+      lines: [],
+    });
     await w.client.send(
-      new PutObjectCommand({ Bucket: w.bucket, Key: 'kube.var.log.containers.job-bad_jobs_job-bad-aa.log/202611251000_2.gz', Body: Buffer.from([0x1f, 0x8b, 8, 0, 1, 2, 3]) }),
+      new PutObjectCommand({
+        Bucket: w.bucket,
+        Key: 'kube.var.log.containers.job-bad_jobs_job-bad-aa.log/202611251000_2.gz',
+        Body: Buffer.from([0x1f, 0x8b, 8, 0, 1, 2, 3]),
+      }),
     );
     await w.container('job-good', 'bb').upload(messages('g', 2, T0));
 
@@ -259,7 +307,9 @@ describe('compactor pass', () => {
 
     expect(summary.pods).toMatchObject({ merged: 1, failed: 1 });
     expect(summary.failures[0]!.pod).toBe('job-bad');
-    expect(summary.failures[0]!.error).toContain('kube.var.log.containers.job-bad_jobs_job-bad-aa.log/202611251000_2.gz');
+    expect(summary.failures[0]!.error).toContain(
+      'kube.var.log.containers.job-bad_jobs_job-bad-aa.log/202611251000_2.gz',
+    );
     expect(await w.read('job-good')).toBe('g-0\ng-1\n');
     expect(await w.keys(metadataKey('job-bad'))).toEqual([]);
   });
@@ -270,7 +320,9 @@ describe('compactor pass', () => {
     await fb.upload(messages('a', 2, T0));
     await w.pass();
     await fb.upload(messages('b', 2, T0));
-    await w.client.send(new PutObjectCommand({ Bucket: w.bucket, Key: 'data/job-1/0f3a/202611250000_50.gz', Body: 'orphan' }));
+    await w.client.send(
+      new PutObjectCommand({ Bucket: w.bucket, Key: 'data/job-1/0f3a/202611250000_50.gz', Body: 'orphan' }),
+    );
     w.advance(2 * HOUR);
     const before = await w.listing();
 

@@ -25,7 +25,13 @@ async function richBucket(w: World): Promise<void> {
   await w.pass();
   await one.upload(messages('b', 2, new Date(T0.getTime() + HOUR)));
   await w.container('job-2', '0f3b').upload(messages('c', 2, T0));
-  await w.client.send(new PutObjectCommand({ Bucket: w.bucket, Key: 'data/job-1/0f3a/202611250000_77.gz', Body: 'a crashed pass left this' }));
+  await w.client.send(
+    new PutObjectCommand({
+      Bucket: w.bucket,
+      Key: 'data/job-1/0f3a/202611250000_77.gz',
+      Body: 'a crashed pass left this',
+    }),
+  );
   w.advance(2 * HOUR);
 }
 
@@ -46,7 +52,9 @@ async function expectTidy(w: World): Promise<void> {
   expect(await w.keys('kube.')).toEqual([]);
   expect(await w.keys('leases/')).toEqual([CONDITIONAL_WRITE_CHECK_KEY]);
   expect(await w.keys('cleanup/')).toEqual([]);
-  const listed = (await Promise.all(PODS.map(async (pod) => (await w.metadata(pod)).logFiles.map((f) => f.key)))).flat();
+  const listed = (
+    await Promise.all(PODS.map(async (pod) => (await w.metadata(pod)).logFiles.map((f) => f.key)))
+  ).flat();
   expect((await w.keys('data/')).sort()).toEqual(listed.sort());
 }
 
@@ -57,7 +65,13 @@ describe('a pass that dies at any point', () => {
     const { client, log } = recording(testS3Client());
     await probe.passWith(client);
     const kinds = new Set(log.commands);
-    for (const kind of ['ListObjectsV2Command', 'GetObjectCommand', 'PutObjectCommand', 'DeleteObjectsCommand', 'DeleteObjectCommand']) {
+    for (const kind of [
+      'ListObjectsV2Command',
+      'GetObjectCommand',
+      'PutObjectCommand',
+      'DeleteObjectsCommand',
+      'DeleteObjectCommand',
+    ]) {
       expect(kinds).toContain(kind);
     }
 
@@ -68,7 +82,11 @@ describe('a pass that dies at any point', () => {
 
       await w.passWith(crashingAt(k)).catch(() => undefined);
 
-      expect({ k, command: log.commands[k - 1], logs: await logs(w) }).toEqual({ k, command: log.commands[k - 1], logs: expected });
+      expect({ k, command: log.commands[k - 1], logs: await logs(w) }).toEqual({
+        k,
+        command: log.commands[k - 1],
+        logs: expected,
+      });
       await recover(w);
       expect({ k, logs: await logs(w) }).toEqual({ k, logs: expected });
       await expectTidy(w);
@@ -77,7 +95,12 @@ describe('a pass that dies at any point', () => {
 
   it('loses nothing when it dies inside a multipart upload', async () => {
     // Incompressible lines: the merged gzip passes lib-storage's 5 MiB part size.
-    const big = Array.from({ length: 7500 }, (_, i) => parsedLine({ time: `2026-11-25T10:00:00.${String(i).padStart(9, '0')}Z`, log: randomBytes(768).toString('base64') }));
+    const big = Array.from({ length: 7500 }, (_, i) =>
+      parsedLine({
+        time: `2026-11-25T10:00:00.${String(i).padStart(9, '0')}Z`,
+        log: randomBytes(768).toString('base64'),
+      }),
+    );
     const setup = async (w: World): Promise<void> => {
       await w.container('job-1', '0f3a').uploadLines(big, '202611251000');
     };
@@ -113,15 +136,28 @@ describe('the CLI killed with SIGKILL', () => {
     }
     const expected = await Promise.all(['job-1', 'job-2', 'job-3'].map((pod) => w.read(pod)));
     // Short intervals so that later runs also merge again and delete: every phase can be hit.
-    const args = ['run', '--bucket', w.bucket, '--compact-interval', '1s', '--cleanup-interval', '1s', '--lease-duration', '1s', '--concurrency', '2'];
+    const args = [
+      'run',
+      '--bucket',
+      w.bucket,
+      '--compact-interval',
+      '1s',
+      '--cleanup-interval',
+      '1s',
+      '--lease-duration',
+      '1s',
+      '--concurrency',
+      '2',
+    ];
     let seed = 20261129;
-    const nextRandom = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const nextRandom = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 
     for (let attempt = 0; attempt < 6; attempt++) {
       const delay = 150 + Math.floor(nextRandom() * 900);
       const exit = await killAfter(args, delay);
       expect(await Promise.all(['job-1', 'job-2', 'job-3'].map((pod) => w.read(pod)))).toEqual(expected);
-      if (exit === 'finished') await sleep(1100); // make the next run find due work again
+      if (exit === 'finished')
+        await sleep(1100); // make the next run find due work again
       else await sleep(1100); // a killed run's lease expires after 1s
     }
     for (let i = 0; i < 2; i++) {
@@ -141,7 +177,10 @@ function sleep(ms: number): Promise<void> {
 /** Runs the CLI and SIGKILLs it after `ms` unless it finished first. */
 function killAfter(args: readonly string[], ms: number): Promise<'killed' | 'finished'> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [COMPACTOR_BIN, ...args], { env: { ...process.env, ...s3Env() }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [COMPACTOR_BIN, ...args], {
+      env: { ...process.env, ...s3Env() },
+      stdio: 'ignore',
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), ms);
     child.on('error', fail);
     child.on('exit', (code, signal) => {

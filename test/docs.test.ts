@@ -9,7 +9,13 @@ import { dirname, join, relative, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '..');
 const README_MAX_LINES = 250;
-const MARKDOWN = ['README.md', 'k8s/README.md', ...readdirSync(resolve(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const MARKDOWN = [
+  'README.md',
+  'k8s/README.md',
+  ...readdirSync(resolve(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 const read = (file: string): string => readFileSync(resolve(ROOT, file), 'utf8');
 
@@ -65,8 +71,10 @@ function brokenLink(link: Link): string | undefined {
   const where = `${link.file}:${link.line} → ${link.target}`;
   if (!file.startsWith(ROOT) || !existsSync(file)) return `${where}: no such file`;
   if (anchor === undefined) return undefined;
-  if (statSync(file).isDirectory() || !file.endsWith('.md')) return `${where}: an anchor into a file that is not markdown`;
-  if (!anchors(readFileSync(file, 'utf8')).has(decodeURIComponent(anchor))) return `${where}: no heading #${anchor} in ${relative(ROOT, file)}`;
+  if (statSync(file).isDirectory() || !file.endsWith('.md'))
+    return `${where}: an anchor into a file that is not markdown`;
+  if (!anchors(readFileSync(file, 'utf8')).has(decodeURIComponent(anchor)))
+    return `${where}: no heading #${anchor} in ${relative(ROOT, file)}`;
   return undefined;
 }
 
@@ -95,7 +103,11 @@ function designCitations(file: string): { line: number; section: string }[] {
 
 /** The section numbers docs/design.md has headings for (`## §5 One pass …` gives 5, `### §5.1 …` 5.1). */
 function designSections(): Set<string> {
-  return new Set([...withoutFences(read('docs/design.md')).matchAll(/^#{2,6}[ \t]+§(\d+(?:\.\d+)*)[ \t]/gm)].map((m) => m[1] as string));
+  return new Set(
+    [...withoutFences(read('docs/design.md')).matchAll(/^#{2,6}[ \t]+§(\d+(?:\.\d+)*)[ \t]/gm)].map(
+      (m) => m[1] as string,
+    ),
+  );
 }
 
 // --- flags -------------------------------------------------------------------------------
@@ -157,9 +169,13 @@ function commandDoc(markdown: string, command: string): CommandDoc {
 /** What differs between a command's flags and what its doc lists, as readable lines (none when they agree). */
 function flagMismatches(command: string, cli: Set<string>, doc: CommandDoc): string[] {
   const out: string[] = [];
-  for (const [where, listed] of [['synopsis', doc.synopsis], ['flag table', doc.table]] as const) {
+  for (const [where, listed] of [
+    ['synopsis', doc.synopsis],
+    ['flag table', doc.table],
+  ] as const) {
     for (const f of cli) if (!listed.has(f)) out.push(`${command}: ${f} is missing from the ${where}`);
-    for (const f of listed) if (!cli.has(f)) out.push(`${command}: the ${where} lists ${f}, which --help does not have`);
+    for (const f of listed)
+      if (!cli.has(f)) out.push(`${command}: the ${where} lists ${f}, which --help does not have`);
   }
   return out;
 }
@@ -187,7 +203,9 @@ describe('the docs', () => {
     expect([...sections].sort()).toEqual(expect.arrayContaining(['1', '2', '3', '4', '5', '6', '7', '8']));
     const citations = CODE.flatMap((file) => designCitations(file).map((c) => ({ ...c, file })));
     expect(citations.length).toBeGreaterThan(20);
-    const unresolved = citations.filter((c) => !sections.has(c.section)).map((c) => `${c.file}:${c.line} cites §${c.section}`);
+    const unresolved = citations
+      .filter((c) => !sections.has(c.section))
+      .map((c) => `${c.file}:${c.line} cites §${c.section}`);
     expect(unresolved).toEqual([]);
   });
 
@@ -197,11 +215,14 @@ describe('the docs', () => {
     expect(stale).toEqual([]);
   });
 
-  it.each(COMMANDS)('list in $doc exactly the flags of `$bin $command --help`, in its synopsis and in its flag table', ({ bin, command, doc }) => {
-    const cli = helpFlags(help(bin, command));
-    expect(cli.size).toBeGreaterThan(5);
-    expect(flagMismatches(`${bin} ${command}`, cli, commandDoc(read(doc), `${bin} ${command}`))).toEqual([]);
-  });
+  it.each(COMMANDS)(
+    'list in $doc exactly the flags of `$bin $command --help`, in its synopsis and in its flag table',
+    ({ bin, command, doc }) => {
+      const cli = helpFlags(help(bin, command));
+      expect(cli.size).toBeGreaterThan(5);
+      expect(flagMismatches(`${bin} ${command}`, cli, commandDoc(read(doc), `${bin} ${command}`))).toEqual([]);
+    },
+  );
 
   it('would catch a flag missing from a synopsis, or one the CLI does not have', () => {
     const cli = helpFlags(help('compactor', 'run'));

@@ -49,13 +49,21 @@ function keyFor(path: string, time: Date, index: number): string {
 describe('Fluent Bit (k8s/base/fluent-bit/fluent-bit.conf)', () => {
   const at = new Date('2026-11-25T09:59:30.5Z');
   const samples: { what: string; file: string; expected: Omit<RawKey, 'key' | 'slice' | 'index'> }[] = [
-    { what: 'a job pod', file: `job-1_team-a_job-1-${ID_A}.log`, expected: { pod: 'job-1', namespace: 'team-a', container: 'job-1', containerId: ID_A } },
+    {
+      what: 'a job pod',
+      file: `job-1_team-a_job-1-${ID_A}.log`,
+      expected: { pod: 'job-1', namespace: 'team-a', container: 'job-1', containerId: ID_A },
+    },
     {
       what: 'a pod name with dots and dashes',
       file: `train.v2--final-7_ml-research_main-${ID_B}.log`,
       expected: { pod: 'train.v2--final-7', namespace: 'ml-research', container: 'main', containerId: ID_B },
     },
-    { what: 'a sidecar container', file: `job-1_team-a_istio-proxy-${ID_B}.log`, expected: { pod: 'job-1', namespace: 'team-a', container: 'istio-proxy', containerId: ID_B } },
+    {
+      what: 'a sidecar container',
+      file: `job-1_team-a_istio-proxy-${ID_B}.log`,
+      expected: { pod: 'job-1', namespace: 'team-a', container: 'istio-proxy', containerId: ID_B },
+    },
     {
       what: "a CronJob's pod",
       file: `nightly-29123456-abcde_batch_nightly-${ID_A}.log`,
@@ -66,7 +74,11 @@ describe('Fluent Bit (k8s/base/fluent-bit/fluent-bit.conf)', () => {
       file: `shard-job-3-x7k2p_jobs_shard-job-3-x7k2p-${ID_B}.log`,
       expected: { pod: 'shard-job-3-x7k2p', namespace: 'jobs', container: 'shard-job-3-x7k2p', containerId: ID_B },
     },
-    { what: 'a container whose name ends in digits', file: `job-9_jobs_worker-0-${ID_A}.log`, expected: { pod: 'job-9', namespace: 'jobs', container: 'worker-0', containerId: ID_A } },
+    {
+      what: 'a container whose name ends in digits',
+      file: `job-9_jobs_worker-0-${ID_A}.log`,
+      expected: { pod: 'job-9', namespace: 'jobs', container: 'worker-0', containerId: ID_A },
+    },
   ];
 
   it.each(samples)('uploads the log of $what under a key parseRawKey reads back', ({ file, expected }) => {
@@ -80,7 +92,7 @@ describe('Fluent Bit (k8s/base/fluent-bit/fluent-bit.conf)', () => {
     expect(parseRawKey(key)).toEqual({ key, ...expected, slice: '202611250959', index: 41 });
   });
 
-  it('keys a node\'s uploads in raw-file order: the minute, then the counter as a number (…_9 before …_10)', () => {
+  it("keys a node's uploads in raw-file order: the minute, then the counter as a number (…_9 before …_10)", () => {
     const path = `/var/log/containers/job-1_team-a_job-1-${ID_A}.log`;
     const uploads = [
       { time: new Date('2026-11-25T23:58:59Z'), index: 9 },
@@ -89,13 +101,21 @@ describe('Fluent Bit (k8s/base/fluent-bit/fluent-bit.conf)', () => {
       { time: new Date('2026-11-26T00:00:01Z'), index: 100 },
     ];
     const parsed = uploads.map(({ time, index }) => parseRawKey(keyFor(path, time, index)));
-    expect(parsed.map((k) => k && `${k.slice}/${k.index}`)).toEqual(['202611252358/9', '202611252359/10', '202611252359/11', '202611260000/100']);
+    expect(parsed.map((k) => k && `${k.slice}/${k.index}`)).toEqual([
+      '202611252358/9',
+      '202611252359/10',
+      '202611252359/11',
+      '202611260000/100',
+    ]);
     const keys = parsed.filter((k): k is RawKey => k !== undefined);
     expect([...keys].reverse().sort(compareRawKeys)).toEqual(keys);
   });
 
   it("leaves out the pipeline's own pods and the system's, whose logs no compactor would ever remove", () => {
-    for (const file of [`coredns-5d78c9869d-4xk8p_kube-system_coredns-${ID_A}.log`, `fluent-bit-8x2kq_job-logs_fluent-bit-${ID_B}.log`]) {
+    for (const file of [
+      `coredns-5d78c9869d-4xk8p_kube-system_coredns-${ID_A}.log`,
+      `fluent-bit-8x2kq_job-logs_fluent-bit-${ID_B}.log`,
+    ]) {
       expect(matchesGlob(entry(tail, 'Exclude_Path'), `/var/log/containers/${file}`)).toBe(true);
     }
   });
@@ -117,7 +137,11 @@ describe('Fluent Bit (k8s/base/fluent-bit/fluent-bit.conf)', () => {
     // Fluent Bit's minimum is 1M; larger would only delay uploads of a busy container.
     expect(sizeInBytes(entry(s3, 'total_file_size'))).toBeGreaterThanOrEqual(1e6);
     expect(sizeInBytes(entry(s3, 'total_file_size'))).toBeLessThanOrEqual(5e6);
-    expect([entry(s3, 'bucket'), entry(s3, 'region'), entry(s3, 'endpoint')]).toEqual(['${S3_BUCKET}', '${AWS_REGION}', '${S3_ENDPOINT}']);
+    expect([entry(s3, 'bucket'), entry(s3, 'region'), entry(s3, 'endpoint')]).toEqual([
+      '${S3_BUCKET}',
+      '${AWS_REGION}',
+      '${S3_ENDPOINT}',
+    ]);
   });
 
   describe('records', () => {
@@ -133,7 +157,7 @@ describe('Fluent Bit (k8s/base/fluent-bit/fluent-bit.conf)', () => {
       return `{${JSON.stringify(entry(s3, 'json_date_key'))}:${JSON.stringify(dateKey)},${JSON.stringify(record).slice(1)}`;
     }
 
-    it('are parsed by the cri parser, which keeps the runtime\'s time in the record', () => {
+    it("are parsed by the cri parser, which keeps the runtime's time in the record", () => {
       expect(entry(tail, 'Parser')).toBe('cri');
       expect(isOn(entry(cri, 'Time_Keep'))).toBe(true);
       expect(entry(s3, 'json_date_key')).toBe(entry(cri, 'Time_Key'));
@@ -142,14 +166,35 @@ describe('Fluent Bit (k8s/base/fluent-bit/fluent-bit.conf)', () => {
     it.each([
       {
         line: '2026-11-25T10:00:00.123456789Z stdout F epoch 1 step 100 loss=0.5 "quoted" \\ done',
-        piece: { time: '2026-11-25T10:00:00.123456789Z', message: 'epoch 1 step 100 loss=0.5 "quoted" \\ done', stream: 'stdout', partial: false },
+        piece: {
+          time: '2026-11-25T10:00:00.123456789Z',
+          message: 'epoch 1 step 100 loss=0.5 "quoted" \\ done',
+          stream: 'stdout',
+          partial: false,
+        },
       },
       {
         line: '2026-11-25T10:00:01.000000001Z stderr F WARNING: gradient norm clipped',
-        piece: { time: '2026-11-25T10:00:01.000000001Z', message: 'WARNING: gradient norm clipped', stream: 'stderr', partial: false },
+        piece: {
+          time: '2026-11-25T10:00:01.000000001Z',
+          message: 'WARNING: gradient norm clipped',
+          stream: 'stderr',
+          partial: false,
+        },
       },
-      { line: '2026-11-25T10:00:02.5Z stdout P first 16 KiB of a long line', piece: { time: '2026-11-25T10:00:02.5Z', message: 'first 16 KiB of a long line', stream: 'stdout', partial: true } },
-      { line: '2026-11-25T10:00:03.000000000Z stdout F ', piece: { time: '2026-11-25T10:00:03.000000000Z', message: '', stream: 'stdout', partial: false } },
+      {
+        line: '2026-11-25T10:00:02.5Z stdout P first 16 KiB of a long line',
+        piece: {
+          time: '2026-11-25T10:00:02.5Z',
+          message: 'first 16 KiB of a long line',
+          stream: 'stdout',
+          partial: true,
+        },
+      },
+      {
+        line: '2026-11-25T10:00:03.000000000Z stdout F ',
+        piece: { time: '2026-11-25T10:00:03.000000000Z', message: '', stream: 'stdout', partial: false },
+      },
     ])('decode to what the container wrote, with its nanosecond time: $line', ({ line, piece }) => {
       expect(decodeRawLine(uploadedLine(line), '2026-11-25T10:00:00Z')).toEqual({ piece, json: true });
     });
@@ -174,7 +219,8 @@ describe('Fluent Bit across restarts on the same node', () => {
   const installShell = pod?.initContainers?.find((c) => c.name === 'install-shell');
   const configVolume = pod?.volumes?.find((v) => v.configMap !== undefined)?.name;
   const stateVolume = pod?.volumes?.find((v) => v.hostPath?.path === '/var/lib/fluent-bit/job-logs')?.name;
-  const mountOf = (c: V1Container | undefined, volume: string | undefined): V1VolumeMount | undefined => c?.volumeMounts?.find((m) => m.name === volume);
+  const mountOf = (c: V1Container | undefined, volume: string | undefined): V1VolumeMount | undefined =>
+    c?.volumeMounts?.find((m) => m.name === volume);
   // /bin/sh -c SCRIPT NAME DIR APPLET...
   const installArgs = installShell?.command?.slice(3) ?? [];
   const setup: NodeSetup = {
@@ -216,7 +262,12 @@ describe('Fluent Bit across restarts on the same node', () => {
   it('runs seed-index.sh before every start of Fluent Bit, also a restart of its container alone', () => {
     // In the container's own command: a container restarted in its pod (a failed liveness
     // probe) runs no init container again.
-    expect(container?.command).toEqual([`${setup.toolsMount}/sh`, `${setup.configMount}/seed-index.sh`, '/fluent-bit/bin/fluent-bit', `--config=${setup.configMount}/fluent-bit.conf`]);
+    expect(container?.command).toEqual([
+      `${setup.toolsMount}/sh`,
+      `${setup.configMount}/seed-index.sh`,
+      '/fluent-bit/bin/fluent-bit',
+      `--config=${setup.configMount}/fluent-bit.conf`,
+    ]);
     expect(container?.env?.find((e) => e.name === 'PATH')?.value).toBe(setup.toolsMount);
     // The test knobs are never set in the pod.
     expect((container?.env ?? []).map((e) => e.name)).not.toEqual(expect.arrayContaining(['NOW_S']));
@@ -310,24 +361,27 @@ describe('Fluent Bit across restarts on the same node', () => {
     { what: 'empty (a kill while Fluent Bit rewrote it)', content: '', fluentBitAloneStarts: false },
     { what: 'not a number', content: 'garbage\n', fluentBitAloneStarts: false },
     { what: 'a number beyond what the reader reads exactly', content: '9'.repeat(20), fluentBitAloneStarts: true },
-  ])('starts, and keys after what it uploaded before, when the counter file is $what', ({ content, fluentBitAloneStarts }) => {
-    const n = node();
-    n.start(seconds('10:00:00'));
-    const beforeKill = uploadJob1(n, '10:00:05', 30);
-    n.kill();
-    // In place, as Fluent Bit writes it: its second name holds the same.
-    writeFileSync(n.counterFile, content);
-    n.start(seconds('10:00:20'));
-    const afterStart = uploadJob1(n, '10:00:21');
-    expect(inRawOrder([afterStart, beforeKill])).toEqual([beforeKill, afterStart]);
+  ])(
+    'starts, and keys after what it uploaded before, when the counter file is $what',
+    ({ content, fluentBitAloneStarts }) => {
+      const n = node();
+      n.start(seconds('10:00:00'));
+      const beforeKill = uploadJob1(n, '10:00:05', 30);
+      n.kill();
+      // In place, as Fluent Bit writes it: its second name holds the same.
+      writeFileSync(n.counterFile, content);
+      n.start(seconds('10:00:20'));
+      const afterStart = uploadJob1(n, '10:00:21');
+      expect(inRawOrder([afterStart, beforeKill])).toEqual([beforeKill, afterStart]);
 
-    // What Fluent Bit does with such a file on its own (init_seq_index): no start at all.
-    const alone = node({ command: ['/fluent-bit/bin/fluent-bit', `--config=${setup.configMount}/fluent-bit.conf`] });
-    mkdirSync(dirname(alone.counterFile), { recursive: true });
-    writeFileSync(alone.counterFile, content);
-    if (fluentBitAloneStarts) alone.start(seconds('10:00:20'));
-    else expect(() => alone.start(seconds('10:00:20'))).toThrow(/does not start/);
-  });
+      // What Fluent Bit does with such a file on its own (init_seq_index): no start at all.
+      const alone = node({ command: ['/fluent-bit/bin/fluent-bit', `--config=${setup.configMount}/fluent-bit.conf`] });
+      mkdirSync(dirname(alone.counterFile), { recursive: true });
+      writeFileSync(alone.counterFile, content);
+      if (fluentBitAloneStarts) alone.start(seconds('10:00:20'));
+      else expect(() => alone.start(seconds('10:00:20'))).toThrow(/does not start/);
+    },
+  );
 
   it('keys after what it uploaded before when the counter file and its copy are both gone (the clock alone)', () => {
     // 50 uploads in 5 s, far more than a node makes: still below the clock's 1000 a second.
@@ -373,14 +427,18 @@ describe('Fluent Bit killed (OOM at its memory limit, SIGKILL, a node crash) or 
     const storagePath = service?.entries.get('storage.path') ?? '';
     expect(storagePath.startsWith('/var/lib/fluent-bit/job-logs/')).toBe(true);
     const state = container?.volumeMounts?.find((m) => m.mountPath === '/var/lib/fluent-bit/job-logs');
-    expect(daemonSet.spec?.template.spec?.volumes?.find((v) => v.name === state?.name)?.hostPath?.path).toBe('/var/lib/fluent-bit/job-logs');
+    expect(daemonSet.spec?.template.spec?.volumes?.find((v) => v.name === state?.name)?.hostPath?.path).toBe(
+      '/var/lib/fluent-bit/job-logs',
+    );
     // Not inside the s3 output's store_dir, whose folders are its own.
     expect(`${storagePath}/`.startsWith(`${entry(s3, 'store_dir')}/`)).toBe(false);
   });
 
   it('keeps its chunks in memory within the container limit', () => {
     // A chunk is about 2 MB at most; the backlog of the previous run is read at start.
-    const chunks = Number(entry(service ?? s3, 'storage.max_chunks_up')) * 2e6 + sizeInBytes(entry(service ?? s3, 'storage.backlog.mem_limit'));
+    const chunks =
+      Number(entry(service ?? s3, 'storage.max_chunks_up')) * 2e6 +
+      sizeInBytes(entry(service ?? s3, 'storage.backlog.mem_limit'));
     const limit = container?.resources?.limits?.['memory'];
     expect(limit).toMatch(/^\d+Mi$/);
     expect(chunks).toBeLessThanOrEqual((parseInt(limit ?? '0', 10) * 2 ** 20) / 2);
@@ -399,5 +457,9 @@ describe('Fluent Bit killed (OOM at its memory limit, SIGKILL, a node crash) or 
 /** A KEY=VALUE file of k8s/base/fluent-bit/ (comments and blank lines skipped). */
 function envFile(name: string): Record<string, string> {
   const lines = readFileSync(resolve(FLUENT_BIT_DIR, name), 'utf8').split('\n');
-  return Object.fromEntries(lines.filter((l) => /^[A-Z_][A-Z0-9_]*=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    lines
+      .filter((l) => /^[A-Z_][A-Z0-9_]*=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 }

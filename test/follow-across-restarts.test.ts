@@ -22,14 +22,17 @@ afterEach(async () => {
 
 describe('follow: restarts with tail, since and the separator', () => {
   // 100: all; 7: p-8 on; 6: p-9 and the current instance; 5: the current instance only.
-  it.each([100, 7, 6, 5])('tail %i of a restarted pod: the previous instance’s archived lines, its unarchived ones from its previous log, then the current one’s, each once', async (tail) => {
-    const { w, pod, prev, cur } = await restarted(kube, `follow-restarted-tail-${tail}`, 6, 2);
-    const read = follow(w.reader, POD, { follow: followOptions(kube), tail });
-    await read.waitFor(() => pod.openFollows() === 1);
-    pod.terminate(0, at(100));
-    await read.ended;
-    expect(read.messages()).toEqual([...prev, ...cur].map((l) => l.message).slice(-tail));
-  });
+  it.each([100, 7, 6, 5])(
+    'tail %i of a restarted pod: the previous instance’s archived lines, its unarchived ones from its previous log, then the current one’s, each once',
+    async (tail) => {
+      const { w, pod, prev, cur } = await restarted(kube, `follow-restarted-tail-${tail}`, 6, 2);
+      const read = follow(w.reader, POD, { follow: followOptions(kube), tail });
+      await read.waitFor(() => pod.openFollows() === 1);
+      pod.terminate(0, at(100));
+      await read.ended;
+      expect(read.messages()).toEqual([...prev, ...cur].map((l) => l.message).slice(-tail));
+    },
+  );
 
   it('tail with since: since cuts inside the previous instance, in the archive and in its previous log alike', async () => {
     const { w, pod, prev, cur } = await restarted(kube, 'follow-tail-since', 6, 2);
@@ -163,7 +166,9 @@ describe('follow: restarts with tail, since and the separator', () => {
     pod.append(jobLines('a', 3, at(3), 3));
     pod.terminate(1, at(10));
     // The reader sees the exited instance still current: it waits for the restart.
-    await read.waitFor(() => kube.requests.length > 0 && kube.requests.filter((r) => !r.path.endsWith('/log')).length > 6);
+    await read.waitFor(
+      () => kube.requests.length > 0 && kube.requests.filter((r) => !r.path.endsWith('/log')).length > 6,
+    );
     pod.waitRestart();
     await read.until((r) => r.length === 6);
     pod.start(ID2, at(60));
@@ -211,7 +216,6 @@ describe('follow: an instance that exited at the start', () => {
     await read.ended;
     expect(read.messages()).toEqual(['x-0', 'x-1', 'x-2', 'x-3', 'x-4', 'y-0', 'y-1']);
   });
-
 });
 
 describe('follow: the previous instance’s log', () => {
@@ -329,7 +333,6 @@ describe('follow: restarts, rotation and long lines around the hand-off', () => 
 });
 
 describe('follow: restarts while the live logs are looked at', () => {
-
   it('a restart at each of the three probes: the instance the pod last showed is read whole', async () => {
     const w = await newWorld('follow-probe-3-restarts');
     const x = jobLines('x', 3, at(0));
@@ -422,34 +425,37 @@ describe('follow: a restart between the first look at the pod and the probe', ()
   it.each([
     ['running', false],
     ['exited', true],
-  ])('the %s current instance is restarted between the first look at the pod and the probe', async (_state, exitedFirst) => {
-    const w = await newWorld(`follow-restart-at-probe-${exitedFirst ? 'e' : 'r'}`);
-    const x = jobLines('x', 5, at(0));
-    const y = jobLines('y', 2, at(60));
-    const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
-    pod.start(ID, at(0));
-    pod.append(x);
-    if (exitedFirst) pod.terminate(1, at(10));
-    await w.container(POD, ID).upload(x.slice(0, 3));
-    let done = false;
-    const api = await faultyApi(kube, (u) => {
-      if (!done && u.searchParams.has('limitBytes')) {
-        // The kubelet restarts the container just before the probe reaches it.
-        done = true;
-        if (!exitedFirst) pod.terminate(1, at(10));
-        pod.start(ID2, at(60));
-        pod.append(y);
+  ])(
+    'the %s current instance is restarted between the first look at the pod and the probe',
+    async (_state, exitedFirst) => {
+      const w = await newWorld(`follow-restart-at-probe-${exitedFirst ? 'e' : 'r'}`);
+      const x = jobLines('x', 5, at(0));
+      const y = jobLines('y', 2, at(60));
+      const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
+      pod.start(ID, at(0));
+      pod.append(x);
+      if (exitedFirst) pod.terminate(1, at(10));
+      await w.container(POD, ID).upload(x.slice(0, 3));
+      let done = false;
+      const api = await faultyApi(kube, (u) => {
+        if (!done && u.searchParams.has('limitBytes')) {
+          // The kubelet restarts the container just before the probe reaches it.
+          done = true;
+          if (!exitedFirst) pod.terminate(1, at(10));
+          pod.start(ID2, at(60));
+          pod.append(y);
+        }
+        return undefined;
+      });
+      try {
+        const read = follow(w.reader, POD, { follow: { kube: api.kube, namespace: 'jobs', pollInterval: 10 } });
+        await read.waitFor(() => pod.openFollows() === 1);
+        pod.terminate(0, at(70));
+        await read.ended;
+        expect(read.messages()).toEqual(['x-0', 'x-1', 'x-2', 'x-3', 'x-4', 'y-0', 'y-1']);
+      } finally {
+        await api.close();
       }
-      return undefined;
-    });
-    try {
-      const read = follow(w.reader, POD, { follow: { kube: api.kube, namespace: 'jobs', pollInterval: 10 } });
-      await read.waitFor(() => pod.openFollows() === 1);
-      pod.terminate(0, at(70));
-      await read.ended;
-      expect(read.messages()).toEqual(['x-0', 'x-1', 'x-2', 'x-3', 'x-4', 'y-0', 'y-1']);
-    } finally {
-      await api.close();
-    }
-  });
+    },
+  );
 });

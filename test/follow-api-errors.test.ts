@@ -27,7 +27,11 @@ describe('follow: the API failing', () => {
     const api = await faultyApi(kube, (u) => {
       if (u.pathname.endsWith('/log') && u.searchParams.get('follow') === 'true' && refused < 3) {
         refused += 1;
-        return { code: 400, reason: 'BadRequest', message: `container "${POD}" in pod "${POD}" is waiting to start: ContainerCreating` };
+        return {
+          code: 400,
+          reason: 'BadRequest',
+          message: `container "${POD}" in pod "${POD}" is waiting to start: ContainerCreating`,
+        };
       }
       return undefined;
     });
@@ -42,7 +46,10 @@ describe('follow: the API failing', () => {
       expect(refused).toBe(3);
       // Each refusal is followed by a look at the pod (then a pause) before the next request.
       const follows = api.seen.map((u, i) => ({ u, i })).filter(({ u }) => u.searchParams.get('follow') === 'true');
-      for (let k = 1; k < follows.length; k++) expect(api.seen.slice((follows[k - 1] as { i: number }).i, (follows[k] as { i: number }).i).some(isPodGet)).toBe(true);
+      for (let k = 1; k < follows.length; k++)
+        expect(
+          api.seen.slice((follows[k - 1] as { i: number }).i, (follows[k] as { i: number }).i).some(isPodGet),
+        ).toBe(true);
     } finally {
       await api.close();
     }
@@ -58,7 +65,12 @@ describe('follow: the API failing', () => {
     const api = await faultyApi(kube, (u) => {
       if (!isPodGet(u)) return undefined;
       n += 1;
-      if (n === 1) return { code: 503, reason: 'ServiceUnavailable', message: 'the server is currently unable to handle the request' };
+      if (n === 1)
+        return {
+          code: 503,
+          reason: 'ServiceUnavailable',
+          message: 'the server is currently unable to handle the request',
+        };
       if (n === 2) return 'reset';
       if (n === 3) return { code: 429, reason: 'TooManyRequests', message: 'too many requests' };
       return undefined;
@@ -75,7 +87,11 @@ describe('follow: the API failing', () => {
   it('a 503 that does not pass fails the read after 4 tries with a LiveLogError naming the pod', async () => {
     const w = await newWorld('follow-api-retry-fail');
     kube.pod('jobs', POD, { restartPolicy: 'OnFailure' }).start(ID, at(0));
-    const api = await faultyApi(kube, () => ({ code: 503, reason: 'ServiceUnavailable', message: 'the server is currently unable to handle the request' }));
+    const api = await faultyApi(kube, () => ({
+      code: 503,
+      reason: 'ServiceUnavailable',
+      message: 'the server is currently unable to handle the request',
+    }));
     try {
       const read = follow(w.reader, POD, { follow: { kube: api.kube, namespace: 'jobs', pollInterval: 10 } });
       const error = await read.ended.then(
@@ -96,7 +112,10 @@ describe('follow: the API failing', () => {
     const api = await faultyApi(kube, () => ({ code: 500, reason: 'InternalError', message: 'boom' }));
     try {
       const controller = new AbortController();
-      const read = follow(w.reader, POD, { follow: { kube: api.kube, namespace: 'jobs', pollInterval: 10 }, signal: controller.signal });
+      const read = follow(w.reader, POD, {
+        follow: { kube: api.kube, namespace: 'jobs', pollInterval: 10 },
+        signal: controller.signal,
+      });
       await read.waitFor(() => api.seen.length >= 1);
       controller.abort();
       await expect(read.ended).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });

@@ -19,14 +19,17 @@ afterEach(async () => {
 });
 
 describe('follow: the previous instance’s live lines among late-uploaded records', () => {
-  it.each([1, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 100])('tail %i with the previous instance’s last raw file uploaded after the current one’s: the last lines, each once, in order', async (tail) => {
-    const { w, pod, all } = await previousUploadedLate(kube, `follow-late-tail-${tail}`);
-    const read = follow(w.reader, POD, { follow: followOptions(kube), tail });
-    await read.waitFor(() => pod.openFollows() === 1);
-    pod.terminate(0, at(40));
-    await read.ended;
-    expect(read.messages()).toEqual(all.slice(-tail));
-  });
+  it.each([1, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 100])(
+    'tail %i with the previous instance’s last raw file uploaded after the current one’s: the last lines, each once, in order',
+    async (tail) => {
+      const { w, pod, all } = await previousUploadedLate(kube, `follow-late-tail-${tail}`);
+      const read = follow(w.reader, POD, { follow: followOptions(kube), tail });
+      await read.waitFor(() => pod.openFollows() === 1);
+      pod.terminate(0, at(40));
+      await read.ended;
+      expect(read.messages()).toEqual(all.slice(-tail));
+    },
+  );
 
   it('the previous log rotated before it exited (it holds p-7..p-9), its last raw file uploaded late: each line once', async () => {
     const { w, pod, all } = await previousUploadedLate(kube, 'follow-late-previous-rotated', 3);
@@ -44,7 +47,12 @@ describe('follow: the previous instance’s live lines among late-uploaded recor
 describe('follow: the clock stepped back in the previous instance', () => {
   it('a late-uploaded record timed before the first placed live line (within its second): once', async () => {
     const w = await newWorld('follow-late-clock-stepped-back');
-    const line = (message: string, time: string): { time: string; message: string; log: string; at: Date } => ({ time, message, log: message, at: new Date(time) });
+    const line = (message: string, time: string): { time: string; message: string; log: string; at: Date } => ({
+      time,
+      message,
+      log: message,
+      at: new Date(time),
+    });
     // p-6 is written after p-5 but stamped before p-4 (within p-4's second).
     const prev = [
       line('p-0', '2026-11-25T10:00:00.100000000Z'),
@@ -95,7 +103,15 @@ describe('follow: a third, older instance', () => {
     // o-0..1 (index 1); p-0..2 and the long line's first two pieces (index 2); o-2..3 late (index 3); c (index 4).
     await w.container(POD, ID0, { firstIndex: 1 }).upload(old.slice(0, 2));
     const pieces = criPieces({ time: prev[3]?.time as string, log: long });
-    await w.container(POD, ID, { firstIndex: 2 }).uploadLines([...prev.slice(0, 3).map((l) => parsedLine({ time: l.time, log: l.message })), ...pieces.slice(0, 2).map((p) => parsedLine(p))], formatSlice(at(0)));
+    await w
+      .container(POD, ID, { firstIndex: 2 })
+      .uploadLines(
+        [
+          ...prev.slice(0, 3).map((l) => parsedLine({ time: l.time, log: l.message })),
+          ...pieces.slice(0, 2).map((p) => parsedLine(p)),
+        ],
+        formatSlice(at(0)),
+      );
     await w.container(POD, ID0, { firstIndex: 3 }).upload(old.slice(2));
     await w.container(POD, ID2, { firstIndex: 4 }).upload(cur);
     const read = follow(w.reader, POD, { follow: followOptions(kube) });
@@ -136,14 +152,22 @@ describe('follow: the previous instance’s last raw file uploaded after the cur
     // p-0..2 whole, then only the first two pieces of the long line.
     const pieces = criPieces({ time: prev[3]?.time as string, log: long });
     const fb = w.container(POD, ID);
-    await fb.uploadLines([...prev.slice(0, 3).map((l) => parsedLine({ time: l.time, log: l.message })), ...pieces.slice(0, 2).map((p) => parsedLine(p))], formatSlice(at(0)));
+    await fb.uploadLines(
+      [
+        ...prev.slice(0, 3).map((l) => parsedLine({ time: l.time, log: l.message })),
+        ...pieces.slice(0, 2).map((p) => parsedLine(p)),
+      ],
+      formatSlice(at(0)),
+    );
     await w.container(POD, ID2, { firstIndex: 5 }).upload(cur);
 
     const read = follow(w.reader, POD, { follow: followOptions(kube) });
     await read.waitFor(() => pod.openFollows() === 1);
     pod.terminate(0, at(40));
     await read.ended;
-    expect(read.messages().map((m) => `${m.slice(0, 6)}:${m.length}`)).toEqual([...prev, ...cur].map((l) => `${l.message.slice(0, 6)}:${l.message.length}`));
+    expect(read.messages().map((m) => `${m.slice(0, 6)}:${m.length}`)).toEqual(
+      [...prev, ...cur].map((l) => `${l.message.slice(0, 6)}:${l.message.length}`),
+    );
   });
 
   it('the previous instance’s last raw file uploaded after a pass merged the current one’s: each line once', async () => {

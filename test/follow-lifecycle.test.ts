@@ -31,7 +31,11 @@ function described(records: readonly FollowedRecord[]): [string, string, string]
   return records.map((r) => [r.message, r.source, r.containerId]);
 }
 
-function expected(messages: readonly string[], source: 'archive' | 'live', containerId: string): [string, string, string][] {
+function expected(
+  messages: readonly string[],
+  source: 'archive' | 'live',
+  containerId: string,
+): [string, string, string][] {
   return messages.map((m) => [m, source, containerId]);
 }
 
@@ -135,7 +139,10 @@ describe('follow: container restarts', () => {
     pod.append(jobLines('b', 1, at(300)));
     pod.terminate(0, at(310));
     await read.ended;
-    expect(described(read.records)).toEqual([...expected(['a-0', 'a-1'], 'live', ID1), ...expected(['b-0'], 'live', ID2)]);
+    expect(described(read.records)).toEqual([
+      ...expected(['a-0', 'a-1'], 'live', ID1),
+      ...expected(['b-0'], 'live', ID2),
+    ]);
   });
 
   it('ends when the pod is deleted while its container waits to restart', async () => {
@@ -219,7 +226,10 @@ describe('follow: container restarts', () => {
     pod.terminate(0, at(90));
     await read.ended;
 
-    expect(described(read.records)).toEqual([...expected(['a-0', 'a-1', 'a-2'], 'live', ID1), ...expected(['b-0', 'b-1'], 'live', ID2)]);
+    expect(described(read.records)).toEqual([
+      ...expected(['a-0', 'a-1', 'a-2'], 'live', ID1),
+      ...expected(['b-0', 'b-1'], 'live', ID2),
+    ]);
   });
 
   it('follows the next instance after one that exited 0 when the policy is Always', async () => {
@@ -240,7 +250,10 @@ describe('follow: container restarts', () => {
     pod.delete();
     await read.ended;
 
-    expect(described(read.records)).toEqual([...expected(['a-0', 'a-1'], 'live', ID1), ...expected(['b-0', 'b-1'], 'live', ID2)]);
+    expect(described(read.records)).toEqual([
+      ...expected(['a-0', 'a-1'], 'live', ID1),
+      ...expected(['b-0', 'b-1'], 'live', ID2),
+    ]);
   });
 
   it('ends when the container fails and the policy is Never', async () => {
@@ -435,7 +448,12 @@ describe('follow: the API drops the stream', () => {
 
 describe('follow: the separator between the archive and the live log', () => {
   /** A terminated pod whose archive holds line-0 .. line-2 and whose live log holds line-3, line-4. */
-  async function handedOver(name: string): Promise<{ read: (options: { separator?: string | false; timestamps?: boolean }) => Promise<string>; lines: ReturnType<typeof jobLines> }> {
+  async function handedOver(
+    name: string,
+  ): Promise<{
+    read: (options: { separator?: string | false; timestamps?: boolean }) => Promise<string>;
+    lines: ReturnType<typeof jobLines>;
+  }> {
     const w = await newWorld(name);
     const lines = jobLines('line', 5, T0);
     const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
@@ -444,7 +462,10 @@ describe('follow: the separator between the archive and the live log', () => {
     await w.container(POD, ID1).upload(lines.slice(0, 3));
     pod.rotate(2);
     pod.terminate(0, at(10));
-    return { read: (options) => text(w.reader.createReadStream(POD, { ...options, follow: followOptions(kube) })), lines };
+    return {
+      read: (options) => text(w.reader.createReadStream(POD, { ...options, follow: followOptions(kube) })),
+      lines,
+    };
   }
 
   it('writes by default a line that log output cannot be mistaken for, exactly between the parts', async () => {
@@ -469,7 +490,9 @@ describe('follow: the separator between the archive and the live log', () => {
   it('prefixes the lines, not the separator, with their time when timestamps: true', async () => {
     const { read, lines } = await handedOver('lifecycle-sep-timestamps');
     const stamped = lines.map((l) => `${l.time} ${l.message}`);
-    expect(await read({ separator: 'XX', timestamps: true })).toBe([...stamped.slice(0, 3), 'XX', ...stamped.slice(3), ''].join('\n'));
+    expect(await read({ separator: 'XX', timestamps: true })).toBe(
+      [...stamped.slice(0, 3), 'XX', ...stamped.slice(3), ''].join('\n'),
+    );
   });
 });
 
@@ -492,7 +515,10 @@ describe('follow: signal', () => {
     await eventually('no follow stream open', () => pod.openFollows() === 0);
     // A turn of the event loop, for a stray rejection to surface.
     await new Promise((resolve) => setImmediate(resolve));
-    expect(described(read.records)).toEqual([...expected(['line-0', 'line-1'], 'archive', ID1), ...expected(['line-2', 'line-3'], 'live', ID1)]);
+    expect(described(read.records)).toEqual([
+      ...expected(['line-0', 'line-1'], 'archive', ID1),
+      ...expected(['line-2', 'line-3'], 'live', ID1),
+    ]);
   });
 
   it('ends a followed read stream with an AbortError', async () => {
@@ -550,7 +576,14 @@ describe('follow: signal', () => {
 
 describe('follow: tail', () => {
   /** A running pod: line-0 .. line-7 archived, the live log holds the last `live` of line-0 .. line-9. */
-  async function running(name: string, live: number): Promise<{ w: Awaited<ReturnType<typeof newWorld>>; pod: ReturnType<KubeApiDouble['pod']>; lines: ReturnType<typeof jobLines> }> {
+  async function running(
+    name: string,
+    live: number,
+  ): Promise<{
+    w: Awaited<ReturnType<typeof newWorld>>;
+    pod: ReturnType<KubeApiDouble['pod']>;
+    lines: ReturnType<typeof jobLines>;
+  }> {
     const w = await newWorld(name);
     const lines = jobLines('line', 11, T0);
     const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
@@ -592,7 +625,10 @@ describe('follow: tail', () => {
     pod.terminate(0, at(90));
     await read.ended;
 
-    expect(described(read.records)).toEqual([...expected(['a-3', 'a-4'], 'live', ID1), ...expected(['b-0', 'b-1'], 'live', ID2)]);
+    expect(described(read.records)).toEqual([
+      ...expected(['a-3', 'a-4'], 'live', ID1),
+      ...expected(['b-0', 'b-1'], 'live', ID2),
+    ]);
   });
 
   it('tail: 0 gives only lines written after the read began', async () => {
@@ -614,7 +650,10 @@ describe('follow: tail', () => {
     await read.until((r) => r.length === 6);
     pod.terminate(0, at(20));
     await read.ended;
-    expect(described(read.records)).toEqual([...expected(['line-5', 'line-6', 'line-7'], 'archive', ID1), ...expected(['line-8', 'line-9', 'line-10'], 'live', ID1)]);
+    expect(described(read.records)).toEqual([
+      ...expected(['line-5', 'line-6', 'line-7'], 'archive', ID1),
+      ...expected(['line-8', 'line-9', 'line-10'], 'live', ID1),
+    ]);
   });
 });
 

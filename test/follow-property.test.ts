@@ -99,7 +99,16 @@ class Scenario {
   start(): void {
     const n = this.instances.length;
     const hex = `${n.toString(16)}${this.seed.toString(16).padStart(7, '0')}`;
-    const instance: Instance = { n, id: hex.repeat(8), startMs: T0_MS + n * 5 * 60_000, lines: [], uploaded: 0, closed: false, held: 0, available: [] };
+    const instance: Instance = {
+      n,
+      id: hex.repeat(8),
+      startMs: T0_MS + n * 5 * 60_000,
+      lines: [],
+      uploaded: 0,
+      closed: false,
+      held: 0,
+      available: [],
+    };
     this.instances.push(instance);
     if (this.current !== undefined) this.last = this.current;
     this.current = instance;
@@ -136,9 +145,9 @@ class Scenario {
     const chunk = instance.lines.slice(instance.uploaded, instance.uploaded + this.int(1, 6));
     instance.uploaded += chunk.length;
     this.unmerged.add(instance.n);
-    await this.w.container(this.pod.name, instance.id, { firstIndex: instance.uploaded }).upload(
-      chunk.map((l) => ({ time: l.time, log: l.message, at: new Date(Number(l.ns / 1_000_000n)) })),
-    );
+    await this.w
+      .container(this.pod.name, instance.id, { firstIndex: instance.uploaded })
+      .upload(chunk.map((l) => ({ time: l.time, log: l.message, at: new Date(Number(l.ns / 1_000_000n)) })));
     this.steps.push(`upload ${chunk[0]?.tag}..${chunk[chunk.length - 1]?.tag}`);
   }
 
@@ -212,15 +221,23 @@ class Scenario {
   }
 
   failure(what: string): string {
-    const got = (this.read?.records ?? []).map((r) => `${r.message.slice(0, r.message.indexOf(' '))}${r.source === 'live' ? '*' : ''}`);
+    const got = (this.read?.records ?? []).map(
+      (r) => `${r.message.slice(0, r.message.indexOf(' '))}${r.source === 'live' ? '*' : ''}`,
+    );
     return [
       `seed ${this.seed}: ${what}`,
-      `expected: ${this.expected().map((l) => l.tag).join(' ')}`,
+      `expected: ${this.expected()
+        .map((l) => l.tag)
+        .join(' ')}`,
       `returned (* live): ${got.join(' ')}`,
       ...(this.readError === undefined ? [] : [`the read failed: ${String(this.readError)}`]),
       'steps:',
       ...this.steps.map((s) => `  ${s}`),
-      ...(process.env['FOLLOW_PROPERTY_DEBUG'] === undefined ? [] : this.kube.logRequests.filter((r) => r.pod === this.pod.name).map((r) => `  log request ${JSON.stringify(r)}`)),
+      ...(process.env['FOLLOW_PROPERTY_DEBUG'] === undefined
+        ? []
+        : this.kube.logRequests
+            .filter((r) => r.pod === this.pod.name)
+            .map((r) => `  log request ${JSON.stringify(r)}`)),
     ].join('\n');
   }
 
@@ -330,7 +347,8 @@ async function scenario(seed: number, kube: KubeApiDouble): Promise<void> {
   }
   const got = read.messages();
   const want = s.expected().map((l) => l.message);
-  if (got.length !== want.length || got.some((m, i) => m !== want[i])) throw new Error(s.failure('lines lost, repeated or out of order'));
+  if (got.length !== want.length || got.some((m, i) => m !== want[i]))
+    throw new Error(s.failure('lines lost, repeated or out of order'));
   expect(got).toEqual(want);
 }
 

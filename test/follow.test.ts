@@ -40,7 +40,13 @@ describe('follow: the hand-off from the archive to the live log', () => {
 
     expect(read.messages()).toEqual(lines.map((l) => l.message));
     expect(read.records.map((r) => r.source)).toEqual([...Array(6).fill('archive'), ...Array(6).fill('live')]);
-    expect(read.records[11]).toEqual({ time: lines[11]?.time, message: 'line-11', stream: 'stdout', containerId: ID, source: 'live' });
+    expect(read.records[11]).toEqual({
+      time: lines[11]?.time,
+      message: 'line-11',
+      stream: 'stdout',
+      containerId: ID,
+      source: 'live',
+    });
   });
 
   it('returns lines that share one timestamp across the boundary once', async () => {

@@ -18,7 +18,6 @@ let tree = '';
 let home = '';
 let cwd = '';
 
-
 /** A CLI of the tree found on PATH, as the image's ENTRYPOINT finds it, with what a deployment sets and nothing else. */
 function fromTree(name: 'compactor' | 'log-reader', args: readonly string[]): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = {
@@ -65,7 +64,8 @@ beforeAll(async () => {
   cwd = join(base, 'cwd');
   await Promise.all([mkdir(home), mkdir(cwd)]);
   const built = await runProcess(join(ROOT, 'scripts/build-prod-tree.sh'), [tree], { cwd: ROOT, env: process.env });
-  if (built.exitCode !== 0) throw new Error(`scripts/build-prod-tree.sh failed (${built.exitCode}):\n${built.stdout}${built.stderr}`);
+  if (built.exitCode !== 0)
+    throw new Error(`scripts/build-prod-tree.sh failed (${built.exitCode}):\n${built.stdout}${built.stderr}`);
   await chmodTree('a-w', tree, home, cwd);
   // mkdtemp makes the base 0700: the other user must get through it to the tree.
   await runProcess('chmod', ['755', base], { cwd: ROOT, env: process.env });
@@ -80,11 +80,15 @@ afterAll(async () => {
 describe('the compactor image tree (scripts/build-prod-tree.sh)', () => {
   it('holds the two shipped packages and their production dependencies: no testkit, no dev dependency', async () => {
     expect((await readdir(join(tree, 'packages'))).sort()).toEqual(['compactor', 'log-reader']);
-    const lock = JSON.parse(await readFile(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
+    const lock = JSON.parse(await readFile(join(ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { dev?: boolean }>;
+    };
     const devOnly = Object.entries(lock.packages)
       .filter(([path, entry]) => path.startsWith('node_modules/') && entry.dev === true)
       .map(([path]) => path);
-    expect(devOnly).toEqual(expect.arrayContaining(['node_modules/typescript', 'node_modules/jest', 'node_modules/@swc/core']));
+    expect(devOnly).toEqual(
+      expect.arrayContaining(['node_modules/typescript', 'node_modules/jest', 'node_modules/@swc/core']),
+    );
     const installedDevOnly: string[] = [];
     for (const path of devOnly) if (await exists(join(tree, path))) installedDevOnly.push(path);
     expect(installedDevOnly).toEqual([]);
@@ -108,8 +112,16 @@ describe('the compactor image tree (scripts/build-prod-tree.sh)', () => {
 
 describe('the CLIs run from the tree: read-only, another user, a clean environment', () => {
   it('compactor --version and log-reader --version print the packages’ versions', async () => {
-    expect(await fromTree('compactor', ['--version'])).toEqual({ exitCode: 0, stdout: `${await version('compactor')}\n`, stderr: '' });
-    expect(await fromTree('log-reader', ['--version'])).toEqual({ exitCode: 0, stdout: `${await version('log-reader')}\n`, stderr: '' });
+    expect(await fromTree('compactor', ['--version'])).toEqual({
+      exitCode: 0,
+      stdout: `${await version('compactor')}\n`,
+      stderr: '',
+    });
+    expect(await fromTree('log-reader', ['--version'])).toEqual({
+      exitCode: 0,
+      stdout: `${await version('log-reader')}\n`,
+      stderr: '',
+    });
   });
 
   it('compactor run --dry-run exits 0 and writes or deletes nothing', async () => {
@@ -140,7 +152,11 @@ describe('the CLIs run from the tree: read-only, another user, a clean environme
     expect(levels).toContain('info');
     expect(levels.filter((level) => level !== 'info' && level !== 'debug')).toEqual([]);
     expect(await w.keys('metadata/')).toEqual(['metadata/job-1.json']);
-    expect(await fromTree('log-reader', ['cat', 'job-1', '--bucket', w.bucket])).toEqual({ exitCode: 0, stdout: 'a-0\na-1\n', stderr: '' });
+    expect(await fromTree('log-reader', ['cat', 'job-1', '--bucket', w.bucket])).toEqual({
+      exitCode: 0,
+      stdout: 'a-0\na-1\n',
+      stderr: '',
+    });
   });
 });
 

@@ -16,14 +16,24 @@ const CLEANUP = 30 * MINUTE;
 async function podAfterPass(w: World): Promise<{ done: string; open: string; late: string }> {
   const fb = w.container('job-1', '0f3a');
   const done = await fb.uploadLines([parsedLine({ time: '2026-11-25T10:00:00Z', log: 'whole' })], '202611251000');
-  const open = await fb.uploadLines([parsedLine({ time: '2026-11-25T10:00:01Z', log: 'first half ', logtag: 'P' })], '202611251000');
+  const open = await fb.uploadLines(
+    [parsedLine({ time: '2026-11-25T10:00:01Z', log: 'first half ', logtag: 'P' })],
+    '202611251000',
+  );
   await w.pass({ cleanupIntervalMs: CLEANUP });
-  const late = await fb.uploadLines([parsedLine({ time: '2026-11-25T10:02:00Z', log: 'on stderr', stream: 'stderr' })], '202611251002');
+  const late = await fb.uploadLines(
+    [parsedLine({ time: '2026-11-25T10:02:00Z', log: 'on stderr', stream: 'stderr' })],
+    '202611251002',
+  );
   return { done, open, late };
 }
 
 function inspect(w: World, pod: string, options: { namespace?: string } = {}): Promise<PodInspection> {
-  return inspectPod({ client: w.client, bucket: w.bucket }, pod, { now: w.now(), cleanupIntervalMs: CLEANUP, ...options });
+  return inspectPod({ client: w.client, bucket: w.bucket }, pod, {
+    now: w.now(),
+    cleanupIntervalMs: CLEANUP,
+    ...options,
+  });
 }
 
 const ms = (iso: string | null): number => Number((parseTime(iso ?? '') ?? -1n) / 1_000_000n);
@@ -37,18 +47,47 @@ describe('compactor inspect', () => {
 
     const i = await inspect(w, 'job-1');
 
-    expect(i).toMatchObject({ pod: 'job-1', bucket: w.bucket, found: true, namespaces: ['jobs'], containerIds: ['0f3a'], problems: [] });
-    expect(i.metadata).toMatchObject({ key: metadataKey('job-1'), exists: true, writtenBy: 'compactor', commitId: meta.commitId, lastMergedKey: done });
+    expect(i).toMatchObject({
+      pod: 'job-1',
+      bucket: w.bucket,
+      found: true,
+      namespaces: ['jobs'],
+      containerIds: ['0f3a'],
+      problems: [],
+    });
+    expect(i.metadata).toMatchObject({
+      key: metadataKey('job-1'),
+      exists: true,
+      writtenBy: 'compactor',
+      commitId: meta.commitId,
+      lastMergedKey: done,
+    });
     const stored = new Map((await w.listing()).map((o) => [o.key, o.size]));
     expect(i.mergedFiles).toEqual(
-      meta.logFiles.map((f) => ({ key: f.key, records: f.recordsCount, size: f.size, storedSize: stored.get(f.key), firstRecordTime: f.firstRecordTime, lastRecordTime: f.lastRecordTime })),
+      meta.logFiles.map((f) => ({
+        key: f.key,
+        records: f.recordsCount,
+        size: f.size,
+        storedSize: stored.get(f.key),
+        firstRecordTime: f.firstRecordTime,
+        lastRecordTime: f.lastRecordTime,
+      })),
     );
     expect(i.mergedTotals).toMatchObject({ files: 1, records: 1 });
     expect(i.unmergedRawFiles.map((f) => f.key)).toEqual([late]);
-    expect(i.unfinishedLines).toEqual([{ stream: 'stdout', key: open, line: 1, files: [{ key: open, line: 1, present: true }] }]);
+    expect(i.unfinishedLines).toEqual([
+      { stream: 'stdout', key: open, line: 1, files: [{ key: open, line: 1, present: true }] },
+    ]);
     // Due one cleanup interval after the commit that merged it; the open line's file is kept.
     expect(i.pendingDeletions).toEqual([
-      { key: done, kind: 'merged-raw', since: committedAt, dueAt: expect.any(String), due: false, heldForUnfinishedLine: false },
+      {
+        key: done,
+        kind: 'merged-raw',
+        since: committedAt,
+        dueAt: expect.any(String),
+        due: false,
+        heldForUnfinishedLine: false,
+      },
       { key: open, kind: 'merged-raw', since: committedAt, dueAt: null, due: false, heldForUnfinishedLine: true },
     ]);
     expect(ms(i.pendingDeletions[0]!.dueAt)).toBe(ms(committedAt) + CLEANUP);
@@ -77,7 +116,13 @@ describe('compactor inspect', () => {
   it('shows who holds the lease until when, and a lease that has expired', async () => {
     const w = await newWorld('inspect-lease');
     await podAfterPass(w);
-    const lease = await Lease.acquire({ store: { client: w.client, bucket: w.bucket }, pod: 'job-1', holder: 'node-7/42/cafe', durationMs: 5 * MINUTE, clock: w.now });
+    const lease = await Lease.acquire({
+      store: { client: w.client, bucket: w.bucket },
+      pod: 'job-1',
+      holder: 'node-7/42/cafe',
+      durationMs: 5 * MINUTE,
+      clock: w.now,
+    });
     try {
       const held = await inspect(w, 'job-1');
       expect(held.lease).toMatchObject({ present: true, holder: 'node-7/42/cafe', live: true });
@@ -86,7 +131,12 @@ describe('compactor inspect', () => {
 
       w.advance(6 * MINUTE);
       const expired = await inspect(w, 'job-1');
-      expect(expired.lease).toMatchObject({ present: true, holder: 'node-7/42/cafe', expiresAt: held.lease.expiresAt, live: false });
+      expect(expired.lease).toMatchObject({
+        present: true,
+        holder: 'node-7/42/cafe',
+        expiresAt: held.lease.expiresAt,
+        live: false,
+      });
       expect(expired.nextPass.busy).toBe(false);
     } finally {
       await lease.release();
@@ -119,9 +169,24 @@ describe('compactor inspect', () => {
   it('names the namespaces of a pod seen in two and the other containers it leaves alone', async () => {
     const w = await newWorld('inspect-namespaces');
     for (const namespace of ['team-a', 'team-b']) {
-      await putRaw(w.client, w.bucket, { pod: 'job-2', namespace, containerId: 'ab12', slice: '202611251000', index: 1, lines: [parsedLine({ time: '2026-11-25T10:00:00Z', log: 'x' })] });
+      await putRaw(w.client, w.bucket, {
+        pod: 'job-2',
+        namespace,
+        containerId: 'ab12',
+        slice: '202611251000',
+        index: 1,
+        lines: [parsedLine({ time: '2026-11-25T10:00:00Z', log: 'x' })],
+      });
     }
-    await putRaw(w.client, w.bucket, { pod: 'job-2', namespace: 'team-a', container: 'istio-proxy', containerId: 'ff00', slice: '202611251000', index: 2, lines: ['{}'] });
+    await putRaw(w.client, w.bucket, {
+      pod: 'job-2',
+      namespace: 'team-a',
+      container: 'istio-proxy',
+      containerId: 'ff00',
+      slice: '202611251000',
+      index: 2,
+      lines: ['{}'],
+    });
 
     const both = await inspect(w, 'job-2');
     expect(both.namespaces).toEqual(['team-a', 'team-b']);
@@ -141,7 +206,9 @@ describe('compactor inspect', () => {
     const second = await fb.uploadLines([parsedLine({ time: '2026-11-25T10:01:00Z', log: 'b' })], '202611251001');
     const compacted = new Date(w.now().getTime() + MINUTE).toISOString().replace('Z', '+00:00');
     const doc = { log_files: [], last_compaction_time: compacted, last_merged_key: first };
-    await w.client.send(new PutObjectCommand({ Bucket: w.bucket, Key: metadataKey('job-3'), Body: JSON.stringify(doc) }));
+    await w.client.send(
+      new PutObjectCommand({ Bucket: w.bucket, Key: metadataKey('job-3'), Body: JSON.stringify(doc) }),
+    );
 
     const i = await inspect(w, 'job-3');
     expect(i.metadata).toMatchObject({ writtenBy: 'python-service', commitId: null, lastMergedKey: first });
@@ -156,11 +223,21 @@ describe('compactor inspect', () => {
       const { done, late } = await podAfterPass(w);
       const before = await w.listing();
 
-      const result = await runCli(COMPACTOR_BIN, ['inspect', 'job-1', '--bucket', w.bucket, '--cleanup-interval', '30m', '--json'], s3Env());
+      const result = await runCli(
+        COMPACTOR_BIN,
+        ['inspect', 'job-1', '--bucket', w.bucket, '--cleanup-interval', '30m', '--json'],
+        s3Env(),
+      );
 
       expect(result).toMatchObject({ exitCode: 0, stderr: '' });
       const i = JSON.parse(result.stdout) as PodInspection;
-      expect(i).toMatchObject({ pod: 'job-1', bucket: w.bucket, found: true, cleanupIntervalMs: CLEANUP, cleanupQueue: { present: true } });
+      expect(i).toMatchObject({
+        pod: 'job-1',
+        bucket: w.bucket,
+        found: true,
+        cleanupIntervalMs: CLEANUP,
+        cleanupQueue: { present: true },
+      });
       expect(i.unmergedRawFiles.map((f) => f.key)).toEqual([late]);
       const pending = i.pendingDeletions.find((p) => p.key === done);
       expect(ms(pending?.dueAt ?? null)).toBe(ms(pending?.since ?? null) + CLEANUP);
@@ -171,12 +248,24 @@ describe('compactor inspect', () => {
       const w = await newWorld('inspect-cli-text');
       const { late } = await podAfterPass(w);
 
-      const result = await runCli(COMPACTOR_BIN, ['inspect', 'job-1', '--bucket', w.bucket], { ...s3Env(), COMPACTOR_CLEANUP_INTERVAL: '30m' });
+      const result = await runCli(COMPACTOR_BIN, ['inspect', 'job-1', '--bucket', w.bucket], {
+        ...s3Env(),
+        COMPACTOR_CLEANUP_INTERVAL: '30m',
+      });
 
       expect(result).toMatchObject({ exitCode: 0, stderr: '' });
       expect(result.stdout).toMatch(/^pod job-1: bucket \S+, namespace jobs, container 0f3a\n/);
       expect(result.stdout).toContain('cleanup interval 30m');
-      for (const label of ['metadata', 'merged files', 'not merged yet', 'unfinished lines', 'pending deletions', 'cleanup queue', 'lease', 'next pass']) {
+      for (const label of [
+        'metadata',
+        'merged files',
+        'not merged yet',
+        'unfinished lines',
+        'pending deletions',
+        'cleanup queue',
+        'lease',
+        'next pass',
+      ]) {
         expect(result.stdout).toMatch(new RegExp(`^${label} +\\S`, 'm'));
       }
       expect(result.stdout).toContain(late);
@@ -187,20 +276,36 @@ describe('compactor inspect', () => {
       const w = await newWorld('inspect-cli-none');
 
       const text = await runCli(COMPACTOR_BIN, ['inspect', 'job-none', '--bucket', w.bucket], s3Env());
-      expect(text).toEqual({ exitCode: 1, stdout: '', stderr: `compactor: no objects for pod job-none in bucket ${w.bucket}\n` });
+      expect(text).toEqual({
+        exitCode: 1,
+        stdout: '',
+        stderr: `compactor: no objects for pod job-none in bucket ${w.bucket}\n`,
+      });
 
       const json = await runCli(COMPACTOR_BIN, ['inspect', 'job-none', '--bucket', w.bucket, '--json'], s3Env());
       expect(json.exitCode).toBe(1);
-      expect(JSON.parse(json.stdout)).toMatchObject({ pod: 'job-none', found: false, metadata: { exists: false }, mergedFiles: [], unmergedRawFiles: [] });
+      expect(JSON.parse(json.stdout)).toMatchObject({
+        pod: 'job-none',
+        found: false,
+        metadata: { exists: false },
+        mergedFiles: [],
+        unmergedRawFiles: [],
+      });
       expect(json.stderr).toBe(`compactor: no objects for pod job-none in bucket ${w.bucket}\n`);
     });
 
     it.each([
       [['inspect', 'Job_1', '--bucket', 'b'], /invalid pod name "Job_1"/],
       [['inspect', 'job-1'], /--bucket is required/],
-      [['inspect', 'job-1', '--bucket', 'b', '--cleanup-interval', 'soon'], /--cleanup-interval: invalid duration "soon"/],
+      [
+        ['inspect', 'job-1', '--bucket', 'b', '--cleanup-interval', 'soon'],
+        /--cleanup-interval: invalid duration "soon"/,
+      ],
       [['inspect'], /missing required argument 'pod'/],
-      [['inspect', 'job-1', '--bucket', 'no-such-bucket-here'], /^compactor: bucket no-such-bucket-here does not exist/],
+      [
+        ['inspect', 'job-1', '--bucket', 'no-such-bucket-here'],
+        /^compactor: bucket no-such-bucket-here does not exist/,
+      ],
     ])('exits 2 with one line for bad usage or set-up: %j', async (args, message) => {
       const result = await runCli(COMPACTOR_BIN, args, s3Env());
       expect(result.exitCode).toBe(2);

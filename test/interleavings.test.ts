@@ -68,40 +68,58 @@ import { lateUnderReaderArb, longPassStepArb, longReadArb, stepArb } from './sup
 import { MINUTE, newWorld } from './support/world.js';
 
 describe('readers during passes', () => {
-  it(MAIN.name, async () => {
-    const totals: Totals = { ...ZERO_TOTALS };
-    await checkProperty(MAIN, fc.array(stepArb, { minLength: 15, maxLength: 25, size: 'max' }), totals);
-    // The point of the test: slow readers did meet deleted objects and carried on.
-    if (ENV[MAIN.pathVariable] === undefined) expect(totals.replans).toBeGreaterThan(0);
-  }, timeoutOf(MAIN));
+  it(
+    MAIN.name,
+    async () => {
+      const totals: Totals = { ...ZERO_TOTALS };
+      await checkProperty(MAIN, fc.array(stepArb, { minLength: 15, maxLength: 25, size: 'max' }), totals);
+      // The point of the test: slow readers did meet deleted objects and carried on.
+      if (ENV[MAIN.pathVariable] === undefined) expect(totals.replans).toBeGreaterThan(0);
+    },
+    timeoutOf(MAIN),
+  );
 
-  it(LATE.name, async () => {
-    const totals: Totals = { ...ZERO_TOTALS };
-    await checkProperty(LATE, lateUnderReaderArb, totals);
-    if (ENV[LATE.pathVariable] === undefined) expect(totals.replansAcrossLateFiles).toBeGreaterThan(0);
-  }, timeoutOf(LATE));
+  it(
+    LATE.name,
+    async () => {
+      const totals: Totals = { ...ZERO_TOTALS };
+      await checkProperty(LATE, lateUnderReaderArb, totals);
+      if (ENV[LATE.pathVariable] === undefined) expect(totals.replansAcrossLateFiles).toBeGreaterThan(0);
+    },
+    timeoutOf(LATE),
+  );
 
-  it(LONG.name, async () => {
-    const totals: Totals = { ...ZERO_TOTALS };
-    await checkProperty(LONG, fc.array(longPassStepArb, { minLength: 15, maxLength: 25, size: 'max' }), totals);
-    if (ENV[LONG.pathVariable] === undefined) {
-      expect(totals.longPasses).toBeGreaterThan(0);
-      expect(totals.stalledPasses + totals.overlappingPasses).toBeGreaterThan(0);
-    }
-  }, timeoutOf(LONG));
+  it(
+    LONG.name,
+    async () => {
+      const totals: Totals = { ...ZERO_TOTALS };
+      await checkProperty(LONG, fc.array(longPassStepArb, { minLength: 15, maxLength: 25, size: 'max' }), totals);
+      if (ENV[LONG.pathVariable] === undefined) {
+        expect(totals.longPasses).toBeGreaterThan(0);
+        expect(totals.stalledPasses + totals.overlappingPasses).toBeGreaterThan(0);
+      }
+    },
+    timeoutOf(LONG),
+  );
 
-  it(READS.name, async () => {
-    const totals: Totals = { ...ZERO_TOTALS };
-    await checkProperty(READS, longReadArb, totals);
-    // The point of the test: reads re-planned more often than `maxReplans`, with progress in between.
-    if (ENV[READS.pathVariable] === undefined && runsOf(READS) > 0) expect(totals.readsPastMaxReplans).toBeGreaterThan(0);
-  }, timeoutOf(READS));
+  it(
+    READS.name,
+    async () => {
+      const totals: Totals = { ...ZERO_TOTALS };
+      await checkProperty(READS, longReadArb, totals);
+      // The point of the test: reads re-planned more often than `maxReplans`, with progress in between.
+      if (ENV[READS.pathVariable] === undefined && runsOf(READS) > 0)
+        expect(totals.readsPastMaxReplans).toBeGreaterThan(0);
+    },
+    timeoutOf(READS),
+  );
 });
 
 describe('a late raw file keyed before raw files not merged yet', () => {
   it('changes the log in its middle, and a slow reader that re-plans across it returns each record once', async () => {
     const w = await newWorld('late-mid-log');
-    const line = (log: string, second: number): string => parsedLine({ time: `2026-11-25T10:0${second}:00.123456789Z`, log });
+    const line = (log: string, second: number): string =>
+      parsedLine({ time: `2026-11-25T10:0${second}:00.123456789Z`, log });
     const put = (slice: string, index: number, lines: string[]): Promise<string> =>
       putRaw(w.client, w.bucket, { pod: 'job-a', namespace: 'jobs', containerId: 'c0ffee', slice, index, lines });
     await put('202611251001', 8, [line('a1', 1), line('a2', 2)]);
@@ -136,7 +154,14 @@ describe('the rest of an unfinished line uploaded while a pass merges the line a
   it('does not change the log in its middle, nor cut a slow reader short', async () => {
     const w = await newWorld('as-is-race');
     const put = (slice: string, index: number, line: Parameters<typeof parsedLine>[0]): Promise<string> =>
-      putRaw(w.client, w.bucket, { pod: 'job-a', namespace: 'jobs', containerId: 'c0ffee', slice, index, lines: [parsedLine(line)] });
+      putRaw(w.client, w.bucket, {
+        pod: 'job-a',
+        namespace: 'jobs',
+        containerId: 'c0ffee',
+        slice,
+        index,
+        lines: [parsedLine(line)],
+      });
     await put('202611251001', 1, { time: '2026-11-25T10:01:00Z', log: 'first half ', logtag: 'P' });
     w.advance(31 * MINUTE); // quiet for longer than the cleanup interval
     const slowReader = new LogReader({ client: w.client, bucket: w.bucket, readAhead: 0 });
@@ -180,16 +205,24 @@ describe('the rest of an unfinished line uploaded while a pass merges the line a
 // the race is there; if it ever starts failing, the race is gone (or this test no longer
 // reaches the window): look, and make it an `it`. The properties upload in this window only
 // with INTERLEAVINGS_KNOWN_RACES=1 (they would find it again and again).
-describe('the rest of an unfinished line uploaded between the pass\'s last listing and its commit', () => {
+describe("the rest of an unfinished line uploaded between the pass's last listing and its commit", () => {
   it.failing('does not change the log in its middle either (known race with the quiet rule)', async () => {
     const w = await newWorld('as-is-window');
     const put = (slice: string, index: number, line: Parameters<typeof parsedLine>[0]): Promise<string> =>
-      putRaw(w.client, w.bucket, { pod: 'job-a', namespace: 'jobs', containerId: 'c0ffee', slice, index, lines: [parsedLine(line)] });
+      putRaw(w.client, w.bucket, {
+        pod: 'job-a',
+        namespace: 'jobs',
+        containerId: 'c0ffee',
+        slice,
+        index,
+        lines: [parsedLine(line)],
+      });
     await put('202611251001', 1, { time: '2026-11-25T10:01:00Z', log: 'first half ', logtag: 'P' });
     w.advance(31 * MINUTE);
     let during = '';
     // Just before the commit: the metadata PUT.
-    const notTheCommit = (command: string, key: string): boolean => !(command === 'PutObjectCommand' && key === metadataKey('job-a'));
+    const notTheCommit = (command: string, key: string): boolean =>
+      !(command === 'PutObjectCommand' && key === metadataKey('job-a'));
     await w.passWith(
       uploadingAt(1, notTheCommit, async () => {
         await put('202611251032', 2, { time: '2026-11-25T10:32:00Z', log: 'second half' });

@@ -37,14 +37,19 @@ const MINIKUBE_ENDPOINT = 'http://localstack.job-logs.svc:4566';
 interface K8sObject {
   readonly apiVersion: string;
   readonly kind: string;
-  readonly metadata: { readonly name: string; readonly namespace?: string; readonly annotations?: Record<string, string> };
+  readonly metadata: {
+    readonly name: string;
+    readonly namespace?: string;
+    readonly annotations?: Record<string, string>;
+  };
 }
 
 const built = new Map<Overlay, K8sObject[]>();
 const problems = new Map<Overlay, string[]>();
 
 beforeAll(() => {
-  for (const overlay of OVERLAYS) built.set(overlay, parseManifests(kustomizeBuild(`k8s/overlays/${overlay}`), overlay));
+  for (const overlay of OVERLAYS)
+    built.set(overlay, parseManifests(kustomizeBuild(`k8s/overlays/${overlay}`), overlay));
   const all = OVERLAYS.flatMap((o) => objects(o));
   const results = validateWithSchemas(all);
   let i = 0;
@@ -78,11 +83,22 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
         const exception = SECURITY_EXCEPTIONS[id];
         const allowedHere = exception === undefined || exception.production === true || !PRODUCTION.includes(overlay);
         expect(allowedHere ? 'allowed' : `${id} in production: ${exception.reason}`).toBe('allowed');
-        expect({ id, ...securityOf(spec, c, exception?.relaxed ?? []) }).toEqual({ id, ...LOCKED_DOWN(exception?.relaxed ?? []) });
-        expect({ id, resources: resourcesSet(c) }).toEqual({ id, resources: 'requests cpu+memory, limits memory >= request' });
+        expect({ id, ...securityOf(spec, c, exception?.relaxed ?? []) }).toEqual({
+          id,
+          ...LOCKED_DOWN(exception?.relaxed ?? []),
+        });
+        expect({ id, resources: resourcesSet(c) }).toEqual({
+          id,
+          resources: 'requests cpu+memory, limits memory >= request',
+        });
         expect({ id, image: imageProblem(c.image ?? '', exception?.relaxed ?? []) }).toEqual({ id, image: undefined });
       }
-      expect({ where, hostNetwork: spec.hostNetwork ?? false, hostPID: spec.hostPID ?? false, hostIPC: spec.hostIPC ?? false }).toEqual({ where, hostNetwork: false, hostPID: false, hostIPC: false });
+      expect({
+        where,
+        hostNetwork: spec.hostNetwork ?? false,
+        hostPID: spec.hostPID ?? false,
+        hostIPC: spec.hostIPC ?? false,
+      }).toEqual({ where, hostNetwork: false, hostPID: false, hostIPC: false });
     }
     expect(found).toEqual(expect.arrayContaining(['CronJob/compactor/compactor', 'DaemonSet/fluent-bit/fluent-bit']));
   });
@@ -100,7 +116,14 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     // An Indexed Job counts retries per index (the sharded variant, below).
     expect(job?.completionMode === 'Indexed' ? job.backoffLimitPerIndex : job?.backoffLimit).toBeGreaterThanOrEqual(0);
     // Exit 2 (usage, set-up) fails the Job at once: a retry would fail the same way.
-    expect(job?.podFailurePolicy?.rules).toEqual(expect.arrayContaining([expect.objectContaining({ action: 'FailJob', onExitCodes: expect.objectContaining({ operator: 'In', values: [2] }) })]));
+    expect(job?.podFailurePolicy?.rules).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          action: 'FailJob',
+          onExitCodes: expect.objectContaining({ operator: 'In', values: [2] }),
+        }),
+      ]),
+    );
     const pod = job?.template.spec;
     expect(pod?.restartPolicy).toBe('Never');
     expect(pod?.serviceAccountName).toBe('compactor');
@@ -145,7 +168,9 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
 
   it('grants the compactor `get` on pods and readers `get` on pods and pods/log, in the job namespaces only, and Fluent Bit read access to pods and namespaces', () => {
     expect(rulesOf(overlay, 'job-logs-compactor')).toEqual([{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }]);
-    expect(rulesOf(overlay, 'job-logs-fluent-bit')).toEqual([{ apiGroups: [''], resources: ['pods', 'namespaces'], verbs: ['get', 'list', 'watch'] }]);
+    expect(rulesOf(overlay, 'job-logs-fluent-bit')).toEqual([
+      { apiGroups: [''], resources: ['pods', 'namespaces'], verbs: ['get', 'list', 'watch'] },
+    ]);
     const bindings = objects(overlay).filter(isKind<V1RoleBinding>('RoleBinding', 'ClusterRoleBinding'));
     const compactorBindings = bindings.filter((b) => b.roleRef.name === 'job-logs-compactor');
     expect(compactorBindings.length).toBeGreaterThan(0);
@@ -156,16 +181,23 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     }
     // Readers (`log-reader logs -f`, services with `follow`): get a pod and its log, nothing
     // else, in the job namespaces, the same ones the compactor is bound in.
-    expect(rulesOf(overlay, 'job-logs-reader')).toEqual([{ apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get'] }]);
+    expect(rulesOf(overlay, 'job-logs-reader')).toEqual([
+      { apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get'] },
+    ]);
     expect(find<V1ServiceAccount>(overlay, 'ServiceAccount', 'log-reader').metadata?.namespace).toBe(NAMESPACE);
     const readerBindings = bindings.filter((b) => b.roleRef.name === 'job-logs-reader');
     expect(readerBindings.length).toBeGreaterThan(0);
     for (const b of readerBindings) {
       expect(`${b.kind} ${b.metadata?.namespace}`).toMatch(/^RoleBinding (?!job-logs$)[a-z0-9-]+$/);
-      expect(b.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'job-logs-reader' });
+      expect(b.roleRef).toEqual({
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: 'job-logs-reader',
+      });
       expect(b.subjects).toEqual([{ kind: 'ServiceAccount', name: 'log-reader', namespace: NAMESPACE }]);
     }
-    const namespacesOf = (list: readonly V1RoleBinding[]): string[] => list.map((b) => b.metadata?.namespace ?? '').sort();
+    const namespacesOf = (list: readonly V1RoleBinding[]): string[] =>
+      list.map((b) => b.metadata?.namespace ?? '').sort();
     expect(namespacesOf(readerBindings)).toEqual(namespacesOf(compactorBindings));
     // Nothing anywhere grants more than reads, or any access to Secrets.
     const everyRule = objects(overlay)
@@ -187,10 +219,15 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     // The ConfigMap it mounts holds exactly the files test/fluent-bit-keys.test.ts checks.
     const configVolume = spec.volumes?.find((v) => v.configMap !== undefined);
     const configMap = find<V1ConfigMap>(overlay, 'ConfigMap', configVolume?.configMap?.name ?? '(none)');
-    for (const file of ['fluent-bit.conf', 'parsers.conf', 'seed-index.sh']) expect(configMap.data?.[file]).toBe(readFileSync(resolve(FLUENT_BIT_DIR, file), 'utf8'));
+    for (const file of ['fluent-bit.conf', 'parsers.conf', 'seed-index.sh'])
+      expect(configMap.data?.[file]).toBe(readFileSync(resolve(FLUENT_BIT_DIR, file), 'utf8'));
     const mount = container.volumeMounts?.find((m) => m.name === configVolume?.name);
     // seed-index.sh (run by the shell the init container installs) then Fluent Bit: test/fluent-bit-keys.test.ts.
-    expect(container.command?.slice(1)).toEqual([`${mount?.mountPath}/seed-index.sh`, '/fluent-bit/bin/fluent-bit', `--config=${mount?.mountPath}/fluent-bit.conf`]);
+    expect(container.command?.slice(1)).toEqual([
+      `${mount?.mountPath}/seed-index.sh`,
+      '/fluent-bit/bin/fluent-bit',
+      `--config=${mount?.mountPath}/fluent-bit.conf`,
+    ]);
     const conf = parseClassicConfig(configMap.data?.['fluent-bit.conf'] ?? '', 'fluent-bit.conf');
     const service = conf.find((s) => s.name === 'SERVICE');
     expect(service && entry(service, 'Parsers_File')).toBe(`${mount?.mountPath}/parsers.conf`);
@@ -199,33 +236,54 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     // writable volume: the root filesystem is read-only. What it reads is mounted.
     const tail = pluginSection(conf, 'INPUT', 'tail');
     const s3 = pluginSection(conf, 'OUTPUT', 's3');
-    for (const path of [entry(tail, 'DB'), `${entry(s3, 'store_dir')}/`, `${service && entry(service, 'storage.path')}/`]) {
+    for (const path of [
+      entry(tail, 'DB'),
+      `${entry(s3, 'store_dir')}/`,
+      `${service && entry(service, 'storage.path')}/`,
+    ]) {
       const m = mountOf(container, path);
-      expect({ path, mounted: m !== undefined, readOnly: m?.readOnly ?? false }).toEqual({ path, mounted: true, readOnly: false });
+      expect({ path, mounted: m !== undefined, readOnly: m?.readOnly ?? false }).toEqual({
+        path,
+        mounted: true,
+        readOnly: false,
+      });
     }
     expect(mountOf(container, entry(tail, 'Path'))).toBeDefined();
 
     // Every ${VAR} of the config comes from its environment ConfigMap, and names the
     // compactor's bucket, region and endpoint.
-    const envMap = find<V1ConfigMap>(overlay, 'ConfigMap', container.envFrom?.find((e) => e.configMapRef !== undefined)?.configMapRef?.name ?? '(none)');
+    const envMap = find<V1ConfigMap>(
+      overlay,
+      'ConfigMap',
+      container.envFrom?.find((e) => e.configMapRef !== undefined)?.configMapRef?.name ?? '(none)',
+    );
     const env = envMap.data ?? {};
-    const vars = [...(configMap.data?.['fluent-bit.conf'] ?? '').matchAll(/\$\{([A-Z0-9_]+)\}/g)].map((m) => m[1] as string);
+    const vars = [...(configMap.data?.['fluent-bit.conf'] ?? '').matchAll(/\$\{([A-Z0-9_]+)\}/g)].map(
+      (m) => m[1] as string,
+    );
     expect(vars.filter((v) => env[v] === undefined || env[v] === '')).toEqual([]);
     const settings = compactorSettings(overlay);
     expect(env['S3_BUCKET']).toBe(settings['COMPACTOR_BUCKET']);
     expect(env['AWS_REGION']).toBe(settings['COMPACTOR_REGION']);
-    expect(env['S3_ENDPOINT']).toBe(settings['COMPACTOR_ENDPOINT'] ?? `https://s3.${settings['COMPACTOR_REGION']}.amazonaws.com`);
+    expect(env['S3_ENDPOINT']).toBe(
+      settings['COMPACTOR_ENDPOINT'] ?? `https://s3.${settings['COMPACTOR_REGION']}.amazonaws.com`,
+    );
   });
 
   it('takes static S3 keys only from an optional Secret named s3-credentials', () => {
     for (const { where, spec } of podSpecs(overlay)) {
       for (const c of spec.containers) {
         for (const source of c.envFrom ?? []) {
-          if (source.secretRef !== undefined) expect({ where, secretRef: source.secretRef }).toEqual({ where, secretRef: { name: 's3-credentials', optional: true } });
+          if (source.secretRef !== undefined)
+            expect({ where, secretRef: source.secretRef }).toEqual({
+              where,
+              secretRef: { name: 's3-credentials', optional: true },
+            });
         }
         for (const e of c.env ?? []) {
           // A credential never sits in a manifest as a literal value.
-          if (/TOKEN|SECRET|PASSWORD|ACCESS_KEY/.test(e.name)) expect({ where, name: e.name, literal: e.value }).toEqual({ where, name: e.name, literal: undefined });
+          if (/TOKEN|SECRET|PASSWORD|ACCESS_KEY/.test(e.name))
+            expect({ where, name: e.name, literal: e.value }).toEqual({ where, name: e.name, literal: undefined });
         }
       }
     }
@@ -234,10 +292,16 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
 
 describe.each(PRODUCTION)('k8s/overlays/%s (production)', (overlay) => {
   it('ships no Secret: S3 access is by workload identity, annotated on every ServiceAccount', () => {
-    expect(objects(overlay).filter((o) => o.kind === 'Secret').map(describe_)).toEqual([]);
+    expect(
+      objects(overlay)
+        .filter((o) => o.kind === 'Secret')
+        .map(describe_),
+    ).toEqual([]);
     for (const name of ['compactor', 'fluent-bit', 'log-reader']) {
       const sa = find<V1ServiceAccount>(overlay, 'ServiceAccount', name);
-      expect(sa.metadata?.annotations?.['eks.amazonaws.com/role-arn']).toMatch(/^arn:aws:iam::\d{12}:role\/[\w+=,.@-]+$/);
+      expect(sa.metadata?.annotations?.['eks.amazonaws.com/role-arn']).toMatch(
+        /^arn:aws:iam::\d{12}:role\/[\w+=,.@-]+$/,
+      );
     }
   });
 
@@ -267,13 +331,17 @@ describe('k8s/overlays/production-sharded: a shard whose pass fails', () => {
 
 describe('k8s/overlays/production/s3-credentials.example.yaml', () => {
   it('holds placeholders only, under the name the workloads look for, and is not part of the overlay', () => {
-    const example = parseYaml(readFileSync(resolve(REPO_ROOT, 'k8s/overlays/production/s3-credentials.example.yaml'), 'utf8')) as V1Secret;
+    const example = parseYaml(
+      readFileSync(resolve(REPO_ROOT, 'k8s/overlays/production/s3-credentials.example.yaml'), 'utf8'),
+    ) as V1Secret;
     expect(example.kind).toBe('Secret');
     expect(example.metadata).toMatchObject({ name: 's3-credentials', namespace: NAMESPACE });
     expect(example.data).toBeUndefined();
     expect(Object.keys(example.stringData ?? {}).sort()).toEqual(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']);
     for (const value of Object.values(example.stringData ?? {})) expect(value).toMatch(/^REPLACE_WITH_[A-Z_]+$/);
-    expect(readFileSync(resolve(REPO_ROOT, 'k8s/overlays/production/kustomization.yaml'), 'utf8')).not.toMatch(/^\s*-\s*s3-credentials/m);
+    expect(readFileSync(resolve(REPO_ROOT, 'k8s/overlays/production/kustomization.yaml'), 'utf8')).not.toMatch(
+      /^\s*-\s*s3-credentials/m,
+    );
   });
 });
 
@@ -291,7 +359,10 @@ describe('k8s/overlays/minikube', () => {
     expect(container.ports?.map((p) => [p.name, p.containerPort])).toContainEqual([port?.targetPort, 4566]);
     const env = new Map((container.env ?? []).map((e) => [e.name, e]));
     expect(env.get('SERVICES')?.value).toBe('s3');
-    expect(env.get('LOCALSTACK_AUTH_TOKEN')).toEqual({ name: 'LOCALSTACK_AUTH_TOKEN', valueFrom: { secretKeyRef: { name: 'localstack-auth', key: 'LOCALSTACK_AUTH_TOKEN' } } });
+    expect(env.get('LOCALSTACK_AUTH_TOKEN')).toEqual({
+      name: 'LOCALSTACK_AUTH_TOKEN',
+      valueFrom: { secretKeyRef: { name: 'localstack-auth', key: 'LOCALSTACK_AUTH_TOKEN' } },
+    });
     // The user creates that Secret: its value is in no file here.
     expect(objects(overlay).filter((o) => o.kind === 'Secret' && o.metadata.name === 'localstack-auth')).toEqual([]);
 
@@ -324,27 +395,39 @@ function kustomizeBuild(dir: string): string {
   const result = spawnSync(command, args, { cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
   if (result.error !== undefined) {
     const missing = (result.error as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new Error(missing ? `no kustomize to build ${dir}: neither ${pinned} (run \`make tools\`) nor kubectl on PATH` : `${command}: ${result.error.message}`);
+    throw new Error(
+      missing
+        ? `no kustomize to build ${dir}: neither ${pinned} (run \`make tools\`) nor kubectl on PATH`
+        : `${command}: ${result.error.message}`,
+    );
   }
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (exit ${result.status}):\n${result.stderr}`);
+  if (result.status !== 0)
+    throw new Error(`${command} ${args.join(' ')} failed (exit ${result.status}):\n${result.stderr}`);
   return result.stdout;
 }
 
 function parseManifests(text: string, overlay: Overlay): K8sObject[] {
   return parseAllDocuments(text).map((doc, i) => {
-    if (doc.errors.length > 0) throw new Error(`${overlay}: document ${i}: ${doc.errors.map((e) => e.message).join('; ')}`);
+    if (doc.errors.length > 0)
+      throw new Error(`${overlay}: document ${i}: ${doc.errors.map((e) => e.message).join('; ')}`);
     const object = doc.toJS() as K8sObject;
-    if (typeof object?.kind !== 'string' || typeof object.metadata?.name !== 'string') throw new Error(`${overlay}: document ${i} is not a Kubernetes object`);
+    if (typeof object?.kind !== 'string' || typeof object.metadata?.name !== 'string')
+      throw new Error(`${overlay}: document ${i} is not a Kubernetes object`);
     return object;
   });
 }
 
 /** One null (valid) or reason per object, from kubernetes-models (test/support/k8s-validate.mjs). */
 function validateWithSchemas(all: readonly K8sObject[]): (string | null)[] {
-  const result = spawnSync(process.execPath, [resolve(__dirname, 'support/k8s-validate.mjs')], { input: JSON.stringify(all), encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  const result = spawnSync(process.execPath, [resolve(__dirname, 'support/k8s-validate.mjs')], {
+    input: JSON.stringify(all),
+    encoding: 'utf8',
+    maxBuffer: 64 * 2 ** 20,
+  });
   if (result.status !== 0) throw new Error(`k8s-validate.mjs failed (exit ${result.status}): ${result.stderr}`);
   const results = JSON.parse(result.stdout) as (string | null)[];
-  if (results.length !== all.length) throw new Error(`k8s-validate.mjs answered for ${results.length} of ${all.length} objects`);
+  if (results.length !== all.length)
+    throw new Error(`k8s-validate.mjs answered for ${results.length} of ${all.length} objects`);
   return results;
 }
 
@@ -364,23 +447,42 @@ function isKind<T>(...kinds: string[]): (o: K8sObject) => o is K8sObject & T {
 
 /** The one object of `kind` named `name` (generated names match by their prefix: `compactor-config-<hash>`). */
 function find<T>(overlay: Overlay, kind: string, name: string): T {
-  const found = objects(overlay).filter((o) => o.kind === kind && (o.metadata.name === name || (kind === 'ConfigMap' && o.metadata.name.replace(/-[a-z0-9]{10}$/, '') === name)));
+  const found = objects(overlay).filter(
+    (o) =>
+      o.kind === kind &&
+      (o.metadata.name === name || (kind === 'ConfigMap' && o.metadata.name.replace(/-[a-z0-9]{10}$/, '') === name)),
+  );
   if (found.length !== 1) throw new Error(`${overlay}: expected one ${kind} ${name}, found ${found.length}`);
   return found[0] as T;
 }
 
 const WORKLOAD_KINDS = new Set(['CronJob', 'Job', 'DaemonSet', 'Deployment', 'StatefulSet', 'ReplicaSet', 'Pod']);
-const OTHER_KINDS = new Set(['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'ConfigMap', 'Secret', 'Service']);
+const OTHER_KINDS = new Set([
+  'Namespace',
+  'ServiceAccount',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'Role',
+  'RoleBinding',
+  'ConfigMap',
+  'Secret',
+  'Service',
+]);
 
 /** The pod spec of every workload, named `Kind/name`; an object of a kind this test does not know fails it. */
 function podSpecs(overlay: Overlay): { where: string; spec: V1PodSpec }[] {
   return objects(overlay).flatMap((o) => {
     if (!WORKLOAD_KINDS.has(o.kind)) {
-      if (!OTHER_KINDS.has(o.kind)) throw new Error(`${describe_(o)}: a kind this test does not check; add it to WORKLOAD_KINDS or OTHER_KINDS`);
+      if (!OTHER_KINDS.has(o.kind))
+        throw new Error(`${describe_(o)}: a kind this test does not check; add it to WORKLOAD_KINDS or OTHER_KINDS`);
       return [];
     }
     const spec =
-      o.kind === 'CronJob' ? (o as unknown as V1CronJob).spec?.jobTemplate.spec?.template.spec : o.kind === 'Pod' ? (o as unknown as { spec?: V1PodSpec }).spec : (o as unknown as V1Deployment).spec?.template.spec;
+      o.kind === 'CronJob'
+        ? (o as unknown as V1CronJob).spec?.jobTemplate.spec?.template.spec
+        : o.kind === 'Pod'
+          ? (o as unknown as { spec?: V1PodSpec }).spec
+          : (o as unknown as V1Deployment).spec?.template.spec;
     if (spec === undefined) throw new Error(`${describe_(o)}: no pod spec`);
     return [{ where: `${o.kind}/${o.metadata.name}`, spec }];
   });
@@ -391,7 +493,10 @@ function podSpecs(overlay: Overlay): { where: string; spec: V1PodSpec }[] {
 type Relaxed = 'runAsNonRoot' | 'readOnlyRootFilesystem' | 'capabilities' | 'latestImage';
 
 /** Containers allowed less than the full lock-down, and why. None of them may be in production but Fluent Bit. */
-const SECURITY_EXCEPTIONS: Record<string, { readonly relaxed: readonly Relaxed[]; readonly reason: string; readonly production?: true }> = {
+const SECURITY_EXCEPTIONS: Record<
+  string,
+  { readonly relaxed: readonly Relaxed[]; readonly reason: string; readonly production?: true }
+> = {
   'DaemonSet/fluent-bit/fluent-bit': {
     relaxed: ['runAsNonRoot'],
     reason: "runs as root with no capability: the nodes' container log files are root's, mode 0640",
@@ -436,7 +541,11 @@ function securityOf(pod: V1PodSpec, c: V1Container, relaxed: readonly Relaxed[])
 function resourcesSet(c: V1Container): string | Record<string, unknown> {
   const requests = c.resources?.requests ?? {};
   const limits = c.resources?.limits ?? {};
-  const ok = requests['cpu'] !== undefined && requests['memory'] !== undefined && limits['memory'] !== undefined && quantityBytes(limits['memory']) >= quantityBytes(requests['memory']);
+  const ok =
+    requests['cpu'] !== undefined &&
+    requests['memory'] !== undefined &&
+    limits['memory'] !== undefined &&
+    quantityBytes(limits['memory']) >= quantityBytes(requests['memory']);
   return ok ? 'requests cpu+memory, limits memory >= request' : { requests, limits };
 }
 
@@ -453,7 +562,17 @@ function imageProblem(image: string, relaxed: readonly Relaxed[]): string | unde
 function quantityBytes(q: string): number {
   const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(q);
   if (!m) throw new Error(`not a memory quantity: ${q}`);
-  const units: Record<string, number> = { '': 1, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, k: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+  const units: Record<string, number> = {
+    '': 1,
+    Ki: 2 ** 10,
+    Mi: 2 ** 20,
+    Gi: 2 ** 30,
+    Ti: 2 ** 40,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+  };
   return Number(m[1]) * (units[m[2] ?? ''] as number);
 }
 
@@ -464,7 +583,9 @@ function compactorCronJob(overlay: Overlay): V1CronJob {
 }
 
 function compactorContainer(overlay: Overlay): V1Container {
-  const c = compactorCronJob(overlay).spec?.jobTemplate.spec?.template.spec?.containers.find((x) => x.name === 'compactor');
+  const c = compactorCronJob(overlay).spec?.jobTemplate.spec?.template.spec?.containers.find(
+    (x) => x.name === 'compactor',
+  );
   if (c === undefined) throw new Error(`${overlay}: the CronJob has no container named compactor`);
   return c;
 }
@@ -475,7 +596,11 @@ function compactorSettings(overlay: Overlay): Record<string, string> {
   const refs = (container.envFrom ?? []).flatMap((e) => (e.configMapRef === undefined ? [] : [e.configMapRef.name]));
   expect(refs).toHaveLength(1);
   const fromMap = find<V1ConfigMap>(overlay, 'ConfigMap', refs[0] as string).data ?? {};
-  const literal = Object.fromEntries((container.env ?? []).flatMap((e) => (e.name.startsWith('COMPACTOR_') && e.value !== undefined ? [[e.name, e.value]] : [])));
+  const literal = Object.fromEntries(
+    (container.env ?? []).flatMap((e) =>
+      e.name.startsWith('COMPACTOR_') && e.value !== undefined ? [[e.name, e.value]] : [],
+    ),
+  );
   return { ...fromMap, ...literal };
 }
 
@@ -490,7 +615,8 @@ const INDEX_FIELD = "metadata.annotations['batch.kubernetes.io/job-completion-in
 async function compactorConfigs(overlay: Overlay): Promise<Config[]> {
   const container = compactorContainer(overlay);
   const job = compactorCronJob(overlay).spec?.jobTemplate.spec;
-  const indexes = job?.completionMode === 'Indexed' ? Array.from({ length: job.completions ?? 0 }, (_, i) => i) : [undefined];
+  const indexes =
+    job?.completionMode === 'Indexed' ? Array.from({ length: job.completions ?? 0 }, (_, i) => i) : [undefined];
   const args = container.args ?? [];
   expect(container.command).toBeUndefined(); // the image's entrypoint: tini -- compactor
   expect(args[0]).toBe('run');
@@ -501,7 +627,9 @@ async function compactorConfigs(overlay: Overlay): Promise<Config[]> {
       if (e.value !== undefined) env[e.name] = e.value;
       else if (e.valueFrom?.fieldRef?.fieldPath === INDEX_FIELD && index !== undefined) env[e.name] = String(index);
     }
-    const expanded = args.map((a) => a.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, name: string) => env[name] ?? whole));
+    const expanded = args.map((a) =>
+      a.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, name: string) => env[name] ?? whole),
+    );
     expect(expanded.filter((a) => /\$\(/.test(a))).toEqual([]);
     configs.push(await withCompactorEnv(env, () => parseRunArgs(expanded.slice(1))));
   }
@@ -510,7 +638,9 @@ async function compactorConfigs(overlay: Overlay): Promise<Config[]> {
 
 /** Runs `fn` with exactly `env`'s COMPACTOR_* variables set (and no endpoint from AWS_ENDPOINT_URL*), as in the pod. */
 async function withCompactorEnv<T>(env: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const touched = Object.keys(process.env).filter((k) => k.startsWith('COMPACTOR_') || k.startsWith('AWS_ENDPOINT_URL'));
+  const touched = Object.keys(process.env).filter(
+    (k) => k.startsWith('COMPACTOR_') || k.startsWith('AWS_ENDPOINT_URL'),
+  );
   const saved = Object.fromEntries(touched.map((k) => [k, process.env[k]]));
   for (const k of touched) delete process.env[k];
   const set = Object.entries(env).filter(([k]) => k.startsWith('COMPACTOR_'));
@@ -529,7 +659,9 @@ function rulesOf(overlay: Overlay, clusterRole: string): V1PolicyRule[] {
 
 /** The volume mount of `container` under which `path` lies, if any. */
 function mountOf(container: V1Container, path: string): { readOnly?: boolean } | undefined {
-  return (container.volumeMounts ?? []).find((m) => path === m.mountPath || path.startsWith(`${m.mountPath.replace(/\/$/, '')}/`));
+  return (container.volumeMounts ?? []).find(
+    (m) => path === m.mountPath || path.startsWith(`${m.mountPath.replace(/\/$/, '')}/`),
+  );
 }
 
 // --- unknown fields --------------------------------------------------------------------------
@@ -544,7 +676,9 @@ interface ModelClass {
 
 function modelClass(type: string): ModelClass | undefined {
   const candidate = (k8s as unknown as Record<string, unknown>)[type];
-  return typeof candidate === 'function' && 'getAttributeTypeMap' in candidate ? (candidate as unknown as ModelClass) : undefined;
+  return typeof candidate === 'function' && 'getAttributeTypeMap' in candidate
+    ? (candidate as unknown as ModelClass)
+    : undefined;
 }
 
 /** Every field of `o` that the API's model of its kind (from @kubernetes/client-node) does not have. */
@@ -566,7 +700,8 @@ function walk(value: unknown, type: string, path: string, found: string[]): void
   }
   const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
   if (map) {
-    if (typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, map[1] as string, `${path}.${k}`, found);
+    if (typeof value === 'object')
+      for (const [k, v] of Object.entries(value)) walk(v, map[1] as string, `${path}.${k}`, found);
     return;
   }
   const model = modelClass(type);

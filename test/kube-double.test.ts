@@ -30,27 +30,31 @@ interface Reply {
 
 function get(path: string, token: string | undefined = FAKE_TOKEN): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request(`${api.server}${path}`, { headers: token === undefined ? {} : { Authorization: `Bearer ${token}` } }, (res) => {
-      const waiters: { text: string; done: () => void }[] = [];
-      const reply: Reply = {
-        status: res.statusCode ?? 0,
-        headers: res.headers,
-        body: '',
-        ended: new Promise((settle) => {
-          res.on('end', () => settle('end'));
-          res.on('error', () => settle('reset'));
-          res.on('aborted', () => settle('reset'));
-        }),
-        until: (text) => new Promise((done) => (reply.body.includes(text) ? done() : waiters.push({ text, done }))),
-        destroy: () => req.destroy(),
-      };
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        reply.body += chunk;
-        for (const w of waiters.filter((x) => reply.body.includes(x.text))) w.done();
-      });
-      resolve(reply);
-    });
+    const req = request(
+      `${api.server}${path}`,
+      { headers: token === undefined ? {} : { Authorization: `Bearer ${token}` } },
+      (res) => {
+        const waiters: { text: string; done: () => void }[] = [];
+        const reply: Reply = {
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: '',
+          ended: new Promise((settle) => {
+            res.on('end', () => settle('end'));
+            res.on('error', () => settle('reset'));
+            res.on('aborted', () => settle('reset'));
+          }),
+          until: (text) => new Promise((done) => (reply.body.includes(text) ? done() : waiters.push({ text, done }))),
+          destroy: () => req.destroy(),
+        };
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          reply.body += chunk;
+          for (const w of waiters.filter((x) => reply.body.includes(x.text))) w.done();
+        });
+        resolve(reply);
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -66,7 +70,10 @@ async function getAll(path: string, token?: string): Promise<{ status: number; b
 interface PodJson {
   readonly metadata: { readonly uid: string };
   readonly spec: unknown;
-  readonly status: { readonly phase: string; readonly containerStatuses: readonly { readonly state: { readonly terminated?: unknown } }[] };
+  readonly status: {
+    readonly phase: string;
+    readonly containerStatuses: readonly { readonly state: { readonly terminated?: unknown } }[];
+  };
 }
 async function getPod(name: string): Promise<PodJson> {
   const reply = await getAll(`/api/v1/namespaces/jobs/pods/${name}`);
@@ -82,18 +89,29 @@ describe('kube-api double: scripted pods', () => {
     const pod = api.pod('jobs', 'p-status', { restartPolicy: 'Never' });
     const pending = await getPod('p-status');
     expect(pending.status.phase).toBe('Pending');
-    expect(pending.status.containerStatuses[0]).toMatchObject({ name: 'p-status', restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } });
+    expect(pending.status.containerStatuses[0]).toMatchObject({
+      name: 'p-status',
+      restartCount: 0,
+      state: { waiting: { reason: 'ContainerCreating' } },
+    });
     expect(pending.spec).toMatchObject({ restartPolicy: 'Never', containers: [{ name: 'p-status' }] });
 
     pod.start(A, new Date(T0 + 1999));
     const running = await getPod('p-status');
     expect(running.status.phase).toBe('Running');
-    expect(running.status.containerStatuses[0]).toMatchObject({ containerID: `containerd://${A}`, state: { running: { startedAt: '2026-11-25T10:00:01Z' } } });
+    expect(running.status.containerStatuses[0]).toMatchObject({
+      containerID: `containerd://${A}`,
+      state: { running: { startedAt: '2026-11-25T10:00:01Z' } },
+    });
 
     pod.terminate(1, new Date(T0 + 5000));
     const failed = await getPod('p-status');
     expect(failed.status.phase).toBe('Failed');
-    expect(failed.status.containerStatuses[0]?.state.terminated).toMatchObject({ exitCode: 1, reason: 'Error', finishedAt: '2026-11-25T10:00:05Z' });
+    expect(failed.status.containerStatuses[0]?.state.terminated).toMatchObject({
+      exitCode: 1,
+      reason: 'Error',
+      finishedAt: '2026-11-25T10:00:05Z',
+    });
     expect(pod.uid).toBe(pending.metadata.uid);
     expect(api.pod('jobs', 'p-status').uid).not.toBe(pod.uid);
   });
@@ -106,14 +124,29 @@ describe('kube-api double: scripted pods', () => {
     const wrong = await getAll(logPath('p-errors', 'container=sidecar'));
     expect([wrong.status, message(wrong.body)]).toEqual([400, 'container sidecar is not valid for pod p-errors']);
     const waiting = await getAll(logPath('p-errors', 'container=p-errors'));
-    expect([waiting.status, message(waiting.body)]).toEqual([400, 'container "p-errors" in pod "p-errors" is waiting to start: ContainerCreating']);
+    expect([waiting.status, message(waiting.body)]).toEqual([
+      400,
+      'container "p-errors" in pod "p-errors" is waiting to start: ContainerCreating',
+    ]);
     const previous = await getAll(logPath('p-errors', 'container=p-errors&previous=true'));
-    expect([previous.status, message(previous.body)]).toEqual([400, 'previous terminated container "p-errors" in pod "p-errors" not found']);
+    expect([previous.status, message(previous.body)]).toEqual([
+      400,
+      'previous terminated container "p-errors" in pod "p-errors" not found',
+    ]);
     const unknown = await getAll(logPath('p-nobody', 'container=p-nobody'));
     expect([unknown.status, message(unknown.body)]).toEqual([404, 'pods "p-nobody" not found']);
     const both = await getAll(logPath('p-errors', `container=p-errors&sinceSeconds=5&sinceTime=${at(0)}`));
     expect(both.status).toBe(422);
-    expect(api.logRequests.at(-1)).toEqual({ namespace: 'jobs', pod: 'p-errors', container: 'p-errors', follow: false, previous: false, timestamps: false, sinceSeconds: 5, sinceTime: at(0) });
+    expect(api.logRequests.at(-1)).toEqual({
+      namespace: 'jobs',
+      pod: 'p-errors',
+      container: 'p-errors',
+      follow: false,
+      previous: false,
+      timestamps: false,
+      sinceSeconds: 5,
+      sinceTime: at(0),
+    });
   });
 
   it('follows a running container: held lines, then each appended line, and ends when it terminates', async () => {
@@ -121,7 +154,11 @@ describe('kube-api double: scripted pods', () => {
     pod.start(A, new Date(T0));
     pod.append([{ time: '2026-11-25T10:00:00.120000000Z', message: 'one' }]);
     const reply = await get(logPath('p-follow', 'container=p-follow&follow=true&timestamps=true'));
-    expect([reply.status, reply.headers['content-type'], reply.headers['transfer-encoding']]).toEqual([200, 'text/plain', 'chunked']);
+    expect([reply.status, reply.headers['content-type'], reply.headers['transfer-encoding']]).toEqual([
+      200,
+      'text/plain',
+      'chunked',
+    ]);
     await reply.until('one\n');
     pod.append([{ time: at(1, 5), message: 'two' }]);
     await reply.until('two\n');
@@ -142,7 +179,8 @@ describe('kube-api double: scripted pods', () => {
       { time: at(2, 900_000), message: 'c' },
       { time: at(3), message: 'd' },
     ]);
-    const since = (query: string): Promise<string> => getAll(logPath('p-filter', `container=p-filter&${query}`)).then((r) => r.body);
+    const since = (query: string): Promise<string> =>
+      getAll(logPath('p-filter', `container=p-filter&${query}`)).then((r) => r.body);
     expect(await since(`sinceTime=${at(2, 500_000)}`)).toBe('b\nc\nd\n');
     expect(await since(`sinceTime=${at(2, 500_000)}&tailLines=1`)).toBe('d\n');
     expect(await since(`sinceTime=${at(3)}&tailLines=3`)).toBe('d\n');
@@ -156,10 +194,15 @@ describe('kube-api double: scripted pods', () => {
     pod.append([{ time: at(1), message: 'first run' }]);
     pod.terminate(2, new Date(T0 + 2000));
     pod.waitRestart();
-    const body = async (query: string): Promise<string> => (await getAll(logPath('p-restart', `container=p-restart&${query}`))).body;
+    const body = async (query: string): Promise<string> =>
+      (await getAll(logPath('p-restart', `container=p-restart&${query}`))).body;
     const waiting = await getPod('p-restart');
     expect(waiting.status.phase).toBe('Running');
-    expect(waiting.status.containerStatuses[0]).toMatchObject({ restartCount: 0, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { containerID: `containerd://${A}`, exitCode: 2 } } });
+    expect(waiting.status.containerStatuses[0]).toMatchObject({
+      restartCount: 0,
+      state: { waiting: { reason: 'CrashLoopBackOff' } },
+      lastState: { terminated: { containerID: `containerd://${A}`, exitCode: 2 } },
+    });
     // The kubelet serves the last terminated instance while the next one waits to start.
     expect(await body('follow=true')).toBe('first run\n');
     pod.start(B, new Date(T0 + 3000));
@@ -170,7 +213,11 @@ describe('kube-api double: scripted pods', () => {
     pod.start(C, new Date(T0 + 6000));
     expect(await body('previous=true')).toBe('second run\n');
     const running = await getPod('p-restart');
-    expect(running.status.containerStatuses[0]).toMatchObject({ restartCount: 2, containerID: `containerd://${C}`, lastState: { terminated: { containerID: `containerd://${B}` } } });
+    expect(running.status.containerStatuses[0]).toMatchObject({
+      restartCount: 2,
+      containerID: `containerd://${C}`,
+      lastState: { terminated: { containerID: `containerd://${B}` } },
+    });
     pod.terminate(0, new Date(T0 + 7000));
     expect((await getPod('p-restart')).status.phase).toBe('Succeeded');
     expect(() => pod.waitRestart()).toThrow(/OnFailure/);
@@ -204,7 +251,13 @@ describe('kube-api double: scripted pods', () => {
     const pod = own.pod('jobs', 'p-close');
     pod.start(A, new Date(T0));
     const reply = await new Promise<IncomingMessage>((resolve, reject) => {
-      request(`${own.server}${logPath('p-close', 'container=p-close&follow=true')}`, { headers: { Authorization: `Bearer ${FAKE_TOKEN}` } }, resolve).on('error', reject).end();
+      request(
+        `${own.server}${logPath('p-close', 'container=p-close&follow=true')}`,
+        { headers: { Authorization: `Bearer ${FAKE_TOKEN}` } },
+        resolve,
+      )
+        .on('error', reject)
+        .end();
     });
     const ended = new Promise<void>((resolve) => reply.on('close', () => resolve()));
     reply.resume();
@@ -231,13 +284,25 @@ describe('kube-api double: scripted pods', () => {
       }),
     );
     const ended = new Promise<void>((resolve) => out.on('end', () => resolve()));
-    await new Log(kube).log('jobs', 'p-client', 'p-client', out, { follow: true, timestamps: true, sinceTime: at(1, 500_000) });
+    await new Log(kube).log('jobs', 'p-client', 'p-client', out, {
+      follow: true,
+      timestamps: true,
+      sinceTime: at(1, 500_000),
+    });
     await held;
     pod.append([{ time: at(2), message: 'live' }]);
     pod.terminate(0, new Date(T0 + 3000));
     await ended;
     // sinceTime 10:00:01.0005 is truncated to 10:00:01: the line at 10:00:01.00025 is sent.
     expect(body).toBe(`${at(1, 250_000)} held\n${at(2)} live\n`);
-    expect(api.logRequests.at(-1)).toEqual({ namespace: 'jobs', pod: 'p-client', container: 'p-client', follow: true, previous: false, timestamps: true, sinceTime: at(1, 500_000) });
+    expect(api.logRequests.at(-1)).toEqual({
+      namespace: 'jobs',
+      pod: 'p-client',
+      container: 'p-client',
+      follow: true,
+      previous: false,
+      timestamps: true,
+      sinceTime: at(1, 500_000),
+    });
   });
 });

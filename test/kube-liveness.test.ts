@@ -46,7 +46,9 @@ describe('kubeLiveness', () => {
     api.set('jobs', 'job-run', { kind: 'running', containerId: OLD });
     const before = api.requests.length;
     expect(await liveness.hasEnded('jobs', 'job-run', OLD, NOW)).toBe(false);
-    expect(api.requests.slice(before)).toEqual([{ method: 'GET', path: '/api/v1/namespaces/jobs/pods/job-run', authorization: `Bearer ${FAKE_TOKEN}` }]);
+    expect(api.requests.slice(before)).toEqual([
+      { method: 'GET', path: '/api/v1/namespaces/jobs/pods/job-run', authorization: `Bearer ${FAKE_TOKEN}` },
+    ]);
   });
 
   it('a pending pod has not ended', async () => {
@@ -60,7 +62,12 @@ describe('kubeLiveness', () => {
     expect(await liveness.hasEnded('jobs', 'job-done', OLD, NOW)).toBe(false);
     api.set('jobs', 'job-done', { kind: 'terminated', containerId: OLD, finishedAt: ago(DEFAULT_SETTLE_MS) });
     expect(await liveness.hasEnded('jobs', 'job-done', OLD, NOW)).toBe(true);
-    api.set('jobs', 'job-done', { kind: 'terminated', containerId: OLD, finishedAt: ago(3 * 60 * MINUTE), exitCode: 1 });
+    api.set('jobs', 'job-done', {
+      kind: 'terminated',
+      containerId: OLD,
+      finishedAt: ago(3 * 60 * MINUTE),
+      exitCode: 1,
+    });
     expect(await liveness.hasEnded('jobs', 'job-done', OLD, NOW)).toBe(true);
   });
 
@@ -81,7 +88,12 @@ describe('kubeLiveness', () => {
   });
 
   it('a container replaced before the last restart has ended', async () => {
-    api.set('jobs', 'job-replaced', { kind: 'replaced', previousId: NEW, currentId: 'c3'.repeat(32), finishedAt: ago(10_000) });
+    api.set('jobs', 'job-replaced', {
+      kind: 'replaced',
+      previousId: NEW,
+      currentId: 'c3'.repeat(32),
+      finishedAt: ago(10_000),
+    });
     expect(await liveness.hasEnded('jobs', 'job-replaced', OLD, NOW)).toBe(true);
   });
 
@@ -120,11 +132,17 @@ describe('kubeLiveness', () => {
     api.set('jobs', 'job-500', { kind: 'status', code: 500 });
     const error = await failure(liveness.hasEnded('jobs', 'job-500', OLD, NOW));
     expect(error.status).toBe(500);
-    expect(error.message).toMatch(/^pod job-500: Kubernetes API GET \/api\/v1\/namespaces\/jobs\/pods\/job-500 failed: HTTP 500/);
+    expect(error.message).toMatch(
+      /^pod job-500: Kubernetes API GET \/api\/v1\/namespaces\/jobs\/pods\/job-500 failed: HTTP 500/,
+    );
   });
 
   it('never puts the token in a message, even when the server echoes it', async () => {
-    api.set('jobs', 'job-echo', { kind: 'status', code: 500, message: `bad request with Authorization: Bearer ${FAKE_TOKEN}` });
+    api.set('jobs', 'job-echo', {
+      kind: 'status',
+      code: 500,
+      message: `bad request with Authorization: Bearer ${FAKE_TOKEN}`,
+    });
     const error = await failure(liveness.hasEnded('jobs', 'job-echo', OLD, NOW));
     expect(error.message).toContain('Bearer [redacted]');
     expect(error.message).not.toContain(FAKE_TOKEN);
@@ -196,11 +214,15 @@ describe('loadKubeConfig', () => {
     delete process.env['KUBECONFIG'];
     process.env['HOME'] = home;
     expect(() => loadKubeConfig('default')).toThrow(SetupError);
-    expect(() => loadKubeConfig('default')).toThrow('--kube: no Kubernetes cluster configured in ~/.kube/config or the service account (in-cluster)');
+    expect(() => loadKubeConfig('default')).toThrow(
+      '--kube: no Kubernetes cluster configured in ~/.kube/config or the service account (in-cluster)',
+    );
   });
 
   it('a missing or invalid kubeconfig file is a set-up error that quotes none of the file', async () => {
-    expect(() => loadKubeConfig(join(home, 'nope'))).toThrow(`--kube: cannot load the kubeconfig from ${join(home, 'nope')}: ENOENT`);
+    expect(() => loadKubeConfig(join(home, 'nope'))).toThrow(
+      `--kube: cannot load the kubeconfig from ${join(home, 'nope')}: ENOENT`,
+    );
     const bad = join(home, 'bad');
     await writeFile(bad, `users:\n- name: x\n  user:\n    token: ${FAKE_TOKEN}\n  : : [\n`);
     let message = '';

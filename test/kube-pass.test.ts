@@ -36,7 +36,13 @@ afterAll(() => api.close());
 /** One pass on the world's clock; with `kube`, unfinished lines end by what the API says. */
 function pass(w: World, kube: ContainerLiveness | undefined, logger: Logger = silentLogger()): Promise<PassResult> {
   // Compact interval 0: every pass looks at every pod, so only the unfinished-line rule decides.
-  return runPass({ store: { client: w.client, bucket: w.bucket }, config: testConfig(w.bucket, { compactIntervalMs: 0 }), logger, now: w.now, liveness: kube });
+  return runPass({
+    store: { client: w.client, bucket: w.bucket },
+    config: testConfig(w.bucket, { compactIntervalMs: 0 }),
+    logger,
+    now: w.now,
+    liveness: kube,
+  });
 }
 
 function report(result: PassResult, pod: string): PodReport {
@@ -63,7 +69,11 @@ function beforeMetadataPut(pod: string, interleave: () => Promise<void>): S3Clie
   let ran = false;
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      if (!ran && context.commandName === 'PutObjectCommand' && (args.input as { Key?: string }).Key === metadataKey(pod)) {
+      if (
+        !ran &&
+        context.commandName === 'PutObjectCommand' &&
+        (args.input as { Key?: string }).Key === metadataKey(pod)
+      ) {
         ran = true;
         await interleave();
       }
@@ -112,7 +122,9 @@ describe('a pass with the Kubernetes API', () => {
     const ended = await pass(w, liveness);
     expect(report(ended, 'job-done')).toMatchObject({ status: 'merged', endedBy: 'kubernetes' });
     expect(await mergedRecords(w, 'job-done')).toBe(2);
-    expect(await w.read('job-done', { timestamps: true })).toBe('2026-11-25T10:00:00Z whole\n2026-11-25T10:00:01Z first half \n');
+    expect(await w.read('job-done', { timestamps: true })).toBe(
+      '2026-11-25T10:00:00Z whole\n2026-11-25T10:00:01Z first half \n',
+    );
   });
 
   it('merges the line as it is when the pod was deleted, once its last upload is older than the settle time', async () => {
@@ -144,7 +156,9 @@ describe('a pass with the Kubernetes API', () => {
     const w = await newWorld('kube-403');
     await uploadUnfinished(w, 'job-denied', OLD);
     await uploadUnfinished(w, 'job-other', NEW);
-    await w.container('job-whole', OLD).uploadLines([parsedLine({ time: '2026-11-25T10:00:00Z', log: 'complete' })], '202611251000');
+    await w
+      .container('job-whole', OLD)
+      .uploadLines([parsedLine({ time: '2026-11-25T10:00:00Z', log: 'complete' })], '202611251000');
     api.set('jobs', 'job-denied', { kind: 'status', code: 403 });
     api.set('jobs', 'job-other', { kind: 'terminated', containerId: NEW, finishedAt: w.now() });
     const rawBefore = (await w.keys('kube.var.log.containers.job-denied_')).length;
@@ -175,7 +189,14 @@ describe('a pass with the Kubernetes API', () => {
   it('never splits a line whose rest is uploaded just before the commit while its container runs', async () => {
     const w = await newWorld('kube-window');
     const put = (slice: string, index: number, line: Parameters<typeof parsedLine>[0]): Promise<string> =>
-      putRaw(w.client, w.bucket, { pod: 'job-a', namespace: 'jobs', containerId: OLD, slice, index, lines: [parsedLine(line)] });
+      putRaw(w.client, w.bucket, {
+        pod: 'job-a',
+        namespace: 'jobs',
+        containerId: OLD,
+        slice,
+        index,
+        lines: [parsedLine(line)],
+      });
     await put('202611251001', 1, { time: '2026-11-25T10:01:00Z', log: 'whole' });
     await put('202611251001', 2, { time: '2026-11-25T10:01:01Z', log: 'first half ', logtag: 'P' });
     api.set('jobs', 'job-a', { kind: 'running', containerId: OLD });
@@ -186,7 +207,13 @@ describe('a pass with the Kubernetes API', () => {
       during = await w.read('job-a');
     };
     const client = beforeMetadataPut('job-a', rest);
-    await runPass({ store: { client, bucket: w.bucket }, config: testConfig(w.bucket, { compactIntervalMs: 0 }), logger: silentLogger(), now: w.now, liveness });
+    await runPass({
+      store: { client, bucket: w.bucket },
+      config: testConfig(w.bucket, { compactIntervalMs: 0 }),
+      logger: silentLogger(),
+      now: w.now,
+      liveness,
+    });
     if (during === '') await rest(); // the pass committed nothing: the rest arrives after it
 
     expect(during).toBe('whole\nfirst half second half\n');
@@ -200,7 +227,8 @@ describe('a pass with the Kubernetes API', () => {
   it('says in the pass log which rule ends unfinished lines', async () => {
     const w = await newWorld('kube-log');
     const lines: string[] = [];
-    const sink = (): Writable => new Writable({ write: (chunk: Buffer, _e, done) => void (lines.push(String(chunk)), done()) });
+    const sink = (): Writable =>
+      new Writable({ write: (chunk: Buffer, _e, done) => void (lines.push(String(chunk)), done()) });
     const started = (): Record<string, unknown> | undefined =>
       lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['message'] === 'pass started');
 
@@ -215,7 +243,8 @@ describe('a pass with the Kubernetes API', () => {
 describe('compactor run --kube', () => {
   function captured(): { io: { stdout: Writable; stderr: Writable }; stderr: () => string } {
     const err: string[] = [];
-    const sink = (into: string[]): Writable => new Writable({ write: (chunk: Buffer, _e, done) => void (into.push(String(chunk)), done()) });
+    const sink = (into: string[]): Writable =>
+      new Writable({ write: (chunk: Buffer, _e, done) => void (into.push(String(chunk)), done()) });
     return { io: { stdout: sink([]), stderr: sink(err) }, stderr: () => err.join('') };
   }
 

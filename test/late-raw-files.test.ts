@@ -14,13 +14,18 @@ import { MINUTE, newWorld, testConfig, type World } from './support/world.js';
 describe('a late raw file keyed before an unfinished line', () => {
   // The open line's pieces are replayed from unfinished_lines; the late file comes before them
   // in raw-file order and must be read so.
-  it('does not join the late file\'s own line to the open line (same container)', async () => {
+  it("does not join the late file's own line to the open line (same container)", async () => {
     // The clock an hour behind the uploads: the job is still writing (not quiet).
     const w = await stillWriting('late-same-container');
-    const raw = (index: number, slice: string, line: string): Promise<string> => putRawFile(w, { index, slice }, [line]);
+    const raw = (index: number, slice: string, line: string): Promise<string> =>
+      putRawFile(w, { index, slice }, [line]);
     await raw(5, '202611251000', parsedLine({ time: '2026-11-25T10:00:00Z', log: 'whole' }));
     // Upload _6 failed and is retried later; _7 starts a long line.
-    const open = await raw(7, '202611251000', parsedLine({ time: '2026-11-25T10:00:02Z', log: 'first half ', logtag: 'P' }));
+    const open = await raw(
+      7,
+      '202611251000',
+      parsedLine({ time: '2026-11-25T10:00:02Z', log: 'first half ', logtag: 'P' }),
+    );
     await w.pass();
     expect((await w.metadata('job-1')).unfinishedLines).toMatchObject([{ stream: 'stdout', key: open, line: 1 }]);
 
@@ -37,28 +42,44 @@ describe('a late raw file keyed before an unfinished line', () => {
     expect([...messages].sort()).toEqual(['first half second half', 'late', 'whole']);
   });
 
-  it('does not end a running container\'s open line at a late file of its previous container', async () => {
+  it("does not end a running container's open line at a late file of its previous container", async () => {
     const w = await stillWriting('late-previous-container');
     // Container aaaa wrote `_5`; its last upload `_6` is late. The restarted container bbbb
     // starts a long line in `_7` (one Fluent Bit per node: one counter).
     await putRaw(w.client, w.bucket, {
-      pod: 'job-1', namespace: 'jobs', containerId: 'aaaa', slice: '202611251000', index: 5,
+      pod: 'job-1',
+      namespace: 'jobs',
+      containerId: 'aaaa',
+      slice: '202611251000',
+      index: 5,
       lines: [parsedLine({ time: '2026-11-25T10:00:00Z', log: 'old-1' })],
     });
     const open = await putRaw(w.client, w.bucket, {
-      pod: 'job-1', namespace: 'jobs', containerId: 'bbbb', slice: '202611251000', index: 7,
+      pod: 'job-1',
+      namespace: 'jobs',
+      containerId: 'bbbb',
+      slice: '202611251000',
+      index: 7,
       lines: [parsedLine({ time: '2026-11-25T10:00:30Z', log: 'first half ', logtag: 'P' })],
     });
     await w.pass();
     expect((await w.metadata('job-1')).unfinishedLines).toMatchObject([{ stream: 'stdout', key: open, line: 1 }]);
 
     await putRaw(w.client, w.bucket, {
-      pod: 'job-1', namespace: 'jobs', containerId: 'aaaa', slice: '202611251000', index: 6,
+      pod: 'job-1',
+      namespace: 'jobs',
+      containerId: 'aaaa',
+      slice: '202611251000',
+      index: 6,
       lines: [parsedLine({ time: '2026-11-25T10:00:10Z', log: 'old-2' })],
     });
     await w.pass({ compactIntervalMs: 0 });
     await putRaw(w.client, w.bucket, {
-      pod: 'job-1', namespace: 'jobs', containerId: 'bbbb', slice: '202611251001', index: 8,
+      pod: 'job-1',
+      namespace: 'jobs',
+      containerId: 'bbbb',
+      slice: '202611251001',
+      index: 8,
       lines: [parsedLine({ time: '2026-11-25T10:01:00Z', log: 'second half' })],
     });
     await w.pass({ compactIntervalMs: 0 });
@@ -75,7 +96,9 @@ describe('a late raw file between the starts of two open lines', () => {
     const raw = (index: number, lines: string[]): Promise<string> => putRawFile(w, { index }, lines);
     const out = await raw(5, [parsedLine({ time: '2026-11-25T10:00:00Z', log: 'out-a ', logtag: 'P' })]);
     // _6 fails and is retried later.
-    const err = await raw(7, [parsedLine({ time: '2026-11-25T10:00:02Z', log: 'err-a ', logtag: 'P', stream: 'stderr' })]);
+    const err = await raw(7, [
+      parsedLine({ time: '2026-11-25T10:00:02Z', log: 'err-a ', logtag: 'P', stream: 'stderr' }),
+    ]);
     await w.pass();
     expect((await w.metadata('job-1')).unfinishedLines).toMatchObject([
       { stream: 'stdout', key: out, line: 1 },
@@ -160,7 +183,7 @@ describe('an open line whose start moves to a late file', () => {
   });
 });
 
-describe('a late file of the previous container among an open line\'s pieces', () => {
+describe("a late file of the previous container among an open line's pieces", () => {
   // Known limitation (it.failing): raw-records.ts readRawFiles keeps one LineJoiner and ends
   // every open line whenever the container id changes from one file to the next in raw order.
   // A raw file of the previous container (its last upload, late) keyed among the files that
@@ -170,7 +193,7 @@ describe('a late file of the previous container among an open line\'s pieces', (
   // it returned (docs/design.md §1: consecutive P…F pieces are one line; §6: a read only grows at its
   // end). A late file keyed *before* the open line's start is the second test of 'a late raw
   // file keyed before an unfinished line' above.
-  it.failing('does not cut the running container\'s line in two', async () => {
+  it.failing("does not cut the running container's line in two", async () => {
     const w = await stillWriting('late-old-container-among-pieces');
     const put = (containerId: string, slice: string, index: number, line: string): Promise<string> =>
       putRawFile(w, { containerId, slice, index }, [line]);
@@ -219,15 +242,25 @@ describe('--kube and a late raw file of the replaced container', () => {
     });
   }
 
-  it('keeps the running container\'s open line open', async () => {
+  it("keeps the running container's open line open", async () => {
     const w = await newWorld('late-kube-replaced-container');
     const raw = (containerId: string, slice: string, index: number, line: string): Promise<string> =>
       putRawFile(w, { pod: 'job-k', containerId, slice, index }, [line]);
     // OLD wrote _5 and was replaced (restart) long ago; its last upload _6 fails for now.
     await raw(OLD, '202611251000', 5, parsedLine({ time: '2026-11-25T10:00:00Z', log: 'old-1' }));
     // NEW runs and starts a long line.
-    const open = await raw(NEW, '202611251000', 7, parsedLine({ time: '2026-11-25T10:00:30Z', log: 'first half ', logtag: 'P' }));
-    api.set('jobs', 'job-k', { kind: 'restarted', oldId: OLD, newId: NEW, finishedAt: new Date(w.now().getTime() - 60 * MINUTE) });
+    const open = await raw(
+      NEW,
+      '202611251000',
+      7,
+      parsedLine({ time: '2026-11-25T10:00:30Z', log: 'first half ', logtag: 'P' }),
+    );
+    api.set('jobs', 'job-k', {
+      kind: 'restarted',
+      oldId: OLD,
+      newId: NEW,
+      finishedAt: new Date(w.now().getTime() - 60 * MINUTE),
+    });
     await kubePass(w);
     expect((await w.metadata('job-k')).unfinishedLines).toMatchObject([{ stream: 'stdout', key: open, line: 1 }]);
 

@@ -22,7 +22,11 @@ function keyOf(input: unknown): string {
  * command name and key), then lets that request go: a compactor that spends a long time on
  * one pod, or stalls there.
  */
-function beforeFirst(when: (command: string, key: string) => boolean, interleave: () => Promise<void> | void, client: S3Client = testS3Client()): S3Client {
+function beforeFirst(
+  when: (command: string, key: string) => boolean,
+  interleave: () => Promise<void> | void,
+  client: S3Client = testS3Client(),
+): S3Client {
   let done = false;
   client.middlewareStack.add(
     (next, context) => async (args) => {
@@ -44,7 +48,10 @@ describe('a pass that runs for a while', () => {
     await w.container('job-b', '0b').upload(messages('b', 2, T0));
     const start = w.now();
     // job-a (first, with --concurrency 1) takes 40 minutes: a huge pod, or a slow store.
-    const slow = beforeFirst((command, key) => command === 'GetObjectCommand' && key.startsWith(rawPodPrefix('job-a')), () => w.advance(40 * MINUTE));
+    const slow = beforeFirst(
+      (command, key) => command === 'GetObjectCommand' && key.startsWith(rawPodPrefix('job-a')),
+      () => w.advance(40 * MINUTE),
+    );
 
     const { summary } = await w.passWith(slow, { concurrency: 1 });
 
@@ -77,7 +84,10 @@ describe('a pass that runs for a while', () => {
     w.advance(25 * MINUTE);
     await fa.upload(messages('c', 1, T0));
     // The next pass starts 25 minutes after the commits; job-a's merge then takes 10 more.
-    const slow = beforeFirst((command, key) => command === 'GetObjectCommand' && key.startsWith(rawPodPrefix('job-a')), () => w.advance(10 * MINUTE));
+    const slow = beforeFirst(
+      (command, key) => command === 'GetObjectCommand' && key.startsWith(rawPodPrefix('job-a')),
+      () => w.advance(10 * MINUTE),
+    );
 
     const { summary } = await w.passWith(slow, { concurrency: 1, compactIntervalMs: 0 });
 
@@ -90,7 +100,7 @@ describe('a pass that runs for a while', () => {
 });
 
 describe('a compactor that stalls past its lease', () => {
-  it("cannot overwrite the merged file that the compactor which took over committed in the same minute", async () => {
+  it('cannot overwrite the merged file that the compactor which took over committed in the same minute', async () => {
     const w = await newWorld('stalled-merged');
     // Start 5 s into a minute, so that both compactors pick their keys within it.
     const now = w.now().getTime();
@@ -102,7 +112,8 @@ describe('a compactor that stalls past its lease', () => {
     // A stalls right before it uploads its merged file. Its lease expires, more records
     // arrive, and B takes the pod over, merges everything and commits, in the same minute.
     const stalling = beforeFirst(
-      (command, key) => (command === 'PutObjectCommand' || command === 'CreateMultipartUploadCommand') && key.startsWith('data/'),
+      (command, key) =>
+        (command === 'PutObjectCommand' || command === 'CreateMultipartUploadCommand') && key.startsWith('data/'),
       async () => {
         w.advance(31_000);
         await fb.upload(messages('b', 2, new Date(T0.getTime() + MINUTE)));
@@ -162,7 +173,10 @@ describe('a line that stays unfinished for hours', () => {
     for (let i = 0; i < FILES; i += 1) {
       keys.push(
         await fb.uploadLines(
-          [parsedLine({ time: at(i), log: `out-${i}` }), parsedLine({ time: at(i), log: `bar-${i}\r`, stream: 'stderr', logtag: 'P' })],
+          [
+            parsedLine({ time: at(i), log: `out-${i}` }),
+            parsedLine({ time: at(i), log: `bar-${i}\r`, stream: 'stderr', logtag: 'P' }),
+          ],
           '202611251000',
         ),
       );
@@ -172,17 +186,27 @@ describe('a line that stays unfinished for hours', () => {
     const { reports } = await w.pass({ maxFileSize: 2048 });
 
     const merge = reports.find((r) => r.phase === 'merge');
-    expect(merge).toMatchObject({ status: 'merged', rawFilesMerged: FILES, recordsWritten: FILES, rawFilesHeldBack: FILES });
+    expect(merge).toMatchObject({
+      status: 'merged',
+      rawFilesMerged: FILES,
+      recordsWritten: FILES,
+      rawFilesHeldBack: FILES,
+    });
     const meta = await w.metadata('job-1');
     expect(meta.logFiles.reduce((n, f) => n + f.recordsCount, 0)).toBe(FILES);
-    expect(meta.unfinishedLines).toEqual([{ stream: 'stderr', key: keys[0], line: 2, files: keys.map((key) => ({ key, line: 2 })) }]);
+    expect(meta.unfinishedLines).toEqual([
+      { stream: 'stderr', key: keys[0], line: 2, files: keys.map((key) => ({ key, line: 2 })) },
+    ]);
     expect(await w.read('job-1')).toBe(before);
     const stdout = Array.from({ length: FILES }, (_, i) => `out-${i}\n`).join('');
     const bar = Array.from({ length: FILES }, (_, i) => `bar-${i}\r`).join('');
     expect(before).toBe(`${stdout}${bar}\n`);
 
     // The bar ends: its line comes whole, at the place of its last piece.
-    await fb.uploadLines([parsedLine({ time: at(FILES), log: 'after' }), parsedLine({ time: at(FILES), log: 'done', stream: 'stderr' })], '202611251005');
+    await fb.uploadLines(
+      [parsedLine({ time: at(FILES), log: 'after' }), parsedLine({ time: at(FILES), log: 'done', stream: 'stderr' })],
+      '202611251005',
+    );
     const again = await w.pass({ compactIntervalMs: 0 });
     expect(again.reports.find((r) => r.phase === 'merge')).toMatchObject({ rawFilesMerged: 1, rawFilesHeldBack: 0 });
     const done = await w.metadata('job-1');
@@ -195,7 +219,7 @@ describe('a line that stays unfinished for hours', () => {
 });
 
 describe('a pass with many pods at once', () => {
-  it('merges every pod at --concurrency 32, each reading ahead, through the CLI\'s own S3 client', async () => {
+  it("merges every pod at --concurrency 32, each reading ahead, through the CLI's own S3 client", async () => {
     const w = await newWorld('concurrency-32');
     const PODS = 48;
     const FILES = 8;
@@ -203,11 +227,13 @@ describe('a pass with many pods at once', () => {
     await Promise.all(
       pods.map(async (pod) => {
         const fb = w.container(pod, '0a');
-        for (let f = 0; f < FILES; f += 1) await fb.upload(messages(`${pod}-${f}`, 3, new Date(T0.getTime() + f * MINUTE)));
+        for (let f = 0; f < FILES; f += 1)
+          await fb.upload(messages(`${pod}-${f}`, 3, new Date(T0.getTime() + f * MINUTE)));
       }),
     );
     const out: string[] = [];
-    const sink = (into: string[]): Writable => new Writable({ write: (chunk: Buffer, _e, done) => void (into.push(String(chunk)), done()) });
+    const sink = (into: string[]): Writable =>
+      new Writable({ write: (chunk: Buffer, _e, done) => void (into.push(String(chunk)), done()) });
     const args = ['run', '--bucket', w.bucket, '--endpoint', process.env['S3_TEST_ENDPOINT']!, '--concurrency', '32'];
 
     expect(await main(args, { stdout: sink(out), stderr: sink([]) })).toBe(0);

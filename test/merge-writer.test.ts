@@ -21,7 +21,13 @@ describe('MergeWriter', () => {
     const bucket = await createTestBucket('merge-writer', client);
     let n = 0;
     const maxFileSize = 300 * 1024;
-    const writer = new MergeWriter({ store: { client, bucket }, maxFileSize, nextKey: (id) => `data/job-1/${id}/202611251100_${++n}.gz`, clock, dryRun: false });
+    const writer = new MergeWriter({
+      store: { client, bucket },
+      maxFileSize,
+      nextKey: (id) => `data/job-1/${id}/202611251100_${++n}.gz`,
+      clock,
+      dryRun: false,
+    });
     // ~1 MiB of one container (several files, many chunks each), a record larger than a file,
     // a container change while lines wait for their chunk, and one exactly filling a file.
     const records: LogRecord[] = [];
@@ -50,7 +56,8 @@ describe('MergeWriter', () => {
     for (let i = 0; i + 1 < files.length; i++) {
       const next = records[files.slice(0, i + 1).reduce((s, f) => s + f.recordsCount, 0)] as LogRecord;
       const file = files[i] as (typeof files)[number];
-      if (next.containerId === file.containerId) expect(file.size + Buffer.byteLength(`${encodeMergedLine(next)}\n`)).toBeGreaterThan(maxFileSize);
+      if (next.containerId === file.containerId)
+        expect(file.size + Buffer.byteLength(`${encodeMergedLine(next)}\n`)).toBeGreaterThan(maxFileSize);
     }
   });
 
@@ -60,7 +67,13 @@ describe('MergeWriter', () => {
   ])('fails the merge when the upload fails: %s', async (_what, count) => {
     const client = testS3Client();
     // A bucket that does not exist: every upload fails.
-    const writer = new MergeWriter({ store: { client, bucket: 'no-such-bucket-merge-writer' }, maxFileSize: 10 * 1024 * 1024, nextKey: () => 'data/job-1/0f3a/202611251100_1.gz', clock, dryRun: false });
+    const writer = new MergeWriter({
+      store: { client, bucket: 'no-such-bucket-merge-writer' },
+      maxFileSize: 10 * 1024 * 1024,
+      nextKey: () => 'data/job-1/0f3a/202611251100_1.gz',
+      clock,
+      dryRun: false,
+    });
     const written = (async () => {
       for (let i = 0; i < count; i++) await writer.write(record(i, '0f3a', 100));
       return writer.close();
@@ -79,11 +92,18 @@ describe('MergeWriter', () => {
       },
       { step: 'initialize', name: 'failPart' },
     );
-    const writer = new MergeWriter({ store: { client, bucket }, maxFileSize: 100 * 1024 * 1024, nextKey: () => 'data/job-1/0f3a/202611251100_1.gz', clock, dryRun: false });
+    const writer = new MergeWriter({
+      store: { client, bucket },
+      maxFileSize: 100 * 1024 * 1024,
+      nextKey: () => 'data/job-1/0f3a/202611251100_1.gz',
+      clock,
+      dryRun: false,
+    });
     // Hex does not compress below half: ~14 MiB of it is more than two 5 MiB parts of gzip.
     const noise = (i: number): string => randomBytes(500).toString('hex') + String(i);
     const written = (async () => {
-      for (let i = 0; i < 14_000; i++) await writer.write({ time: '2026-11-25T10:00:00Z', message: noise(i), stream: 'stdout', containerId: '0f3a' });
+      for (let i = 0; i < 14_000; i++)
+        await writer.write({ time: '2026-11-25T10:00:00Z', message: noise(i), stream: 'stdout', containerId: '0f3a' });
       return writer.close();
     })();
     await expect(written).rejects.toThrow('part 2 lost');

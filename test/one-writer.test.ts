@@ -20,12 +20,20 @@ describe('one writer per pod', () => {
     const w = await newWorld('lease-held');
     await w.container('job-1', '0f3a').upload(messages('a', 1, T0));
     await w.container('job-2', '0f3b').upload(messages('b', 1, T0));
-    const other = await Lease.acquire({ store: { client: w.client, bucket: w.bucket }, pod: 'job-1', holder: 'manual-run/42', durationMs: 5 * MINUTE, clock: w.now });
+    const other = await Lease.acquire({
+      store: { client: w.client, bucket: w.bucket },
+      pod: 'job-1',
+      holder: 'manual-run/42',
+      durationMs: 5 * MINUTE,
+      clock: w.now,
+    });
 
     const { summary, reports } = await w.pass();
 
     expect(summary.pods).toMatchObject({ merged: 1, busy: 1, failed: 0 });
-    expect(summary.busy).toEqual([{ pod: 'job-1', reason: expect.stringContaining('being processed by manual-run/42') }]);
+    expect(summary.busy).toEqual([
+      { pod: 'job-1', reason: expect.stringContaining('being processed by manual-run/42') },
+    ]);
     expect(reports.find((r) => r.pod === 'job-1')?.status).toBe('busy');
     expect(await w.keys('metadata/')).toEqual(['metadata/job-2.json']);
     expect(await w.keys('cleanup/')).toEqual(['cleanup/job-2']);
@@ -37,7 +45,10 @@ describe('one writer per pod', () => {
   it('takes over the lease of a compactor that crashed, once it has expired', async () => {
     const w = await newWorld('lease-expired');
     await w.container('job-1', '0f3a').upload(messages('a', 1, T0));
-    const body = JSON.stringify({ holder: 'crashed/1', expires_at: new Date(w.now().getTime() + 2 * MINUTE).toISOString() });
+    const body = JSON.stringify({
+      holder: 'crashed/1',
+      expires_at: new Date(w.now().getTime() + 2 * MINUTE).toISOString(),
+    });
     await w.client.send(new PutObjectCommand({ Bucket: w.bucket, Key: leaseKey('job-1'), Body: body }));
 
     expect((await w.pass()).summary.pods.busy).toBe(1);
@@ -69,7 +80,9 @@ describe('one writer per pod', () => {
     await expect(stalled.confirm()).rejects.toThrow(LeaseLostError);
     await stalled.release();
     expect(await leaseHolder(w, 'job-1')).toBe('fresh/2');
-    await expect(Lease.acquire({ store, pod: 'job-1', holder: 'third/3', durationMs: MINUTE, clock: w.now })).rejects.toThrow(LeaseHeldError);
+    await expect(
+      Lease.acquire({ store, pod: 'job-1', holder: 'third/3', durationMs: MINUTE, clock: w.now }),
+    ).rejects.toThrow(LeaseHeldError);
     await fresh.confirm();
     await fresh.release();
   });
@@ -89,11 +102,15 @@ describe('one writer per pod', () => {
       await seedTwoPods(w);
       const expected = { 'job-1': await w.read('job-1'), 'job-2': await w.read('job-2') };
       let second: Awaited<ReturnType<World['pass']>> | undefined;
-      const first = await w.passWith(pausingAt(k, async () => {
-        second = await w.pass();
-      }));
+      const first = await w.passWith(
+        pausingAt(k, async () => {
+          second = await w.pass();
+        }),
+      );
 
-      const merged = first.reports.filter((r) => r.status === 'merged').length + second!.reports.filter((r) => r.status === 'merged').length;
+      const merged =
+        first.reports.filter((r) => r.status === 'merged').length +
+        second!.reports.filter((r) => r.status === 'merged').length;
       expect({ k, merged }).toEqual({ k, merged: 2 });
       expect(first.summary.pods.failed + second!.summary.pods.failed).toBe(0);
       for (const pod of ['job-1', 'job-2'] as const) {
@@ -109,7 +126,9 @@ describe('one writer per pod', () => {
     await w.container('job-1', '0f3a').upload(messages('a', 1, T0));
     const careless = withoutConditionalWrites(testS3Client());
 
-    await expect(w.passWith(careless)).rejects.toThrow(/ignores conditional writes.*--unsafe-without-conditional-writes/);
+    await expect(w.passWith(careless)).rejects.toThrow(
+      /ignores conditional writes.*--unsafe-without-conditional-writes/,
+    );
     expect(await w.keys('metadata/')).toEqual([]);
     expect(await w.keys('leases/')).toEqual([CONDITIONAL_WRITE_CHECK_KEY]);
 
@@ -130,7 +149,9 @@ describe('two compactor processes at once', () => {
     }
     const expected = await Promise.all(pods.map((pod) => w.read(pod)));
 
-    const runs = await Promise.all([1, 2].map(() => runCli(COMPACTOR_BIN, ['run', '--bucket', w.bucket, '--concurrency', '3'], s3Env())));
+    const runs = await Promise.all(
+      [1, 2].map(() => runCli(COMPACTOR_BIN, ['run', '--bucket', w.bucket, '--concurrency', '3'], s3Env())),
+    );
 
     for (const run of runs) expect(run.exitCode).toBe(0);
     const summaries = runs.map((run) => JSON.parse(run.stdout) as { pods: { merged: number; busy: number } });

@@ -35,13 +35,18 @@ describe('S3 requests of a pass, per pod', () => {
     // 1. Every pod has work: each raw file is read once, nothing per record.
     const first = await pass();
     for (const pod of PODS) {
-      const gets = sent.filter((r) => r.command === 'GetObject' && raw.get(pod)!.includes(r.target)).map((r) => r.target);
+      const gets = sent
+        .filter((r) => r.command === 'GetObject' && raw.get(pod)!.includes(r.target))
+        .map((r) => r.target);
       expect(gets.sort()).toEqual([...raw.get(pod)!].sort());
       expect(first.get(pod)).toMatchObject({ PutObject: expect.any(Number) });
       // The look: GET metadata, LIST raw files. The lease: PUT, renewed (PUT) right before the
       // commit, DELETE. Under it: HEAD metadata (unchanged since the look: nothing read twice),
       // LIST data/, a GET per raw file, PUT cleanup entry, merged file and metadata.
-      expect({ pod, requests: first.get(pod) }).toEqual({ pod, requests: { GetObject: 4, ListObjectsV2: 2, HeadObject: 1, PutObject: 5, DeleteObject: 1 } });
+      expect({ pod, requests: first.get(pod) }).toEqual({
+        pod,
+        requests: { GetObject: 4, ListObjectsV2: 2, HeadObject: 1, PutObject: 5, DeleteObject: 1 },
+      });
     }
 
     // 2. Right after: compacted a moment ago, nothing due. One read per pod, no lease.
@@ -51,8 +56,13 @@ describe('S3 requests of a pass, per pod', () => {
     // 3. Past the compact interval, nothing new, nothing due: the metadata and one listing.
     w.advance(20 * MINUTE);
     const third = await pass();
-    for (const pod of PODS) expect({ pod, requests: third.get(pod) }).toEqual({ pod, requests: { GetObject: 1, ListObjectsV2: 1 } });
-    expect(sent.filter((r) => podOf(r.target) !== undefined && (r.command === 'PutObject' || r.command.startsWith('Delete')))).toEqual([]);
+    for (const pod of PODS)
+      expect({ pod, requests: third.get(pod) }).toEqual({ pod, requests: { GetObject: 1, ListObjectsV2: 1 } });
+    expect(
+      sent.filter(
+        (r) => podOf(r.target) !== undefined && (r.command === 'PutObject' || r.command.startsWith('Delete')),
+      ),
+    ).toEqual([]);
 
     // 4. Past the cleanup interval: the merged raw files are due, and the look sees it.
     w.advance(HOUR);

@@ -43,7 +43,10 @@ describe('compactor run progress', () => {
     const lines = screen(terminal.text()).filter((l) => l !== '');
     const dryRun = lines.filter((l) => l.startsWith('merge job-'));
     expect(dryRun).toHaveLength(2);
-    for (const line of dryRun) expect(line).toMatch(/^merge job-\d: would merge 1 raw file\(s\) \(\d+ B read\) into 1 merged file\(s\) of \d line\(s\)$/);
+    for (const line of dryRun)
+      expect(line).toMatch(
+        /^merge job-\d: would merge 1 raw file\(s\) \(\d+ B read\) into 1 merged file\(s\) of \d line\(s\)$/,
+      );
     // Every other line is a whole JSON line: no progress text left in or after any of them.
     const json = lines.filter((l) => !l.startsWith('merge job-')).map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(json.filter((l) => l['message'] === 'pod merged')).toHaveLength(2);
@@ -58,8 +61,14 @@ describe('compactor run progress', () => {
     expect(await main(runArgs(w), { stdout, stderr })).toBe(0);
 
     expect(stderr.text()).not.toMatch(/[\r\x1b]/);
-    const logs = stderr.text().trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(logs.map((l) => l['message'])).toEqual(expect.arrayContaining(['pass started', 'pod merged', 'pass finished']));
+    const logs = stderr
+      .text()
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logs.map((l) => l['message'])).toEqual(
+      expect.arrayContaining(['pass started', 'pod merged', 'pass finished']),
+    );
     expect(stdout.text().trimEnd().split('\n')).toHaveLength(1);
   });
 });

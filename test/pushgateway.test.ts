@@ -70,13 +70,17 @@ function parseExposition(text: string): { samples: Sample[]; types: Map<string, 
       (comment[1] === 'HELP' ? help : types).set(comment[2]!, comment[3]!);
       continue;
     }
-    const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*)\})? (\S+)$/.exec(line);
+    const sample =
+      /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*)\})? (\S+)$/.exec(line);
     if (!sample) throw new Error(`not a line of the text exposition format: ${JSON.stringify(line)}`);
     const [, name, labelText, valueText] = sample as unknown as [string, string, string | undefined, string];
-    const labels = Object.fromEntries([...(labelText ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1]!, m[2]!]));
+    const labels = Object.fromEntries(
+      [...(labelText ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1]!, m[2]!]),
+    );
     const value = Number(valueText);
     if (Number.isNaN(value)) throw new Error(`not a sample value: ${JSON.stringify(line)}`);
-    if (!help.has(name) || !types.has(name)) throw new Error(`sample before its # HELP and # TYPE: ${JSON.stringify(line)}`);
+    if (!help.has(name) || !types.has(name))
+      throw new Error(`sample before its # HELP and # TYPE: ${JSON.stringify(line)}`);
     samples.push({ name, labels, value });
   }
   return { samples, types };
@@ -133,7 +137,11 @@ describe('compactor run --pushgateway', () => {
     expect(lastSuccess).toBeLessThanOrEqual(Date.now() / 1000);
     expect(valueOf(samples, 'compactor_last_run_timestamp_seconds')).toBe(lastSuccess);
     // The summary on stdout and the pushed numbers tell the same pass.
-    expect(jsonLines(c.stdout())[0]).toMatchObject({ pods: { merged: 2 }, rawFilesMerged: raw.length, bytesRead: raw.reduce((n, o) => n + o.size, 0) });
+    expect(jsonLines(c.stdout())[0]).toMatchObject({
+      pods: { merged: 2 },
+      rawFilesMerged: raw.length,
+      bytesRead: raw.reduce((n, o) => n + o.size, 0),
+    });
   });
 
   it('puts --shard (base64, it holds a /) and --namespace in the grouping key; COMPACTOR_PUSHGATEWAY works as the flag', async () => {
@@ -148,7 +156,9 @@ describe('compactor run --pushgateway', () => {
       else process.env['COMPACTOR_PUSHGATEWAY'] = saved;
     }
     // "1/2" in base64url is MS8y.
-    expect(gw.pushes.map((p) => p.path)).toEqual([`/metrics/job/compactor/bucket/${w.bucket}/shard@base64/MS8y/namespace/team-a`]);
+    expect(gw.pushes.map((p) => p.path)).toEqual([
+      `/metrics/job/compactor/bucket/${w.bucket}/shard@base64/MS8y/namespace/team-a`,
+    ]);
   });
 
   it('pushes no last success for a pass with a failed pod, and POSTs so that the Pushgateway keeps the previous one', async () => {
@@ -173,13 +183,28 @@ describe('compactor run --pushgateway', () => {
 
   it('pushes a failure without counts for a pass that stops early (exit 2), keeping the one-line error', async () => {
     const c = captured();
-    const code = await main(['run', '--bucket', 'no-such-bucket-here', '--endpoint', process.env['S3_TEST_ENDPOINT']!, '--pushgateway', gw.url], c.io);
+    const code = await main(
+      [
+        'run',
+        '--bucket',
+        'no-such-bucket-here',
+        '--endpoint',
+        process.env['S3_TEST_ENDPOINT']!,
+        '--pushgateway',
+        gw.url,
+      ],
+      c.io,
+    );
 
     expect(code).toBe(2);
     expect(c.stderr()).toMatch(/^compactor: bucket no-such-bucket-here does not exist$/m);
     expect(gw.pushes).toHaveLength(1);
     const { samples } = parseExposition(gw.pushes[0]!.body);
-    expect(samples.map((s) => s.name).sort()).toEqual(['compactor_last_run_timestamp_seconds', 'compactor_pass_duration_seconds', 'compactor_pass_success']);
+    expect(samples.map((s) => s.name).sort()).toEqual([
+      'compactor_last_run_timestamp_seconds',
+      'compactor_pass_duration_seconds',
+      'compactor_pass_success',
+    ]);
     expect(valueOf(samples, 'compactor_pass_success')).toBe(0);
   });
 
@@ -200,27 +225,38 @@ describe('compactor run --pushgateway', () => {
     const port = await closedPort();
 
     const c = captured();
-    expect(await main(runArgs(w, '--pushgateway', `http://ops:s3cret-pw@127.0.0.1:${port}/gw?token=t0ken`), c.io)).toBe(0);
+    expect(await main(runArgs(w, '--pushgateway', `http://ops:s3cret-pw@127.0.0.1:${port}/gw?token=t0ken`), c.io)).toBe(
+      0,
+    );
 
     const warnings = jsonLines(c.stderr()).filter((l) => l['level'] === 'warn');
     expect(warnings).toEqual([
-      expect.objectContaining({ message: `metrics not pushed to http://127.0.0.1:${port}/gw/metrics/job/compactor/bucket/${w.bucket}/shard/all: ECONNREFUSED` }),
+      expect.objectContaining({
+        message: `metrics not pushed to http://127.0.0.1:${port}/gw/metrics/job/compactor/bucket/${w.bucket}/shard/all: ECONNREFUSED`,
+      }),
     ]);
     expect(c.stdout() + c.stderr()).not.toMatch(/s3cret-pw|t0ken|ops:/);
     expect(jsonLines(c.stdout())[0]).toMatchObject({ pods: { merged: 1 } });
   });
 
-  it.each([['not a url'], ['ftp://gw:9091'], ['http://']])('exits 2 with one line for --pushgateway %j, before any pass', async (url) => {
-    const c = captured();
-    expect(await main(['run', '--bucket', 'b', '--pushgateway', url], c.io)).toBe(2);
-    expect(c.stderr()).toBe(`compactor: --pushgateway: invalid URL ${JSON.stringify(url)}: expected http://host:port or https://host\n`);
-    expect(c.stdout()).toBe('');
-    expect(gw.pushes).toEqual([]);
-  });
+  it.each([['not a url'], ['ftp://gw:9091'], ['http://']])(
+    'exits 2 with one line for --pushgateway %j, before any pass',
+    async (url) => {
+      const c = captured();
+      expect(await main(['run', '--bucket', 'b', '--pushgateway', url], c.io)).toBe(2);
+      expect(c.stderr()).toBe(
+        `compactor: --pushgateway: invalid URL ${JSON.stringify(url)}: expected http://host:port or https://host\n`,
+      );
+      expect(c.stdout()).toBe('');
+      expect(gw.pushes).toEqual([]);
+    },
+  );
 
   it('never echoes the credentials of an invalid --pushgateway URL', async () => {
     const c = captured();
     expect(await main(['run', '--bucket', 'b', '--pushgateway', 'ftp://ops:s3cret-pw@gw:9091'], c.io)).toBe(2);
-    expect(c.stderr()).toBe('compactor: --pushgateway: invalid URL "ftp://***@gw:9091": expected http://host:port or https://host\n');
+    expect(c.stderr()).toBe(
+      'compactor: --pushgateway: invalid URL "ftp://***@gw:9091": expected http://host:port or https://host\n',
+    );
   });
 });

@@ -25,10 +25,17 @@ interface PythonFile {
 }
 
 /** A merged file and a metadata document listing it, written the way the Python service wrote them. */
-async function putPythonCommit(w: World, files: readonly PythonFile[], lastMergedKey: string, lastCompactionTime: string): Promise<void> {
+async function putPythonCommit(
+  w: World,
+  files: readonly PythonFile[],
+  lastMergedKey: string,
+  lastCompactionTime: string,
+): Promise<void> {
   for (const f of files) {
     const ndjson = f.lines.map((l) => `${JSON.stringify(l)}\n`).join('');
-    await w.client.send(new PutObjectCommand({ Bucket: w.bucket, Key: f.key, Body: gzipSync(ndjson), ContentType: 'application/x-gzip' }));
+    await w.client.send(
+      new PutObjectCommand({ Bucket: w.bucket, Key: f.key, Body: gzipSync(ndjson), ContentType: 'application/x-gzip' }),
+    );
   }
   const doc = {
     log_files: files.map((f) => ({
@@ -53,7 +60,9 @@ function raw(slice: string, index: number, log: string, time: string): RawObject
  * latest LastModified (S3 lists whole seconds; an upload may have been late in its second).
  */
 async function lastUpload(w: World): Promise<Date> {
-  return new Date(Math.max(...(await listAll(w.client, w.bucket, 'kube.')).map((o) => o.lastModified.getTime())) + 1000);
+  return new Date(
+    Math.max(...(await listAll(w.client, w.bucket, 'kube.')).map((o) => o.lastModified.getTime())) + 1000,
+  );
 }
 
 /** Uploads `object` until the store stamps it later than `after` (LastModified may have whole seconds only). */
@@ -67,7 +76,7 @@ async function putRawAfter(w: World, object: RawObject, after: Date): Promise<st
 }
 
 describe('a bucket written by the Python service', () => {
-  it("reads merged records without the docker newline the Python compactor kept, before and after a pass continues the file", async () => {
+  it('reads merged records without the docker newline the Python compactor kept, before and after a pass continues the file', async () => {
     const w = await newWorld('python-newlines');
     const merged = await putRaw(w.client, w.bucket, raw('202611250959', 1, 'unused', '2026-11-25T09:59:00Z'));
     await putPythonCommit(
@@ -170,15 +179,38 @@ describe('a bucket written by the Python service', () => {
 /** The merged file of records a (09:59:00) and b (09:59:02) a Python commit wrote for `pod`; returns its key. */
 async function putMergedAB(w: World, pod: string, containerId: string): Promise<string> {
   const merged = mergedKey({ pod, containerId, slice: '202611251000', index: 1 });
-  const lines = [{ time: '2026-11-25T09:59:00Z', log: 'a' }, { time: '2026-11-25T09:59:02Z', log: 'b' }];
-  await w.client.send(new PutObjectCommand({ Bucket: w.bucket, Key: merged, Body: gzipSync(lines.map((l) => `${JSON.stringify(l)}\n`).join('')) }));
+  const lines = [
+    { time: '2026-11-25T09:59:00Z', log: 'a' },
+    { time: '2026-11-25T09:59:02Z', log: 'b' },
+  ];
+  await w.client.send(
+    new PutObjectCommand({
+      Bucket: w.bucket,
+      Key: merged,
+      Body: gzipSync(lines.map((l) => `${JSON.stringify(l)}\n`).join('')),
+    }),
+  );
   return merged;
 }
 
 /** The Python service's commit of that merged file at `committedAt`, naming `lastMergedKey`. */
-async function putCommitAB(w: World, pod: string, merged: string, lastMergedKey: string, committedAt: Date): Promise<void> {
+async function putCommitAB(
+  w: World,
+  pod: string,
+  merged: string,
+  lastMergedKey: string,
+  committedAt: Date,
+): Promise<void> {
   const doc = {
-    log_files: [{ key: merged, records_count: 2, size: 100, first_record_time: '2026-11-25T09:59:00+00:00', last_record_time: '2026-11-25T09:59:02+00:00' }],
+    log_files: [
+      {
+        key: merged,
+        records_count: 2,
+        size: 100,
+        first_record_time: '2026-11-25T09:59:00+00:00',
+        last_record_time: '2026-11-25T09:59:02+00:00',
+      },
+    ],
     last_compaction_time: formatIsoMicros(toEpochNs(committedAt), 'floor'),
     last_merged_key: lastMergedKey,
   };
@@ -193,8 +225,18 @@ describe('a late raw file uploaded in the second of a Python commit', () => {
 
   it('is read and merged, not taken as merged by that commit', async () => {
     const w = await newWorld('python-late-in-commit-second');
-    const a = await putRaw(w.client, w.bucket, { ...DIR, slice: '202611250959', index: 1, lines: [parsedLine({ time: '2026-11-25T09:59:00Z', log: 'a' })] });
-    const b = await putRaw(w.client, w.bucket, { ...DIR, slice: '202611250959', index: 3, lines: [parsedLine({ time: '2026-11-25T09:59:02Z', log: 'b' })] });
+    const a = await putRaw(w.client, w.bucket, {
+      ...DIR,
+      slice: '202611250959',
+      index: 1,
+      lines: [parsedLine({ time: '2026-11-25T09:59:00Z', log: 'a' })],
+    });
+    const b = await putRaw(w.client, w.bucket, {
+      ...DIR,
+      slice: '202611250959',
+      index: 3,
+      lines: [parsedLine({ time: '2026-11-25T09:59:02Z', log: 'b' })],
+    });
     const merged = await putMergedAB(w, POD, DIR.containerId);
 
     // The files the commit merged were uploaded before its second: listed in a second of
@@ -209,7 +251,12 @@ describe('a late raw file uploaded in the second of a Python commit', () => {
       const committedAt = new Date();
       await putCommitAB(w, POD, merged, b, committedAt);
       await new Promise((r) => setTimeout(r, 5));
-      const key = await putRaw(w.client, w.bucket, { ...DIR, slice: '202611250959', index: 2, lines: [parsedLine({ time: '2026-11-25T09:59:01Z', log: 'late' })] });
+      const key = await putRaw(w.client, w.bucket, {
+        ...DIR,
+        slice: '202611250959',
+        index: 2,
+        lines: [parsedLine({ time: '2026-11-25T09:59:01Z', log: 'late' })],
+      });
       const [listed] = await listAll(w.client, w.bucket, key);
       // Uploaded after the commit (in real time), listed with the commit's second.
       if (Math.floor(listed!.lastModified.getTime() / 1000) === Math.floor(committedAt.getTime() / 1000)) late = key;
@@ -221,7 +268,12 @@ describe('a late raw file uploaded in the second of a Python commit', () => {
     expect(await read()).toEqual(['a', 'b', 'late']);
 
     // And the next pass (a new upload, an hour later) merges it rather than deleting it.
-    await putRaw(w.client, w.bucket, { ...DIR, slice: '202611251001', index: 4, lines: [parsedLine({ time: '2026-11-25T10:01:00Z', log: 'new' })] });
+    await putRaw(w.client, w.bucket, {
+      ...DIR,
+      slice: '202611251001',
+      index: 4,
+      lines: [parsedLine({ time: '2026-11-25T10:01:00Z', log: 'new' })],
+    });
     w.advance(HOUR);
     await w.pass();
     expect(await w.keys('kube.')).toContain(late);
@@ -229,7 +281,7 @@ describe('a late raw file uploaded in the second of a Python commit', () => {
   });
 });
 
-describe('the raw file named by a Python commit\'s last_merged_key, uploaded in the commit\'s second', () => {
+describe("the raw file named by a Python commit's last_merged_key, uploaded in the commit's second", () => {
   // A small pod's Python pass lists, merges and commits well within a second, so its newest raw
   // file often shares the commit's second: the commit names it, so it is merged, and must be
   // neither read twice nor merged again (docs/design.md §6 "No duplicates").
@@ -238,7 +290,12 @@ describe('the raw file named by a Python commit\'s last_merged_key, uploaded in 
 
   it('is taken as merged: read once, never merged again', async () => {
     const w = await newWorld('python-last-merged-key-in-commit-second');
-    const a = await putRaw(w.client, w.bucket, { ...DIR, slice: '202611250959', index: 1, lines: [parsedLine({ time: '2026-11-25T09:59:00Z', log: 'a' })] });
+    const a = await putRaw(w.client, w.bucket, {
+      ...DIR,
+      slice: '202611250959',
+      index: 1,
+      lines: [parsedLine({ time: '2026-11-25T09:59:00Z', log: 'a' })],
+    });
     const merged = await putMergedAB(w, POD, DIR.containerId);
 
     // _1 was uploaded in an earlier second than the commit below (whole-second listings).
@@ -247,7 +304,12 @@ describe('the raw file named by a Python commit\'s last_merged_key, uploaded in 
     let b = '';
     for (let attempt = 0; attempt < 20 && b === ''; attempt++) {
       while (Date.now() % 1000 > 200) await new Promise((r) => setTimeout(r, 10));
-      const key = await putRaw(w.client, w.bucket, { ...DIR, slice: '202611250959', index: 2, lines: [parsedLine({ time: '2026-11-25T09:59:02Z', log: 'b' })] });
+      const key = await putRaw(w.client, w.bucket, {
+        ...DIR,
+        slice: '202611250959',
+        index: 2,
+        lines: [parsedLine({ time: '2026-11-25T09:59:02Z', log: 'b' })],
+      });
       await new Promise((r) => setTimeout(r, 100));
       const committedAt = new Date();
       await putCommitAB(w, POD, merged, key, committedAt);
@@ -261,14 +323,19 @@ describe('the raw file named by a Python commit\'s last_merged_key, uploaded in 
     const read = async (): Promise<string[]> => (await w.records(POD)).map((r) => r.message);
     expect(await read()).toEqual(['a', 'b']);
 
-    await putRaw(w.client, w.bucket, { ...DIR, slice: '202611251001', index: 3, lines: [parsedLine({ time: '2026-11-25T10:01:00Z', log: 'new' })] });
+    await putRaw(w.client, w.bucket, {
+      ...DIR,
+      slice: '202611251001',
+      index: 3,
+      lines: [parsedLine({ time: '2026-11-25T10:01:00Z', log: 'new' })],
+    });
     w.advance(HOUR);
     await w.pass();
     expect(await read()).toEqual(['a', 'b', 'new']);
   });
 });
 
-describe('a late raw file keyed below last_merged_key that holds an open line\'s piece', () => {
+describe("a late raw file keyed below last_merged_key that holds an open line's piece", () => {
   // last_merged_key stays below the files that hold an open line's pieces (docs/design.md §3,
   // unfinished_lines), also when such a file is uploaded late, keyed below it: the Python
   // service, which says "merged" by last_merged_key and LastModified alone, must not take it
@@ -276,7 +343,14 @@ describe('a late raw file keyed below last_merged_key that holds an open line\'s
   it('is not taken for merged by the Python service', async () => {
     const w = await newWorld('python-last-merged-key-below-pieces');
     const put = (index: number, line: string): Promise<string> =>
-      putRaw(w.client, w.bucket, { pod: 'job-1', namespace: 'jobs', containerId: '0f3a', slice: '202611251000', index, lines: [line] });
+      putRaw(w.client, w.bucket, {
+        pod: 'job-1',
+        namespace: 'jobs',
+        containerId: '0f3a',
+        slice: '202611251000',
+        index,
+        lines: [line],
+      });
     await put(5, parsedLine({ time: '2026-11-25T10:00:00Z', log: 'a' }));
     await put(7, parsedLine({ time: '2026-11-25T10:00:02Z', log: 'c' }));
     await w.pass();
@@ -294,15 +368,23 @@ describe('a late raw file keyed below last_merged_key that holds an open line\'s
 
     // What the Python service reads: the same document without the compactor's own fields.
     const { logFiles, lastCompactionTime, lastMergedKey } = meta;
-    await w.client.send(new PutObjectCommand({
-      Bucket: w.bucket,
-      Key: metadataKey('job-1'),
-      Body: JSON.stringify({
-        log_files: logFiles.map((f) => ({ key: f.key, records_count: f.recordsCount, size: f.size, first_record_time: f.firstRecordTime, last_record_time: f.lastRecordTime })),
-        last_compaction_time: lastCompactionTime,
-        last_merged_key: lastMergedKey,
+    await w.client.send(
+      new PutObjectCommand({
+        Bucket: w.bucket,
+        Key: metadataKey('job-1'),
+        Body: JSON.stringify({
+          log_files: logFiles.map((f) => ({
+            key: f.key,
+            records_count: f.recordsCount,
+            size: f.size,
+            first_record_time: f.firstRecordTime,
+            last_record_time: f.lastRecordTime,
+          })),
+          last_compaction_time: lastCompactionTime,
+          last_merged_key: lastMergedKey,
+        }),
       }),
-    }));
+    );
     const pythonView = (await w.records('job-1')).map((r) => r.message);
     // The piece is read (raw order joins it with what follows it; merged records may come twice).
     expect(pythonView.some((m) => m.startsWith('x '))).toBe(true);

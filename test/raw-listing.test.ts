@@ -30,8 +30,21 @@ async function put(client: S3Client, bucket: string, key: string): Promise<void>
   await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: '{"log":"x"}\n' }));
 }
 
-function raw(parts: { namespace?: string; container?: string; containerId: string; slice: string; index: number }, separator?: '_' | '__'): string {
-  return rawKey({ pod: POD, namespace: parts.namespace ?? 'jobs', container: parts.container ?? POD, containerId: parts.containerId, slice: parts.slice, index: parts.index }, separator);
+function raw(
+  parts: { namespace?: string; container?: string; containerId: string; slice: string; index: number },
+  separator?: '_' | '__',
+): string {
+  return rawKey(
+    {
+      pod: POD,
+      namespace: parts.namespace ?? 'jobs',
+      container: parts.container ?? POD,
+      containerId: parts.containerId,
+      slice: parts.slice,
+      index: parts.index,
+    },
+    separator,
+  );
 }
 
 async function batchesOf(client: S3Client, bucket: string, firstPageKeys: number): Promise<RawFile[][]> {
@@ -46,23 +59,38 @@ describe('listRawFilesInOrder', () => {
     const bucket = await createTestBucket('raw-listing-order', client);
     const keys = [
       // The first container: slices in order, and a slice whose index 11 lists before its index 2.
-      ...['202611251000', '202611251001', '202611251002', '202611251003'].map((slice, i) => raw({ containerId: 'aaaa', slice, index: i + 1 })),
+      ...['202611251000', '202611251001', '202611251002', '202611251003'].map((slice, i) =>
+        raw({ containerId: 'aaaa', slice, index: i + 1 }),
+      ),
       raw({ containerId: 'aaaa', slice: '202611251004', index: 2 }),
       raw({ containerId: 'aaaa', slice: '202611251004', index: 11 }),
       raw({ containerId: 'aaaa', slice: '202611251005', index: 12 }, '__'),
       // Restarted: its directory lists before the first one's, its files come after them.
-      ...['202611251004', '202611251006', '202611251007', '202611251008'].map((slice, i) => raw({ containerId: '0000', slice, index: i + 1 })),
+      ...['202611251004', '202611251006', '202611251007', '202611251008'].map((slice, i) =>
+        raw({ containerId: '0000', slice, index: i + 1 }),
+      ),
       // Another restart, listed last, with files among the others'.
       raw({ containerId: 'ffff', slice: '202611251001', index: 1 }),
       raw({ containerId: 'ffff', slice: '202611251009', index: 2 }),
       // Not ours: a sidecar container (listed between the pod's own directories), stray keys.
-      ...Array.from({ length: 6 }, (_, i) => raw({ container: 'metrics', containerId: 'bbbb', slice: `20261125100${i}`, index: i + 1 })),
+      ...Array.from({ length: 6 }, (_, i) =>
+        raw({ container: 'metrics', containerId: 'bbbb', slice: `20261125100${i}`, index: i + 1 }),
+      ),
       `${rawDir({ pod: POD, namespace: 'jobs', container: POD, containerId: 'aaaa' })}notes.txt`,
       `${rawDir({ pod: POD, namespace: 'jobs', container: POD, containerId: 'aaaa' })}sub/202611251000_1.gz`,
       // A key named like the directory (versitygw's posix backend cannot hold both: a file there is a directory).
-      ...(serverKind() === 'versitygw' ? [] : [`${rawDir({ pod: POD, namespace: 'jobs', container: POD, containerId: 'aaaa' }).slice(0, -1)}`]),
+      ...(serverKind() === 'versitygw'
+        ? []
+        : [`${rawDir({ pod: POD, namespace: 'jobs', container: POD, containerId: 'aaaa' }).slice(0, -1)}`]),
       // Another pod whose name starts with this one's.
-      rawKey({ pod: `${POD}0`, namespace: 'jobs', container: `${POD}0`, containerId: 'cccc', slice: '202611251000', index: 1 }),
+      rawKey({
+        pod: `${POD}0`,
+        namespace: 'jobs',
+        container: `${POD}0`,
+        containerId: 'cccc',
+        slice: '202611251000',
+        index: 1,
+      }),
     ];
     for (const key of keys) await put(client, bucket, key);
     const expected = (await listRawFiles({ client, bucket }, POD)).map((f) => f.key);
@@ -71,9 +99,14 @@ describe('listRawFilesInOrder', () => {
     for (const maxKeys of [1000, 2, 1]) {
       for (const firstPageKeys of [1, 2, 3, 7, 100]) {
         const batches = await batchesOf(pagedClient(maxKeys), bucket, firstPageKeys);
-        expect({ maxKeys, firstPageKeys, keys: batches.flat().map((f) => f.key) }).toEqual({ maxKeys, firstPageKeys, keys: expected });
+        expect({ maxKeys, firstPageKeys, keys: batches.flat().map((f) => f.key) }).toEqual({
+          maxKeys,
+          firstPageKeys,
+          keys: expected,
+        });
         // Each batch is sorted, and ends before the next one starts: a reader may read it at once.
-        for (const batch of batches) expect(batch).toEqual([...batch].sort((a, b) => expected.indexOf(a.key) - expected.indexOf(b.key)));
+        for (const batch of batches)
+          expect(batch).toEqual([...batch].sort((a, b) => expected.indexOf(a.key) - expected.indexOf(b.key)));
       }
     }
     // Small pages give the first files before the listing ends.
@@ -83,15 +116,22 @@ describe('listRawFilesInOrder', () => {
   it('fails on a pod in two namespaces before giving a file, and ignores a namespace with no raw file', async () => {
     const client = testS3Client();
     const bucket = await createTestBucket('raw-listing-namespaces', client);
-    for (let i = 1; i <= 5; i++) await put(client, bucket, raw({ containerId: 'aaaa', slice: `20261125100${i}`, index: i }));
-    await put(client, bucket, `${rawDir({ pod: POD, namespace: 'other', container: POD, containerId: 'dddd' })}notes.txt`);
-    for (const firstPageKeys of [1, 2, 100]) expect((await batchesOf(pagedClient(2), bucket, firstPageKeys)).flat()).toHaveLength(5);
+    for (let i = 1; i <= 5; i++)
+      await put(client, bucket, raw({ containerId: 'aaaa', slice: `20261125100${i}`, index: i }));
+    await put(
+      client,
+      bucket,
+      `${rawDir({ pod: POD, namespace: 'other', container: POD, containerId: 'dddd' })}notes.txt`,
+    );
+    for (const firstPageKeys of [1, 2, 100])
+      expect((await batchesOf(pagedClient(2), bucket, firstPageKeys)).flat()).toHaveLength(5);
 
     await put(client, bucket, raw({ namespace: 'other', containerId: 'eeee', slice: '202611251009', index: 9 }));
     for (const firstPageKeys of [1, 2, 100]) {
       const given: RawFile[] = [];
       const read = (async () => {
-        for await (const batch of listRawFilesInOrder({ client: pagedClient(2), bucket }, POD, firstPageKeys)) given.push(...batch);
+        for await (const batch of listRawFilesInOrder({ client: pagedClient(2), bucket }, POD, firstPageKeys))
+          given.push(...batch);
       })();
       await expect(read).rejects.toBeInstanceOf(PodNamespaceConflictError);
       await expect(read).rejects.toMatchObject({ pod: POD, namespaces: ['jobs', 'other'] });
@@ -107,7 +147,9 @@ describe('a read of a pod in two namespaces', () => {
     await w.container(POD, 'aaaa').upload(messages('merged', 3, T0));
     await w.pass();
     expect((await w.metadata(POD)).logFiles).toHaveLength(1);
-    await w.container(POD, 'bbbb', { namespace: 'other' }).upload(messages('other', 1, new Date(T0.getTime() + MINUTE)));
+    await w
+      .container(POD, 'bbbb', { namespace: 'other' })
+      .upload(messages('other', 1, new Date(T0.getTime() + MINUTE)));
     const given: string[] = [];
     const read = (async () => {
       for await (const r of w.reader.records(POD)) given.push(r.message);

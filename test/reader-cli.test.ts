@@ -14,9 +14,15 @@ const T0 = new Date('2026-11-25T10:00:00Z');
 const STACK_TRACE = /\n\s+at /;
 
 /** `log-reader ARGS | head -c 1`: a real consumer that reads one byte and exits, closing the pipe. */
-function intoHead(args: readonly string[], env: Record<string, string | undefined>): Promise<CliResult & { head: string }> {
+function intoHead(
+  args: readonly string[],
+  env: Record<string, string | undefined>,
+): Promise<CliResult & { head: string }> {
   return new Promise((done, fail) => {
-    const reader = spawn(process.execPath, [LOG_READER_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const reader = spawn(process.execPath, [LOG_READER_BIN, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const head = spawn('head', ['-c', '1'], { stdio: [reader.stdout, 'pipe', 'inherit'] });
     // Only `head` holds the read end now: once it exits, the reader's writes meet a closed pipe.
     reader.stdout.destroy();
@@ -32,16 +38,27 @@ function intoHead(args: readonly string[], env: Record<string, string | undefine
 
 describe('log-reader, the bin', () => {
   it("prints the package's version with --version", async () => {
-    const { version } = JSON.parse(await readFile(resolve(__dirname, '../packages/log-reader/package.json'), 'utf8')) as { version: string };
+    const { version } = JSON.parse(
+      await readFile(resolve(__dirname, '../packages/log-reader/package.json'), 'utf8'),
+    ) as { version: string };
     expect(await runCli(LOG_READER_BIN, ['--version'])).toEqual({ exitCode: 0, stdout: `${version}\n`, stderr: '' });
   });
 
   it('ends quietly when stdout is closed before the help is written (`log-reader cat --help | head -1`)', async () => {
-    expect(await runCli(LOG_READER_BIN, ['cat', '--help'], {}, { closeStdout: true })).toEqual({ exitCode: 0, stdout: '', stderr: '' });
+    expect(await runCli(LOG_READER_BIN, ['cat', '--help'], {}, { closeStdout: true })).toEqual({
+      exitCode: 0,
+      stdout: '',
+      stderr: '',
+    });
   });
 
   it('keeps exit code 2 and its one-line message for bad usage when stdout is closed', async () => {
-    const result = await runCli(LOG_READER_BIN, ['cat', 'job-1'], { LOG_READER_BUCKET: undefined }, { closeStdout: true });
+    const result = await runCli(
+      LOG_READER_BIN,
+      ['cat', 'job-1'],
+      { LOG_READER_BUCKET: undefined },
+      { closeStdout: true },
+    );
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toBe("error: required option '--bucket <name>' not specified\n");
   });
@@ -65,7 +82,22 @@ describe('log-reader S3 client flags', () => {
   it('reads with --s3-max-attempts, --s3-request-timeout and --s3-connect-timeout, and with their environment twins', async () => {
     const w = await newWorld('cli-s3-flags');
     await w.container('job-1', '0f3a').upload(messages('a', 2, T0));
-    const flags = await runCli(LOG_READER_BIN, ['cat', 'job-1', '--bucket', w.bucket, '--s3-max-attempts', '2', '--s3-request-timeout', '30s', '--s3-connect-timeout', '500ms'], s3Env());
+    const flags = await runCli(
+      LOG_READER_BIN,
+      [
+        'cat',
+        'job-1',
+        '--bucket',
+        w.bucket,
+        '--s3-max-attempts',
+        '2',
+        '--s3-request-timeout',
+        '30s',
+        '--s3-connect-timeout',
+        '500ms',
+      ],
+      s3Env(),
+    );
     expect(flags).toEqual({ exitCode: 0, stdout: 'a-0\na-1\n', stderr: '' });
     const env = await runCli(LOG_READER_BIN, ['cat', 'job-1', '--bucket', w.bucket], {
       ...s3Env(),
@@ -78,8 +110,16 @@ describe('log-reader S3 client flags', () => {
 
   it.each([
     [['--s3-max-attempts', '0'], {}, '--s3-max-attempts (LOG_READER_S3_MAX_ATTEMPTS): invalid number of attempts "0"'],
-    [['--s3-request-timeout', 'soon'], {}, '--s3-request-timeout (LOG_READER_S3_REQUEST_TIMEOUT): invalid duration "soon"'],
-    [[], { LOG_READER_S3_CONNECT_TIMEOUT: '-1s' }, '--s3-connect-timeout (LOG_READER_S3_CONNECT_TIMEOUT): invalid duration "-1s"'],
+    [
+      ['--s3-request-timeout', 'soon'],
+      {},
+      '--s3-request-timeout (LOG_READER_S3_REQUEST_TIMEOUT): invalid duration "soon"',
+    ],
+    [
+      [],
+      { LOG_READER_S3_CONNECT_TIMEOUT: '-1s' },
+      '--s3-connect-timeout (LOG_READER_S3_CONNECT_TIMEOUT): invalid duration "-1s"',
+    ],
   ])('refuses %j %j with one line on stderr and exit 2', async (args, env, message) => {
     const result = await runCli(LOG_READER_BIN, ['cat', 'job-1', '--bucket', 'b', ...args], env);
     expect(result.exitCode).toBe(2);
@@ -97,9 +137,16 @@ function longLines(prefix: string, lines: number, width: number, start: Date): R
 }
 
 /** Runs the bin, and sends it `signal` as soon as its first output arrives, while it still has much to write. */
-function interrupted(args: readonly string[], env: Record<string, string | undefined>, signal: NodeJS.Signals): Promise<CliResult & { signal: NodeJS.Signals | null }> {
+function interrupted(
+  args: readonly string[],
+  env: Record<string, string | undefined>,
+  signal: NodeJS.Signals,
+): Promise<CliResult & { signal: NodeJS.Signals | null }> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [LOG_READER_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [LOG_READER_BIN, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
@@ -120,9 +167,17 @@ function interrupted(args: readonly string[], env: Record<string, string | undef
 }
 
 /** Runs the bin until its stdout holds `until`, then sends it `signal`; resolves when it has exited. */
-function signalledWhen(args: readonly string[], env: Record<string, string | undefined>, until: string, signal: NodeJS.Signals): Promise<CliResult & { signal: NodeJS.Signals | null }> {
+function signalledWhen(
+  args: readonly string[],
+  env: Record<string, string | undefined>,
+  until: string,
+  signal: NodeJS.Signals,
+): Promise<CliResult & { signal: NodeJS.Signals | null }> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [LOG_READER_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [LOG_READER_BIN, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     let sent = false;
@@ -146,7 +201,11 @@ describe('log-reader logs', () => {
     await w.pass();
     await w.container('job-1', '0f3a', { firstIndex: 2 }).upload(messages('b', 2, new Date(T0.getTime() + MINUTE)));
     const logs = await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '--timestamps'], s3Env());
-    expect(logs).toEqual({ exitCode: 0, stdout: expect.stringMatching(/^2026-11-25T10:00:00\.123456789Z a-0\n/), stderr: '' });
+    expect(logs).toEqual({
+      exitCode: 0,
+      stdout: expect.stringMatching(/^2026-11-25T10:00:00\.123456789Z a-0\n/),
+      stderr: '',
+    });
     expect(logs.stdout.split('\n')).toHaveLength(6);
     expect(await runCli(LOG_READER_BIN, ['cat', 'job-1', '--bucket', w.bucket, '--timestamps'], s3Env())).toEqual(logs);
   });
@@ -158,9 +217,21 @@ describe('log-reader logs', () => {
     await w.pass();
     await w.container('job-1', '0f3a', { firstIndex: 2 }).upload(messages('new', 2, new Date(now - 10 * MINUTE)));
 
-    expect(await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket], s3Env())).toEqual({ exitCode: 0, stdout: 'old-0\nold-1\nold-2\nnew-0\nnew-1\n', stderr: '' });
-    expect(await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '--since', '1h'], s3Env())).toEqual({ exitCode: 0, stdout: 'new-0\nnew-1\n', stderr: '' });
-    expect(await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '--since', '3h'], s3Env())).toEqual({ exitCode: 0, stdout: 'old-0\nold-1\nold-2\nnew-0\nnew-1\n', stderr: '' });
+    expect(await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket], s3Env())).toEqual({
+      exitCode: 0,
+      stdout: 'old-0\nold-1\nold-2\nnew-0\nnew-1\n',
+      stderr: '',
+    });
+    expect(await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '--since', '1h'], s3Env())).toEqual({
+      exitCode: 0,
+      stdout: 'new-0\nnew-1\n',
+      stderr: '',
+    });
+    expect(await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '--since', '3h'], s3Env())).toEqual({
+      exitCode: 0,
+      stdout: 'old-0\nold-1\nold-2\nnew-0\nnew-1\n',
+      stderr: '',
+    });
 
     // One nanosecond after old-1: old-1 is out, old-2 in.
     const [old1] = messages('old', 2, new Date(now - 2 * HOUR)).slice(1);
@@ -170,26 +241,45 @@ describe('log-reader logs', () => {
       expect(result).toEqual({ exitCode: 0, stdout: 'old-2\nnew-0\nnew-1\n', stderr: '' });
     }
 
-    const both = await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '--since', '1h', '--since-time', after], s3Env());
-    expect(both).toEqual({ exitCode: 2, stdout: '', stderr: 'log-reader: at most one of --since and --since-time may be given\n' });
+    const both = await runCli(
+      LOG_READER_BIN,
+      ['logs', 'job-1', '--bucket', w.bucket, '--since', '1h', '--since-time', after],
+      s3Env(),
+    );
+    expect(both).toEqual({
+      exitCode: 2,
+      stdout: '',
+      stderr: 'log-reader: at most one of --since and --since-time may be given\n',
+    });
   });
 
   it('--limit-bytes 10 writes exactly 10 bytes and ends the read with exit 0', async () => {
     const w = await newWorld('cli-logs-limit');
     const fb = w.container('job-1', '0f3a');
     // More than one read-ahead of text: the read is stopped, not drained.
-    for (let minute = 0; minute < 3; minute++) await fb.upload(longLines(`m${minute}`, 100, 2000, new Date(T0.getTime() + minute * MINUTE)));
+    for (let minute = 0; minute < 3; minute++)
+      await fb.upload(longLines(`m${minute}`, 100, 2000, new Date(T0.getTime() + minute * MINUTE)));
 
-    const limited = await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '--limit-bytes', '10'], s3Env());
+    const limited = await runCli(
+      LOG_READER_BIN,
+      ['logs', 'job-1', '--bucket', w.bucket, '--limit-bytes', '10'],
+      s3Env(),
+    );
     expect(limited).toEqual({ exitCode: 0, stdout: 'm0-0-xxxxx', stderr: '' });
-    const withTimestamps = await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '--timestamps', '--limit-bytes', '10'], s3Env());
+    const withTimestamps = await runCli(
+      LOG_READER_BIN,
+      ['logs', 'job-1', '--bucket', w.bucket, '--timestamps', '--limit-bytes', '10'],
+      s3Env(),
+    );
     expect(withTimestamps).toEqual({ exitCode: 0, stdout: '2026-11-25', stderr: '' });
   });
 
   it('--limit-bytes larger than the log writes the whole log', async () => {
     const w = await newWorld('cli-logs-limit-big');
     await w.container('job-1', '0f3a').upload(messages('a', 3, T0));
-    expect(await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '--limit-bytes', '1000'], s3Env())).toEqual({ exitCode: 0, stdout: 'a-0\na-1\na-2\n', stderr: '' });
+    expect(
+      await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '--limit-bytes', '1000'], s3Env()),
+    ).toEqual({ exitCode: 0, stdout: 'a-0\na-1\na-2\n', stderr: '' });
   });
 
   // The reader's tail (the library's part) decides which records; this is the flag's plumbing.
@@ -198,9 +288,21 @@ describe('log-reader logs', () => {
     await w.container('job-1', '0f3a').upload(messages('a', 4, T0));
     await w.pass();
     await w.container('job-1', '0f3a', { firstIndex: 2 }).upload(messages('b', 2, new Date(T0.getTime() + MINUTE)));
-    expect(await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '--tail', '3'], s3Env())).toEqual({ exitCode: 0, stdout: 'a-3\nb-0\nb-1\n', stderr: '' });
-    expect(await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '--tail', '0'], s3Env())).toEqual({ exitCode: 0, stdout: '', stderr: '' });
-    expect(await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '--tail', '-1'], s3Env())).toEqual({ exitCode: 0, stdout: 'a-0\na-1\na-2\na-3\nb-0\nb-1\n', stderr: '' });
+    expect(await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '--tail', '3'], s3Env())).toEqual({
+      exitCode: 0,
+      stdout: 'a-3\nb-0\nb-1\n',
+      stderr: '',
+    });
+    expect(await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '--tail', '0'], s3Env())).toEqual({
+      exitCode: 0,
+      stdout: '',
+      stderr: '',
+    });
+    expect(await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '--tail', '-1'], s3Env())).toEqual({
+      exitCode: 0,
+      stdout: 'a-0\na-1\na-2\na-3\nb-0\nb-1\n',
+      stderr: '',
+    });
   });
 
   it.each([
@@ -214,9 +316,14 @@ describe('log-reader logs', () => {
     // (zlib's thread pool), and the waiting loop takes the signal, already pending, first.
     // (A stdout pipe is written synchronously on Linux: while the pipe is full, the bin's
     // loop stands still, signal handlers included.)
-    const minutes = Array.from({ length: 8 }, (_, minute) => longLines(`m${minute}`, 100, 5000, new Date(T0.getTime() + minute * MINUTE)));
+    const minutes = Array.from({ length: 8 }, (_, minute) =>
+      longLines(`m${minute}`, 100, 5000, new Date(T0.getTime() + minute * MINUTE)),
+    );
     for (const lines of minutes) await fb.upload(lines);
-    const whole = minutes.flat().map((m) => `${m.log}\n`).join('');
+    const whole = minutes
+      .flat()
+      .map((m) => `${m.log}\n`)
+      .join('');
 
     const result = await interrupted(['logs', 'job-1', '--bucket', w.bucket], s3Env(), signal);
 
@@ -230,9 +337,17 @@ describe('log-reader logs', () => {
     const w = await newWorld('cli-logs-lazy');
     await w.container('job-1', '0f3a').upload(messages('a', 1, T0));
     const probe = { NODE_OPTIONS: `--import ${IMPORT_PROBE}` };
-    const plain = await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '--tail', '1', '--since', '1h'], { ...s3Env(), ...probe });
+    const plain = await runCli(
+      LOG_READER_BIN,
+      ['logs', 'job-1', '--bucket', w.bucket, '--tail', '1', '--since', '1h'],
+      { ...s3Env(), ...probe },
+    );
     expect(plain).toEqual({ exitCode: 0, stdout: expect.any(String), stderr: '' });
-    const follow = await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '-f', '--kubeconfig', join(tmpdir(), 'no-such-kubeconfig')], { ...s3Env(), ...probe });
+    const follow = await runCli(
+      LOG_READER_BIN,
+      ['logs', 'job-1', '--bucket', w.bucket, '-f', '--kubeconfig', join(tmpdir(), 'no-such-kubeconfig')],
+      { ...s3Env(), ...probe },
+    );
     expect(follow.stderr).toContain(PROBE_LINE);
   });
 });
@@ -255,26 +370,44 @@ describe('log-reader logs -f: the kubeconfig', () => {
 
   it('exits 2 with one line naming the file, never its contents, when the kubeconfig cannot be loaded', async () => {
     const missing = join(dir, 'missing');
-    const result = await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', 'b', '-f', '--kubeconfig', missing], s3Env());
+    const result = await runCli(
+      LOG_READER_BIN,
+      ['logs', 'job-1', '--bucket', 'b', '-f', '--kubeconfig', missing],
+      s3Env(),
+    );
     oneLine(result, 2);
     expect(result.stderr).toBe(`log-reader: -f: cannot load the kubeconfig from ${missing}: ENOENT\n`);
 
     const broken = join(dir, 'broken');
-    await writeFile(broken, kubeconfig('http://127.0.0.1:9', FAKE_TOKEN).replace(`    token: ${FAKE_TOKEN}`, `\t  token: ${FAKE_TOKEN}: [`));
+    await writeFile(
+      broken,
+      kubeconfig('http://127.0.0.1:9', FAKE_TOKEN).replace(`    token: ${FAKE_TOKEN}`, `\t  token: ${FAKE_TOKEN}: [`),
+    );
     for (const [args, env] of [
       [['--kubeconfig', broken], {}],
       [[], { KUBECONFIG: broken }],
     ] as const) {
-      const bad = await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', 'b', '-f', ...args], { ...s3Env(), ...env });
+      const bad = await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', 'b', '-f', ...args], {
+        ...s3Env(),
+        ...env,
+      });
       oneLine(bad, 2);
-      expect(bad.stderr).toMatch(new RegExp(`^log-reader: -f: cannot load the kubeconfig from (KUBECONFIG \\()?${broken.replace(/[.]/g, '\\.')}\\)?: not valid YAML\n$`));
+      expect(bad.stderr).toMatch(
+        new RegExp(
+          `^log-reader: -f: cannot load the kubeconfig from (KUBECONFIG \\()?${broken.replace(/[.]/g, '\\.')}\\)?: not valid YAML\n$`,
+        ),
+      );
     }
   });
 
   it('exits 2 naming an unknown --context', async () => {
     const file = join(dir, 'kubeconfig');
     await writeFile(file, kubeconfig('http://127.0.0.1:9', FAKE_TOKEN));
-    const result = await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', 'b', '-f', '--kubeconfig', file, '--context', 'prod'], s3Env());
+    const result = await runCli(
+      LOG_READER_BIN,
+      ['logs', 'job-1', '--bucket', 'b', '-f', '--kubeconfig', file, '--context', 'prod'],
+      s3Env(),
+    );
     oneLine(result, 2);
     expect(result.stderr).toBe(`log-reader: -f: --context: no context "prod" in the kubeconfig from ${file}\n`);
   });
@@ -290,7 +423,10 @@ describe('log-reader logs -f: the kubeconfig', () => {
       [['--kubeconfig', file], {}],
       [['--context', 'double', '-n', 'jobs'], { KUBECONFIG: file }],
     ] as const) {
-      const result = await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '-f', ...args], { ...s3Env(), ...env });
+      const result = await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket, '-f', ...args], {
+        ...s3Env(),
+        ...env,
+      });
       oneLine(result, 1);
       expect(result.stderr).toMatch(/^log-reader: .*job-1.*(ECONNREFUSED|unreachable|cannot reach)/);
     }
@@ -310,11 +446,18 @@ describe('log-reader logs -f against a Kubernetes API', () => {
       pod.start(CONTAINER, started);
       pod.append([{ time: rfc3339Nano(started.getTime() + 1000), message: 'live-0' }]);
       // The pod runs on: only the signal ends this read.
-      const result = await signalledWhen(['logs', '-f', 'job-1', '--bucket', w.bucket, '--kubeconfig', api.kubeconfigPath], s3Env(), 'live-0\n', 'SIGINT');
+      const result = await signalledWhen(
+        ['logs', '-f', 'job-1', '--bucket', w.bucket, '--kubeconfig', api.kubeconfigPath],
+        s3Env(),
+        'live-0\n',
+        'SIGINT',
+      );
       expect(result).toMatchObject({ exitCode: 130, signal: null, stderr: '' });
       expect(result.stdout).toMatch(/^a-0\na-1\n=== Live logs === [0-9a-f]+\nlive-0\n$/);
       // The namespace came from the kubeconfig's context (`jobs`), the container is the pod's.
-      expect(api.logRequests.map((r) => `${r.namespace}/${r.pod}/${r.container ?? ''}`)).toEqual(expect.arrayContaining(['jobs/job-1/job-1']));
+      expect(api.logRequests.map((r) => `${r.namespace}/${r.pod}/${r.container ?? ''}`)).toEqual(
+        expect.arrayContaining(['jobs/job-1/job-1']),
+      );
     } finally {
       await api.close();
     }
@@ -326,7 +469,11 @@ describe('log-reader logs -f against a Kubernetes API', () => {
     const api = await startKubeApi();
     try {
       api.pod('jobs', 'job-1').start(CONTAINER, new Date());
-      const result = await runCli(LOG_READER_BIN, ['logs', '-f', 'job-1', '-n', 'team-b', '--bucket', w.bucket, '--kubeconfig', api.kubeconfigPath], s3Env());
+      const result = await runCli(
+        LOG_READER_BIN,
+        ['logs', '-f', 'job-1', '-n', 'team-b', '--bucket', w.bucket, '--kubeconfig', api.kubeconfigPath],
+        s3Env(),
+      );
       expect(result).toEqual({ exitCode: 0, stdout: 'a-0\na-1\n', stderr: '' });
       expect(api.requests.map((r) => r.path)).toContain('/api/v1/namespaces/team-b/pods/job-1');
       expect(api.requests.filter((r) => r.path.startsWith('/api/v1/namespaces/jobs/'))).toEqual([]);

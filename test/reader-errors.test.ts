@@ -34,33 +34,44 @@ describe('S3 errors', () => {
 
   // moto takes any credentials; versitygw checks the signature (and the session token).
   (serverKind() === 'versitygw' ? it.each : it.skip.each)([
-    ['a wrong secret', { accessKeyId: KEY_ID, secretAccessKey: WRONG_SECRET }, 'HTTP 403: access denied or bad credentials'],
-    ['a wrong secret and a session token', { accessKeyId: KEY_ID, secretAccessKey: WRONG_SECRET, sessionToken: SESSION_TOKEN }, 'HTTP 400: bad request'],
-  ])('a read signed with %s names what it read and is a set-up problem, with no secret in it', async (_what, credentials, headAnswer) => {
-    const w = await newWorld('error-wrong-secret');
-    await w.container('job-1', '0f3a').upload(messages('a', 1, T0));
-    const endpoint = process.env['S3_TEST_ENDPOINT'];
-    const client = createS3Client({ endpoint, maxAttempts: 1, credentials });
-    const reader = new LogReader({ client, bucket: w.bucket });
-    const read = await failureOf(async () => {
-      for await (const _ of reader.records('job-1')) void _;
-    });
-    // A HEAD answer has no body, hence no error code: the SDK calls it Unknown.
-    const head = await failureOf(() => client.send(new HeadBucketCommand({ Bucket: w.bucket })));
-    client.destroy();
+    [
+      'a wrong secret',
+      { accessKeyId: KEY_ID, secretAccessKey: WRONG_SECRET },
+      'HTTP 403: access denied or bad credentials',
+    ],
+    [
+      'a wrong secret and a session token',
+      { accessKeyId: KEY_ID, secretAccessKey: WRONG_SECRET, sessionToken: SESSION_TOKEN },
+      'HTTP 400: bad request',
+    ],
+  ])(
+    'a read signed with %s names what it read and is a set-up problem, with no secret in it',
+    async (_what, credentials, headAnswer) => {
+      const w = await newWorld('error-wrong-secret');
+      await w.container('job-1', '0f3a').upload(messages('a', 1, T0));
+      const endpoint = process.env['S3_TEST_ENDPOINT'];
+      const client = createS3Client({ endpoint, maxAttempts: 1, credentials });
+      const reader = new LogReader({ client, bucket: w.bucket });
+      const read = await failureOf(async () => {
+        for await (const _ of reader.records('job-1')) void _;
+      });
+      // A HEAD answer has no body, hence no error code: the SDK calls it Unknown.
+      const head = await failureOf(() => client.send(new HeadBucketCommand({ Bucket: w.bucket })));
+      client.destroy();
 
-    expect(read.message).toMatch(new RegExp(`^GET ${metadataKey('job-1').replace(/\./g, '\\.')}: HTTP 40\\d: \\S`));
-    expect(head.message).toContain(`HEAD bucket ${w.bucket}: ${headAnswer}`);
-    const texts = [read.message, head.message];
-    for (const error of [read, head]) {
-      const setup = describeSetupProblem(error, { endpoint, bucket: w.bucket });
-      expect(setup?.message).toMatch(/credentials/);
-      texts.push(setup?.message ?? '');
-    }
-    for (const text of texts) {
-      expect(text).not.toContain(WRONG_SECRET);
-      expect(text).not.toContain(SESSION_TOKEN);
-      expect(text).not.toMatch(/X-Amz-Signature|Credential=|\?/i);
-    }
-  });
+      expect(read.message).toMatch(new RegExp(`^GET ${metadataKey('job-1').replace(/\./g, '\\.')}: HTTP 40\\d: \\S`));
+      expect(head.message).toContain(`HEAD bucket ${w.bucket}: ${headAnswer}`);
+      const texts = [read.message, head.message];
+      for (const error of [read, head]) {
+        const setup = describeSetupProblem(error, { endpoint, bucket: w.bucket });
+        expect(setup?.message).toMatch(/credentials/);
+        texts.push(setup?.message ?? '');
+      }
+      for (const text of texts) {
+        expect(text).not.toContain(WRONG_SECRET);
+        expect(text).not.toContain(SESSION_TOKEN);
+        expect(text).not.toMatch(/X-Amz-Signature|Credential=|\?/i);
+      }
+    },
+  );
 });

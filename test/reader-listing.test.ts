@@ -53,7 +53,13 @@ describe('a listing page truncated without a continuation token', () => {
     const w = await newWorld('tokenless-prefixes');
     await twoPods(w);
     const store = { client: tokenlessPages(), bucket: w.bucket };
-    await expect(drain(listObjects(store, 'kube.'))).rejects.toMatchObject({ code: 'ERR_TRUNCATED_LISTING', prefix: 'kube.' });
-    await expect(drain(listCommonPrefixes(store, 'kube.'))).rejects.toMatchObject({ code: 'ERR_TRUNCATED_LISTING', prefix: 'kube.' });
+    await expect(drain(listObjects(store, 'kube.'))).rejects.toMatchObject({
+      code: 'ERR_TRUNCATED_LISTING',
+      prefix: 'kube.',
+    });
+    await expect(drain(listCommonPrefixes(store, 'kube.'))).rejects.toMatchObject({
+      code: 'ERR_TRUNCATED_LISTING',
+      prefix: 'kube.',
+    });
   });
 });

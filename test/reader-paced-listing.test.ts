@@ -15,19 +15,30 @@ const POD = 'job-1';
 const T0 = new Date('2026-11-25T10:00:00Z');
 
 /** One raw file of one record, `message`, keyed by `slice` and `index`. */
-async function putRawRecord(client: S3Client, bucket: string, slice: string, index: number, message: string, containerId = '0f3a'): Promise<string> {
+async function putRawRecord(
+  client: S3Client,
+  bucket: string,
+  slice: string,
+  index: number,
+  message: string,
+  containerId = '0f3a',
+): Promise<string> {
   const key = rawKey({ pod: POD, namespace: 'jobs', container: POD, containerId, slice, index });
   const time = `${slice.slice(0, 4)}-${slice.slice(4, 6)}-${slice.slice(6, 8)}T${slice.slice(8, 10)}:${slice.slice(10, 12)}:00.000000001Z`;
-  await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `${parsedLine({ time, log: message })}\n` }));
+  await client.send(
+    new PutObjectCommand({ Bucket: bucket, Key: key, Body: `${parsedLine({ time, log: message })}\n` }),
+  );
   return key;
 }
 
 /** Runs `work` on every item, `limit` at a time. */
 async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) await work(items[next++] as T);
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) await work(items[next++] as T);
+    }),
+  );
 }
 
 const slice = (minutes: number): string => formatSlice(new Date(T0.getTime() + minutes * MINUTE));
@@ -39,9 +50,12 @@ describe('a read of a pod with more raw files than the listing pages hold', () =
     // between a slice before and a slice after, and a restarted container's files among them.
     const files: { slice: string; index: number; message: string; containerId: string }[] = [];
     for (let i = 1; i <= 3; i++) files.push({ slice: slice(0), index: i, message: `before-${i}`, containerId: '0f3a' });
-    for (let i = 4; i <= 1153; i++) files.push({ slice: slice(1), index: i, message: `same-slice-${i}`, containerId: '0f3a' });
-    for (let i = 1; i <= 5; i++) files.push({ slice: slice(2), index: i, message: `restarted-${i}`, containerId: '0000' });
-    for (let i = 1154; i <= 1160; i++) files.push({ slice: slice(3), index: i, message: `after-${i}`, containerId: '0f3a' });
+    for (let i = 4; i <= 1153; i++)
+      files.push({ slice: slice(1), index: i, message: `same-slice-${i}`, containerId: '0f3a' });
+    for (let i = 1; i <= 5; i++)
+      files.push({ slice: slice(2), index: i, message: `restarted-${i}`, containerId: '0000' });
+    for (let i = 1154; i <= 1160; i++)
+      files.push({ slice: slice(3), index: i, message: `after-${i}`, containerId: '0f3a' });
     await eachLimited(files, 16, (f) => putRawRecord(w.client, w.bucket, f.slice, f.index, f.message, f.containerId));
     const expected = files.map((f) => f.message);
 
@@ -65,7 +79,11 @@ describe('a read of a pod with more raw files than the listing pages hold', () =
     await eachLimited(merged, 16, (f) => putRawRecord(w.client, w.bucket, f.slice, f.index, f.message));
     await w.pass(config);
     // 20 raw files the first pass did not see: the metadata the reader will read does not cover them.
-    const late = Array.from({ length: 20 }, (_, i) => ({ slice: slice(2000 + i), index: 2000 + i, message: `late-${i}` }));
+    const late = Array.from({ length: 20 }, (_, i) => ({
+      slice: slice(2000 + i),
+      index: 2000 + i,
+      message: `late-${i}`,
+    }));
     for (const f of late) await putRawRecord(w.client, w.bucket, f.slice, f.index, f.message);
 
     // The reader's client counts the listing answers it has received.
@@ -85,7 +103,7 @@ describe('a read of a pod with more raw files than the listing pages hold', () =
     if (!first.done) read.push(first.value);
     // Whatever the reader lists while it is busy with the merged file (its listing goes on at
     // its own pace): let every request it has in flight be answered.
-    for (let seen = -1; seen !== listings; ) {
+    for (let seen = -1; seen !== listings;) {
       seen = listings;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }

@@ -21,7 +21,10 @@ describe('LogReader', () => {
     const fb = w.container('job-1', '0f3a', { gzip: true });
     await fb.uploadLines(
       [
-        parsedLine({ time: '2026-11-25T10:00:00.000000001Z', log: 'docker line\n' }, { dateKeyTime: '2026-11-25T10:00:00.000000Z' }),
+        parsedLine(
+          { time: '2026-11-25T10:00:00.000000001Z', log: 'docker line\n' },
+          { dateKeyTime: '2026-11-25T10:00:00.000000Z' },
+        ),
         unparsedLine({ time: '2026-11-25T10:00:01Z', log: 'from the runtime', stream: 'stderr' }),
         parsedLine({ time: '2026-11-25T10:00:02Z', log: 'long ', logtag: 'P' }),
       ],
@@ -75,10 +78,20 @@ describe('LogReader', () => {
   it('filters by since at nanosecond precision, in merged and raw files', async () => {
     const w = await newWorld('since');
     const fb = w.container('job-1', '0f3a');
-    const times = ['2026-11-25T10:00:00.123456788Z', '2026-11-25T10:00:00.123456789Z', '2026-11-25T11:00:00.123456790+01:00'];
-    await fb.uploadLines(times.map((time, i) => parsedLine({ time, log: `m${i}` })), '202611251000');
+    const times = [
+      '2026-11-25T10:00:00.123456788Z',
+      '2026-11-25T10:00:00.123456789Z',
+      '2026-11-25T11:00:00.123456790+01:00',
+    ];
+    await fb.uploadLines(
+      times.map((time, i) => parsedLine({ time, log: `m${i}` })),
+      '202611251000',
+    );
     await w.pass();
-    await fb.uploadLines(times.map((time, i) => parsedLine({ time, log: `r${i}` })), '202611251001');
+    await fb.uploadLines(
+      times.map((time, i) => parsedLine({ time, log: `r${i}` })),
+      '202611251001',
+    );
 
     expect(await w.read('job-1', { since: '2026-11-25T10:00:00.123456789Z' })).toBe('m1\nm2\nr1\nr2\n');
     expect(await w.read('job-1', { since: '2026-11-25T12:00:00.123456789+02:00' })).toBe('m1\nm2\nr1\nr2\n');
@@ -102,17 +115,45 @@ describe('LogReader', () => {
     const w = await newWorld('python');
     const pod = 'job-py';
     const dir = { pod, namespace: 'jobs', container: pod, containerId: 'c0ffee' };
-    const oldRaw = await putRaw(w.client, w.bucket, { ...dir, slice: '202611250959', index: 61, lines: [parsedLine({ time: '2026-11-25T09:59:00Z', log: 'merged by python' })] });
-    const newRaw = await putRaw(w.client, w.bucket, { ...dir, slice: '202611251001', index: 62, lines: [parsedLine({ time: '2026-11-25T10:01:00Z', log: 'new' })] });
+    const oldRaw = await putRaw(w.client, w.bucket, {
+      ...dir,
+      slice: '202611250959',
+      index: 61,
+      lines: [parsedLine({ time: '2026-11-25T09:59:00Z', log: 'merged by python' })],
+    });
+    const newRaw = await putRaw(w.client, w.bucket, {
+      ...dir,
+      slice: '202611251001',
+      index: 62,
+      lines: [parsedLine({ time: '2026-11-25T10:01:00Z', log: 'new' })],
+    });
     const pyFile = `logs/${pod}/202611251000.gz`;
-    await w.client.send(new PutObjectCommand({ Bucket: w.bucket, Key: pyFile, Body: gzipSync('{"time":"2026-11-25T09:00:01.123456Z","log":"from python"}\n{"time":"2026-11-25T09:59:00Z","log":"merged by python"}\n') }));
+    await w.client.send(
+      new PutObjectCommand({
+        Bucket: w.bucket,
+        Key: pyFile,
+        Body: gzipSync(
+          '{"time":"2026-11-25T09:00:01.123456Z","log":"from python"}\n{"time":"2026-11-25T09:59:00Z","log":"merged by python"}\n',
+        ),
+      }),
+    );
     const pythonDoc = {
-      log_files: [{ key: pyFile, records_count: 2, size: 100, first_record_time: '2026-11-25T09:00:01.123456+00:00', last_record_time: '2026-11-25T09:59:00+00:00' }],
+      log_files: [
+        {
+          key: pyFile,
+          records_count: 2,
+          size: 100,
+          first_record_time: '2026-11-25T09:00:01.123456+00:00',
+          last_record_time: '2026-11-25T09:59:00+00:00',
+        },
+      ],
       // Committed after both raw files were uploaded (a raw file uploaded after the commit is not covered by it).
       last_compaction_time: new Date(Date.now() + 1000).toISOString().replace('Z', '+00:00'),
       last_merged_key: oldRaw,
     };
-    await w.client.send(new PutObjectCommand({ Bucket: w.bucket, Key: metadataKey(pod), Body: JSON.stringify(pythonDoc) }));
+    await w.client.send(
+      new PutObjectCommand({ Bucket: w.bucket, Key: metadataKey(pod), Body: JSON.stringify(pythonDoc) }),
+    );
     const expected = 'from python\nmerged by python\nnew\n';
     expect(await w.read(pod)).toBe(expected);
 
@@ -141,21 +182,24 @@ describe('LogReader: signal', () => {
   it.each([
     ['raw', false],
     ['merged', true],
-  ])('ends a read of a %s file aborted after its first record with an AbortError, returning nothing after it', async (_, merge) => {
-    const w = await newWorld(`abort-${merge ? 'merged' : 'raw'}`);
-    await w.container('job-1', '0f3a').upload(messages('line', 5, T0));
-    if (merge) await w.pass();
-    const controller = new AbortController();
-    const seen: string[] = [];
-    const reading = (async () => {
-      for await (const r of w.reader.records('job-1', { signal: controller.signal })) {
-        seen.push(r.message);
-        controller.abort();
-      }
-    })();
-    await expect(reading).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
-    expect(seen).toEqual(['line-0']);
-  });
+  ])(
+    'ends a read of a %s file aborted after its first record with an AbortError, returning nothing after it',
+    async (_, merge) => {
+      const w = await newWorld(`abort-${merge ? 'merged' : 'raw'}`);
+      await w.container('job-1', '0f3a').upload(messages('line', 5, T0));
+      if (merge) await w.pass();
+      const controller = new AbortController();
+      const seen: string[] = [];
+      const reading = (async () => {
+        for await (const r of w.reader.records('job-1', { signal: controller.signal })) {
+          seen.push(r.message);
+          controller.abort();
+        }
+      })();
+      await expect(reading).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
+      expect(seen).toEqual(['line-0']);
+    },
+  );
 });
 
 describe('LogReader and deletions', () => {

@@ -79,7 +79,13 @@ async function faultyWorld(name: string, rule: FaultRule, limits: S3ClientSettin
     w,
     proxy,
     client,
-    pass: (config = {}) => runPass({ store: { client, bucket: w.bucket }, config: testConfig(w.bucket, config), logger: silentLogger(), now: w.now }),
+    pass: (config = {}) =>
+      runPass({
+        store: { client, bucket: w.bucket },
+        config: testConfig(w.bucket, config),
+        logger: silentLogger(),
+        now: w.now,
+      }),
     read: (pod) => text(reader.createReadStream(pod)),
     close: async () => {
       client.destroy();
@@ -95,11 +101,25 @@ class Expected {
   private readonly lines = new Map<string, string[]>();
 
   /** Uploads `files` raw files of `lines` messages each for `pod`, named `{pod}.{batch}.{file}-{i}`. */
-  async upload(w: World, pod: string, batch: string, files: number, lines: number, options: { containerId?: string; gzip?: boolean } = {}): Promise<string[]> {
-    const fb = w.container(pod, options.containerId ?? 'c0ffee', { gzip: options.gzip ?? false, firstIndex: this.of(pod).length + 1 });
+  async upload(
+    w: World,
+    pod: string,
+    batch: string,
+    files: number,
+    lines: number,
+    options: { containerId?: string; gzip?: boolean } = {},
+  ): Promise<string[]> {
+    const fb = w.container(pod, options.containerId ?? 'c0ffee', {
+      gzip: options.gzip ?? false,
+      firstIndex: this.of(pod).length + 1,
+    });
     const keys: string[] = [];
     for (let file = 0; file < files; file += 1) {
-      const batchMessages = messages(`${pod}.${batch}.${file}`, lines, new Date(T0.getTime() + this.of(pod).length * 1000));
+      const batchMessages = messages(
+        `${pod}.${batch}.${file}`,
+        lines,
+        new Date(T0.getTime() + this.of(pod).length * 1000),
+      );
       keys.push(await fb.upload(batchMessages));
       this.of(pod).push(...batchMessages.map((m) => m.log));
     }
@@ -108,7 +128,9 @@ class Expected {
 
   /** The pod's log as a read returns it (a message and `\n` per record). */
   text(pod: string): string {
-    return this.of(pod).map((line) => `${line}\n`).join('');
+    return this.of(pod)
+      .map((line) => `${line}\n`)
+      .join('');
   }
 
   get pods(): string[] {
@@ -123,7 +145,11 @@ class Expected {
 }
 
 /** Every pod's log, read directly (no faults) and, unless told otherwise, through the proxy, is exactly the uploads. */
-async function expectExactLogs(f: FaultyWorld, expected: Expected, options: { viaProxy?: boolean } = {}): Promise<void> {
+async function expectExactLogs(
+  f: FaultyWorld,
+  expected: Expected,
+  options: { viaProxy?: boolean } = {},
+): Promise<void> {
   for (const pod of expected.pods) {
     expect(await f.w.read(pod)).toBe(expected.text(pod));
     if (options.viaProxy ?? true) expect(await f.read(pod)).toBe(expected.text(pod));
@@ -151,7 +177,11 @@ type RequestFacts = Pick<ProxiedRequest, 'url' | 'method' | 'operation' | 'key' 
  * Reads a pod with the built library (`make test` builds it first) in a child process,
  * through `endpoint`; says how the read ended and which exceptions nobody caught.
  */
-async function readInChildProcess(endpoint: string, bucket: string, pod: string): Promise<{ read: string; uncaught: string[] }> {
+async function readInChildProcess(
+  endpoint: string,
+  bucket: string,
+  pod: string,
+): Promise<{ read: string; uncaught: string[] }> {
   const library = pathToFileURL(resolve(__dirname, '../packages/log-reader/dist/index.js')).href;
   const script = `
     import { LogReader, createS3Client } from ${JSON.stringify(library)};
@@ -166,7 +196,10 @@ async function readInChildProcess(endpoint: string, bucket: string, pod: string)
     }
     setTimeout(() => { process.stdout.write(JSON.stringify({ read, uncaught })); process.exit(0); }, 700);
   `;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: process.env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    env: process.env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const [stdout] = await Promise.all([text(child.stdout), once(child, 'close')]);
   return JSON.parse(stdout) as { read: string; uncaught: string[] };
 }
@@ -196,7 +229,9 @@ function everyKindFailsSometimes(faults: readonly Fault[]): FaultRule {
 /** Every faulted request was retried by the client: a later attempt of the same operation exists. */
 function expectAllRetried(log: readonly ProxyLogEntry[]): void {
   for (const e of faulted(log)) {
-    expect(log.some((later) => later.n > e.n && later.invocationId === e.invocationId && later.attempt === e.attempt + 1)).toBe(true);
+    expect(
+      log.some((later) => later.n > e.n && later.invocationId === e.invocationId && later.attempt === e.attempt + 1),
+    ).toBe(true);
   }
 }
 
@@ -239,7 +274,18 @@ describe('S3 faults', () => {
     await expectCompacted(f, expected);
 
     const kinds = new Set(f.proxy.log.map(kindOf));
-    for (const kind of ['GetObject kube', 'GetObject data', 'GetObject metadata', 'PutObject data', 'PutObject metadata', 'PutObject cleanup', 'DeleteObjects (bucket)', 'DeleteObject cleanup', 'ListObjectsV2 (bucket)', 'HeadBucket (bucket)']) {
+    for (const kind of [
+      'GetObject kube',
+      'GetObject data',
+      'GetObject metadata',
+      'PutObject data',
+      'PutObject metadata',
+      'PutObject cleanup',
+      'DeleteObjects (bucket)',
+      'DeleteObject cleanup',
+      'ListObjectsV2 (bucket)',
+      'HeadBucket (bucket)',
+    ]) {
       expect(kinds).toContain(kind);
     }
     expectEveryKindFaulted(f.proxy.log);
@@ -262,7 +308,9 @@ describe('S3 faults', () => {
       for (const pod of expected.pods) expect(await f.read(pod)).toBe(expected.text(pod));
     }
 
-    expect(new Set(faulted(f.proxy.log).map((e) => e.fault))).toEqual(new Set(['slow-down', 'internal-error', 'drop-before', 'drop-after']));
+    expect(new Set(faulted(f.proxy.log).map((e) => e.fault))).toEqual(
+      new Set(['slow-down', 'internal-error', 'drop-before', 'drop-after']),
+    );
     expectEveryKindFaulted(f.proxy.log);
     expectAllRetried(f.proxy.log);
   });
@@ -293,7 +341,7 @@ describe('S3 faults', () => {
         if (r.operation === 'ListObjectsV2' && ++lists === 1) return late('request');
         if (r.operation === 'GetObject' && r.key?.startsWith('kube.') === true) return late('request');
         // Answered late after the server stored it: the merged file (the retry meets its own
-    // object: If-None-Match refuses it, and the compactor recognises the object as its own).
+        // object: If-None-Match refuses it, and the compactor recognises the object as its own).
         if (r.operation === 'PutObject' && r.key?.startsWith('data/') === true) return late('response');
         return PASS;
       },
@@ -309,7 +357,12 @@ describe('S3 faults', () => {
     await expectExactLogs(f, expected);
 
     const delayed = faulted(f.proxy.log);
-    expect(delayed.map(kindOf).sort()).toEqual(['GetObject kube', 'GetObject kube', 'ListObjectsV2 (bucket)', 'PutObject data']);
+    expect(delayed.map(kindOf).sort()).toEqual([
+      'GetObject kube',
+      'GetObject kube',
+      'ListObjectsV2 (bucket)',
+      'PutObject data',
+    ]);
     expectAllRetried(f.proxy.log);
     const uploads = f.proxy.log.filter((e) => e.operation === 'PutObject' && e.key?.startsWith('data/') === true);
     expect(uploads.map((e) => [e.attempt, e.serverStatus])).toEqual([
@@ -327,37 +380,42 @@ describe('S3 faults', () => {
       ['the pod lease (acquire, confirm, release)', (r) => r.key?.startsWith('leases/job-') === true],
     ];
 
-    it.each(targets)('%s: each record read exactly once after every pass, and the bucket ends compacted', async (_name, matches) => {
-      const f = await faultyWorld('faults-drop-after', (r) => (r.attempt === 1 && matches(r) ? DROP_AFTER : PASS));
-      const expected = new Expected();
-      await expected.upload(f.w, 'job-1', 'one', 2, 3);
-      await expected.upload(f.w, 'job-2', 'one', 1, 2);
+    it.each(targets)(
+      '%s: each record read exactly once after every pass, and the bucket ends compacted',
+      async (_name, matches) => {
+        const f = await faultyWorld('faults-drop-after', (r) => (r.attempt === 1 && matches(r) ? DROP_AFTER : PASS));
+        const expected = new Expected();
+        await expected.upload(f.w, 'job-1', 'one', 2, 3);
+        await expected.upload(f.w, 'job-2', 'one', 1, 2);
 
-      // Passes on the schedule of an hourly CronJob, every one of them with the fault: a merge,
-      // a merge that continues the merged file, then the deletion of what became due.
-      await f.pass();
-      await expectExactLogs(f, expected, { viaProxy: false });
-      await expected.upload(f.w, 'job-1', 'two', 1, 2);
-      f.w.advance(56 * MINUTE);
-      await f.pass();
-      await expectExactLogs(f, expected, { viaProxy: false });
-      f.w.advance(31 * MINUTE);
-      await f.pass();
-      await expectExactLogs(f, expected, { viaProxy: false });
-      expect(faulted(f.proxy.log).length).toBeGreaterThan(0);
-      expectAllRetried(f.proxy.log);
-      // Whatever the passes reported, the bucket converges once the store behaves.
-      f.proxy.setRule(() => PASS);
-      for (let i = 0; i < 2; i += 1) {
-        f.w.advance(HOUR);
-        expect((await f.pass()).summary.failures).toEqual([]);
-      }
-      await expectExactLogs(f, expected);
-      await expectCompacted(f, expected);
-    });
+        // Passes on the schedule of an hourly CronJob, every one of them with the fault: a merge,
+        // a merge that continues the merged file, then the deletion of what became due.
+        await f.pass();
+        await expectExactLogs(f, expected, { viaProxy: false });
+        await expected.upload(f.w, 'job-1', 'two', 1, 2);
+        f.w.advance(56 * MINUTE);
+        await f.pass();
+        await expectExactLogs(f, expected, { viaProxy: false });
+        f.w.advance(31 * MINUTE);
+        await f.pass();
+        await expectExactLogs(f, expected, { viaProxy: false });
+        expect(faulted(f.proxy.log).length).toBeGreaterThan(0);
+        expectAllRetried(f.proxy.log);
+        // Whatever the passes reported, the bucket converges once the store behaves.
+        f.proxy.setRule(() => PASS);
+        for (let i = 0; i < 2; i += 1) {
+          f.w.advance(HOUR);
+          expect((await f.pass()).summary.failures).toEqual([]);
+        }
+        await expectExactLogs(f, expected);
+        await expectCompacted(f, expected);
+      },
+    );
 
     it('the metadata commit: its first attempt landed, so the retry meets 412, yet the data is committed exactly once', async () => {
-      const f = await faultyWorld('faults-commit', (r) => (r.attempt === 1 && r.operation === 'PutObject' && r.key === metadataKey('job-1') ? DROP_AFTER : PASS));
+      const f = await faultyWorld('faults-commit', (r) =>
+        r.attempt === 1 && r.operation === 'PutObject' && r.key === metadataKey('job-1') ? DROP_AFTER : PASS,
+      );
       const expected = new Expected();
       await expected.upload(f.w, 'job-1', 'one', 2, 3);
 
@@ -379,7 +437,9 @@ describe('S3 faults', () => {
     // A retried commit whose first attempt landed meets 412: commitMetadata re-reads the
     // metadata and recognises its own write, so the pod is reported merged, not failed.
     it('the metadata commit: a pass whose commit landed but whose answer was lost reports the pod merged', async () => {
-      const f = await faultyWorld('faults-commit-report', (r) => (r.attempt === 1 && r.operation === 'PutObject' && r.key === metadataKey('job-1') ? DROP_AFTER : PASS));
+      const f = await faultyWorld('faults-commit-report', (r) =>
+        r.attempt === 1 && r.operation === 'PutObject' && r.key === metadataKey('job-1') ? DROP_AFTER : PASS,
+      );
       const expected = new Expected();
       await expected.upload(f.w, 'job-1', 'one', 2, 3);
       const { summary } = await f.pass();
@@ -390,12 +450,18 @@ describe('S3 faults', () => {
 
   it('a merged file large enough for a multipart upload survives lost answers to each of its requests', async () => {
     const multipart = new Set(['CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload']);
-    const f = await faultyWorld('faults-multipart', (r) => (r.attempt === 1 && multipart.has(r.operation) ? DROP_AFTER : PASS));
+    const f = await faultyWorld('faults-multipart', (r) =>
+      r.attempt === 1 && multipart.has(r.operation) ? DROP_AFTER : PASS,
+    );
     // Incompressible messages: over 5 MiB of gzip, so more than one 5 MiB part.
     const fb = f.w.container('job-1', 'c0ffee');
     const lines: string[] = [];
     for (let file = 0; file < 7; file += 1) {
-      const batch = Array.from({ length: 128 }, (_, i) => ({ time: `2026-11-25T10:0${file}:00.${String(i).padStart(3, '0')}Z`, log: randomBytes(6_000).toString('base64'), at: T0 }));
+      const batch = Array.from({ length: 128 }, (_, i) => ({
+        time: `2026-11-25T10:0${file}:00.${String(i).padStart(3, '0')}Z`,
+        log: randomBytes(6_000).toString('base64'),
+        at: T0,
+      }));
       await fb.upload(batch);
       lines.push(...batch.map((m) => m.log));
     }
@@ -419,7 +485,9 @@ describe('S3 faults', () => {
   // while it waits, which today crashes the process (the test after these).
   it('a response body cut mid-way fails the read loudly and the pod cleanly; the next pass completes it', async () => {
     const cutBody: Fault = { kind: 'cut-body', afterBytes: 200 };
-    const f = await faultyWorld('faults-cut-body', (r) => (r.operation === 'GetObject' && r.key?.startsWith('kube.') === true ? cutBody : PASS));
+    const f = await faultyWorld('faults-cut-body', (r) =>
+      r.operation === 'GetObject' && r.key?.startsWith('kube.') === true ? cutBody : PASS,
+    );
     const expected = new Expected();
     await expected.upload(f.w, 'job-1', 'one', 1, 20);
     await expected.upload(f.w, 'job-2', 'one', 1, 2);
@@ -428,7 +496,9 @@ describe('S3 faults', () => {
     // returns a silently short log.
     await expect(f.read('job-1')).rejects.toThrow(/aborted/);
 
-    f.proxy.setRule((r) => (r.operation === 'GetObject' && r.key?.startsWith('kube.') === true && r.key.includes('job-1') ? cutBody : PASS));
+    f.proxy.setRule((r) =>
+      r.operation === 'GetObject' && r.key?.startsWith('kube.') === true && r.key.includes('job-1') ? cutBody : PASS,
+    );
     const { summary } = await f.pass();
     expect(summary.failures.map((x) => x.pod)).toEqual(['job-1']);
     expect(summary.pods.merged).toBe(1);
@@ -462,7 +532,9 @@ describe('S3 faults', () => {
     const f = await faultyWorld('faults-read-ahead', (r) => {
       if (r.operation !== 'GetObject' || r.key?.startsWith('kube.') !== true) return PASS;
       // The first file answers late, so the reader is still waiting on it when the second one breaks.
-      return r.key.endsWith('_1.gz') ? { kind: 'delay', ms: 500, before: 'response' } : { kind: 'cut-body', afterBytes: 10 };
+      return r.key.endsWith('_1.gz')
+        ? { kind: 'delay', ms: 500, before: 'response' }
+        : { kind: 'cut-body', afterBytes: 10 };
     });
     const expected = new Expected();
     await expected.upload(f.w, 'job-1', 'one', 2, 20);
@@ -478,8 +550,14 @@ describe('S3 faults', () => {
     const scenarios: [string, (r: RequestFacts) => boolean][] = [
       ['every request naming the pod', bad],
       ['reading its raw files', (r) => bad(r) && r.operation === 'GetObject' && r.key?.startsWith('kube.') === true],
-      ['uploading its merged file', (r) => bad(r) && r.operation === 'PutObject' && r.key?.startsWith('data/') === true],
-      ['committing its metadata', (r) => bad(r) && r.operation === 'PutObject' && r.key?.startsWith('metadata/') === true],
+      [
+        'uploading its merged file',
+        (r) => bad(r) && r.operation === 'PutObject' && r.key?.startsWith('data/') === true,
+      ],
+      [
+        'committing its metadata',
+        (r) => bad(r) && r.operation === 'PutObject' && r.key?.startsWith('metadata/') === true,
+      ],
     ];
 
     it.each(scenarios)('%s', async (_name, failing) => {

@@ -31,7 +31,8 @@ describe('--shard', () => {
     const mergedBy = new Map<string, number[]>();
     results.forEach((result, index) => {
       expect(result.summary.pods.failed).toBe(0);
-      for (const r of result.reports.filter((report) => report.status === 'merged')) mergedBy.set(r.pod, [...(mergedBy.get(r.pod) ?? []), index]);
+      for (const r of result.reports.filter((report) => report.status === 'merged'))
+        mergedBy.set(r.pod, [...(mergedBy.get(r.pod) ?? []), index]);
     });
     expect([...mergedBy.keys()].sort()).toEqual([...PODS].sort());
     for (const pod of PODS) {

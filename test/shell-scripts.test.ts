@@ -2,7 +2,16 @@
 // gives kubectl and minikube — stand-ins on PATH that record their arguments and answer
 // like the real ones (a job's pod ran, the job completed or failed).
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
@@ -15,22 +24,30 @@ const SUBCOMMANDS = ['start', 'load-images', 'apply', 'run-once', 'logs', 'clean
 /** The `NAME="value"` settings at the top of minikube.sh. */
 function scriptSettings(): Record<string, string> {
   const text = readFileSync(SCRIPT, 'utf8');
-  return Object.fromEntries([...text.matchAll(/^([A-Z_]+)="([^"$]*)"$/gm)].map((m) => [m[1] as string, m[2] as string]));
+  return Object.fromEntries(
+    [...text.matchAll(/^([A-Z_]+)="([^"$]*)"$/gm)].map((m) => [m[1] as string, m[2] as string]),
+  );
 }
 
 type Json = Record<string, unknown>;
 const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const field = (v: unknown, ...path: (string | number)[]): unknown => path.reduce<unknown>((at, key) => (isRecord(at) || Array.isArray(at) ? (at as Record<string | number, unknown>)[key] : undefined), v);
+const field = (v: unknown, ...path: (string | number)[]): unknown =>
+  path.reduce<unknown>(
+    (at, key) => (isRecord(at) || Array.isArray(at) ? (at as Record<string | number, unknown>)[key] : undefined),
+    v,
+  );
 
 /** Every Kubernetes object in the YAML files under these directories (kustomizations left out). */
 function manifests(...dirs: string[]): Json[] {
-  const files = dirs.flatMap((dir) => readdirSync(resolve(ROOT, dir), { recursive: true, encoding: 'utf8' }).filter((f) => /\.ya?ml$/.test(f)).map((f) => resolve(ROOT, dir, f)));
+  const files = dirs.flatMap((dir) =>
+    readdirSync(resolve(ROOT, dir), { recursive: true, encoding: 'utf8' })
+      .filter((f) => /\.ya?ml$/.test(f))
+      .map((f) => resolve(ROOT, dir, f)),
+  );
   return files
     .flatMap((file) => parseAllDocuments(readFileSync(file, 'utf8')).map((doc) => doc.toJS() as unknown))
     .filter((o): o is Json => isRecord(o) && typeof o['kind'] === 'string' && o['kind'] !== 'Kustomization');
 }
-
-
 
 function run(command: string, args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
   return runProcess(command, args, { cwd: ROOT, env: { ...process.env, ...env } });
@@ -93,19 +110,27 @@ describe('minikube.sh', () => {
   it('names what k8s/ (base + overlays/minikube) and docker-compose.yml name: namespace, CronJob, LocalStack and its token Secret, image', () => {
     const settings = scriptSettings();
     const objects = manifests('k8s/base', settings['OVERLAY'] as string);
-    const find = (kind: string, name: string | undefined): Json | undefined => objects.find((o) => o['kind'] === kind && field(o, 'metadata', 'name') === name);
+    const find = (kind: string, name: string | undefined): Json | undefined =>
+      objects.find((o) => o['kind'] === kind && field(o, 'metadata', 'name') === name);
     expect(find('Namespace', settings['NAMESPACE'])).toBeDefined();
     const cronjob = find('CronJob', settings['CRONJOB']);
     expect(field(cronjob, 'metadata', 'namespace')).toBe(settings['NAMESPACE']);
-    expect(field(cronjob, 'spec', 'jobTemplate', 'spec', 'template', 'spec', 'containers', 0, 'image')).toBe(settings['IMAGE']);
+    expect(field(cronjob, 'spec', 'jobTemplate', 'spec', 'template', 'spec', 'containers', 0, 'image')).toBe(
+      settings['IMAGE'],
+    );
     const localstack = find('Deployment', settings['LOCALSTACK']);
     expect(field(localstack, 'metadata', 'namespace')).toBe(settings['NAMESPACE']);
     expect(find('Service', settings['LOCALSTACK'])).toBeDefined();
     const env = field(localstack, 'spec', 'template', 'spec', 'containers', 0, 'env');
     const token = Array.isArray(env) ? env.find((e) => field(e, 'name') === 'LOCALSTACK_AUTH_TOKEN') : undefined;
     // apply writes the Secret from an env file: its key is the variable's name.
-    expect(field(token, 'valueFrom', 'secretKeyRef')).toEqual({ name: settings['LOCALSTACK_SECRET'], key: 'LOCALSTACK_AUTH_TOKEN' });
-    expect(field(parse(readFileSync(resolve(ROOT, 'docker-compose.yml'), 'utf8')), 'services', 'compactor', 'image')).toBe(settings['IMAGE']);
+    expect(field(token, 'valueFrom', 'secretKeyRef')).toEqual({
+      name: settings['LOCALSTACK_SECRET'],
+      key: 'LOCALSTACK_AUTH_TOKEN',
+    });
+    expect(
+      field(parse(readFileSync(resolve(ROOT, 'docker-compose.yml'), 'utf8')), 'services', 'compactor', 'image'),
+    ).toBe(settings['IMAGE']);
   });
 
   it('lists its 7 subcommands with --help, exit 0', async () => {
@@ -128,9 +153,16 @@ describe('minikube.sh', () => {
     // A PATH with the basic tools only: no minikube, no kubectl.
     const bare = join(cluster.dir, 'bare');
     mkdirSync(bare);
-    for (const tool of ['dirname', 'date', 'tail']) symlinkSync(execFileSync('which', [tool], { encoding: 'utf8' }).trim(), join(bare, tool));
-    expect(await run('/bin/bash', [SCRIPT, 'stop'], { PATH: bare })).toMatchObject({ exitCode: 2, stderr: expect.stringContaining('minikube is not on PATH') });
-    expect(await run('/bin/bash', [SCRIPT, 'run-once'], { PATH: bare })).toMatchObject({ exitCode: 2, stderr: expect.stringContaining('kubectl is not on PATH') });
+    for (const tool of ['dirname', 'date', 'tail'])
+      symlinkSync(execFileSync('which', [tool], { encoding: 'utf8' }).trim(), join(bare, tool));
+    expect(await run('/bin/bash', [SCRIPT, 'stop'], { PATH: bare })).toMatchObject({
+      exitCode: 2,
+      stderr: expect.stringContaining('minikube is not on PATH'),
+    });
+    expect(await run('/bin/bash', [SCRIPT, 'run-once'], { PATH: bare })).toMatchObject({
+      exitCode: 2,
+      stderr: expect.stringContaining('kubectl is not on PATH'),
+    });
   });
 
   it('start, load-images and stop work on a cluster of their own profile; start passes its arguments on', async () => {
@@ -150,14 +182,16 @@ describe('minikube.sh', () => {
     expect(cluster.calls()).toEqual([]);
   });
 
-  it("apply stores the token as a Secret without putting it on any command line, then applies the minikube overlay", async () => {
+  it('apply stores the token as a Secret without putting it on any command line, then applies the minikube overlay', async () => {
     const token = 'ls-SECRET-token-4242';
     const result = await run(SCRIPT, ['apply'], cluster.env({ LOCALSTACK_AUTH_TOKEN: token }));
     expect(result.exitCode).toBe(0);
     const calls = cluster.calls();
     expect(calls.join('\n')).not.toContain(token);
     expect(result.stdout + result.stderr).not.toContain(token);
-    expect(readFileSync(cluster.applied, 'utf8')).toContain(Buffer.from(`LOCALSTACK_AUTH_TOKEN=${token}\n`).toString('base64'));
+    expect(readFileSync(cluster.applied, 'utf8')).toContain(
+      Buffer.from(`LOCALSTACK_AUTH_TOKEN=${token}\n`).toString('base64'),
+    );
     // The two sides of a pipe start together: the first four calls come in either order.
     const seen = calls.map((c) => c.replace(/--from-env-file=\S+/, '--from-env-file=FILE'));
     expect(seen.slice(0, 4).sort()).toEqual(

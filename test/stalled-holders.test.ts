@@ -22,11 +22,18 @@ describe('a stalled holder deleting cleanup/{pod} after a takeover', () => {
 
     w.advance(31 * MINUTE);
     let late = '';
-    const stalled = stallingAt(1, async () => {
-      const result = await takeOver(w, fb);
-      late = result.late;
-      expect(result.takeover.reports.find((r) => r.pod === 'job-1')).toMatchObject({ phase: 'merge', status: 'merged' });
-    }, { skip: (command, key) => !isCleanupDelete(command, key) });
+    const stalled = stallingAt(
+      1,
+      async () => {
+        const result = await takeOver(w, fb);
+        late = result.late;
+        expect(result.takeover.reports.find((r) => r.pod === 'job-1')).toMatchObject({
+          phase: 'merge',
+          status: 'merged',
+        });
+      },
+      { skip: (command, key) => !isCleanupDelete(command, key) },
+    );
     await w.passWith(stalled);
     expect(late).not.toBe('');
     expect((await w.metadata('job-1')).mergedRawFiles?.map((p) => p.key)).toEqual([late]);
@@ -41,7 +48,7 @@ describe('a stalled holder killed right after deleting cleanup/{pod}', () => {
   // The holder stalls (past its lease) right before it takes the pod off the cleanup queue and
   // is killed right after (a stalled process is what a CronJob's activeDeadlineSeconds or an
   // OOM/eviction kills): the entry the takeover put for the raw files it merged must not be lost.
-  it('does not leave the takeover\'s merged raw files undeleted for good', async () => {
+  it("does not leave the takeover's merged raw files undeleted for good", async () => {
     const { w, fb } = await uploadedPod('stalled-killed-after-cleanup-delete', 2);
     await w.pass();
     expect(await w.keys('cleanup/')).toEqual([cleanupKey('job-1')]);
@@ -54,17 +61,28 @@ describe('a stalled holder killed right after deleting cleanup/{pod}', () => {
       (next, context) => async (args) => {
         if (dead) throw new InjectedCrash(0, context.commandName ?? 'unknown');
         const result = await next(args);
-        if (context.commandName === 'DeleteObjectCommand' && (args.input as { Key?: string }).Key === cleanupKey('job-1')) dead = true;
+        if (
+          context.commandName === 'DeleteObjectCommand' &&
+          (args.input as { Key?: string }).Key === cleanupKey('job-1')
+        )
+          dead = true;
         return result;
       },
       { step: 'initialize', name: 'dieAfterLeavingQueue' },
     );
     let late = '';
-    const stalled = stallingAt(1, async () => {
-      const result = await takeOver(w, fb);
-      late = result.late;
-      expect(result.takeover.reports.find((r) => r.pod === 'job-1')).toMatchObject({ phase: 'merge', status: 'merged' });
-    }, { client: dying, skip: (command, key) => !isCleanupDelete(command, key) });
+    const stalled = stallingAt(
+      1,
+      async () => {
+        const result = await takeOver(w, fb);
+        late = result.late;
+        expect(result.takeover.reports.find((r) => r.pod === 'job-1')).toMatchObject({
+          phase: 'merge',
+          status: 'merged',
+        });
+      },
+      { client: dying, skip: (command, key) => !isCleanupDelete(command, key) },
+    );
     await w.passWith(stalled).catch(() => undefined);
     expect(dead).toBe(true);
     expect(late).not.toBe('');
@@ -75,7 +93,8 @@ describe('a stalled holder killed right after deleting cleanup/{pod}', () => {
   });
 });
 
-const isCommit = (command: string, key: string): boolean => command === 'PutObjectCommand' && key === metadataKey('job-1');
+const isCommit = (command: string, key: string): boolean =>
+  command === 'PutObjectCommand' && key === metadataKey('job-1');
 
 describe('a stalled commit landing after a takeover deleted its files', () => {
   // The holder merged (its file is written), confirmed its lease and stalls before its metadata
@@ -91,17 +110,25 @@ describe('a stalled commit landing after a takeover deleted its files', () => {
     const atCommit = new Promise<void>((resolve) => (takeoverAtCommit = resolve));
     // The first holder merged (its file is written) and confirmed its lease; its commit stalls
     // for 40 minutes — past its lease and past the cleanup interval.
-    const stalled = stallingAt(1, async () => {
-      w.advance(40 * MINUTE);
-      // A second compactor takes the pod over, deletes what it takes for leftovers, merges
-      // again, and is about to commit when the stalled PUT finally reaches the store.
-      const second = stallingAt(1, async () => {
-        takeoverAtCommit();
-        await stalledDone;
-      }, { skip: (command, key) => !isCommit(command, key) });
-      takeover = w.passWith(second);
-      await atCommit;
-    }, { skip: (command, key) => !isCommit(command, key) });
+    const stalled = stallingAt(
+      1,
+      async () => {
+        w.advance(40 * MINUTE);
+        // A second compactor takes the pod over, deletes what it takes for leftovers, merges
+        // again, and is about to commit when the stalled PUT finally reaches the store.
+        const second = stallingAt(
+          1,
+          async () => {
+            takeoverAtCommit();
+            await stalledDone;
+          },
+          { skip: (command, key) => !isCommit(command, key) },
+        );
+        takeover = w.passWith(second);
+        await atCommit;
+      },
+      { skip: (command, key) => !isCommit(command, key) },
+    );
     stalledDone = w.passWith(stalled);
     await stalledDone;
     await takeover;

@@ -49,7 +49,10 @@ describe('tail', () => {
   function counted(): { reader: LogReader; gets: () => string[] } {
     const client = testS3Client();
     const sent = recordRequests(client);
-    return { reader: new LogReader({ client, bucket: w.bucket }), gets: () => sent.filter((r) => r.command === 'GetObject').map((r) => r.target) };
+    return {
+      reader: new LogReader({ client, bucket: w.bucket }),
+      gets: () => sent.filter((r) => r.command === 'GetObject').map((r) => r.target),
+    };
   }
 
   it.each([0, 1, 4, 6, 7, 10, 31, 125, 126, 500])('tail %i gives the last records of the whole read', async (n) => {

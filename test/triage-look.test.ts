@@ -102,12 +102,24 @@ describe('the look before the lease', () => {
     const client = before('PutObject', leaseKey(POD), async () => {
       const merged = `data/${POD}/0f3a/python_1.gz`;
       const { gzipSync } = await import('node:zlib');
-      const body = gzipSync(messages('a', 2, T0).map((m) => `{"time": "${m.time}", "log": "${m.log}\\n"}\n`).join(''));
+      const body = gzipSync(
+        messages('a', 2, T0)
+          .map((m) => `{"time": "${m.time}", "log": "${m.log}\\n"}\n`)
+          .join(''),
+      );
       await w.client.send(new PutObjectCommand({ Bucket: w.bucket, Key: merged, Body: body }));
       // After the raw file's upload (LastModified has whole seconds), before this pass's clock.
       const stamp = new Date(Date.now() + 1000).toISOString().replace('Z', '000+00:00');
       const doc = {
-        log_files: [{ key: merged, records_count: 2, size: 100, first_record_time: '2026-11-25T10:00:00.000000+00:00', last_record_time: '2026-11-25T10:00:02.000000+00:00' }],
+        log_files: [
+          {
+            key: merged,
+            records_count: 2,
+            size: 100,
+            first_record_time: '2026-11-25T10:00:00.000000+00:00',
+            last_record_time: '2026-11-25T10:00:02.000000+00:00',
+          },
+        ],
         last_compaction_time: stamp,
         last_merged_key: first,
       };
@@ -128,10 +140,20 @@ describe('the look before the lease', () => {
   it('deletes a due orphan of a queued pod whose only waiting raw file holds an unfinished line', async () => {
     const w = await newWorld('look-held-orphan');
     const running: ContainerLiveness = { hasEnded: async () => false, settleMs: 0 };
-    const pass = () => runPass({ store: { client: w.client, bucket: w.bucket }, config: testConfig(w.bucket, { compactIntervalMs: 0 }), logger: silentLogger(), now: w.now, liveness: running });
+    const pass = () =>
+      runPass({
+        store: { client: w.client, bucket: w.bucket },
+        config: testConfig(w.bucket, { compactIntervalMs: 0 }),
+        logger: silentLogger(),
+        now: w.now,
+        liveness: running,
+      });
     const fb = w.container(POD, '0f3a');
     await fb.uploadLines([parsedLine({ time: '2026-11-25T10:00:00Z', log: 'whole' })], '202611251000');
-    await fb.uploadLines([parsedLine({ time: '2026-11-25T10:00:01Z', log: 'first half ', logtag: 'P' })], '202611251000');
+    await fb.uploadLines(
+      [parsedLine({ time: '2026-11-25T10:00:01Z', log: 'first half ', logtag: 'P' })],
+      '202611251000',
+    );
     expect((await pass()).summary.pods.merged).toBe(1);
     w.advance(2 * HOUR);
     await pass(); // deletes the whole line's raw file: only the held one waits now

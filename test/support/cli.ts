@@ -23,7 +23,12 @@ export interface RunOptions {
   readonly closeStdout?: boolean;
 }
 
-export function runCli(bin: string, args: readonly string[], env: Record<string, string | undefined> = {}, options: RunOptions = {}): Promise<CliResult> {
+export function runCli(
+  bin: string,
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+  options: RunOptions = {},
+): Promise<CliResult> {
   const [command, argv] = options.exec ? [bin, [...args]] : [process.execPath, [bin, ...args]];
   return runProcess(command, argv, { env: { ...process.env, ...env }, closeStdout: options.closeStdout });
 }

@@ -17,7 +17,14 @@
 // byte for byte otherwise, except hop-by-hop headers and `Expect` (unsigned; the proxy
 // answers `100 Continue` itself).
 import { once } from 'node:events';
-import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  Agent,
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -106,11 +113,26 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'expect']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'expect',
+]);
 
 /** Starts the proxy on 127.0.0.1 (a free port) in front of `target` (default: S3_TEST_ENDPOINT). */
-export async function startFaultProxy(rule: FaultRule = () => PASS, target: string | undefined = process.env['S3_TEST_ENDPOINT']): Promise<FaultProxy> {
-  if (!target) throw new Error('startFaultProxy: no target endpoint (S3_TEST_ENDPOINT is not set; run the tests with jest from the repo root)');
+export async function startFaultProxy(
+  rule: FaultRule = () => PASS,
+  target: string | undefined = process.env['S3_TEST_ENDPOINT'],
+): Promise<FaultProxy> {
+  if (!target)
+    throw new Error(
+      'startFaultProxy: no target endpoint (S3_TEST_ENDPOINT is not set; run the tests with jest from the repo root)',
+    );
   const upstream = new URL(target);
   const agent = new Agent({ keepAlive: true });
   const log: ProxyLogEntry[] = [];
@@ -161,7 +183,14 @@ export async function startFaultProxy(rule: FaultRule = () => PASS, target: stri
       case 'slow-down':
         return answerError(req, res, entry, 503, 'SlowDown', 'Please reduce your request rate.');
       case 'internal-error':
-        return answerError(req, res, entry, 500, 'InternalError', 'We encountered an internal error. Please try again.');
+        return answerError(
+          req,
+          res,
+          entry,
+          500,
+          'InternalError',
+          'We encountered an internal error. Please try again.',
+        );
       case 'drop-before':
         req.socket.destroy();
         return;
@@ -176,7 +205,14 @@ export async function startFaultProxy(rule: FaultRule = () => PASS, target: stri
     }
   }
 
-  async function answerError(req: IncomingMessage, res: ServerResponse, entry: ProxyLogEntry, status: number, code: string, message: string): Promise<void> {
+  async function answerError(
+    req: IncomingMessage,
+    res: ServerResponse,
+    entry: ProxyLogEntry,
+    status: number,
+    code: string,
+    message: string,
+  ): Promise<void> {
     // Read the request body first, so the client hears the answer instead of a broken pipe.
     req.resume();
     await once(req, 'end').catch(() => undefined);
@@ -186,7 +222,11 @@ export async function startFaultProxy(rule: FaultRule = () => PASS, target: stri
       `<Error><Code>${code}</Code><Message>${message}</Message><Resource>${escapeXml(req.url ?? '/')}</Resource>` +
       `<RequestId>fault-proxy-${entry.n}</RequestId></Error>`;
     entry.clientStatus = status;
-    res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body), 'x-amz-request-id': `fault-proxy-${entry.n}` });
+    res.writeHead(status, {
+      'content-type': 'application/xml',
+      'content-length': Buffer.byteLength(body),
+      'x-amz-request-id': `fault-proxy-${entry.n}`,
+    });
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 
@@ -223,7 +263,13 @@ export async function startFaultProxy(rule: FaultRule = () => PASS, target: stri
     });
   }
 
-  async function relay(answer: IncomingMessage, res: ServerResponse, req: IncomingMessage, entry: ProxyLogEntry, fault: Fault): Promise<void> {
+  async function relay(
+    answer: IncomingMessage,
+    res: ServerResponse,
+    req: IncomingMessage,
+    entry: ProxyLogEntry,
+    fault: Fault,
+  ): Promise<void> {
     if (fault.kind === 'drop-after') {
       // The server did the work; the client never hears of it.
       answer.resume();

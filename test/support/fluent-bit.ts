@@ -15,7 +15,19 @@
 // - the s3 output's `$INDEX` counter on a node across restarts, and the DaemonSet's
 //   seed-index.sh run for real before each start (FluentBitNode, at the end).
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
 
@@ -46,7 +58,8 @@ export function parseClassicConfig(text: string, file = 'config'): ConfigSection
       return;
     }
     indent ??= /^[ \t]*/.exec(line)?.[0] ?? '';
-    if (!line.startsWith(indent) || /^[ \t]/.test(line.slice(indent.length))) throw new Error(`${where}: invalid indentation level`);
+    if (!line.startsWith(indent) || /^[ \t]/.test(line.slice(indent.length)))
+      throw new Error(`${where}: invalid indentation level`);
     const body = line.slice(indent.length);
     if (body.startsWith('#')) return;
     const space = body.indexOf(' ');
@@ -74,7 +87,8 @@ export function pluginSection(sections: readonly ConfigSection[], name: string, 
 
 export function entry(section: ConfigSection, key: string): string {
   const value = section.entries.get(key.toLowerCase());
-  if (value === undefined) throw new Error(`[${section.name}] ${section.entries.get('name') ?? ''} (line ${section.line}) has no ${key}`);
+  if (value === undefined)
+    throw new Error(`[${section.name}] ${section.entries.get('name') ?? ''} (line ${section.line}) has no ${key}`);
   return value;
 }
 
@@ -130,14 +144,16 @@ export interface S3KeyInput {
 
 /** The object key the s3 output (PutObject) writes: flb_get_s3_key, then the URI's `/{bucket}` prefix removed. */
 export function s3ObjectKey(input: S3KeyInput): string {
-  if (!input.format.startsWith('/')) throw new Error(`s3_key_format ${input.format}: Fluent Bit refuses a format that does not start with '/'`);
+  if (!input.format.startsWith('/'))
+    throw new Error(`s3_key_format ${input.format}: Fluent Bit refuses a format that does not start with '/'`);
   const delimiters = input.tagDelimiters ?? '.';
   const parts = input.tag.split(new RegExp(`[${delimiters.replace(/[\]\\^-]/g, '\\$&')}]`)).filter((p) => p !== '');
   let key = input.format;
   parts.slice(0, 10).forEach((part, i) => {
     key = key.split(`$TAG[${i}]`).join(part);
   });
-  if (key.includes('$TAG[')) throw new Error(`s3_key_format ${input.format}: a $TAG[n] beyond the tag's ${parts.length} parts`);
+  if (key.includes('$TAG['))
+    throw new Error(`s3_key_format ${input.format}: a $TAG[n] beyond the tag's ${parts.length} parts`);
   key = key.split('$TAG').join(input.tag);
   key = key.split('$INDEX').join(String(input.index));
   const hasUuid = key.includes('$UUID');
@@ -241,15 +257,34 @@ export class FluentBitNode {
     if (this.index !== undefined) throw new Error('Fluent Bit is already running on this node');
     const [first, script, ...fluentBit] = this.setup.command;
     if (first !== FLUENT_BIT_BINARY) {
-      if (first !== `${this.setup.toolsMount}/sh` || script === undefined || !script.startsWith(`${this.setup.configMount}/`) || fluentBit[0] !== FLUENT_BIT_BINARY) {
-        throw new Error(`the container's command is not a script run by the installed sh, then Fluent Bit: ${JSON.stringify(this.setup.command)}`);
+      if (
+        first !== `${this.setup.toolsMount}/sh` ||
+        script === undefined ||
+        !script.startsWith(`${this.setup.configMount}/`) ||
+        fluentBit[0] !== FLUENT_BIT_BINARY
+      ) {
+        throw new Error(
+          `the container's command is not a script run by the installed sh, then Fluent Bit: ${JSON.stringify(this.setup.command)}`,
+        );
       }
       const started = 'fluent-bit started';
-      const result = spawnSync(join(this.tools, 'sh'), [resolve(FLUENT_BIT_DIR, script.slice(this.setup.configMount.length + 1)), process.execPath, '-e', `process.stdout.write(${JSON.stringify(started)})`], {
-        env: { PATH: this.tools, S3_BUCKET: this.setup.bucket, SEED_INDEX_ROOT: this.root, NOW_S: String(nowS) },
-        encoding: 'utf8',
-      });
-      if (result.status !== 0 || result.stdout !== started) throw new Error(`${script} did not start Fluent Bit (exit ${result.status}): ${result.stderr}${result.error?.message ?? ''}`);
+      const result = spawnSync(
+        join(this.tools, 'sh'),
+        [
+          resolve(FLUENT_BIT_DIR, script.slice(this.setup.configMount.length + 1)),
+          process.execPath,
+          '-e',
+          `process.stdout.write(${JSON.stringify(started)})`,
+        ],
+        {
+          env: { PATH: this.tools, S3_BUCKET: this.setup.bucket, SEED_INDEX_ROOT: this.root, NOW_S: String(nowS) },
+          encoding: 'utf8',
+        },
+      );
+      if (result.status !== 0 || result.stdout !== started)
+        throw new Error(
+          `${script} did not start Fluent Bit (exit ${result.status}): ${result.stderr}${result.error?.message ?? ''}`,
+        );
     }
     const file = this.counterFile;
     if (!existsSync(file)) {
@@ -260,7 +295,10 @@ export class FluentBitNode {
     }
     const text = readFileSync(file, 'utf8');
     const m = /^\s*\+?(\d+)/.exec(text);
-    if (!m) throw new Error(`Fluent Bit does not start: ${file} holds ${JSON.stringify(text)} (Failed to read from sequential index metadata file)`);
+    if (!m)
+      throw new Error(
+        `Fluent Bit does not start: ${file} holds ${JSON.stringify(text)} (Failed to read from sequential index metadata file)`,
+      );
     this.index = Number(m[1]);
   }
 
@@ -293,7 +331,8 @@ export class FluentBitNode {
       for (const e of readdirSync(dir, { withFileTypes: true })) {
         const path = join(dir, e.name);
         if (e.isDirectory()) walk(path);
-        else if (e.isFile() && statSync(path).ino === ino && statSync(path).dev === dev) found.push(`/${relative(this.root, path)}`);
+        else if (e.isFile() && statSync(path).ino === ino && statSync(path).dev === dev)
+          found.push(`/${relative(this.root, path)}`);
       }
     };
     walk(this.root);

@@ -22,7 +22,13 @@ type Lines = ReturnType<typeof jobLines>;
  * A restarted pod: p-0..p-9 written by the first instance (`prevLines` of them; archived: the
  * first `archived`), c-0..c-4 by the running one (archived: c-0..c-`curArchived - 1`).
  */
-export async function restarted(kube: KubeApiDouble, name: string, archived: number, curArchived: number, prevLines = 10): Promise<{ w: World; pod: ScriptedPod; prev: Lines; cur: Lines }> {
+export async function restarted(
+  kube: KubeApiDouble,
+  name: string,
+  archived: number,
+  curArchived: number,
+  prevLines = 10,
+): Promise<{ w: World; pod: ScriptedPod; prev: Lines; cur: Lines }> {
   const w = await newWorld(name);
   const prev = jobLines('p', prevLines, at(0));
   const cur = jobLines('c', 5, at(60));
@@ -44,7 +50,11 @@ export async function restarted(kube: KubeApiDouble, name: string, archived: num
  * (index 2), then p-5..7 late (index 3), all keyed 10:00. `all`: every line's message, in
  * write order.
  */
-export async function previousUploadedLate(kube: KubeApiDouble, name: string, keepPrevious?: number): Promise<{ w: World; pod: ScriptedPod; all: string[] }> {
+export async function previousUploadedLate(
+  kube: KubeApiDouble,
+  name: string,
+  keepPrevious?: number,
+): Promise<{ w: World; pod: ScriptedPod; all: string[] }> {
   const w = await newWorld(name);
   const prev = jobLines('p', 10, at(0));
   const cur = jobLines('c', 5, at(20));

@@ -44,7 +44,10 @@ export function follow(reader: LogReader, pod: string, options: ReadOptions & { 
   ended.catch(() => undefined);
   const waitFor = async (check: () => boolean): Promise<void> => {
     while (!check()) {
-      if (done) throw new Error(`the read ended before the awaited state came (${records.length} returned)${failure === undefined ? '' : `: ${String(failure)}`}`);
+      if (done)
+        throw new Error(
+          `the read ended before the awaited state came (${records.length} returned)${failure === undefined ? '' : `: ${String(failure)}`}`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   };

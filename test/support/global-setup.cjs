@@ -19,7 +19,11 @@ const { pathToFileURL } = require('node:url');
 const REPO_ROOT = path.resolve(__dirname, '../..');
 const TEST_DIR = path.join(REPO_ROOT, 'test');
 const EXPORTED = ['S3_TEST_ENDPOINT', 'S3_TEST_SERVER', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION'];
-const DEFAULTS = { AWS_ACCESS_KEY_ID: 'AKIA_TEST_ACCESS', AWS_SECRET_ACCESS_KEY: 'test-secret', AWS_REGION: 'us-east-1' };
+const DEFAULTS = {
+  AWS_ACCESS_KEY_ID: 'AKIA_TEST_ACCESS',
+  AWS_SECRET_ACCESS_KEY: 'test-secret',
+  AWS_REGION: 'us-east-1',
+};
 
 module.exports = async function globalSetup(globalConfig, projectConfig) {
   const state = { savedEnv: Object.fromEntries(EXPORTED.map((k) => [k, process.env[k]])), server: null };
@@ -52,7 +56,9 @@ module.exports = async function globalSetup(globalConfig, projectConfig) {
     AWS_REGION: server.region,
   });
   if (!globalConfig.silent) {
-    process.stderr.write(`\n${kind} S3 server at ${server.endpoint} (started in ${Date.now() - started} ms, log ${server.logFile})\n`);
+    process.stderr.write(
+      `\n${kind} S3 server at ${server.endpoint} (started in ${Date.now() - started} ms, log ${server.logFile})\n`,
+    );
   }
 };
 
@@ -62,8 +68,14 @@ module.exports = async function globalSetup(globalConfig, projectConfig) {
  * tests; when in doubt (changed-files modes, an unexpected config shape) says yes.
  */
 function selectsIntegrationTests(globalConfig, projectConfig) {
-  if (globalConfig.onlyChanged || globalConfig.changedSince || globalConfig.findRelatedTests ||
-      globalConfig.lastCommit || globalConfig.watch || globalConfig.watchAll) {
+  if (
+    globalConfig.onlyChanged ||
+    globalConfig.changedSince ||
+    globalConfig.findRelatedTests ||
+    globalConfig.lastCommit ||
+    globalConfig.watch ||
+    globalConfig.watchAll
+  ) {
     return true;
   }
   const files = testFilesUnder(TEST_DIR);

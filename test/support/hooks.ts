@@ -5,7 +5,10 @@ import { testS3Client } from './s3.js';
 
 /** What a "crashed" process's requests get: the process is gone, nothing reaches the store. */
 export class InjectedCrash extends Error {
-  constructor(readonly request: number, readonly command: string) {
+  constructor(
+    readonly request: number,
+    readonly command: string,
+  ) {
     super(`injected crash at request ${request} (${command})`);
     this.name = 'InjectedCrash';
   }
@@ -124,7 +127,11 @@ export interface SlowRequest {
  * (`advance`) after the request reached the store and before its answer comes back. What the
  * request wrote was written at the earlier time; whatever the client does next, later.
  */
-export function slowRequests(requests: readonly SlowRequest[], advance: (ms: number) => void, client: S3Client = testS3Client()): S3Client {
+export function slowRequests(
+  requests: readonly SlowRequest[],
+  advance: (ms: number) => void,
+  client: S3Client = testS3Client(),
+): S3Client {
   let n = 0;
   client.middlewareStack.add(
     (next) => async (args) => {
@@ -148,7 +155,10 @@ export function slowRequests(requests: readonly SlowRequest[], advance: (ms: num
  * `finished(i)` when client `i`'s work has ended (its turn then passes at once). A request
  * waits, before it is sent, until its client has the turn.
  */
-export function takingTurns(turns: readonly number[], clients: readonly [S3Client, S3Client] = [testS3Client(), testS3Client()]): {
+export function takingTurns(
+  turns: readonly number[],
+  clients: readonly [S3Client, S3Client] = [testS3Client(), testS3Client()],
+): {
   readonly clients: readonly [S3Client, S3Client];
   finished(i: 0 | 1): void;
 } {

@@ -68,7 +68,12 @@ export function watchedClient(watch: ReaderWatch, clock: () => number): S3Client
  * first one after it that is not in `window` (given the command and the key, or the prefix
  * of a listing).
  */
-export function uploadingAt(k: number, window: (command: string, key: string) => boolean, interleave: (request: string) => Promise<void>, client: S3Client = testS3Client()): S3Client {
+export function uploadingAt(
+  k: number,
+  window: (command: string, key: string) => boolean,
+  interleave: (request: string) => Promise<void>,
+  client: S3Client = testS3Client(),
+): S3Client {
   let n = 0;
   let ran = false;
   client.middlewareStack.add(

@@ -99,12 +99,18 @@ class ModelJoiner {
 
   /** Ends the unfinished lines as they are, in the order they started. */
   flush(): void {
-    for (const [stream, line] of [...this.pending].sort((a, b) => a[1].seq - b[1].seq)) this.emit(line.time, line.parts.join(''), stream);
+    for (const [stream, line] of [...this.pending].sort((a, b) => a[1].seq - b[1].seq))
+      this.emit(line.time, line.parts.join(''), stream);
     this.pending.clear();
   }
 
   private emit(time: string, message: string, stream: Stream): void {
-    this.out.push({ time, message: message.endsWith('\n') ? message.slice(0, -1) : message, stream, containerId: this.containerId! });
+    this.out.push({
+      time,
+      message: message.endsWith('\n') ? message.slice(0, -1) : message,
+      stream,
+      containerId: this.containerId!,
+    });
   }
 }
 
@@ -149,7 +155,10 @@ export class PodModel {
   private nextSecond = 0;
   private uploadCount = 0;
 
-  constructor(readonly pod: string, private readonly letter: string) {}
+  constructor(
+    readonly pod: string,
+    private readonly letter: string,
+  ) {}
 
   /** The raw files not merged yet, in raw-file order. */
   unmerged(): Upload[] {
@@ -208,7 +217,8 @@ export class PodModel {
     // open would take in pieces of theirs.
     const kinds = [...step.pieces];
     const lastPartial = kinds.lastIndexOf('P');
-    if (step.late && lastPartial >= 0 && !kinds.slice(lastPartial).some((k) => k === 'out' || k === 'docker')) kinds.push('out');
+    if (step.late && lastPartial >= 0 && !kinds.slice(lastPartial).some((k) => k === 'out' || k === 'docker'))
+      kinds.push('out');
     const pieces = kinds.map((kind, i): Piece => {
       const at = new Date(T0 + this.nextSecond++ * 1000);
       const id = `${this.letter}${this.uploadCount}-${i}`;
@@ -249,7 +259,9 @@ export class PodModel {
     const unknown = fresh.filter((key) => !this.uploads.has(key));
     if (unknown.length > 0) return `${this.pod}: merged_raw_files names keys never uploaded: ${unknown.join(', ')}`;
     // docs/design.md §5: a commit merges the raw files not merged yet, in order: a prefix of them.
-    const inOrder = this.unmerged().slice(0, fresh.length).map((u) => u.key);
+    const inOrder = this.unmerged()
+      .slice(0, fresh.length)
+      .map((u) => u.key);
     if (fresh.join('\n') !== inOrder.join('\n')) {
       return `${this.pod}: a commit merged [${fresh.map(short).join(', ')}], not the first raw files not merged yet [${inOrder.map(short).join(', ')}]`;
     }
@@ -312,7 +324,12 @@ export function growsAtEnd(earlier: readonly Line[], later: readonly Line[]): st
   }
   if (loose) {
     const found = later.slice(fixed).find((r) => lineId(r.message) === lineId(last.message));
-    if (found === undefined || found.time !== last.time || found.stream !== last.stream || !found.message.startsWith(last.message)) {
+    if (
+      found === undefined ||
+      found.time !== last.time ||
+      found.stream !== last.stream ||
+      !found.message.startsWith(last.message)
+    ) {
       return `last line ${show([last])} became ${found ? show([found]) : 'nothing'}`;
     }
   }
@@ -330,7 +347,8 @@ export function subsequence(sub: readonly Line[], seq: readonly Line[]): string 
     const a = sub[i]!;
     const loose = i === sub.length - 1 && unfinished(a);
     const matches = (b: Line): boolean =>
-      same(a, b) || (loose && lineId(b.message) === lineId(a.message) && b.time === a.time && b.message.startsWith(a.message));
+      same(a, b) ||
+      (loose && lineId(b.message) === lineId(a.message) && b.time === a.time && b.message.startsWith(a.message));
     while (j < seq.length && !matches(seq[j]!)) j++;
     if (j === seq.length) return `record ${i} ${show([a])} is missing or out of order`;
     j++;

@@ -64,14 +64,20 @@ export function timeoutOf(p: PropertySettings): number {
 }
 
 /** Runs one property; a failure says how to replay it. */
-export async function checkProperty(p: PropertySettings, arb: fc.Arbitrary<readonly Step[]>, totals: Totals): Promise<void> {
+export async function checkProperty(
+  p: PropertySettings,
+  arb: fc.Arbitrary<readonly Step[]>,
+  totals: Totals,
+): Promise<void> {
   const path = ENV[p.pathVariable];
   const started = Date.now();
   const details = await fc.check(
     fc.asyncProperty(arb, async (steps) => {
       totals.runs += 1;
       if (ENV['INTERLEAVINGS_VERBOSE'] && totals.runs % 50 === 0) {
-        process.stderr.write(`interleavings (${p.pathVariable}): run ${totals.runs} of ${runsOf(p)} after ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+        process.stderr.write(
+          `interleavings (${p.pathVariable}): run ${totals.runs} of ${runsOf(p)} after ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+        );
       }
       await runSteps(totals.runs, steps, totals);
     }),
@@ -84,10 +90,15 @@ export async function checkProperty(p: PropertySettings, arb: fc.Arbitrary<reado
     },
   );
   const took = `${((Date.now() - started) / 1000).toFixed(0)} s`;
-  if (details.interrupted) process.stderr.write(`interleavings (${p.pathVariable}): stopped by FC_TIME_LIMIT after ${details.numRuns} run(s), ${details.numShrinks} shrink(s)\n`);
-  if (ENV['INTERLEAVINGS_VERBOSE']) process.stderr.write(`interleavings (${p.pathVariable}): ${took}, ${JSON.stringify(totals)}\n`);
+  if (details.interrupted)
+    process.stderr.write(
+      `interleavings (${p.pathVariable}): stopped by FC_TIME_LIMIT after ${details.numRuns} run(s), ${details.numShrinks} shrink(s)\n`,
+    );
+  if (ENV['INTERLEAVINGS_VERBOSE'])
+    process.stderr.write(`interleavings (${p.pathVariable}): ${took}, ${JSON.stringify(totals)}\n`);
   if (details.failed) {
-    const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+    const error =
+      details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
     throw new Error(
       `property failed at run ${totals.runs} of ${runsOf(p)} (${took}; seed ${details.seed}, path "${details.counterexamplePath}"` +
         `${SHRINK ? `, shrunk ${details.numShrinks} time(s)` : ', not shrunk'}); replay with\n` +

@@ -63,7 +63,8 @@ export const ZERO_TOTALS: Totals = {
 export class Failure extends Error {}
 
 export function outcome(summary: PassSummary): string {
-  const failed = summary.failures.length > 0 ? `, failed ${summary.failures.map((f) => `${f.pod}: ${f.error}`).join('; ')}` : '';
+  const failed =
+    summary.failures.length > 0 ? `, failed ${summary.failures.map((f) => `${f.pod}: ${f.error}`).join('; ')}` : '';
   return `merged ${summary.pods.merged}, cleaned ${summary.pods.cleaned}, busy ${summary.pods.busy}, deleted ${summary.objectsDeleted}${failed}`;
 }
 

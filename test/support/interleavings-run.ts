@@ -9,7 +9,17 @@ import { parsedLine, putRaw } from '@platform/testkit';
 import type { Config } from 'compactor';
 import { observing, slowRequests, type SlowRequest } from './hooks.js';
 import { watchedClient, type ReaderWatch } from './interleavings-clients.js';
-import { PodModel, asLine, duplicates, growsAtEnd, same, short, show, subsequence, type Line } from './interleavings-model.js';
+import {
+  PodModel,
+  asLine,
+  duplicates,
+  growsAtEnd,
+  same,
+  short,
+  show,
+  subsequence,
+  type Line,
+} from './interleavings-model.js';
 import { Failure, type Totals } from './interleavings-report.js';
 import { CLEANUP_INTERVAL, INTERVALS, PODS, type PassShape, type Step } from './interleavings-steps.js';
 import { MINUTE, newWorld, type World } from './world.js';
@@ -117,7 +127,9 @@ export class Run {
     try {
       const meta = decodeMetadata(key, text);
       const fresh = (meta.mergedRawFiles ?? []).filter((f) => !model.merged.has(f.key)).map((f) => short(f.key));
-      this.trace.push(`    commit of ${model.pod} at ${this.at(now)}: lists ${meta.logFiles.length} merged file(s)${fresh.length > 0 ? `, merged ${fresh.join(' ')}` : ''}`);
+      this.trace.push(
+        `    commit of ${model.pod} at ${this.at(now)}: lists ${meta.logFiles.length} merged file(s)${fresh.length > 0 ? `, merged ${fresh.join(' ')}` : ''}`,
+      );
       const problem = model.observe(meta, now);
       if (problem !== undefined) this.problems.push(`a commit at ${this.at(now)}: ${problem}`);
     } catch (error) {
@@ -137,7 +149,8 @@ export class Run {
       if (command === 'PutObjectCommand' && key.startsWith('metadata/')) {
         const model = this.models.find((m) => metadataKey(m.pod) === key);
         const body = input['Body'];
-        const text = typeof body === 'string' ? body : body instanceof Uint8Array ? Buffer.from(body).toString('utf8') : undefined;
+        const text =
+          typeof body === 'string' ? body : body instanceof Uint8Array ? Buffer.from(body).toString('utf8') : undefined;
         if (model === undefined) return undefined;
         if (text === undefined) {
           this.problems.push(`a commit of ${model.pod} whose body the test cannot see`);
@@ -189,7 +202,11 @@ export class Run {
     if (this.problems.length > 0) this.fail(`during a pass: ${this.problems.join('; ')}`);
     // What the model knew before the listing (a pass may commit meanwhile): all of it must
     // be in the listing, whatever the pass does next.
-    const known = this.models.map((m) => ({ unmerged: m.unmerged(), listed: [...m.listed], unneeded: [...m.unneededSince] }));
+    const known = this.models.map((m) => ({
+      unmerged: m.unmerged(),
+      listed: [...m.listed],
+      unneeded: [...m.unneededSince],
+    }));
     const present = new Set(await this.w.keys());
     const now = this.w.now().getTime();
     for (const [i, model] of this.models.entries()) {
@@ -201,16 +218,26 @@ export class Run {
       const stored = await readMetadataText({ client: this.w.client, bucket: this.w.bucket }, model.pod);
       const possible = seen.slice(Math.max(0, before - 1));
       const committed = stored === undefined ? before === 0 : possible.includes(stored.text);
-      if (!committed) this.fail(`after a pass: ${metadataKey(model.pod)} is not the last commit the passes' requests showed: ${stored?.text ?? 'none'}`);
+      if (!committed)
+        this.fail(
+          `after a pass: ${metadataKey(model.pod)} is not the last commit the passes' requests showed: ${stored?.text ?? 'none'}`,
+        );
       // No loss: a raw file is only deleted once a commit has merged it.
       const { unmerged, listed, unneeded } = known[i]!;
       const lost = unmerged.filter((u) => !present.has(u.key));
-      if (lost.length > 0) this.fail(`after a pass: raw files deleted before any commit merged them: ${lost.map((u) => short(u.key)).join(', ')}`);
+      if (lost.length > 0)
+        this.fail(
+          `after a pass: raw files deleted before any commit merged them: ${lost.map((u) => short(u.key)).join(', ')}`,
+        );
       const missing = listed.filter((key) => !present.has(key));
-      if (missing.length > 0) this.fail(`after a pass: merged files the metadata lists are gone: ${missing.join(', ')}`);
+      if (missing.length > 0)
+        this.fail(`after a pass: merged files the metadata lists are gone: ${missing.join(', ')}`);
       // Deletion waits for readers: nothing a commit made unneeded goes before the cleanup interval.
       const early = unneeded.filter(([key, since]) => !present.has(key) && now - since < CLEANUP_INTERVAL);
-      if (early.length > 0) this.fail(`after a pass: deleted less than the cleanup interval after the commit: ${early.map(([key, since]) => `${short(key)} (${(now - since) / 1000} s)`).join(', ')}`);
+      if (early.length > 0)
+        this.fail(
+          `after a pass: deleted less than the cleanup interval after the commit: ${early.map(([key, since]) => `${short(key)} (${(now - since) / 1000} s)`).join(', ')}`,
+        );
     }
   }
 
@@ -252,7 +279,9 @@ export class Run {
       this.totals.passesInsideReads += 1;
       this.w.advance(passAfter);
       const { summary } = await this.w.pass(INTERVALS);
-      this.trace.push(`  ${passAfter > 0 ? `advance ${passAfter / MINUTE} min, ` : ''}pass before slow read #${r.id}'s ${request}: merged ${summary.pods.merged}, deleted ${summary.objectsDeleted}`);
+      this.trace.push(
+        `  ${passAfter > 0 ? `advance ${passAfter / MINUTE} min, ` : ''}pass before slow read #${r.id}'s ${request}: merged ${summary.pods.merged}, deleted ${summary.objectsDeleted}`,
+      );
       if (summary.failures.length > 0) this.fail(`a pass failed: ${JSON.stringify(summary.failures)}`);
     };
   }
@@ -267,7 +296,9 @@ export class Run {
         next = await r.records.next();
       } catch (error) {
         const plans = r.watch.returnedAtPlans.join(', ');
-        this.fail(`slow read #${r.id} of ${r.pod} threw after ${show(r.got)} (${r.watch.plans} plans, after ${plans} records): ${String(error)}`);
+        this.fail(
+          `slow read #${r.id} of ${r.pod} threw after ${show(r.got)} (${r.watch.plans} plans, after ${plans} records): ${String(error)}`,
+        );
       }
       if (next!.done) r.done = true;
       else r.got.push(asLine(next!.value));
@@ -290,20 +321,31 @@ export class Run {
     // counted from when it planned.
     if (r.watch.missing > r.missingChecked) {
       const readFor = this.w.now().getTime() - r.startedAt;
-      if (readFor < CLEANUP_INTERVAL) this.fail(`slow read #${r.id} of ${r.pod} met a deleted object after reading for only ${readFor / MINUTE} min`);
+      if (readFor < CLEANUP_INTERVAL)
+        this.fail(`slow read #${r.id} of ${r.pod} met a deleted object after reading for only ${readFor / MINUTE} min`);
       const soon = r.watch.missingAfterPlan.slice(r.missingChecked).filter((ms) => ms < CLEANUP_INTERVAL);
-      if (soon.length > 0) this.fail(`slow read #${r.id} of ${r.pod} met a deleted object ${soon[0]! / 1000} s after it planned on it`);
+      if (soon.length > 0)
+        this.fail(`slow read #${r.id} of ${r.pod} met a deleted object ${soon[0]! / 1000} s after it planned on it`);
       r.missingChecked = r.watch.missing;
     }
     const now = this.modelOf(r.pod).expected();
     const context = `slow read #${r.id} of ${r.pod} (started with ${show(r.start)})`;
     this.check(duplicates(r.got), `${context}: ${show(r.got)}`);
     if (!r.midLog) {
-      this.check(growsAtEnd(r.start.slice(0, r.got.length), r.got), `${context} strayed from what it planned: ${show(r.got)}`);
-      this.check(growsAtEnd(r.got, now), `${context} returned ${show(r.got)}, not a beginning of the log now ${show(now)}`);
+      this.check(
+        growsAtEnd(r.start.slice(0, r.got.length), r.got),
+        `${context} strayed from what it planned: ${show(r.got)}`,
+      );
+      this.check(
+        growsAtEnd(r.got, now),
+        `${context} returned ${show(r.got)}, not a beginning of the log now ${show(now)}`,
+      );
     } else {
       // A late file inserted records before its place: it skips those, keeps the order.
-      this.check(subsequence(r.got, now), `${context} returned ${show(r.got)}, not in the order of the log now ${show(now)}`);
+      this.check(
+        subsequence(r.got, now),
+        `${context} returned ${show(r.got)}, not in the order of the log now ${show(now)}`,
+      );
     }
     if (r.done) this.slowReadDone(r, context);
   }
@@ -314,12 +356,16 @@ export class Run {
     if (!r.midLog) this.check(growsAtEnd(r.start, r.got), `${context} ended early: ${show(r.got)}`);
     else this.check(subsequence(r.start, r.got), `${context} lost records it planned on: ${show(r.got)}`);
     if (r.watch.plans > 1) totals.replans += 1;
-    const progressing = r.watch.returnedAtPlans.filter((returned, i) => i > 0 && returned > r.watch.returnedAtPlans[i - 1]!).length;
+    const progressing = r.watch.returnedAtPlans.filter(
+      (returned, i) => i > 0 && returned > r.watch.returnedAtPlans[i - 1]!,
+    ).length;
     if (progressing > 5) totals.readsPastMaxReplans += 1;
     totals.mostReplans = Math.max(totals.mostReplans, progressing);
     if (r.watch.plans > 1 && r.midLog) totals.replansAcrossLateFiles += 1;
     totals.missing += r.watch.missing;
-    this.trace.push(`  #${r.id} done: ${r.got.length} records, ${r.watch.plans} plan(s) (after ${r.watch.returnedAtPlans.join(', ')} records), ${r.watch.missing} missing object(s)`);
+    this.trace.push(
+      `  #${r.id} done: ${r.got.length} records, ${r.watch.plans} plan(s) (after ${r.watch.returnedAtPlans.join(', ')} records), ${r.watch.missing} missing object(s)`,
+    );
     r.client.destroy();
   }
 
@@ -336,12 +382,16 @@ export class Run {
       containerId: file.containerId,
       slice: file.slice,
       index: file.index,
-      lines: file.pieces.map((p) => parsedLine({ time: p.time, log: p.text, stream: p.stream, logtag: p.partial ? 'P' : 'F' })),
+      lines: file.pieces.map((p) =>
+        parsedLine({ time: p.time, log: p.text, stream: p.stream, logtag: p.partial ? 'P' : 'F' }),
+      ),
       gzip: file.gzip,
       separator: file.separator,
     });
     model.uploads.set(file.key, file);
-    this.trace.push(`upload${where} ${short(file.key)}${file.gzip ? ' gzip' : ''}: ${file.pieces.map((p) => `${p.text.replace(/\n/, '⏎')}${p.stream === 'stderr' ? '(err)' : ''}`).join(' ')}`);
+    this.trace.push(
+      `upload${where} ${short(file.key)}${file.gzip ? ' gzip' : ''}: ${file.pieces.map((p) => `${p.text.replace(/\n/, '⏎')}${p.stream === 'stderr' ? '(err)' : ''}`).join(' ')}`,
+    );
     if (midLog) {
       this.totals.lateMidLog += 1;
       this.midLogSinceLastRead.add(model.pod);

@@ -74,15 +74,19 @@ async function uploadDuringPass(r: Run, step: StepOf<'upload'>): Promise<void> {
   let done = false;
   const pod = r.models[step.pod]!.pod;
   const window = (command: string, key: string): boolean =>
-    !KNOWN_RACES && (!key.includes(pod) || (command === 'PutObjectCommand' && (key === metadataKey(pod) || key === leaseKey(pod))));
-  const client = uploadingAt(step.duringPass, window, (request) =>
-    r.inHook(async () => {
-      done = true;
-      r.totals.uploadsInsidePasses += 1;
-      await r.observePasses();
-      await r.upload({ ...step, late: false }, ` inside a pass, before its request ${request}`);
-      await r.readNow(r.models[step.pod]!, 'a read inside a pass');
-    }),
+    !KNOWN_RACES &&
+    (!key.includes(pod) || (command === 'PutObjectCommand' && (key === metadataKey(pod) || key === leaseKey(pod))));
+  const client = uploadingAt(
+    step.duringPass,
+    window,
+    (request) =>
+      r.inHook(async () => {
+        done = true;
+        r.totals.uploadsInsidePasses += 1;
+        await r.observePasses();
+        await r.upload({ ...step, late: false }, ` inside a pass, before its request ${request}`);
+        await r.readNow(r.models[step.pod]!, 'a read inside a pass');
+      }),
     r.watchPass(testS3Client()),
   );
   const { summary } = await r.w.passWith(client, INTERVALS);
@@ -150,7 +154,9 @@ async function whileAStalls(r: Run, step: StepOf<'stalled-pass'>, stall: Stall, 
   const bSummary = (await r.w.passWith(client, r.passConfig(step.second))).summary;
   stall.bSummary = bSummary;
   client.destroy();
-  r.trace.push(`  while pass A stalls: ${step.stallMs / 1000} s later, pass B (${showShape(step.second)}): ${outcome(bSummary)}`);
+  r.trace.push(
+    `  while pass A stalls: ${step.stallMs / 1000} s later, pass B (${showShape(step.second)}): ${outcome(bSummary)}`,
+  );
   if (bSummary.failures.length > 0) r.fail(`pass B failed: ${JSON.stringify(bSummary.failures)}`);
   await r.observePasses();
 }
@@ -166,7 +172,8 @@ async function stalledPass(r: Run, step: StepOf<'stalled-pass'>): Promise<void> 
   totals.stalledPasses += 1;
   const aStart = r.w.now();
   const stall: Stall = { stalledAt: '', uploadsAfter: [] };
-  const isCommit = (command: string, key: string): boolean => command === 'PutObjectCommand' && key.startsWith('metadata/');
+  const isCommit = (command: string, key: string): boolean =>
+    command === 'PutObjectCommand' && key.startsWith('metadata/');
   const during = (request: string): Promise<void> => r.inHook(() => whileAStalls(r, step, stall, request));
   const client = stallingAt(step.atRequest, during, { skip: isCommit, client: r.passClient(step.first.jumps) });
   const a = await r.w.passWith(client, r.passConfig(step.first)).then(
@@ -176,10 +183,18 @@ async function stalledPass(r: Run, step: StepOf<'stalled-pass'>): Promise<void> 
   client.destroy();
   r.rethrowHookFailure();
   const { bSummary, bStart } = stall;
-  const took = bSummary === undefined ? 'did not stall (fewer requests)' : `stalled before its request ${step.atRequest} (${stall.stalledAt})`;
+  const took =
+    bSummary === undefined
+      ? 'did not stall (fewer requests)'
+      : `stalled before its request ${step.atRequest} (${stall.stalledAt})`;
   r.trace.push(`pass A (${showShape(step.first)}) ${took}: ${typeof a === 'string' ? a : outcome(a)}`);
   if (typeof a !== 'string') totals.failuresAllowed += a.failures.length;
-  if (bSummary !== undefined && bSummary.pods.merged + bSummary.pods.cleaned > 0 && typeof a !== 'string' && (a.pods.busy > 0 || a.failures.length > 0)) {
+  if (
+    bSummary !== undefined &&
+    bSummary.pods.merged + bSummary.pods.cleaned > 0 &&
+    typeof a !== 'string' &&
+    (a.pods.busy > 0 || a.failures.length > 0)
+  ) {
     totals.takeovers += 1;
     if (bStart !== undefined && formatSlice(bStart) === formatSlice(aStart)) totals.takeoversInTheSameMinute += 1;
   }
@@ -195,12 +210,20 @@ async function twoPasses(r: Run, step: StepOf<'two-passes'>): Promise<void> {
   const run = (i: 0 | 1, shape: PassShape): Promise<PassSummary | string> =>
     r.w
       .passWith(turns.clients[i], r.passConfig(shape))
-      .then(({ summary }) => summary, (error: unknown) => String(error))
+      .then(
+        ({ summary }) => summary,
+        (error: unknown) => String(error),
+      )
       .finally(() => turns.finished(i));
   const [a, b] = await Promise.all([run(0, step.first), run(1, step.second)]);
   for (const c of turns.clients) c.destroy();
-  for (const [name, result, shape] of [['A', a, step.first], ['B', b, step.second]] as const) {
-    r.trace.push(`${name === 'A' ? `two passes in the same minute, taking turns ${step.turns.join(', ')}: ` : '  '}pass ${name} (${showShape(shape)}): ${typeof result === 'string' ? result : outcome(result)}`);
+  for (const [name, result, shape] of [
+    ['A', a, step.first],
+    ['B', b, step.second],
+  ] as const) {
+    r.trace.push(
+      `${name === 'A' ? `two passes in the same minute, taking turns ${step.turns.join(', ')}: ` : '  '}pass ${name} (${showShape(shape)}): ${typeof result === 'string' ? result : outcome(result)}`,
+    );
     if (typeof result !== 'string') r.totals.failuresAllowed += result.failures.length;
   }
   await r.observePasses();
@@ -215,7 +238,9 @@ async function startSlowRead(r: Run, step: StepOf<'start-slow-read'>): Promise<v
     const read = r.openSlowRead(model, step.readAhead);
     const merged = step.pastMerged ? model.mergedRecords() : 0;
     await r.pull(read, merged + step.pull);
-    r.trace.push(`slow read #${read.id} of ${read.pod} (read-ahead ${step.readAhead}) starts${where}: ${show(read.got)}`);
+    r.trace.push(
+      `slow read #${read.id} of ${read.pod} (read-ahead ${step.readAhead}) starts${where}: ${show(read.got)}`,
+    );
   };
   if (step.duringPass === 0) {
     await start('');
@@ -223,13 +248,15 @@ async function startSlowRead(r: Run, step: StepOf<'start-slow-read'>): Promise<v
   }
   // Inside a pass.
   let started = false;
-  const client = pausingAt(step.duringPass, () =>
-    r.inHook(async () => {
-      started = true;
-      r.totals.readsStartedInsidePasses += 1;
-      await r.observePasses();
-      await start(` inside a pass, before its request ${step.duringPass}`);
-    }),
+  const client = pausingAt(
+    step.duringPass,
+    () =>
+      r.inHook(async () => {
+        started = true;
+        r.totals.readsStartedInsidePasses += 1;
+        await r.observePasses();
+        await start(` inside a pass, before its request ${step.duringPass}`);
+      }),
     r.watchPass(testS3Client()),
   );
   const { summary } = await r.w.passWith(client, INTERVALS);
@@ -247,7 +274,9 @@ async function pull(r: Run, step: StepOf<'pull'>): Promise<void> {
   const plans = read.watch.plans;
   await r.pull(read, step.pull, step.passAfter, step.untilNextFile ?? false);
   const replanned = read.watch.plans > plans ? ` (re-planned: plan ${read.watch.plans})` : '';
-  r.trace.push(`slow read #${read.id}${step.untilNextFile ? ', on to its next object' : ''}: ${show(read.got.slice(before))}${replanned}${read.done ? ' (end)' : ''}`);
+  r.trace.push(
+    `slow read #${read.id}${step.untilNextFile ? ', on to its next object' : ''}: ${show(read.got.slice(before))}${replanned}${read.done ? ' (end)' : ''}`,
+  );
 }
 
 /**
@@ -262,7 +291,9 @@ async function finish(r: Run, run: number): Promise<void> {
   for (let i = 0; i < 2; i++) {
     w.advance(HOUR);
     const { summary } = await w.pass(INTERVALS);
-    r.trace.push(`final pass ${i + 1}: merged ${summary.pods.merged}, cleaned ${summary.pods.cleaned}, deleted ${summary.objectsDeleted}`);
+    r.trace.push(
+      `final pass ${i + 1}: merged ${summary.pods.merged}, cleaned ${summary.pods.cleaned}, deleted ${summary.objectsDeleted}`,
+    );
     if (summary.failures.length > 0) r.fail(`a final pass failed: ${JSON.stringify(summary.failures)}`);
     await r.observePasses();
   }
@@ -273,8 +304,12 @@ async function finish(r: Run, run: number): Promise<void> {
   if (process.env['INTERLEAVINGS_DEBUG']) process.stderr.write(`run ${run}\n    ${r.trace.join('\n    ')}\n`);
   const left = await w.keys('kube.');
   if (left.length > 0) r.fail(`raw files left after the final passes: ${left.map(short).join(', ')}`);
-  if ((await w.keys('cleanup/')).length > 0) r.fail(`cleanup queue not empty after the final passes: ${(await w.keys('cleanup/')).join(', ')}`);
-  const listed = (await Promise.all(models.map(async (m) => (await w.metadata(m.pod)).logFiles.map((f) => f.key)))).flat().sort();
+  if ((await w.keys('cleanup/')).length > 0)
+    r.fail(`cleanup queue not empty after the final passes: ${(await w.keys('cleanup/')).join(', ')}`);
+  const listed = (await Promise.all(models.map(async (m) => (await w.metadata(m.pod)).logFiles.map((f) => f.key))))
+    .flat()
+    .sort();
   const data = (await w.keys('data/')).sort();
-  if (data.join('\n') !== listed.join('\n')) r.fail(`data/ holds [${data.join(', ')}], the metadata lists [${listed.join(', ')}]`);
+  if (data.join('\n') !== listed.join('\n'))
+    r.fail(`data/ holds [${data.join(', ')}], the metadata lists [${listed.join(', ')}]`);
 }

@@ -11,7 +11,11 @@ export const COMPACT_INTERVAL = 10 * MINUTE;
 export const CLEANUP_INTERVAL = 5 * MINUTE;
 /** A crashed pass's lease blocks its pods for this long (the default). */
 export const LEASE_DURATION = 5 * MINUTE;
-export const INTERVALS = { compactIntervalMs: COMPACT_INTERVAL, cleanupIntervalMs: CLEANUP_INTERVAL, leaseDurationMs: LEASE_DURATION };
+export const INTERVALS = {
+  compactIntervalMs: COMPACT_INTERVAL,
+  cleanupIntervalMs: CLEANUP_INTERVAL,
+  leaseDurationMs: LEASE_DURATION,
+};
 /** A lease shorter than a minute: a stalled holder can then be taken over in the minute it started. */
 export const SHORT_LEASE = 30_000;
 
@@ -97,7 +101,12 @@ export type Step =
    * Two passes start in the same minute and take turns: A sends `turns[0]` requests, then B
    * `turns[1]`, then A `turns[2]`, …; then each runs to its end.
    */
-  | { readonly kind: 'two-passes'; readonly turns: readonly number[]; readonly first: PassShape; readonly second: PassShape };
+  | {
+      readonly kind: 'two-passes';
+      readonly turns: readonly number[];
+      readonly first: PassShape;
+      readonly second: PassShape;
+    };
 
 export const oneIn = (n: number): fc.Arbitrary<boolean> => fc.integer({ min: 1, max: n }).map((i) => i === 1);
 // Mostly one pod, so that its reads, merges and deletions meet; the other one runs alongside.
@@ -109,13 +118,19 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('upload' as const),
       pod: podArb,
-      pieces: fc.array(fc.constantFrom<PieceKind>('out', 'out', 'out', 'err', 'docker', 'P', 'P'), { minLength: 1, maxLength: 5 }),
+      pieces: fc.array(fc.constantFrom<PieceKind>('out', 'out', 'out', 'err', 'docker', 'P', 'P'), {
+        minLength: 1,
+        maxLength: 5,
+      }),
       late: oneIn(6),
       gzip: oneIn(3),
       doubleUnderscore: oneIn(5),
       sameMinute: oneIn(4),
       restart: oneIn(10),
-      duringPass: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 40 }) }),
+      duringPass: fc.oneof(
+        { weight: 3, arbitrary: fc.constant(0) },
+        { weight: 1, arbitrary: fc.integer({ min: 1, max: 40 }) },
+      ),
     }),
   },
   {
@@ -126,8 +141,17 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
       maxFileSize: fc.constantFrom(150, 150, 600, 10 * 1024 * 1024),
     }),
   },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('crashed-pass' as const), atRequest: fc.integer({ min: 1, max: 45 }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.constantFrom(MINUTE, 4 * MINUTE, 6 * MINUTE, 11 * MINUTE, 31 * MINUTE) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('crashed-pass' as const), atRequest: fc.integer({ min: 1, max: 45 }) }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('advance' as const),
+      ms: fc.constantFrom(MINUTE, 4 * MINUTE, 6 * MINUTE, 11 * MINUTE, 31 * MINUTE),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('read' as const), pod: podArb }) },
   {
     weight: 3,
@@ -175,7 +199,14 @@ export const lateUnderReaderArb: fc.Arbitrary<Step[]> = (() => {
   return fc
     .tuple(
       fc.array(onTime, { minLength: 0, maxLength: 3 }),
-      fc.array(fc.record({ kind: fc.constant('pass' as const), advance: fc.constant(11 * MINUTE), maxFileSize: fc.constantFrom(150, 10 * 1024 * 1024) }), { maxLength: 1 }),
+      fc.array(
+        fc.record({
+          kind: fc.constant('pass' as const),
+          advance: fc.constant(11 * MINUTE),
+          maxFileSize: fc.constantFrom(150, 10 * 1024 * 1024),
+        }),
+        { maxLength: 1 },
+      ),
       fc.array(onTime, { minLength: 2, maxLength: 4 }),
       fc.record({
         kind: fc.constant('start-slow-read' as const),
@@ -188,14 +219,21 @@ export const lateUnderReaderArb: fc.Arbitrary<Step[]> = (() => {
       fc.array(
         fc.oneof(
           { weight: 3, arbitrary: upload(oneIn(4).map((onTimeToo) => !onTimeToo)) },
-          { weight: 1, arbitrary: fc.record({ kind: fc.constant('pull' as const), reader: fc.constant(0), pull: fc.integer({ min: 1, max: 2 }), passAfter: fc.constant(-1) }) },
+          {
+            weight: 1,
+            arbitrary: fc.record({
+              kind: fc.constant('pull' as const),
+              reader: fc.constant(0),
+              pull: fc.integer({ min: 1, max: 2 }),
+              passAfter: fc.constant(-1),
+            }),
+          },
         ),
         { minLength: 1, maxLength: 4 },
       ),
     )
     .map(([before, pass, tail, read, after]) => [...before, ...pass, ...tail, read, ...after]);
 })();
-
 
 // ---------------------------------------------------------------------------------------
 // Long passes, stalled and overlapping passes (the third property).
@@ -207,7 +245,10 @@ const jumpArb: fc.Arbitrary<SlowRequest> = fc.record({
 });
 export const jumpsArb: fc.Arbitrary<SlowRequest[]> = fc.array(jumpArb, { minLength: 1, maxLength: 3 });
 
-const passShapeArb = (jumps: fc.Arbitrary<readonly SlowRequest[]>, leaseMs = fc.constantFrom(SHORT_LEASE, LEASE_DURATION)): fc.Arbitrary<PassShape> =>
+const passShapeArb = (
+  jumps: fc.Arbitrary<readonly SlowRequest[]>,
+  leaseMs = fc.constantFrom(SHORT_LEASE, LEASE_DURATION),
+): fc.Arbitrary<PassShape> =>
   fc.record({
     maxFileSize: fc.constantFrom(150, 600, 10 * 1024 * 1024),
     leaseMs,
@@ -251,11 +292,18 @@ export const longPassStepArb: fc.Arbitrary<Step> = fc.oneof(
       // Past a short lease within the minute; past the lease duration; past the compact
       // interval; past the cleanup interval by far. Or not past it: B finds the pods busy.
       stallMs: fc.constantFrom(35_000, 35_000, 35_000, 6 * MINUTE, 11 * MINUTE, 31 * MINUTE, 2 * MINUTE),
-      uploads: fc.array(onTimeUploadArb(podArb, fc.constantFrom<PieceKind>('out', 'out', 'err', 'docker', 'P')), { maxLength: 2 }),
+      uploads: fc.array(onTimeUploadArb(podArb, fc.constantFrom<PieceKind>('out', 'out', 'err', 'docker', 'P')), {
+        maxLength: 2,
+      }),
       readDuring: fc.boolean(),
       // Mostly a lease shorter than a minute: B can then take A's pods over in A's minute.
-      first: passShapeArb(fc.oneof({ weight: 3, arbitrary: fc.constant<SlowRequest[]>([]) }, { weight: 1, arbitrary: jumpsArb }), fc.constantFrom(SHORT_LEASE, SHORT_LEASE, SHORT_LEASE, LEASE_DURATION)),
-      second: passShapeArb(fc.oneof({ weight: 3, arbitrary: fc.constant<SlowRequest[]>([]) }, { weight: 1, arbitrary: jumpsArb })),
+      first: passShapeArb(
+        fc.oneof({ weight: 3, arbitrary: fc.constant<SlowRequest[]>([]) }, { weight: 1, arbitrary: jumpsArb }),
+        fc.constantFrom(SHORT_LEASE, SHORT_LEASE, SHORT_LEASE, LEASE_DURATION),
+      ),
+      second: passShapeArb(
+        fc.oneof({ weight: 3, arbitrary: fc.constant<SlowRequest[]>([]) }, { weight: 1, arbitrary: jumpsArb }),
+      ),
     }),
   },
   {
@@ -263,8 +311,12 @@ export const longPassStepArb: fc.Arbitrary<Step> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('two-passes' as const),
       turns: fc.array(fc.integer({ min: 1, max: 25 }), { minLength: 1, maxLength: 4 }),
-      first: passShapeArb(fc.oneof({ weight: 2, arbitrary: fc.constant<SlowRequest[]>([]) }, { weight: 1, arbitrary: jumpsArb })),
-      second: passShapeArb(fc.oneof({ weight: 2, arbitrary: fc.constant<SlowRequest[]>([]) }, { weight: 1, arbitrary: jumpsArb })),
+      first: passShapeArb(
+        fc.oneof({ weight: 2, arbitrary: fc.constant<SlowRequest[]>([]) }, { weight: 1, arbitrary: jumpsArb }),
+      ),
+      second: passShapeArb(
+        fc.oneof({ weight: 2, arbitrary: fc.constant<SlowRequest[]>([]) }, { weight: 1, arbitrary: jumpsArb }),
+      ),
     }),
   },
 );
@@ -280,7 +332,10 @@ export const longPassStepArb: fc.Arbitrary<Step> = fc.oneof(
  * Some passes are long ones.
  */
 export const longReadArb: fc.Arbitrary<Step[]> = (() => {
-  const upload = onTimeUploadArb(fc.constant<PodIndex>(0), fc.constantFrom<PieceKind>('out', 'out', 'err', 'docker', 'P'));
+  const upload = onTimeUploadArb(
+    fc.constant<PodIndex>(0),
+    fc.constantFrom<PieceKind>('out', 'out', 'err', 'docker', 'P'),
+  );
   const pass = (advance: number): fc.Arbitrary<Step> =>
     fc.record({
       kind: fc.constant('pass' as const),
@@ -295,7 +350,9 @@ export const longReadArb: fc.Arbitrary<Step[]> = (() => {
     passAfter: fc.constant(-1),
     untilNextFile: fc.constant(true),
   });
-  const cycle = fc.tuple(pass(11 * MINUTE), pass(6 * MINUTE), fc.array(upload, { minLength: 1, maxLength: 2 }), pullOn).map(([merge, clean, uploads, pull]) => [merge, clean, ...uploads, pull]);
+  const cycle = fc
+    .tuple(pass(11 * MINUTE), pass(6 * MINUTE), fc.array(upload, { minLength: 1, maxLength: 2 }), pullOn)
+    .map(([merge, clean, uploads, pull]) => [merge, clean, ...uploads, pull]);
   return fc
     .tuple(
       fc.array(upload, { minLength: 2, maxLength: 4 }),

@@ -15,7 +15,12 @@ process.stdout.write(JSON.stringify(results));
 async function problemOf(object) {
   const apiVersion = object?.apiVersion;
   const kind = object?.kind;
-  if (typeof apiVersion !== 'string' || typeof kind !== 'string' || !/^[A-Za-z0-9]+$/.test(kind) || !/^[a-z0-9.]+(\/v[a-z0-9]+)?$/.test(apiVersion)) {
+  if (
+    typeof apiVersion !== 'string' ||
+    typeof kind !== 'string' ||
+    !/^[A-Za-z0-9]+$/.test(kind) ||
+    !/^[a-z0-9.]+(\/v[a-z0-9]+)?$/.test(apiVersion)
+  ) {
     return `not a Kubernetes object: apiVersion ${JSON.stringify(apiVersion)}, kind ${JSON.stringify(kind)}`;
   }
   let Model;
@@ -25,7 +30,8 @@ async function problemOf(object) {
     Model = undefined;
   }
   // Only a top-level model carries its own apiVersion and kind (ObjectMeta, say, does not).
-  if (Model === undefined || Model.apiVersion !== apiVersion || Model.kind !== kind) return `no kubernetes-models model for ${apiVersion} ${kind}`;
+  if (Model === undefined || Model.apiVersion !== apiVersion || Model.kind !== kind)
+    return `no kubernetes-models model for ${apiVersion} ${kind}`;
   try {
     new Model(object).validate();
     return null;

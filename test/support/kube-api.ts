@@ -9,9 +9,25 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeCluster, notFound, sendJson, sendStatus, type LogRequest, type ScriptedPod, type ScriptedPodOptions } from './kube-cluster.js';
+import {
+  KubeCluster,
+  notFound,
+  sendJson,
+  sendStatus,
+  type LogRequest,
+  type ScriptedPod,
+  type ScriptedPodOptions,
+} from './kube-cluster.js';
 
-export { rfc3339Nano, parseRfc3339, type LogLine, type LogRequest, type RestartPolicy, type ScriptedPod, type ScriptedPodOptions } from './kube-cluster.js';
+export {
+  rfc3339Nano,
+  parseRfc3339,
+  type LogLine,
+  type LogRequest,
+  type RestartPolicy,
+  type ScriptedPod,
+  type ScriptedPodOptions,
+} from './kube-cluster.js';
 
 /** Looks like a service-account token; it must never appear in any message. */
 export const FAKE_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.fake-kube-token-5b2f9c1e';
@@ -20,7 +36,13 @@ export const FAKE_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.fake-kube-token-5b2f9c1e';
 export type PodAnswer =
   | { readonly kind: 'running'; readonly containerId: string; readonly startedAt?: Date }
   | { readonly kind: 'pending' }
-  | { readonly kind: 'terminated'; readonly containerId: string; readonly finishedAt: Date; readonly exitCode?: number; readonly phase?: 'Succeeded' | 'Failed' | 'Running' }
+  | {
+      readonly kind: 'terminated';
+      readonly containerId: string;
+      readonly finishedAt: Date;
+      readonly exitCode?: number;
+      readonly phase?: 'Succeeded' | 'Failed' | 'Running';
+    }
   /** Restarted: `oldId` terminated at `finishedAt`, `newId` runs now. */
   | { readonly kind: 'restarted'; readonly oldId: string; readonly newId: string; readonly finishedAt: Date }
   /** Restarted twice or more: `currentId` runs, and the previous one is `previousId`. */
@@ -71,7 +93,8 @@ export async function startKubeApi(): Promise<KubeApiDouble> {
     const log = m?.[3] !== undefined;
     if (m !== null && log && req.method === 'GET') cluster.record(namespace, name, target.searchParams);
     if (req.headers.authorization !== `Bearer ${FAKE_TOKEN}`) return status(res, 401, 'Unauthorized', 'Unauthorized');
-    if (req.method !== 'GET' || m === null) return status(res, 404, 'NotFound', 'the server could not find the requested resource');
+    if (req.method !== 'GET' || m === null)
+      return status(res, 404, 'NotFound', 'the server could not find the requested resource');
     if (cluster.has(namespace, name)) {
       const answer = log ? cluster.getLog(namespace, name, target.searchParams, res) : cluster.getPod(namespace, name);
       if (answer === undefined) return;
@@ -84,7 +107,14 @@ export async function startKubeApi(): Promise<KubeApiDouble> {
         hanging.add(res);
         return;
       case 'status': {
-        const reason = answer.code === 403 ? 'Forbidden' : answer.code === 404 ? 'NotFound' : answer.code === 503 ? 'ServiceUnavailable' : 'InternalError';
+        const reason =
+          answer.code === 403
+            ? 'Forbidden'
+            : answer.code === 404
+              ? 'NotFound'
+              : answer.code === 503
+                ? 'ServiceUnavailable'
+                : 'InternalError';
         const message =
           answer.message ??
           (answer.code === 403
@@ -94,7 +124,13 @@ export async function startKubeApi(): Promise<KubeApiDouble> {
       }
       default:
         // A set() answer has a state but no log: script the pod with pod() to read its log.
-        if (log) return status(res, 500, 'InternalError', `kube-api double: pod ${namespace}/${name} was set() without a log; script it with pod()`);
+        if (log)
+          return status(
+            res,
+            500,
+            'InternalError',
+            `kube-api double: pod ${namespace}/${name} was set() without a log; script it with pod()`,
+          );
         return json(res, 200, podObject(namespace, name, answer));
     }
   }
@@ -162,7 +198,13 @@ function k8sTime(date: Date): string {
 function podObject(namespace: string, name: string, answer: Exclude<PodAnswer, { kind: 'status' | 'hang' }>): unknown {
   const started = new Date('2026-11-25T09:00:00Z');
   const id = (hex: string): string => `containerd://${hex}`;
-  const base = { name, image: 'registry.example/job:1', imageID: 'registry.example/job@sha256:ab', ready: false, restartCount: 0 };
+  const base = {
+    name,
+    image: 'registry.example/job:1',
+    imageID: 'registry.example/job@sha256:ab',
+    ready: false,
+    restartCount: 0,
+  };
   let phase: string;
   let status: Record<string, unknown>;
   switch (answer.kind) {
@@ -172,7 +214,12 @@ function podObject(namespace: string, name: string, answer: Exclude<PodAnswer, {
       break;
     case 'running':
       phase = 'Running';
-      status = { ...base, ready: true, containerID: id(answer.containerId), state: { running: { startedAt: k8sTime(answer.startedAt ?? started) } } };
+      status = {
+        ...base,
+        ready: true,
+        containerID: id(answer.containerId),
+        state: { running: { startedAt: k8sTime(answer.startedAt ?? started) } },
+      };
       break;
     case 'terminated':
       phase = answer.phase ?? ((answer.exitCode ?? 0) === 0 ? 'Succeeded' : 'Failed');
@@ -192,7 +239,8 @@ function podObject(namespace: string, name: string, answer: Exclude<PodAnswer, {
       break;
     case 'restarted':
     case 'replaced': {
-      const [previous, current] = answer.kind === 'restarted' ? [answer.oldId, answer.newId] : [answer.previousId, answer.currentId];
+      const [previous, current] =
+        answer.kind === 'restarted' ? [answer.oldId, answer.newId] : [answer.previousId, answer.currentId];
       phase = 'Running';
       status = {
         ...base,
@@ -201,7 +249,13 @@ function podObject(namespace: string, name: string, answer: Exclude<PodAnswer, {
         containerID: id(current),
         state: { running: { startedAt: k8sTime(answer.finishedAt) } },
         lastState: {
-          terminated: { containerID: id(previous), exitCode: 137, reason: 'OOMKilled', startedAt: k8sTime(started), finishedAt: k8sTime(answer.finishedAt) },
+          terminated: {
+            containerID: id(previous),
+            exitCode: 137,
+            reason: 'OOMKilled',
+            startedAt: k8sTime(started),
+            finishedAt: k8sTime(answer.finishedAt),
+          },
         },
       };
       break;
@@ -210,7 +264,13 @@ function podObject(namespace: string, name: string, answer: Exclude<PodAnswer, {
   return {
     kind: 'Pod',
     apiVersion: 'v1',
-    metadata: { name, namespace, uid: '6d3c0e9e-0000-4000-8000-000000000001', resourceVersion: '1234', creationTimestamp: k8sTime(started) },
+    metadata: {
+      name,
+      namespace,
+      uid: '6d3c0e9e-0000-4000-8000-000000000001',
+      resourceVersion: '1234',
+      creationTimestamp: k8sTime(started),
+    },
     spec: { containers: [{ name, image: 'registry.example/job:1' }], restartPolicy: 'OnFailure', nodeName: 'node-1' },
     status: { phase, startTime: k8sTime(started), containerStatuses: [status] },
   };

@@ -86,11 +86,20 @@ export function rfc3339Nano(epochMs: number, nanosWithinMs = 0): string {
 
 /** Nanoseconds since the epoch of an RFC 3339 time (fraction and offset accepted, as Go parses). */
 export function parseRfc3339(text: string): bigint | undefined {
-  const m = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/.exec(text);
+  const m = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/.exec(
+    text,
+  );
   if (m === null) return undefined;
   const [, y, mo, d, h, mi, s, fraction, , sign, oh, om] = m;
   const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
-  if (Number.isNaN(ms) || new Date(ms).getUTCDate() !== Number(d) || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return undefined;
+  if (
+    Number.isNaN(ms) ||
+    new Date(ms).getUTCDate() !== Number(d) ||
+    Number(h) > 23 ||
+    Number(mi) > 59 ||
+    Number(s) > 59
+  )
+    return undefined;
   const offsetSeconds = sign === undefined ? 0 : (sign === '-' ? -1 : 1) * (Number(oh) * 3600 + Number(om) * 60);
   const nanos = BigInt((fraction ?? '').padEnd(9, '0'));
   return (BigInt(ms / 1000) - BigInt(offsetSeconds)) * NANOS_PER_SECOND + nanos;
@@ -177,10 +186,14 @@ class PodState implements ScriptedPod {
 
   start(containerId: string, startedAt: Date): void {
     this.assertAlive('start');
-    if (!CONTAINER_ID.test(containerId)) throw new Error(`pod ${this.name}: container id must be 64 hex digits, got ${containerId}`);
-    if (this.current !== undefined && this.current.exit === undefined) throw new Error(`pod ${this.name}: start while ${this.current.id} still runs`);
+    if (!CONTAINER_ID.test(containerId))
+      throw new Error(`pod ${this.name}: container id must be 64 hex digits, got ${containerId}`);
+    if (this.current !== undefined && this.current.exit === undefined)
+      throw new Error(`pod ${this.name}: start while ${this.current.id} still runs`);
     if (this.current !== undefined && !this.restarts(this.current.exit?.exitCode ?? 0)) {
-      throw new Error(`pod ${this.name}: restartPolicy ${this.restartPolicy} does not restart a container that exited ${this.current.exit?.exitCode}`);
+      throw new Error(
+        `pod ${this.name}: restartPolicy ${this.restartPolicy} does not restart a container that exited ${this.current.exit?.exitCode}`,
+      );
     }
     if (this.current !== undefined) this.last = this.current;
     if (this.started) this.restartCount += 1;
@@ -192,11 +205,13 @@ class PodState implements ScriptedPod {
   append(lines: readonly LogLine[]): void {
     this.assertAlive('append');
     const instance = this.current;
-    if (instance === undefined || instance.exit !== undefined) throw new Error(`pod ${this.name}: append with no running container`);
+    if (instance === undefined || instance.exit !== undefined)
+      throw new Error(`pod ${this.name}: append with no running container`);
     for (const line of lines) {
       const nanos = parseRfc3339(line.time);
       if (nanos === undefined) throw new Error(`pod ${this.name}: line time ${line.time} is not RFC 3339`);
-      if (line.message.includes('\n')) throw new Error(`pod ${this.name}: a line holds no newline: ${JSON.stringify(line.message)}`);
+      if (line.message.includes('\n'))
+        throw new Error(`pod ${this.name}: a line holds no newline: ${JSON.stringify(line.message)}`);
       // The kubelet reprints the runtime's timestamp with RFC3339Nano: normalize like it does.
       const stamped = `${formatNanos(nanos)} ${line.message}\n`;
       const held: HeldLine = { nanos, stamped, plain: `${line.message}\n` };
@@ -208,7 +223,8 @@ class PodState implements ScriptedPod {
   terminate(exitCode: number, finishedAt: Date): void {
     this.assertAlive('terminate');
     const instance = this.current;
-    if (instance === undefined || instance.exit !== undefined) throw new Error(`pod ${this.name}: terminate with no running container`);
+    if (instance === undefined || instance.exit !== undefined)
+      throw new Error(`pod ${this.name}: terminate with no running container`);
     instance.exit = { exitCode, finishedAt };
     // Everything was written as it came: a follower has it all, so its stream ends cleanly.
     endFollowers(instance);
@@ -218,7 +234,10 @@ class PodState implements ScriptedPod {
     this.assertAlive('waitRestart');
     const instance = this.current;
     if (instance?.exit === undefined) throw new Error(`pod ${this.name}: waitRestart needs a terminated container`);
-    if (!this.restarts(instance.exit.exitCode)) throw new Error(`pod ${this.name}: restartPolicy ${this.restartPolicy} does not restart exit ${instance.exit.exitCode}`);
+    if (!this.restarts(instance.exit.exitCode))
+      throw new Error(
+        `pod ${this.name}: restartPolicy ${this.restartPolicy} does not restart exit ${instance.exit.exitCode}`,
+      );
     this.last = instance;
     this.current = undefined;
     this.waitingReason = reason;
@@ -319,8 +338,18 @@ function podObject(pod: PodState): unknown {
   return {
     kind: 'Pod',
     apiVersion: 'v1',
-    metadata: { name: pod.name, namespace: pod.namespace, uid: pod.uid, resourceVersion: '1', creationTimestamp: k8sTime(pod.createdAt) },
-    spec: { containers: [{ name: pod.name, image: 'registry.example/job:1' }], restartPolicy: pod.restartPolicy, nodeName: 'node-1' },
+    metadata: {
+      name: pod.name,
+      namespace: pod.namespace,
+      uid: pod.uid,
+      resourceVersion: '1',
+      creationTimestamp: k8sTime(pod.createdAt),
+    },
+    spec: {
+      containers: [{ name: pod.name, image: 'registry.example/job:1' }],
+      restartPolicy: pod.restartPolicy,
+      nodeName: 'node-1',
+    },
     status: { phase: pod.phase(), startTime: k8sTime(pod.createdAt), containerStatuses: [status] },
   };
 }
@@ -398,21 +427,39 @@ function parseLogQuery(pod: string, query: URLSearchParams, nowMs: number): LogQ
   const limitBytes = parseInteger(query.get('limitBytes'));
   const sinceText = query.get('sinceTime');
   const sinceTime = sinceText === null ? undefined : parseRfc3339(sinceText);
-  if (follow === undefined || previous === undefined || timestamps === undefined) return badRequest('invalid boolean in the query');
-  if (sinceSeconds === 'bad' || tailLines === 'bad' || limitBytes === 'bad') return badRequest('invalid integer in the query');
-  if (sinceText !== null && sinceTime === undefined) return badRequest(`parsing time "${sinceText}" as "2006-01-02T15:04:05Z07:00": cannot parse`);
+  if (follow === undefined || previous === undefined || timestamps === undefined)
+    return badRequest('invalid boolean in the query');
+  if (sinceSeconds === 'bad' || tailLines === 'bad' || limitBytes === 'bad')
+    return badRequest('invalid integer in the query');
+  if (sinceText !== null && sinceTime === undefined)
+    return badRequest(`parsing time "${sinceText}" as "2006-01-02T15:04:05Z07:00": cannot parse`);
   const invalid: { field: string; value: string; why: string }[] = [];
-  if (sinceTime !== undefined && sinceSeconds !== undefined) invalid.push({ field: 'sinceTime', value: sinceText ?? '', why: 'at most one of `sinceTime` or `sinceSeconds` may be specified' });
-  if (sinceSeconds !== undefined && sinceSeconds < 1) invalid.push({ field: 'sinceSeconds', value: String(sinceSeconds), why: 'must be greater than 0' });
-  if (tailLines !== undefined && tailLines < 0) invalid.push({ field: 'tailLines', value: String(tailLines), why: 'must be greater than or equal to 0' });
-  if (limitBytes !== undefined && limitBytes < 1) invalid.push({ field: 'limitBytes', value: String(limitBytes), why: 'must be greater than 0' });
+  if (sinceTime !== undefined && sinceSeconds !== undefined)
+    invalid.push({
+      field: 'sinceTime',
+      value: sinceText ?? '',
+      why: 'at most one of `sinceTime` or `sinceSeconds` may be specified',
+    });
+  if (sinceSeconds !== undefined && sinceSeconds < 1)
+    invalid.push({ field: 'sinceSeconds', value: String(sinceSeconds), why: 'must be greater than 0' });
+  if (tailLines !== undefined && tailLines < 0)
+    invalid.push({ field: 'tailLines', value: String(tailLines), why: 'must be greater than or equal to 0' });
+  if (limitBytes !== undefined && limitBytes < 1)
+    invalid.push({ field: 'limitBytes', value: String(limitBytes), why: 'must be greater than 0' });
   if (invalid.length > 0) {
     const message = `PodLogOptions "${pod}" is invalid: ${invalid.map((i) => `${i.field}: Invalid value: ${i.value}: ${i.why}`).join(', ')}`;
-    const causes = invalid.map((i) => ({ reason: 'FieldValueInvalid', message: `Invalid value: ${i.value}: ${i.why}`, field: i.field }));
+    const causes = invalid.map((i) => ({
+      reason: 'FieldValueInvalid',
+      message: `Invalid value: ${i.value}: ${i.why}`,
+      field: i.field,
+    }));
     return { code: 422, reason: 'Invalid', message, details: { name: pod, kind: 'PodLogOptions', causes } };
   }
   // metav1.Time is forwarded to the kubelet as time.RFC3339: whole seconds, truncated.
-  const truncated = sinceTime === undefined ? undefined : sinceTime - (((sinceTime % NANOS_PER_SECOND) + NANOS_PER_SECOND) % NANOS_PER_SECOND);
+  const truncated =
+    sinceTime === undefined
+      ? undefined
+      : sinceTime - (((sinceTime % NANOS_PER_SECOND) + NANOS_PER_SECOND) % NANOS_PER_SECOND);
   const relative = sinceSeconds === undefined ? undefined : BigInt(nowMs - sinceSeconds * 1000) * 1_000_000n;
   return {
     container: query.get('container') ?? undefined,
@@ -428,10 +475,13 @@ function parseLogQuery(pod: string, query: URLSearchParams, nowMs: number): LogQ
 /** The instance the kubelet reads, or its error (kubelet validateContainerLogStatus). */
 function chooseInstance(pod: PodState, previous: boolean): Instance | StatusAnswer {
   const container = pod.name;
-  if (previous) return pod.last ?? badRequest(`previous terminated container "${container}" in pod "${pod.name}" not found`);
+  if (previous)
+    return pod.last ?? badRequest(`previous terminated container "${container}" in pod "${pod.name}" not found`);
   if (pod.current !== undefined) return pod.current;
   if (pod.last !== undefined) return pod.last;
-  return badRequest(`container "${container}" in pod "${pod.name}" is waiting to start: ${pod.waitingReason ?? 'ContainerCreating'}`);
+  return badRequest(
+    `container "${container}" in pod "${pod.name}" is waiting to start: ${pod.waitingReason ?? 'ContainerCreating'}`,
+  );
 }
 
 /** The scripted pods of one double, and its answers for them. */
@@ -477,7 +527,8 @@ export class KubeCluster {
     if ('code' in options) return options;
     // The real API server defaults a missing container when the pod has exactly one; the double
     // refuses, so a client that forgets `container` (job pods may grow sidecars) fails here.
-    if (options.container !== pod.name) return badRequest(`container ${options.container ?? ''} is not valid for pod ${pod.name}`);
+    if (options.container !== pod.name)
+      return badRequest(`container ${options.container ?? ''} is not valid for pod ${pod.name}`);
     const instance = chooseInstance(pod, options.previous);
     if ('code' in instance) return instance;
     serveLog(instance, options, res);
@@ -504,8 +555,18 @@ function serveLog(instance: Instance, options: LogQuery, res: ServerResponse): v
   // No Content-Length: the body is chunked, as the API server streams it from the kubelet.
   res.writeHead(200, { 'Content-Type': 'text/plain' });
   res.flushHeaders();
-  const held = options.tailLines === undefined ? instance.lines : options.tailLines === 0 ? [] : instance.lines.slice(-options.tailLines);
-  const follower: Follower = { res, timestamps: options.timestamps, sinceNanos: options.sinceNanos, remaining: options.limitBytes ?? Infinity };
+  const held =
+    options.tailLines === undefined
+      ? instance.lines
+      : options.tailLines === 0
+        ? []
+        : instance.lines.slice(-options.tailLines);
+  const follower: Follower = {
+    res,
+    timestamps: options.timestamps,
+    sinceNanos: options.sinceNanos,
+    remaining: options.limitBytes ?? Infinity,
+  };
   instance.followers.add(follower);
   sendLines(instance, follower, held);
   if (!instance.followers.has(follower)) return; // the byte limit ended it

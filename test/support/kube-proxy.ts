@@ -7,10 +7,14 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { FAKE_TOKEN, kubeconfig, type KubeApiDouble } from './kube-api.js';
 
 /** What the proxy does with a request: pass it on, answer with a Status, or drop the connection. */
-export type Intercept = { readonly code: number; readonly reason: string; readonly message: string } | 'reset' | undefined;
+export type Intercept =
+  { readonly code: number; readonly reason: string; readonly message: string } | 'reset' | undefined;
 
 /** An API server in front of the double that fails the requests `intercept` picks. */
-export async function faultyApi(target: KubeApiDouble, intercept: (url: URL) => Intercept): Promise<{ kube: KubeConfig; seen: URL[]; close: () => Promise<void> }> {
+export async function faultyApi(
+  target: KubeApiDouble,
+  intercept: (url: URL) => Intercept,
+): Promise<{ kube: KubeConfig; seen: URL[]; close: () => Promise<void> }> {
   const seen: URL[] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://proxy');
@@ -18,14 +22,26 @@ export async function faultyApi(target: KubeApiDouble, intercept: (url: URL) => 
     const fault = intercept(url);
     if (fault === 'reset') return void req.socket.destroy();
     if (fault !== undefined) {
-      const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: fault.message, reason: fault.reason, code: fault.code });
+      const body = JSON.stringify({
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: fault.message,
+        reason: fault.reason,
+        code: fault.code,
+      });
       res.writeHead(fault.code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
       return void res.end(body);
     }
-    const upstream = request(`${target.server}${req.url ?? '/'}`, { method: req.method, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const upstream = request(
+      `${target.server}${req.url ?? '/'}`,
+      { method: req.method, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     upstream.on('error', () => res.destroy());
     res.on('close', () => upstream.destroy());
     upstream.end();
@@ -42,4 +58,3 @@ export async function faultyApi(target: KubeApiDouble, intercept: (url: URL) => 
     },
   };
 }
-

@@ -15,7 +15,10 @@ export function recordRequests(client: S3Client): SentRequest[] {
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const input = args.input as { Key?: string; Prefix?: string };
-      sent.push({ command: (context.commandName ?? 'unknown').replace(/Command$/, ''), target: input.Key ?? input.Prefix ?? '' });
+      sent.push({
+        command: (context.commandName ?? 'unknown').replace(/Command$/, ''),
+        target: input.Key ?? input.Prefix ?? '',
+      });
       return next(args);
     },
     { step: 'initialize', name: 'recordRequests' },
@@ -28,7 +31,8 @@ export function podOf(target: string): string | undefined {
   const own = /^(?:metadata\/(.+)\.json|leases\/(.+)\.json|data\/([^/]+)\/.*)$/.exec(target);
   if (own !== null) return own[1] ?? own[2] ?? own[3];
   if (target.startsWith('cleanup/')) return parseCleanupKey(target);
-  if (target.startsWith(RAW_PREFIX)) return parseRawKey(target)?.pod ?? /^kube\.var\.log\.containers\.([^_]+)_/.exec(target)?.[1];
+  if (target.startsWith(RAW_PREFIX))
+    return parseRawKey(target)?.pod ?? /^kube\.var\.log\.containers\.([^_]+)_/.exec(target)?.[1];
   return parseMergedKey(target)?.pod;
 }
 

@@ -28,7 +28,11 @@ export interface World {
   metadata(pod: string): Promise<PodMetadata>;
   keys(prefix?: string): Promise<string[]>;
   listing(): Promise<ListedObject[]>;
-  container(pod: string, containerId: string, options?: ConstructorParameters<typeof FluentBitContainer>[4]): FluentBitContainer;
+  container(
+    pod: string,
+    containerId: string,
+    options?: ConstructorParameters<typeof FluentBitContainer>[4],
+  ): FluentBitContainer;
 }
 
 export async function newWorld(name: string): Promise<World> {
@@ -45,8 +49,10 @@ export async function newWorld(name: string): Promise<World> {
     advance: (ms) => {
       offset += ms;
     },
-    pass: (config = {}) => runPass({ store: { client, bucket }, config: testConfig(bucket, config), logger: silentLogger(), now }),
-    passWith: (other, config = {}) => runPass({ store: { client: other, bucket }, config: testConfig(bucket, config), logger: silentLogger(), now }),
+    pass: (config = {}) =>
+      runPass({ store: { client, bucket }, config: testConfig(bucket, config), logger: silentLogger(), now }),
+    passWith: (other, config = {}) =>
+      runPass({ store: { client: other, bucket }, config: testConfig(bucket, config), logger: silentLogger(), now }),
     read: (pod, options = {}) => text(reader.createReadStream(pod, options)),
     records: async (pod, options = {}) => {
       const out: LogRecord[] = [];

@@ -16,5 +16,7 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 // package.json sits next to dist/ in the checkout and in an installed package alike.
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr }, { version });

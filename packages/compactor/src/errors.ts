@@ -27,14 +27,24 @@ export class SetupError extends CompactorError {
 
 /** Another writer changed the pod's metadata since this pass read it: this pass does not commit over it. */
 export class ConcurrentUpdateError extends CompactorError {
-  constructor(readonly pod: string, readonly key: string) {
-    super('ERR_CONCURRENT_UPDATE', `pod ${pod}: ${key} was changed by another writer during this pass; nothing committed, the next pass retries`);
+  constructor(
+    readonly pod: string,
+    readonly key: string,
+  ) {
+    super(
+      'ERR_CONCURRENT_UPDATE',
+      `pod ${pod}: ${key} was changed by another writer during this pass; nothing committed, the next pass retries`,
+    );
   }
 }
 
 /** Another compactor holds the pod: this one leaves it alone. */
 export class LeaseHeldError extends CompactorError {
-  constructor(readonly pod: string, readonly holder: string, readonly expiresAt: string) {
+  constructor(
+    readonly pod: string,
+    readonly holder: string,
+    readonly expiresAt: string,
+  ) {
     super('ERR_LEASE_HELD', `pod ${pod} is being processed by ${holder} (lease until ${expiresAt})`);
   }
 }
@@ -42,7 +52,10 @@ export class LeaseHeldError extends CompactorError {
 /** This compactor's lease was taken over (it stalled past it): it must not write for the pod. */
 export class LeaseLostError extends CompactorError {
   constructor(readonly pod: string) {
-    super('ERR_LEASE_LOST', `pod ${pod}: lease ${leaseKey(pod)} was taken over by another compactor; nothing more written for the pod`);
+    super(
+      'ERR_LEASE_LOST',
+      `pod ${pod}: lease ${leaseKey(pod)} was taken over by another compactor; nothing more written for the pod`,
+    );
   }
 }
 
@@ -53,7 +66,10 @@ export class LeaseLostError extends CompactorError {
  * its entry out of the metadata.
  */
 export class MergedFileMissingError extends CompactorError {
-  constructor(readonly pod: string, readonly key: string) {
+  constructor(
+    readonly pod: string,
+    readonly key: string,
+  ) {
     super(
       'ERR_MERGED_FILE_MISSING',
       `pod ${pod}: ${metadataKey(pod)} lists ${key}, which is not in the bucket (deleted by hand?); ` +
@@ -69,7 +85,10 @@ export class MergedFileMissingError extends CompactorError {
  */
 export class MergedKeyTakenError extends CompactorError {
   constructor(readonly key: string) {
-    super('ERR_MERGED_KEY_TAKEN', `merged file ${key} was written by another compactor meanwhile; nothing committed, the next pass retries`);
+    super(
+      'ERR_MERGED_KEY_TAKEN',
+      `merged file ${key} was written by another compactor meanwhile; nothing committed, the next pass retries`,
+    );
   }
 }
 
@@ -79,8 +98,18 @@ export class MergedKeyTakenError extends CompactorError {
  * the pod and the HTTP status, never a credential.
  */
 export class KubeApiError extends CompactorError {
-  constructor(readonly namespace: string, readonly pod: string, readonly problem: string, readonly status: number | undefined, options?: { cause?: unknown }) {
-    super('ERR_KUBE_API', `pod ${pod}: Kubernetes API GET /api/v1/namespaces/${namespace}/pods/${pod} failed: ${problem}`, options);
+  constructor(
+    readonly namespace: string,
+    readonly pod: string,
+    readonly problem: string,
+    readonly status: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      'ERR_KUBE_API',
+      `pod ${pod}: Kubernetes API GET /api/v1/namespaces/${namespace}/pods/${pod} failed: ${problem}`,
+      options,
+    );
   }
 }
 
@@ -90,7 +119,13 @@ export class KubeApiError extends CompactorError {
  * until someone restores the file or ends the line by hand.
  */
 export class UnfinishedPiecesMissingError extends CompactorError {
-  constructor(readonly pod: string, readonly key: string) {
-    super('ERR_UNFINISHED_PIECES_MISSING', `pod ${pod}: ${key} holds pieces of an unfinished line but is not in the bucket; nothing merged or deleted`);
+  constructor(
+    readonly pod: string,
+    readonly key: string,
+  ) {
+    super(
+      'ERR_UNFINISHED_PIECES_MISSING',
+      `pod ${pod}: ${key} holds pieces of an unfinished line but is not in the bucket; nothing merged or deleted`,
+    );
   }
 }

@@ -16,6 +16,12 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 // package.json sits next to dist/ in the checkout and in an installed package alike.
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 // SIGINT (Ctrl-C) and SIGTERM during a read stop it cleanly: exit 130 or 143, no message.
-process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr }, { version, signals: process });
+process.exitCode = await main(
+  process.argv.slice(2),
+  { stdout: process.stdout, stderr: process.stderr },
+  { version, signals: process },
+);

@@ -16,27 +16,43 @@ export class LogReaderError extends Error {
 /** A pod name that is not a Kubernetes name: it could escape the pod's own prefixes. */
 export class InvalidPodNameError extends LogReaderError {
   constructor(readonly pod: string) {
-    super('ERR_INVALID_POD_NAME', `invalid pod name ${JSON.stringify(pod)}: expected a Kubernetes name (lowercase letters, digits, '-' and '.')`);
+    super(
+      'ERR_INVALID_POD_NAME',
+      `invalid pod name ${JSON.stringify(pod)}: expected a Kubernetes name (lowercase letters, digits, '-' and '.')`,
+    );
   }
 }
 
 /** A time string that is not RFC 3339. */
 export class InvalidTimeError extends LogReaderError {
   constructor(readonly value: string) {
-    super('ERR_INVALID_TIME', `invalid time ${JSON.stringify(value)}: expected RFC 3339, e.g. 2026-11-25T10:00:00.123456789Z`);
+    super(
+      'ERR_INVALID_TIME',
+      `invalid time ${JSON.stringify(value)}: expected RFC 3339, e.g. 2026-11-25T10:00:00.123456789Z`,
+    );
   }
 }
 
 /** The same pod name appears under two namespaces: its log is ambiguous. */
 export class PodNamespaceConflictError extends LogReaderError {
-  constructor(readonly pod: string, readonly namespaces: readonly string[]) {
-    super('ERR_POD_NAMESPACE_CONFLICT', `pod ${pod} has raw log files in several namespaces (${namespaces.join(', ')}); refusing to guess which one is the job`);
+  constructor(
+    readonly pod: string,
+    readonly namespaces: readonly string[],
+  ) {
+    super(
+      'ERR_POD_NAMESPACE_CONFLICT',
+      `pod ${pod} has raw log files in several namespaces (${namespaces.join(', ')}); refusing to guess which one is the job`,
+    );
   }
 }
 
 /** The metadata object of a pod cannot be decoded. */
 export class MetadataError extends LogReaderError {
-  constructor(readonly key: string, detail: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly key: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
     super('ERR_BAD_METADATA', `metadata ${key} is invalid: ${detail}`, options);
   }
 }
@@ -49,7 +65,11 @@ export class CorruptObjectError extends LogReaderError {
   /** The pod whose log the object belongs to, when the caller knows it. */
   readonly pod: string | undefined;
 
-  constructor(readonly key: string, detail: string, options?: { cause?: unknown; pod?: string | undefined }) {
+  constructor(
+    readonly key: string,
+    detail: string,
+    options?: { cause?: unknown; pod?: string | undefined },
+  ) {
     super('ERR_CORRUPT_OBJECT', `${podPrefix(options?.pod)}object ${key} is corrupt: ${detail}`, options);
     this.pod = options?.pod;
   }
@@ -57,8 +77,14 @@ export class CorruptObjectError extends LogReaderError {
 
 /** An object a read planned on disappeared again and again: the reader gave up. */
 export class ObjectVanishedError extends LogReaderError {
-  constructor(readonly pod: string, readonly key: string) {
-    super('ERR_OBJECT_VANISHED', `pod ${pod}: object ${key} vanished while reading, even after re-reading the metadata`);
+  constructor(
+    readonly pod: string,
+    readonly key: string,
+  ) {
+    super(
+      'ERR_OBJECT_VANISHED',
+      `pod ${pod}: object ${key} vanished while reading, even after re-reading the metadata`,
+    );
   }
 }
 
@@ -67,7 +93,10 @@ export class ObjectMissingError extends LogReaderError {
   /** The pod whose log the object belongs to, when the caller knows it. */
   readonly pod: string | undefined;
 
-  constructor(readonly key: string, options?: { cause?: unknown; pod?: string | undefined }) {
+  constructor(
+    readonly key: string,
+    options?: { cause?: unknown; pod?: string | undefined },
+  ) {
     super('ERR_OBJECT_MISSING', `${podPrefix(options?.pod)}object ${key} does not exist`, options);
     this.pod = options?.pod;
   }
@@ -80,7 +109,10 @@ function podPrefix(pod: string | undefined): string {
 /** After a re-plan the reader could not find its place again: the log changed before it. */
 export class LogChangedError extends LogReaderError {
   constructor(readonly pod: string) {
-    super('ERR_LOG_CHANGED', `pod ${pod}: the log changed before the reader's place while it read (objects were replaced under a slow read); read it again`);
+    super(
+      'ERR_LOG_CHANGED',
+      `pod ${pod}: the log changed before the reader's place while it read (objects were replaced under a slow read); read it again`,
+    );
   }
 }
 
@@ -89,8 +121,14 @@ export class LogChangedError extends LogReaderError {
  * listing cannot be fetched, and ending there would hide objects (a store's bug).
  */
 export class TruncatedListingError extends LogReaderError {
-  constructor(readonly bucket: string, readonly prefix: string) {
-    super('ERR_TRUNCATED_LISTING', `listing s3://${bucket}/${prefix} is truncated but the store gave no continuation token; refusing to go on with part of it`);
+  constructor(
+    readonly bucket: string,
+    readonly prefix: string,
+  ) {
+    super(
+      'ERR_TRUNCATED_LISTING',
+      `listing s3://${bucket}/${prefix} is truncated but the store gave no continuation token; refusing to go on with part of it`,
+    );
   }
 }
 
@@ -98,21 +136,35 @@ export class TruncatedListingError extends LogReaderError {
 export class ReadAbortedError extends LogReaderError {
   override readonly name = 'AbortError';
 
-  constructor(readonly pod: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly pod: string,
+    options?: { cause?: unknown },
+  ) {
     super('ABORT_ERR', `pod ${pod}: the read was aborted`, options);
   }
 }
 
 /** The Kubernetes API could not tell about the pod or serve its live log (no credential in the message). */
 export class LiveLogError extends LogReaderError {
-  constructor(readonly namespace: string, readonly pod: string, detail: string, readonly status?: number, options?: { cause?: unknown }) {
+  constructor(
+    readonly namespace: string,
+    readonly pod: string,
+    detail: string,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
     super('ERR_KUBE_API', `pod ${namespace}/${pod}: Kubernetes API: ${detail}`, options);
   }
 }
 
 /** A followed pod stayed pending, or its container did not come back, for longer than `waitTimeout`. */
 export class LiveLogTimeoutError extends LogReaderError {
-  constructor(readonly namespace: string, readonly pod: string, waitedMs: number, what: string) {
+  constructor(
+    readonly namespace: string,
+    readonly pod: string,
+    waitedMs: number,
+    what: string,
+  ) {
     super('ERR_WAIT_TIMEOUT', `pod ${namespace}/${pod}: ${what} for ${Math.round(waitedMs / 1000)} s; gave up waiting`);
   }
 }
@@ -123,5 +175,9 @@ export class LiveLogTimeoutError extends LogReaderError {
  */
 export function isBrokenBody(error: unknown): boolean {
   const e = error as { code?: unknown; message?: unknown } | null;
-  return e?.code === 'ECONNRESET' || e?.code === 'ERR_STREAM_PREMATURE_CLOSE' || (typeof e?.message === 'string' && /(^|: )aborted$/.test(e.message));
+  return (
+    e?.code === 'ECONNRESET' ||
+    e?.code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+    (typeof e?.message === 'string' && /(^|: )aborted$/.test(e.message))
+  );
 }

@@ -38,7 +38,11 @@ import { describeError, failedFigure, type BenchContext, type CaseOutcome, type 
 import { FULL_SIZES, QUICK_SIZES, type Sizes } from './bench/data.js';
 import { assembleReport, renderMarkdown, type BenchReport } from './bench/report.js';
 
-const CASES: Record<string, (ctx: BenchContext) => Promise<CaseOutcome>> = { compaction: compactionCase, reader: readerCase, scale: scaleCase };
+const CASES: Record<string, (ctx: BenchContext) => Promise<CaseOutcome>> = {
+  compaction: compactionCase,
+  reader: readerCase,
+  scale: scaleCase,
+};
 const RESULTS = join(OWN_CHECKOUT, 'bench/results');
 
 function count(text: string | undefined, fallback: number, flag: string): number {
@@ -59,7 +63,9 @@ function serverVersion(kind: string): string {
   } catch {
     // no Go: the pin of scripts/install-versitygw.sh is what `make install` built
   }
-  const pin = /VERSITYGW_VERSION:-([^}]+)\}/.exec(readFileSync(join(OWN_CHECKOUT, 'scripts/install-versitygw.sh'), 'utf8'));
+  const pin = /VERSITYGW_VERSION:-([^}]+)\}/.exec(
+    readFileSync(join(OWN_CHECKOUT, 'scripts/install-versitygw.sh'), 'utf8'),
+  );
   return pin ? `${pin[1]} (the pinned version)` : 'unknown version';
 }
 
@@ -110,15 +116,23 @@ function parseOptions(argv: string[]): Options | string {
   }
   // A --quick run never replaces the latest full report.
   const out = values.out ?? (quick ? 'quick' : 'latest');
-  const baselineFile = values.baseline === 'none' ? undefined : resolve(values.baseline ?? join(RESULTS, 'baseline.json'));
+  const baselineFile =
+    values.baseline === 'none' ? undefined : resolve(values.baseline ?? join(RESULTS, 'baseline.json'));
   // A --quick run is compared only with a baseline named explicitly: its sizes differ.
-  const compare = baselineFile !== undefined && existsSync(baselineFile) && out !== 'baseline' && (!quick || values.baseline !== undefined);
+  const compare =
+    baselineFile !== undefined &&
+    existsSync(baselineFile) &&
+    out !== 'baseline' &&
+    (!quick || values.baseline !== undefined);
   const baseline = compare ? (JSON.parse(readFileSync(baselineFile, 'utf8')) as BenchReport) : undefined;
   return { code, out, quick, cases, sizes, update: values.update ?? false, render: values.render ?? false, baseline };
 }
 
 /** Runs the cases; a case that throws becomes a failed figure. */
-async function runCases(ctx: BenchContext, names: readonly string[]): Promise<{ figures: Figure[]; cases: Record<string, object> }> {
+async function runCases(
+  ctx: BenchContext,
+  names: readonly string[],
+): Promise<{ figures: Figure[]; cases: Record<string, object> }> {
   const figures: Figure[] = [];
   const cases: Record<string, object> = {};
   for (const name of names) {
@@ -130,7 +144,21 @@ async function runCases(ctx: BenchContext, names: readonly string[]): Promise<{ 
     } catch (error) {
       ctx.log(`${name}: failed: ${describeError(error)}`);
       const group = name === 'scale' ? 'Scale' : name === 'reader' ? 'Reader' : 'Compaction';
-      figures.push(failedFigure({ id: `${name}.case`, case: name, group, label: `${name} case`, scale: 'limit', unit: '', better: 'higher', limit: '' }, error));
+      figures.push(
+        failedFigure(
+          {
+            id: `${name}.case`,
+            case: name,
+            group,
+            label: `${name} case`,
+            scale: 'limit',
+            unit: '',
+            better: 'higher',
+            limit: '',
+          },
+          error,
+        ),
+      );
       cases[name] = { error: describeError(error) };
     }
     ctx.log(`${name}: done in ${Math.round((Date.now() - started) / 1000)} s`);
@@ -139,12 +167,20 @@ async function runCases(ctx: BenchContext, names: readonly string[]): Promise<{ 
 }
 
 /** NAME.md and NAME.png from a report; the Markdown is returned too. */
-async function writeOutputs(out: string, name: string, report: BenchReport, baseline: BenchReport | undefined): Promise<string> {
+async function writeOutputs(
+  out: string,
+  name: string,
+  report: BenchReport,
+  baseline: BenchReport | undefined,
+): Promise<string> {
   const markdown = renderMarkdown(report, baseline);
   writeFileSync(`${out}.md`, `# Benchmark: ${name}\n\n${markdown}`);
   try {
     const title = `${report.code.describe} on ${report.server.kind} ${report.server.version}${baseline === undefined ? '' : ` vs baseline ${baseline.code.describe}`}`;
-    const names = { now: baseline === undefined ? report.code.describe : `now: ${report.code.describe}`, baseline: `baseline: ${baseline?.code.describe ?? ''}` };
+    const names = {
+      now: baseline === undefined ? report.code.describe : `now: ${report.code.describe}`,
+      baseline: `baseline: ${baseline?.code.describe ?? ''}`,
+    };
     writeFileSync(`${out}.png`, await renderChart(report.figures, baseline?.figures, title, names));
   } catch (error) {
     process.stderr.write(`bench: chart: failed: ${describeError(error)}\n`);
@@ -160,7 +196,10 @@ async function main(argv: string[]): Promise<number> {
   }
   mkdirSync(RESULTS, { recursive: true });
   const out = join(RESULTS, options.out);
-  const previous = (options.update || options.render) && existsSync(`${out}.json`) ? (JSON.parse(readFileSync(`${out}.json`, 'utf8')) as BenchReport) : undefined;
+  const previous =
+    (options.update || options.render) && existsSync(`${out}.json`)
+      ? (JSON.parse(readFileSync(`${out}.json`, 'utf8')) as BenchReport)
+      : undefined;
   if (options.render) {
     if (previous === undefined) {
       process.stderr.write(`bench: --render: no ${out}.json\n`);
@@ -171,7 +210,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const endpoint = process.env['AWS_ENDPOINT_URL_S3'] ?? process.env['S3_TEST_ENDPOINT'];
   if (endpoint === undefined) {
-    process.stderr.write('bench: no S3 endpoint: set AWS_ENDPOINT_URL_S3 (make bench starts a versitygw and sets it)\n');
+    process.stderr.write(
+      'bench: no S3 endpoint: set AWS_ENDPOINT_URL_S3 (make bench starts a versitygw and sets it)\n',
+    );
     return 2;
   }
   process.env['AWS_ENDPOINT_URL_S3'] = endpoint; // the children and the CLIs find it here
@@ -188,7 +229,9 @@ async function main(argv: string[]): Promise<number> {
   };
   const described = describeCode(options.code);
   const kind = process.env['S3_TEST_SERVER'] ?? 'unknown server';
-  ctx.log(`measuring ${options.code} (${described.describe}) on ${kind} at ${endpoint}${options.quick ? ', --quick sizes' : ''}`);
+  ctx.log(
+    `measuring ${options.code} (${described.describe}) on ${kind} at ${endpoint}${options.quick ? ', --quick sizes' : ''}`,
+  );
   const measured = await runCases(ctx, options.cases);
   client.destroy();
 
@@ -196,7 +239,12 @@ async function main(argv: string[]): Promise<number> {
     startedAt,
     code: { dir: options.code, ...described },
     server: { kind, version: serverVersion(kind) },
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model.trim() ?? 'unknown', node: process.version, memoryGB: Math.round(totalmem() / 1e9) },
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+      node: process.version,
+      memoryGB: Math.round(totalmem() / 1e9),
+    },
     quick: options.quick,
     sizes: options.sizes,
     measured,
@@ -205,7 +253,9 @@ async function main(argv: string[]): Promise<number> {
   });
   writeFileSync(`${out}.json`, `${JSON.stringify(report, null, 2)}\n`);
   const markdown = await writeOutputs(out, options.out, report, options.baseline);
-  process.stdout.write(`${markdown}\nWritten: ${out}.json, ${out}.md, ${out}.png (${Math.round(report.durationS)} s)\n`);
+  process.stdout.write(
+    `${markdown}\nWritten: ${out}.json, ${out}.md, ${out}.png (${Math.round(report.durationS)} s)\n`,
+  );
   return report.figures.some((f) => f.error !== undefined) ? 1 : 0;
 }
 

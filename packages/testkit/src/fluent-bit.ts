@@ -61,7 +61,9 @@ export function rawBody(object: Pick<RawObject, 'lines' | 'gzip'>): Buffer {
 
 export async function putRaw(client: S3Client, bucket: string, object: RawObject): Promise<string> {
   const key = rawKey({ ...object, container: object.container ?? object.pod }, object.separator);
-  await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: rawBody(object), ContentType: 'application/octet-stream' }));
+  await client.send(
+    new PutObjectCommand({ Bucket: bucket, Key: key, Body: rawBody(object), ContentType: 'application/octet-stream' }),
+  );
   return key;
 }
 

@@ -75,7 +75,14 @@ export class RealisticPod {
     const lines = this.lines(index);
     const text = Buffer.from(lines.join('\n') + '\n');
     const minute = new Date(this.start + index * MINUTE_MS);
-    const key = rawKey({ pod: this.pod, namespace: this.namespace, container: this.pod, containerId: this.containerId, slice: formatSlice(minute), index: index + 1 });
+    const key = rawKey({
+      pod: this.pod,
+      namespace: this.namespace,
+      container: this.pod,
+      containerId: this.containerId,
+      slice: formatSlice(minute),
+      index: index + 1,
+    });
     return { key, body: this.options.gzip ? gzipSync(text) : text, bytes: text.length, lines: lines.length };
   }
 
@@ -95,11 +102,19 @@ export class RealisticPod {
       const ms = Math.floor((out.length / count) * MINUTE_MS);
       const time = nanoTime(minute + ms, rand);
       if (rand() < this.longLineShare && out.length + 8 < count) {
-        for (const piece of criPieces({ time, log: configDump(rand, this.pod, step) })) out.push(this.line(time, piece.log, 'stdout', piece.logtag ?? 'F'));
+        for (const piece of criPieces({ time, log: configDump(rand, this.pod, step) }))
+          out.push(this.line(time, piece.log, 'stdout', piece.logtag ?? 'F'));
         continue;
       }
       const stderr = rand() < this.stderrShare;
-      out.push(this.line(time, stderr ? stderrMessage(rand, step) : stdoutMessage(rand, step), stderr ? 'stderr' : 'stdout', 'F'));
+      out.push(
+        this.line(
+          time,
+          stderr ? stderrMessage(rand, step) : stdoutMessage(rand, step),
+          stderr ? 'stderr' : 'stdout',
+          'F',
+        ),
+      );
     }
     // Sometimes the upload ends inside a long line: its first piece here, the rest next time.
     if (this.splitsAfter(index)) out.push(this.longLine(index)[0] as string);
@@ -120,7 +135,9 @@ export class RealisticPod {
   private longLine(index: number): string[] {
     const rand = random(mix(this.options.seed ^ 0x27d4eb2f, index));
     const time = nanoTime(this.start + index * MINUTE_MS + MINUTE_MS - 1, rand);
-    return criPieces({ time, log: configDump(rand, this.pod, index) }).map((p) => this.line(time, p.log, 'stdout', p.logtag ?? 'F'));
+    return criPieces({ time, log: configDump(rand, this.pod, index) }).map((p) =>
+      this.line(time, p.log, 'stdout', p.logtag ?? 'F'),
+    );
   }
 }
 
@@ -166,7 +183,11 @@ function kubernetesMap(rand: () => number, pod: string, namespace: string, conta
 }
 
 const LOGGERS = ['trainer.loop', 'trainer.data', 'trainer.ckpt', 'torch.distributed', 'metrics'] as const;
-const SHARDS = ['s3://datasets/imagenet-21k/train', 's3://datasets/common-crawl/2026-44', 's3://datasets/laion/part'] as const;
+const SHARDS = [
+  's3://datasets/imagenet-21k/train',
+  's3://datasets/common-crawl/2026-44',
+  's3://datasets/laion/part',
+] as const;
 
 /** A training job's stdout: progress lines, structured JSON logs, now and then a long report. */
 function stdoutMessage(rand: () => number, step: number): string {
@@ -186,16 +207,22 @@ function stdoutMessage(rand: () => number, step: number): string {
       elapsed_ms: Math.floor(rand() * 5000),
     });
   }
-  if (roll < 0.97) return `✓ checkpoint step ${step} saved to s3://checkpoints/run-${Math.floor(rand() * 1e6)}/step_${step}.pt (${(rand() * 20).toFixed(2)} GiB, ${(rand() * 90).toFixed(1)} s); kept last 3, pruned step_${step - 3000}.pt`;
-  const metrics = Array.from({ length: 6 }, (_, k) => `layer_${k}.grad_norm=${(rand() * 2).toFixed(5)} layer_${k}.weight_norm=${(10 + rand() * 5).toFixed(4)}`);
+  if (roll < 0.97)
+    return `✓ checkpoint step ${step} saved to s3://checkpoints/run-${Math.floor(rand() * 1e6)}/step_${step}.pt (${(rand() * 20).toFixed(2)} GiB, ${(rand() * 90).toFixed(1)} s); kept last 3, pruned step_${step - 3000}.pt`;
+  const metrics = Array.from(
+    { length: 6 },
+    (_, k) => `layer_${k}.grad_norm=${(rand() * 2).toFixed(5)} layer_${k}.weight_norm=${(10 + rand() * 5).toFixed(4)}`,
+  );
   return `step ${step} diagnostics: ${metrics.join(' ')}`;
 }
 
 /** stderr: warnings and tracebacks. */
 function stderrMessage(rand: () => number, step: number): string {
   const roll = rand();
-  if (roll < 0.5) return `/opt/venv/lib/python3.11/site-packages/torch/nn/modules/module.py:1511: UserWarning: gradient norm ${(rand() * 100).toFixed(2)} clipped at step ${step}`;
-  if (roll < 0.8) return `  File "/opt/venv/lib/python3.11/site-packages/torch/distributed/c10d.py", line ${Math.floor(rand() * 4000)}, in all_reduce: "timeout after 1800s" (rank ${Math.floor(rand() * 64)})`;
+  if (roll < 0.5)
+    return `/opt/venv/lib/python3.11/site-packages/torch/nn/modules/module.py:1511: UserWarning: gradient norm ${(rand() * 100).toFixed(2)} clipped at step ${step}`;
+  if (roll < 0.8)
+    return `  File "/opt/venv/lib/python3.11/site-packages/torch/distributed/c10d.py", line ${Math.floor(rand() * 4000)}, in all_reduce: "timeout after 1800s" (rank ${Math.floor(rand() * 64)})`;
   return `W1125 ${String(Math.floor(rand() * 24)).padStart(2, '0')}:00:00.000000 ${Math.floor(rand() * 99999)} ProcessGroupNCCL.cpp:1234] [Rank ${Math.floor(rand() * 64)}] NCCL watchdog: no progress for ${Math.floor(rand() * 600)} s`;
 }
 

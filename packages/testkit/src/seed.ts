@@ -29,7 +29,6 @@ export interface SeedResult {
   readonly lines: number;
 }
 
-
 function hex(rand: () => number, length: number): string {
   return Array.from({ length }, () => Math.floor(rand() * 16).toString(16)).join('');
 }
@@ -46,14 +45,25 @@ function minuteOfLogs(rand: () => number, job: string, minute: Date, step: { n: 
     step.n += 1;
     const roll = rand();
     if (roll < 0.03) {
-      lines.push(parsedLine({ time, stream: 'stderr', log: `WARNING: ${job} step ${step.n}: gradient norm ${(rand() * 100).toFixed(2)} clipped` }));
+      lines.push(
+        parsedLine({
+          time,
+          stream: 'stderr',
+          log: `WARNING: ${job} step ${step.n}: gradient norm ${(rand() * 100).toFixed(2)} clipped`,
+        }),
+      );
     } else if (roll < 0.035) {
       // A config dump longer than the runtime's 16 KiB line limit: P pieces, then F.
       const log = `config: ${JSON.stringify({ job, params: Array.from({ length: 900 }, (_, k) => `param_${k}=${rand().toFixed(6)}`) })}`;
       for (const piece of criPieces({ time, log })) lines.push(parsedLine(piece));
     } else {
       const loss = (2.5 * Math.exp(-step.n / 4000) + rand() * 0.05).toFixed(4);
-      lines.push(parsedLine({ time, log: `epoch ${Math.floor(step.n / 1000)} step ${step.n} loss=${loss} lr=3e-4 throughput=${(900 + rand() * 100).toFixed(1)} samples/s` }));
+      lines.push(
+        parsedLine({
+          time,
+          log: `epoch ${Math.floor(step.n / 1000)} step ${step.n} loss=${loss} lr=3e-4 throughput=${(900 + rand() * 100).toFixed(1)} samples/s`,
+        }),
+      );
     }
   }
   return lines;
@@ -86,7 +96,15 @@ export async function seed(client: S3Client, options: SeedOptions): Promise<Seed
       objects.push({ pod, namespace: 'jobs', containerId, slice: formatSlice(minute), index: index++, lines, gzip });
       if (p === 1 && m % 10 === 0) {
         const sidecarTime = `${minute.toISOString().slice(0, 19)}.000000000Z`;
-        objects.push({ pod, namespace: 'jobs', container: 'metrics-exporter', containerId: hex(rand, 64), slice: formatSlice(minute), index: index++, lines: [parsedLine({ time: sidecarTime, log: 'scraped 42 metrics' })] });
+        objects.push({
+          pod,
+          namespace: 'jobs',
+          container: 'metrics-exporter',
+          containerId: hex(rand, 64),
+          slice: formatSlice(minute),
+          index: index++,
+          lines: [parsedLine({ time: sidecarTime, log: 'scraped 42 metrics' })],
+        });
       }
     }
   }
@@ -132,7 +150,9 @@ async function main(argv: string[]): Promise<number> {
       seed: Number(values.seed),
       end: new Date(),
     });
-    process.stdout.write(`seeded ${result.objects} raw objects (${result.lines} lines) for pods ${result.pods.join(', ')}\n`);
+    process.stdout.write(
+      `seeded ${result.objects} raw objects (${result.lines} lines) for pods ${result.pods.join(', ')}\n`,
+    );
     return 0;
   } finally {
     client.destroy();

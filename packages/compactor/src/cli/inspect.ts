@@ -48,7 +48,9 @@ export function addInspectCommand(program: Command, io: Io): Command {
   const run = program.commands.find((c) => c.name() === 'run');
   const command = program
     .command('inspect')
-    .description("what the bucket holds for one pod and what a pass would do with it: metadata, merged and unmerged files, unfinished lines, pending deletions and when they are due, cleanup queue, lease (read-only)")
+    .description(
+      'what the bucket holds for one pod and what a pass would do with it: metadata, merged and unmerged files, unfinished lines, pending deletions and when they are due, cleanup queue, lease (read-only)',
+    )
     .argument('<pod>', 'pod name (the job container is named like the pod)');
   for (const flag of SHARED_FLAGS) {
     const option = run?.options.find((o) => o.long === flag);
@@ -69,7 +71,10 @@ export function addInspectCommand(program: Command, io: Io): Command {
 }
 
 async function inspect(pod: string, flags: InspectFlags, io: Io): Promise<void> {
-  if (!isValidPodName(pod)) throw new UsageError(`invalid pod name ${JSON.stringify(pod)}: expected a Kubernetes name (lowercase letters, digits, '-' and '.')`);
+  if (!isValidPodName(pod))
+    throw new UsageError(
+      `invalid pod name ${JSON.stringify(pod)}: expected a Kubernetes name (lowercase letters, digits, '-' and '.')`,
+    );
   const config: Config = validate({
     ...defaultConfig(flags.bucket ?? ''),
     endpoint: resolveEndpoint(flags.endpoint),
@@ -100,12 +105,16 @@ async function inspect(pod: string, flags: InspectFlags, io: Io): Promise<void> 
     const problem = describeSetupProblem(error, { endpoint: config.endpoint, bucket: config.bucket });
     if (problem !== undefined) throw new SetupError(problem.message, { cause: error });
     // Our own errors (a metadata document that is not one, a truncated listing) name the key already.
-    const message = error instanceof LogReaderError ? error.message : `inspecting pod ${pod} failed: ${error instanceof Error ? error.message : String(error)}`;
+    const message =
+      error instanceof LogReaderError
+        ? error.message
+        : `inspecting pod ${pod} failed: ${error instanceof Error ? error.message : String(error)}`;
     throw new CompactorError('ERR_INSPECT', message, { cause: error });
   } finally {
     client.destroy();
   }
   if (flags.json === true) io.stdout.write(`${JSON.stringify(inspection, null, 2)}\n`);
   else if (inspection.found) io.stdout.write(formatInspection(inspection));
-  if (!inspection.found) throw new CompactorError('ERR_POD_NOT_FOUND', `no objects for pod ${pod} in bucket ${config.bucket}`);
+  if (!inspection.found)
+    throw new CompactorError('ERR_POD_NOT_FOUND', `no objects for pod ${pod} in bucket ${config.bucket}`);
 }

@@ -71,10 +71,12 @@ async function s3Double(answer: (req: IncomingMessage, res: ServerResponse) => b
   };
 }
 
-const empty = (status: number) => (_req: IncomingMessage, res: ServerResponse): boolean => {
-  res.writeHead(status, { 'content-length': '0' }).end();
-  return true;
-};
+const empty =
+  (status: number) =>
+  (_req: IncomingMessage, res: ServerResponse): boolean => {
+    res.writeHead(status, { 'content-length': '0' }).end();
+    return true;
+  };
 
 // The client signs requests: it needs some credentials, whatever the double makes of them.
 const savedEnv = { ...process.env };
@@ -82,7 +84,8 @@ beforeEach(() => {
   process.env['AWS_ACCESS_KEY_ID'] = 'test-key-id';
   process.env['AWS_SECRET_ACCESS_KEY'] = 'test-secret';
   process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
-  for (const name of Object.keys(process.env)) if (name.startsWith('COMPACTOR_') || name.startsWith('AWS_ENDPOINT_URL')) delete process.env[name];
+  for (const name of Object.keys(process.env))
+    if (name.startsWith('COMPACTOR_') || name.startsWith('AWS_ENDPOINT_URL')) delete process.env[name];
 });
 afterAll(() => {
   process.env = savedEnv;
@@ -96,12 +99,15 @@ describe('compactor --version and --help', () => {
     expect(c.stderr()).toBe('');
   });
 
-  it.each([[['run', '--help']], [['--help']], [['--version']]])('ends %j quietly with exit 0 when stdout is a closed pipe', async (argv) => {
-    const stderr = capture();
-    const io = { stdout: closedPipe(), stderr: stderr.io.stderr };
-    expect(await main(argv, io, { version: '1.2.3' })).toBe(0);
-    expect(stderr.stderr()).toBe('');
-  });
+  it.each([[['run', '--help']], [['--help']], [['--version']]])(
+    'ends %j quietly with exit 0 when stdout is a closed pipe',
+    async (argv) => {
+      const stderr = capture();
+      const io = { stdout: closedPipe(), stderr: stderr.io.stderr };
+      expect(await main(argv, io, { version: '1.2.3' })).toBe(0);
+      expect(stderr.stderr()).toBe('');
+    },
+  );
 
   it('lists every flag with its environment variable in `run --help`', async () => {
     const c = capture();
@@ -124,10 +130,22 @@ describe('compactor run: bad usage exits 2 with one line and no stack trace', ()
   it.each([
     ['a missing bucket', [], /^compactor: --bucket is required/],
     ['an unknown flag', ['--bucket', 'b', '--frobnicate'], /unknown option '--frobnicate'/],
-    ['a bad duration', ['--bucket', 'b', '--cleanup-interval', 'soon'], /^compactor: --cleanup-interval: invalid duration "soon"/],
-    ['a negative duration', ['--bucket', 'b', '--compact-interval', '-5m'], /--compact-interval: invalid duration "-5m"/],
+    [
+      'a bad duration',
+      ['--bucket', 'b', '--cleanup-interval', 'soon'],
+      /^compactor: --cleanup-interval: invalid duration "soon"/,
+    ],
+    [
+      'a negative duration',
+      ['--bucket', 'b', '--compact-interval', '-5m'],
+      /--compact-interval: invalid duration "-5m"/,
+    ],
     ['a bad size', ['--bucket', 'b', '--max-file-size', '10 parsecs'], /--max-file-size: invalid size "10 parsecs"/],
-    ['a max file size under 1KiB', ['--bucket', 'b', '--max-file-size', '0'], /--max-file-size must be at least 1KiB, got 0 bytes/],
+    [
+      'a max file size under 1KiB',
+      ['--bucket', 'b', '--max-file-size', '0'],
+      /--max-file-size must be at least 1KiB, got 0 bytes/,
+    ],
     ['a zero lease', ['--bucket', 'b', '--lease-duration', '0'], /--lease-duration must be at least 1s/],
     ['a concurrency of 0', ['--bucket', 'b', '--concurrency', '0'], /--concurrency must be between 1 and 64/],
     ['a fractional concurrency', ['--bucket', 'b', '--concurrency', '1.5'], /--concurrency: invalid number "1.5"/],
@@ -137,8 +155,16 @@ describe('compactor run: bad usage exits 2 with one line and no stack trace', ()
     ['a bad endpoint', ['--bucket', 'b', '--endpoint', 'notaurl'], /--endpoint: invalid URL "notaurl"/],
     ['an unknown log level', ['--bucket', 'b', '--log-level', 'loud'], /argument 'loud' is invalid/],
     ['0 S3 attempts', ['--bucket', 'b', '--s3-max-attempts', '0'], /--s3-max-attempts must be between 1 and 20, got 0/],
-    ['a bad S3 request timeout', ['--bucket', 'b', '--s3-request-timeout', 'long'], /--s3-request-timeout: invalid duration "long"/],
-    ['a zero S3 connect timeout', ['--bucket', 'b', '--s3-connect-timeout', '0'], /--s3-connect-timeout must be greater than 0/],
+    [
+      'a bad S3 request timeout',
+      ['--bucket', 'b', '--s3-request-timeout', 'long'],
+      /--s3-request-timeout: invalid duration "long"/,
+    ],
+    [
+      'a zero S3 connect timeout',
+      ['--bucket', 'b', '--s3-connect-timeout', '0'],
+      /--s3-connect-timeout must be greater than 0/,
+    ],
   ])('%s', async (_name, args, message) => {
     const c = capture();
     expectOneLineExit2(await main(['run', ...args], c.io), c, message);
@@ -162,39 +188,58 @@ describe('compactor run: S3 limits reach the client', () => {
   it.each([
     ['flags', ['--s3-max-attempts', '2', '--s3-request-timeout', '200ms'], {}, 2],
     ['environment variables', [], { COMPACTOR_S3_MAX_ATTEMPTS: '3', COMPACTOR_S3_REQUEST_TIMEOUT: '200ms' }, 3],
-  ])('gives up on a store that never answers after the attempts and timeout set by %s', async (_name, args, env, attempts) => {
-    const s3 = await s3Double(() => false);
-    try {
-      Object.assign(process.env, env);
-      const c = capture();
-      const code = await main(['run', '--bucket', 'b', '--endpoint', s3.endpoint, '--log-level', 'error', ...args], c.io);
-      expectOneLineExit2(code, c, new RegExp(`^compactor: cannot reach S3 at ${s3.endpoint}: (timed out|ETIMEDOUT)\\n$`));
-      expect(s3.requests).toEqual(Array.from({ length: attempts }, () => 'HEAD /b/'));
-    } finally {
-      await s3.close();
-    }
-  });
+  ])(
+    'gives up on a store that never answers after the attempts and timeout set by %s',
+    async (_name, args, env, attempts) => {
+      const s3 = await s3Double(() => false);
+      try {
+        Object.assign(process.env, env);
+        const c = capture();
+        const code = await main(
+          ['run', '--bucket', 'b', '--endpoint', s3.endpoint, '--log-level', 'error', ...args],
+          c.io,
+        );
+        expectOneLineExit2(
+          code,
+          c,
+          new RegExp(`^compactor: cannot reach S3 at ${s3.endpoint}: (timed out|ETIMEDOUT)\\n$`),
+        );
+        expect(s3.requests).toEqual(Array.from({ length: attempts }, () => 'HEAD /b/'));
+      } finally {
+        await s3.close();
+      }
+    },
+  );
 });
 
 describe('compactor run: the S3 connection pool', () => {
-  it.each([[1], [4], [64]])('at --concurrency %d has a socket for every body the pods read ahead, beyond the SDK default of 50 when needed', (concurrency) => {
-    const { maxSockets } = s3Settings({ ...defaultConfig('b'), concurrency });
-    expect(maxSockets).toBeGreaterThanOrEqual(concurrency * (DEFAULT_READ_AHEAD + 1));
-  });
+  it.each([[1], [4], [64]])(
+    'at --concurrency %d has a socket for every body the pods read ahead, beyond the SDK default of 50 when needed',
+    (concurrency) => {
+      const { maxSockets } = s3Settings({ ...defaultConfig('b'), concurrency });
+      expect(maxSockets).toBeGreaterThanOrEqual(concurrency * (DEFAULT_READ_AHEAD + 1));
+    },
+  );
 });
 
 describe('compactor run: set-up problems exit 2, wherever in the pass they show', () => {
-  it.each([[401], [403]])('a %d without a body on the first write (after HeadBucket passed) is "access denied", exit 2', async (status) => {
-    const s3 = await s3Double((req, res) => (req.method === 'HEAD' ? empty(200) : empty(status))(req, res));
-    try {
-      const c = capture();
-      const code = await main(['run', '--bucket', 'b', '--endpoint', s3.endpoint, '--log-level', 'error', '--s3-max-attempts', '1'], c.io);
-      expectOneLineExit2(code, c, /^compactor: .*(access denied|credentials)/i);
-      expect(s3.requests.some((r) => r.startsWith('PUT /b/'))).toBe(true);
-    } finally {
-      await s3.close();
-    }
-  });
+  it.each([[401], [403]])(
+    'a %d without a body on the first write (after HeadBucket passed) is "access denied", exit 2',
+    async (status) => {
+      const s3 = await s3Double((req, res) => (req.method === 'HEAD' ? empty(200) : empty(status))(req, res));
+      try {
+        const c = capture();
+        const code = await main(
+          ['run', '--bucket', 'b', '--endpoint', s3.endpoint, '--log-level', 'error', '--s3-max-attempts', '1'],
+          c.io,
+        );
+        expectOneLineExit2(code, c, /^compactor: .*(access denied|credentials)/i);
+        expect(s3.requests.some((r) => r.startsWith('PUT /b/'))).toBe(true);
+      } finally {
+        await s3.close();
+      }
+    },
+  );
 });
 
 describe('compactor run: a pass that fails names the operation', () => {
@@ -203,7 +248,21 @@ describe('compactor run: a pass that fails names the operation', () => {
     const s3 = await s3Double((req, res) => (req.method === 'HEAD' ? empty(200) : empty(500))(req, res));
     try {
       const c = capture();
-      const code = await main(['run', '--bucket', 'b', '--endpoint', s3.endpoint, '--log-level', 'error', '--s3-max-attempts', '1', '--dry-run'], c.io);
+      const code = await main(
+        [
+          'run',
+          '--bucket',
+          'b',
+          '--endpoint',
+          s3.endpoint,
+          '--log-level',
+          'error',
+          '--s3-max-attempts',
+          '1',
+          '--dry-run',
+        ],
+        c.io,
+      );
       expect(code).toBe(1);
       expect(c.stderr()).toMatch(/^compactor: pass failed: .*\bLIST\b.*kube\.var\.log\.containers\..*\b500\b/);
       expect(c.stderr().trim().split('\n')).toHaveLength(1);
@@ -218,10 +277,28 @@ describe('compactor run: logs', () => {
     const s3 = await s3Double(() => false);
     try {
       const c = capture();
-      const code = await main(['run', '--bucket', 'b', '--endpoint', s3.endpoint, '--cleanup-interval', '0', '--s3-max-attempts', '1', '--s3-request-timeout', '100ms'], c.io);
+      const code = await main(
+        [
+          'run',
+          '--bucket',
+          'b',
+          '--endpoint',
+          s3.endpoint,
+          '--cleanup-interval',
+          '0',
+          '--s3-max-attempts',
+          '1',
+          '--s3-request-timeout',
+          '100ms',
+        ],
+        c.io,
+      );
       expect(code).toBe(2);
       const [first, last] = c.stderr().trim().split('\n');
-      expect(JSON.parse(first!)).toMatchObject({ level: 'warn', message: expect.stringMatching(/--cleanup-interval 0 ms is under a minute/) });
+      expect(JSON.parse(first!)).toMatchObject({
+        level: 'warn',
+        message: expect.stringMatching(/--cleanup-interval 0 ms is under a minute/),
+      });
       expect(last).toMatch(/^compactor: cannot reach S3/);
     } finally {
       await s3.close();

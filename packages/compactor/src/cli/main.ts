@@ -27,11 +27,17 @@ export const EXIT_OK = 0;
 export const EXIT_POD_FAILED = 1;
 export const EXIT_USAGE = 2;
 
-export async function main(argv: readonly string[], io: Io = { stdout: process.stdout, stderr: process.stderr }, options: CliOptions = {}): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: Io = { stdout: process.stdout, stderr: process.stderr },
+  options: CliOptions = {},
+): Promise<number> {
   const stopIgnoring = [io.stdout, io.stderr].map(ignoreClosedPipe);
   let exitCode = EXIT_OK;
   const program = new Command('compactor')
-    .description('Merge the tiny log objects Fluent Bit uploads into large gzip files, then delete them once no reader can need them')
+    .description(
+      'Merge the tiny log objects Fluent Bit uploads into large gzip files, then delete them once no reader can need them',
+    )
     .version(options.version ?? 'unknown', '--version', 'print the version and exit')
     .exitOverride()
     .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) });
@@ -104,11 +110,19 @@ async function run(config: Config, logLevel: string, io: Io): Promise<number> {
     progress.finish();
     io.stdout.write(`${JSON.stringify(summary)}\n`);
     const exitCode = summary.pods.failed > 0 ? EXIT_POD_FAILED : EXIT_OK;
-    await pushPassMetrics(config, { summary, exitCode, finishedAt: new Date(), durationMs: summary.durationMs }, logger);
+    await pushPassMetrics(
+      config,
+      { summary, exitCode, finishedAt: new Date(), durationMs: summary.durationMs },
+      logger,
+    );
     return exitCode;
   } catch (error) {
     const failure = passFailure(error, config);
-    await pushPassMetrics(config, { summary: undefined, exitCode: exitCodeFor(failure), finishedAt: new Date(), durationMs: Date.now() - started }, logger);
+    await pushPassMetrics(
+      config,
+      { summary: undefined, exitCode: exitCodeFor(failure), finishedAt: new Date(), durationMs: Date.now() - started },
+      logger,
+    );
     throw failure;
   } finally {
     progress.finish();
@@ -125,5 +139,7 @@ function passFailure(error: unknown, config: Config): CompactorError {
   // write check) are still the set-up's fault, not a pod's: exit 2 with the same one line.
   const problem = describeSetupProblem(error, { endpoint: config.endpoint, bucket: config.bucket });
   if (problem !== undefined) return new SetupError(problem.message, { cause: error });
-  return new CompactorError('ERR_PASS', `pass failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  return new CompactorError('ERR_PASS', `pass failed: ${error instanceof Error ? error.message : String(error)}`, {
+    cause: error,
+  });
 }

@@ -3,7 +3,15 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { summarize, ZERO_COUNTS, type PodReport } from '../pass/report.js';
-import { displayUrl, groupingKey, MetricsPushError, passRegistry, pushMetrics, pushUrl, type PassOutcome } from './metrics.js';
+import {
+  displayUrl,
+  groupingKey,
+  MetricsPushError,
+  passRegistry,
+  pushMetrics,
+  pushUrl,
+  type PassOutcome,
+} from './metrics.js';
 
 const FINISHED = new Date('2026-11-25T10:00:05Z');
 const FINISHED_S = FINISHED.getTime() / 1000;
@@ -13,8 +21,23 @@ function report(pod: string, status: PodReport['status'], counts: Partial<PodRep
 }
 
 const reports = [
-  report('job-1', 'merged', { rawFilesRead: 3, rawFilesMerged: 3, bytesRead: 3000, mergedFilesWritten: 1, bytesWritten: 400, deletedRaw: 2 }),
-  report('job-2', 'merged', { rawFilesRead: 2, rawFilesMerged: 2, bytesRead: 1000, mergedFilesWritten: 1, bytesWritten: 300, deletedMerged: 1, deletedOrphans: 1 }),
+  report('job-1', 'merged', {
+    rawFilesRead: 3,
+    rawFilesMerged: 3,
+    bytesRead: 3000,
+    mergedFilesWritten: 1,
+    bytesWritten: 400,
+    deletedRaw: 2,
+  }),
+  report('job-2', 'merged', {
+    rawFilesRead: 2,
+    rawFilesMerged: 2,
+    bytesRead: 1000,
+    mergedFilesWritten: 1,
+    bytesWritten: 300,
+    deletedMerged: 1,
+    deletedOrphans: 1,
+  }),
   report('job-3', 'busy'),
   report('job-4', 'skipped'),
   { ...report('job-5', 'cleaned', { deletedRaw: 4 }), phase: 'clean' as const },
@@ -48,8 +71,20 @@ describe('passRegistry', () => {
   });
 
   it('gives every gauge its HELP and TYPE gauge', async () => {
-    const text = await passRegistry({ summary: summarize(reports, false, 1), exitCode: 0, finishedAt: FINISHED, durationMs: 1 }).metrics();
-    const names = [...new Set(text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => /^[a-z_]+/.exec(l)?.[0]))];
+    const text = await passRegistry({
+      summary: summarize(reports, false, 1),
+      exitCode: 0,
+      finishedAt: FINISHED,
+      durationMs: 1,
+    }).metrics();
+    const names = [
+      ...new Set(
+        text
+          .split('\n')
+          .filter((l) => l !== '' && !l.startsWith('#'))
+          .map((l) => /^[a-z_]+/.exec(l)?.[0]),
+      ),
+    ];
     for (const name of names) {
       expect(text).toMatch(new RegExp(`^# HELP ${name} \\S`, 'm'));
       expect(text).toContain(`# TYPE ${name} gauge\n`);
@@ -83,19 +118,40 @@ describe('passRegistry', () => {
 
 describe('the grouping key and its URL', () => {
   it.each([
-    [{ bucket: 'logs', namespace: undefined, shard: undefined }, { job: 'compactor', bucket: 'logs', shard: 'all' }],
-    [{ bucket: 'logs', namespace: undefined, shard: { index: 2, count: 4 } }, { job: 'compactor', bucket: 'logs', shard: '2/4' }],
-    [{ bucket: 'logs', namespace: 'team-a', shard: undefined }, { job: 'compactor', bucket: 'logs', shard: 'all', namespace: 'team-a' }],
+    [
+      { bucket: 'logs', namespace: undefined, shard: undefined },
+      { job: 'compactor', bucket: 'logs', shard: 'all' },
+    ],
+    [
+      { bucket: 'logs', namespace: undefined, shard: { index: 2, count: 4 } },
+      { job: 'compactor', bucket: 'logs', shard: '2/4' },
+    ],
+    [
+      { bucket: 'logs', namespace: 'team-a', shard: undefined },
+      { job: 'compactor', bucket: 'logs', shard: 'all', namespace: 'team-a' },
+    ],
   ])('groups %j as %j', (source, key) => {
     expect(groupingKey(source)).toEqual(key);
   });
 
   it.each([
-    ['http://gw:9091', { job: 'compactor', bucket: 'logs', shard: 'all' }, 'http://gw:9091/metrics/job/compactor/bucket/logs/shard/all'],
+    [
+      'http://gw:9091',
+      { job: 'compactor', bucket: 'logs', shard: 'all' },
+      'http://gw:9091/metrics/job/compactor/bucket/logs/shard/all',
+    ],
     // A value with a `/` takes the Pushgateway's base64url form: "0/4" → MC80.
     ['http://gw:9091/', { job: 'compactor', shard: '0/4' }, 'http://gw:9091/metrics/job/compactor/shard@base64/MC80'],
-    ['https://proxy.example/pushgateway/', { job: 'compactor', bucket: 'a.b' }, 'https://proxy.example/pushgateway/metrics/job/compactor/bucket/a.b'],
-    ['http://gw:9091?x=1#f', { job: 'compactor', namespace: 'a b' }, 'http://gw:9091/metrics/job/compactor/namespace/a%20b'],
+    [
+      'https://proxy.example/pushgateway/',
+      { job: 'compactor', bucket: 'a.b' },
+      'https://proxy.example/pushgateway/metrics/job/compactor/bucket/a.b',
+    ],
+    [
+      'http://gw:9091?x=1#f',
+      { job: 'compactor', namespace: 'a b' },
+      'http://gw:9091/metrics/job/compactor/namespace/a%20b',
+    ],
     ['http://gw:9091', { job: 'compactor', namespace: '' }, 'http://gw:9091/metrics/job/compactor/namespace@base64/='],
   ])('%s with %j → %s', (gateway, key, url) => {
     expect(pushUrl(gateway, key).href).toBe(url);
@@ -116,7 +172,9 @@ interface Received {
 }
 
 /** A loopback HTTP receiver that records each request and answers with `answer`. */
-async function receiver(answer: (res: ServerResponse) => void): Promise<{ url: string; received: Received[]; close: () => Promise<void> }> {
+async function receiver(
+  answer: (res: ServerResponse) => void,
+): Promise<{ url: string; received: Received[]; close: () => Promise<void> }> {
   const received: Received[] = [];
   const server = createServer((req, res) => {
     let body = '';
@@ -139,7 +197,8 @@ async function receiver(answer: (res: ServerResponse) => void): Promise<{ url: s
 }
 
 describe('pushMetrics', () => {
-  const registry = () => passRegistry({ summary: summarize(reports, false, 1), exitCode: 0, finishedAt: FINISHED, durationMs: 1 });
+  const registry = () =>
+    passRegistry({ summary: summarize(reports, false, 1), exitCode: 0, finishedAt: FINISHED, durationMs: 1 });
 
   it("POSTs the exposition text to the group's URL, with userinfo as basic auth", async () => {
     const gw = await receiver((res) => res.writeHead(200).end());
@@ -159,7 +218,9 @@ describe('pushMetrics', () => {
   });
 
   it("rejects naming the URL, the status and the Pushgateway's reason, without credentials", async () => {
-    const gw = await receiver((res) => res.writeHead(400).end('pushed metrics are invalid or inconsistent with existing metrics: boom\nmore'));
+    const gw = await receiver((res) =>
+      res.writeHead(400).end('pushed metrics are invalid or inconsistent with existing metrics: boom\nmore'),
+    );
     try {
       const attempt = pushMetrics(gw.url.replace('http://', 'http://ops:s3cret@'), { job: 'compactor' }, registry());
       await expect(attempt).rejects.toThrow(MetricsPushError);
@@ -175,7 +236,9 @@ describe('pushMetrics', () => {
   it('gives up on a Pushgateway that does not answer', async () => {
     const gw = await receiver(() => undefined);
     try {
-      await expect(pushMetrics(gw.url, { job: 'compactor' }, registry(), 50)).rejects.toThrow(`metrics not pushed to ${gw.url}/metrics/job/compactor: no answer within 0.05s`);
+      await expect(pushMetrics(gw.url, { job: 'compactor' }, registry(), 50)).rejects.toThrow(
+        `metrics not pushed to ${gw.url}/metrics/job/compactor: no answer within 0.05s`,
+      );
     } finally {
       await gw.close();
     }

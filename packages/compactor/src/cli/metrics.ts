@@ -63,9 +63,22 @@ export function passRegistry(outcome: PassOutcome): Registry {
   };
   const seconds = (date: Date): number => date.getTime() / 1000;
   const succeeded = outcome.exitCode === 0;
-  gauge('compactor_pass_success', 'Whether the last pass succeeded: 1 when it exited 0 (every pod done), else 0', succeeded ? 1 : 0);
-  gauge('compactor_last_run_timestamp_seconds', 'When the last pass ended, whatever its result (Unix time)', seconds(outcome.finishedAt));
-  if (succeeded) gauge('compactor_last_success_timestamp_seconds', 'When the last successful pass (exit 0) ended (Unix time)', seconds(outcome.finishedAt));
+  gauge(
+    'compactor_pass_success',
+    'Whether the last pass succeeded: 1 when it exited 0 (every pod done), else 0',
+    succeeded ? 1 : 0,
+  );
+  gauge(
+    'compactor_last_run_timestamp_seconds',
+    'When the last pass ended, whatever its result (Unix time)',
+    seconds(outcome.finishedAt),
+  );
+  if (succeeded)
+    gauge(
+      'compactor_last_success_timestamp_seconds',
+      'When the last successful pass (exit 0) ended (Unix time)',
+      seconds(outcome.finishedAt),
+    );
   gauge('compactor_pass_duration_seconds', 'How long the last pass took', outcome.durationMs / 1000);
   const s = outcome.summary;
   // A pass that stopped early has no counts: the previous pass's stay, not zeros that look real.
@@ -80,8 +93,16 @@ export function passRegistry(outcome: PassOutcome): Registry {
   gauge('compactor_raw_files_read', 'Raw files read by the last pass that got to its end', s.rawFilesRead);
   gauge('compactor_raw_files_merged', 'Raw files merged by the last pass that got to its end', s.rawFilesMerged);
   gauge('compactor_raw_read_bytes', 'Bytes of raw files read by the last pass that got to its end', s.bytesRead);
-  gauge('compactor_merged_files_written', 'Merged files written by the last pass that got to its end', s.mergedFilesWritten);
-  gauge('compactor_merged_written_bytes', 'Bytes of merged files (gzip) written by the last pass that got to its end', s.bytesWritten);
+  gauge(
+    'compactor_merged_files_written',
+    'Merged files written by the last pass that got to its end',
+    s.mergedFilesWritten,
+  );
+  gauge(
+    'compactor_merged_written_bytes',
+    'Bytes of merged files (gzip) written by the last pass that got to its end',
+    s.bytesWritten,
+  );
   gauge('compactor_objects_deleted', 'Objects deleted by the last pass that got to its end', s.objectsDeleted);
   return registry;
 }
@@ -94,7 +115,9 @@ export function passRegistry(outcome: PassOutcome): Registry {
 export function pushUrl(gateway: string, key: GroupingKey): URL {
   const url = new URL(gateway);
   const segments = Object.entries(key).map(([name, value]) =>
-    value === '' || value.includes('/') ? `${name}@base64/${Buffer.from(value).toString('base64url') || '='}` : `${name}/${encodeURIComponent(value)}`,
+    value === '' || value.includes('/')
+      ? `${name}@base64/${Buffer.from(value).toString('base64url') || '='}`
+      : `${name}/${encodeURIComponent(value)}`,
   );
   // A gateway behind a path prefix (https://host/pushgateway) keeps it.
   url.pathname = `${url.pathname.replace(/\/+$/, '')}/metrics/${segments.join('/')}`;
@@ -115,7 +138,11 @@ export function displayUrl(url: string | URL): string {
 
 /** A push the Pushgateway did not take; the message names the URL without credentials. */
 export class MetricsPushError extends CompactorError {
-  constructor(readonly url: string, problem: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly url: string,
+    problem: string,
+    options?: { cause?: unknown },
+  ) {
     super('ERR_METRICS_PUSH', `metrics not pushed to ${url}: ${problem}`, options);
   }
 }
@@ -125,7 +152,12 @@ export class MetricsPushError extends CompactorError {
  * becomes basic auth. Rejects with a {@link MetricsPushError} for a refused connection, an
  * answer other than 2xx, or no answer within `timeoutMs`.
  */
-export async function pushMetrics(gateway: string, key: GroupingKey, registry: Registry, timeoutMs = PUSH_TIMEOUT_MS): Promise<void> {
+export async function pushMetrics(
+  gateway: string,
+  key: GroupingKey,
+  registry: Registry,
+  timeoutMs = PUSH_TIMEOUT_MS,
+): Promise<void> {
   const url = pushUrl(gateway, key);
   const shown = displayUrl(url);
   const headers: Record<string, string> = { 'content-type': registry.contentType };

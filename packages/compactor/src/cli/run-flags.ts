@@ -7,7 +7,16 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { resolveEndpoint } from '@platform/log-reader/s3';
-import { defaultConfig, formatDuration, formatSize, parseCount, parseDuration, parseSize, validate, type Config } from '../config/config.js';
+import {
+  defaultConfig,
+  formatDuration,
+  formatSize,
+  parseCount,
+  parseDuration,
+  parseSize,
+  validate,
+  type Config,
+} from '../config/config.js';
 import { parseShard, type Shard } from '../config/shard.js';
 import { UsageError } from '../errors.js';
 
@@ -41,7 +50,9 @@ export interface RunFlags {
  */
 export async function parseRunArgs(args: readonly string[]): Promise<Config> {
   let config: Config | undefined;
-  const program = new Command('compactor').exitOverride().configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
+  const program = new Command('compactor')
+    .exitOverride()
+    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
   addRunFlags(program.command('run')).action((flags: RunFlags) => {
     config = toConfig(flags);
   });
@@ -64,80 +75,126 @@ export function addRunFlags(command: Command): Command {
   const d = defaultConfig('');
   const duration = (flag: string) => (value: string) => parseDuration(value, flag);
   const count = (flag: string) => (value: string) => parseCount(value, flag);
-  return command
-    .description('one pass: merge, then clean (see docs/compactor.md)')
-    .addOption(new Option('--bucket <name>', 'S3 bucket (required)').env('COMPACTOR_BUCKET'))
-    .addOption(new Option('--endpoint <url>', 'custom S3 endpoint, implies path-style (else AWS_ENDPOINT_URL_S3)').env('COMPACTOR_ENDPOINT'))
-    .addOption(new Option('--region <region>', 'S3 region (else AWS_REGION)').env('COMPACTOR_REGION'))
-    .addOption(new Option('--namespace <ns>', 'only raw files of this Kubernetes namespace').env('COMPACTOR_NAMESPACE'))
-    .addOption(
-      new Option('--compact-interval <duration>', 'merge a pod again only after this long (0: every pass)')
-        .env('COMPACTOR_COMPACT_INTERVAL')
-        .argParser(duration('--compact-interval'))
-        .default(d.compactIntervalMs, formatDuration(d.compactIntervalMs)),
-    )
-    .addOption(
-      new Option('--cleanup-interval <duration>', 'how long readers may still need what a commit replaced (0: delete once committed)')
-        .env('COMPACTOR_CLEANUP_INTERVAL')
-        .argParser(duration('--cleanup-interval'))
-        .default(d.cleanupIntervalMs, formatDuration(d.cleanupIntervalMs)),
-    )
-    .addOption(
-      new Option('--max-file-size <size>', 'NDJSON bytes per merged file, before compression')
-        .env('COMPACTOR_MAX_FILE_SIZE')
-        .argParser((value) => parseSize(value, '--max-file-size'))
-        .default(d.maxFileSize, formatSize(d.maxFileSize)),
-    )
-    .addOption(new Option('--concurrency <n>', 'pods processed at once').env('COMPACTOR_CONCURRENCY').argParser(count('--concurrency')).default(d.concurrency))
-    .addOption(
-      new Option('--pod <name>', 'only this pod; repeat for more (env: comma-separated)')
-        .env('COMPACTOR_PODS')
-        .argParser((value: string, previous: string[] = []) => [...previous, ...value.split(',').map((p) => p.trim()).filter(Boolean)])
-        .default([]),
-    )
-    .addOption(new Option('--dry-run', 'read everything, write and delete nothing, print what would be done').env('COMPACTOR_DRY_RUN').default(false))
-    .addOption(
-      new Option('--lease-duration <duration>', "how long a pod's lease lasts without renewal")
-        .env('COMPACTOR_LEASE_DURATION')
-        .argParser(duration('--lease-duration'))
-        .default(d.leaseDurationMs, formatDuration(d.leaseDurationMs)),
-    )
-    .addOption(
-      new Option('--unsafe-without-conditional-writes', 'run on a store that ignores If-Match/If-None-Match (gives up one writer per pod)')
-        .env('COMPACTOR_UNSAFE_WITHOUT_CONDITIONAL_WRITES')
-        .default(false),
-    )
-    // No commander default: undefined leaves the S3 client's own default in force.
-    .addOption(new Option('--s3-max-attempts <n>', 'attempts per S3 request, the first included (default 5)').env('COMPACTOR_S3_MAX_ATTEMPTS').argParser(count('--s3-max-attempts')))
-    .addOption(
-      new Option('--s3-request-timeout <duration>', 'how long one S3 attempt may wait for its answer (default 30s)')
-        .env('COMPACTOR_S3_REQUEST_TIMEOUT')
-        .argParser(duration('--s3-request-timeout')),
-    )
-    .addOption(
-      new Option('--s3-connect-timeout <duration>', 'how long opening a connection to S3 may take (default 5s)')
-        .env('COMPACTOR_S3_CONNECT_TIMEOUT')
-        .argParser(duration('--s3-connect-timeout')),
-    )
-    .addOption(
-      new Option('--kube [kubeconfig]', 'merge an unfinished line as it is only once the Kubernetes API says its container ended (kubeconfig: default KUBECONFIG, ~/.kube/config or in-cluster)')
-        .env('COMPACTOR_KUBE'),
-    )
-    .addOption(
-      new Option('--shard <i/n>', 'only the pods of shard i of n (0 ≤ i < n), split by a stable hash of the pod name; for an Indexed Job')
-        .env('COMPACTOR_SHARD')
-        .argParser((value) => parseShard(value, '--shard')),
-    )
-    .addOption(
-      new Option('--pushgateway <url>', "push the pass's metrics to this Prometheus Pushgateway at its end (not in a dry run)").env('COMPACTOR_PUSHGATEWAY'),
-    )
-    .addOption(new Option('--log-level <level>', 'error, warn, info or debug').env('COMPACTOR_LOG_LEVEL').default('info').choices(['error', 'warn', 'info', 'debug']))
-    .addHelpText(
-      'after',
-      '\nDurations: seconds or 90s, 55m, 1h. Sizes: bytes or 512KiB, 10MiB.\n' +
-        'Credentials: the standard AWS environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL_S3).\n' +
-        'Exit: 0 every pod done, 1 some pod failed (the others were processed), 2 bad usage or set-up.',
-    );
+  return (
+    command
+      .description('one pass: merge, then clean (see docs/compactor.md)')
+      .addOption(new Option('--bucket <name>', 'S3 bucket (required)').env('COMPACTOR_BUCKET'))
+      .addOption(
+        new Option('--endpoint <url>', 'custom S3 endpoint, implies path-style (else AWS_ENDPOINT_URL_S3)').env(
+          'COMPACTOR_ENDPOINT',
+        ),
+      )
+      .addOption(new Option('--region <region>', 'S3 region (else AWS_REGION)').env('COMPACTOR_REGION'))
+      .addOption(
+        new Option('--namespace <ns>', 'only raw files of this Kubernetes namespace').env('COMPACTOR_NAMESPACE'),
+      )
+      .addOption(
+        new Option('--compact-interval <duration>', 'merge a pod again only after this long (0: every pass)')
+          .env('COMPACTOR_COMPACT_INTERVAL')
+          .argParser(duration('--compact-interval'))
+          .default(d.compactIntervalMs, formatDuration(d.compactIntervalMs)),
+      )
+      .addOption(
+        new Option(
+          '--cleanup-interval <duration>',
+          'how long readers may still need what a commit replaced (0: delete once committed)',
+        )
+          .env('COMPACTOR_CLEANUP_INTERVAL')
+          .argParser(duration('--cleanup-interval'))
+          .default(d.cleanupIntervalMs, formatDuration(d.cleanupIntervalMs)),
+      )
+      .addOption(
+        new Option('--max-file-size <size>', 'NDJSON bytes per merged file, before compression')
+          .env('COMPACTOR_MAX_FILE_SIZE')
+          .argParser((value) => parseSize(value, '--max-file-size'))
+          .default(d.maxFileSize, formatSize(d.maxFileSize)),
+      )
+      .addOption(
+        new Option('--concurrency <n>', 'pods processed at once')
+          .env('COMPACTOR_CONCURRENCY')
+          .argParser(count('--concurrency'))
+          .default(d.concurrency),
+      )
+      .addOption(
+        new Option('--pod <name>', 'only this pod; repeat for more (env: comma-separated)')
+          .env('COMPACTOR_PODS')
+          .argParser((value: string, previous: string[] = []) => [
+            ...previous,
+            ...value
+              .split(',')
+              .map((p) => p.trim())
+              .filter(Boolean),
+          ])
+          .default([]),
+      )
+      .addOption(
+        new Option('--dry-run', 'read everything, write and delete nothing, print what would be done')
+          .env('COMPACTOR_DRY_RUN')
+          .default(false),
+      )
+      .addOption(
+        new Option('--lease-duration <duration>', "how long a pod's lease lasts without renewal")
+          .env('COMPACTOR_LEASE_DURATION')
+          .argParser(duration('--lease-duration'))
+          .default(d.leaseDurationMs, formatDuration(d.leaseDurationMs)),
+      )
+      .addOption(
+        new Option(
+          '--unsafe-without-conditional-writes',
+          'run on a store that ignores If-Match/If-None-Match (gives up one writer per pod)',
+        )
+          .env('COMPACTOR_UNSAFE_WITHOUT_CONDITIONAL_WRITES')
+          .default(false),
+      )
+      // No commander default: undefined leaves the S3 client's own default in force.
+      .addOption(
+        new Option('--s3-max-attempts <n>', 'attempts per S3 request, the first included (default 5)')
+          .env('COMPACTOR_S3_MAX_ATTEMPTS')
+          .argParser(count('--s3-max-attempts')),
+      )
+      .addOption(
+        new Option('--s3-request-timeout <duration>', 'how long one S3 attempt may wait for its answer (default 30s)')
+          .env('COMPACTOR_S3_REQUEST_TIMEOUT')
+          .argParser(duration('--s3-request-timeout')),
+      )
+      .addOption(
+        new Option('--s3-connect-timeout <duration>', 'how long opening a connection to S3 may take (default 5s)')
+          .env('COMPACTOR_S3_CONNECT_TIMEOUT')
+          .argParser(duration('--s3-connect-timeout')),
+      )
+      .addOption(
+        new Option(
+          '--kube [kubeconfig]',
+          'merge an unfinished line as it is only once the Kubernetes API says its container ended (kubeconfig: default KUBECONFIG, ~/.kube/config or in-cluster)',
+        ).env('COMPACTOR_KUBE'),
+      )
+      .addOption(
+        new Option(
+          '--shard <i/n>',
+          'only the pods of shard i of n (0 ≤ i < n), split by a stable hash of the pod name; for an Indexed Job',
+        )
+          .env('COMPACTOR_SHARD')
+          .argParser((value) => parseShard(value, '--shard')),
+      )
+      .addOption(
+        new Option(
+          '--pushgateway <url>',
+          "push the pass's metrics to this Prometheus Pushgateway at its end (not in a dry run)",
+        ).env('COMPACTOR_PUSHGATEWAY'),
+      )
+      .addOption(
+        new Option('--log-level <level>', 'error, warn, info or debug')
+          .env('COMPACTOR_LOG_LEVEL')
+          .default('info')
+          .choices(['error', 'warn', 'info', 'debug']),
+      )
+      .addHelpText(
+        'after',
+        '\nDurations: seconds or 90s, 55m, 1h. Sizes: bytes or 512KiB, 10MiB.\n' +
+          'Credentials: the standard AWS environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL_S3).\n' +
+          'Exit: 0 every pod done, 1 some pod failed (the others were processed), 2 bad usage or set-up.',
+      )
+  );
 }
 
 export function toConfig(flags: RunFlags): Config {

@@ -1,5 +1,15 @@
 import { UsageError } from '../errors.js';
-import { configWarnings, defaultConfig, formatDuration, formatSize, parseCount, parseDuration, parseSize, validate, type Config } from './config.js';
+import {
+  configWarnings,
+  defaultConfig,
+  formatDuration,
+  formatSize,
+  parseCount,
+  parseDuration,
+  parseSize,
+  validate,
+  type Config,
+} from './config.js';
 import { shardOf } from './shard.js';
 
 const MINUTE = 60_000;
@@ -34,9 +44,12 @@ describe('parseDuration', () => {
     expect(() => parseDuration(text, '--cleanup-interval')).toThrow(message);
   });
 
-  it.each([0, 1, 999, 1_000, 90_000, 55 * MINUTE, 60 * MINUTE, 36 * 60 * MINUTE, 1_500])('formats %d ms so that parseDuration reads it back', (ms) => {
-    expect(parseDuration(formatDuration(ms), '--x')).toBe(ms);
-  });
+  it.each([0, 1, 999, 1_000, 90_000, 55 * MINUTE, 60 * MINUTE, 36 * 60 * MINUTE, 1_500])(
+    'formats %d ms so that parseDuration reads it back',
+    (ms) => {
+      expect(parseDuration(formatDuration(ms), '--x')).toBe(ms);
+    },
+  );
 });
 
 describe('parseSize', () => {
@@ -55,10 +68,13 @@ describe('parseSize', () => {
     expect(parseSize(text, '--x')).toBe(bytes);
   });
 
-  it.each([['10 parsecs'], ['-1'], ['1.5MiB'], [''], ['MiB'], ['9'.repeat(400)]])('refuses %j naming the flag and the value', (text) => {
-    expect(() => parseSize(text, '--max-file-size')).toThrow(UsageError);
-    expect(() => parseSize(text, '--max-file-size')).toThrow(/^--max-file-size: (invalid )?size "/);
-  });
+  it.each([['10 parsecs'], ['-1'], ['1.5MiB'], [''], ['MiB'], ['9'.repeat(400)]])(
+    'refuses %j naming the flag and the value',
+    (text) => {
+      expect(() => parseSize(text, '--max-file-size')).toThrow(UsageError);
+      expect(() => parseSize(text, '--max-file-size')).toThrow(/^--max-file-size: (invalid )?size "/);
+    },
+  );
 
   it.each([1, 1024, 1536, 10 * 1024 * 1024, 1024 ** 3])('formats %d bytes so that parseSize reads it back', (bytes) => {
     expect(parseSize(formatSize(bytes), '--x')).toBe(bytes);
@@ -74,9 +90,14 @@ describe('parseCount', () => {
     expect(parseCount(text, '--x')).toBe(n);
   });
 
-  it.each([['abc'], ['-1'], ['1.5'], [''], ['1e2'], ['0x10'], ['9'.repeat(30)]])('refuses %j naming the flag and the value', (text) => {
-    expect(() => parseCount(text, '--concurrency')).toThrow(new UsageError(`--concurrency: invalid number ${JSON.stringify(text)}: expected a whole number`));
-  });
+  it.each([['abc'], ['-1'], ['1.5'], [''], ['1e2'], ['0x10'], ['9'.repeat(30)]])(
+    'refuses %j naming the flag and the value',
+    (text) => {
+      expect(() => parseCount(text, '--concurrency')).toThrow(
+        new UsageError(`--concurrency: invalid number ${JSON.stringify(text)}: expected a whole number`),
+      );
+    },
+  );
 });
 
 describe('defaultConfig', () => {
@@ -125,7 +146,11 @@ describe('validate', () => {
     ['concurrency 65', { concurrency: 65 }, /--concurrency must be between 1 and 64, got 65/],
     ['0 S3 attempts', { s3MaxAttempts: 0 }, /--s3-max-attempts must be between 1 and 20, got 0/],
     ['21 S3 attempts', { s3MaxAttempts: 21 }, /--s3-max-attempts must be between 1 and 20, got 21/],
-    ['a zero S3 request timeout (the SDK would wait forever)', { s3RequestTimeoutMs: 0 }, /--s3-request-timeout must be greater than 0/],
+    [
+      'a zero S3 request timeout (the SDK would wait forever)',
+      { s3RequestTimeoutMs: 0 },
+      /--s3-request-timeout must be greater than 0/,
+    ],
     ['a zero S3 connect timeout', { s3ConnectTimeoutMs: 0 }, /--s3-connect-timeout must be greater than 0/],
     ['a pod name `..`', { pods: ['..'] }, /--pod: invalid pod name "\.\."/],
     ['a pod name with a slash', { pods: ['job-1/x'] }, /--pod: invalid pod name "job-1\/x"/],
@@ -150,11 +175,15 @@ describe('configWarnings', () => {
     [59_999, 1],
     [MINUTE, 0],
     [30 * MINUTE, 0],
-  ])('for a cleanup interval of %d ms warns %d time(s) that readers may meet deleted objects', (cleanupIntervalMs, count) => {
-    const warnings = configWarnings({ ...defaultConfig('b'), cleanupIntervalMs });
-    expect(warnings).toHaveLength(count);
-    for (const w of warnings) expect(w).toMatch(/--cleanup-interval .* under a minute: readers .* may meet deleted objects/);
-  });
+  ])(
+    'for a cleanup interval of %d ms warns %d time(s) that readers may meet deleted objects',
+    (cleanupIntervalMs, count) => {
+      const warnings = configWarnings({ ...defaultConfig('b'), cleanupIntervalMs });
+      expect(warnings).toHaveLength(count);
+      for (const w of warnings)
+        expect(w).toMatch(/--cleanup-interval .* under a minute: readers .* may meet deleted objects/);
+    },
+  );
 });
 
 describe('configWarnings: --pod with --shard', () => {

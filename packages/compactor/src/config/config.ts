@@ -81,7 +81,9 @@ export function defaultConfig(bucket: string): Config {
 export function parseDuration(text: string, flag: string): number {
   const ms = parseDurationMs(text);
   if (ms === undefined) {
-    throw new UsageError(`${flag}: invalid duration ${JSON.stringify(text)}: expected seconds or a number with ms, s, m, h or d (e.g. 90s, 55m, 1h)`);
+    throw new UsageError(
+      `${flag}: invalid duration ${JSON.stringify(text)}: expected seconds or a number with ms, s, m, h or d (e.g. 90s, 55m, 1h)`,
+    );
   }
   if (ms === Infinity) throw new UsageError(`${flag}: duration ${JSON.stringify(text)} is too large`);
   return ms;
@@ -113,7 +115,10 @@ const SIZE_UNITS: Record<string, number> = {
 /** `1048576`, `512KiB`, `10MiB`, `1GB` → bytes. */
 export function parseSize(text: string, flag: string): number {
   const m = SIZE.exec(text.trim());
-  if (!m) throw new UsageError(`${flag}: invalid size ${JSON.stringify(text)}: expected bytes or a number with KiB, MiB, GiB, KB, MB or GB (e.g. 10MiB)`);
+  if (!m)
+    throw new UsageError(
+      `${flag}: invalid size ${JSON.stringify(text)}: expected bytes or a number with KiB, MiB, GiB, KB, MB or GB (e.g. 10MiB)`,
+    );
   const bytes = Number(m[1]) * (SIZE_UNITS[(m[2] ?? 'b').toLowerCase()] as number);
   if (!Number.isSafeInteger(bytes)) throw new UsageError(`${flag}: size ${JSON.stringify(text)} is too large`);
   return bytes;
@@ -131,7 +136,8 @@ export function formatSize(bytes: number): string {
 /** A whole number (`4`), no sign, no fraction. */
 export function parseCount(text: string, flag: string): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n)) throw new UsageError(`${flag}: invalid number ${JSON.stringify(text)}: expected a whole number`);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n))
+    throw new UsageError(`${flag}: invalid number ${JSON.stringify(text)}: expected a whole number`);
   return n;
 }
 
@@ -142,15 +148,19 @@ export function validate(config: Config): Config {
   if (config.compactIntervalMs < 0) throw new UsageError('--compact-interval must not be negative');
   if (config.cleanupIntervalMs < 0) throw new UsageError('--cleanup-interval must not be negative');
   if (config.leaseDurationMs < 1000) throw new UsageError('--lease-duration must be at least 1s');
-  if (config.maxFileSize < 1024) throw new UsageError(`--max-file-size must be at least 1KiB, got ${config.maxFileSize} bytes`);
-  if (config.concurrency < 1 || config.concurrency > 64) throw new UsageError(`--concurrency must be between 1 and 64, got ${config.concurrency}`);
+  if (config.maxFileSize < 1024)
+    throw new UsageError(`--max-file-size must be at least 1KiB, got ${config.maxFileSize} bytes`);
+  if (config.concurrency < 1 || config.concurrency > 64)
+    throw new UsageError(`--concurrency must be between 1 and 64, got ${config.concurrency}`);
   const attempts = config.s3MaxAttempts;
   if (attempts !== undefined && (attempts < 1 || attempts > MAX_S3_ATTEMPTS)) {
     throw new UsageError(`--s3-max-attempts must be between 1 and ${MAX_S3_ATTEMPTS}, got ${attempts}`);
   }
   // 0 would mean "no timeout" to the SDK: a hung connection would hang the pass.
-  if (config.s3RequestTimeoutMs !== undefined && config.s3RequestTimeoutMs <= 0) throw new UsageError('--s3-request-timeout must be greater than 0');
-  if (config.s3ConnectTimeoutMs !== undefined && config.s3ConnectTimeoutMs <= 0) throw new UsageError('--s3-connect-timeout must be greater than 0');
+  if (config.s3RequestTimeoutMs !== undefined && config.s3RequestTimeoutMs <= 0)
+    throw new UsageError('--s3-request-timeout must be greater than 0');
+  if (config.s3ConnectTimeoutMs !== undefined && config.s3ConnectTimeoutMs <= 0)
+    throw new UsageError('--s3-connect-timeout must be greater than 0');
   for (const pod of config.pods) {
     if (!isValidPodName(pod)) throw new UsageError(`--pod: invalid pod name ${JSON.stringify(pod)}`);
   }
@@ -158,10 +168,14 @@ export function validate(config: Config): Config {
     throw new UsageError(`--namespace: invalid namespace ${JSON.stringify(config.namespace)}`);
   }
   if (config.endpoint !== undefined && !isHttpUrl(config.endpoint)) {
-    throw new UsageError(`--endpoint: invalid URL ${JSON.stringify(config.endpoint)}: expected http://host:port or https://host`);
+    throw new UsageError(
+      `--endpoint: invalid URL ${JSON.stringify(config.endpoint)}: expected http://host:port or https://host`,
+    );
   }
   if (config.pushgateway !== undefined && !isHttpUrl(config.pushgateway)) {
-    throw new UsageError(`--pushgateway: invalid URL ${JSON.stringify(withoutUserinfo(config.pushgateway))}: expected http://host:port or https://host`);
+    throw new UsageError(
+      `--pushgateway: invalid URL ${JSON.stringify(withoutUserinfo(config.pushgateway))}: expected http://host:port or https://host`,
+    );
   }
   return config;
 }
@@ -178,7 +192,9 @@ export function configWarnings(config: Config): string[] {
   const shard = config.shard;
   if (shard !== undefined) {
     for (const pod of config.pods.filter((p) => !inShard(p, shard))) {
-      warnings.push(`--pod ${pod} is in shard ${shardOf(pod, shard.count)}/${shard.count}, not in --shard ${formatShard(shard)}: this pass leaves it alone`);
+      warnings.push(
+        `--pod ${pod} is in shard ${shardOf(pod, shard.count)}/${shard.count}, not in --shard ${formatShard(shard)}: this pass leaves it alone`,
+      );
     }
   }
   return warnings;

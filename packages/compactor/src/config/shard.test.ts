@@ -7,7 +7,9 @@ describe('--shard I/N', () => {
   it('puts every pod in exactly one of the N shards', () => {
     for (const count of [1, 2, 3, 7, 16]) {
       for (const pod of pods) {
-        const owners = Array.from({ length: count }, (_, index) => index).filter((index) => inShard(pod, { index, count }));
+        const owners = Array.from({ length: count }, (_, index) => index).filter((index) =>
+          inShard(pod, { index, count }),
+        );
         expect(owners).toEqual([shardOf(pod, count)]);
       }
     }
@@ -26,7 +28,11 @@ describe('--shard I/N', () => {
   it('depends on the pod name alone, the same in every pass and every release', () => {
     // Pinned values: a changed hash would move pods between shards on upgrade. Harmless for
     // safety (the lease keeps one writer per pod) but it must be a decision, not an accident.
-    expect([shardOf('job-1', 4), shardOf('train-7f9c2', 4), shardOf('a', 1000)]).toEqual([fnv1a('job-1') % 4, fnv1a('train-7f9c2') % 4, fnv1a('a') % 1000]);
+    expect([shardOf('job-1', 4), shardOf('train-7f9c2', 4), shardOf('a', 1000)]).toEqual([
+      fnv1a('job-1') % 4,
+      fnv1a('train-7f9c2') % 4,
+      fnv1a('a') % 1000,
+    ]);
     expect(fnv1a('a')).toBe(0xe40c292c); // FNV-1a's published test vector for "a"
   });
 

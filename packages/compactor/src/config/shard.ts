@@ -18,11 +18,18 @@ export const MAX_SHARDS = 1024;
 /** `2/8` → `{ index: 2, count: 8 }`. */
 export function parseShard(text: string, flag = '--shard'): Shard {
   const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
-  if (!m) throw new UsageError(`${flag}: invalid shard ${JSON.stringify(text)}: expected INDEX/COUNT with INDEX from 0 to COUNT-1 (e.g. 0/4)`);
+  if (!m)
+    throw new UsageError(
+      `${flag}: invalid shard ${JSON.stringify(text)}: expected INDEX/COUNT with INDEX from 0 to COUNT-1 (e.g. 0/4)`,
+    );
   const index = Number(m[1]);
   const count = Number(m[2]);
-  if (count < 1 || count > MAX_SHARDS) throw new UsageError(`${flag}: shard count must be between 1 and ${MAX_SHARDS}, got ${count}`);
-  if (index >= count) throw new UsageError(`${flag}: shard index ${index} is out of range for ${count} shard(s): expected 0 to ${count - 1}`);
+  if (count < 1 || count > MAX_SHARDS)
+    throw new UsageError(`${flag}: shard count must be between 1 and ${MAX_SHARDS}, got ${count}`);
+  if (index >= count)
+    throw new UsageError(
+      `${flag}: shard index ${index} is out of range for ${count} shard(s): expected 0 to ${count - 1}`,
+    );
   return { index, count };
 }
 

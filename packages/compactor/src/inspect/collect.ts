@@ -10,8 +10,28 @@
  * Without `--kube`: an unfinished line is judged by the quiet rule.
  */
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { assertPodName, cleanupKey, compareRawKeys, formatIsoMicros, leaseKey, mergedPodPrefix, metadataKey, parseMergedKey, parseRawKey, rawPodPrefix, type PodMetadata } from '@platform/log-reader/layout';
-import { isNotFound, listObjects, loadMetadata, type Bucket, type ListedObject, type LoadedMetadata, type RawFile } from '@platform/log-reader/s3';
+import {
+  assertPodName,
+  cleanupKey,
+  compareRawKeys,
+  formatIsoMicros,
+  leaseKey,
+  mergedPodPrefix,
+  metadataKey,
+  parseMergedKey,
+  parseRawKey,
+  rawPodPrefix,
+  type PodMetadata,
+} from '@platform/log-reader/layout';
+import {
+  isNotFound,
+  listObjects,
+  loadMetadata,
+  type Bucket,
+  type ListedObject,
+  type LoadedMetadata,
+  type RawFile,
+} from '@platform/log-reader/s3';
 import { PodNamespaceConflictError } from '@platform/log-reader';
 import { defaultConfig } from '../config/config.js';
 import { CompactorError, UnfinishedPiecesMissingError } from '../errors.js';
@@ -82,7 +102,12 @@ export async function inspectPod(store: Bucket, pod: string, options: InspectOpt
     inspectedAt: now.toISOString(),
     cleanupIntervalMs: options.cleanupIntervalMs,
     compactIntervalMs,
-    found: loaded.etag !== undefined || rawListing.length > 0 || dataObjects.length > 0 || queued !== undefined || lease !== undefined,
+    found:
+      loaded.etag !== undefined ||
+      rawListing.length > 0 ||
+      dataObjects.length > 0 ||
+      queued !== undefined ||
+      lease !== undefined,
     namespace: options.namespace ?? null,
     namespaces: [...raw.namespaces].sort(),
     containerIds: containerIds(state, dataObjects),
@@ -95,11 +120,19 @@ export async function inspectPod(store: Bucket, pod: string, options: InspectOpt
       size: sum(mergedFiles, (f) => f.size),
       storedSize: sum(mergedFiles, (f) => f.storedSize ?? 0),
     },
-    unmergedRawFiles: state.unmerged.map((f) => ({ key: f.key, size: f.size, lastModified: f.lastModified.toISOString() })),
+    unmergedRawFiles: state.unmerged.map((f) => ({
+      key: f.key,
+      size: f.size,
+      lastModified: f.lastModified.toISOString(),
+    })),
     unmergedTotals: { files: state.unmerged.length, size: sum(state.unmerged, (f) => f.size) },
     unfinishedLines,
     pendingDeletions: pending,
-    pendingTotals: { objects: pending.length, dueNow, heldForUnfinishedLines: pending.filter((p) => p.heldForUnfinishedLine).length },
+    pendingTotals: {
+      objects: pending.length,
+      dueNow,
+      heldForUnfinishedLines: pending.filter((p) => p.heldForUnfinishedLine).length,
+    },
     cleanupQueue: { key: cleanupKey(pod), present: queued !== undefined, lastModified: queued?.toISOString() ?? null },
     lease: leaseInfo,
     nextPass: nextPassOf(problems.fails, leaseInfo.live, skip?.reason, state.unmerged.length, pending.length, dueNow),
@@ -146,7 +179,8 @@ function ownRawFiles(
       continue;
     }
     namespaces.add(raw.namespace);
-    if (namespace === undefined || raw.namespace === namespace) own.push({ ...raw, size: o.size, lastModified: o.lastModified });
+    if (namespace === undefined || raw.namespace === namespace)
+      own.push({ ...raw, size: o.size, lastModified: o.lastModified });
   }
   own.sort(compareRawKeys);
   return { own, others, namespaces };
@@ -165,36 +199,40 @@ class Problems {
 
 function mergedFileInfos(meta: PodMetadata, dataObjects: readonly ListedObject[]): MergedFileInfo[] {
   const stored = new Map(dataObjects.map((o) => [o.key, o.size]));
-  return meta.logFiles.map(
-    (f): MergedFileInfo => ({
-      key: f.key,
-      records: f.recordsCount,
-      size: f.size,
-      storedSize: stored.get(f.key) ?? null,
-      firstRecordTime: f.firstRecordTime,
-      lastRecordTime: f.lastRecordTime,
-    }),
-  );
+  return meta.logFiles.map((f): MergedFileInfo => ({
+    key: f.key,
+    records: f.recordsCount,
+    size: f.size,
+    storedSize: stored.get(f.key) ?? null,
+    firstRecordTime: f.firstRecordTime,
+    lastRecordTime: f.lastRecordTime,
+  }));
 }
 
 function unfinishedLineInfos(state: PodState): UnfinishedLineInfo[] {
   const listedRaw = new Set(state.raw.map((f) => f.key));
-  return state.metadata.unfinishedLines.map(
-    (u): UnfinishedLineInfo => ({ stream: u.stream, key: u.key, line: u.line, files: u.files.map((f) => ({ key: f.key, line: f.line, present: listedRaw.has(f.key) })) }),
-  );
+  return state.metadata.unfinishedLines.map((u): UnfinishedLineInfo => ({
+    stream: u.stream,
+    key: u.key,
+    line: u.line,
+    files: u.files.map((f) => ({ key: f.key, line: f.line, present: listedRaw.has(f.key) })),
+  }));
 }
 
-function pendingDeletionInfos(meta: PodMetadata, dataObjects: readonly ListedObject[], cleanupIntervalMs: number, nowMs: number): PendingDeletionInfo[] {
-  return pendingDeletions(meta, dataObjects, cleanupIntervalMs).map(
-    (p): PendingDeletionInfo => ({
-      key: p.key,
-      kind: p.kind,
-      since: p.since,
-      dueAt: p.dueAt === undefined ? null : formatIsoMicros(p.dueAt, 'ceil'),
-      due: isDue(p, nowMs),
-      heldForUnfinishedLine: p.kind === 'merged-raw' && p.dueAt === undefined,
-    }),
-  );
+function pendingDeletionInfos(
+  meta: PodMetadata,
+  dataObjects: readonly ListedObject[],
+  cleanupIntervalMs: number,
+  nowMs: number,
+): PendingDeletionInfo[] {
+  return pendingDeletions(meta, dataObjects, cleanupIntervalMs).map((p): PendingDeletionInfo => ({
+    key: p.key,
+    kind: p.kind,
+    since: p.since,
+    dueAt: p.dueAt === undefined ? null : formatIsoMicros(p.dueAt, 'ceil'),
+    due: isDue(p, nowMs),
+    heldForUnfinishedLine: p.kind === 'merged-raw' && p.dueAt === undefined,
+  }));
 }
 
 /** Container ids of the pod's own container, from raw and merged keys, in order of appearance. */

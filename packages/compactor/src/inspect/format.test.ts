@@ -28,21 +28,57 @@ const INSPECTION: PodInspection = {
     etag: '"e1"',
   },
   mergedFiles: [
-    { key: MERGED, records: 812, size: 1_572_864, storedSize: 204_800, firstRecordTime: '2026-11-25T10:00:00.123456+00:00', lastRecordTime: '2026-11-25T10:49:58.654322+00:00' },
+    {
+      key: MERGED,
+      records: 812,
+      size: 1_572_864,
+      storedSize: 204_800,
+      firstRecordTime: '2026-11-25T10:00:00.123456+00:00',
+      lastRecordTime: '2026-11-25T10:49:58.654322+00:00',
+    },
   ],
   mergedTotals: { files: 1, records: 812, size: 1_572_864, storedSize: 204_800 },
   unmergedRawFiles: [{ key: RAW(3), size: 4096, lastModified: '2026-11-25T10:55:00.000Z' }],
   unmergedTotals: { files: 1, size: 4096 },
   unfinishedLines: [{ stream: 'stdout', key: RAW(2), line: 7, files: [{ key: RAW(2), line: 7, present: true }] }],
   pendingDeletions: [
-    { key: RAW(1), kind: 'merged-raw', since: '2026-11-25T10:50:00.000000+00:00', dueAt: '2026-11-25T11:20:00.000000+00:00', due: false, heldForUnfinishedLine: false },
-    { key: RAW(2), kind: 'merged-raw', since: '2026-11-25T10:50:00.000000+00:00', dueAt: null, due: false, heldForUnfinishedLine: true },
-    { key: 'data/job-1/0f3a/202611250950_1.gz', kind: 'retired', since: '2026-11-25T10:20:00.000000+00:00', dueAt: '2026-11-25T10:50:00.000000+00:00', due: true, heldForUnfinishedLine: false },
+    {
+      key: RAW(1),
+      kind: 'merged-raw',
+      since: '2026-11-25T10:50:00.000000+00:00',
+      dueAt: '2026-11-25T11:20:00.000000+00:00',
+      due: false,
+      heldForUnfinishedLine: false,
+    },
+    {
+      key: RAW(2),
+      kind: 'merged-raw',
+      since: '2026-11-25T10:50:00.000000+00:00',
+      dueAt: null,
+      due: false,
+      heldForUnfinishedLine: true,
+    },
+    {
+      key: 'data/job-1/0f3a/202611250950_1.gz',
+      kind: 'retired',
+      since: '2026-11-25T10:20:00.000000+00:00',
+      dueAt: '2026-11-25T10:50:00.000000+00:00',
+      due: true,
+      heldForUnfinishedLine: false,
+    },
   ],
   pendingTotals: { objects: 3, dueNow: 1, heldForUnfinishedLines: 1 },
   cleanupQueue: { key: 'cleanup/job-1', present: true, lastModified: '2026-11-25T09:50:00.000Z' },
   lease: { key: 'leases/job-1.json', present: false, holder: null, expiresAt: null, live: false },
-  nextPass: { fails: null, busy: false, merge: false, mergeRawFiles: 0, mergeSkipReason: 'compacted at 2026-11-25T10:50:00.000000+00:00, less than the compact interval ago', deleteObjects: 1, deleteLater: 2 },
+  nextPass: {
+    fails: null,
+    busy: false,
+    merge: false,
+    mergeRawFiles: 0,
+    mergeSkipReason: 'compacted at 2026-11-25T10:50:00.000000+00:00, less than the compact interval ago',
+    deleteObjects: 1,
+    deleteLater: 2,
+  },
   problems: [],
 };
 
@@ -78,29 +114,63 @@ describe('formatInspection', () => {
   });
 
   it.each<[string, PodInspection['lease'], string]>([
-    ['live', { key: 'leases/job-1.json', present: true, holder: 'node-7/42/cafe', expiresAt: '2026-11-25T11:04:00.000Z', live: true }, 'held by node-7/42/cafe until 2026-11-25T11:04:00.000Z (in 4m)'],
-    ['expired', { key: 'leases/job-1.json', present: true, holder: 'node-7/42/cafe', expiresAt: '2026-11-25T10:58:30.000Z', live: false }, 'expired, was held by node-7/42/cafe until 2026-11-25T10:58:30.000Z (1m ago)'],
-    ['unreadable', { key: 'leases/job-1.json', present: true, holder: null, expiresAt: null, live: false }, 'leases/job-1.json unreadable: the next pass takes it over'],
+    [
+      'live',
+      {
+        key: 'leases/job-1.json',
+        present: true,
+        holder: 'node-7/42/cafe',
+        expiresAt: '2026-11-25T11:04:00.000Z',
+        live: true,
+      },
+      'held by node-7/42/cafe until 2026-11-25T11:04:00.000Z (in 4m)',
+    ],
+    [
+      'expired',
+      {
+        key: 'leases/job-1.json',
+        present: true,
+        holder: 'node-7/42/cafe',
+        expiresAt: '2026-11-25T10:58:30.000Z',
+        live: false,
+      },
+      'expired, was held by node-7/42/cafe until 2026-11-25T10:58:30.000Z (1m ago)',
+    ],
+    [
+      'unreadable',
+      { key: 'leases/job-1.json', present: true, holder: null, expiresAt: null, live: false },
+      'leases/job-1.json unreadable: the next pass takes it over',
+    ],
   ])('shows a %s lease', (_name, lease, line) => {
     const text = formatInspection({ ...INSPECTION, lease, nextPass: { ...INSPECTION.nextPass, busy: lease.live } });
     expect(text).toContain(`\nlease              ${line}\n`);
-    if (lease.live) expect(text).toMatch(/^next pass .*not before node-7\/42\/cafe's lease ends: a pass now leaves the pod alone$/m);
+    if (lease.live)
+      expect(text).toMatch(/^next pass .*not before node-7\/42\/cafe's lease ends: a pass now leaves the pod alone$/m);
   });
 
   it('says why the next pass would fail the pod, lists the problems, the other containers and a missing merged file', () => {
-    const message = 'pod job-1 has raw log files in several namespaces (team-a, team-b); refusing to guess which one is the job';
+    const message =
+      'pod job-1 has raw log files in several namespaces (team-a, team-b); refusing to guess which one is the job';
     const text = formatInspection({
       ...INSPECTION,
       namespaces: ['team-a', 'team-b'],
       otherContainers: [{ namespace: 'team-a', container: 'istio-proxy', rawFiles: 3 }],
       mergedFiles: [{ ...INSPECTION.mergedFiles[0]!, storedSize: null }],
       problems: [{ code: 'ERR_POD_NAMESPACE_CONFLICT', message }],
-      nextPass: { ...INSPECTION.nextPass, fails: message, mergeSkipReason: 'the pass fails the pod', deleteObjects: 0, deleteLater: 3 },
+      nextPass: {
+        ...INSPECTION.nextPass,
+        fails: message,
+        mergeSkipReason: 'the pass fails the pod',
+        deleteObjects: 0,
+        deleteLater: 3,
+      },
     });
     expect(text).toMatch(/^pod job-1: bucket logs, namespace team-a, team-b, container 0f3a$/m);
     expect(text).toContain(`next pass          would fail the pod, nothing merged or deleted: ${message}\n`);
     expect(text).toContain(`problems           1\n  ERR_POD_NAMESPACE_CONFLICT  ${message}\n`);
-    expect(text).toContain('other containers   raw files never read, merged or deleted\n  team-a/istio-proxy  3 raw file(s)\n');
+    expect(text).toContain(
+      'other containers   raw files never read, merged or deleted\n  team-a/istio-proxy  3 raw file(s)\n',
+    );
     expect(text).toMatch(/^ {2}data\/job-1\/0f3a\/202611251000_1\.gz +812 +1\.5 MiB +MISSING /m);
   });
 
@@ -110,7 +180,15 @@ describe('formatInspection', () => {
       found: false,
       namespaces: [],
       containerIds: [],
-      metadata: { ...INSPECTION.metadata, exists: false, writtenBy: null, lastCompactionTime: null, lastMergedKey: null, commitId: null, etag: null },
+      metadata: {
+        ...INSPECTION.metadata,
+        exists: false,
+        writtenBy: null,
+        lastCompactionTime: null,
+        lastMergedKey: null,
+        commitId: null,
+        etag: null,
+      },
       mergedFiles: [],
       mergedTotals: { files: 0, records: 0, size: 0, storedSize: 0 },
       unmergedRawFiles: [],
@@ -119,10 +197,20 @@ describe('formatInspection', () => {
       pendingDeletions: [],
       pendingTotals: { objects: 0, dueNow: 0, heldForUnfinishedLines: 0 },
       cleanupQueue: { key: 'cleanup/job-1', present: false, lastModified: null },
-      nextPass: { fails: null, busy: false, merge: false, mergeRawFiles: 0, mergeSkipReason: 'no raw files', deleteObjects: 0, deleteLater: 0 },
+      nextPass: {
+        fails: null,
+        busy: false,
+        merge: false,
+        mergeRawFiles: 0,
+        mergeSkipReason: 'no raw files',
+        deleteObjects: 0,
+        deleteLater: 0,
+      },
     });
     expect(text).toMatch(/^pod job-1: bucket logs, no raw files, container -$/m);
-    expect(text).toContain('metadata           metadata/job-1.json: none (never merged)\nmerged files       none\nnot merged yet     no raw files\n');
+    expect(text).toContain(
+      'metadata           metadata/job-1.json: none (never merged)\nmerged files       none\nnot merged yet     no raw files\n',
+    );
     expect(text).toContain('next pass          no merge (no raw files)\n');
     expect(text.endsWith('\nno objects for pod job-1 in bucket logs\n')).toBe(true);
   });

@@ -27,7 +27,11 @@ export function formatInspection(i: PodInspection): string {
     const ms = iso === null ? Number.NaN : Date.parse(iso);
     return Number.isNaN(ms) ? (iso ?? '-') : `${new Date(ms).toISOString()} (${relative(ms, nowMs)})`;
   };
-  const where = [`bucket ${i.bucket}`, i.namespaces.length > 0 ? `namespace ${i.namespaces.join(', ')}` : 'no raw files', `container ${i.containerIds.join(', ') || '-'}`];
+  const where = [
+    `bucket ${i.bucket}`,
+    i.namespaces.length > 0 ? `namespace ${i.namespaces.join(', ')}` : 'no raw files',
+    `container ${i.containerIds.join(', ') || '-'}`,
+  ];
   const out: string[] = [
     `pod ${i.pod}: ${where.join(', ')}${i.namespace === null ? '' : ` (raw files of namespace ${i.namespace} only)`}`,
     `judged at ${i.inspectedAt} with cleanup interval ${duration(i.cleanupIntervalMs)}, compact interval ${duration(i.compactIntervalMs)}`,
@@ -48,7 +52,10 @@ function sections(i: PodInspection, at: At): Section[] {
     mergedSection(i),
     {
       label: 'not merged yet',
-      summary: i.unmergedTotals.files === 0 ? 'no raw files' : `${i.unmergedTotals.files} raw file(s), ${formatBytes(i.unmergedTotals.size)}`,
+      summary:
+        i.unmergedTotals.files === 0
+          ? 'no raw files'
+          : `${i.unmergedTotals.files} raw file(s), ${formatBytes(i.unmergedTotals.size)}`,
       rows: i.unmergedRawFiles.map((f) => [f.key, formatBytes(f.size), `uploaded ${at(f.lastModified)}`]),
     },
     unfinishedSection(i),
@@ -58,8 +65,16 @@ function sections(i: PodInspection, at: At): Section[] {
     { label: 'next pass', summary: describeNextPass(i) },
     ...(i.otherContainers.length === 0
       ? []
-      : [{ label: 'other containers', summary: 'raw files never read, merged or deleted', rows: i.otherContainers.map((c) => [`${c.namespace}/${c.container}`, `${c.rawFiles} raw file(s)`]) }]),
-    ...(i.problems.length === 0 ? [] : [{ label: 'problems', summary: String(i.problems.length), rows: i.problems.map((x) => [x.code, x.message]) }]),
+      : [
+          {
+            label: 'other containers',
+            summary: 'raw files never read, merged or deleted',
+            rows: i.otherContainers.map((c) => [`${c.namespace}/${c.container}`, `${c.rawFiles} raw file(s)`]),
+          },
+        ]),
+    ...(i.problems.length === 0
+      ? []
+      : [{ label: 'problems', summary: String(i.problems.length), rows: i.problems.map((x) => [x.code, x.message]) }]),
   ];
 }
 
@@ -82,21 +97,25 @@ function mergedSection(i: PodInspection): Section {
   return {
     label: 'merged files',
     summary: `${t.files} file(s), ${t.records} record(s), ${formatBytes(t.size)} NDJSON, ${formatBytes(t.storedSize)} stored`,
-    rows: [['KEY', 'RECORDS', 'NDJSON', 'STORED', 'FIRST RECORD', 'LAST RECORD'], ...i.mergedFiles.map((f) => [
-      f.key,
-      String(f.records),
-      formatBytes(f.size),
-      f.storedSize === null ? 'MISSING' : formatBytes(f.storedSize),
-      f.firstRecordTime,
-      f.lastRecordTime,
-    ])],
+    rows: [
+      ['KEY', 'RECORDS', 'NDJSON', 'STORED', 'FIRST RECORD', 'LAST RECORD'],
+      ...i.mergedFiles.map((f) => [
+        f.key,
+        String(f.records),
+        formatBytes(f.size),
+        f.storedSize === null ? 'MISSING' : formatBytes(f.storedSize),
+        f.firstRecordTime,
+        f.lastRecordTime,
+      ]),
+    ],
   };
 }
 
 function unfinishedSection(i: PodInspection): Section {
   return {
     label: 'unfinished lines',
-    summary: i.unfinishedLines.length === 0 ? 'none' : `${i.unfinishedLines.length}, their raw files kept until the line ends`,
+    summary:
+      i.unfinishedLines.length === 0 ? 'none' : `${i.unfinishedLines.length}, their raw files kept until the line ends`,
     rows: i.unfinishedLines.flatMap((l) => [
       [l.stream, `starts at line ${l.line} of ${l.key}; pieces in ${l.files.length} file(s):`],
       ...l.files.map((f) => ['', `${f.key} from line ${f.line}${f.present ? '' : ': MISSING from the bucket'}`]),
@@ -108,11 +127,18 @@ function pendingSection(i: PodInspection, at: At): Section {
   const p = i.pendingTotals;
   return {
     label: 'pending deletions',
-    summary: p.objects === 0 ? 'none' : `${p.objects} object(s), ${p.dueNow} due now${p.heldForUnfinishedLines > 0 ? `, ${p.heldForUnfinishedLines} kept for unfinished lines` : ''}`,
+    summary:
+      p.objects === 0
+        ? 'none'
+        : `${p.objects} object(s), ${p.dueNow} due now${p.heldForUnfinishedLines > 0 ? `, ${p.heldForUnfinishedLines} kept for unfinished lines` : ''}`,
     rows: i.pendingDeletions.map((d) => [
       KIND_LABEL[d.kind],
       d.key,
-      d.heldForUnfinishedLine ? 'kept: holds pieces of an unfinished line' : d.dueAt === null ? 'never: its time cannot be read' : `${d.due ? 'due since' : 'due at'} ${at(d.dueAt)}`,
+      d.heldForUnfinishedLine
+        ? 'kept: holds pieces of an unfinished line'
+        : d.dueAt === null
+          ? 'never: its time cannot be read'
+          : `${d.due ? 'due since' : 'due at'} ${at(d.dueAt)}`,
     ]),
   };
 }
@@ -138,7 +164,8 @@ function describeNextPass(i: PodInspection): string {
   else what.push('would merge the unfinished line(s) as they are (quiet for longer than the cleanup interval)');
   if (n.deleteObjects > 0) what.push(`would delete ${n.deleteObjects} object(s) due now`);
   if (n.deleteLater > 0) what.push(`${n.deleteLater} object(s) wait for deletion, not due yet`);
-  if (n.busy) what.push(`not before ${i.lease.holder ?? 'another compactor'}'s lease ends: a pass now leaves the pod alone`);
+  if (n.busy)
+    what.push(`not before ${i.lease.holder ?? 'another compactor'}'s lease ends: a pass now leaves the pod alone`);
   return what.join('; ');
 }
 
@@ -146,7 +173,12 @@ function describeNextPass(i: PodInspection): string {
 function table(rows: readonly (readonly string[])[]): string[] {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, c) => (widths[c] = Math.max(widths[c] ?? 0, cell.length)));
-  return rows.map((row) => row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c] ?? 0))).join('  ').trimEnd());
+  return rows.map((row) =>
+    row
+      .map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 /** `in 12m`, `5m ago`, `now`: whole units, rounded down. */

@@ -26,7 +26,12 @@ export interface PodInspection {
   readonly metadata: MetadataSummary;
   /** The merged files the metadata lists, in log order. */
   readonly mergedFiles: readonly MergedFileInfo[];
-  readonly mergedTotals: { readonly files: number; readonly records: number; readonly size: number; readonly storedSize: number };
+  readonly mergedTotals: {
+    readonly files: number;
+    readonly records: number;
+    readonly size: number;
+    readonly storedSize: number;
+  };
   /** Raw files of the pod's own container that no commit has merged, in raw-file order. */
   readonly unmergedRawFiles: readonly RawFileInfo[];
   readonly unmergedTotals: { readonly files: number; readonly size: number };
@@ -34,7 +39,11 @@ export interface PodInspection {
   readonly unfinishedLines: readonly UnfinishedLineInfo[];
   /** Objects waiting for deletion, with when they are due. */
   readonly pendingDeletions: readonly PendingDeletionInfo[];
-  readonly pendingTotals: { readonly objects: number; readonly dueNow: number; readonly heldForUnfinishedLines: number };
+  readonly pendingTotals: {
+    readonly objects: number;
+    readonly dueNow: number;
+    readonly heldForUnfinishedLines: number;
+  };
   readonly cleanupQueue: { readonly key: string; readonly present: boolean; readonly lastModified: string | null };
   readonly lease: LeaseInfo;
   readonly nextPass: NextPass;

@@ -12,8 +12,16 @@ describe('containerEnded', () => {
   });
 
   it.each([
-    ['a Failed pod without container statuses, settled', failed([{ lastTransitionTime: ago(10 * 60_000) }, { lastTransitionTime: ago(5 * 60_000) }]), true],
-    ['a Failed pod without container statuses, failed just now', failed([{ lastTransitionTime: ago(10 * 60_000) }, { lastTransitionTime: ago(30_000) }]), false],
+    [
+      'a Failed pod without container statuses, settled',
+      failed([{ lastTransitionTime: ago(10 * 60_000) }, { lastTransitionTime: ago(5 * 60_000) }]),
+      true,
+    ],
+    [
+      'a Failed pod without container statuses, failed just now',
+      failed([{ lastTransitionTime: ago(10 * 60_000) }, { lastTransitionTime: ago(30_000) }]),
+      false,
+    ],
     ['a Failed pod without any time', failed([]), true],
     ['a Running pod without container statuses', { status: { phase: 'Running' } }, false],
     ['a pod without a status', {}, false],
@@ -26,8 +34,24 @@ describe('containerEnded', () => {
       status: {
         phase: 'Running',
         containerStatuses: [
-          { name: 'sidecar', containerID: 'containerd://ffff', image: 'x', imageID: 'x', ready: true, restartCount: 0, state: { running: {} } },
-          { name: 'job-1', containerID: `containerd://${ID}`, image: 'x', imageID: 'x', ready: false, restartCount: 0, state: { terminated: { exitCode: 0, finishedAt: ago(SETTLE) } } },
+          {
+            name: 'sidecar',
+            containerID: 'containerd://ffff',
+            image: 'x',
+            imageID: 'x',
+            ready: true,
+            restartCount: 0,
+            state: { running: {} },
+          },
+          {
+            name: 'job-1',
+            containerID: `containerd://${ID}`,
+            image: 'x',
+            imageID: 'x',
+            ready: false,
+            restartCount: 0,
+            state: { terminated: { exitCode: 0, finishedAt: ago(SETTLE) } },
+          },
         ],
       },
     };

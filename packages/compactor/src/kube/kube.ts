@@ -71,10 +71,15 @@ export function kubeLiveness(kubeConfig: KubeConfig, options: KubeLivenessOption
     async hasEnded(namespace, pod, containerId, now) {
       let found: V1Pod;
       try {
-        found = await api.readNamespacedPod({ name: pod, namespace }, { middleware: [withTimeout(timeoutMs)], middlewareMergeStrategy: 'append' });
+        found = await api.readNamespacedPod(
+          { name: pod, namespace },
+          { middleware: [withTimeout(timeoutMs)], middlewareMergeStrategy: 'append' },
+        );
       } catch (error) {
         if (error instanceof ApiException && error.code === 404) return true;
-        throw new KubeApiError(namespace, pod, describeFailure(error, timeoutMs, secrets), statusOf(error), { cause: error });
+        throw new KubeApiError(namespace, pod, describeFailure(error, timeoutMs, secrets), statusOf(error), {
+          cause: error,
+        });
       }
       return containerEnded(found, pod, containerId, now, settleMs);
     },
@@ -85,8 +90,15 @@ export function kubeLiveness(kubeConfig: KubeConfig, options: KubeLivenessOption
  * The decision on a pod the API returned (pure, for tests): has container `containerId` of
  * the container named `container` ended, as of `now`?
  */
-export function containerEnded(pod: V1Pod, container: string, containerId: string, now: Date, settleMs: number): boolean {
-  const settled = (finishedAt: Date | undefined): boolean => finishedAt === undefined || now.getTime() - finishedAt.getTime() >= settleMs;
+export function containerEnded(
+  pod: V1Pod,
+  container: string,
+  containerId: string,
+  now: Date,
+  settleMs: number,
+): boolean {
+  const settled = (finishedAt: Date | undefined): boolean =>
+    finishedAt === undefined || now.getTime() - finishedAt.getTime() >= settleMs;
   const status = pod.status?.containerStatuses?.find((s) => s.name === container);
   const terminated = status === undefined ? undefined : terminationOf(status, containerId);
   if (terminated !== undefined) return settled(terminated.finishedAt);
@@ -101,15 +113,19 @@ export function containerEnded(pod: V1Pod, container: string, containerId: strin
 /** The termination of exactly this container instance, from `state` or `lastState`. */
 function terminationOf(status: V1ContainerStatus, containerId: string): { finishedAt: Date | undefined } | undefined {
   const now = status.state?.terminated;
-  if (now !== undefined && sameContainer(stripScheme(now.containerID ?? status.containerID), containerId)) return { finishedAt: now.finishedAt };
+  if (now !== undefined && sameContainer(stripScheme(now.containerID ?? status.containerID), containerId))
+    return { finishedAt: now.finishedAt };
   const last = status.lastState?.terminated;
-  if (last !== undefined && sameContainer(stripScheme(last.containerID), containerId)) return { finishedAt: last.finishedAt };
+  if (last !== undefined && sameContainer(stripScheme(last.containerID), containerId))
+    return { finishedAt: last.finishedAt };
   return undefined;
 }
 
 /** When a pod in a final phase got there, as far as its conditions say. */
 function latestTransition(pod: V1Pod): Date | undefined {
-  const times = (pod.status?.conditions ?? []).flatMap((c) => (c.lastTransitionTime === undefined ? [] : [c.lastTransitionTime.getTime()]));
+  const times = (pod.status?.conditions ?? []).flatMap((c) =>
+    c.lastTransitionTime === undefined ? [] : [c.lastTransitionTime.getTime()],
+  );
   return times.length === 0 ? undefined : new Date(Math.max(...times));
 }
 

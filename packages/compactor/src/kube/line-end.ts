@@ -20,7 +20,8 @@ export async function lineContainerEnded(
   // restart ends a line, so all open lines are of one container).
   for (const line of lines) {
     const start = parseRawKey(line.key);
-    if (start === undefined || !(await liveness.hasEnded(start.namespace, state.pod, start.containerId, now))) return false;
+    if (start === undefined || !(await liveness.hasEnded(start.namespace, state.pod, start.containerId, now)))
+      return false;
   }
   return lines.length > 0;
 }

@@ -31,9 +31,19 @@ export interface DeletedDue {
 export async function deleteDue(ctx: PodContext, state: PodState): Promise<DeletedDue> {
   // A fresh reading: the pass may have been running for a while.
   const plan = planDeletions(state.metadata, state.dataObjects, ctx.clock().getTime(), ctx.config.cleanupIntervalMs);
-  const counts = { deletedRaw: plan.raw.length, deletedMerged: plan.retired.length, deletedOrphans: plan.orphans.length };
+  const counts = {
+    deletedRaw: plan.raw.length,
+    deletedMerged: plan.retired.length,
+    deletedOrphans: plan.orphans.length,
+  };
   if (ctx.config.dryRun || dueCount(plan) === 0) {
-    return { metadata: state.metadata, changed: false, counts, later: plan.later + (ctx.config.dryRun ? dueCount(plan) : 0), etag: state.etag };
+    return {
+      metadata: state.metadata,
+      changed: false,
+      counts,
+      later: plan.later + (ctx.config.dryRun ? dueCount(plan) : 0),
+      etag: state.etag,
+    };
   }
   // Objects no commit lists may be a stalled compactor's, about to be committed: fence it off first.
   const etag = plan.orphans.length > 0 ? await fence(ctx, state.pod, state.metadata, state.etag) : state.etag;
@@ -63,7 +73,13 @@ export async function cleanPod(ctx: PodContext, pod: string): Promise<PodReport>
  * files is cleaned even if its `cleanup/{pod}` entry was lost (a compactor killed at the wrong
  * moment). `why` is the reason given when nothing was done.
  */
-export async function cleanLoaded(ctx: PodContext, state: PodState, phase: PodReport['phase'], started: number, why?: string): Promise<PodReport> {
+export async function cleanLoaded(
+  ctx: PodContext,
+  state: PodState,
+  phase: PodReport['phase'],
+  started: number,
+  why?: string,
+): Promise<PodReport> {
   const pod = state.pod;
   const due = await deleteDue(ctx, state);
   const etag = due.changed ? await commit(ctx, pod, due.etag, () => due.metadata) : due.etag;

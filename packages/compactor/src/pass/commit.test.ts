@@ -33,10 +33,13 @@ describe('last_merged_key after a merge', () => {
   });
 
   it('stays below the first raw file that holds pieces of a line still open', () => {
-    const key = lastMergedKey({ ...EMPTY_METADATA, mergedRawFiles: [], lastMergedKey: KEY(1) }, {
-      merged: [RAW(2), RAW(3), RAW(4), RAW(5)],
-      unfinished: [openLine(4, 5)],
-    });
+    const key = lastMergedKey(
+      { ...EMPTY_METADATA, mergedRawFiles: [], lastMergedKey: KEY(1) },
+      {
+        merged: [RAW(2), RAW(3), RAW(4), RAW(5)],
+        unfinished: [openLine(4, 5)],
+      },
+    );
     expect(key).toBe(KEY(3));
   });
 

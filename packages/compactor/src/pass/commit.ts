@@ -6,7 +6,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { compareRawKeys, encodeMetadata, formatIsoMicros, metadataKey, parseRawKey, toEpochNs, unfinishedRange, type LogFileEntry, type PodMetadata, type RawKey, type UnfinishedLine } from '@platform/log-reader/layout';
+import {
+  compareRawKeys,
+  encodeMetadata,
+  formatIsoMicros,
+  metadataKey,
+  parseRawKey,
+  toEpochNs,
+  unfinishedRange,
+  type LogFileEntry,
+  type PodMetadata,
+  type RawKey,
+  type UnfinishedLine,
+} from '@platform/log-reader/layout';
 import { isPreconditionFailure, readMetadataText, type Bucket, type RawFile } from '@platform/log-reader/s3';
 import { ConcurrentUpdateError } from '../errors.js';
 import type { PodContext } from './context.js';
@@ -28,7 +40,12 @@ export interface MergedWork {
  * string with microseconds) and writes it conditionally on `etag`, with a new `commit_id`.
  * Returns the new ETag.
  */
-export async function commit(ctx: PodContext, pod: string, etag: string | undefined, build: (stampIso: string) => PodMetadata): Promise<string | undefined> {
+export async function commit(
+  ctx: PodContext,
+  pod: string,
+  etag: string | undefined,
+  build: (stampIso: string) => PodMetadata,
+): Promise<string | undefined> {
   await ctx.lease?.confirm();
   const stamp = formatIsoMicros(toEpochNs(ctx.clock()), 'floor');
   return commitMetadata(ctx.store, pod, { ...build(stamp), commitId: randomUUID() }, etag);
@@ -42,7 +59,12 @@ export async function commit(ctx: PodContext, pod: string, etag: string | undefi
  * read, so after this fence it fails instead of listing what is about to be deleted.
  * Returns the new ETag.
  */
-export async function fence(ctx: PodContext, pod: string, metadata: PodMetadata, etag: string | undefined): Promise<string | undefined> {
+export async function fence(
+  ctx: PodContext,
+  pod: string,
+  metadata: PodMetadata,
+  etag: string | undefined,
+): Promise<string | undefined> {
   return commit(ctx, pod, etag, () => metadata);
 }
 
@@ -70,7 +92,9 @@ export function withMerge(metadata: PodMetadata, work: MergedWork, stampIso: str
     lastCompactionTime: stampIso,
     lastMergedKey: lastMergedKey(metadata.lastMergedKey, mergedRawFiles, work),
     mergedRawFiles,
-    retiredFiles: work.continued ? [...metadata.retiredFiles, { key: work.continued.key, since: stampIso }] : metadata.retiredFiles,
+    retiredFiles: work.continued
+      ? [...metadata.retiredFiles, { key: work.continued.key, since: stampIso }]
+      : metadata.retiredFiles,
     unfinishedLines: work.unfinished,
   };
 }
@@ -86,19 +110,26 @@ export function piecesKept(work: Pick<MergedWork, 'unfinished'>): number {
  * stays below every file that holds pieces of a line still open — even if that means moving
  * back (the Python service may then read some merged raw files again, never lose pieces).
  */
-function lastMergedKey(previous: string | null, mergedRawFiles: readonly { readonly key: string }[], work: MergedWork): string | null {
+function lastMergedKey(
+  previous: string | null,
+  mergedRawFiles: readonly { readonly key: string }[],
+  work: MergedWork,
+): string | null {
   let firstHolding: RawKey | undefined;
   for (const u of work.unfinished) {
     for (const f of u.files) {
       const raw = parseRawKey(f.key);
-      if (raw !== undefined && (firstHolding === undefined || compareRawKeys(raw, firstHolding) < 0)) firstHolding = raw;
+      if (raw !== undefined && (firstHolding === undefined || compareRawKeys(raw, firstHolding) < 0))
+        firstHolding = raw;
     }
   }
   const last = previous === null ? undefined : parseRawKey(previous);
-  const candidates = firstHolding === undefined || (last !== undefined && compareRawKeys(last, firstHolding) >= 0)
-    ? [...work.merged, ...mergedRawFiles.map((p) => parseRawKey(p.key))]
-    : work.merged;
-  let best = last !== undefined && (firstHolding === undefined || compareRawKeys(last, firstHolding) < 0) ? last : undefined;
+  const candidates =
+    firstHolding === undefined || (last !== undefined && compareRawKeys(last, firstHolding) >= 0)
+      ? [...work.merged, ...mergedRawFiles.map((p) => parseRawKey(p.key))]
+      : work.merged;
+  let best =
+    last !== undefined && (firstHolding === undefined || compareRawKeys(last, firstHolding) < 0) ? last : undefined;
   for (const file of candidates) {
     if (file === undefined || (firstHolding !== undefined && compareRawKeys(file, firstHolding) >= 0)) continue;
     if (best === undefined || compareRawKeys(file, best) > 0) best = file;
@@ -111,7 +142,12 @@ function lastMergedKey(previous: string | null, mergedRawFiles: readonly { reado
  * Writes the metadata only if nobody else wrote it since `etag` was read (`If-None-Match: *`
  * for a pod without metadata yet). Throws {@link ConcurrentUpdateError} otherwise.
  */
-export async function commitMetadata(store: Bucket, pod: string, metadata: PodMetadata, etag: string | undefined): Promise<string | undefined> {
+export async function commitMetadata(
+  store: Bucket,
+  pod: string,
+  metadata: PodMetadata,
+  etag: string | undefined,
+): Promise<string | undefined> {
   const key = metadataKey(pod);
   const body = encodeMetadata(metadata);
   try {

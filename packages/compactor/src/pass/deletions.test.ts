@@ -11,7 +11,13 @@ const M1 = 'data/job-1/0f3a/202611251100_1.gz';
 const M2 = 'data/job-1/0f3a/202611251100_2.gz';
 
 function entry(key: string): PodMetadata['logFiles'][number] {
-  return { key, recordsCount: 1, size: 10, firstRecordTime: '2026-11-25T10:00:00+00:00', lastRecordTime: '2026-11-25T10:00:01+00:00' };
+  return {
+    key,
+    recordsCount: 1,
+    size: 10,
+    firstRecordTime: '2026-11-25T10:00:00+00:00',
+    lastRecordTime: '2026-11-25T10:00:01+00:00',
+  };
 }
 
 function listed(key: string, ageMs = 2 * HOUR): ListedObject {
@@ -32,13 +38,33 @@ describe('planDeletions', () => {
     const meta: PodMetadata = {
       ...META,
       mergedRawFiles: [RAW, RAW2, RAW3].map((key) => ({ key, since })),
-      unfinishedLines: [{ stream: 'stderr', key: RAW2, line: 4, files: [{ key: RAW2, line: 4 }, { key: RAW3, line: 1 }] }],
+      unfinishedLines: [
+        {
+          stream: 'stderr',
+          key: RAW2,
+          line: 4,
+          files: [
+            { key: RAW2, line: 4 },
+            { key: RAW3, line: 1 },
+          ],
+        },
+      ],
     };
-    expect(planDeletions(meta, [listed(M1), listed(M2)], NOW, 30 * 60_000)).toEqual({ raw: [RAW], retired: [], orphans: [], later: 2 });
+    expect(planDeletions(meta, [listed(M1), listed(M2)], NOW, 30 * 60_000)).toEqual({
+      raw: [RAW],
+      retired: [],
+      orphans: [],
+      later: 2,
+    });
   });
 
   it('makes a merged raw file due once the cleanup interval has passed since its commit', () => {
-    expect(planDeletions(META, [listed(M1), listed(M2)], NOW, 30 * 60_000)).toEqual({ raw: [RAW], retired: [], orphans: [], later: 0 });
+    expect(planDeletions(META, [listed(M1), listed(M2)], NOW, 30 * 60_000)).toEqual({
+      raw: [RAW],
+      retired: [],
+      orphans: [],
+      later: 0,
+    });
   });
 
   it.each([
@@ -54,7 +80,11 @@ describe('planDeletions', () => {
     }
     expect(caught).toBeInstanceOf(MergedFileMissingError);
     expect(caught).toMatchObject({ code: 'ERR_MERGED_FILE_MISSING', pod: 'job-1', key: missing });
-    expect((caught as Error).message).toMatch(new RegExp(`^pod job-1: metadata/job-1\\.json lists ${missing.replace(/\./g, '\\.')}, which is not in the bucket`));
+    expect((caught as Error).message).toMatch(
+      new RegExp(
+        `^pod job-1: metadata/job-1\\.json lists ${missing.replace(/\./g, '\\.')}, which is not in the bucket`,
+      ),
+    );
   });
 
   it('does not check files of another layout (the Python service lists its own prefix)', () => {

@@ -9,7 +9,14 @@
  *     file another pass is writing right now), counted from its LastModified.
  * Only keys of this snapshot are deleted, never a fresh listing's.
  */
-import { parseMergedKey, parseTime, toEpochNs, unfinishedRange, type EpochNs, type PodMetadata } from '@platform/log-reader/layout';
+import {
+  parseMergedKey,
+  parseTime,
+  toEpochNs,
+  unfinishedRange,
+  type EpochNs,
+  type PodMetadata,
+} from '@platform/log-reader/layout';
 import { type ListedObject } from '@platform/log-reader/s3';
 import { MergedFileMissingError } from '../errors.js';
 
@@ -54,7 +61,11 @@ export interface PendingObject {
 const NS_PER_MS = 1_000_000n;
 
 /** Every object of the snapshot that waits for deletion: merged raw files, retired files, orphans, each in listing order. */
-export function pendingDeletions(meta: PodMetadata, dataObjects: readonly ListedObject[], cleanupIntervalMs: number): PendingObject[] {
+export function pendingDeletions(
+  meta: PodMetadata,
+  dataObjects: readonly ListedObject[],
+  cleanupIntervalMs: number,
+): PendingObject[] {
   const interval = BigInt(Math.round(cleanupIntervalMs)) * NS_PER_MS;
   // A time that cannot be read never makes anything due.
   const after = (since: string): EpochNs | undefined => {
@@ -64,11 +75,26 @@ export function pendingDeletions(meta: PodMetadata, dataObjects: readonly Listed
   const holding = new Set(unfinishedRange(meta).map((p) => p.key));
   const listed = new Set([...meta.logFiles.map((f) => f.key), ...meta.retiredFiles.map((p) => p.key)]);
   return [
-    ...(meta.mergedRawFiles ?? []).map((p): PendingObject => ({ key: p.key, kind: 'merged-raw', since: p.since, dueAt: holding.has(p.key) ? undefined : after(p.since) })),
-    ...meta.retiredFiles.map((p): PendingObject => ({ key: p.key, kind: 'retired', since: p.since, dueAt: after(p.since) })),
+    ...(meta.mergedRawFiles ?? []).map((p): PendingObject => ({
+      key: p.key,
+      kind: 'merged-raw',
+      since: p.since,
+      dueAt: holding.has(p.key) ? undefined : after(p.since),
+    })),
+    ...meta.retiredFiles.map((p): PendingObject => ({
+      key: p.key,
+      kind: 'retired',
+      since: p.since,
+      dueAt: after(p.since),
+    })),
     ...dataObjects
       .filter((o) => !listed.has(o.key))
-      .map((o): PendingObject => ({ key: o.key, kind: 'orphan', since: o.lastModified.toISOString(), dueAt: toEpochNs(o.lastModified) + interval })),
+      .map((o): PendingObject => ({
+        key: o.key,
+        kind: 'orphan',
+        since: o.lastModified.toISOString(),
+        dueAt: toEpochNs(o.lastModified) + interval,
+      })),
   ];
 }
 
@@ -78,10 +104,16 @@ export function isDue(p: PendingObject, nowMs: number): boolean {
 }
 
 /** What is due now; throws {@link MergedFileMissingError} first when a listed merged file is gone. */
-export function planDeletions(meta: PodMetadata, dataObjects: readonly ListedObject[], nowMs: number, cleanupIntervalMs: number): DuePlan {
+export function planDeletions(
+  meta: PodMetadata,
+  dataObjects: readonly ListedObject[],
+  nowMs: number,
+  cleanupIntervalMs: number,
+): DuePlan {
   assertListedFilesPresent(meta, dataObjects);
   const pending = pendingDeletions(meta, dataObjects, cleanupIntervalMs);
-  const due = (kind: PendingKind): string[] => pending.filter((p) => p.kind === kind && isDue(p, nowMs)).map((p) => p.key);
+  const due = (kind: PendingKind): string[] =>
+    pending.filter((p) => p.kind === kind && isDue(p, nowMs)).map((p) => p.key);
   const raw = due('merged-raw');
   const retired = due('retired');
   const orphans = due('orphan');

@@ -8,7 +8,18 @@ describe('keyAllocator', () => {
     const next = keyAllocator(
       {
         pod: 'job-1',
-        metadata: { ...EMPTY_METADATA, logFiles: [{ key: 'data/job-1/0a/202611250900_7.gz', recordsCount: 1, size: 1, firstRecordTime: '2026-11-25T09:00:00Z', lastRecordTime: '2026-11-25T09:00:00Z' }] },
+        metadata: {
+          ...EMPTY_METADATA,
+          logFiles: [
+            {
+              key: 'data/job-1/0a/202611250900_7.gz',
+              recordsCount: 1,
+              size: 1,
+              firstRecordTime: '2026-11-25T09:00:00Z',
+              lastRecordTime: '2026-11-25T09:00:00Z',
+            },
+          ],
+        },
         dataObjects: [{ key: 'data/job-1/0a/202611250930_9.gz', size: 1, lastModified: new Date(0), etag: undefined }],
       },
       clock,
@@ -24,6 +35,8 @@ describe('keyAllocator', () => {
       lastModified: new Date(0),
       etag: undefined,
     }));
-    expect(keyAllocator({ pod: 'job-1', metadata: EMPTY_METADATA, dataObjects }, clock)('0a')).toBe('data/job-1/0a/202611251007_300001.gz');
+    expect(keyAllocator({ pod: 'job-1', metadata: EMPTY_METADATA, dataObjects }, clock)('0a')).toBe(
+      'data/job-1/0a/202611251007_300001.gz',
+    );
   });
 });

@@ -18,12 +18,26 @@
  *      see the new files; the raw files they replace are deleted by a later pass.
  * The pass holds the pod's lease (lease.ts) around all of this.
  */
-import { formatSlice, mergedKey, parseMergedKey, unfinishedRange, type LogFileEntry, type PodMetadata } from '@platform/log-reader/layout';
+import {
+  formatSlice,
+  mergedKey,
+  parseMergedKey,
+  unfinishedRange,
+  type LogFileEntry,
+  type PodMetadata,
+} from '@platform/log-reader/layout';
 import { listRawFiles, readMergedRecords, readRawFiles, type ByteCounter, type RawFile } from '@platform/log-reader/s3';
 import { type LogRecord } from '@platform/log-reader';
 import { UnfinishedPiecesMissingError } from '../errors.js';
 import { MergeWriter, type WrittenFile } from '../store/merge-writer.js';
-import { completePodState, confirmFirstReads, loadPodState, putCleanupEntry, type FirstReads, type PodState } from '../store/pod-state.js';
+import {
+  completePodState,
+  confirmFirstReads,
+  loadPodState,
+  putCleanupEntry,
+  type FirstReads,
+  type PodState,
+} from '../store/pod-state.js';
 import { cleanLoaded, deleteDue } from './clean.js';
 import { commit, piecesKept, withMerge, type MergedWork } from './commit.js';
 import type { PodContext } from './context.js';
@@ -44,14 +58,28 @@ export async function mergePod(ctx: PodContext, pod: string, first?: FirstReads)
       : await completePodState(ctx.store, pod, await confirmFirstReads(ctx.store, pod, first), ctx.clock);
   const skip = await skipReason(ctx, state);
   if (skip?.recent === true) {
-    return { pod, phase: 'merge', status: 'skipped', reason: skip.reason, ...ZERO_COUNTS, durationMs: Date.now() - started };
+    return {
+      pod,
+      phase: 'merge',
+      status: 'skipped',
+      reason: skip.reason,
+      ...ZERO_COUNTS,
+      durationMs: Date.now() - started,
+    };
   }
   if (skip !== undefined) {
     // Nothing to merge: what is waiting for deletion is still deleted here when due, not left
     // to the cleanup queue alone (its entry may have been lost).
     const waiting = (state.metadata.mergedRawFiles ?? []).length + state.metadata.retiredFiles.length > 0;
     if (waiting) return cleanLoaded(ctx, state, 'merge', started, skip.reason);
-    return { pod, phase: 'merge', status: 'skipped', reason: skip.reason, ...ZERO_COUNTS, durationMs: Date.now() - started };
+    return {
+      pod,
+      phase: 'merge',
+      status: 'skipped',
+      reason: skip.reason,
+      ...ZERO_COUNTS,
+      durationMs: Date.now() - started,
+    };
   }
   if (!ctx.config.dryRun) await putCleanupEntry(ctx, pod);
   const due = await deleteDue(ctx, state);
@@ -61,8 +89,15 @@ export async function mergePod(ctx: PodContext, pod: string, first?: FirstReads)
     // a line that reads have already returned joined. The next pass merges it joined; what
     // this pass wrote is an orphan, deleted later.
     return {
-      pod, phase: 'merge', status: 'skipped', reason: 'new raw files arrived while an unfinished line was being merged as it is; merged next pass',
-      ...ZERO_COUNTS, ...due.counts, rawFilesRead: merge.read, bytesRead: merge.bytesRead, durationMs: Date.now() - started,
+      pod,
+      phase: 'merge',
+      status: 'skipped',
+      reason: 'new raw files arrived while an unfinished line was being merged as it is; merged next pass',
+      ...ZERO_COUNTS,
+      ...due.counts,
+      rawFilesRead: merge.read,
+      bytesRead: merge.bytesRead,
+      durationMs: Date.now() - started,
     };
   }
   const progressed = merge.merged.length > 0 || merge.endedAsIs;
@@ -102,10 +137,21 @@ interface MergeResult extends MergedWork {
  * pieces of a line still open at the end stay out, kept in the raw files that hold them
  * (metadata `unfinished_lines`). Memory: the open line, and one part per open upload.
  */
-async function mergeRawFiles(ctx: PodContext, state: PodState, metadata: PodMetadata, log: PodContext['logger']): Promise<MergeResult> {
+async function mergeRawFiles(
+  ctx: PodContext,
+  state: PodState,
+  metadata: PodMetadata,
+  log: PodContext['logger'],
+): Promise<MergeResult> {
   const { config, store } = ctx;
   const counter: ByteCounter = { bytes: 0 };
-  const writer = new MergeWriter({ store, maxFileSize: config.maxFileSize, nextKey: keyAllocator(state, ctx.clock), clock: ctx.clock, dryRun: config.dryRun });
+  const writer = new MergeWriter({
+    store,
+    maxFileSize: config.maxFileSize,
+    nextKey: keyAllocator(state, ctx.clock),
+    clock: ctx.clock,
+    dryRun: config.dryRun,
+  });
   const last = metadata.logFiles.at(-1);
   const lastKey = last === undefined ? undefined : parseMergedKey(last.key);
   let continued: LogFileEntry | undefined;
@@ -114,7 +160,12 @@ async function mergeRawFiles(ctx: PodContext, state: PodState, metadata: PodMeta
   const write = async (record: LogRecord): Promise<void> => {
     if (!started) {
       started = true;
-      if (last && lastKey?.pod === state.pod && lastKey.containerId === record.containerId && last.size < config.maxFileSize) {
+      if (
+        last &&
+        lastKey?.pod === state.pod &&
+        lastKey.containerId === record.containerId &&
+        last.size < config.maxFileSize
+      ) {
         for await (const old of readMergedRecords(store, last.key, counter)) await writer.write(old);
         continued = last;
       }
@@ -142,7 +193,10 @@ async function mergeRawFiles(ctx: PodContext, state: PodState, metadata: PodMeta
         merged.push(event.file);
         if (event.invalidLines > 0) {
           invalidLines += event.invalidLines;
-          log.warn('lines that are not JSON kept whole as messages', { key: event.file.key, lines: event.invalidLines });
+          log.warn('lines that are not JSON kept whole as messages', {
+            key: event.file.key,
+            lines: event.invalidLines,
+          });
         }
       }
     }
@@ -152,7 +206,16 @@ async function mergeRawFiles(ctx: PodContext, state: PodState, metadata: PodMeta
       unfinished = [];
     }
     const written = await writer.close();
-    return { merged, files: written, continued, unfinished, read: merged.length + pieces.files.length, bytesRead: counter.bytes, invalidLines, endedAsIs };
+    return {
+      merged,
+      files: written,
+      continued,
+      unfinished,
+      read: merged.length + pieces.files.length,
+      bytesRead: counter.bytes,
+      invalidLines,
+      endedAsIs,
+    };
   } catch (error) {
     await writer.abort();
     throw error;
@@ -176,7 +239,10 @@ async function newRawFiles(ctx: PodContext, state: PodState): Promise<boolean> {
 }
 
 /** Merged keys: the minute the file is started, and an index above every merged key the pod has. */
-export function keyAllocator(state: Pick<PodState, 'pod' | 'metadata' | 'dataObjects'>, clock: () => Date): (containerId: string) => string {
+export function keyAllocator(
+  state: Pick<PodState, 'pod' | 'metadata' | 'dataObjects'>,
+  clock: () => Date,
+): (containerId: string) => string {
   let highest = 0;
   for (const list of [state.metadata.logFiles, state.metadata.retiredFiles, state.dataObjects]) {
     for (const o of list) highest = Math.max(highest, parseMergedKey(o.key)?.index ?? 0);

@@ -21,8 +21,24 @@ import {
   PutObjectCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { CLEANUP_PREFIX, RAW_PREFIX, CONDITIONAL_WRITE_CHECK_KEY, parseCleanupKey, parseRawDir, parseRawKey } from '@platform/log-reader/layout';
-import { describeSetupProblem, isPreconditionFailure, listCommonPrefixes, listObjects, listRawFiles, loadMetadata, type Bucket, type RawFile } from '@platform/log-reader/s3';
+import {
+  CLEANUP_PREFIX,
+  RAW_PREFIX,
+  CONDITIONAL_WRITE_CHECK_KEY,
+  parseCleanupKey,
+  parseRawDir,
+  parseRawKey,
+} from '@platform/log-reader/layout';
+import {
+  describeSetupProblem,
+  isPreconditionFailure,
+  listCommonPrefixes,
+  listObjects,
+  listRawFiles,
+  loadMetadata,
+  type Bucket,
+  type RawFile,
+} from '@platform/log-reader/s3';
 import { PodNamespaceConflictError } from '@platform/log-reader';
 import type { Config } from '../config/config.js';
 import { formatShard, inShard } from '../config/shard.js';
@@ -71,12 +87,20 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
     withLease({ store, pod, holder, durationMs: config.leaseDurationMs, clock }, ctx, phase, work);
 
   // --pod and --shard narrow both phases alike: a pod outside them is another compactor's.
-  const selected = (pod: string): boolean => (config.pods.length === 0 || config.pods.includes(pod)) && inShard(pod, config.shard);
+  const selected = (pod: string): boolean =>
+    (config.pods.length === 0 || config.pods.includes(pod)) && inShard(pod, config.shard);
   const pods = (await findPods(store, config.namespace)).filter(selected);
   const found = new Set(pods);
   const unfinishedLinesEndBy = deps.liveness === undefined ? 'quiet' : 'kubernetes';
   const shard = config.shard === undefined ? undefined : formatShard(config.shard);
-  logger.info('pass started', { bucket: config.bucket, pods: pods.length, shard, dryRun: config.dryRun, holder, unfinishedLinesEndBy });
+  logger.info('pass started', {
+    bucket: config.bucket,
+    pods: pods.length,
+    shard,
+    dryRun: config.dryRun,
+    holder,
+    unfinishedLinesEndBy,
+  });
   deps.onPhase?.('merge', pods.length);
 
   const reports: PodReport[] = [];
@@ -91,7 +115,12 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
     record(
       await guarded(pod, 'merge', async () => {
         const look = await triageMerge(ctx, pod, seen);
-        return looked(pod, 'merge', look, leased(pod, 'merge', (c) => mergePod(c, pod, look.work ? look.first : undefined)));
+        return looked(
+          pod,
+          'merge',
+          look,
+          leased(pod, 'merge', (c) => mergePod(c, pod, look.work ? look.first : undefined)),
+        );
       }),
     ),
   );
@@ -108,7 +137,14 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
   deps.onPhase?.('clean', queue.length);
   await forEachConcurrently(queue, config.concurrency, async (pod) => {
     const report = await guarded(pod, 'clean', async () =>
-      (await inScope(pod)) ? looked(pod, 'clean', await triageClean(ctx, pod, seen.get(pod)), leased(pod, 'clean', (c) => cleanPod(c, pod))) : undefined,
+      (await inScope(pod))
+        ? looked(
+            pod,
+            'clean',
+            await triageClean(ctx, pod, seen.get(pod)),
+            leased(pod, 'clean', (c) => cleanPod(c, pod)),
+          )
+        : undefined,
     );
     if (report !== undefined) record(report);
   });
@@ -143,7 +179,12 @@ async function checkBucket(store: Bucket, config: Config): Promise<void> {
 }
 
 /** The pod's work when its look found some; else its report as skipped, with the look's reason. */
-async function looked(pod: string, phase: PodReport['phase'], triage: Triage, work: () => Promise<PodReport>): Promise<PodReport> {
+async function looked(
+  pod: string,
+  phase: PodReport['phase'],
+  triage: Triage,
+  work: () => Promise<PodReport>,
+): Promise<PodReport> {
   if (triage.work) return work();
   return { pod, phase, status: 'skipped', reason: triage.reason, ...ZERO_COUNTS, durationMs: 0 };
 }
@@ -177,7 +218,12 @@ async function withLease(
  */
 async function checkConditionalWrites(store: Bucket, config: Config, logger: Logger): Promise<void> {
   const create = (): PutObjectCommand =>
-    new PutObjectCommand({ Bucket: store.bucket, Key: CONDITIONAL_WRITE_CHECK_KEY, Body: 'If-None-Match must fail here', IfNoneMatch: '*' });
+    new PutObjectCommand({
+      Bucket: store.bucket,
+      Key: CONDITIONAL_WRITE_CHECK_KEY,
+      Body: 'If-None-Match must fail here',
+      IfNoneMatch: '*',
+    });
   let enforced = false;
   try {
     // The first pass on a bucket creates it; from then on the first request already fails.
@@ -191,7 +237,9 @@ async function checkConditionalWrites(store: Bucket, config: Config, logger: Log
   if (enforced && (await multipartConditionHolds(store))) return;
   const problem = `the S3 store for bucket ${config.bucket} ignores conditional writes (If-None-Match), so two compactors could both write one pod`;
   if (!config.unsafeWithoutConditionalWrites) {
-    throw new SetupError(`${problem}; use a store that enforces them, or accept the risk with --unsafe-without-conditional-writes`);
+    throw new SetupError(
+      `${problem}; use a store that enforces them, or accept the risk with --unsafe-without-conditional-writes`,
+    );
   }
   logger.warn(`${problem}; running anyway (--unsafe-without-conditional-writes)`);
 }
@@ -201,9 +249,16 @@ async function multipartConditionHolds(store: Bucket): Promise<boolean> {
   const target = { Bucket: store.bucket, Key: CONDITIONAL_WRITE_CHECK_KEY };
   const { UploadId } = await store.client.send(new CreateMultipartUploadCommand(target));
   try {
-    const part = await store.client.send(new UploadPartCommand({ ...target, UploadId, PartNumber: 1, Body: 'If-None-Match must fail here' }));
+    const part = await store.client.send(
+      new UploadPartCommand({ ...target, UploadId, PartNumber: 1, Body: 'If-None-Match must fail here' }),
+    );
     await store.client.send(
-      new CompleteMultipartUploadCommand({ ...target, UploadId, IfNoneMatch: '*', MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }),
+      new CompleteMultipartUploadCommand({
+        ...target,
+        UploadId,
+        IfNoneMatch: '*',
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+      }),
     );
     return false;
   } catch (error) {
@@ -215,7 +270,11 @@ async function multipartConditionHolds(store: Bucket): Promise<boolean> {
   }
 }
 
-async function guarded<R extends PodReport | undefined>(pod: string, phase: PodReport['phase'], work: () => Promise<R>): Promise<R | PodReport> {
+async function guarded<R extends PodReport | undefined>(
+  pod: string,
+  phase: PodReport['phase'],
+  work: () => Promise<R>,
+): Promise<R | PodReport> {
   const started = Date.now();
   try {
     return await work();
@@ -240,7 +299,17 @@ export function combinePhases(reports: readonly PodReport[]): PodReport[] {
   const byPod = new Map<string, PodReport>();
   for (const r of reports) {
     const earlier = byPod.get(r.pod);
-    byPod.set(r.pod, earlier === undefined ? r : { ...r, ...sumCounts(earlier, r), reason: r.reason ?? earlier.reason, durationMs: earlier.durationMs + r.durationMs });
+    byPod.set(
+      r.pod,
+      earlier === undefined
+        ? r
+        : {
+            ...r,
+            ...sumCounts(earlier, r),
+            reason: r.reason ?? earlier.reason,
+            durationMs: earlier.durationMs + r.durationMs,
+          },
+    );
   }
   return [...byPod.values()];
 }
@@ -274,7 +343,11 @@ async function podNamespaces(store: Bucket, pod: string): Promise<readonly strin
   return [];
 }
 
-async function forEachConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+async function forEachConcurrently<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < items.length) {

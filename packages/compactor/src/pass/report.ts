@@ -51,7 +51,13 @@ export const ZERO_COUNTS: PodCounts = {
 
 export interface PassSummary {
   readonly dryRun: boolean;
-  readonly pods: { readonly merged: number; readonly cleaned: number; readonly skipped: number; readonly busy: number; readonly failed: number };
+  readonly pods: {
+    readonly merged: number;
+    readonly cleaned: number;
+    readonly skipped: number;
+    readonly busy: number;
+    readonly failed: number;
+  };
   readonly rawFilesRead: number;
   readonly rawFilesMerged: number;
   readonly mergedFilesWritten: number;
@@ -69,15 +75,25 @@ export function summarize(reports: readonly PodReport[], dryRun: boolean, durati
   const sum = (field: keyof PodCounts): number => reports.reduce((total, r) => total + r[field], 0);
   return {
     dryRun,
-    pods: { merged: count('merged'), cleaned: count('cleaned'), skipped: count('skipped'), busy: count('busy'), failed: count('failed') },
+    pods: {
+      merged: count('merged'),
+      cleaned: count('cleaned'),
+      skipped: count('skipped'),
+      busy: count('busy'),
+      failed: count('failed'),
+    },
     rawFilesRead: sum('rawFilesRead'),
     rawFilesMerged: sum('rawFilesMerged'),
     mergedFilesWritten: sum('mergedFilesWritten'),
     objectsDeleted: sum('deletedRaw') + sum('deletedMerged') + sum('deletedOrphans'),
     bytesRead: sum('bytesRead'),
     bytesWritten: sum('bytesWritten'),
-    failures: reports.filter((r) => r.status === 'failed').map((r) => ({ pod: r.pod, error: r.reason ?? 'unknown error' })),
-    busy: reports.filter((r) => r.status === 'busy').map((r) => ({ pod: r.pod, reason: r.reason ?? 'another compactor holds its lease' })),
+    failures: reports
+      .filter((r) => r.status === 'failed')
+      .map((r) => ({ pod: r.pod, error: r.reason ?? 'unknown error' })),
+    busy: reports
+      .filter((r) => r.status === 'busy')
+      .map((r) => ({ pod: r.pod, reason: r.reason ?? 'another compactor holds its lease' })),
     durationMs,
   };
 }
@@ -93,13 +109,20 @@ export function describeDryRun(report: PodReport): string {
       `would merge ${report.rawFilesMerged} raw file(s) (${formatBytes(report.bytesRead)} read) into ${report.mergedFilesWritten} merged file(s) of ${report.recordsWritten} line(s)`,
     );
   }
-  if (report.rawFilesHeldBack > 0) what.push(`would keep ${report.rawFilesHeldBack} raw file(s) for the pieces of a line not finished yet`);
-  if (report.endedBy !== undefined) what.push(`would merge an unfinished line as it is (${report.endedBy === 'kubernetes' ? 'its container ended, says the Kubernetes API' : 'the pod has been quiet for longer than the cleanup interval'})`);
+  if (report.rawFilesHeldBack > 0)
+    what.push(`would keep ${report.rawFilesHeldBack} raw file(s) for the pieces of a line not finished yet`);
+  if (report.endedBy !== undefined)
+    what.push(
+      `would merge an unfinished line as it is (${report.endedBy === 'kubernetes' ? 'its container ended, says the Kubernetes API' : 'the pod has been quiet for longer than the cleanup interval'})`,
+    );
   const deletes = report.deletedRaw + report.deletedMerged + report.deletedOrphans;
   if (deletes > 0) {
-    what.push(`would delete ${deletes} object(s): ${report.deletedRaw} merged raw, ${report.deletedMerged} replaced merged, ${report.deletedOrphans} orphaned`);
+    what.push(
+      `would delete ${deletes} object(s): ${report.deletedRaw} merged raw, ${report.deletedMerged} replaced merged, ${report.deletedOrphans} orphaned`,
+    );
   }
-  if (what.length === 0) what.push(report.status === 'skipped' ? `nothing to do (${report.reason ?? 'skipped'})` : 'nothing to do');
+  if (what.length === 0)
+    what.push(report.status === 'skipped' ? `nothing to do (${report.reason ?? 'skipped'})` : 'nothing to do');
   return `${name}: ${what.join('; ')}`;
 }
 

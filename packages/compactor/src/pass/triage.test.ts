@@ -30,7 +30,7 @@ describe('waitingOf', () => {
     expect(waitingOf(open, 30 * MINUTE)).toEqual({ objects: 1, nextDueAt: undefined, exact: true });
   });
 
-  it("is not exact for a Python service document: which raw files it merged takes a listing", () => {
+  it('is not exact for a Python service document: which raw files it merged takes a listing', () => {
     const python = { ...EMPTY_METADATA, lastMergedKey: RAW(4) };
     expect(waitingOf(python, 30 * MINUTE)).toMatchObject({ objects: 0, exact: false });
   });
@@ -52,7 +52,7 @@ describe('cleanLook', () => {
   it.each([
     ['nothing waits (the pod may leave the queue)', { objects: 0, nextDueAt: undefined }],
     ['what waits is held by an unfinished line (only a snapshot finds orphans due)', { nextDueAt: undefined }],
-    ['the document is the Python service\'s (a listing tells what it merged)', { exact: false }],
+    ["the document is the Python service's (a listing tells what it merged)", { exact: false }],
   ])('works on the pod when %s', (_, fields) => {
     expect(cleanLook(waiting(fields), clock('2026-11-25T10:00:00Z'))).toEqual({ work: true });
   });

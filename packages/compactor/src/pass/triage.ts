@@ -26,8 +26,7 @@ import { pendingDeletions } from './deletions.js';
 
 export type Triage =
   /** `first`: what the merge phase's look read, for the pod's work to start from. */
-  | { readonly work: true; readonly first?: FirstReads }
-  | { readonly work: false; readonly reason: string };
+  { readonly work: true; readonly first?: FirstReads } | { readonly work: false; readonly reason: string };
 
 /** What waits for deletion, as a look saw it: all the clean phase needs to decide (a few numbers, whatever the pod's size). */
 export interface Waiting {
@@ -76,7 +75,8 @@ export function cleanLook(waiting: Waiting, clock: () => Date): Triage {
 export function waitingOf(metadata: PodMetadata, cleanupIntervalMs: number): Waiting {
   let nextDueAt: EpochNs | undefined;
   const pending = pendingDeletions(metadata, [], cleanupIntervalMs);
-  for (const p of pending) if (p.dueAt !== undefined && (nextDueAt === undefined || p.dueAt < nextDueAt)) nextDueAt = p.dueAt;
+  for (const p of pending)
+    if (p.dueAt !== undefined && (nextDueAt === undefined || p.dueAt < nextDueAt)) nextDueAt = p.dueAt;
   return { objects: pending.length, nextDueAt, exact: metadata.mergedRawFiles !== undefined };
 }
 

@@ -17,11 +17,15 @@ export async function deleteObjects(store: Bucket, keys: readonly string[]): Pro
   for (let i = 0; i < keys.length; i += MAX_KEYS_PER_DELETE) {
     const batch = keys.slice(i, i + MAX_KEYS_PER_DELETE);
     const response = await store.client.send(
-      new DeleteObjectsCommand({ Bucket: store.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: false } }),
+      new DeleteObjectsCommand({
+        Bucket: store.bucket,
+        Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: false },
+      }),
     );
     const errors = new Map<string, string>();
     for (const e of response.Errors ?? []) {
-      if (e.Key !== undefined && e.Code !== 'NoSuchKey') errors.set(e.Key, `${e.Code ?? 'Error'}: ${e.Message ?? ''}`.trim());
+      if (e.Key !== undefined && e.Code !== 'NoSuchKey')
+        errors.set(e.Key, `${e.Code ?? 'Error'}: ${e.Message ?? ''}`.trim());
     }
     for (const key of batch) {
       const message = errors.get(key);

@@ -92,7 +92,11 @@ export class Lease {
     if (this.lost) return;
     try {
       await this.options.store.client.send(
-        new DeleteObjectCommand({ Bucket: this.options.store.bucket, Key: leaseKey(this.options.pod), IfMatch: this.etag }),
+        new DeleteObjectCommand({
+          Bucket: this.options.store.bucket,
+          Key: leaseKey(this.options.pod),
+          IfMatch: this.etag,
+        }),
       );
     } catch {
       // Taken over, already gone, or the store failed: the lease then expires on its own,
@@ -101,9 +105,12 @@ export class Lease {
   }
 
   private startRenewing(): this {
-    this.timer = setInterval(() => {
-      this.renewing = this.renewing.then(() => (this.lost ? undefined : this.renew())).catch(() => undefined);
-    }, Math.max(1, Math.floor(this.options.durationMs / 3)));
+    this.timer = setInterval(
+      () => {
+        this.renewing = this.renewing.then(() => (this.lost ? undefined : this.renew())).catch(() => undefined);
+      },
+      Math.max(1, Math.floor(this.options.durationMs / 3)),
+    );
     this.timer.unref();
     return this;
   }
@@ -115,7 +122,10 @@ export class Lease {
   }
 }
 
-async function put(options: LeaseOptions, condition: { IfNoneMatch: '*' } | { IfMatch: string }): Promise<{ ok: true; etag: string } | { ok: false }> {
+async function put(
+  options: LeaseOptions,
+  condition: { IfNoneMatch: '*' } | { IfMatch: string },
+): Promise<{ ok: true; etag: string } | { ok: false }> {
   const document: LeaseDocument = {
     holder: options.holder,
     expires_at: new Date(options.clock().getTime() + options.durationMs).toISOString(),
@@ -168,7 +178,8 @@ export async function readLease(store: Bucket, pod: string): Promise<StoredLease
 export function parseLease(text: string): LeaseDocument | undefined {
   try {
     const value = JSON.parse(text) as Partial<LeaseDocument> | null;
-    if (typeof value?.holder === 'string' && typeof value.expires_at === 'string') return { holder: value.holder, expires_at: value.expires_at };
+    if (typeof value?.holder === 'string' && typeof value.expires_at === 'string')
+      return { holder: value.holder, expires_at: value.expires_at };
   } catch {
     // A lease nobody can read is treated as expired: taking it over is still conditional.
   }

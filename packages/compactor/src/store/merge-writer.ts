@@ -10,7 +10,14 @@ import { Transform } from 'node:stream';
 import { createGzip, type Gzip } from 'node:zlib';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { encodeMergedLine, formatIsoMicros, parseTime, toEpochNs, type EpochNs, type LogFileEntry } from '@platform/log-reader/layout';
+import {
+  encodeMergedLine,
+  formatIsoMicros,
+  parseTime,
+  toEpochNs,
+  type EpochNs,
+  type LogFileEntry,
+} from '@platform/log-reader/layout';
 import { isNotFound, isPreconditionFailure, type Bucket } from '@platform/log-reader/s3';
 import { type LogRecord } from '@platform/log-reader';
 import { MergedKeyTakenError } from '../errors.js';
@@ -76,7 +83,10 @@ export class MergeWriter {
     const line = `${encodeMergedLine(record)}\n`;
     const bytes = Buffer.byteLength(line);
     let file = this.open;
-    if (file && (file.containerId !== record.containerId || (file.size > 0 && file.size + bytes > this.options.maxFileSize))) {
+    if (
+      file &&
+      (file.containerId !== record.containerId || (file.size > 0 && file.size + bytes > this.options.maxFileSize))
+    ) {
       await this.finish(file);
       file = undefined;
     }
@@ -126,7 +136,20 @@ export class MergeWriter {
     const key = this.options.nextKey(containerId);
     let file: OpenFile;
     if (this.options.dryRun) {
-      file = { key, containerId, gzip: undefined, uploaded: undefined, failed: new Promise(() => {}), compressedSize: 0, size: 0, pending: [], pendingBytes: 0, records: 0, first: undefined, last: undefined };
+      file = {
+        key,
+        containerId,
+        gzip: undefined,
+        uploaded: undefined,
+        failed: new Promise(() => {}),
+        compressedSize: 0,
+        size: 0,
+        pending: [],
+        pendingBytes: 0,
+        records: 0,
+        first: undefined,
+        last: undefined,
+      };
     } else {
       const gzip = createGzip({ level: GZIP_LEVEL });
       // Counts the compressed bytes on their way to the upload; `pipe` keeps the backpressure.
@@ -162,8 +185,24 @@ export class MergeWriter {
           throw isPreconditionFailure(error) ? new MergedKeyTakenError(key) : error;
         },
       );
-      const failed = uploaded.then(() => new Promise(() => {}), (error: unknown) => error);
-      file = { key, containerId, gzip, uploaded, failed, compressedSize: 0, size: 0, pending: [], pendingBytes: 0, records: 0, first: undefined, last: undefined };
+      const failed = uploaded.then(
+        () => new Promise(() => {}),
+        (error: unknown) => error,
+      );
+      file = {
+        key,
+        containerId,
+        gzip,
+        uploaded,
+        failed,
+        compressedSize: 0,
+        size: 0,
+        pending: [],
+        pendingBytes: 0,
+        records: 0,
+        first: undefined,
+        last: undefined,
+      };
     }
     this.open = file;
     return file;

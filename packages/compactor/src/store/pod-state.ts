@@ -69,14 +69,25 @@ async function metadataEtag(store: Bucket, pod: string): Promise<string | undefi
 }
 
 /** The snapshot from the metadata and raw files already read: lists `data/{pod}/` (after them). */
-export async function completePodState(store: Bucket, pod: string, first: FirstReads, clock: () => Date): Promise<PodState> {
+export async function completePodState(
+  store: Bucket,
+  pod: string,
+  first: FirstReads,
+  clock: () => Date,
+): Promise<PodState> {
   const dataObjects: ListedObject[] = [];
   for await (const o of listObjects(store, mergedPodPrefix(pod))) dataObjects.push(o);
   return podState(pod, first.loaded, first.raw, dataObjects, clock);
 }
 
 /** The snapshot from what was read (metadata first, then the listings); `raw` in raw-file order. `compactor inspect` builds it this way too. */
-export function podState(pod: string, loaded: LoadedMetadata, raw: readonly RawFile[], dataObjects: readonly ListedObject[], clock: () => Date): PodState {
+export function podState(
+  pod: string,
+  loaded: LoadedMetadata,
+  raw: readonly RawFile[],
+  dataObjects: readonly ListedObject[],
+  clock: () => Date,
+): PodState {
   const { metadata: stored, etag } = loaded;
   const isMerged = mergedRawPredicate(stored);
   const metadata =
@@ -85,7 +96,9 @@ export function podState(pod: string, loaded: LoadedMetadata, raw: readonly RawF
       : {
           ...stored,
           // The Python service's "merged up to last_merged_key", made exact; due from its last commit.
-          mergedRawFiles: raw.filter(isMerged).map((f) => ({ key: f.key, since: stored.lastCompactionTime ?? clock().toISOString() })),
+          mergedRawFiles: raw
+            .filter(isMerged)
+            .map((f) => ({ key: f.key, since: stored.lastCompactionTime ?? clock().toISOString() })),
         };
   return { pod, metadata, etag, raw, unmerged: raw.filter((f) => !isMerged(f)), dataObjects };
 }
@@ -100,5 +113,7 @@ export function newestUpload(state: Pick<PodState, 'raw'>): number {
 
 /** Puts `cleanup/{pod}`: the pod has (or will have) objects to delete once they are due. */
 export async function putCleanupEntry(ctx: { readonly store: Bucket }, pod: string): Promise<void> {
-  await ctx.store.client.send(new PutObjectCommand({ Bucket: ctx.store.bucket, Key: cleanupKey(pod), Body: '', ContentLength: 0 }));
+  await ctx.store.client.send(
+    new PutObjectCommand({ Bucket: ctx.store.bucket, Key: cleanupKey(pod), Body: '', ContentLength: 0 }),
+  );
 }

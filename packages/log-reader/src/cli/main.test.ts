@@ -5,7 +5,18 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { formatEpochNs, main, parseAttempts, parseDuration, parseLimitBytes, parseSince, parseSinceTime, parseTail, resolveSince, TAIL_ALL } from './main.js';
+import {
+  formatEpochNs,
+  main,
+  parseAttempts,
+  parseDuration,
+  parseLimitBytes,
+  parseSince,
+  parseSinceTime,
+  parseTail,
+  resolveSince,
+  TAIL_ALL,
+} from './main.js';
 
 function captured(): { io: { stdout: PassThrough; stderr: PassThrough }; stdout: () => string; stderr: () => string } {
   const stdout = new PassThrough();
@@ -30,9 +41,14 @@ describe('parseDuration', () => {
     expect(parseDuration(text, '--s3-request-timeout')).toBe(ms);
   });
 
-  it.each(['', 'soon', '-1s', '0', '0ms', '1e3', '30 s', 'Infinity', '9'.repeat(400)])('refuses %j, naming the flag and the value', (text) => {
-    expect(() => parseDuration(text, '--s3-connect-timeout')).toThrow(new RegExp(`^--s3-connect-timeout: .*${JSON.stringify(text).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
-  });
+  it.each(['', 'soon', '-1s', '0', '0ms', '1e3', '30 s', 'Infinity', '9'.repeat(400)])(
+    'refuses %j, naming the flag and the value',
+    (text) => {
+      expect(() => parseDuration(text, '--s3-connect-timeout')).toThrow(
+        new RegExp(`^--s3-connect-timeout: .*${JSON.stringify(text).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+      );
+    },
+  );
 });
 
 describe('parseAttempts', () => {
@@ -58,8 +74,15 @@ describe('main', () => {
 
   it('refuses a bad S3 flag with one line on stderr and exit 2, before any request', async () => {
     const c = captured();
-    expect(await main(['cat', 'job-1', '--bucket', 'b', '--endpoint', 'http://127.0.0.1:9', '--s3-request-timeout', 'soon'], c.io)).toBe(2);
-    expect(c.stderr()).toBe('log-reader: --s3-request-timeout (LOG_READER_S3_REQUEST_TIMEOUT): invalid duration "soon": expected seconds or a number with ms, s, m, h or d (e.g. 30s, 500ms)\n');
+    expect(
+      await main(
+        ['cat', 'job-1', '--bucket', 'b', '--endpoint', 'http://127.0.0.1:9', '--s3-request-timeout', 'soon'],
+        c.io,
+      ),
+    ).toBe(2);
+    expect(c.stderr()).toBe(
+      'log-reader: --s3-request-timeout (LOG_READER_S3_REQUEST_TIMEOUT): invalid duration "soon": expected seconds or a number with ms, s, m, h or d (e.g. 30s, 500ms)\n',
+    );
     expect(c.stdout()).toBe('');
   });
 
@@ -80,12 +103,19 @@ describe('main', () => {
     try {
       const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       const c = captured();
-      expect(await main(['cat', 'job-1', '--bucket', 'b', '--endpoint', endpoint, '--s3-max-attempts', '2'], c.io)).toBe(1);
+      expect(
+        await main(['cat', 'job-1', '--bucket', 'b', '--endpoint', endpoint, '--s3-max-attempts', '2'], c.io),
+      ).toBe(1);
       expect(requests).toBe(2);
-      expect(c.stderr()).toBe('log-reader: reading pod job-1 failed: GET metadata/job-1.json: HTTP 500: We encountered an internal error\n');
+      expect(c.stderr()).toBe(
+        'log-reader: reading pod job-1 failed: GET metadata/job-1.json: HTTP 500: We encountered an internal error\n',
+      );
     } finally {
       await new Promise((resolve) => server.close(resolve));
-      for (const [name, value] of [['AWS_ACCESS_KEY_ID', saved.id], ['AWS_SECRET_ACCESS_KEY', saved.secret]] as const) {
+      for (const [name, value] of [
+        ['AWS_ACCESS_KEY_ID', saved.id],
+        ['AWS_SECRET_ACCESS_KEY', saved.secret],
+      ] as const) {
         if (value === undefined) delete process.env[name];
         else process.env[name] = value;
       }
@@ -141,13 +171,17 @@ describe('resolveSince', () => {
   });
 
   it('passes a time through, from --since or --since-time', () => {
-    expect(resolveSince({ since: { time: '2026-11-25T09:00:00.000000001Z' } }, now)).toBe('2026-11-25T09:00:00.000000001Z');
+    expect(resolveSince({ since: { time: '2026-11-25T09:00:00.000000001Z' } }, now)).toBe(
+      '2026-11-25T09:00:00.000000001Z',
+    );
     expect(resolveSince({ sinceTime: '2026-11-25T09:00:00.000000001Z' }, now)).toBe('2026-11-25T09:00:00.000000001Z');
     expect(resolveSince({}, now)).toBeUndefined();
   });
 
   it('refuses --since with --since-time', () => {
-    expect(() => resolveSince({ since: { ago: 1000 }, sinceTime: '2026-11-25T09:00:00Z' }, now)).toThrow('at most one of --since and --since-time');
+    expect(() => resolveSince({ since: { ago: 1000 }, sinceTime: '2026-11-25T09:00:00Z' }, now)).toThrow(
+      'at most one of --since and --since-time',
+    );
   });
 });
 
@@ -195,11 +229,26 @@ describe('main: logs flags', () => {
   const args = ['logs', 'job-1', '--bucket', 'b', '--endpoint', 'http://127.0.0.1:9'];
 
   it.each([
-    [['--since', 'soon'], 'log-reader: --since: invalid value "soon": expected a duration like 1h, 30m or 90s, or an RFC 3339 time like 2026-11-25T10:00:00Z'],
-    [['--since-time', '1h'], 'log-reader: --since-time: invalid time "1h": expected RFC 3339, e.g. 2026-11-25T10:00:00.123456789Z'],
-    [['--since', '1h', '--since-time', '2026-11-25T10:00:00Z'], 'log-reader: at most one of --since and --since-time may be given'],
-    [['--tail', '-5'], 'log-reader: --tail: invalid number of records "-5": expected a whole number, at least 0 (or -1 for all)'],
-    [['--limit-bytes', '0'], 'log-reader: --limit-bytes: invalid number of bytes "0": expected a whole number, at least 1'],
+    [
+      ['--since', 'soon'],
+      'log-reader: --since: invalid value "soon": expected a duration like 1h, 30m or 90s, or an RFC 3339 time like 2026-11-25T10:00:00Z',
+    ],
+    [
+      ['--since-time', '1h'],
+      'log-reader: --since-time: invalid time "1h": expected RFC 3339, e.g. 2026-11-25T10:00:00.123456789Z',
+    ],
+    [
+      ['--since', '1h', '--since-time', '2026-11-25T10:00:00Z'],
+      'log-reader: at most one of --since and --since-time may be given',
+    ],
+    [
+      ['--tail', '-5'],
+      'log-reader: --tail: invalid number of records "-5": expected a whole number, at least 0 (or -1 for all)',
+    ],
+    [
+      ['--limit-bytes', '0'],
+      'log-reader: --limit-bytes: invalid number of bytes "0": expected a whole number, at least 1',
+    ],
   ])('refuses %j with one line on stderr and exit 2, before any request', async (extra, message) => {
     const c = captured();
     expect(await main([...args, ...extra], c.io)).toBe(2);
@@ -217,10 +266,31 @@ describe('main: logs flags', () => {
     const c = captured();
     expect(await main(['logs', '--help'], c.io)).toBe(0);
     const help = c.stdout();
-    for (const flag of ['-f, --follow', '--since <duration>', '--since-time <time>', '--tail <n>', '--timestamps', '--limit-bytes <n>', '-n, --namespace', '--kubeconfig <path>', '--context <name>', '--bucket', '--s3-max-attempts']) {
+    for (const flag of [
+      '-f, --follow',
+      '--since <duration>',
+      '--since-time <time>',
+      '--tail <n>',
+      '--timestamps',
+      '--limit-bytes <n>',
+      '-n, --namespace',
+      '--kubeconfig <path>',
+      '--context <name>',
+      '--bucket',
+      '--s3-max-attempts',
+    ]) {
       expect(help).toContain(flag);
     }
-    for (const twin of ['kubectl logs -f', 'kubectl logs --since)', 'kubectl logs --since-time', 'kubectl logs --tail', 'kubectl logs --limit-bytes', 'kubectl -n', 'kubectl --kubeconfig', 'kubectl --context']) {
+    for (const twin of [
+      'kubectl logs -f',
+      'kubectl logs --since)',
+      'kubectl logs --since-time',
+      'kubectl logs --tail',
+      'kubectl logs --limit-bytes',
+      'kubectl -n',
+      'kubectl --kubeconfig',
+      'kubectl --context',
+    ]) {
       expect(help.replace(/\s+/g, ' ')).toContain(twin);
     }
     expect(help.replace(/\s+/g, ' ')).toMatch(/RFC 3339 time is also taken/);
@@ -237,7 +307,16 @@ describe('main -f: the kubeconfig', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const args = (...extra: string[]): string[] => ['logs', 'job-1', '--bucket', 'b', '--endpoint', 'http://127.0.0.1:9', '-f', ...extra];
+  const args = (...extra: string[]): string[] => [
+    'logs',
+    'job-1',
+    '--bucket',
+    'b',
+    '--endpoint',
+    'http://127.0.0.1:9',
+    '-f',
+    ...extra,
+  ];
   const config = (context: string): string =>
     [
       'apiVersion: v1',
@@ -306,7 +385,21 @@ describe('main -f: the kubeconfig', () => {
     // there (no credentials, or nobody at port 9), not on the kubeconfig.
     // Exit 2 or 1 depends on the environment (no credentials, or a refused connection that
     // jest's sandbox wraps past recognition); either way it is S3's failure, one line.
-    const code = await main(['logs', 'job-1', '--bucket', 'b', '--endpoint', 'http://127.0.0.1:9', '--s3-max-attempts', '1', '--kubeconfig', join(dir, 'missing')], c.io);
+    const code = await main(
+      [
+        'logs',
+        'job-1',
+        '--bucket',
+        'b',
+        '--endpoint',
+        'http://127.0.0.1:9',
+        '--s3-max-attempts',
+        '1',
+        '--kubeconfig',
+        join(dir, 'missing'),
+      ],
+      c.io,
+    );
     expect(code).not.toBe(0);
     expect(c.stderr()).toMatch(/^log-reader: [^\n]*\n$/);
     expect(c.stderr()).not.toMatch(/kubeconfig|-f:/);
@@ -332,7 +425,10 @@ describe('main: SIGINT and SIGTERM during a read', () => {
   afterAll(async () => {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
-    for (const [name, value] of [['AWS_ACCESS_KEY_ID', saved.id], ['AWS_SECRET_ACCESS_KEY', saved.secret]] as const) {
+    for (const [name, value] of [
+      ['AWS_ACCESS_KEY_ID', saved.id],
+      ['AWS_SECRET_ACCESS_KEY', saved.secret],
+    ] as const) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }
@@ -345,7 +441,9 @@ describe('main: SIGINT and SIGTERM during a read', () => {
     const signals = new EventEmitter();
     const requested = new Promise<void>((resolve) => (asked = resolve));
     const c = captured();
-    const run = main(['logs', 'job-1', '--bucket', 'b', '--endpoint', endpoint, '--s3-request-timeout', '1h'], c.io, { signals });
+    const run = main(['logs', 'job-1', '--bucket', 'b', '--endpoint', endpoint, '--s3-request-timeout', '1h'], c.io, {
+      signals,
+    });
     await requested;
     expect(signals.listenerCount(signal)).toBe(1);
     signals.emit(signal);

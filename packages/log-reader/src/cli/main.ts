@@ -14,7 +14,13 @@ import { LogReaderError } from '../errors.js';
 import type { KubeTarget, KubeTargetOptions } from '../live/kube-config.js';
 import { LogReader } from '../read/reader.js';
 import type { ReadStreamOptions } from '../read/types.js';
-import { createS3Client, describeSetupProblem, resolveEndpoint, S3_CLIENT_DEFAULTS, type S3ClientSettings } from '../s3/s3-client.js';
+import {
+  createS3Client,
+  describeSetupProblem,
+  resolveEndpoint,
+  S3_CLIENT_DEFAULTS,
+  type S3ClientSettings,
+} from '../s3/s3-client.js';
 import { toEpochNs, type EpochNs } from '../layout/time.js';
 
 export interface Io {
@@ -69,7 +75,11 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-export async function main(argv: readonly string[], io: Io = { stdout: process.stdout, stderr: process.stderr }, options: CliOptions = {}): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: Io = { stdout: process.stdout, stderr: process.stderr },
+  options: CliOptions = {},
+): Promise<number> {
   const stopIgnoring = [io.stdout, io.stderr].map(ignoreClosedPipe);
   const program = new Command('log-reader')
     .description("Read one job's whole log from the bucket: merged and not-yet-merged files as one")
@@ -97,27 +107,62 @@ export async function main(argv: readonly string[], io: Io = { stdout: process.s
         'only records of the last DURATION, e.g. 1h, 30m, 90s (kubectl logs --since); an RFC 3339 time is also taken, as in earlier releases',
       ).argParser((text) => parseSince(text)),
     )
-    .addOption(new Option('--since-time <time>', 'only records at or after this RFC 3339 time, nanoseconds kept (kubectl logs --since-time)').argParser((text) => parseSinceTime(text)))
-    .addOption(new Option('--tail <n>', 'only the last N records; -1 (the default) for all (kubectl logs --tail)').argParser((text) => parseTail(text)))
-    .addOption(new Option('--timestamps', 'prefix each line with its time (kubectl logs --timestamps)').default(false))
-    .addOption(new Option('--limit-bytes <n>', 'stop after writing N bytes of log (kubectl logs --limit-bytes)').argParser((text) => parseLimitBytes(text)))
-    .addOption(new Option('-n, --namespace <namespace>', "with -f: the pod's namespace; default the kubeconfig context's, else `default` (kubectl -n)"))
     .addOption(
-      new Option('--kubeconfig <path>', 'with -f: the kubeconfig file; default KUBECONFIG, ~/.kube/config, else the service account in a pod (kubectl --kubeconfig)'),
+      new Option(
+        '--since-time <time>',
+        'only records at or after this RFC 3339 time, nanoseconds kept (kubectl logs --since-time)',
+      ).argParser((text) => parseSinceTime(text)),
     )
-    .addOption(new Option('--context <name>', 'with -f: the kubeconfig context to use instead of its current one (kubectl --context)'))
     .addOption(
-      new Option('--s3-max-attempts <n>', `attempts per S3 request, the first included (default ${S3_CLIENT_DEFAULTS.maxAttempts})`)
+      new Option('--tail <n>', 'only the last N records; -1 (the default) for all (kubectl logs --tail)').argParser(
+        (text) => parseTail(text),
+      ),
+    )
+    .addOption(new Option('--timestamps', 'prefix each line with its time (kubectl logs --timestamps)').default(false))
+    .addOption(
+      new Option('--limit-bytes <n>', 'stop after writing N bytes of log (kubectl logs --limit-bytes)').argParser(
+        (text) => parseLimitBytes(text),
+      ),
+    )
+    .addOption(
+      new Option(
+        '-n, --namespace <namespace>',
+        "with -f: the pod's namespace; default the kubeconfig context's, else `default` (kubectl -n)",
+      ),
+    )
+    .addOption(
+      new Option(
+        '--kubeconfig <path>',
+        'with -f: the kubeconfig file; default KUBECONFIG, ~/.kube/config, else the service account in a pod (kubectl --kubeconfig)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--context <name>',
+        'with -f: the kubeconfig context to use instead of its current one (kubectl --context)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--s3-max-attempts <n>',
+        `attempts per S3 request, the first included (default ${S3_CLIENT_DEFAULTS.maxAttempts})`,
+      )
         .env('LOG_READER_S3_MAX_ATTEMPTS')
         .argParser((text) => parseAttempts(text, '--s3-max-attempts (LOG_READER_S3_MAX_ATTEMPTS)')),
     )
     .addOption(
-      new Option('--s3-request-timeout <duration>', `time an S3 request attempt may take until its answer starts, e.g. 30s (default ${S3_CLIENT_DEFAULTS.requestTimeoutMs / 1000}s)`)
+      new Option(
+        '--s3-request-timeout <duration>',
+        `time an S3 request attempt may take until its answer starts, e.g. 30s (default ${S3_CLIENT_DEFAULTS.requestTimeoutMs / 1000}s)`,
+      )
         .env('LOG_READER_S3_REQUEST_TIMEOUT')
         .argParser((text) => parseDuration(text, '--s3-request-timeout (LOG_READER_S3_REQUEST_TIMEOUT)')),
     )
     .addOption(
-      new Option('--s3-connect-timeout <duration>', `time opening a connection may take, e.g. 500ms (default ${S3_CLIENT_DEFAULTS.connectionTimeoutMs / 1000}s)`)
+      new Option(
+        '--s3-connect-timeout <duration>',
+        `time opening a connection may take, e.g. 500ms (default ${S3_CLIENT_DEFAULTS.connectionTimeoutMs / 1000}s)`,
+      )
         .env('LOG_READER_S3_CONNECT_TIMEOUT')
         .argParser((text) => parseDuration(text, '--s3-connect-timeout (LOG_READER_S3_CONNECT_TIMEOUT)')),
     )
@@ -145,15 +190,22 @@ export async function main(argv: readonly string[], io: Io = { stdout: process.s
 /** `30` (seconds), `30s`, `500ms`, `2m` → milliseconds, more than 0. */
 export function parseDuration(text: string, flag: string): number {
   const ms = parseDurationMs(text);
-  if (ms === undefined) throw new UsageError(`${flag}: invalid duration ${JSON.stringify(text)}: expected seconds or a number with ms, s, m, h or d (e.g. 30s, 500ms)`);
-  if (ms <= 0 || ms === Infinity) throw new UsageError(`${flag}: duration ${JSON.stringify(text)} must be at least 1ms and finite`);
+  if (ms === undefined)
+    throw new UsageError(
+      `${flag}: invalid duration ${JSON.stringify(text)}: expected seconds or a number with ms, s, m, h or d (e.g. 30s, 500ms)`,
+    );
+  if (ms <= 0 || ms === Infinity)
+    throw new UsageError(`${flag}: duration ${JSON.stringify(text)} must be at least 1ms and finite`);
   return ms;
 }
 
 /** A whole number of attempts, at least 1. */
 export function parseAttempts(text: string, flag: string): number {
   const n = /^\d+$/.test(text.trim()) ? Number(text.trim()) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag}: invalid number of attempts ${JSON.stringify(text)}: expected a whole number, at least 1`);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new UsageError(
+      `${flag}: invalid number of attempts ${JSON.stringify(text)}: expected a whole number, at least 1`,
+    );
   return n;
 }
 
@@ -165,9 +217,12 @@ export function parseSince(text: string): Since {
   if (LOOKS_LIKE_A_DATE.test(text)) return { time: parseSinceTime(text, '--since') };
   const ms = parseDurationMs(text);
   if (ms === undefined) {
-    throw new UsageError(`--since: invalid value ${JSON.stringify(text)}: expected a duration like 1h, 30m or 90s, or an RFC 3339 time like 2026-11-25T10:00:00Z`);
+    throw new UsageError(
+      `--since: invalid value ${JSON.stringify(text)}: expected a duration like 1h, 30m or 90s, or an RFC 3339 time like 2026-11-25T10:00:00Z`,
+    );
   }
-  if (ms <= 0 || ms === Infinity) throw new UsageError(`--since: duration ${JSON.stringify(text)} must be at least 1ms and finite`);
+  if (ms <= 0 || ms === Infinity)
+    throw new UsageError(`--since: duration ${JSON.stringify(text)} must be at least 1ms and finite`);
   return { ago: ms };
 }
 
@@ -186,7 +241,10 @@ export function parseTail(text: string): number {
   const trimmed = text.trim();
   if (trimmed === '-1') return TAIL_ALL;
   const n = /^\d+$/.test(trimmed) ? Number(trimmed) : Number.NaN;
-  if (!Number.isSafeInteger(n)) throw new UsageError(`--tail: invalid number of records ${JSON.stringify(text)}: expected a whole number, at least 0 (or -1 for all)`);
+  if (!Number.isSafeInteger(n))
+    throw new UsageError(
+      `--tail: invalid number of records ${JSON.stringify(text)}: expected a whole number, at least 0 (or -1 for all)`,
+    );
   return n;
 }
 
@@ -194,13 +252,20 @@ export function parseTail(text: string): number {
 export function parseLimitBytes(text: string): number {
   const trimmed = text.trim();
   const n = /^\d+$/.test(trimmed) ? Number(trimmed) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--limit-bytes: invalid number of bytes ${JSON.stringify(text)}: expected a whole number, at least 1`);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new UsageError(
+      `--limit-bytes: invalid number of bytes ${JSON.stringify(text)}: expected a whole number, at least 1`,
+    );
   return n;
 }
 
 /** The `since` of a read: `--since-time`, `--since TIME`, or `--since DURATION` back from `now`. */
-export function resolveSince(flags: { since?: Since | undefined; sinceTime?: string | undefined }, now: Date): string | undefined {
-  if (flags.since !== undefined && flags.sinceTime !== undefined) throw new UsageError('at most one of --since and --since-time may be given');
+export function resolveSince(
+  flags: { since?: Since | undefined; sinceTime?: string | undefined },
+  now: Date,
+): string | undefined {
+  if (flags.since !== undefined && flags.sinceTime !== undefined)
+    throw new UsageError('at most one of --since and --since-time may be given');
   if (flags.sinceTime !== undefined) return flags.sinceTime;
   if (flags.since === undefined) return undefined;
   if ('time' in flags.since) return flags.since.time;
@@ -263,10 +328,15 @@ async function logs(pod: string, flags: LogsOptions, io: Io, options: CliOptions
       ...(follow === undefined ? {} : { follow }),
     };
     // The pipeline's own signal ends the copy at once, even while the read waits on a request.
-    await pipeline(reader.createReadStream(pod, readOptions), into(io.stdout, flags.limitBytes, () => stop('limit')), { signal: controller.signal });
+    await pipeline(
+      reader.createReadStream(pod, readOptions),
+      into(io.stdout, flags.limitBytes, () => stop('limit')),
+      { signal: controller.signal },
+    );
     return EXIT_OK;
   } catch (error) {
-    if (stoppedBy !== undefined) return stoppedBy === 'SIGINT' ? EXIT_SIGINT : stoppedBy === 'SIGTERM' ? EXIT_SIGTERM : EXIT_OK;
+    if (stoppedBy !== undefined)
+      return stoppedBy === 'SIGINT' ? EXIT_SIGINT : stoppedBy === 'SIGTERM' ? EXIT_SIGTERM : EXIT_OK;
     if ((error as { code?: unknown }).code === 'EPIPE') return EXIT_OK; // the consumer (e.g. `head`) had enough
     // The reader's own errors first: one from the live part (ERR_KUBE_API) may carry a refused
     // connection as its cause, which is the Kubernetes API's, not S3's.

@@ -25,12 +25,26 @@ describe('parseRawKey', () => {
     {
       name: 'a single-underscore upload',
       key: `${DIR}202611250959_61.gz`,
-      want: { pod: 'job-1', namespace: 'jobs', container: 'job-1', containerId: '0f3a', slice: '202611250959', index: 61 },
+      want: {
+        pod: 'job-1',
+        namespace: 'jobs',
+        container: 'job-1',
+        containerId: '0f3a',
+        slice: '202611250959',
+        index: 61,
+      },
     },
     {
       name: 'a double-underscore upload (some deployments)',
       key: `${DIR}202611250959__61.gz`,
-      want: { pod: 'job-1', namespace: 'jobs', container: 'job-1', containerId: '0f3a', slice: '202611250959', index: 61 },
+      want: {
+        pod: 'job-1',
+        namespace: 'jobs',
+        container: 'job-1',
+        containerId: '0f3a',
+        slice: '202611250959',
+        index: 61,
+      },
     },
     {
       name: 'a container name with several dashes: the id is the hex run after the last one',
@@ -47,12 +61,26 @@ describe('parseRawKey', () => {
     {
       name: 'a sidecar container (parsed; the caller decides it is not ours)',
       key: 'kube.var.log.containers.job-1_jobs_istio-proxy-abcdef012345.log/202611250959_7.gz',
-      want: { pod: 'job-1', namespace: 'jobs', container: 'istio-proxy', containerId: 'abcdef012345', slice: '202611250959', index: 7 },
+      want: {
+        pod: 'job-1',
+        namespace: 'jobs',
+        container: 'istio-proxy',
+        containerId: 'abcdef012345',
+        slice: '202611250959',
+        index: 7,
+      },
     },
     {
       name: 'a pod name with dots',
       key: 'kube.var.log.containers.job.v1_jobs_job.v1-ABCDEF.log/202611250959_123456.gz',
-      want: { pod: 'job.v1', namespace: 'jobs', container: 'job.v1', containerId: 'ABCDEF', slice: '202611250959', index: 123456 },
+      want: {
+        pod: 'job.v1',
+        namespace: 'jobs',
+        container: 'job.v1',
+        containerId: 'ABCDEF',
+        slice: '202611250959',
+        index: 123456,
+      },
     },
   ])('parses $name', ({ key, want }) => {
     expect(parseRawKey(key)).toEqual({ key, ...want });
@@ -86,7 +114,10 @@ describe('parseRawKey', () => {
     ['a namespace `..`', 'kube.var.log.containers.job-1_.._job-1-0f3a.log/202611250959_61.gz'],
     ['an uppercase namespace', 'kube.var.log.containers.job-1_JOBS_job-1-0f3a.log/202611250959_61.gz'],
     ['a unicode namespace', 'kube.var.log.containers.job-1_jöbs_job-1-0f3a.log/202611250959_61.gz'],
-    ['a namespace with a control character', 'kube.var.log.containers.job-1_jo\u0001bs_job-1-0f3a.log/202611250959_61.gz'],
+    [
+      'a namespace with a control character',
+      'kube.var.log.containers.job-1_jo\u0001bs_job-1-0f3a.log/202611250959_61.gz',
+    ],
     ['a container `..`', 'kube.var.log.containers.job-1_jobs_..-0f3a.log/202611250959_61.gz'],
     ['an uppercase container', 'kube.var.log.containers.job-1_jobs_Job-1-0f3a.log/202611250959_61.gz'],
     ['a container with a space', 'kube.var.log.containers.job-1_jobs_job 1-0f3a.log/202611250959_61.gz'],
@@ -97,12 +128,28 @@ describe('parseRawKey', () => {
 
   it.each([
     { pod: 'job-1', namespace: 'jobs', container: 'job-1', containerId: '0f3a', slice: '202611250959', index: 61 },
-    { pod: 'job-0b1c-d2e3', namespace: 'team-a', container: 'job-0b1c-d2e3', containerId: LONG_ID, slice: '202601010000', index: 0 },
-    { pod: 'a.b.c', namespace: 'ns', container: 'side-car', containerId: 'DEAD', slice: '209912312359', index: 9007199254740991 },
+    {
+      pod: 'job-0b1c-d2e3',
+      namespace: 'team-a',
+      container: 'job-0b1c-d2e3',
+      containerId: LONG_ID,
+      slice: '202601010000',
+      index: 0,
+    },
+    {
+      pod: 'a.b.c',
+      namespace: 'ns',
+      container: 'side-car',
+      containerId: 'DEAD',
+      slice: '209912312359',
+      index: 9007199254740991,
+    },
   ])('round-trips rawKey for pod $pod with both separators', (parts) => {
     for (const separator of ['_', '__'] as const) {
       const key = rawKey(parts, separator);
-      expect(key).toBe(`kube.var.log.containers.${parts.pod}_${parts.namespace}_${parts.container}-${parts.containerId}.log/${parts.slice}${separator}${parts.index}.gz`);
+      expect(key).toBe(
+        `kube.var.log.containers.${parts.pod}_${parts.namespace}_${parts.container}-${parts.containerId}.log/${parts.slice}${separator}${parts.index}.gz`,
+      );
       expect(parseRawKey(key)).toEqual({ key, ...parts });
     }
   });
@@ -146,7 +193,17 @@ describe('compareRawKeys', () => {
       raw('202611251000__3.gz'),
       raw('202611251001_0.gz'),
     ];
-    const shuffled = [expected[6], expected[3], expected[8], expected[0], expected[5], expected[1], expected[7], expected[4], expected[2]] as RawKey[];
+    const shuffled = [
+      expected[6],
+      expected[3],
+      expected[8],
+      expected[0],
+      expected[5],
+      expected[1],
+      expected[7],
+      expected[4],
+      expected[2],
+    ] as RawKey[];
     expect([...shuffled].sort(compareRawKeys).map((k) => k.key)).toEqual(expected.map((k) => k.key));
   });
 
@@ -187,7 +244,9 @@ describe('merged keys', () => {
   });
 
   it('refuses to build a merged key for a pod name that would escape data/{pod}/', () => {
-    expect(() => mergedKey({ pod: '../metadata', containerId: '0f3a', slice: '202611251000', index: 1 })).toThrow(InvalidPodNameError);
+    expect(() => mergedKey({ pod: '../metadata', containerId: '0f3a', slice: '202611251000', index: 1 })).toThrow(
+      InvalidPodNameError,
+    );
   });
 
   it.each([
@@ -200,18 +259,14 @@ describe('merged keys', () => {
     ['a fractional index', { index: 1.5 }],
     ['an index beyond 2^53', { index: 2 ** 53 }],
   ])('refuses to build a merged key from %s', (_what, override) => {
-    expect(() => mergedKey({ pod: 'job-1', containerId: '0f3a', slice: '202611251000', index: 1, ...override })).toThrow(RangeError);
+    expect(() =>
+      mergedKey({ pod: 'job-1', containerId: '0f3a', slice: '202611251000', index: 1, ...override }),
+    ).toThrow(RangeError);
   });
 });
 
 describe('pod names', () => {
-  it.each([
-    ['job-0b1c'],
-    ['a'],
-    ['0'],
-    ['job.v1.x'],
-    ['a'.repeat(253)],
-  ])('accepts the Kubernetes name %s', (pod) => {
+  it.each([['job-0b1c'], ['a'], ['0'], ['job.v1.x'], ['a'.repeat(253)]])('accepts the Kubernetes name %s', (pod) => {
     expect(isValidPodName(pod)).toBe(true);
     expect(assertPodName(pod)).toBe(pod);
   });

@@ -108,7 +108,12 @@ export function compareRawKeys(a: RawKey, b: RawKey): number {
 export function mergedKey(parts: Omit<MergedKey, 'key'>): string {
   const prefix = mergedPodPrefix(parts.pod);
   // The other parts come from parsed raw keys and the clock; checked so no key leaves data/{pod}/.
-  if (!/^[0-9a-fA-F]+$/.test(parts.containerId) || !/^\d{12}$/.test(parts.slice) || !Number.isSafeInteger(parts.index) || parts.index < 0) {
+  if (
+    !/^[0-9a-fA-F]+$/.test(parts.containerId) ||
+    !/^\d{12}$/.test(parts.slice) ||
+    !Number.isSafeInteger(parts.index) ||
+    parts.index < 0
+  ) {
     throw new RangeError(`not a merged key of pod ${parts.pod}: ${JSON.stringify(parts)}`);
   }
   return `${prefix}${parts.containerId}/${parts.slice}_${parts.index}.gz`;

@@ -12,7 +12,10 @@ describe('decodeMergedLineFast', () => {
     ['unicode and DEL', `{"time":"${T}","log":"zweite Zeile – ü 世界 🎉 \u007f \u2028"}`],
     ['an escaped quote', `{"time":"${T}","log":"say \\"hi\\""}`],
     ['an escaped backslash at the end', `{"time":"${T}","log":"C:\\\\"}`],
-    ['an escaped quote before what looks like the stderr suffix', `{"time":"${T}","log":"a\\",\\"stream\\":\\"stderr"}`],
+    [
+      'an escaped quote before what looks like the stderr suffix',
+      `{"time":"${T}","log":"a\\",\\"stream\\":\\"stderr"}`,
+    ],
     ['a message that ends with \\n (kept once)', `{"time":"${T}","log":"a\\n\\n"}`],
     ['a line ending (the Python service kept it)', `{"time":"${T}","log":"a\\r\\n"}`],
     ['a unicode escape', `{"time":"${T}","log":"\\u00fc\\ud83c\\udf89"}`],
@@ -43,7 +46,25 @@ describe('decodeMergedLineFast', () => {
   });
 
   it('reads back every record the compactor encodes, as decodeMergedLine does', () => {
-    const pieces = ['', 'a', ' ', '"', '\\', '\n', '\r\n', '\r', '\t', '\u0000', '\u001f', '€', '🎉', '\u2028', '","stream":"stderr', '"}', 'x'.repeat(300)];
+    const pieces = [
+      '',
+      'a',
+      ' ',
+      '"',
+      '\\',
+      '\n',
+      '\r\n',
+      '\r',
+      '\t',
+      '\u0000',
+      '\u001f',
+      '€',
+      '🎉',
+      '\u2028',
+      '","stream":"stderr',
+      '"}',
+      'x'.repeat(300),
+    ];
     const streams: Stream[] = ['stdout', 'stderr'];
     let n = 0;
     for (const a of pieces) {

@@ -15,5 +15,10 @@ const COMPACTOR_LINE = /^\{"time":"([^"\\\u0000-\u001f]*)","log":"([^"\\\u0000-\
 export function decodeMergedLineFast(line: string, containerId: string): LogRecord | undefined {
   const m = COMPACTOR_LINE.exec(line);
   if (m === null) return decodeMergedLine(line, containerId);
-  return { time: m[1] as string, message: m[2] as string, stream: m[3] === undefined ? 'stdout' : 'stderr', containerId };
+  return {
+    time: m[1] as string,
+    message: m[2] as string,
+    stream: m[3] === undefined ? 'stdout' : 'stderr',
+    containerId,
+  };
 }

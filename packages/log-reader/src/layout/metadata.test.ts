@@ -1,7 +1,16 @@
 import { MetadataError } from '../errors.js';
 import { parseRawKey, rawKey, type RawKey } from './keys.js';
 import { parseTime } from './time.js';
-import { decodeMetadata, EMPTY_METADATA, encodeMetadata, endsBefore, lastRecordNs, mergedRawPredicate, unfinishedRange, type PodMetadata } from './metadata.js';
+import {
+  decodeMetadata,
+  EMPTY_METADATA,
+  encodeMetadata,
+  endsBefore,
+  lastRecordNs,
+  mergedRawPredicate,
+  unfinishedRange,
+  type PodMetadata,
+} from './metadata.js';
 
 const META_KEY = 'metadata/job-1.json';
 const DIR = 'kube.var.log.containers.job-1_jobs_job-1-0f3a.log/';
@@ -59,9 +68,24 @@ describe('decodeMetadata', () => {
 
   it.each([
     // The Python service truncated …123456789 to …123456: the file still holds a record after `since`.
-    ['since inside the microsecond after a truncated last time', '2026-11-25T09:59:58.123456+00:00', '2026-11-25T09:59:58.1234567Z', false],
-    ['since at the last time plus a microsecond', '2026-11-25T09:59:58.123456+00:00', '2026-11-25T09:59:58.123457Z', false],
-    ['since past the last time plus a microsecond', '2026-11-25T09:59:58.123456+00:00', '2026-11-25T09:59:58.123457001Z', true],
+    [
+      'since inside the microsecond after a truncated last time',
+      '2026-11-25T09:59:58.123456+00:00',
+      '2026-11-25T09:59:58.1234567Z',
+      false,
+    ],
+    [
+      'since at the last time plus a microsecond',
+      '2026-11-25T09:59:58.123456+00:00',
+      '2026-11-25T09:59:58.123457Z',
+      false,
+    ],
+    [
+      'since past the last time plus a microsecond',
+      '2026-11-25T09:59:58.123456+00:00',
+      '2026-11-25T09:59:58.123457001Z',
+      true,
+    ],
     ['since an hour later', '2026-11-25T09:59:58+00:00', '2026-11-25T10:59:58Z', true],
   ])('endsBefore, %s: %s vs since %s is %p', (_what, lastRecordTime, since, expected) => {
     const [entry] = decodeMetadata(META_KEY, PYTHON_DOC).logFiles;
@@ -88,15 +112,23 @@ describe('decodeMetadata', () => {
         retired_files: [{ key: 'data/job-1/0f3a/202611251000_1.gz', retired_at: '2026-11-25T11:00:03+00:00' }],
       }),
     );
-    expect(meta.mergedRawFiles).toEqual([{ key: `${DIR}202611250959_61.gz`, since: '2026-11-25T10:00:02.000000+00:00' }]);
-    expect(meta.retiredFiles).toEqual([{ key: 'data/job-1/0f3a/202611251000_1.gz', since: '2026-11-25T11:00:03+00:00' }]);
+    expect(meta.mergedRawFiles).toEqual([
+      { key: `${DIR}202611250959_61.gz`, since: '2026-11-25T10:00:02.000000+00:00' },
+    ]);
+    expect(meta.retiredFiles).toEqual([
+      { key: 'data/job-1/0f3a/202611251000_1.gz', since: '2026-11-25T11:00:03+00:00' },
+    ]);
   });
 
   it("names the offending entry when a list holds another pod's object", () => {
-    expect(() => decodeMetadata(META_KEY, pendingDoc('merged_raw_files', 'committed_at', 'metadata/job-2.json'))).toThrow(
+    expect(() =>
+      decodeMetadata(META_KEY, pendingDoc('merged_raw_files', 'committed_at', 'metadata/job-2.json')),
+    ).toThrow(
       `metadata ${META_KEY} is invalid: merged_raw_files[0].key "metadata/job-2.json" is not a raw key of pod job-1's own container`,
     );
-    expect(() => decodeMetadata(META_KEY, pendingDoc('retired_files', 'retired_at', 'data/job-2/0f3a/202611251000_1.gz'))).toThrow(
+    expect(() =>
+      decodeMetadata(META_KEY, pendingDoc('retired_files', 'retired_at', 'data/job-2/0f3a/202611251000_1.gz')),
+    ).toThrow(
       `metadata ${META_KEY} is invalid: retired_files[0].key "data/job-2/0f3a/202611251000_1.gz" is not a merged key of pod job-1`,
     );
   });
@@ -108,7 +140,10 @@ describe('decodeMetadata', () => {
     ['JSON null', 'null'],
     ['log_files not a list', '{"log_files":{"key":"x"}}'],
     ['a log file that is not an object', '{"log_files":["data/x.gz"]}'],
-    ['a log file without a key', '{"log_files":[{"records_count":1,"size":1,"first_record_time":"2026-11-25T10:00:00Z","last_record_time":"2026-11-25T10:00:00Z"}]}'],
+    [
+      'a log file without a key',
+      '{"log_files":[{"records_count":1,"size":1,"first_record_time":"2026-11-25T10:00:00Z","last_record_time":"2026-11-25T10:00:00Z"}]}',
+    ],
     ['a negative records_count', entryDoc({ records_count: -1 })],
     ['a fractional records_count', entryDoc({ records_count: 1.5 })],
     ['a records_count as a string', entryDoc({ records_count: '3' })],
@@ -122,10 +157,30 @@ describe('decodeMetadata', () => {
     ['a merged raw file without its commit time', `{"merged_raw_files":[{"key":"${DIR}202611250959_61.gz"}]}`],
     ['retired_files not a list', '{"retired_files":{}}'],
     // The compactor deletes what these lists name: only the pod's own objects may be in them.
-    ['a merged raw file that is another pod\'s metadata', pendingDoc('merged_raw_files', 'committed_at', 'metadata/job-2.json')],
-    ['a merged raw file of another pod', pendingDoc('merged_raw_files', 'committed_at', 'kube.var.log.containers.job-2_jobs_job-2-0f3a.log/202611250959_61.gz')],
-    ['a merged raw file of a sidecar', pendingDoc('merged_raw_files', 'committed_at', 'kube.var.log.containers.job-1_jobs_istio-proxy-0f3a.log/202611250959_61.gz')],
-    ['a merged raw file outside the raw layout', pendingDoc('merged_raw_files', 'committed_at', `${DIR}202611250959_61.gz.tmp`)],
+    [
+      "a merged raw file that is another pod's metadata",
+      pendingDoc('merged_raw_files', 'committed_at', 'metadata/job-2.json'),
+    ],
+    [
+      'a merged raw file of another pod',
+      pendingDoc(
+        'merged_raw_files',
+        'committed_at',
+        'kube.var.log.containers.job-2_jobs_job-2-0f3a.log/202611250959_61.gz',
+      ),
+    ],
+    [
+      'a merged raw file of a sidecar',
+      pendingDoc(
+        'merged_raw_files',
+        'committed_at',
+        'kube.var.log.containers.job-1_jobs_istio-proxy-0f3a.log/202611250959_61.gz',
+      ),
+    ],
+    [
+      'a merged raw file outside the raw layout',
+      pendingDoc('merged_raw_files', 'committed_at', `${DIR}202611250959_61.gz.tmp`),
+    ],
     ['a retired file of another pod', pendingDoc('retired_files', 'retired_at', 'data/job-2/0f3a/202611251000_1.gz')],
     ['a retired file that is a raw file', pendingDoc('retired_files', 'retired_at', `${DIR}202611250959_61.gz`)],
     ['a retired file outside data/', pendingDoc('retired_files', 'retired_at', 'logs/job-1/202611251000_1.gz')],
@@ -145,7 +200,11 @@ describe('decodeMetadata', () => {
 });
 
 function pendingDoc(field: string, timeField: string, key: string): string {
-  return JSON.stringify({ log_files: [], merged_raw_files: [], [field]: [{ key, [timeField]: '2026-11-25T10:00:02+00:00' }] });
+  return JSON.stringify({
+    log_files: [],
+    merged_raw_files: [],
+    [field]: [{ key, [timeField]: '2026-11-25T10:00:02+00:00' }],
+  });
 }
 
 function entryDoc(override: Record<string, unknown>): string {
@@ -186,25 +245,89 @@ describe('encodeMetadata', () => {
       lastMergedKey: `${DIR}202611251059_80.gz`,
       mergedRawFiles: [{ key: `${DIR}202611251059_80.gz`, since: '2026-11-25T11:00:02.000000+00:00' }],
       retiredFiles: [{ key: 'data/job-1/0f3a/202611251000_0.gz', since: '2026-11-25T11:00:02.000000+00:00' }],
-      unfinishedLines: [{ stream: 'stderr', key: `${DIR}202611251059_80.gz`, line: 3, files: [{ key: `${DIR}202611251059_80.gz`, line: 3 }] }],
+      unfinishedLines: [
+        {
+          stream: 'stderr',
+          key: `${DIR}202611251059_80.gz`,
+          line: 3,
+          files: [{ key: `${DIR}202611251059_80.gz`, line: 3 }],
+        },
+      ],
       commitId: '6a1f0c2e-commit',
       extra: { writer: 'python-3.2.1', lease: { owner: 'pod-a', until: 17 }, notes: null },
     };
     expect(decodeMetadata(META_KEY, encodeMetadata(meta))).toEqual(meta);
     expect(JSON.parse(encodeMetadata(meta)).unfinished_lines).toEqual([
-      { stream: 'stderr', key: `${DIR}202611251059_80.gz`, line: 3, files: [{ key: `${DIR}202611251059_80.gz`, line: 3 }] },
+      {
+        stream: 'stderr',
+        key: `${DIR}202611251059_80.gz`,
+        line: 3,
+        files: [{ key: `${DIR}202611251059_80.gz`, line: 3 }],
+      },
     ]);
     // Absent while no line is open: documents stay as the Python service knows them.
     expect(JSON.parse(encodeMetadata({ ...meta, unfinishedLines: [] }))).not.toHaveProperty('unfinished_lines');
   });
 
   it.each([
-    ['a key not in merged_raw_files', { stream: 'stdout', key: `${DIR}202611251059_81.gz`, line: 1, files: [{ key: `${DIR}202611251059_81.gz`, line: 1 }] }, /unfinished_lines\[0\]\.key .* is not in merged_raw_files/],
-    ['a stream that is neither', { stream: 'both', key: `${DIR}202611251059_80.gz`, line: 1, files: [{ key: `${DIR}202611251059_80.gz`, line: 1 }] }, /unfinished_lines\[0\]\.stream/],
-    ['line 0', { stream: 'stdout', key: `${DIR}202611251059_80.gz`, line: 0, files: [{ key: `${DIR}202611251059_80.gz`, line: 0 }] }, /unfinished_lines\[0\]\.line/],
-    ['no files', { stream: 'stdout', key: `${DIR}202611251059_80.gz`, line: 1 }, /unfinished_lines\[0\]\.files is not a list/],
-    ['files not starting at its start', { stream: 'stdout', key: `${DIR}202611251059_80.gz`, line: 2, files: [{ key: `${DIR}202611251059_80.gz`, line: 1 }] }, /files does not start with/],
-    ['a file not in merged_raw_files', { stream: 'stdout', key: `${DIR}202611251059_80.gz`, line: 1, files: [{ key: `${DIR}202611251059_80.gz`, line: 1 }, { key: `${DIR}202611251059_99.gz`, line: 1 }] }, /files\[1\]\.key .* is not in merged_raw_files/],
+    [
+      'a key not in merged_raw_files',
+      {
+        stream: 'stdout',
+        key: `${DIR}202611251059_81.gz`,
+        line: 1,
+        files: [{ key: `${DIR}202611251059_81.gz`, line: 1 }],
+      },
+      /unfinished_lines\[0\]\.key .* is not in merged_raw_files/,
+    ],
+    [
+      'a stream that is neither',
+      {
+        stream: 'both',
+        key: `${DIR}202611251059_80.gz`,
+        line: 1,
+        files: [{ key: `${DIR}202611251059_80.gz`, line: 1 }],
+      },
+      /unfinished_lines\[0\]\.stream/,
+    ],
+    [
+      'line 0',
+      {
+        stream: 'stdout',
+        key: `${DIR}202611251059_80.gz`,
+        line: 0,
+        files: [{ key: `${DIR}202611251059_80.gz`, line: 0 }],
+      },
+      /unfinished_lines\[0\]\.line/,
+    ],
+    [
+      'no files',
+      { stream: 'stdout', key: `${DIR}202611251059_80.gz`, line: 1 },
+      /unfinished_lines\[0\]\.files is not a list/,
+    ],
+    [
+      'files not starting at its start',
+      {
+        stream: 'stdout',
+        key: `${DIR}202611251059_80.gz`,
+        line: 2,
+        files: [{ key: `${DIR}202611251059_80.gz`, line: 1 }],
+      },
+      /files does not start with/,
+    ],
+    [
+      'a file not in merged_raw_files',
+      {
+        stream: 'stdout',
+        key: `${DIR}202611251059_80.gz`,
+        line: 1,
+        files: [
+          { key: `${DIR}202611251059_80.gz`, line: 1 },
+          { key: `${DIR}202611251059_99.gz`, line: 1 },
+        ],
+      },
+      /files\[1\]\.key .* is not in merged_raw_files/,
+    ],
   ])('refuses unfinished_lines with %s', (_what, entry, message) => {
     const doc = JSON.stringify({
       log_files: [],
@@ -222,7 +345,15 @@ describe('encodeMetadata', () => {
       mergedRawFiles: merged,
       unfinishedLines: [
         { stream: 'stderr', key: merged[2]!.key, line: 1, files: [{ key: merged[2]!.key, line: 1 }] },
-        { stream: 'stdout', key: merged[1]!.key, line: 4, files: [{ key: merged[1]!.key, line: 4 }, { key: merged[3]!.key, line: 1 }] },
+        {
+          stream: 'stdout',
+          key: merged[1]!.key,
+          line: 4,
+          files: [
+            { key: merged[1]!.key, line: 4 },
+            { key: merged[3]!.key, line: 1 },
+          ],
+        },
       ],
     };
     expect(unfinishedRange(meta)).toEqual(merged.slice(1));
@@ -231,7 +362,9 @@ describe('encodeMetadata', () => {
   });
 
   it('writes the Python service field names, and unknown fields verbatim', () => {
-    const doc = JSON.parse(encodeMetadata(decodeMetadata(META_KEY, PYTHON_DOC.replace(/^\{/, '{"future_field":[1,{"a":2}],'))));
+    const doc = JSON.parse(
+      encodeMetadata(decodeMetadata(META_KEY, PYTHON_DOC.replace(/^\{/, '{"future_field":[1,{"a":2}],'))),
+    );
     const python = JSON.parse(PYTHON_DOC);
     expect(doc.log_files).toEqual(python.log_files);
     expect(doc.last_compaction_time).toBe(python.last_compaction_time);
@@ -315,7 +448,9 @@ describe('mergedRawPredicate', () => {
   });
 
   it('counts nothing as merged when last_merged_key is null', () => {
-    const isMerged = mergedRawPredicate(decodeMetadata(META_KEY, '{"log_files":[],"last_compaction_time":null,"last_merged_key":null}'));
+    const isMerged = mergedRawPredicate(
+      decodeMetadata(META_KEY, '{"log_files":[],"last_compaction_time":null,"last_merged_key":null}'),
+    );
     expect(isMerged(raw('200001010000_0.gz'))).toBe(false);
   });
 

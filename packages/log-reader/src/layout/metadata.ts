@@ -87,7 +87,15 @@ export const EMPTY_METADATA: PodMetadata = {
   extra: {},
 };
 
-const KNOWN_FIELDS = new Set(['log_files', 'last_compaction_time', 'last_merged_key', 'merged_raw_files', 'retired_files', 'unfinished_lines', 'commit_id']);
+const KNOWN_FIELDS = new Set([
+  'log_files',
+  'last_compaction_time',
+  'last_merged_key',
+  'merged_raw_files',
+  'retired_files',
+  'unfinished_lines',
+  'commit_id',
+]);
 
 /** Decodes a metadata document; throws {@link MetadataError} naming `key` when it is not one. */
 export function decodeMetadata(key: string, text: string): PodMetadata {
@@ -98,7 +106,9 @@ export function decodeMetadata(key: string, text: string): PodMetadata {
     throw new MetadataError(key, `not JSON (${(error as Error).message})`, { cause: error });
   }
   const fields = expectObject(key, doc, 'the document');
-  const logFiles = expectArray(key, fields['log_files'] ?? [], 'log_files').map((item, i) => decodeLogFile(key, item, i));
+  const logFiles = expectArray(key, fields['log_files'] ?? [], 'log_files').map((item, i) =>
+    decodeLogFile(key, item, i),
+  );
   const extra: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(fields)) if (!KNOWN_FIELDS.has(name)) extra[name] = value;
   const mergedRawFiles =
@@ -124,21 +134,31 @@ function decodeUnfinished(key: string, value: unknown, merged: readonly PendingD
     const where = `unfinished_lines[${i}]`;
     const u = expectObject(key, item, where);
     const stream = u['stream'];
-    if ((stream !== 'stdout' && stream !== 'stderr') || streams.has(stream)) throw new MetadataError(key, `${where}.stream is not stdout or stderr (once each)`);
+    if ((stream !== 'stdout' && stream !== 'stderr') || streams.has(stream))
+      throw new MetadataError(key, `${where}.stream is not stdout or stderr (once each)`);
     streams.add(stream);
     const file = expectString(key, u['key'], `${where}.key`);
     // Its pieces must be where the reader will look for them: in a merged raw file.
-    if (!keys.has(file)) throw new MetadataError(key, `${where}.key ${JSON.stringify(file)} is not in merged_raw_files`);
+    if (!keys.has(file))
+      throw new MetadataError(key, `${where}.key ${JSON.stringify(file)} is not in merged_raw_files`);
     const line = expectCount(key, u['line'], `${where}.line`);
     if (line < 1) throw new MetadataError(key, `${where}.line is not a line number`);
     const files = expectArray(key, u['files'], `${where}.files`).map((item, j): PieceFile => {
       const f = expectObject(key, item, `${where}.files[${j}]`);
-      const piece = { key: expectString(key, f['key'], `${where}.files[${j}].key`), line: expectCount(key, f['line'], `${where}.files[${j}].line`) };
-      if (!keys.has(piece.key)) throw new MetadataError(key, `${where}.files[${j}].key ${JSON.stringify(piece.key)} is not in merged_raw_files`);
+      const piece = {
+        key: expectString(key, f['key'], `${where}.files[${j}].key`),
+        line: expectCount(key, f['line'], `${where}.files[${j}].line`),
+      };
+      if (!keys.has(piece.key))
+        throw new MetadataError(
+          key,
+          `${where}.files[${j}].key ${JSON.stringify(piece.key)} is not in merged_raw_files`,
+        );
       if (piece.line < 1) throw new MetadataError(key, `${where}.files[${j}].line is not a line number`);
       return piece;
     });
-    if (files[0]?.key !== file || files[0].line !== line) throw new MetadataError(key, `${where}.files does not start with ${where}.key at ${where}.line`);
+    if (files[0]?.key !== file || files[0].line !== line)
+      throw new MetadataError(key, `${where}.files does not start with ${where}.key at ${where}.line`);
     return { stream, key: file, line, files };
   });
 }
@@ -168,7 +188,12 @@ export function encodeMetadata(meta: PodMetadata): string {
   doc['retired_files'] = meta.retiredFiles.map((p) => ({ key: p.key, retired_at: p.since }));
   if (meta.commitId !== null) doc['commit_id'] = meta.commitId;
   if (meta.unfinishedLines.length > 0) {
-    doc['unfinished_lines'] = meta.unfinishedLines.map((u) => ({ stream: u.stream, key: u.key, line: u.line, files: u.files.map((f) => ({ key: f.key, line: f.line })) }));
+    doc['unfinished_lines'] = meta.unfinishedLines.map((u) => ({
+      stream: u.stream,
+      key: u.key,
+      line: u.line,
+      files: u.files.map((f) => ({ key: f.key, line: f.line })),
+    }));
   }
   return JSON.stringify(doc);
 }
@@ -260,7 +285,8 @@ function decodePending(
   return expectArray(key, value, field).map((item, i) => {
     const p = expectObject(key, item, `${field}[${i}]`);
     const entry = expectString(key, p['key'], `${field}[${i}].key`);
-    if (!owned.test(entry)) throw new MetadataError(key, `${field}[${i}].key ${JSON.stringify(entry)} is not ${owned.what}`);
+    if (!owned.test(entry))
+      throw new MetadataError(key, `${field}[${i}].key ${JSON.stringify(entry)} is not ${owned.what}`);
     return { key: entry, since: expectTime(key, p[timeField], `${field}[${i}].${timeField}`) };
   });
 }
@@ -290,7 +316,8 @@ function isOwnMergedKey(metadataKey: string): { test: (entry: string) => boolean
 }
 
 function expectObject(key: string, value: unknown, where: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new MetadataError(key, `${where} is not an object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new MetadataError(key, `${where} is not an object`);
   return value as Record<string, unknown>;
 }
 
@@ -300,18 +327,21 @@ function expectArray(key: string, value: unknown, where: string): unknown[] {
 }
 
 function expectString(key: string, value: unknown, where: string): string {
-  if (typeof value !== 'string' || value.length === 0) throw new MetadataError(key, `${where} is not a non-empty string`);
+  if (typeof value !== 'string' || value.length === 0)
+    throw new MetadataError(key, `${where} is not a non-empty string`);
   return value;
 }
 
 function expectCount(key: string, value: unknown, where: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new MetadataError(key, `${where} is not a count`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+    throw new MetadataError(key, `${where} is not a count`);
   return value;
 }
 
 function expectTime(key: string, value: unknown, where: string): string {
   const text = expectString(key, value, where);
-  if (parseTime(text) === undefined) throw new MetadataError(key, `${where} is not an ISO 8601 time: ${JSON.stringify(text)}`);
+  if (parseTime(text) === undefined)
+    throw new MetadataError(key, `${where} is not an ISO 8601 time: ${JSON.stringify(text)}`);
   return text;
 }
 

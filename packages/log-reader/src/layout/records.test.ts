@@ -1,4 +1,11 @@
-import { decodeMergedLine, decodeRawLine, encodeMergedLine, LineJoiner, type LogRecord, type RawPiece } from './records.js';
+import {
+  decodeMergedLine,
+  decodeRawLine,
+  encodeMergedLine,
+  LineJoiner,
+  type LogRecord,
+  type RawPiece,
+} from './records.js';
 
 const FALLBACK = '2026-11-25T09:59:00Z';
 const K8S = '"kubernetes":{"pod_name":"job-1","namespace_name":"jobs","labels":{"app":"x"}}';
@@ -74,7 +81,12 @@ describe('decodeRawLine', () => {
     ['a time that is not a time', `{"time":"yesterday","log":"m"}`, 'm', 'stdout'],
     ['a time that is not a string', `{"time":1764064800,"log":"m"}`, 'm', 'stdout'],
     ['an invalid calendar date', `{"time":"2026-13-01T00:00:00Z","log":"m"}`, 'm', 'stdout'],
-    ['a runtime line whose time is invalid', `{"log":"2026-13-01T00:00:00Z stdout F hi"}`, '2026-13-01T00:00:00Z stdout F hi', 'stdout'],
+    [
+      'a runtime line whose time is invalid',
+      `{"log":"2026-13-01T00:00:00Z stdout F hi"}`,
+      '2026-13-01T00:00:00Z stdout F hi',
+      'stdout',
+    ],
   ])('uses the fallback time for %s', (_what, line, message, stream) => {
     expect(decodeRawLine(line, FALLBACK)).toEqual({
       piece: { time: FALLBACK, message, stream, partial: false },
@@ -110,7 +122,12 @@ describe('LineJoiner', () => {
 
   it('passes a full line through with its own time and container id', () => {
     const joiner = new LineJoiner('0f3a');
-    expect(joiner.push(piece('stdout', 'F', T1, 'whole'))).toEqual({ time: T1, message: 'whole', stream: 'stdout', containerId: '0f3a' });
+    expect(joiner.push(piece('stdout', 'F', T1, 'whole'))).toEqual({
+      time: T1,
+      message: 'whole',
+      stream: 'stdout',
+      containerId: '0f3a',
+    });
     expect(joiner.hasPending).toBe(false);
   });
 
@@ -127,7 +144,12 @@ describe('LineJoiner', () => {
     const joiner = new LineJoiner('0f3a');
     expect(joiner.push(piece('stdout', 'P', T1, 'aaa'))).toBeUndefined();
     expect(joiner.push(piece('stdout', 'P', T2, 'bbb'))).toBeUndefined();
-    expect(joiner.push(piece('stdout', 'F', T3, 'ccc'))).toEqual({ time: T1, message: 'aaabbbccc', stream: 'stdout', containerId: '0f3a' });
+    expect(joiner.push(piece('stdout', 'F', T3, 'ccc'))).toEqual({
+      time: T1,
+      message: 'aaabbbccc',
+      stream: 'stdout',
+      containerId: '0f3a',
+    });
     expect(joiner.hasPending).toBe(false);
     expect(joiner.flush()).toEqual([]);
   });
@@ -135,7 +157,11 @@ describe('LineJoiner', () => {
   it('gives an interleaved stderr line first, then the stdout line it interrupted', () => {
     const joiner = new LineJoiner('0f3a');
     const out: LogRecord[] = [];
-    for (const p of [piece('stdout', 'P', T1, 'out-1 '), piece('stderr', 'F', T2, 'err'), piece('stdout', 'F', T3, 'out-2')]) {
+    for (const p of [
+      piece('stdout', 'P', T1, 'out-1 '),
+      piece('stderr', 'F', T2, 'err'),
+      piece('stdout', 'F', T3, 'out-2'),
+    ]) {
       const record = joiner.push(p);
       if (record) out.push(record);
     }
@@ -232,7 +258,9 @@ describe('merged lines', () => {
       const record: LogRecord = { time: '2026-11-25T12:00:00.1+02:00', message, stream, containerId: '0f3a' };
       const line = encodeMergedLine(record);
       expect(line).not.toMatch(/[\n\r]/);
-      expect(JSON.parse(line)).toEqual(stream === 'stdout' ? { time: record.time, log: message } : { time: record.time, log: message, stream });
+      expect(JSON.parse(line)).toEqual(
+        stream === 'stdout' ? { time: record.time, log: message } : { time: record.time, log: message, stream },
+      );
       expect(decodeMergedLine(line, '0f3a')).toEqual(record);
     }
   });

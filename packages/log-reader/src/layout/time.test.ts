@@ -110,7 +110,9 @@ describe('formatIsoMicros', () => {
   });
 
   it('carries a ceil into the next day', () => {
-    expect(formatIsoMicros(utcNs(2026, 12, 31, 23, 59, 59, 999_999_999n), 'ceil')).toBe('2027-01-01T00:00:00.000000+00:00');
+    expect(formatIsoMicros(utcNs(2026, 12, 31, 23, 59, 59, 999_999_999n), 'ceil')).toBe(
+      '2027-01-01T00:00:00.000000+00:00',
+    );
   });
 
   it('rounds instants before 1970 toward the right side', () => {

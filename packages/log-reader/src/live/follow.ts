@@ -63,11 +63,18 @@ export async function* followBatches(read: FollowRead): AsyncGenerator<FollowedR
       if (part.repeats.length > 0) yield part.repeats;
       part.repeats = undefined;
     }
-    yield* placed(read.archive({ since: read.since, within: { containerId, afterNs, beforeNs } }, undefined), undefined, undefined);
+    yield* placed(
+      read.archive({ since: read.since, within: { containerId, afterNs, beforeNs } }, undefined),
+      undefined,
+      undefined,
+    );
   }
   const live = new LiveLog(
     api,
-    { waitTimeoutMs: read.follow.waitTimeout ?? DEFAULT_WAIT_TIMEOUT_MS, pollIntervalMs: read.follow.pollInterval ?? DEFAULT_POLL_INTERVAL_MS },
+    {
+      waitTimeoutMs: read.follow.waitTimeout ?? DEFAULT_WAIT_TIMEOUT_MS,
+      pollIntervalMs: read.follow.pollInterval ?? DEFAULT_POLL_INTERVAL_MS,
+    },
     read.signal,
     recover,
   );
@@ -83,15 +90,21 @@ export async function* followBatches(read: FollowRead): AsyncGenerator<FollowedR
   const last = new Map<string, LastArchived>();
   const filter: ArchiveFilter = {
     since: read.since,
-    exclude: current !== undefined && probed !== undefined && !probed.empty ? [{ containerId: current.id, fromNs: probed.boundary }] : [],
+    exclude:
+      current !== undefined && probed !== undefined && !probed.empty
+        ? [{ containerId: current.id, fromNs: probed.boundary }]
+        : [],
   };
-  const archive = (tail: number | undefined): AsyncGenerator<LogRecord[]> => noteLast(read.archive(filter, tail), current, last);
+  const archive = (tail: number | undefined): AsyncGenerator<LogRecord[]> =>
+    noteLast(read.archive(filter, tail), current, last);
   /**
    * From `at` on (`seen` of the lines at its time returned already; `held`: the live log
    * held a line there), or from `since` if that is later.
    */
   const from = (at: LastArchived | undefined, held = false): Resume =>
-    read.since !== undefined && (at === undefined || read.since > at.ns) ? new Resume(read.since) : new Resume(at?.ns, at?.seen ?? 0, held);
+    read.since !== undefined && (at === undefined || read.since > at.ns)
+      ? new Resume(read.since)
+      : new Resume(at?.ns, at?.seen ?? 0, held);
   const resumeOfCurrent = (): Resume => {
     if (current === undefined) return from(undefined);
     if (probed === undefined || probed.empty) return from(last.get(current.id));

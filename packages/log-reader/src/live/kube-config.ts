@@ -41,16 +41,29 @@ export function loadKubeTarget(options: KubeTargetOptions): KubeTarget {
   } catch (error) {
     // Not the parser's message: it may quote the file, tokens included.
     const code = (error as { code?: unknown }).code;
-    const why = typeof code === 'string' ? code : error instanceof Error && error.name === 'YAMLException' ? 'not valid YAML' : 'unreadable';
+    const why =
+      typeof code === 'string'
+        ? code
+        : error instanceof Error && error.name === 'YAMLException'
+          ? 'not valid YAML'
+          : 'unreadable';
     throw new KubeConfigError(`cannot load the kubeconfig from ${where}: ${why}`, { cause: error });
   }
   if (options.context !== undefined) {
-    if (kube.getContextObject(options.context) === null) throw new KubeConfigError(`--context: no context ${JSON.stringify(options.context)} in the kubeconfig from ${where}`);
+    if (kube.getContextObject(options.context) === null)
+      throw new KubeConfigError(
+        `--context: no context ${JSON.stringify(options.context)} in the kubeconfig from ${where}`,
+      );
     kube.setCurrentContext(options.context);
   }
   const cluster = kube.getCurrentCluster();
   // Finding nothing, client-node falls back to http://localhost:8080 without credentials.
-  if (cluster === null || (options.kubeconfig === undefined && kube.getCurrentContext() === 'loaded-context' && cluster.server === 'http://localhost:8080')) {
+  if (
+    cluster === null ||
+    (options.kubeconfig === undefined &&
+      kube.getCurrentContext() === 'loaded-context' &&
+      cluster.server === 'http://localhost:8080')
+  ) {
     throw new KubeConfigError(`no Kubernetes cluster configured in ${where}`);
   }
   const namespace = options.namespace || kube.getContextObject(kube.getCurrentContext())?.namespace || 'default';

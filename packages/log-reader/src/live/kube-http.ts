@@ -63,7 +63,8 @@ export class PodApi {
       try {
         return await attempt();
       } catch (error) {
-        if (this.signal?.aborted || !(error instanceof LiveLogError) || !transient.has(error) || n >= KUBE_ATTEMPTS) throw error;
+        if (this.signal?.aborted || !(error instanceof LiveLogError) || !transient.has(error) || n >= KUBE_ATTEMPTS)
+          throw error;
         await sleep(KUBE_RETRY_BASE_MS * 2 ** (n - 1), undefined, { signal: this.signal });
       }
     }
@@ -102,7 +103,13 @@ export class PodApi {
         // A one-shot read's body that stalls would hang the read; a followed one may rightly be quiet.
         if (!query.follow) {
           response.setTimeout(KUBE_REQUEST_TIMEOUT_MS, () =>
-            response.destroy(new LiveLogError(this.namespace, this.pod, `the log stopped coming for ${KUBE_REQUEST_TIMEOUT_MS / 1000} s`)),
+            response.destroy(
+              new LiveLogError(
+                this.namespace,
+                this.pod,
+                `the log stopped coming for ${KUBE_REQUEST_TIMEOUT_MS / 1000} s`,
+              ),
+            ),
           );
         }
         return { kind: 'stream', body: response };
@@ -111,28 +118,45 @@ export class PodApi {
         response.resume();
         return { kind: 'gone' };
       }
-      if (response.statusCode === 400) return { kind: 'unavailable', reason: (await statusText(response)) ?? 'HTTP 400' };
+      if (response.statusCode === 400)
+        return { kind: 'unavailable', reason: (await statusText(response)) ?? 'HTTP 400' };
       throw await this.failure(response);
     } finally {
       clearTimeout(timer);
     }
   }
 
-  private async request(suffix: string, params: Record<string, string>, timeout: AbortSignal): Promise<IncomingMessage> {
+  private async request(
+    suffix: string,
+    params: Record<string, string>,
+    timeout: AbortSignal,
+  ): Promise<IncomingMessage> {
     const cluster = this.kube.getCurrentCluster();
     if (cluster === null) throw new LiveLogError(this.namespace, this.pod, 'the kubeconfig has no current cluster');
-    const url = new URL(`${cluster.server.replace(/\/+$/, '')}/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods/${encodeURIComponent(this.pod)}${suffix}`);
+    const url = new URL(
+      `${cluster.server.replace(/\/+$/, '')}/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods/${encodeURIComponent(this.pod)}${suffix}`,
+    );
     for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
     const options: https.RequestOptions = {};
     try {
       await this.kube.applyToHTTPSOptions(options);
     } catch (error) {
-      throw new LiveLogError(this.namespace, this.pod, `cannot authenticate with the kubeconfig (${describe(error)})`, undefined, { cause: error });
+      throw new LiveLogError(
+        this.namespace,
+        this.pod,
+        `cannot authenticate with the kubeconfig (${describe(error)})`,
+        undefined,
+        { cause: error },
+      );
     }
     const signal = this.signal === undefined ? timeout : AbortSignal.any([this.signal, timeout]);
     const send = url.protocol === 'https:' ? https.request : http.request;
     return new Promise<IncomingMessage>((resolve, reject) => {
-      const req = send(url, { ...options, method: 'GET', headers: { ...options.headers, Accept: 'application/json, */*' }, signal }, resolve);
+      const req = send(
+        url,
+        { ...options, method: 'GET', headers: { ...options.headers, Accept: 'application/json, */*' }, signal },
+        resolve,
+      );
       req.on('error', (error) => reject(this.wrap(error, timeout)));
       req.end();
     });
@@ -142,7 +166,12 @@ export class PodApi {
   private async failure(response: IncomingMessage): Promise<LiveLogError> {
     const code = response.statusCode ?? 0;
     const words = await statusText(response);
-    const error = new LiveLogError(this.namespace, this.pod, `HTTP ${code}${words === undefined ? '' : `: ${words}`}`, code);
+    const error = new LiveLogError(
+      this.namespace,
+      this.pod,
+      `HTTP ${code}${words === undefined ? '' : `: ${words}`}`,
+      code,
+    );
     if (code === 429 || code >= 500) transient.add(error);
     return error;
   }
@@ -151,7 +180,9 @@ export class PodApi {
     // The read's own abort passes through as it is: the reader turns it into an AbortError.
     if (this.signal?.aborted) return error;
     const failure = timeout.aborted
-      ? new LiveLogError(this.namespace, this.pod, `no answer within ${KUBE_REQUEST_TIMEOUT_MS / 1000} s`, undefined, { cause: error })
+      ? new LiveLogError(this.namespace, this.pod, `no answer within ${KUBE_REQUEST_TIMEOUT_MS / 1000} s`, undefined, {
+          cause: error,
+        })
       : new LiveLogError(this.namespace, this.pod, `unreachable (${describe(error)})`, undefined, { cause: error });
     transient.add(failure);
     return failure;

@@ -15,8 +15,16 @@ async function all(body: AsyncIterable<Buffer>, keepUnfinished: boolean): Promis
 
 describe('parseLiveLine', () => {
   it('splits the timestamp the API puts first from the message, keeping the message as it is', () => {
-    expect(parseLiveLine('2026-11-25T10:00:00.12Z  two spaces ')).toEqual({ time: '2026-11-25T10:00:00.12Z', ns: parseTime('2026-11-25T10:00:00.12Z'), message: ' two spaces ' });
-    expect(parseLiveLine('2026-11-25T10:00:00Z')).toEqual({ time: '2026-11-25T10:00:00Z', ns: parseTime('2026-11-25T10:00:00Z'), message: '' });
+    expect(parseLiveLine('2026-11-25T10:00:00.12Z  two spaces ')).toEqual({
+      time: '2026-11-25T10:00:00.12Z',
+      ns: parseTime('2026-11-25T10:00:00.12Z'),
+      message: ' two spaces ',
+    });
+    expect(parseLiveLine('2026-11-25T10:00:00Z')).toEqual({
+      time: '2026-11-25T10:00:00Z',
+      ns: parseTime('2026-11-25T10:00:00Z'),
+      message: '',
+    });
   });
 
   it('keeps a line without a timestamp whole, with no time', () => {
@@ -35,8 +43,13 @@ describe('liveLines', () => {
   });
 
   it('returns a last line without its newline only when asked to (the container has ended)', async () => {
-    expect(await all(chunks('2026-11-25T10:00:00Z a\n2026-11-25T10:00:01Z cut sh'), false)).toEqual(['2026-11-25T10:00:00Z|a']);
-    expect(await all(chunks('2026-11-25T10:00:00Z a\n2026-11-25T10:00:01Z last'), true)).toEqual(['2026-11-25T10:00:00Z|a', '2026-11-25T10:00:01Z|last']);
+    expect(await all(chunks('2026-11-25T10:00:00Z a\n2026-11-25T10:00:01Z cut sh'), false)).toEqual([
+      '2026-11-25T10:00:00Z|a',
+    ]);
+    expect(await all(chunks('2026-11-25T10:00:00Z a\n2026-11-25T10:00:01Z last'), true)).toEqual([
+      '2026-11-25T10:00:00Z|a',
+      '2026-11-25T10:00:01Z|last',
+    ]);
   });
 });
 
@@ -55,7 +68,13 @@ describe('Resume', () => {
     // The stream broke after "c"; the new one starts at second 2 and repeats "b" and "c".
     expect(resume.sinceTime()).toBe('2026-11-25T10:00:02Z');
     resume.restart();
-    const again = [line(t(2, 1), 'x-earlier'), line(t(2, 5), 'b'), line(t(2, 5), 'c'), line(t(2, 5), 'd'), line(t(3), 'e')];
+    const again = [
+      line(t(2, 1), 'x-earlier'),
+      line(t(2, 5), 'b'),
+      line(t(2, 5), 'c'),
+      line(t(2, 5), 'd'),
+      line(t(3), 'e'),
+    ];
     expect(again.filter((l) => resume.admit(l)).map((l) => l.message)).toEqual(['d', 'e']);
   });
 
@@ -63,15 +82,22 @@ describe('Resume', () => {
     const boundary = parseTime(t(4)) as bigint;
     const fresh = new Resume(boundary);
     fresh.restart();
-    expect([line(t(3), 'old'), line(t(4), 'at'), line(t(5), 'new')].filter((l) => fresh.admit(l)).map((l) => l.message)).toEqual(['at', 'new']);
+    expect(
+      [line(t(3), 'old'), line(t(4), 'at'), line(t(5), 'new')].filter((l) => fresh.admit(l)).map((l) => l.message),
+    ).toEqual(['at', 'new']);
     const seen = new Resume(boundary, 1);
     seen.restart();
-    expect([line(t(4), 'at-1'), line(t(4), 'at-2')].filter((l) => seen.admit(l)).map((l) => l.message)).toEqual(['at-2']);
+    expect([line(t(4), 'at-1'), line(t(4), 'at-2')].filter((l) => seen.admit(l)).map((l) => l.message)).toEqual([
+      'at-2',
+    ]);
   });
 
   it('filters only the start of a stream: once a line is new, later ones are too (clocks may step back)', () => {
     const resume = new Resume(parseTime(t(5)));
     resume.restart();
-    expect([line(t(6), 'a'), line(t(4), 'stepped back')].filter((l) => resume.admit(l)).map((l) => l.message)).toEqual(['a', 'stepped back']);
+    expect([line(t(6), 'a'), line(t(4), 'stepped back')].filter((l) => resume.admit(l)).map((l) => l.message)).toEqual([
+      'a',
+      'stepped back',
+    ]);
   });
 });

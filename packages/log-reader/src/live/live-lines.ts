@@ -25,7 +25,10 @@ export function parseLiveLine(line: string): LiveLine {
  * when `keepUnfinished` (the container has ended: it is all there will be); in a followed
  * stream that broke, it may be a line cut short, and comes whole with the next request.
  */
-export async function* liveLines(body: AsyncIterable<Buffer | string>, keepUnfinished: boolean): AsyncGenerator<LiveLine[]> {
+export async function* liveLines(
+  body: AsyncIterable<Buffer | string>,
+  keepUnfinished: boolean,
+): AsyncGenerator<LiveLine[]> {
   let rest = '';
   const decoder = new TextDecoder('utf-8');
   for await (const chunk of body) {

@@ -40,14 +40,24 @@ export class LiveLog {
     private readonly timing: FollowTiming,
     private readonly signal: AbortSignal | undefined,
     /** The archived records of an instance strictly between two instants (lines its live log lost to rotation). */
-    private readonly recover: (containerId: string, afterNs: EpochNs, beforeNs: EpochNs) => AsyncIterable<FollowedRecord[]> = noRecords,
+    private readonly recover: (
+      containerId: string,
+      afterNs: EpochNs,
+      beforeNs: EpochNs,
+    ) => AsyncIterable<FollowedRecord[]> = noRecords,
   ) {}
 
   /**
    * The lines of one instance's log after `resume`, read once (no follow). A connection that
    * breaks is opened again from the last line returned, a few times.
    */
-  async *once(run: ContainerRun, previous: boolean, resume: Resume, tailLines?: number, recover = false): AsyncGenerator<FollowedRecord[]> {
+  async *once(
+    run: ContainerRun,
+    previous: boolean,
+    resume: Resume,
+    tailLines?: number,
+    recover = false,
+  ): AsyncGenerator<FollowedRecord[]> {
     for (let attempt = 1; ; attempt++) {
       const answer = await this.api.openLog({ previous, sinceTime: resume.sinceTime(), tailLines });
       if (answer.kind !== 'stream') return;
@@ -57,7 +67,14 @@ export class LiveLog {
       } catch (error) {
         if (this.signal?.aborted || !isBrokenBody(error)) throw error;
         // A tail's count would be off after a partial answer: read it whole again.
-        if (tailLines !== undefined || attempt >= ONCE_ATTEMPTS) throw new LiveLogError(this.api.namespace, this.api.pod, `the log of container ${run.id.slice(0, 12)} broke off ${attempt} times`, undefined, { cause: error });
+        if (tailLines !== undefined || attempt >= ONCE_ATTEMPTS)
+          throw new LiveLogError(
+            this.api.namespace,
+            this.api.pod,
+            `the log of container ${run.id.slice(0, 12)} broke off ${attempt} times`,
+            undefined,
+            { cause: error },
+          );
       }
     }
   }
@@ -133,11 +150,13 @@ export class LiveLog {
         await this.pause();
       }
       // Ended for good with the exited instance still current: no restart can swap its log.
-      if (pending !== undefined && status.current?.id === pending.run.id) yield* this.once({ ...pending.run, running: false }, false, pending.resume, undefined, true);
+      if (pending !== undefined && status.current?.id === pending.run.id)
+        yield* this.once({ ...pending.run, running: false }, false, pending.resume, undefined, true);
       pending = undefined;
       // An instance that came and went while nobody looked: its log is the `previous` one.
       const missed = status.previous;
-      if (missed !== undefined && missed.id !== before && missed.id !== status.current?.id) yield* this.once(missed, true, new Resume(start.since));
+      if (missed !== undefined && missed.id !== before && missed.id !== status.current?.id)
+        yield* this.once(missed, true, new Resume(start.since));
       if (status.current === undefined || status.current.id === before) return;
       run = status.current;
       resume = new Resume(start.since);
@@ -149,7 +168,12 @@ export class LiveLog {
   }
 
   /** The lines `resume` lets through, as records of instance `run`. */
-  private async *admitted(lines: AsyncIterable<LiveLine[]>, run: ContainerRun, resume: Resume, recover = false): AsyncGenerator<FollowedRecord[]> {
+  private async *admitted(
+    lines: AsyncIterable<LiveLine[]>,
+    run: ContainerRun,
+    resume: Resume,
+    recover = false,
+  ): AsyncGenerator<FollowedRecord[]> {
     resume.restart();
     // A stream whose first line comes after the place the live log held: the kubelet rotated
     // lines out in between, and the archive has those Fluent Bit uploaded.
@@ -166,7 +190,13 @@ export class LiveLog {
         if (!resume.admit(line)) continue;
         // A line whose time cannot be read takes the one before it (as the archive does).
         if (line.ns !== undefined) time = line.time;
-        records.push({ time: line.ns === undefined ? time : line.time, message: line.message, stream: 'stdout', containerId: run.id, source: 'live' });
+        records.push({
+          time: line.ns === undefined ? time : line.time,
+          message: line.message,
+          stream: 'stdout',
+          containerId: run.id,
+          source: 'live',
+        });
       }
       if (records.length > 0) yield records;
     }

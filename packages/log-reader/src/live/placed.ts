@@ -89,7 +89,13 @@ export async function* placed(
         const ns = parseTime(r.time);
         if (isPlaced) {
           // Archived after the live lines were placed (a late upload): keep what they do not hold.
-          if (ns === undefined || placedRange === undefined || (ns < placedRange.first && !tailFull) || ns > placedRange.last) out.push(record);
+          if (
+            ns === undefined ||
+            placedRange === undefined ||
+            (ns < placedRange.first && !tailFull) ||
+            ns > placedRange.last
+          )
+            out.push(record);
           continue;
         }
         if (waiting !== undefined) out.push(waiting);
@@ -108,7 +114,14 @@ export async function* placed(
   }
   if (!isPlaced) yield* placePrevious();
   const probed = current?.probed;
-  const repeated = probed === undefined ? 0 : overlap(held.map((r) => r.message), probed.leading, probed.leadingCut);
+  const repeated =
+    probed === undefined
+      ? 0
+      : overlap(
+          held.map((r) => r.message),
+          probed.leading,
+          probed.leadingCut,
+        );
   if (held.length > repeated) yield held.slice(0, held.length - repeated);
   if (current !== undefined) current.repeats = held.slice(held.length - repeated);
 }
@@ -132,7 +145,9 @@ async function* previousLines(
 ): AsyncGenerator<FollowedRecord[], { range: TimeRange | undefined; tailFull: boolean }> {
   // With its last record waiting, the live log is read from that record's place.
   const redo = last !== undefined && lastOfPrevious !== undefined && parseTime(last.time) === lastOfPrevious.ns;
-  const resume = previous.from(redo && lastOfPrevious !== undefined ? { ns: lastOfPrevious.ns, seen: lastOfPrevious.seen - 1 } : lastOfPrevious);
+  const resume = previous.from(
+    redo && lastOfPrevious !== undefined ? { ns: lastOfPrevious.ns, seen: lastOfPrevious.seen - 1 } : lastOfPrevious,
+  );
   let range: TimeRange | undefined;
   let first = true;
   let count = 0;
@@ -163,7 +178,11 @@ async function* previousLines(
 }
 
 /** Passes the batches on, noting the instance's last record: its time and how many share it. */
-export async function* noteLast(batches: AsyncIterable<LogRecord[]>, run: ContainerRun | undefined, last: Map<string, LastArchived>): AsyncGenerator<LogRecord[]> {
+export async function* noteLast(
+  batches: AsyncIterable<LogRecord[]>,
+  run: ContainerRun | undefined,
+  last: Map<string, LastArchived>,
+): AsyncGenerator<LogRecord[]> {
   for await (const batch of batches) {
     if (run !== undefined) {
       for (const r of batch) {

@@ -10,13 +10,22 @@ function pod(phase: string, status: Record<string, unknown>, restartPolicy = 'On
     kind: 'Pod',
     metadata: { name: 'job-1', namespace: 'jobs', uid: 'u-1' },
     spec: { restartPolicy, containers: [{ name: 'job-1' }] },
-    status: { phase, containerStatuses: [{ name: 'sidecar', containerID: 'containerd://ffff', state: { running: {} } }, { name: 'job-1', restartCount: 0, ...status }] },
+    status: {
+      phase,
+      containerStatuses: [
+        { name: 'sidecar', containerID: 'containerd://ffff', state: { running: {} } },
+        { name: 'job-1', restartCount: 0, ...status },
+      ],
+    },
   };
 }
 
 describe('decodePod', () => {
   it('reads a running container: its id without the runtime scheme, its start', () => {
-    const p = decodePod(pod('Running', { containerID: `containerd://${OLD}`, state: { running: { startedAt: '2026-11-25T10:00:00Z' } } }), 'job-1');
+    const p = decodePod(
+      pod('Running', { containerID: `containerd://${OLD}`, state: { running: { startedAt: '2026-11-25T10:00:00Z' } } }),
+      'job-1',
+    );
     expect(p).toEqual({
       uid: 'u-1',
       phase: 'Running',
@@ -34,12 +43,24 @@ describe('decodePod', () => {
       pod('Running', {
         containerID: `containerd://${NEW}`,
         state: { running: { startedAt: '2026-11-25T10:05:00Z' } },
-        lastState: { terminated: { containerID: `containerd://${OLD}`, exitCode: 137, startedAt: '2026-11-25T10:00:00Z', finishedAt: '2026-11-25T10:04:59Z' } },
+        lastState: {
+          terminated: {
+            containerID: `containerd://${OLD}`,
+            exitCode: 137,
+            startedAt: '2026-11-25T10:00:00Z',
+            finishedAt: '2026-11-25T10:04:59Z',
+          },
+        },
       }),
       'job-1',
     );
     expect(p.current?.id).toBe(NEW);
-    expect(p.previous).toEqual({ id: OLD, startedAt: parseTime('2026-11-25T10:00:00Z'), running: false, exitCode: 137 });
+    expect(p.previous).toEqual({
+      id: OLD,
+      startedAt: parseTime('2026-11-25T10:00:00Z'),
+      running: false,
+      exitCode: 137,
+    });
   });
 
   it('reads a container waiting to restart (CrashLoopBackOff): no current instance, the crashed one previous', () => {
@@ -73,7 +94,19 @@ describe('hasContainer', () => {
 
 describe('isDone', () => {
   const terminated = (exitCode: number, phase: string, policy: string): boolean =>
-    isDone(decodePod(pod(phase, { containerID: `containerd://${OLD}`, state: { terminated: { containerID: `containerd://${OLD}`, exitCode } } }, policy), 'job-1'));
+    isDone(
+      decodePod(
+        pod(
+          phase,
+          {
+            containerID: `containerd://${OLD}`,
+            state: { terminated: { containerID: `containerd://${OLD}`, exitCode } },
+          },
+          policy,
+        ),
+        'job-1',
+      ),
+    );
 
   it('is done when the phase is final, or the exited container may not restart', () => {
     expect(terminated(0, 'Succeeded', 'OnFailure')).toBe(true);

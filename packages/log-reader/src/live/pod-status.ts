@@ -34,7 +34,9 @@ export function decodePod(json: unknown, container: string): PodStatus {
   const metadata = record(pod['metadata']);
   const spec = record(pod['spec']);
   const status = record(pod['status']);
-  const statuses = Array.isArray(status['containerStatuses']) ? (status['containerStatuses'] as unknown[]).map(record) : [];
+  const statuses = Array.isArray(status['containerStatuses'])
+    ? (status['containerStatuses'] as unknown[]).map(record)
+    : [];
   const own = statuses.find((s) => s['name'] === container) ?? {};
   const state = record(own['state']);
   const running = record(state['running']);
@@ -46,10 +48,19 @@ export function decodePod(json: unknown, container: string): PodStatus {
     current = { id: ownId, startedAt: time(running['startedAt']), running: true, exitCode: undefined };
   } else if (state['terminated'] !== undefined) {
     const id = stripScheme(text(terminated['containerID'])) || ownId;
-    if (id !== '') current = { id, startedAt: time(terminated['startedAt']), running: false, exitCode: number(terminated['exitCode']) };
+    if (id !== '')
+      current = {
+        id,
+        startedAt: time(terminated['startedAt']),
+        running: false,
+        exitCode: number(terminated['exitCode']),
+      };
   }
   const lastId = stripScheme(text(last['containerID']));
-  const previous = lastId === '' ? undefined : { id: lastId, startedAt: time(last['startedAt']), running: false, exitCode: number(last['exitCode']) };
+  const previous =
+    lastId === ''
+      ? undefined
+      : { id: lastId, startedAt: time(last['startedAt']), running: false, exitCode: number(last['exitCode']) };
   return {
     uid: text(metadata['uid']) ?? '',
     phase: text(status['phase']) ?? 'Unknown',
@@ -57,7 +68,9 @@ export function decodePod(json: unknown, container: string): PodStatus {
     current,
     previous,
     waitingReason: text(record(state['waiting'])['reason']),
-    hasContainer: !Array.isArray(spec['containers']) || (spec['containers'] as unknown[]).some((c) => record(c)['name'] === container),
+    hasContainer:
+      !Array.isArray(spec['containers']) ||
+      (spec['containers'] as unknown[]).some((c) => record(c)['name'] === container),
   };
 }
 

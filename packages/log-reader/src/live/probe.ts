@@ -36,13 +36,22 @@ export async function lookAndProbe(api: PodApi): Promise<{ status: PodStatus; pr
   for (let attempt = 1; ; attempt++) {
     const status = await api.getPod();
     if (status === undefined) return undefined;
-    if (!status.hasContainer) throw new LiveLogError(api.namespace, api.pod, `the pod has no container named ${api.pod}: a job's log is its container named like the pod`);
+    if (!status.hasContainer)
+      throw new LiveLogError(
+        api.namespace,
+        api.pod,
+        `the pod has no container named ${api.pod}: a job's log is its container named like the pod`,
+      );
     if (status.current === undefined) return { status, probed: undefined };
     const probed = await probe(api, status.current);
     const again = await api.getPod();
     if (again === undefined) return undefined;
     if (again.uid === status.uid && again.current?.id === status.current.id) return { status, probed };
-    if (attempt >= PROBE_ATTEMPTS) return { status, probed: { boundary: status.current.startedAt ?? 0n, leading: [], leadingCut: false, empty: true } };
+    if (attempt >= PROBE_ATTEMPTS)
+      return {
+        status,
+        probed: { boundary: status.current.startedAt ?? 0n, leading: [], leadingCut: false, empty: true },
+      };
   }
 }
 
@@ -62,10 +71,12 @@ async function probe(api: PodApi, run: ContainerRun): Promise<Probe> {
   const cut = rest === '' ? undefined : parseLiveLine(rest);
   const first = lines[0]?.ns ?? cut?.ns;
   if (first === undefined) return { boundary: run.startedAt ?? 0n, leading: [], leadingCut: false, empty: true };
-  if (run.startedAt !== undefined && run.startedAt > first) return { boundary: run.startedAt, leading: [], leadingCut: false, empty: false };
+  if (run.startedAt !== undefined && run.startedAt > first)
+    return { boundary: run.startedAt, leading: [], leadingCut: false, empty: false };
   const leading: string[] = [];
   for (const line of lines) {
-    if (line.ns !== first || leading.length >= MAX_AT_BOUNDARY) return { boundary: first, leading, leadingCut: false, empty: false };
+    if (line.ns !== first || leading.length >= MAX_AT_BOUNDARY)
+      return { boundary: first, leading, leadingCut: false, empty: false };
     leading.push(line.message);
   }
   // Every whole line is at the boundary time: the cut one may be too.
@@ -89,7 +100,8 @@ export function leadingAt(lines: readonly FollowedRecord[], boundary: EpochNs): 
  * `leadingCut`, the last of `leading` is the start of its line (the probe's byte limit cut it).
  */
 export function overlap(archived: readonly string[], leading: readonly string[], leadingCut = false): number {
-  const same = (a: string, i: number): boolean => (leadingCut && i === leading.length - 1 ? a.startsWith(leading[i] as string) : a === leading[i]);
+  const same = (a: string, i: number): boolean =>
+    leadingCut && i === leading.length - 1 ? a.startsWith(leading[i] as string) : a === leading[i];
   for (let n = Math.min(archived.length, leading.length); n > 0; n--) {
     let all = true;
     for (let i = 0; i < n && all; i++) all = same(archived[archived.length - n + i] as string, i);

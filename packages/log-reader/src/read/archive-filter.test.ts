@@ -8,7 +8,13 @@ const A = '0f3a'.repeat(16);
 const B = '1b2c'.repeat(16);
 const at = (s: string): bigint => parseTime(s) as bigint;
 const record = (time: string, containerId = A): LogRecord => ({ time, message: 'm', stream: 'stdout', containerId });
-const entry = (first: string, last: string, id = A): LogFileEntry => ({ key: `data/job-1/${id}/202611251100_1.gz`, recordsCount: 7, size: 1, firstRecordTime: first, lastRecordTime: last });
+const entry = (first: string, last: string, id = A): LogFileEntry => ({
+  key: `data/job-1/${id}/202611251100_1.gz`,
+  recordsCount: 7,
+  size: 1,
+  firstRecordTime: first,
+  lastRecordTime: last,
+});
 
 describe('keeps', () => {
   const boundary: ArchiveFilter = { exclude: [{ containerId: A.slice(0, 12), fromNs: at('2026-11-25T10:00:00.5Z') }] };
@@ -32,27 +38,45 @@ describe('keeps', () => {
 describe('dropsWholeFile and surelyKept', () => {
   it('skips a file that ends before `since` (a microsecond to spare) and counts one that begins at it', () => {
     const since = at('2026-11-25T10:00:00.000002Z');
-    expect(dropsWholeFile({ since }, entry('2026-11-25T09:00:00.000000+00:00', '2026-11-25T10:00:00.000000+00:00'))).toBe(true);
-    expect(dropsWholeFile({ since }, entry('2026-11-25T09:00:00.000000+00:00', '2026-11-25T10:00:00.000001+00:00'))).toBe(false);
-    expect(surelyKept({ since }, entry('2026-11-25T10:00:00.000002+00:00', '2026-11-25T11:00:00.000000+00:00'))).toBe(7);
-    expect(surelyKept({ since }, entry('2026-11-25T10:00:00.000001+00:00', '2026-11-25T11:00:00.000000+00:00'))).toBe(0);
+    expect(
+      dropsWholeFile({ since }, entry('2026-11-25T09:00:00.000000+00:00', '2026-11-25T10:00:00.000000+00:00')),
+    ).toBe(true);
+    expect(
+      dropsWholeFile({ since }, entry('2026-11-25T09:00:00.000000+00:00', '2026-11-25T10:00:00.000001+00:00')),
+    ).toBe(false);
+    expect(surelyKept({ since }, entry('2026-11-25T10:00:00.000002+00:00', '2026-11-25T11:00:00.000000+00:00'))).toBe(
+      7,
+    );
+    expect(surelyKept({ since }, entry('2026-11-25T10:00:00.000001+00:00', '2026-11-25T11:00:00.000000+00:00'))).toBe(
+      0,
+    );
   });
 
   it("skips a live container's file that begins after its boundary; counts one that ends before it", () => {
     const filter: ArchiveFilter = { exclude: [{ containerId: A, fromNs: at('2026-11-25T10:00:00Z') }] };
-    expect(dropsWholeFile(filter, entry('2026-11-25T10:00:00.000001+00:00', '2026-11-25T11:00:00.000000+00:00'))).toBe(true);
+    expect(dropsWholeFile(filter, entry('2026-11-25T10:00:00.000001+00:00', '2026-11-25T11:00:00.000000+00:00'))).toBe(
+      true,
+    );
     // Its first record may be at the boundary itself: kept, so fetched.
-    expect(dropsWholeFile(filter, entry('2026-11-25T10:00:00.000000+00:00', '2026-11-25T11:00:00.000000+00:00'))).toBe(false);
-    expect(dropsWholeFile(filter, entry('2026-11-25T10:00:00.000001+00:00', '2026-11-25T11:00:00.000000+00:00', B))).toBe(false);
+    expect(dropsWholeFile(filter, entry('2026-11-25T10:00:00.000000+00:00', '2026-11-25T11:00:00.000000+00:00'))).toBe(
+      false,
+    );
+    expect(
+      dropsWholeFile(filter, entry('2026-11-25T10:00:00.000001+00:00', '2026-11-25T11:00:00.000000+00:00', B)),
+    ).toBe(false);
     // Up to the boundary (with the microsecond the Python service may have truncated): all kept.
     expect(surelyKept(filter, entry('2026-11-25T09:00:00.000000+00:00', '2026-11-25T09:59:59.999999+00:00'))).toBe(7);
     expect(surelyKept(filter, entry('2026-11-25T09:00:00.000000+00:00', '2026-11-25T10:00:00.000000+00:00'))).toBe(0);
-    expect(surelyKept(filter, entry('2026-11-25T09:00:00.000000+00:00', '2026-11-25T11:00:00.000000+00:00', B))).toBe(7);
+    expect(surelyKept(filter, entry('2026-11-25T09:00:00.000000+00:00', '2026-11-25T11:00:00.000000+00:00', B))).toBe(
+      7,
+    );
   });
 });
 
 describe('within (lines a live log lost to rotation)', () => {
-  const filter: ArchiveFilter = { within: { containerId: A, afterNs: at('2026-11-25T10:00:01Z'), beforeNs: at('2026-11-25T10:00:05Z') } };
+  const filter: ArchiveFilter = {
+    within: { containerId: A, afterNs: at('2026-11-25T10:00:01Z'), beforeNs: at('2026-11-25T10:00:05Z') },
+  };
 
   it('keeps only the container’s records strictly between the two instants', () => {
     expect(keeps(filter, record('2026-11-25T10:00:01Z'))).toBe(false);
@@ -64,9 +88,17 @@ describe('within (lines a live log lost to rotation)', () => {
   });
 
   it('fetches no merged file of another container or outside the window', () => {
-    expect(dropsWholeFile(filter, entry('2026-11-25T10:00:00.000000+00:00', '2026-11-25T10:00:09.000000+00:00', B))).toBe(true);
-    expect(dropsWholeFile(filter, entry('2026-11-25T09:00:00.000000+00:00', '2026-11-25T10:00:00.999000+00:00'))).toBe(true);
-    expect(dropsWholeFile(filter, entry('2026-11-25T10:00:05.000000+00:00', '2026-11-25T10:09:00.000000+00:00'))).toBe(true);
-    expect(dropsWholeFile(filter, entry('2026-11-25T10:00:00.000000+00:00', '2026-11-25T10:00:09.000000+00:00'))).toBe(false);
+    expect(
+      dropsWholeFile(filter, entry('2026-11-25T10:00:00.000000+00:00', '2026-11-25T10:00:09.000000+00:00', B)),
+    ).toBe(true);
+    expect(dropsWholeFile(filter, entry('2026-11-25T09:00:00.000000+00:00', '2026-11-25T10:00:00.999000+00:00'))).toBe(
+      true,
+    );
+    expect(dropsWholeFile(filter, entry('2026-11-25T10:00:05.000000+00:00', '2026-11-25T10:09:00.000000+00:00'))).toBe(
+      true,
+    );
+    expect(dropsWholeFile(filter, entry('2026-11-25T10:00:00.000000+00:00', '2026-11-25T10:00:09.000000+00:00'))).toBe(
+      false,
+    );
   });
 });

@@ -16,10 +16,18 @@ export function keeps(filter: ArchiveFilter, record: LogRecord): boolean {
   const ns = parseTime(record.time);
   const within = filter.within;
   // A window takes only what it can place.
-  if (within !== undefined && (ns === undefined || ns <= within.afterNs || ns >= within.beforeNs || !sameContainer(record.containerId, within.containerId))) return false;
+  if (
+    within !== undefined &&
+    (ns === undefined ||
+      ns <= within.afterNs ||
+      ns >= within.beforeNs ||
+      !sameContainer(record.containerId, within.containerId))
+  )
+    return false;
   if (ns === undefined) return true;
   if (filter.since !== undefined && ns < filter.since) return false;
-  for (const ex of filter.exclude ?? []) if (ns > ex.fromNs && sameContainer(record.containerId, ex.containerId)) return false;
+  for (const ex of filter.exclude ?? [])
+    if (ns > ex.fromNs && sameContainer(record.containerId, ex.containerId)) return false;
   return true;
 }
 
@@ -48,7 +56,8 @@ export function surelyKept(filter: ArchiveFilter, entry: LogFileEntry): number {
     const containerId = parseMergedKey(entry.key)?.containerId;
     const last = lastRecordNs(entry);
     if (containerId === undefined || last === undefined) return 0;
-    for (const ex of filter.exclude ?? []) if (sameContainer(containerId, ex.containerId) && last + RANGE_MARGIN_NS > ex.fromNs) return 0;
+    for (const ex of filter.exclude ?? [])
+      if (sameContainer(containerId, ex.containerId) && last + RANGE_MARGIN_NS > ex.fromNs) return 0;
   }
   return entry.recordsCount;
 }

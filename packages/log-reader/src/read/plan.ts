@@ -28,7 +28,11 @@ export async function planRead(store: Bucket, pod: string): Promise<ReadPlan> {
   // A piece file gone from the listing (deleted after the line was finished by a commit
   // this read did not see) is still planned: its GET fails and the read re-plans.
   const pieces = unfinishedRange(metadata).map((p) => listed.get(p.key) ?? unlistedRawFile(p.key));
-  return { merged: metadata.logFiles, raw: raw.filter((file) => !isMerged(file)), unfinished: { lines: metadata.unfinishedLines, files: pieces } };
+  return {
+    merged: metadata.logFiles,
+    raw: raw.filter((file) => !isMerged(file)),
+    unfinished: { lines: metadata.unfinishedLines, files: pieces },
+  };
 }
 
 /** A read's files: the merged ones from the metadata, the raw ones as the listing goes on. */
@@ -39,7 +43,12 @@ export interface OpenPlan {
 }
 
 /** {@link planRead}, with the raw files still being listed. */
-export async function openPlan(store: Bucket, pod: string, loaded: PodMetadata | undefined, to: number | undefined): Promise<OpenPlan> {
+export async function openPlan(
+  store: Bucket,
+  pod: string,
+  loaded: PodMetadata | undefined,
+  to: number | undefined,
+): Promise<OpenPlan> {
   const metadata = loaded ?? (await loadMetadata(store, pod)).metadata;
   const isMerged = mergedRawPredicate(metadata);
   // A read that ends within the merged files needs no listing.
@@ -51,7 +60,10 @@ export async function openPlan(store: Bucket, pod: string, loaded: PodMetadata |
 }
 
 /** The batches of `listing` that `keep` leaves; the first, maybe empty, comes as the listing's does. */
-async function* unmerged(listing: AsyncIterable<RawFile[]>, keep: (file: RawFile) => boolean): AsyncGenerator<readonly RawFile[]> {
+async function* unmerged(
+  listing: AsyncIterable<RawFile[]>,
+  keep: (file: RawFile) => boolean,
+): AsyncGenerator<readonly RawFile[]> {
   for await (const batch of listing) yield batch.filter(keep);
 }
 

@@ -116,7 +116,8 @@ export class LogReader {
     signal?.throwIfAborted();
     const since = options.since === undefined ? undefined : toEpochNs(options.since);
     const tail = options.tail;
-    if (tail !== undefined && (!Number.isSafeInteger(tail) || tail < 0)) throw new RangeError(`tail must be a whole number, at least 0 (got ${tail})`);
+    if (tail !== undefined && (!Number.isSafeInteger(tail) || tail < 0))
+      throw new RangeError(`tail must be a whole number, at least 0 (got ${tail})`);
     const store: Bucket = { ...this.store, signal };
     try {
       let batches: AsyncGenerator<LogRecord[]>;
@@ -139,7 +140,12 @@ export class LogReader {
   }
 
   /** The archived records that `filter` keeps, in log order, or only the last `tail` of them. */
-  private archiveBatches(store: Bucket, pod: string, filter: ArchiveFilter, tail: number | undefined): AsyncGenerator<LogRecord[]> {
+  private archiveBatches(
+    store: Bucket,
+    pod: string,
+    filter: ArchiveFilter,
+    tail: number | undefined,
+  ): AsyncGenerator<LogRecord[]> {
     return tail === undefined ? this.batches(store, pod, filter) : this.tailBatches(store, pod, filter, tail);
   }
 
@@ -149,7 +155,12 @@ export class LogReader {
    * the log are stable (the sequence only grows at its end), so the two parts meet exactly
    * even if a pass commits between them.
    */
-  private async *tailBatches(store: Bucket, pod: string, filter: ArchiveFilter, n: number): AsyncGenerator<LogRecord[]> {
+  private async *tailBatches(
+    store: Bucket,
+    pod: string,
+    filter: ArchiveFilter,
+    n: number,
+  ): AsyncGenerator<LogRecord[]> {
     if (n === 0) return;
     const { metadata } = await loadMetadata(store, pod);
     const merged = recordsIn(metadata.logFiles);
@@ -158,7 +169,12 @@ export class LogReader {
     if (after.size < n) {
       const need = n - after.size;
       const before = new Ring<LogRecord>(need);
-      for await (const batch of this.batches(store, pod, filter, { from: tailStart(metadata.logFiles, need, filter), to: merged, metadata })) before.push(batch);
+      for await (const batch of this.batches(store, pod, filter, {
+        from: tailStart(metadata.logFiles, need, filter),
+        to: merged,
+        metadata,
+      }))
+        before.push(batch);
       if (before.size > 0) yield before.toArray();
     }
     if (after.size > 0) yield after.toArray();
@@ -170,7 +186,12 @@ export class LogReader {
    * the next is read, so the cursor (advanced by batch) is where the caller is when a read breaks.
    * `window` limits the read to positions [from, to) of the whole log.
    */
-  private async *batches(store: Bucket, pod: string, filter: ArchiveFilter, window: ReadWindow = {}): AsyncGenerator<LogRecord[]> {
+  private async *batches(
+    store: Bucket,
+    pod: string,
+    filter: ArchiveFilter,
+    window: ReadWindow = {},
+  ): AsyncGenerator<LogRecord[]> {
     const cursor: Cursor = { position: window.from ?? 0, last: undefined };
     // Re-plans in a row that passed no record: a long read overlapping many deleting passes
     // re-plans often and is fine as long as each plan takes it further.
@@ -197,7 +218,14 @@ export class LogReader {
   }
 
   /** One plan's records from where `cursor` is, up to `to`. */
-  private async *readPlan(store: Bucket, pod: string, plan: OpenPlan, filter: ArchiveFilter, cursor: Cursor, to: number | undefined): AsyncGenerator<LogRecord[]> {
+  private async *readPlan(
+    store: Bucket,
+    pod: string,
+    plan: OpenPlan,
+    filter: ArchiveFilter,
+    cursor: Cursor,
+    to: number | undefined,
+  ): AsyncGenerator<LogRecord[]> {
     // Nothing is returned before the listing has found the pod in one namespace only.
     await plan.raw.ready();
     const walk = new PlanWalk(cursor, filter, to);
@@ -216,7 +244,11 @@ export class LogReader {
     walk: PlanWalk,
     fetch: Set<LogFileEntry>,
   ): AsyncGenerator<LogRecord[]> {
-    const bodies = openInOrder(store, [...fetch].map((e) => e.key), this.readAhead);
+    const bodies = openInOrder(
+      store,
+      [...fetch].map((e) => e.key),
+      this.readAhead,
+    );
     try {
       for (const entry of merged) {
         if (!fetch.has(entry)) {
@@ -242,7 +274,10 @@ export class LogReader {
     // Raw records come one by one: batched up to the end of each file.
     let taken: LogRecord[] = [];
     try {
-      for await (const event of readRawFiles(store, plan.raw, { readAhead: this.readAhead, unfinished: plan.unfinished })) {
+      for await (const event of readRawFiles(store, plan.raw, {
+        readAhead: this.readAhead,
+        unfinished: plan.unfinished,
+      })) {
         if (event.kind === 'record') {
           if (walk.take(event.record)) taken.push(event.record);
           if (walk.ended) break;

@@ -9,7 +9,13 @@ const B = '1b2c'.repeat(16);
 /** A merged file of `count` records of container `id`, from minute `from` to minute `to` (10:mm). */
 function file(id: string, count: number, from: number, to: number): LogFileEntry {
   const at = (m: number): string => `2026-11-25T10:${String(m).padStart(2, '0')}:00.000000+00:00`;
-  return { key: `data/job-1/${id}/202611251100_${from}.gz`, recordsCount: count, size: count * 50, firstRecordTime: at(from), lastRecordTime: at(to) };
+  return {
+    key: `data/job-1/${id}/202611251100_${from}.gz`,
+    recordsCount: count,
+    size: count * 50,
+    firstRecordTime: at(from),
+    lastRecordTime: at(to),
+  };
 }
 const ns = (m: number): bigint => parseTime(`2026-11-25T10:${String(m).padStart(2, '0')}:00Z`) as bigint;
 

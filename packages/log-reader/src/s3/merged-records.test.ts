@@ -33,7 +33,11 @@ const KEY = 'data/job-1/0f3a/202611251000_1.gz';
 
 describe('readMergedRecords', () => {
   it('reads the records of a merged file with the container id of its key', async () => {
-    const store = bucketOf({ [KEY]: gzipSync('{"time":"2026-11-25T10:00:00Z","log":"a"}\n{"time":"2026-11-25T10:00:01Z","log":"b","stream":"stderr"}\n') });
+    const store = bucketOf({
+      [KEY]: gzipSync(
+        '{"time":"2026-11-25T10:00:00Z","log":"a"}\n{"time":"2026-11-25T10:00:01Z","log":"b","stream":"stderr"}\n',
+      ),
+    });
     const out = [];
     for await (const r of readMergedRecords(store, KEY)) out.push(r);
     expect(out).toEqual([
@@ -51,13 +55,29 @@ describe('readMergedRecords', () => {
 
   it('names the pod it is given for a key of another layout', async () => {
     const key = 'logs/job-1/202611251000.gz';
-    expect(await failure(readMergedRecords(bucketOf({}), key, undefined, 'job-1'))).toMatchObject({ key, pod: 'job-1', message: `pod job-1: object ${key} does not exist` });
-    expect(await failure(readMergedRecords(bucketOf({}), key))).toMatchObject({ key, pod: undefined, message: `object ${key} does not exist` });
+    expect(await failure(readMergedRecords(bucketOf({}), key, undefined, 'job-1'))).toMatchObject({
+      key,
+      pod: 'job-1',
+      message: `pod job-1: object ${key} does not exist`,
+    });
+    expect(await failure(readMergedRecords(bucketOf({}), key))).toMatchObject({
+      key,
+      pod: undefined,
+      message: `object ${key} does not exist`,
+    });
   });
 
   it.each([
-    ['a truncated gzip', gzipSync('{"time":"2026-11-25T10:00:00Z","log":"a"}\n'.repeat(50)).subarray(0, 30), /^pod job-1: object data\/job-1\/0f3a\/202611251000_1\.gz is corrupt: gzip: /],
-    ['a line that is not a merged record', gzipSync('{"time":"2026-11-25T10:00:00Z","log":"a"}\nnot a record\n'), /^pod job-1: object data\/job-1\/0f3a\/202611251000_1\.gz is corrupt: line 2 is not a merged log record$/],
+    [
+      'a truncated gzip',
+      gzipSync('{"time":"2026-11-25T10:00:00Z","log":"a"}\n'.repeat(50)).subarray(0, 30),
+      /^pod job-1: object data\/job-1\/0f3a\/202611251000_1\.gz is corrupt: gzip: /,
+    ],
+    [
+      'a line that is not a merged record',
+      gzipSync('{"time":"2026-11-25T10:00:00Z","log":"a"}\nnot a record\n'),
+      /^pod job-1: object data\/job-1\/0f3a\/202611251000_1\.gz is corrupt: line 2 is not a merged log record$/,
+    ],
   ])('throws CorruptObjectError naming the pod and the key for %s', async (_what, bytes, message) => {
     const error = await failure(readMergedRecords(bucketOf({ [KEY]: bytes }), KEY));
     expect(error).toBeInstanceOf(CorruptObjectError);

@@ -24,18 +24,25 @@ export async function* readMergedRecords(
   const bodies = openInOrder(store, [key], 0);
   try {
     const opened = await bodies.next().catch((error: unknown) => {
-      if (error instanceof ObjectMissingError && error.pod === undefined) throw new ObjectMissingError(key, { cause: error.cause, pod });
+      if (error instanceof ObjectMissingError && error.pod === undefined)
+        throw new ObjectMissingError(key, { cause: error.cause, pod });
       throw error;
     });
     if (opened.done) return;
-    for await (const batch of mergedRecordBatches(key, opened.value.body, counter, pod)) for (const record of batch) yield record;
+    for await (const batch of mergedRecordBatches(key, opened.value.body, counter, pod))
+      for (const record of batch) yield record;
   } finally {
     await bodies.return(undefined);
   }
 }
 
 /** The records of one merged file, a batch per chunk of its body. */
-export async function* mergedRecordBatches(key: string, body: AsyncIterable<Uint8Array>, counter: ByteCounter | undefined, pod: string | undefined): AsyncGenerator<LogRecord[]> {
+export async function* mergedRecordBatches(
+  key: string,
+  body: AsyncIterable<Uint8Array>,
+  counter: ByteCounter | undefined,
+  pod: string | undefined,
+): AsyncGenerator<LogRecord[]> {
   const containerId = parseMergedKey(key)?.containerId ?? '';
   let line = 0;
   for await (const lines of objectLineBatches(key, body, counter, pod)) {

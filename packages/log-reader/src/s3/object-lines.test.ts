@@ -48,19 +48,32 @@ describe('objectLines', () => {
   });
 
   it('reads a body of several gzip members (concatenated uploads)', async () => {
-    const two = Buffer.concat([gzipSync(Buffer.from(`${NDJSON[0]}\n`)), gzipSync(Buffer.from(`${NDJSON[1]}\n${NDJSON[2]}`))]);
+    const two = Buffer.concat([
+      gzipSync(Buffer.from(`${NDJSON[0]}\n`)),
+      gzipSync(Buffer.from(`${NDJSON[1]}\n${NDJSON[2]}`)),
+    ]);
     expect(await lines(body(two))).toEqual(NDJSON);
   });
 
-  it.each([1, 2, 3, 7, 64])('gives the same lines when the body arrives in %i-byte chunks, plain and gzip', async (size) => {
-    // Chunks this small split lines, and the multi-byte characters of line 2, at every byte.
-    expect(await lines(body(...chunked(Buffer.from(TEXT), size)))).toEqual(NDJSON);
-    expect(await lines(body(...chunked(gzipSync(Buffer.from(TEXT)), size)))).toEqual(NDJSON);
-  });
+  it.each([1, 2, 3, 7, 64])(
+    'gives the same lines when the body arrives in %i-byte chunks, plain and gzip',
+    async (size) => {
+      // Chunks this small split lines, and the multi-byte characters of line 2, at every byte.
+      expect(await lines(body(...chunked(Buffer.from(TEXT), size)))).toEqual(NDJSON);
+      expect(await lines(body(...chunked(gzipSync(Buffer.from(TEXT)), size)))).toEqual(NDJSON);
+    },
+  );
 
   it('joins a character whose UTF-8 bytes are split between chunks', async () => {
     const euro = Buffer.from('€', 'utf8'); // e2 82 ac
-    const result = await lines(body(Buffer.from('price: '), euro.subarray(0, 1), euro.subarray(1, 2), Buffer.concat([euro.subarray(2), Buffer.from('5\n')])));
+    const result = await lines(
+      body(
+        Buffer.from('price: '),
+        euro.subarray(0, 1),
+        euro.subarray(1, 2),
+        Buffer.concat([euro.subarray(2), Buffer.from('5\n')]),
+      ),
+    );
     expect(result).toEqual(['price: €5']);
   });
 
@@ -139,7 +152,9 @@ describe('objectLines', () => {
         })(),
       );
       expect(error).toMatchObject({ code: 'ERR_CORRUPT_OBJECT', key: KEY, pod: 'job-1' });
-      expect((error as Error).message).toMatch(new RegExp(`^pod job-1: object ${KEY.replace(/\./g, '\\.')} is corrupt: gzip: `));
+      expect((error as Error).message).toMatch(
+        new RegExp(`^pod job-1: object ${KEY.replace(/\./g, '\\.')} is corrupt: gzip: `),
+      );
     });
 
     it('throws CorruptObjectError for damaged compressed data', async () => {
@@ -191,7 +206,8 @@ describe('objectLines', () => {
       break;
     }
     // The gzip path closes the body through stream teardown: give it a moment.
-    for (let waited = 0; !closed && waited < 2000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    for (let waited = 0; !closed && waited < 2000; waited += 10)
+      await new Promise((resolve) => setTimeout(resolve, 10));
     expect(closed).toBe(true);
     expect(served).toBeLessThan(bytes.length);
   });

@@ -53,7 +53,10 @@ export async function* objectLineBatches(
     // the source too, which releases the body.
     // A few chunks of room: zlib inflates the next ones in the thread pool while the caller
     // decodes this one, instead of waiting for it to ask (a Transform's default room is 16 KiB).
-    const options: ZlibOptions & { readableHighWaterMark: number } = { chunkSize: GUNZIP_CHUNK, readableHighWaterMark: 4 * GUNZIP_CHUNK };
+    const options: ZlibOptions & { readableHighWaterMark: number } = {
+      chunkSize: GUNZIP_CHUNK,
+      readableHighWaterMark: 4 * GUNZIP_CHUNK,
+    };
     const gunzip = createGunzip(options);
     pipeline(Readable.from(raw), gunzip, () => {});
     bytes = gunzip;
@@ -61,7 +64,8 @@ export async function* objectLineBatches(
   try {
     yield* splitLines(bytes);
   } catch (error) {
-    if (isZlibError(error)) throw new CorruptObjectError(key, `gzip: ${(error as Error).message}`, { cause: error, pod });
+    if (isZlibError(error))
+      throw new CorruptObjectError(key, `gzip: ${(error as Error).message}`, { cause: error, pod });
     throw error;
   }
 }

@@ -49,7 +49,11 @@ interface Directory {
  * before every file of the batches after it in raw-file order ({@link compareRawKeys}). The
  * first batch, maybe empty, comes as soon as the pod is known to be in one namespace only.
  */
-export async function* listRawFilesInOrder(store: Bucket, pod: string, firstPageKeys = FIRST_PAGE_KEYS): AsyncGenerator<RawFile[]> {
+export async function* listRawFilesInOrder(
+  store: Bucket,
+  pod: string,
+  firstPageKeys = FIRST_PAGE_KEYS,
+): AsyncGenerator<RawFile[]> {
   const prefix = rawPodPrefix(pod);
   const first = await listPage(store, prefix, { maxKeys: firstPageKeys });
   const files = ownFiles(pod, first.keys);
@@ -68,7 +72,14 @@ export async function* listRawFilesInOrder(store: Bucket, pod: string, firstPage
     const dir = parseRawDir(p);
     if (dir === undefined || dir.pod !== pod || dir.container !== pod) continue;
     const frontier = p === lastDir ? lastKey.slice(p.length) : '';
-    dirs.push({ prefix: p, frontier, done: false, hasFiles: files.some((f) => f.key.startsWith(p)), next: undefined, token: undefined });
+    dirs.push({
+      prefix: p,
+      frontier,
+      done: false,
+      hasFiles: files.some((f) => f.key.startsWith(p)),
+      next: undefined,
+      token: undefined,
+    });
   }
   const seen = new Set(files.map((f) => f.key));
   const pending = [...files];
@@ -90,7 +101,10 @@ export async function* listRawFilesInOrder(store: Bucket, pod: string, firstPage
         checked = true;
       }
       if (checked) {
-        const bound = open.length === 0 ? undefined : open.map((d) => d.frontier.slice(0, SLICE_LENGTH)).reduce((a, b) => (b < a ? b : a));
+        const bound =
+          open.length === 0
+            ? undefined
+            : open.map((d) => d.frontier.slice(0, SLICE_LENGTH)).reduce((a, b) => (b < a ? b : a));
         const ready = bound === undefined ? pending.splice(0) : takeWhere(pending, (f) => f.slice < bound);
         if (ready.length > 0 || firstBatch) yield ready.sort(compareRawKeys);
         firstBatch = false;
@@ -114,12 +128,24 @@ export async function* listRawFilesInOrder(store: Bucket, pod: string, firstPage
 }
 
 /** One page of a listing: from the start, after `startAfter`, or at `token`. */
-async function listPage(store: Bucket, prefix: string, options: { token?: string | undefined; startAfter?: string | undefined; maxKeys?: number }): Promise<Page> {
+async function listPage(
+  store: Bucket,
+  prefix: string,
+  options: { token?: string | undefined; startAfter?: string | undefined; maxKeys?: number },
+): Promise<Page> {
   const page = await store.client.send(
-    new ListObjectsV2Command({ Bucket: store.bucket, Prefix: prefix, ContinuationToken: options.token, StartAfter: options.startAfter, MaxKeys: options.maxKeys }),
+    new ListObjectsV2Command({
+      Bucket: store.bucket,
+      Prefix: prefix,
+      ContinuationToken: options.token,
+      StartAfter: options.startAfter,
+      MaxKeys: options.maxKeys,
+    }),
     sendOptions(store),
   );
-  const keys = (page.Contents ?? []).flatMap((o) => (o.Key === undefined ? [] : [{ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified ?? new Date(0) }]));
+  const keys = (page.Contents ?? []).flatMap((o) =>
+    o.Key === undefined ? [] : [{ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified ?? new Date(0) }],
+  );
   if (!page.IsTruncated) return { keys, token: undefined };
   if (!page.NextContinuationToken) throw new TruncatedListingError(store.bucket, prefix);
   return { keys, token: page.NextContinuationToken };

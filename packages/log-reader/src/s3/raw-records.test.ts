@@ -25,19 +25,23 @@ function rawFile(id: string, file: string): RawFile {
   return { ...parsed, size: 0, lastModified: new Date(0) };
 }
 
-const rec = (time: string, stream: string, tag: string, log: string) => JSON.stringify({ time, stream, logtag: tag, log, kubernetes: { pod_name: 'job-1' } });
+const rec = (time: string, stream: string, tag: string, log: string) =>
+  JSON.stringify({ time, stream, logtag: tag, log, kubernetes: { pod_name: 'job-1' } });
 const ndjson = (...lines: string[]) => lines.map((l) => `${l}\n`).join('');
 
 /** The events in a compact form: `record time|stream|message@id`, `end file invalid=…`, `open stream@file:line` (lines left open). */
 async function events(store: Bucket, files: RawFile[]): Promise<string[]> {
   const out: string[] = [];
-  for await (const e of readRawFiles(store, files)) if (e.kind !== 'open-lines' || e.unfinished.length > 0) out.push(show(e));
+  for await (const e of readRawFiles(store, files))
+    if (e.kind !== 'open-lines' || e.unfinished.length > 0) out.push(show(e));
   return out;
 }
 
 function show(e: RawEvent): string {
-  if (e.kind === 'record') return `record ${e.record.time}|${e.record.stream}|${e.record.message}@${e.record.containerId}`;
-  if (e.kind === 'open-lines') return `open ${e.unfinished.map((u) => `${u.stream}@${u.key.split('/')[1]?.replace('.gz', '')}:${u.line}`).join(' ')}`;
+  if (e.kind === 'record')
+    return `record ${e.record.time}|${e.record.stream}|${e.record.message}@${e.record.containerId}`;
+  if (e.kind === 'open-lines')
+    return `open ${e.unfinished.map((u) => `${u.stream}@${u.key.split('/')[1]?.replace('.gz', '')}:${u.line}`).join(' ')}`;
   return `end ${e.file.slice}_${e.file.index} invalid=${e.invalidLines}`;
 }
 
@@ -46,8 +50,14 @@ describe('readRawFiles', () => {
     const a = rawFile('0f3a', '202611250959_9.gz');
     const b = rawFile('0f3a', '202611250959_10.gz');
     const store = bucketOf({
-      [a.key]: ndjson(rec('2026-11-25T09:59:58Z', 'stdout', 'F', 'one'), rec('2026-11-25T09:59:59Z', 'stdout', 'P', 'two-a ')),
-      [b.key]: ndjson(rec('2026-11-25T10:00:00Z', 'stdout', 'P', 'two-b '), rec('2026-11-25T10:00:01Z', 'stdout', 'F', 'two-c')),
+      [a.key]: ndjson(
+        rec('2026-11-25T09:59:58Z', 'stdout', 'F', 'one'),
+        rec('2026-11-25T09:59:59Z', 'stdout', 'P', 'two-a '),
+      ),
+      [b.key]: ndjson(
+        rec('2026-11-25T10:00:00Z', 'stdout', 'P', 'two-b '),
+        rec('2026-11-25T10:00:01Z', 'stdout', 'F', 'two-c'),
+      ),
     });
     expect(await events(store, [a, b])).toEqual([
       'record 2026-11-25T09:59:58Z|stdout|one@0f3a',
@@ -86,7 +96,11 @@ describe('readRawFiles', () => {
     const a = rawFile('0f3a', '202611250959_1.gz');
     const b = rawFile('0f3a', '202611251003_2.gz');
     const store = bucketOf({
-      [a.key]: ndjson('{"log":"untimed first"}', rec('2026-11-25T12:00:00.123456789+02:00', 'stdout', 'F', 'timed'), '{"log":"untimed after"}'),
+      [a.key]: ndjson(
+        '{"log":"untimed first"}',
+        rec('2026-11-25T12:00:00.123456789+02:00', 'stdout', 'F', 'timed'),
+        '{"log":"untimed after"}',
+      ),
       [b.key]: ndjson('{"log":"first of the next file"}'),
     });
     expect(await events(store, [a, b])).toEqual([
@@ -104,13 +118,21 @@ describe('readRawFiles', () => {
     const store = bucketOf({
       [a.key]: ndjson('{"log":"2026-11-25T10:00:00.1Z stderr P hel"}', '{"log":"2026-11-25T10:00:00.2Z stderr F lo"}'),
     });
-    expect(await events(store, [a])).toEqual(['record 2026-11-25T10:00:00.1Z|stderr|hello@0f3a', 'end 202611250959_1 invalid=0']);
+    expect(await events(store, [a])).toEqual([
+      'record 2026-11-25T10:00:00.1Z|stderr|hello@0f3a',
+      'end 202611250959_1 invalid=0',
+    ]);
   });
 
   it('keeps lines that are not JSON as whole messages, counts them, and never lets them complete a partial line', async () => {
     const a = rawFile('0f3a', '202611250959_1.gz');
     const store = bucketOf({
-      [a.key]: ndjson(rec('2026-11-25T10:00:00Z', 'stdout', 'P', 'half '), 'garbage {', rec('2026-11-25T10:00:01Z', 'stdout', 'F', 'rest'), 'more garbage'),
+      [a.key]: ndjson(
+        rec('2026-11-25T10:00:00Z', 'stdout', 'P', 'half '),
+        'garbage {',
+        rec('2026-11-25T10:00:01Z', 'stdout', 'F', 'rest'),
+        'more garbage',
+      ),
     });
     expect(await events(store, [a])).toEqual([
       'record 2026-11-25T10:00:00Z|stdout|garbage {@0f3a',
@@ -130,11 +152,30 @@ describe('readRawFiles', () => {
         rec('2026-11-25T09:59:58Z', 'stdout', 'F', 'merged'),
         rec('2026-11-25T09:59:59Z', 'stderr', 'P', 'bar-a '),
       ),
-      [b.key]: ndjson(rec('2026-11-25T10:00:00Z', 'stdout', 'F', 'merged too'), rec('2026-11-25T10:00:01Z', 'stderr', 'P', 'bar-b ')),
-      [c.key]: ndjson(rec('2026-11-25T10:00:02Z', 'stdout', 'F', 'new'), rec('2026-11-25T10:00:03Z', 'stderr', 'F', 'bar-c')),
+      [b.key]: ndjson(
+        rec('2026-11-25T10:00:00Z', 'stdout', 'F', 'merged too'),
+        rec('2026-11-25T10:00:01Z', 'stderr', 'P', 'bar-b '),
+      ),
+      [c.key]: ndjson(
+        rec('2026-11-25T10:00:02Z', 'stdout', 'F', 'new'),
+        rec('2026-11-25T10:00:03Z', 'stderr', 'F', 'bar-c'),
+      ),
     });
     const out: string[] = [];
-    const unfinished = { lines: [{ stream: 'stderr' as const, key: a.key, line: 3, files: [{ key: a.key, line: 3 }, { key: b.key, line: 2 }] }], files: [a, b] };
+    const unfinished = {
+      lines: [
+        {
+          stream: 'stderr' as const,
+          key: a.key,
+          line: 3,
+          files: [
+            { key: a.key, line: 3 },
+            { key: b.key, line: 2 },
+          ],
+        },
+      ],
+      files: [a, b],
+    };
     for await (const e of readRawFiles(store, [c], { unfinished })) out.push(show(e));
     expect(out).toEqual([
       'record 2026-11-25T10:00:02Z|stdout|new@0f3a',
@@ -151,15 +192,35 @@ describe('readRawFiles', () => {
     const c = rawFile('0f3a', '202611250959_8.gz');
     const store = bucketOf({
       // Merged: stdout opened a line in _5, stderr in _7.
-      [a.key]: ndjson(rec('2026-11-25T09:59:50Z', 'stdout', 'F', 'merged'), rec('2026-11-25T09:59:51Z', 'stdout', 'P', 'out-a ')),
-      [b.key]: ndjson(rec('2026-11-25T09:59:57Z', 'stdout', 'P', 'out-b '), rec('2026-11-25T09:59:58Z', 'stderr', 'P', 'err-a ')),
+      [a.key]: ndjson(
+        rec('2026-11-25T09:59:50Z', 'stdout', 'F', 'merged'),
+        rec('2026-11-25T09:59:51Z', 'stdout', 'P', 'out-a '),
+      ),
+      [b.key]: ndjson(
+        rec('2026-11-25T09:59:57Z', 'stdout', 'P', 'out-b '),
+        rec('2026-11-25T09:59:58Z', 'stderr', 'P', 'err-a '),
+      ),
       // Late, keyed between: its stdout piece belongs to the stdout line, its stderr line comes before the stderr one.
-      [late.key]: ndjson(rec('2026-11-25T09:59:54Z', 'stdout', 'P', 'out-late '), rec('2026-11-25T09:59:55Z', 'stderr', 'F', 'late-err')),
-      [c.key]: ndjson(rec('2026-11-25T10:00:00Z', 'stderr', 'F', 'err-b'), rec('2026-11-25T10:00:01Z', 'stdout', 'F', 'out-c')),
+      [late.key]: ndjson(
+        rec('2026-11-25T09:59:54Z', 'stdout', 'P', 'out-late '),
+        rec('2026-11-25T09:59:55Z', 'stderr', 'F', 'late-err'),
+      ),
+      [c.key]: ndjson(
+        rec('2026-11-25T10:00:00Z', 'stderr', 'F', 'err-b'),
+        rec('2026-11-25T10:00:01Z', 'stdout', 'F', 'out-c'),
+      ),
     });
     const unfinished = {
       lines: [
-        { stream: 'stdout' as const, key: a.key, line: 2, files: [{ key: a.key, line: 2 }, { key: b.key, line: 1 }] },
+        {
+          stream: 'stdout' as const,
+          key: a.key,
+          line: 2,
+          files: [
+            { key: a.key, line: 2 },
+            { key: b.key, line: 1 },
+          ],
+        },
         { stream: 'stderr' as const, key: b.key, line: 2, files: [{ key: b.key, line: 2 }] },
       ],
       files: [a, b],
@@ -180,13 +241,27 @@ describe('readRawFiles', () => {
     const a = rawFile('0f3a', '202611250959_9.gz');
     const b = rawFile('0f3a', '202611250959_10.gz');
     const store = bucketOf({
-      [a.key]: ndjson(rec('2026-11-25T09:59:58Z', 'stdout', 'F', 'one'), rec('2026-11-25T09:59:59Z', 'stderr', 'P', 'err-a ')),
-      [b.key]: ndjson(rec('2026-11-25T10:00:00Z', 'stdout', 'P', 'out-a '), rec('2026-11-25T10:00:01Z', 'stderr', 'P', 'err-b ')),
+      [a.key]: ndjson(
+        rec('2026-11-25T09:59:58Z', 'stdout', 'F', 'one'),
+        rec('2026-11-25T09:59:59Z', 'stderr', 'P', 'err-a '),
+      ),
+      [b.key]: ndjson(
+        rec('2026-11-25T10:00:00Z', 'stdout', 'P', 'out-a '),
+        rec('2026-11-25T10:00:01Z', 'stderr', 'P', 'err-b '),
+      ),
     });
     let open: unknown;
     for await (const e of readRawFiles(store, [a, b])) if (e.kind === 'open-lines') open = e.unfinished;
     expect(open).toEqual([
-      { stream: 'stderr', key: a.key, line: 2, files: [{ key: a.key, line: 2 }, { key: b.key, line: 2 }] },
+      {
+        stream: 'stderr',
+        key: a.key,
+        line: 2,
+        files: [
+          { key: a.key, line: 2 },
+          { key: b.key, line: 2 },
+        ],
+      },
       { stream: 'stdout', key: b.key, line: 1, files: [{ key: b.key, line: 1 }] },
     ]);
   });

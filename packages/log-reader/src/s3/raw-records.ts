@@ -61,17 +61,26 @@ interface OpenLine {
  * container's unfinished lines. `files` may also come a sorted batch at a time, each before
  * every later one (a listing still going on: raw-listing.ts).
  */
-export async function* readRawFiles(store: Bucket, files: readonly RawFile[] | AsyncIterable<readonly RawFile[]>, options: ReadRawOptions = {}): AsyncGenerator<RawEvent> {
+export async function* readRawFiles(
+  store: Bucket,
+  files: readonly RawFile[] | AsyncIterable<readonly RawFile[]>,
+  options: ReadRawOptions = {},
+): AsyncGenerator<RawEvent> {
   const lines = options.unfinished?.lines ?? [];
   // Which streams' pieces each merged file holds, and from which of its lines on.
   const pieces = new Map<string, Map<Stream, number>>();
-  for (const u of lines) for (const f of u.files) pieces.set(f.key, (pieces.get(f.key) ?? new Map<Stream, number>()).set(u.stream, f.line));
+  for (const u of lines)
+    for (const f of u.files) pieces.set(f.key, (pieces.get(f.key) ?? new Map<Stream, number>()).set(u.stream, f.line));
   const merged = (options.unfinished?.files ?? []).filter((f) => pieces.has(f.key));
 
   let joiner: LineJoiner | undefined;
   let containerId: string | undefined;
   const open = new Map<Stream, OpenLine>();
-  for await (const { file, merged: isMerged, body } of openBatches(store, inOrder(files, merged), options.readAhead ?? DEFAULT_READ_AHEAD)) {
+  for await (const { file, merged: isMerged, body } of openBatches(
+    store,
+    inOrder(files, merged),
+    options.readAhead ?? DEFAULT_READ_AHEAD,
+  )) {
     if (joiner === undefined || file.containerId !== containerId) {
       if (joiner) yield* flushed(joiner, open);
       joiner = new LineJoiner(file.containerId);
@@ -126,24 +135,40 @@ interface PlannedFile {
 }
 
 /** `files` with the merged `pieces` files among them, in raw-file order, a batch at a time. */
-async function* inOrder(files: readonly RawFile[] | AsyncIterable<readonly RawFile[]>, pieces: readonly RawFile[]): AsyncGenerator<PlannedFile[]> {
+async function* inOrder(
+  files: readonly RawFile[] | AsyncIterable<readonly RawFile[]>,
+  pieces: readonly RawFile[],
+): AsyncGenerator<PlannedFile[]> {
   const held = pieces.map((file) => ({ file, merged: true })).sort((a, b) => compareRawKeys(a.file, b.file));
   const batches = Symbol.asyncIterator in files ? files : [files];
   for await (const batch of batches) {
     const all = batch.map((file) => ({ file, merged: false }));
-    const last = all.reduce<RawFile | undefined>((max, f) => (max === undefined || compareRawKeys(f.file, max) > 0 ? f.file : max), undefined);
+    const last = all.reduce<RawFile | undefined>(
+      (max, f) => (max === undefined || compareRawKeys(f.file, max) > 0 ? f.file : max),
+      undefined,
+    );
     // Pieces files before the batch's last file are placed among it; the rest may come after later batches.
-    while (last !== undefined && held.length > 0 && compareRawKeys((held[0] as PlannedFile).file, last) < 0) all.push(held.shift() as PlannedFile);
+    while (last !== undefined && held.length > 0 && compareRawKeys((held[0] as PlannedFile).file, last) < 0)
+      all.push(held.shift() as PlannedFile);
     if (all.length > 0) yield all.sort((a, b) => compareRawKeys(a.file, b.file));
   }
   if (held.length > 0) yield held;
 }
 
 /** The files of each batch opened in order, `ahead` GETs in flight within a batch. */
-async function* openBatches(store: Bucket, batches: AsyncIterable<PlannedFile[]>, ahead: number): AsyncGenerator<PlannedFile & { readonly body: AsyncIterable<Uint8Array> }> {
+async function* openBatches(
+  store: Bucket,
+  batches: AsyncIterable<PlannedFile[]>,
+  ahead: number,
+): AsyncGenerator<PlannedFile & { readonly body: AsyncIterable<Uint8Array> }> {
   for await (const batch of batches) {
     let at = 0;
-    for await (const { body } of openInOrder(store, batch.map((f) => f.file.key), ahead)) yield { ...(batch[at++] as PlannedFile), body };
+    for await (const { body } of openInOrder(
+      store,
+      batch.map((f) => f.file.key),
+      ahead,
+    ))
+      yield { ...(batch[at++] as PlannedFile), body };
   }
 }
 

@@ -12,10 +12,18 @@ import {
   type RetryLimits,
 } from './s3-client.js';
 
-const LIMITS: RetryLimits = { maxAttempts: 4, retryBaseDelayMs: 100, throttlingBaseDelayMs: 1_000, maxRetryDelayMs: 3_000 };
+const LIMITS: RetryLimits = {
+  maxAttempts: 4,
+  retryBaseDelayMs: 100,
+  throttlingBaseDelayMs: 1_000,
+  maxRetryDelayMs: 3_000,
+};
 
 /** Runs the strategy the way the SDK's retry middleware does, and returns the waits it asked for. */
-async function waits(strategy: BoundedRetryStrategy, errorType: 'TRANSIENT' | 'THROTTLING' | 'SERVER_ERROR' | 'CLIENT_ERROR'): Promise<number[]> {
+async function waits(
+  strategy: BoundedRetryStrategy,
+  errorType: 'TRANSIENT' | 'THROTTLING' | 'SERVER_ERROR' | 'CLIENT_ERROR',
+): Promise<number[]> {
   const delays: number[] = [];
   let token = await strategy.acquireInitialRetryToken();
   for (;;) {
@@ -70,7 +78,10 @@ describe('createS3Client', () => {
 });
 
 /** A local HTTP server standing in for the store: answers every request with `answer`, and counts connections open at once. */
-async function localStore(answer: { status: number; body?: string }): Promise<{ endpoint: string; peakConnections: () => number; close: () => Promise<void> }> {
+async function localStore(answer: {
+  status: number;
+  body?: string;
+}): Promise<{ endpoint: string; peakConnections: () => number; close: () => Promise<void> }> {
   const sockets = new Set<Socket>();
   let peak = 0;
   const server = createServer((request, response) => {
@@ -78,7 +89,10 @@ async function localStore(answer: { status: number; body?: string }): Promise<{ 
     request.on('end', () => {
       // Answered on the next turn, so that requests sent together are in flight together.
       setImmediate(() => {
-        response.writeHead(answer.status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(answer.body ?? '') });
+        response.writeHead(answer.status, {
+          'content-type': 'application/xml',
+          'content-length': Buffer.byteLength(answer.body ?? ''),
+        });
         response.end(answer.body ?? '');
       });
     });
@@ -108,7 +122,9 @@ describe('createS3Client connection pool', () => {
     const store = await localStore({ status: 200 });
     const client = createS3Client({ endpoint: store.endpoint, maxSockets: 3, credentials: TEST_CREDENTIALS }, {});
     try {
-      await Promise.all(Array.from({ length: 12 }, (_, i) => client.send(new HeadObjectCommand({ Bucket: 'b', Key: `k${i}` }))));
+      await Promise.all(
+        Array.from({ length: 12 }, (_, i) => client.send(new HeadObjectCommand({ Bucket: 'b', Key: `k${i}` }))),
+      );
       expect(store.peakConnections()).toBeGreaterThan(0);
       expect(store.peakConnections()).toBeLessThanOrEqual(3);
     } finally {
@@ -143,26 +159,82 @@ describe('socketsFor', () => {
 
 describe('failed requests name the operation, the key and the status', () => {
   it.each([
-    ['GetObjectCommand', { Bucket: 'b', Key: 'data/job-1/0f3a/202611251000_1.gz' }, { name: 'InternalError', message: 'We encountered an internal error', status: 500 }, 'GET data/job-1/0f3a/202611251000_1.gz: HTTP 500: We encountered an internal error'],
-    ['HeadBucketCommand', { Bucket: 'logs' }, { name: 'UnknownError', message: 'UnknownError', status: 403 }, 'HEAD bucket logs: HTTP 403: access denied or bad credentials'],
-    ['ListObjectsV2Command', { Bucket: 'logs', Prefix: 'kube.var.log.containers.job-1_' }, { name: 'SlowDown', message: 'Please reduce your request rate.', status: 503 }, 'LIST prefix kube.var.log.containers.job-1_ in bucket logs: HTTP 503: Please reduce your request rate.'],
-    ['PutObjectCommand', { Bucket: 'b', Key: 'metadata/job-1.json' }, { name: 'PreconditionFailed', message: 'At least one of the pre-conditions you specified did not hold', status: 412 }, 'PUT metadata/job-1.json: HTTP 412: At least one of the pre-conditions you specified did not hold'],
-    ['DeleteObjectsCommand', { Bucket: 'b', Delete: { Objects: [{ Key: 'a' }, { Key: 'b' }] } }, { name: 'UnknownError', message: 'UnknownError', status: 502 }, 'DELETE 2 key(s) from a: HTTP 502: no error details in the answer'],
-    ['GetObjectCommand', { Bucket: 'b', Key: 'k' }, { name: 'Error', message: 'connect ECONNREFUSED 127.0.0.1:9', status: undefined }, 'GET k: connect ECONNREFUSED 127.0.0.1:9'],
-    ['UploadPartCommand', { Bucket: 'b', Key: 'data/x.gz' }, { name: 'NoSuchUpload', message: '', status: 404 }, 'PUT (upload part) data/x.gz: HTTP 404: NoSuchUpload'],
+    [
+      'GetObjectCommand',
+      { Bucket: 'b', Key: 'data/job-1/0f3a/202611251000_1.gz' },
+      { name: 'InternalError', message: 'We encountered an internal error', status: 500 },
+      'GET data/job-1/0f3a/202611251000_1.gz: HTTP 500: We encountered an internal error',
+    ],
+    [
+      'HeadBucketCommand',
+      { Bucket: 'logs' },
+      { name: 'UnknownError', message: 'UnknownError', status: 403 },
+      'HEAD bucket logs: HTTP 403: access denied or bad credentials',
+    ],
+    [
+      'ListObjectsV2Command',
+      { Bucket: 'logs', Prefix: 'kube.var.log.containers.job-1_' },
+      { name: 'SlowDown', message: 'Please reduce your request rate.', status: 503 },
+      'LIST prefix kube.var.log.containers.job-1_ in bucket logs: HTTP 503: Please reduce your request rate.',
+    ],
+    [
+      'PutObjectCommand',
+      { Bucket: 'b', Key: 'metadata/job-1.json' },
+      {
+        name: 'PreconditionFailed',
+        message: 'At least one of the pre-conditions you specified did not hold',
+        status: 412,
+      },
+      'PUT metadata/job-1.json: HTTP 412: At least one of the pre-conditions you specified did not hold',
+    ],
+    [
+      'DeleteObjectsCommand',
+      { Bucket: 'b', Delete: { Objects: [{ Key: 'a' }, { Key: 'b' }] } },
+      { name: 'UnknownError', message: 'UnknownError', status: 502 },
+      'DELETE 2 key(s) from a: HTTP 502: no error details in the answer',
+    ],
+    [
+      'GetObjectCommand',
+      { Bucket: 'b', Key: 'k' },
+      { name: 'Error', message: 'connect ECONNREFUSED 127.0.0.1:9', status: undefined },
+      'GET k: connect ECONNREFUSED 127.0.0.1:9',
+    ],
+    [
+      'UploadPartCommand',
+      { Bucket: 'b', Key: 'data/x.gz' },
+      { name: 'NoSuchUpload', message: '', status: 404 },
+      'PUT (upload part) data/x.gz: HTTP 404: NoSuchUpload',
+    ],
   ] as const)('%s %j', (command, input, failure, message) => {
-    const error = Object.assign(new Error(failure.message), { name: failure.name, $metadata: { httpStatusCode: failure.status } });
+    const error = Object.assign(new Error(failure.message), {
+      name: failure.name,
+      $metadata: { httpStatusCode: failure.status },
+    });
     expect(describeFailedRequest(command, input, error)).toBe(message);
   });
 
   it('rewrites the final error of a request sent through the client, keeping its name, code and status', async () => {
-    const store = await localStore({ status: 500, body: '<Error><Code>InternalError</Code><Message>We encountered an internal error</Message></Error>' });
-    const client = createS3Client({ endpoint: store.endpoint, maxAttempts: 2, retryBaseDelayMs: 0, credentials: TEST_CREDENTIALS }, {});
+    const store = await localStore({
+      status: 500,
+      body: '<Error><Code>InternalError</Code><Message>We encountered an internal error</Message></Error>',
+    });
+    const client = createS3Client(
+      { endpoint: store.endpoint, maxAttempts: 2, retryBaseDelayMs: 0, credentials: TEST_CREDENTIALS },
+      {},
+    );
     try {
-      const error = await client.send(new GetObjectCommand({ Bucket: 'b', Key: 'kube.var.log.containers.job-1_jobs_job-1-0f3a.log/202611251000_1.gz' })).catch((e: unknown) => e);
+      const error = await client
+        .send(
+          new GetObjectCommand({
+            Bucket: 'b',
+            Key: 'kube.var.log.containers.job-1_jobs_job-1-0f3a.log/202611251000_1.gz',
+          }),
+        )
+        .catch((e: unknown) => e);
       expect(error).toMatchObject({
         name: 'InternalError',
-        message: 'GET kube.var.log.containers.job-1_jobs_job-1-0f3a.log/202611251000_1.gz: HTTP 500: We encountered an internal error',
+        message:
+          'GET kube.var.log.containers.job-1_jobs_job-1-0f3a.log/202611251000_1.gz: HTTP 500: We encountered an internal error',
         $metadata: { httpStatusCode: 500, attempts: 2 },
       });
       expect(String((error as Error).message)).not.toContain(TEST_CREDENTIALS.secretAccessKey);
@@ -176,10 +248,14 @@ describe('failed requests name the operation, the key and the status', () => {
     const store = await localStore({ status: 403 });
     const client = createS3Client({ endpoint: store.endpoint, maxAttempts: 1, credentials: TEST_CREDENTIALS }, {});
     try {
-      const error = await client.send(new GetObjectCommand({ Bucket: 'b', Key: 'metadata/job-1.json' })).catch((e: unknown) => e);
+      const error = await client
+        .send(new GetObjectCommand({ Bucket: 'b', Key: 'metadata/job-1.json' }))
+        .catch((e: unknown) => e);
       expect((error as Error).message).toBe('GET metadata/job-1.json: HTTP 403: access denied or bad credentials');
       expect(error).toMatchObject({ $metadata: { httpStatusCode: 403 } });
-      expect(describeSetupProblem(error, { endpoint: store.endpoint, bucket: 'b' })?.message).toMatch(/access denied or bad credentials/);
+      expect(describeSetupProblem(error, { endpoint: store.endpoint, bucket: 'b' })?.message).toMatch(
+        /access denied or bad credentials/,
+      );
     } finally {
       client.destroy();
       await store.close();
@@ -189,7 +265,8 @@ describe('failed requests name the operation, the key and the status', () => {
 
 describe('describeSetupProblem', () => {
   const where = { endpoint: 'http://s3.local', bucket: 'logs' };
-  const failure = (name: string, status: number): Error => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
+  const failure = (name: string, status: number): Error =>
+    Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
 
   it.each([
     ['UnknownError', 403],
@@ -203,7 +280,9 @@ describe('describeSetupProblem', () => {
   });
 
   it('takes a 400 without an error code (versitygw, for a HEAD with a session token it does not know) for bad credentials', () => {
-    expect(describeSetupProblem(failure('Unknown', 400), where)?.message).toMatch(/HTTP 400 without an error code\): bad credentials or session token/);
+    expect(describeSetupProblem(failure('Unknown', 400), where)?.message).toMatch(
+      /HTTP 400 without an error code\): bad credentials or session token/,
+    );
   });
 
   it.each([

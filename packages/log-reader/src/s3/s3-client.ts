@@ -60,8 +60,10 @@ const SPARE_SOCKETS = 4;
  * @example createS3Client({ maxSockets: socketsFor(config.concurrency) })
  */
 export function socketsFor(concurrentReads: number, readAhead: number = DEFAULT_READ_AHEAD): number {
-  if (!Number.isSafeInteger(concurrentReads) || concurrentReads < 1) throw new RangeError(`concurrentReads must be a positive integer, got ${concurrentReads}`);
-  if (!Number.isSafeInteger(readAhead) || readAhead < 0) throw new RangeError(`readAhead must be a non-negative integer, got ${readAhead}`);
+  if (!Number.isSafeInteger(concurrentReads) || concurrentReads < 1)
+    throw new RangeError(`concurrentReads must be a positive integer, got ${concurrentReads}`);
+  if (!Number.isSafeInteger(readAhead) || readAhead < 0)
+    throw new RangeError(`readAhead must be a non-negative integer, got ${readAhead}`);
   return concurrentReads * (readAhead + 1 + SOCKETS_BESIDES_BODIES) + SPARE_SOCKETS;
 }
 
@@ -111,7 +113,10 @@ export interface S3ClientSettings {
 }
 
 /** The endpoint to use: the explicit one, else `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`. */
-export function resolveEndpoint(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function resolveEndpoint(
+  explicit: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
   return explicit || env['AWS_ENDPOINT_URL_S3'] || env['AWS_ENDPOINT_URL'] || undefined;
 }
 
@@ -127,14 +132,19 @@ export function createS3Client(settings: S3ClientSettings, env: NodeJS.ProcessEn
   const endpoint = resolveEndpoint(settings.endpoint, env);
   const maxAttempts = positive(settings.maxAttempts, S3_CLIENT_DEFAULTS.maxAttempts, 'maxAttempts');
   const requestHandler: NodeHttpHandlerOptions = {
-    connectionTimeout: positive(settings.connectionTimeoutMs, S3_CLIENT_DEFAULTS.connectionTimeoutMs, 'connectionTimeoutMs'),
+    connectionTimeout: positive(
+      settings.connectionTimeoutMs,
+      S3_CLIENT_DEFAULTS.connectionTimeoutMs,
+      'connectionTimeoutMs',
+    ),
     requestTimeout: positive(settings.requestTimeoutMs, S3_CLIENT_DEFAULTS.requestTimeoutMs, 'requestTimeoutMs'),
     // Without this the SDK only logs a warning when the request timeout passes, and waits on.
     throwOnRequestTimeout: true,
     ...(settings.socketIdleTimeoutMs ? { socketTimeout: settings.socketIdleTimeoutMs } : {}),
   };
   const maxSockets = settings.maxSockets ?? S3_CLIENT_DEFAULTS.maxSockets;
-  if (!Number.isSafeInteger(maxSockets) || maxSockets < 1) throw new RangeError(`S3 client setting maxSockets must be a positive integer, got ${maxSockets}`);
+  if (!Number.isSafeInteger(maxSockets) || maxSockets < 1)
+    throw new RangeError(`S3 client setting maxSockets must be a positive integer, got ${maxSockets}`);
   // Options, not Agent instances: the handler builds its agents and destroys them with the client.
   requestHandler.httpAgent = { keepAlive: true, maxSockets };
   requestHandler.httpsAgent = { keepAlive: true, maxSockets };
@@ -144,7 +154,11 @@ export function createS3Client(settings: S3ClientSettings, env: NodeJS.ProcessEn
     retryStrategy: new BoundedRetryStrategy({
       maxAttempts,
       retryBaseDelayMs: positive(settings.retryBaseDelayMs, S3_CLIENT_DEFAULTS.retryBaseDelayMs, 'retryBaseDelayMs'),
-      throttlingBaseDelayMs: positive(settings.throttlingBaseDelayMs, S3_CLIENT_DEFAULTS.throttlingBaseDelayMs, 'throttlingBaseDelayMs'),
+      throttlingBaseDelayMs: positive(
+        settings.throttlingBaseDelayMs,
+        S3_CLIENT_DEFAULTS.throttlingBaseDelayMs,
+        'throttlingBaseDelayMs',
+      ),
       maxRetryDelayMs: positive(settings.maxRetryDelayMs, S3_CLIENT_DEFAULTS.maxRetryDelayMs, 'maxRetryDelayMs'),
     }),
     requestHandler,
@@ -165,7 +179,10 @@ export function createS3Client(settings: S3ClientSettings, env: NodeJS.ProcessEn
  * it as before. Built from the command's input alone: no credentials, signatures or query
  * strings.
  */
-function nameFailedRequest<Input extends object, Output extends object>(next: InitializeHandler<Input, Output>, context: HandlerExecutionContext): InitializeHandler<Input, Output> {
+function nameFailedRequest<Input extends object, Output extends object>(
+  next: InitializeHandler<Input, Output>,
+  context: HandlerExecutionContext,
+): InitializeHandler<Input, Output> {
   return async (args: InitializeHandlerArguments<Input>) => {
     try {
       return await next(args);
@@ -211,7 +228,11 @@ const OPERATIONS: Readonly<Record<string, string>> = {
 const CODELESS = new Set(['UnknownError', 'Unknown', '']);
 
 /** `"{operation} {key or prefix}: HTTP {status}: {what the store said}"` for a failed request. */
-export function describeFailedRequest(commandName: string, input: S3Input, error: Error & Partial<MetadataBearer>): string {
+export function describeFailedRequest(
+  commandName: string,
+  input: S3Input,
+  error: Error & Partial<MetadataBearer>,
+): string {
   const operation = OPERATIONS[commandName] ?? commandName.replace(/Command$/, '');
   const status = error.$metadata?.httpStatusCode;
   const parts = [`${operation} ${targetOf(commandName, input)}`];
@@ -226,7 +247,8 @@ export function describeFailedRequest(commandName: string, input: S3Input, error
 
 function targetOf(commandName: string, input: S3Input): string {
   if (input.Key !== undefined) return input.Key;
-  if (commandName.startsWith('ListObjects')) return `prefix ${input.Prefix === undefined || input.Prefix === '' ? '(all)' : input.Prefix} in bucket ${input.Bucket ?? '?'}`;
+  if (commandName.startsWith('ListObjects'))
+    return `prefix ${input.Prefix === undefined || input.Prefix === '' ? '(all)' : input.Prefix} in bucket ${input.Bucket ?? '?'}`;
   const keys = input.Delete?.Objects ?? [];
   if (keys.length > 0) return `${keys.length} key(s) from ${keys[0]?.Key ?? '?'}`;
   return `bucket ${input.Bucket ?? '?'}`;
@@ -234,7 +256,8 @@ function targetOf(commandName: string, input: S3Input): string {
 
 function positive(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value < (name === 'maxAttempts' ? 1 : 0)) throw new RangeError(`S3 client setting ${name} must be a positive number, got ${value}`);
+  if (!Number.isFinite(value) || value < (name === 'maxAttempts' ? 1 : 0))
+    throw new RangeError(`S3 client setting ${name} must be a positive number, got ${value}`);
   return value;
 }
 
@@ -269,7 +292,8 @@ export class BoundedRetryStrategy implements RetryStrategyV2 {
 
   async refreshRetryTokenForRetry(previous: RetryToken, info: RetryErrorInfo): Promise<RetryToken> {
     const retries = previous.getRetryCount() + 1;
-    if (info.errorType !== 'THROTTLING' && info.errorType !== 'TRANSIENT') throw new Error(`not retried: ${info.errorType}`);
+    if (info.errorType !== 'THROTTLING' && info.errorType !== 'TRANSIENT')
+      throw new Error(`not retried: ${info.errorType}`);
     if (retries >= this.limits.maxAttempts) throw new Error(`not retried: ${this.limits.maxAttempts} attempts made`);
     return token(retries, this.delayBefore(retries, info));
   }
@@ -281,7 +305,8 @@ export class BoundedRetryStrategy implements RetryStrategyV2 {
     const base = info.errorType === 'THROTTLING' ? this.limits.throttlingBaseDelayMs : this.limits.retryBaseDelayMs;
     const ceiling = Math.min(this.limits.maxRetryDelayMs, base * 2 ** (retry - 1));
     let delay = Math.floor(this.random() * ceiling);
-    if (info.retryAfterHint instanceof Date) delay = Math.max(delay, Math.min(this.limits.maxRetryDelayMs, info.retryAfterHint.getTime() - Date.now()));
+    if (info.retryAfterHint instanceof Date)
+      delay = Math.max(delay, Math.min(this.limits.maxRetryDelayMs, info.retryAfterHint.getTime() - Date.now()));
     return Math.max(0, delay);
   }
 }
@@ -295,24 +320,38 @@ export interface SetupProblem {
   readonly message: string;
 }
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH']);
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 const CREDENTIAL_ERRORS = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken']);
-
 
 /**
  * Names a set-up problem in one line (endpoint, bucket or credentials), or returns
  * `undefined` for any other error. Never includes credentials or request signatures.
  */
-export function describeSetupProblem(error: unknown, where: { endpoint: string | undefined; bucket: string }): SetupProblem | undefined {
+export function describeSetupProblem(
+  error: unknown,
+  where: { endpoint: string | undefined; bucket: string },
+): SetupProblem | undefined {
   const e = error as { name?: unknown; code?: unknown; cause?: unknown; errors?: unknown } | null;
   const name = typeof e?.name === 'string' ? e.name : '';
   const endpoint = where.endpoint ?? 'the AWS S3 endpoint';
   const code = connectionCode(error);
   if (code !== undefined) return { message: `cannot reach S3 at ${endpoint}: ${code}` };
   if (name === 'NoSuchBucket') return { message: `bucket ${where.bucket} does not exist at ${endpoint}` };
-  if (name === 'AccessDenied' || name === 'Forbidden') return { message: `access denied to bucket ${where.bucket} at ${endpoint}: check the credentials' policy` };
+  if (name === 'AccessDenied' || name === 'Forbidden')
+    return { message: `access denied to bucket ${where.bucket} at ${endpoint}: check the credentials' policy` };
   if (name === 'CredentialsProviderError') {
-    return { message: 'no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile, or a web identity' };
+    return {
+      message:
+        'no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile, or a web identity',
+    };
   }
   if (CREDENTIAL_ERRORS.has(name)) return { message: `S3 at ${endpoint} rejected the credentials (${name})` };
   const status = (error as Partial<MetadataBearer> | null)?.$metadata?.httpStatusCode;
@@ -320,11 +359,15 @@ export function describeSetupProblem(error: unknown, where: { endpoint: string |
   if ((status === 401 || status === 403) && codeless) {
     // A refusal without an error code (a HEAD answer has no body): the store said no to who
     // we are or what we may do, which no retry or other pod will change.
-    return { message: `S3 at ${endpoint} refused access to bucket ${where.bucket} (HTTP ${status}): access denied or bad credentials; check the access key, secret, session token and the credentials' policy` };
+    return {
+      message: `S3 at ${endpoint} refused access to bucket ${where.bucket} (HTTP ${status}): access denied or bad credentials; check the access key, secret, session token and the credentials' policy`,
+    };
   }
   if (status === 400 && codeless) {
     // What versitygw answers a HEAD signed with a session token it does not know.
-    return { message: `S3 at ${endpoint} rejected a request to bucket ${where.bucket} (HTTP 400 without an error code): bad credentials or session token; check the access key, secret and session token` };
+    return {
+      message: `S3 at ${endpoint} rejected a request to bucket ${where.bucket} (HTTP 400 without an error code): bad credentials or session token; check the access key, secret and session token`,
+    };
   }
   return undefined;
 }
@@ -334,9 +377,10 @@ function connectionCode(error: unknown, depth = 0): string | undefined {
   const e = error as { code?: unknown; cause?: unknown; errors?: unknown; name?: unknown };
   if (typeof e.code === 'string' && CONNECTION_CODES.has(e.code)) return e.code;
   if (e.name === 'TimeoutError') return 'timed out';
-  if (Array.isArray(e.errors)) for (const inner of e.errors) {
-    const found = connectionCode(inner, depth + 1);
-    if (found) return found;
-  }
+  if (Array.isArray(e.errors))
+    for (const inner of e.errors) {
+      const found = connectionCode(inner, depth + 1);
+      if (found) return found;
+    }
   return connectionCode(e.cause, depth + 1);
 }

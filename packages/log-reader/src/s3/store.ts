@@ -2,11 +2,7 @@
  * Reading the bucket's layout over S3: listings, object lines, a pod's metadata and raw
  * files. Shared by the reader and the compactor so that both see the bucket the same way.
  */
-import {
-  GetObjectCommand,
-  ListObjectsV2Command,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { ObjectMissingError, PodNamespaceConflictError, TruncatedListingError } from '../errors.js';
 import { compareRawKeys, metadataKey, parseRawKey, rawPodPrefix, type RawKey } from '../layout/keys.js';
 import { EMPTY_METADATA, decodeMetadata, type PodMetadata } from '../layout/metadata.js';
@@ -63,7 +59,11 @@ export async function* listCommonPrefixes(store: Bucket, prefix: string): AsyncG
 }
 
 /** The token of the next page; `undefined` at the end. A truncated page without one is an error. */
-function continuation(store: Bucket, prefix: string, page: { IsTruncated?: boolean | undefined; NextContinuationToken?: string | undefined }): string | undefined {
+function continuation(
+  store: Bucket,
+  prefix: string,
+  page: { IsTruncated?: boolean | undefined; NextContinuationToken?: string | undefined },
+): string | undefined {
   if (!page.IsTruncated) return undefined;
   if (!page.NextContinuationToken) throw new TruncatedListingError(store.bucket, prefix);
   return page.NextContinuationToken;
@@ -105,8 +105,12 @@ function destroyBody(body: AsyncIterable<Uint8Array>): void {
 
 async function getBody(store: Bucket, key: string): Promise<AsyncIterable<Uint8Array>> {
   try {
-    const response = await store.client.send(new GetObjectCommand({ Bucket: store.bucket, Key: key }), sendOptions(store));
-    const body = response.Body as (AsyncIterable<Uint8Array> & { on?: (event: 'error', listener: () => void) => unknown }) | undefined;
+    const response = await store.client.send(
+      new GetObjectCommand({ Bucket: store.bucket, Key: key }),
+      sendOptions(store),
+    );
+    const body = response.Body as
+      (AsyncIterable<Uint8Array> & { on?: (event: 'error', listener: () => void) => unknown }) | undefined;
     // A body opened ahead waits unread: without a listener, its connection breaking in the
     // meantime would be an uncaught error that ends the process. Its reader still sees it.
     body?.on?.('error', () => undefined);
@@ -126,9 +130,15 @@ export interface LoadedMetadata {
 }
 
 /** The metadata document exactly as stored, with its ETag; `undefined` when there is none. */
-export async function readMetadataText(store: Bucket, pod: string): Promise<{ text: string; etag: string | undefined } | undefined> {
+export async function readMetadataText(
+  store: Bucket,
+  pod: string,
+): Promise<{ text: string; etag: string | undefined } | undefined> {
   try {
-    const response = await store.client.send(new GetObjectCommand({ Bucket: store.bucket, Key: metadataKey(pod) }), sendOptions(store));
+    const response = await store.client.send(
+      new GetObjectCommand({ Bucket: store.bucket, Key: metadataKey(pod) }),
+      sendOptions(store),
+    );
     return { text: (await response.Body?.transformToString('utf-8')) ?? '', etag: response.ETag };
   } catch (error) {
     if (isNotFound(error)) return undefined;
@@ -171,5 +181,7 @@ export function isNotFound(error: unknown): boolean {
 export function isPreconditionFailure(error: unknown): boolean {
   const e = error as { name?: unknown; $metadata?: { httpStatusCode?: unknown } } | null;
   const status = e?.$metadata?.httpStatusCode;
-  return e?.name === 'PreconditionFailed' || e?.name === 'ConditionalRequestConflict' || status === 412 || status === 409;
+  return (
+    e?.name === 'PreconditionFailed' || e?.name === 'ConditionalRequestConflict' || status === 412 || status === 409
+  );
 }

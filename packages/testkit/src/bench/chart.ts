@@ -25,10 +25,21 @@ interface Row {
 function rows(figures: readonly Figure[], run: string, labels: ReadonlyMap<string, string>): Row[] {
   return figures
     .filter((f) => f.ratio !== undefined && Number.isFinite(f.ratio))
-    .map((f) => ({ label: labels.get(f.id) ?? f.label, run, ratio: f.ratio as number, text: (f.ratio as number).toFixed(2) }));
+    .map((f) => ({
+      label: labels.get(f.id) ?? f.label,
+      run,
+      ratio: f.ratio as number,
+      text: (f.ratio as number).toFixed(2),
+    }));
 }
 
-function panel(title: string, axis: string, values: readonly Row[], order: readonly string[], runs: readonly string[]): object {
+function panel(
+  title: string,
+  axis: string,
+  values: readonly Row[],
+  order: readonly string[],
+  runs: readonly string[],
+): object {
   const y = { field: 'label', type: 'nominal', sort: order, title: null, axis: { labelLimit: 900, labelFontSize: 12 } };
   const x = { field: 'ratio', type: 'quantitative', title: axis, scale: { domainMin: 0, nice: true } };
   return {
@@ -37,20 +48,47 @@ function panel(title: string, axis: string, values: readonly Row[], order: reado
     height: { step: runs.length > 1 ? 30 : 20 },
     data: { values },
     layer: [
-      { mark: { type: 'bar', height: { band: 0.8 } }, encoding: { y, x, yOffset: { field: 'run', sort: runs }, color: { field: 'run', sort: runs, scale: { domain: runs, range: runs.length > 1 ? COLORS : [COLORS[1]] }, title: null } } },
-      { mark: { type: 'text', align: 'left', dx: 3, fontSize: 10 }, encoding: { y, x, yOffset: { field: 'run', sort: runs }, text: { field: 'text' } } },
-      { data: { values: [{ at: 1 }] }, mark: { type: 'rule', color: '#c0392b', strokeDash: [4, 3], strokeWidth: 1.5 }, encoding: { x: { field: 'at', type: 'quantitative' } } },
+      {
+        mark: { type: 'bar', height: { band: 0.8 } },
+        encoding: {
+          y,
+          x,
+          yOffset: { field: 'run', sort: runs },
+          color: {
+            field: 'run',
+            sort: runs,
+            scale: { domain: runs, range: runs.length > 1 ? COLORS : [COLORS[1]] },
+            title: null,
+          },
+        },
+      },
+      {
+        mark: { type: 'text', align: 'left', dx: 3, fontSize: 10 },
+        encoding: { y, x, yOffset: { field: 'run', sort: runs }, text: { field: 'text' } },
+      },
+      {
+        data: { values: [{ at: 1 }] },
+        mark: { type: 'rule', color: '#c0392b', strokeDash: [4, 3], strokeWidth: 1.5 },
+        encoding: { x: { field: 'at', type: 'quantitative' } },
+      },
     ],
   };
 }
 
 /** The PNG of `now` (and `baseline`, when given) as a vega-lite chart. */
-export async function renderChart(now: readonly Figure[], baseline: readonly Figure[] | undefined, title: string, names: { readonly now: string; readonly baseline: string }): Promise<Buffer> {
+export async function renderChart(
+  now: readonly Figure[],
+  baseline: readonly Figure[] | undefined,
+  title: string,
+  names: { readonly now: string; readonly baseline: string },
+): Promise<Buffer> {
   const runs = baseline === undefined ? [names.now] : [names.baseline, names.now];
   const labels = new Map([...(baseline ?? []), ...now].map((f) => [f.id, f.label]));
   const all = [...rows(baseline ?? [], names.baseline, labels), ...rows(now, names.now, labels)];
   const order = [...new Set([...now, ...(baseline ?? [])].map((f) => labels.get(f.id) ?? f.label))];
-  const memoryLabels = new Set([...(baseline ?? []), ...now].filter((f) => f.scale === 'budget').map((f) => labels.get(f.id) ?? f.label));
+  const memoryLabels = new Set(
+    [...(baseline ?? []), ...now].filter((f) => f.scale === 'budget').map((f) => labels.get(f.id) ?? f.label),
+  );
   const speed = all.filter((r) => !memoryLabels.has(r.label));
   const memory = all.filter((r) => memoryLabels.has(r.label));
   const spec = {
@@ -60,15 +98,41 @@ export async function renderChart(now: readonly Figure[], baseline: readonly Fig
     padding: 16,
     config: { font: FONT, view: { stroke: null }, legend: { orient: 'top', labelFontSize: 12, labelLimit: 600 } },
     vconcat: [
-      ...(speed.length === 0 ? [] : [panel('Speed and requests: share of the limit measured in the same run (1.0 = the limit; higher is better)', 'share of the limit', speed, order, runs)]),
-      ...(memory.length === 0 ? [] : [panel('Memory: share of the 256 MiB budget, peak RSS (below 1.0 meets it; lower is better)', 'share of the budget', memory, order, runs)]),
+      ...(speed.length === 0
+        ? []
+        : [
+            panel(
+              'Speed and requests: share of the limit measured in the same run (1.0 = the limit; higher is better)',
+              'share of the limit',
+              speed,
+              order,
+              runs,
+            ),
+          ]),
+      ...(memory.length === 0
+        ? []
+        : [
+            panel(
+              'Memory: share of the 256 MiB budget, peak RSS (below 1.0 meets it; lower is better)',
+              'share of the budget',
+              memory,
+              order,
+              runs,
+            ),
+          ]),
     ],
     resolve: { scale: { x: 'independent' } },
   } as unknown as TopLevelSpec;
   const view = new View(parse(compile(spec).spec), { renderer: 'none' });
   try {
     const svg = await view.toSVG();
-    return new Resvg(svg, { font: { loadSystemFonts: true, defaultFontFamily: FONT }, fitTo: { mode: 'zoom', value: 1.5 }, background: 'white' }).render().asPng();
+    return new Resvg(svg, {
+      font: { loadSystemFonts: true, defaultFontFamily: FONT },
+      fitTo: { mode: 'zoom', value: 1.5 },
+      background: 'white',
+    })
+      .render()
+      .asPng();
   } finally {
     view.finalize();
   }

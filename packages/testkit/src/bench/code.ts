@@ -23,11 +23,17 @@ export interface Code {
 export const OWN_CHECKOUT = resolve(fileURLToPath(new URL('../../../..', import.meta.url)));
 
 export function bins(dir: string): { readonly logReader: string; readonly compactor: string } {
-  return { logReader: join(dir, 'packages/log-reader/bin/log-reader.js'), compactor: join(dir, 'packages/compactor/bin/compactor.js') };
+  return {
+    logReader: join(dir, 'packages/log-reader/bin/log-reader.js'),
+    compactor: join(dir, 'packages/compactor/bin/compactor.js'),
+  };
 }
 
 function dists(dir: string): { readonly reader: string; readonly compactor: string } {
-  return { reader: join(dir, 'packages/log-reader/dist/index.js'), compactor: join(dir, 'packages/compactor/dist/index.js') };
+  return {
+    reader: join(dir, 'packages/log-reader/dist/index.js'),
+    compactor: join(dir, 'packages/compactor/dist/index.js'),
+  };
 }
 
 /** Why `dir` cannot be benched (not built), or undefined. */
@@ -45,10 +51,17 @@ export async function loadCode(dir: string): Promise<Code> {
 }
 
 /** The commit of `dir` and how `git describe` names it (`bench-baseline`, `…-dirty`). */
-export function describeCode(dir: string): { readonly commit: string; readonly describe: string; readonly subject: string } {
+export function describeCode(dir: string): {
+  readonly commit: string;
+  readonly describe: string;
+  readonly subject: string;
+} {
   const git = (...args: string[]): string => {
     try {
-      return execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      return execFileSync('git', ['-C', dir, ...args], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim();
     } catch {
       return 'unknown';
     }
@@ -59,6 +72,8 @@ export function describeCode(dir: string): { readonly commit: string; readonly d
   // than `bench-baseline-11-gf0704e8`.
   const exact = !/-g[0-9a-f]+(-dirty)?$/.test(tagged);
   const branch = git('rev-parse', '--abbrev-ref', 'HEAD');
-  const describe = exact ? tagged : `${branch === 'HEAD' ? 'detached' : branch}@${commit}${tagged.endsWith('-dirty') ? '-dirty' : ''}`;
+  const describe = exact
+    ? tagged
+    : `${branch === 'HEAD' ? 'detached' : branch}@${commit}${tagged.endsWith('-dirty') ? '-dirty' : ''}`;
   return { commit, describe, subject: git('log', '-1', '--format=%s') };
 }

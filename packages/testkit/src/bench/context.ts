@@ -51,7 +51,10 @@ export interface CaseOutcome {
 }
 
 /** A figure whose measurement failed: the report says why instead of a number. */
-export function failedFigure(figure: Pick<Figure, 'id' | 'case' | 'group' | 'label' | 'scale' | 'unit' | 'better' | 'limit' | 'target'>, error: unknown): Figure {
+export function failedFigure(
+  figure: Pick<Figure, 'id' | 'case' | 'group' | 'label' | 'scale' | 'unit' | 'better' | 'limit' | 'target'>,
+  error: unknown,
+): Figure {
   return { ...figure, ratio: undefined, value: undefined, details: [], error: describeError(error) };
 }
 
@@ -68,7 +71,9 @@ export async function listAll(client: S3Client, bucket: string, prefix: string):
   const out: ListedObject[] = [];
   let token: string | undefined;
   do {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    const page = await client.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
     for (const o of page.Contents ?? []) out.push({ key: o.Key ?? '', size: o.Size ?? 0 });
     token = page.NextContinuationToken;
   } while (token !== undefined);
@@ -85,9 +90,15 @@ export interface MergedFiles {
 
 export async function mergedFiles(client: S3Client, bucket: string, pod: string): Promise<MergedFiles> {
   const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: `metadata/${pod}.json` }));
-  const document = JSON.parse(await (response.Body?.transformToString() ?? Promise.resolve('{}'))) as { log_files?: { key: string; records_count: number; size: number }[] };
+  const document = JSON.parse(await (response.Body?.transformToString() ?? Promise.resolve('{}'))) as {
+    log_files?: { key: string; records_count: number; size: number }[];
+  };
   const files = document.log_files ?? [];
-  return { keys: files.map((f) => f.key), records: files.reduce((n, f) => n + f.records_count, 0), bytes: files.reduce((n, f) => n + f.size, 0) };
+  return {
+    keys: files.map((f) => f.key),
+    records: files.reduce((n, f) => n + f.records_count, 0),
+    bytes: files.reduce((n, f) => n + f.size, 0),
+  };
 }
 
 export const MIB = 1024 * 1024;
@@ -109,5 +120,9 @@ export function count(n: number): string {
 }
 
 export function seconds(ms: number): string {
-  return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
+  return ms >= 10_000
+    ? `${(ms / 1000).toFixed(1)} s`
+    : ms >= 1000
+      ? `${(ms / 1000).toFixed(2)} s`
+      : `${Math.round(ms)} ms`;
 }

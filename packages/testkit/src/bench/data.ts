@@ -100,7 +100,12 @@ export async function createBucket(client: S3Client, bucket: string): Promise<vo
  * Uploads every object of `pods` to each of `buckets` with `inFlight` PUTs at once; each
  * object is generated once, by the worker that uploads it.
  */
-export async function upload(client: S3Client, buckets: readonly string[], pods: readonly RealisticPod[], inFlight: number): Promise<Uploaded> {
+export async function upload(
+  client: S3Client,
+  buckets: readonly string[],
+  pods: readonly RealisticPod[],
+  inFlight: number,
+): Promise<Uploaded> {
   const jobs = pods.flatMap((p) => Array.from({ length: p.options.objects }, (_, i) => ({ pod: p, index: i })));
   const keys = new Map<string, string[]>(pods.map((p) => [p.pod, new Array<string>(p.options.objects)]));
   let storedBytes = 0;
@@ -113,7 +118,14 @@ export async function upload(client: S3Client, buckets: readonly string[], pods:
       const object = job.pod.object(job.index);
       (keys.get(job.pod.pod) as string[])[job.index] = object.key;
       for (const bucket of buckets) {
-        await client.send(new PutObjectCommand({ Bucket: bucket, Key: object.key, Body: object.body, ContentType: 'application/octet-stream' }));
+        await client.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: object.key,
+            Body: object.body,
+            ContentType: 'application/octet-stream',
+          }),
+        );
       }
       storedBytes += object.body.length;
       bytes += object.bytes;

@@ -57,7 +57,11 @@ async function drain(client: S3Client, bucket: string, key: string): Promise<num
 }
 
 /** Runs `work` on every item, `limit` at once. */
-export async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<unknown>): Promise<void> {
+export async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<unknown>,
+): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < items.length) await work(items[next++] as T);
@@ -103,7 +107,11 @@ export interface InProcessResult extends Timing {
  * The in-process limit of compaction over `pods` (each its raw bodies, in order). `collect`
  * receives the merged NDJSON chunks (for {@link gzipAlone}).
  */
-export async function inProcessCompaction(pods: readonly (readonly Buffer[])[], level: number, collect?: Buffer[]): Promise<InProcessResult> {
+export async function inProcessCompaction(
+  pods: readonly (readonly Buffer[])[],
+  level: number,
+  collect?: Buffer[],
+): Promise<InProcessResult> {
   let records = 0;
   let rawBytes = 0;
   let mergedBytes = 0;
@@ -135,7 +143,10 @@ export async function inProcessCompaction(pods: readonly (readonly Buffer[])[], 
         const text = raw.toString('utf8');
         records += eachLine(text, (line) => {
           const value = JSON.parse(line) as { time: string; log: string; stream?: string };
-          const merged = value.stream === 'stderr' ? JSON.stringify({ time: value.time, log: value.log, stream: 'stderr' }) : JSON.stringify({ time: value.time, log: value.log });
+          const merged =
+            value.stream === 'stderr'
+              ? JSON.stringify({ time: value.time, log: value.log, stream: 'stderr' })
+              : JSON.stringify({ time: value.time, log: value.log });
           chunk.push(merged, '\n');
           chunkLength += merged.length + 1;
           if (chunkLength >= CHUNK_BYTES) cut();
@@ -185,22 +196,38 @@ export interface TransferResult extends Timing {
 }
 
 /** The transfer limit: `pods` processed `concurrency` at once. */
-export async function transfer(client: S3Client, bucket: string, pods: readonly TransferPod[], concurrency: number, tag: string): Promise<TransferResult> {
+export async function transfer(
+  client: S3Client,
+  bucket: string,
+  pods: readonly TransferPod[],
+  concurrency: number,
+  tag: string,
+): Promise<TransferResult> {
   // The bodies to PUT exist before the clock starts: making them is no transfer.
   const largest = Math.max(0, ...pods.flatMap((p) => p.putSizes));
   const payload = Buffer.alloc(largest, 'x');
   let gotBytes = 0;
   let putBytes = 0;
   const { timing } = await measure(() =>
-    forEachLimited(pods.map((p, i) => ({ ...p, i })), concurrency, async (pod) => {
-      await forEachLimited(pod.keys, GETS_PER_POD, async (key) => {
-        gotBytes += await drain(client, bucket, key);
-      });
-      for (const [n, size] of pod.putSizes.entries()) {
-        await client.send(new PutObjectCommand({ Bucket: bucket, Key: `bench-limit/${tag}/${pod.i}/${n}`, Body: payload.subarray(0, size) }));
-        putBytes += size;
-      }
-    }),
+    forEachLimited(
+      pods.map((p, i) => ({ ...p, i })),
+      concurrency,
+      async (pod) => {
+        await forEachLimited(pod.keys, GETS_PER_POD, async (key) => {
+          gotBytes += await drain(client, bucket, key);
+        });
+        for (const [n, size] of pod.putSizes.entries()) {
+          await client.send(
+            new PutObjectCommand({
+              Bucket: bucket,
+              Key: `bench-limit/${tag}/${pod.i}/${n}`,
+              Body: payload.subarray(0, size),
+            }),
+          );
+          putBytes += size;
+        }
+      },
+    ),
   );
   return { ...timing, gotBytes, putBytes };
 }
@@ -260,7 +287,14 @@ export interface ScalePod {
 }
 
 /** The scale limits: the requests a pass needs at the least (see the top), `concurrency` pods at once. */
-export async function scaleRequests(client: S3Client, bucket: string, pods: readonly ScalePod[], concurrency: number, work: boolean, mergedSize: number): Promise<Timing & { readonly requests: number }> {
+export async function scaleRequests(
+  client: S3Client,
+  bucket: string,
+  pods: readonly ScalePod[],
+  concurrency: number,
+  work: boolean,
+  mergedSize: number,
+): Promise<Timing & { readonly requests: number }> {
   let requests = 0;
   const send = async <T>(work: Promise<T>): Promise<T> => {
     requests += 1;
@@ -271,18 +305,34 @@ export async function scaleRequests(client: S3Client, bucket: string, pods: read
   const { timing } = await measure(async () => {
     let token: string | undefined;
     do {
-      const page = await send(client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'kube.var.log.containers.', Delimiter: '/', ContinuationToken: token })));
+      const page = await send(
+        client.send(
+          new ListObjectsV2Command({
+            Bucket: bucket,
+            Prefix: 'kube.var.log.containers.',
+            Delimiter: '/',
+            ContinuationToken: token,
+          }),
+        ),
+      );
       token = page.NextContinuationToken;
     } while (token !== undefined);
     await forEachLimited(pods, concurrency, async ({ pod, rawPrefix, keys }) => {
       const metadataKey = work ? `bench-limit/absent/${pod}.json` : `metadata/${pod}.json`;
-      await send(client.send(new GetObjectCommand({ Bucket: bucket, Key: metadataKey })).then((r) => r.Body?.transformToByteArray()).catch(() => undefined));
+      await send(
+        client
+          .send(new GetObjectCommand({ Bucket: bucket, Key: metadataKey }))
+          .then((r) => r.Body?.transformToByteArray())
+          .catch(() => undefined),
+      );
       if (!work) return;
       await send(client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: rawPrefix })));
       await forEachLimited(keys, GETS_PER_POD, (key) => send(drain(client, bucket, key)));
       await send(client.send(new PutObjectCommand({ Bucket: bucket, Key: `bench-limit/cleanup/${pod}`, Body: '' })));
       await send(client.send(new PutObjectCommand({ Bucket: bucket, Key: `bench-limit/data/${pod}`, Body: merged })));
-      await send(client.send(new PutObjectCommand({ Bucket: bucket, Key: `bench-limit/metadata/${pod}.json`, Body: metadata })));
+      await send(
+        client.send(new PutObjectCommand({ Bucket: bucket, Key: `bench-limit/metadata/${pod}.json`, Body: metadata })),
+      );
     });
   });
   return { ...timing, requests };

@@ -28,7 +28,9 @@ export interface Timing {
 }
 
 /** A task's answer over IPC. */
-type ChildMessage = { readonly ok: true; readonly result: object; readonly maxRssBytes: number } | { readonly ok: false; readonly error: string };
+type ChildMessage =
+  | { readonly ok: true; readonly result: object; readonly maxRssBytes: number }
+  | { readonly ok: false; readonly error: string };
 
 /** How long any one case may take before it is stopped and reported as failed. */
 const CASE_TIMEOUT_MS = 15 * 60_000;
@@ -71,7 +73,12 @@ export function runTask<T extends object>(name: string, params: object): Promise
       clearTimeout(timer);
       if (answer?.ok) resolve({ result: answer.result as T, maxRssBytes: answer.maxRssBytes });
       else if (answer) reject(new CaseError(`${name}: ${answer.error}`));
-      else reject(new CaseError(`${name}: the child process ended (${signal ?? `exit ${code}`}) without an answer: ${lastLines(output)}`));
+      else
+        reject(
+          new CaseError(
+            `${name}: the child process ended (${signal ?? `exit ${code}`}) without an answer: ${lastLines(output)}`,
+          ),
+        );
     });
     child.send({ name, params });
   });
@@ -91,12 +98,19 @@ export interface CliRun extends Timing, ProcessUsage {
  * Runs a built bin (`node BIN ARGS`) to its end with its stdout drained here. Fails with the
  * tail of its stderr when it exits non-zero.
  */
-export async function runCli(bin: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<CliRun> {
+export async function runCli(
+  bin: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<CliRun> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-usage-'));
   const usageFile = join(dir, 'usage.json');
   try {
     const started = performance.now();
-    const child = spawn(process.execPath, ['--import', USAGE_HOOK, bin, ...args], { env: { ...env, BENCH_USAGE_FILE: usageFile }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', USAGE_HOOK, bin, ...args], {
+      env: { ...env, BENCH_USAGE_FILE: usageFile },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let firstByteMs: number | undefined;
     let stdoutBytes = 0;
     let stderr = '';

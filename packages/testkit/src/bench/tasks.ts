@@ -46,13 +46,29 @@ export interface PassResult extends Timing {
 }
 
 /** One `runPass` of the code under test, `counts` counting the client's requests; a failed pod fails the task. */
-async function pass(code: Code, client: S3Client, counts: RequestCounts, bucket: string, concurrency: number, pods: readonly string[] = []): Promise<PassResult> {
+async function pass(
+  code: Code,
+  client: S3Client,
+  counts: RequestCounts,
+  bucket: string,
+  concurrency: number,
+  pods: readonly string[] = [],
+): Promise<PassResult> {
   const config = { ...code.compactor.defaultConfig(bucket), concurrency, pods: [...pods] };
   const before = { ...counts };
-  const { value, timing } = await measure(() => code.compactor.runPass({ store: { client, bucket }, config, logger: code.compactor.silentLogger() }));
+  const { value, timing } = await measure(() =>
+    code.compactor.runPass({ store: { client, bucket }, config, logger: code.compactor.silentLogger() }),
+  );
   const failed = value.reports.filter((r) => r.status === 'failed');
-  if (failed.length > 0) throw new Error(`${failed.length} pods failed, e.g. ${failed[0]?.pod}: ${JSON.stringify(failed[0])}`);
-  return { ...timing, requests: combineCounts(counts, before, -1), pods: new Set(value.reports.map((r) => r.pod)).size, failed: failed.length, summary: value.summary };
+  if (failed.length > 0)
+    throw new Error(`${failed.length} pods failed, e.g. ${failed[0]?.pod}: ${JSON.stringify(failed[0])}`);
+  return {
+    ...timing,
+    requests: combineCounts(counts, before, -1),
+    pods: new Set(value.reports.map((r) => r.pod)).size,
+    failed: failed.length,
+    summary: value.summary,
+  };
 }
 
 export const TASKS: Record<string, Task> = {
@@ -72,7 +88,8 @@ export const TASKS: Record<string, Task> = {
     const chunks: Buffer[] = [];
     await inProcessCompaction(pods, 1, chunks);
     const gzip = [];
-    for (const level of p.levels) gzip.push(best([await gzipAlone(chunks, level), await gzipAlone(chunks, level)], 'cpuMs'));
+    for (const level of p.levels)
+      gzip.push(best([await gzipAlone(chunks, level), await gzipAlone(chunks, level)], 'cpuMs'));
     return { levels: results, gzip };
   },
 
@@ -80,7 +97,8 @@ export const TASKS: Record<string, Task> = {
     const p = params as { bucket: string; pods: TransferPod[]; concurrency: number; rounds: number };
     const client = limitClient(p.concurrency * 6 + 4);
     const runs = [];
-    for (let round = 0; round < p.rounds; round++) runs.push(await transfer(client, p.bucket, p.pods, p.concurrency, `c${p.concurrency}-${round}`));
+    for (let round = 0; round < p.rounds; round++)
+      runs.push(await transfer(client, p.bucket, p.pods, p.concurrency, `c${p.concurrency}-${round}`));
     client.destroy();
     return best(runs);
   },
@@ -164,7 +182,8 @@ export const TASKS: Record<string, Task> = {
     const reader = new code.reader.LogReader({ client, bucket: p.bucket });
     let bytes = 0;
     const { timing } = await measure(async () => {
-      for await (const chunk of reader.createReadStream(p.pod) as AsyncIterable<Buffer | string>) bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+      for await (const chunk of reader.createReadStream(p.pod) as AsyncIterable<Buffer | string>)
+        bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
     });
     client.destroy();
     return { ...timing, bytes };

@@ -9,6 +9,9 @@ if (file) {
   process.on('exit', () => {
     const usage = process.resourceUsage();
     // maxRSS is in kilobytes; CPU times in microseconds.
-    writeFileSync(file, JSON.stringify({ cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000, maxRssBytes: usage.maxRSS * 1024 }));
+    writeFileSync(
+      file,
+      JSON.stringify({ cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000, maxRssBytes: usage.maxRSS * 1024 }),
+    );
   });
 }

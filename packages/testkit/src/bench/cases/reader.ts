@@ -12,7 +12,19 @@
  */
 import { bins } from '../code.js';
 import { createBucket, firstBytePod, podOfSize, upload } from '../data.js';
-import { count, describeError, failedFigure, MIB, mb, mergedFiles, rate, seconds, type BenchContext, type CaseOutcome, type Figure } from '../context.js';
+import {
+  count,
+  describeError,
+  failedFigure,
+  MIB,
+  mb,
+  mergedFiles,
+  rate,
+  seconds,
+  type BenchContext,
+  type CaseOutcome,
+  type Figure,
+} from '../context.js';
 import type { DecodeResult } from '../limits.js';
 import { runCli, runTask, type CliRun } from '../process.js';
 import type { Timing } from '../process.js';
@@ -55,10 +67,20 @@ export async function readerCase(ctx: BenchContext): Promise<CaseOutcome> {
   const bucket = ctx.bucket('reader');
   await createBucket(ctx.client, bucket);
   const seeded = await upload(ctx.client, [bucket], [pod], 8);
-  ctx.log(`reader: pod of ${mb(seeded.bytes)} raw NDJSON in ${seeded.objects} objects, ${count(seeded.records)} records`);
+  ctx.log(
+    `reader: pod of ${mb(seeded.bytes)} raw NDJSON in ${seeded.objects} objects, ${count(seeded.records)} records`,
+  );
   const size = `${Math.round(seeded.bytes / 1e6)} MB`;
 
-  const compactFigure = { id: 'memory.compact.small', group: 'Memory', label: `peak RSS compacting a ${size} pod log (CLI)`, scale: 'budget', unit: 'MiB peak RSS', better: 'lower', limit: 'budget: 256 MiB' } as const;
+  const compactFigure = {
+    id: 'memory.compact.small',
+    group: 'Memory',
+    label: `peak RSS compacting a ${size} pod log (CLI)`,
+    scale: 'budget',
+    unit: 'MiB peak RSS',
+    better: 'lower',
+    limit: 'budget: 256 MiB',
+  } as const;
   let compacted: CliRun;
   try {
     compacted = await compactCli(ctx, bucket, pod.pod);
@@ -73,11 +95,30 @@ export async function readerCase(ctx: BenchContext): Promise<CaseOutcome> {
   const limitMB = rate(decode.mergedBytes / 1e6, decode.wallMs);
   const limitCpu = rate(decode.mergedBytes, decode.cpuMs);
   const limit = `decode: ${count(limitRecords)} records/s, ${limitMB.toFixed(0)} MB/s`;
-  data['read'] = { seeded: { bytes: seeded.bytes, records: seeded.records, objects: seeded.objects }, compacted, merged: { files: merged.keys.length, records: merged.records, bytes: merged.bytes }, decode };
+  data['read'] = {
+    seeded: { bytes: seeded.bytes, records: seeded.records, objects: seeded.objects },
+    compacted,
+    merged: { files: merged.keys.length, records: merged.records, bytes: merged.bytes },
+    decode,
+  };
   ctx.log(`reader: merged into ${merged.keys.length} files, ${mb(merged.bytes)} NDJSON; ${limit}`);
 
-  const read = async (id: string, label: string, work: () => Promise<{ wallMs: number; cpuMs: number; extra: string[] }>, target?: string): Promise<void> => {
-    const base = { id, group: 'Reader', label, scale: 'limit', unit: 'records/s', better: 'higher', limit, ...(target === undefined ? {} : { target }) } as const;
+  const read = async (
+    id: string,
+    label: string,
+    work: () => Promise<{ wallMs: number; cpuMs: number; extra: string[] }>,
+    target?: string,
+  ): Promise<void> => {
+    const base = {
+      id,
+      group: 'Reader',
+      label,
+      scale: 'limit',
+      unit: 'records/s',
+      better: 'higher',
+      limit,
+      ...(target === undefined ? {} : { target }),
+    } as const;
     try {
       const run = await work();
       const records = rate(merged.records, run.wallMs);
@@ -102,7 +143,8 @@ export async function readerCase(ctx: BenchContext): Promise<CaseOutcome> {
     `reader, library records(): ${size} pod, merged`,
     async () => {
       const r = (await runTask<ReadResult>('read.records', { code: ctx.code, bucket, pod: pod.pod })).result;
-      if (r.records !== merged.records) throw new Error(`read ${r.records} records, the metadata lists ${merged.records}`);
+      if (r.records !== merged.records)
+        throw new Error(`read ${r.records} records, the metadata lists ${merged.records}`);
       data['records'] = r;
       return { ...r, extra: [] };
     },
@@ -119,8 +161,20 @@ export async function readerCase(ctx: BenchContext): Promise<CaseOutcome> {
     data['cli'] = cat;
     return { ...cat, extra: ['process start included'] };
   });
-  const readFigure = { id: 'memory.read.small', group: 'Memory', label: `peak RSS reading a ${size} pod log (CLI)`, scale: 'budget', unit: 'MiB peak RSS', better: 'lower', limit: 'budget: 256 MiB' } as const;
-  figures.push(cat === undefined ? failedFigure(readFigure, 'the read failed') : memoryFigure(readFigure.id, readFigure.label, cat, `${mb(merged.bytes)} read`));
+  const readFigure = {
+    id: 'memory.read.small',
+    group: 'Memory',
+    label: `peak RSS reading a ${size} pod log (CLI)`,
+    scale: 'budget',
+    unit: 'MiB peak RSS',
+    better: 'lower',
+    limit: 'budget: 256 MiB',
+  } as const;
+  figures.push(
+    cat === undefined
+      ? failedFigure(readFigure, 'the read failed')
+      : memoryFigure(readFigure.id, readFigure.label, cat, `${mb(merged.bytes)} read`),
+  );
 
   figures.push(...(await firstByteFigures(ctx, data)));
   figures.push(...(await bigPodFigures(ctx, data)));
@@ -132,18 +186,34 @@ async function firstByteFigures(ctx: BenchContext, data: Record<string, object>)
   const bucket = ctx.bucket('first-byte');
   await createBucket(ctx.client, bucket);
   const seeded = await upload(ctx.client, [bucket], [pod], 16);
-  const limitRun = (await runTask<Timing>('limit.firstByte', { bucket, pod: pod.pod, rawPrefix: `kube.var.log.containers.${pod.pod}_`, rounds: 3 })).result;
+  const limitRun = (
+    await runTask<Timing>('limit.firstByte', {
+      bucket,
+      pod: pod.pod,
+      rawPrefix: `kube.var.log.containers.${pod.pod}_`,
+      rounds: 3,
+    })
+  ).result;
   const limit = `first byte: ${seconds(limitRun.wallMs)}`;
   data['firstByte'] = { files: seeded.objects, records: seeded.records, limit: limitRun };
   ctx.log(`first byte: pod of ${seeded.objects} raw files; ${limit}`);
   const figures: Figure[] = [];
   const target = `< ${FIRST_BYTE_TARGET_MS} ms`;
   const base = { group: 'First byte', scale: 'limit', unit: 'ms', better: 'lower', limit, target } as const;
-  const library = { ...base, id: 'firstbyte.library', label: `first record, library records(): ${seeded.objects} raw files` };
+  const library = {
+    ...base,
+    id: 'firstbyte.library',
+    label: `first record, library records(): ${seeded.objects} raw files`,
+  };
   try {
     const r = (await runTask<ReadResult>('read.records', { code: ctx.code, bucket, pod: pod.pod })).result;
     const ms = r.firstRecordMs ?? Number.NaN;
-    figures.push({ ...library, ratio: limitRun.wallMs / ms, value: ms, details: [`whole log ${seconds(r.wallMs)}`, `${count(rate(r.records, r.wallMs))} records/s`] });
+    figures.push({
+      ...library,
+      ratio: limitRun.wallMs / ms,
+      value: ms,
+      details: [`whole log ${seconds(r.wallMs)}`, `${count(rate(r.records, r.wallMs))} records/s`],
+    });
     data['firstByteLibrary'] = r;
   } catch (error) {
     figures.push(failedFigure(library, error));
@@ -152,7 +222,12 @@ async function firstByteFigures(ctx: BenchContext, data: Record<string, object>)
   try {
     const run = await catCli(ctx, bucket, pod.pod);
     const ms = run.firstByteMs ?? Number.NaN;
-    figures.push({ ...cli, ratio: limitRun.wallMs / ms, value: ms, details: ['process start included', `whole log ${seconds(run.wallMs)}`] });
+    figures.push({
+      ...cli,
+      ratio: limitRun.wallMs / ms,
+      value: ms,
+      details: ['process start included', `whole log ${seconds(run.wallMs)}`],
+    });
     data['firstByteCli'] = run;
   } catch (error) {
     figures.push(failedFigure(cli, error));
@@ -166,9 +241,16 @@ async function bigPodFigures(ctx: BenchContext, data: Record<string, object>): P
   const bucket = ctx.bucket('memory');
   await createBucket(ctx.client, bucket);
   const seeded = await upload(ctx.client, [bucket], [pod], 4);
-  const size = ctx.sizes.bigMB >= 1000 ? `${(seeded.bytes / 1e9).toFixed(1)} GB` : `${Math.round(seeded.bytes / 1e6)} MB`;
+  const size =
+    ctx.sizes.bigMB >= 1000 ? `${(seeded.bytes / 1e9).toFixed(1)} GB` : `${Math.round(seeded.bytes / 1e6)} MB`;
   ctx.log(`memory: pod of ${mb(seeded.bytes)} raw NDJSON in ${seeded.objects} objects`);
-  const base = { group: 'Memory', scale: 'budget', unit: 'MiB peak RSS', better: 'lower', limit: 'budget: 256 MiB' } as const;
+  const base = {
+    group: 'Memory',
+    scale: 'budget',
+    unit: 'MiB peak RSS',
+    better: 'lower',
+    limit: 'budget: 256 MiB',
+  } as const;
   const figures: Figure[] = [];
   const compactFigure = { ...base, id: 'memory.compact.big', label: `peak RSS compacting a ${size} pod log (CLI)` };
   try {

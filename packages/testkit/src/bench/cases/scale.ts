@@ -7,7 +7,17 @@
  * interval (GET metadata: it says nothing is due). The issue's target for an idle pod is 2.
  */
 import { createBucket, scalePods, upload } from '../data.js';
-import { count, describeError, failedFigure, listAll, rate, seconds, type BenchContext, type CaseOutcome, type Figure } from '../context.js';
+import {
+  count,
+  describeError,
+  failedFigure,
+  listAll,
+  rate,
+  seconds,
+  type BenchContext,
+  type CaseOutcome,
+  type Figure,
+} from '../context.js';
 import { totalRequests, type RequestCounts } from '../counting.js';
 import { runTask, type Timing } from '../process.js';
 import type { PassResult } from '../tasks.js';
@@ -36,14 +46,46 @@ export async function scaleCase(ctx: BenchContext): Promise<CaseOutcome> {
 
   const base = { group: 'Scale', scale: 'limit' } as const;
   const specs = {
-    firstWall: { ...base, id: 'scale.first.wall', label: `scale, first pass over ${pods.length} pods: wall time`, unit: 's', better: 'lower' },
-    firstRequests: { ...base, id: 'scale.first.requests', label: `scale, first pass: S3 requests per pod`, unit: 'requests/pod', better: 'lower', target: `the least: ${LEAST_REQUESTS.work} (GET metadata, LIST, ${RAW_FILES} GET, 3 PUT)` },
-    secondWall: { ...base, id: 'scale.second.wall', label: `scale, second pass, nothing due: wall time`, unit: 's', better: 'lower' },
-    secondRequests: { ...base, id: 'scale.second.requests', label: `scale, second pass: S3 requests per idle pod`, unit: 'requests/pod', better: 'lower', target: '≤ 2 (the least: 1, GET metadata)' },
+    firstWall: {
+      ...base,
+      id: 'scale.first.wall',
+      label: `scale, first pass over ${pods.length} pods: wall time`,
+      unit: 's',
+      better: 'lower',
+    },
+    firstRequests: {
+      ...base,
+      id: 'scale.first.requests',
+      label: `scale, first pass: S3 requests per pod`,
+      unit: 'requests/pod',
+      better: 'lower',
+      target: `the least: ${LEAST_REQUESTS.work} (GET metadata, LIST, ${RAW_FILES} GET, 3 PUT)`,
+    },
+    secondWall: {
+      ...base,
+      id: 'scale.second.wall',
+      label: `scale, second pass, nothing due: wall time`,
+      unit: 's',
+      better: 'lower',
+    },
+    secondRequests: {
+      ...base,
+      id: 'scale.second.requests',
+      label: `scale, second pass: S3 requests per idle pod`,
+      unit: 'requests/pod',
+      better: 'lower',
+      target: '≤ 2 (the least: 1, GET metadata)',
+    },
   } as const;
   let passes: { first: PassResult; second: PassResult };
   try {
-    passes = (await runTask<{ first: PassResult; second: PassResult }>('scale.passes', { code: ctx.code, bucket, concurrency: CONCURRENCY })).result;
+    passes = (
+      await runTask<{ first: PassResult; second: PassResult }>('scale.passes', {
+        code: ctx.code,
+        bucket,
+        concurrency: CONCURRENCY,
+      })
+    ).result;
   } catch (error) {
     ctx.log(`scale: failed: ${describeError(error)}`);
     return { figures: Object.values(specs).map((s) => failedFigure({ ...s, limit: 'scale' }, error)), data: {} };
@@ -51,8 +93,20 @@ export async function scaleCase(ctx: BenchContext): Promise<CaseOutcome> {
   // The limit PUTs a merged file as large as the pass's average one.
   const merged = await listAll(ctx.client, bucket, 'data/');
   const mergedSize = Math.round(merged.reduce((n, o) => n + o.size, 0) / Math.max(1, merged.length));
-  const limitPods = pods.map((p) => ({ pod: p.pod, rawPrefix: `kube.var.log.containers.${p.pod}_`, keys: seeded.keys.get(p.pod) ?? [] }));
-  const limits = (await runTask<{ work: Timing & { requests: number }; idle: Timing & { requests: number } }>('limit.scale', { bucket, pods: limitPods, concurrency: CONCURRENCY, mergedSize, rounds: 1 })).result;
+  const limitPods = pods.map((p) => ({
+    pod: p.pod,
+    rawPrefix: `kube.var.log.containers.${p.pod}_`,
+    keys: seeded.keys.get(p.pod) ?? [],
+  }));
+  const limits = (
+    await runTask<{ work: Timing & { requests: number }; idle: Timing & { requests: number } }>('limit.scale', {
+      bucket,
+      pods: limitPods,
+      concurrency: CONCURRENCY,
+      mergedSize,
+      rounds: 1,
+    })
+  ).result;
 
   const figures: Figure[] = [];
   const n = pods.length;
@@ -77,7 +131,9 @@ export async function scaleCase(ctx: BenchContext): Promise<CaseOutcome> {
       details: [`${count(total)} requests`, ...perPod(pass.requests, n)],
       limit: `least: ${least} per pod`,
     });
-    ctx.log(`scale ${which} pass: ${seconds(pass.wallMs)} (limit ${seconds(limit.wallMs)}), ${(total / n).toFixed(2)} requests/pod`);
+    ctx.log(
+      `scale ${which} pass: ${seconds(pass.wallMs)} (limit ${seconds(limit.wallMs)}), ${(total / n).toFixed(2)} requests/pod`,
+    );
   }
   return { figures, data: { pods: n, rawFiles: seeded.objects, passes, limits, mergedSize } };
 }
