@@ -2,10 +2,7 @@
 // archive, then from the kubelet's previous log) before the current one's, each once, with
 // tail, since and the separator; instances that come and go while the read follows or looks
 // at the pod; rotation and long lines around the hand-off.
-import { criPieces, parsedLine } from '@platform/testkit';
-import { formatSlice } from '@platform/log-reader/layout';
 import { text } from 'node:stream/consumers';
-import { LiveLogError } from '@platform/log-reader';
 import { startKubeApi, type KubeApiDouble } from './support/kube-api.js';
 import { faultyApi } from './support/kube-proxy.js';
 import { follow, followOptions, jobLines } from './support/follow.js';

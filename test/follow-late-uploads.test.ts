@@ -183,7 +183,8 @@ describe('follow: the previous instance’s last raw file uploaded after the cur
     await w.container(POD, ID, { firstIndex: 1 }).upload(prev.slice(0, 5));
     await w.container(POD, ID2, { firstIndex: 2 }).upload(cur);
     await w.pass();
-    await w.container(POD, ID, { firstIndex: 3 }).upload(prev.slice(5, 8)); // late: keyed 10:00, read after the merged files
+    // Late: keyed 10:00, read after the merged files.
+    await w.container(POD, ID, { firstIndex: 3 }).upload(prev.slice(5, 8));
     const read = follow(w.reader, POD, { follow: followOptions(kube) });
     await read.waitFor(() => pod.openFollows() === 1);
     pod.terminate(0, at(140));

@@ -448,9 +448,7 @@ describe('follow: the API drops the stream', () => {
 
 describe('follow: the separator between the archive and the live log', () => {
   /** A terminated pod whose archive holds line-0 .. line-2 and whose live log holds line-3, line-4. */
-  async function handedOver(
-    name: string,
-  ): Promise<{
+  async function handedOver(name: string): Promise<{
     read: (options: { separator?: string | false; timestamps?: boolean }) => Promise<string>;
     lines: ReturnType<typeof jobLines>;
   }> {

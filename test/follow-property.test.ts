@@ -343,7 +343,7 @@ async function scenario(seed: number, kube: KubeApiDouble): Promise<void> {
   try {
     await read.ended;
   } catch (error) {
-    throw new Error(s.failure(`the read failed: ${String(error)}`));
+    throw new Error(s.failure(`the read failed: ${String(error)}`), { cause: error });
   }
   const got = read.messages();
   const want = s.expected().map((l) => l.message);

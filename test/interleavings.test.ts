@@ -52,14 +52,12 @@
 //   FC_TIME_LIMIT=<s>      stop each property (search or shrinking) after that long
 //   INTERLEAVINGS_VERBOSE=1 prints counts, INTERLEAVINGS_DEBUG=1 each run's steps.
 // A failure prints the line that replays it, e.g.
-//   FC_SEED=… INTERLEAVINGS_LONG_PATH=… S3_TEST_SERVER=moto npx jest test/interleavings.test.ts -t 'the same when passes take long'
+//   FC_SEED=… INTERLEAVINGS_LONG_PATH=… S3_TEST_SERVER=moto npx jest test/interleavings.test.ts -t 'the same when
+// passes take long'
 import fc from 'fast-check';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { LogReader, type LogRecord } from '@platform/log-reader';
-import { decodeMetadata, formatSlice, leaseKey, metadataKey } from '@platform/log-reader/layout';
-import { isNotFound, readMetadataText } from '@platform/log-reader/s3';
+import { LogReader } from '@platform/log-reader';
+import { metadataKey } from '@platform/log-reader/layout';
 import { parsedLine, putRaw } from '@platform/testkit';
-import type { Config, PassSummary } from 'compactor';
 import { pausingAt } from './support/hooks.js';
 import { uploadingAt } from './support/interleavings-clients.js';
 import { ENV, LATE, LONG, MAIN, READS, checkProperty, runsOf, timeoutOf } from './support/interleavings-properties.js';

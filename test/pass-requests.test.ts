@@ -67,7 +67,8 @@ describe('S3 requests of a pass, per pod', () => {
     // 4. Past the cleanup interval: the merged raw files are due, and the look sees it.
     w.advance(HOUR);
     const fourth = await pass();
-    for (const pod of PODS) expect(fourth.get(pod)).toMatchObject({ PutObject: expect.any(Number) }); // its lease, its commit
+    // Its lease, its commit.
+    for (const pod of PODS) expect(fourth.get(pod)).toMatchObject({ PutObject: expect.any(Number) });
     // One DeleteObjects (up to 1,000 keys) per pod, not a request per object.
     expect(sent.filter((r) => r.command === 'DeleteObjects')).toHaveLength(PODS.length);
     expect(await w.keys('kube.')).toEqual([]);

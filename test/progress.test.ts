@@ -60,6 +60,7 @@ describe('compactor run progress', () => {
 
     expect(await main(runArgs(w), { stdout, stderr })).toBe(0);
 
+    // eslint-disable-next-line no-control-regex -- a carriage return or an escape would redraw a terminal
     expect(stderr.text()).not.toMatch(/[\r\x1b]/);
     const logs = stderr
       .text()

@@ -105,7 +105,7 @@ describe('a stalled commit landing after a takeover deleted its files', () => {
     const expected = (await w.records('job-1')).map((r) => r.message);
 
     let takeover: Promise<unknown> | undefined;
-    let stalledDone: Promise<unknown> | undefined;
+    let stalledDone: Promise<unknown> | undefined; // eslint-disable-line prefer-const -- the hook above reads it
     let takeoverAtCommit!: () => void;
     const atCommit = new Promise<void>((resolve) => (takeoverAtCommit = resolve));
     // The first holder merged (its file is written) and confirmed its lease; its commit stalls

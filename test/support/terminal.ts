@@ -4,6 +4,7 @@
 export function screen(text: string): string[] {
   const lines: string[] = [''];
   let col = 0;
+  // eslint-disable-next-line no-control-regex -- the escape that erases a line is what this reads
   for (const token of text.split(/(\r|\n|\x1b\[K)/)) {
     const row = lines.length - 1;
     if (token === '\n') {
