@@ -207,8 +207,10 @@ describe('corrupt and truncated gzip raw files', () => {
 });
 
 describe('binary garbage as a raw file', () => {
-  /** What docs/design.md §1 says a body of non-JSON lines gives: each line whole (U+FFFD for bad UTF-8), at the file's
-   * minute. */
+  /**
+   * What docs/design.md §1 says a body of non-JSON lines gives: each line whole (U+FFFD for bad UTF-8), at the file's
+   * minute.
+   */
   function expectedRecords(body: Buffer, slice: string): { time: string; message: string }[] {
     const time = `${slice.slice(0, 4)}-${slice.slice(4, 6)}-${slice.slice(6, 8)}T${slice.slice(8, 10)}:${slice.slice(10, 12)}:00Z`;
     return new TextDecoder('utf-8')

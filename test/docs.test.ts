@@ -24,8 +24,10 @@ function withoutFences(text: string): string {
   return text.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, (block) => block.replace(/[^\n]/g, ''));
 }
 
-/** GitHub's anchor for a heading: lower case, punctuation dropped (letters, digits, `-`, `_` and spaces kept), spaces
- * as `-`. */
+/**
+ * GitHub's anchor for a heading: lower case, punctuation dropped (letters, digits, `-`, `_` and spaces kept), spaces as
+ * `-`.
+ */
 function slug(heading: string): string {
   return heading
     .trim()

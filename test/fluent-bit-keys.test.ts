@@ -147,8 +147,10 @@ describe('Fluent Bit (k8s/base/fluent-bit/fluent-bit.conf)', () => {
   describe('records', () => {
     const regex = new RegExp(entry(cri, 'Regex'));
 
-    /** One line of the uploaded object: the s3 output's json_date_key first, then the parsed record (Time_Keep keeps
-     * `time`). */
+    /**
+     * One line of the uploaded object: the s3 output's json_date_key first, then the parsed record (Time_Keep keeps
+     * `time`).
+     */
     function uploadedLine(runtimeLine: string): string {
       const fields = regex.exec(runtimeLine)?.groups;
       if (fields === undefined) throw new Error(`the cri parser does not match ${runtimeLine}`);
@@ -247,8 +249,10 @@ describe('Fluent Bit across restarts on the same node', () => {
     nodes = [];
   });
 
-  /** Uploads job-1's file whose first record is at `firstRecord` (UTC, 2026-11-25), and `others` files of other
-   * containers before it. */
+  /**
+   * Uploads job-1's file whose first record is at `firstRecord` (UTC, 2026-11-25), and `others` files of other
+   * containers before it.
+   */
   function uploadJob1(n: FluentBitNode, firstRecord: string, others = 0): string {
     for (let i = 0; i < others; i++) n.upload();
     return keyFor(path, new Date(`2026-11-25T${firstRecord}Z`), n.upload());

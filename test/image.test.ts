@@ -18,8 +18,9 @@ let tree = '';
 let home = '';
 let cwd = '';
 
-/** A CLI of the tree found on PATH, as the image's ENTRYPOINT finds it, with what a deployment sets and nothing else.
- * */
+/**
+ * A CLI of the tree found on PATH, as the image's ENTRYPOINT finds it, with what a deployment sets and nothing else.
+ */
 function fromTree(name: 'compactor' | 'log-reader', args: readonly string[]): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = {
     PATH: `${join(tree, 'bin')}:${dirname(process.execPath)}`,

@@ -12,8 +12,9 @@ import { MINUTE, newWorld, type World } from './support/world.js';
 
 const CLEANUP = 30 * MINUTE;
 
-/** job-1 after one pass: `done` merged, `open` merged but holding a line's first piece, `late` uploaded after the pass.
- * */
+/**
+ * job-1 after one pass: `done` merged, `open` merged but holding a line's first piece, `late` uploaded after the pass.
+ */
 async function podAfterPass(w: World): Promise<{ done: string; open: string; late: string }> {
   const fb = w.container('job-1', '0f3a');
   const done = await fb.uploadLines([parsedLine({ time: '2026-11-25T10:00:00Z', log: 'whole' })], '202611251000');

@@ -60,8 +60,10 @@ export function follow(reader: LogReader, pod: string, options: ReadOptions & { 
   };
 }
 
-/** `n` lines a second apart from `start` (nanosecond times), `prefix-i` as messages; usable for the live log and for
- * uploads alike. */
+/**
+ * `n` lines a second apart from `start` (nanosecond times), `prefix-i` as messages; usable for the live log and for
+ * uploads alike.
+ */
 export function jobLines(prefix: string, n: number, start: Date, first = 0): (LogLine & { log: string; at: Date })[] {
   return Array.from({ length: n }, (_, k) => {
     const i = first + k;

@@ -114,8 +114,10 @@ class ModelJoiner {
   }
 }
 
-/** The records of `files` as one run of raw files; the end gives the unfinished lines as they are. Returns whether
- * there were any. */
+/**
+ * The records of `files` as one run of raw files; the end gives the unfinished lines as they are. Returns whether there
+ * were any.
+ */
 export function joinRawFiles(files: readonly Upload[], out: Line[]): boolean {
   const joiner = new ModelJoiner(out);
   joiner.feed(files);

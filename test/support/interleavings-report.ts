@@ -21,8 +21,10 @@ export interface Totals {
   lateMidLog: number;
   /** Passes during which the clock moved (some of their requests took minutes). */
   longPasses: number;
-  /** Passes that stalled while another pass ran, and of those, the ones whose pods the other took over (it merged or
-   * cleaned them). */
+  /**
+   * Passes that stalled while another pass ran, and of those, the ones whose pods the other took over (it merged or
+   * cleaned them).
+   */
   stalledPasses: number;
   takeovers: number;
   /** Takeovers in the minute the stalled pass started. */
@@ -31,8 +33,9 @@ export interface Totals {
   overlappingPasses: number;
   /** Pods reported failed by a stalled or overlapping pass (allowed: the log is checked instead). */
   failuresAllowed: number;
-  /** Slow reads that re-planned more often than the reader's `maxReplans` (5), each time after returning more records.
-   * */
+  /**
+   * Slow reads that re-planned more often than the reader's `maxReplans` (5), each time after returning more records.
+   */
   readsPastMaxReplans: number;
   /** The most re-plans with progress in between that one read made. */
   mostReplans: number;

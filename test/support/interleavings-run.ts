@@ -48,8 +48,10 @@ export class Run {
   /** Pods where a late raw file inserted records in the middle of the log since the last read. */
   private readonly midLogSinceLastRead = new Set<string>();
   private nextReader = 0;
-  /** A failure inside a pass's request hook would only fail the pass's pod: kept here and thrown once the pass has
-   * ended. */
+  /**
+   * A failure inside a pass's request hook would only fail the pass's pod: kept here and thrown once the pass has
+   * ended.
+   */
   private hookFailure: unknown;
   /** What the passes' request streams showed wrong (every pass's client has watchPass's hook). */
   private readonly problems: string[] = [];
@@ -287,8 +289,10 @@ export class Run {
     };
   }
 
-  /** `n` more records of a slow read (or up to its next object), perhaps with a pass before one of its requests; then
-   * its checks. */
+  /**
+   * `n` more records of a slow read (or up to its next object), perhaps with a pass before one of its requests; then
+   * its checks.
+   */
   async pull(r: SlowRead, n: number, passAfter = -1, untilNextFile = false): Promise<void> {
     if (passAfter >= 0) this.passBeforeNextRequest(r, passAfter);
     const gets = r.watch.gets;

@@ -24,8 +24,9 @@ export type PodIndex = 0 | 1;
 
 export type UploadStep = Extract<Step, { kind: 'upload' }>;
 
-/** How one pass of a step runs: its max file size, its lease duration, its slow requests (the clock moves during it).
- * */
+/**
+ * How one pass of a step runs: its max file size, its lease duration, its slow requests (the clock moves during it).
+ */
 export interface PassShape {
   readonly maxFileSize: number;
   readonly leaseMs: number;
@@ -36,8 +37,9 @@ export type Step =
   | {
       readonly kind: 'upload';
       readonly pod: PodIndex;
-      /** The lines of the raw file: stdout/stderr full lines, a docker-style line ending in `\n`, or a stdout `P`
-       * piece. */
+      /**
+       * The lines of the raw file: stdout/stderr full lines, a docker-style line ending in `\n`, or a stdout `P` piece.
+       */
       readonly pieces: readonly PieceKind[];
       /** Keyed before every key the pod has had (a node's backlog uploaded late). */
       readonly late: boolean;
@@ -240,8 +242,10 @@ export const lateUnderReaderArb: fc.Arbitrary<Step[]> = (() => {
 // ---------------------------------------------------------------------------------------
 // Long passes, stalled and overlapping passes (the third property).
 
-/** How long one slow request of a pass takes: up to beyond the cleanup interval, the lease duration and the compact
- * interval. */
+/**
+ * How long one slow request of a pass takes: up to beyond the cleanup interval, the lease duration and the compact
+ * interval.
+ */
 const jumpArb: fc.Arbitrary<SlowRequest> = fc.record({
   at: fc.integer({ min: 1, max: 30 }),
   ms: fc.constantFrom(30_000, 2 * MINUTE, 6 * MINUTE, 6 * MINUTE, 11 * MINUTE, 31 * MINUTE),
