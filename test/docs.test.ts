@@ -2,7 +2,7 @@
 // README.md, k8s/README.md and docs/*.md resolves to a file and, with an #anchor, to one of its headings;
 // every `docs/design.md §N` that the code cites names a heading of docs/design.md; the
 // synopses and flag tables of docs/compactor.md and docs/log-reader.md list exactly the
-// flags of the built CLIs' own --help; README.md stays short.
+// flags of the built CLIs' own --help; every repository path they name exists; README.md stays short.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -199,6 +199,17 @@ describe('the docs', () => {
     const all = MARKDOWN.flatMap(links);
     expect(all.length).toBeGreaterThan(20);
     expect(all.map(brokenLink).filter(Boolean)).toEqual([]);
+  });
+
+  it('name only repository paths that exist (a file moved or renamed leaves no stale path in the docs)', () => {
+    const named = MARKDOWN.flatMap((file) =>
+      [...read(file).matchAll(/`((?:packages|test|scripts|k8s|bench|docs)\/[^`\s]+)`/g)]
+        .map((m) => (m[1] ?? '').replace(/[#:].*$/, ''))
+        .filter((path) => !/[*{}<>$]/.test(path))
+        .map((path) => ({ file, path })),
+    );
+    expect(named.length).toBeGreaterThan(20);
+    expect(named.filter(({ path }) => !existsSync(resolve(ROOT, path)))).toEqual([]);
   });
 
   it('resolve every docs/design.md §N that the code cites to a heading of docs/design.md', () => {
