@@ -10,7 +10,10 @@ export interface Config {
   readonly region: string | undefined;
   /** Only raw files of this namespace; default all. */
   readonly namespace: string | undefined;
-  /** A pod is merged again only when its last compaction is older than this. Milliseconds; default 55 min; 0 merges every pass. */
+  /**
+   * A pod is merged again only when its last compaction is older than this.
+   * Milliseconds; default 55 min; 0 merges every pass.
+   */
   readonly compactIntervalMs: number;
   /**
    * How long a reader may still need what a commit made unneeded. Milliseconds; default 30 min;

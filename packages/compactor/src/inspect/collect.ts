@@ -160,7 +160,10 @@ async function readPod(store: Bucket, pod: string): Promise<PodReads> {
   return { loaded, rawListing, dataObjects, queued, lease };
 }
 
-/** The raw files of the pod's own container (of `namespace` if given, in raw-file order), its namespaces, and its sidecars. */
+/**
+ * The raw files of the pod's own container (of `namespace` if given, in raw-file order), its
+ * namespaces, and its sidecars.
+ */
 function ownRawFiles(
   rawListing: readonly ListedObject[],
   pod: string,

@@ -20,7 +20,10 @@ interface Section {
 /** An ISO time as `ISO (in 12m)`; `-` for none, as it is when it is not a time. */
 type At = (iso: string | null) => string;
 
-/** The inspection as text for a terminal: one section per question, columns aligned, times ISO with "in 12m" / "5m ago". */
+/**
+ * The inspection as text for a terminal: one section per question, columns aligned,
+ * times ISO with "in 12m" / "5m ago".
+ */
 export function formatInspection(i: PodInspection): string {
   const nowMs = Date.parse(i.inspectedAt);
   const at: At = (iso) => {

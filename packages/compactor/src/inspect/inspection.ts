@@ -97,7 +97,10 @@ export interface UnfinishedLineInfo {
 
 export interface PendingDeletionInfo {
   readonly key: string;
-  /** `merged-raw`: merged by a commit; `retired`: a merged file a commit stopped listing; `orphan`: no commit lists it. */
+  /**
+   * `merged-raw`: merged by a commit; `retired`: a merged file a commit stopped listing; `orphan`: no
+   * commit lists it.
+   */
   readonly kind: PendingKind;
   /** What the wait counts from: the commit (`committed_at`, `retired_at`) or an orphan's LastModified. */
   readonly since: string;

@@ -60,7 +60,10 @@ export interface PendingObject {
 
 const NS_PER_MS = 1_000_000n;
 
-/** Every object of the snapshot that waits for deletion: merged raw files, retired files, orphans, each in listing order. */
+/**
+ * Every object of the snapshot that waits for deletion: merged raw files, retired files, orphans, each
+ * in listing order.
+ */
 export function pendingDeletions(
   meta: PodMetadata,
   dataObjects: readonly ListedObject[],

@@ -152,26 +152,8 @@ async function mergeRawFiles(
     clock: ctx.clock,
     dryRun: config.dryRun,
   });
-  const last = metadata.logFiles.at(-1);
-  const lastKey = last === undefined ? undefined : parseMergedKey(last.key);
-  let continued: LogFileEntry | undefined;
-  let started = false;
-
-  const write = async (record: LogRecord): Promise<void> => {
-    if (!started) {
-      started = true;
-      if (
-        last &&
-        lastKey?.pod === state.pod &&
-        lastKey.containerId === record.containerId &&
-        last.size < config.maxFileSize
-      ) {
-        for await (const old of readMergedRecords(store, last.key, counter)) await writer.write(old);
-        continued = last;
-      }
-    }
-    await writer.write(record);
-  };
+  const output = continuingLastFile(ctx, state, metadata, writer, counter);
+  const write = output.write;
 
   const files = state.unmerged;
   const merged: RawFile[] = [];
@@ -209,7 +191,7 @@ async function mergeRawFiles(
     return {
       merged,
       files: written,
-      continued,
+      continued: output.continued(),
       unfinished,
       read: merged.length + pieces.files.length,
       bytesRead: counter.bytes,
@@ -220,6 +202,40 @@ async function mergeRawFiles(
     await writer.abort();
     throw error;
   }
+}
+
+/**
+ * Where the pass's records go: into `writer`, after the records of the pod's last merged file
+ * when the first record can continue it (same pod and container, room left), which the new
+ * file then replaces. `continued()` says which file that was, once the writing is done.
+ */
+function continuingLastFile(
+  ctx: PodContext,
+  state: PodState,
+  metadata: PodMetadata,
+  writer: MergeWriter,
+  counter: ByteCounter,
+): { write: (record: LogRecord) => Promise<void>; continued: () => LogFileEntry | undefined } {
+  const last = metadata.logFiles.at(-1);
+  const lastKey = last === undefined ? undefined : parseMergedKey(last.key);
+  let continued: LogFileEntry | undefined;
+  let started = false;
+  const write = async (record: LogRecord): Promise<void> => {
+    if (!started) {
+      started = true;
+      if (
+        last &&
+        lastKey?.pod === state.pod &&
+        lastKey.containerId === record.containerId &&
+        last.size < ctx.config.maxFileSize
+      ) {
+        for await (const old of readMergedRecords(ctx.store, last.key, counter)) await writer.write(old);
+        continued = last;
+      }
+    }
+    await writer.write(record);
+  };
+  return { write, continued: () => continued };
 }
 
 /** The merged raw files that hold the pieces of the lines the last commit left unfinished. */

@@ -28,7 +28,10 @@ export type Triage =
   /** `first`: what the merge phase's look read, for the pod's work to start from. */
   { readonly work: true; readonly first?: FirstReads } | { readonly work: false; readonly reason: string };
 
-/** What waits for deletion, as a look saw it: all the clean phase needs to decide (a few numbers, whatever the pod's size). */
+/**
+ * What waits for deletion, as a look saw it: all the clean phase needs to decide (a few numbers,
+ * whatever the pod's size).
+ */
 export interface Waiting {
   /** Objects the metadata names as waiting for deletion. */
   readonly objects: number;

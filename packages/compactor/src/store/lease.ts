@@ -162,7 +162,10 @@ function read(options: LeaseOptions): Promise<StoredLease | undefined> {
   return readLease(options.store, options.pod);
 }
 
-/** The pod's lease as stored (`document` undefined when unreadable); `undefined` when there is none. A GET, nothing else. */
+/**
+ * The pod's lease as stored (`document` undefined when unreadable); `undefined` when there is
+ * none. A GET, nothing else.
+ */
 export async function readLease(store: Bucket, pod: string): Promise<StoredLease | undefined> {
   try {
     const response = await store.client.send(new GetObjectCommand({ Bucket: store.bucket, Key: leaseKey(pod) }));

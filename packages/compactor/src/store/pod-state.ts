@@ -80,7 +80,10 @@ export async function completePodState(
   return podState(pod, first.loaded, first.raw, dataObjects, clock);
 }
 
-/** The snapshot from what was read (metadata first, then the listings); `raw` in raw-file order. `compactor inspect` builds it this way too. */
+/**
+ * The snapshot from what was read (metadata first, then the listings); `raw` in raw-file order.
+ * `compactor inspect` builds it this way too.
+ */
 export function podState(
   pod: string,
   loaded: LoadedMetadata,

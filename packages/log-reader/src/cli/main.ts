@@ -67,7 +67,10 @@ export const EXIT_USAGE = 2;
 /** 128 + the signal's number, as a shell reports a process the signal ended. */
 export const EXIT_SIGINT = 130;
 export const EXIT_SIGTERM = 143;
-/** `--tail -1`: every record, as without `--tail` (a parser returning undefined would not do: commander keeps the text). */
+/**
+ * `--tail -1`: every record, as without `--tail` (a parser returning undefined would not do: commander
+ * keeps the text).
+ */
 export const TAIL_ALL = -1;
 
 /** A flag or environment value that cannot be used: one line on stderr, exit 2. */

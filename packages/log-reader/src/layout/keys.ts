@@ -142,7 +142,10 @@ export function leaseKey(pod: string): string {
   return `${LEASE_PREFIX}${assertPodName(pod)}.json`;
 }
 
-/** Where the compactor checks that the store enforces conditional writes (no pod's: a dot is not a pod name's first character). */
+/**
+ * Where the compactor checks that the store enforces conditional writes (no pod's: a dot is not a pod
+ * name's first character).
+ */
 export const CONDITIONAL_WRITE_CHECK_KEY = `${LEASE_PREFIX}.conditional-write-check`;
 
 /** The pod of a metadata key (`metadata/{pod}.json`); `undefined` for any other key. */

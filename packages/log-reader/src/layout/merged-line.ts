@@ -9,6 +9,7 @@ import { decodeMergedLine, type LogRecord } from './records.js';
 
 // Strings without a quote, a backslash or a control character: JSON that means its own text,
 // so `log` needs no unescaping and cannot end with the line ending decodeMergedLine drops.
+// eslint-disable-next-line no-control-regex -- JSON escapes U+0000–U+001F in strings: such a line is not this shape.
 const COMPACTOR_LINE = /^\{"time":"([^"\\\u0000-\u001f]*)","log":"([^"\\\u0000-\u001f]*)"(,"stream":"stderr")?\}$/;
 
 /** {@link decodeMergedLine}, faster for the lines the compactor writes. */

@@ -54,30 +54,6 @@ export interface FollowRead {
 export async function* followBatches(read: FollowRead): AsyncGenerator<FollowedRecord[]> {
   const { namespace, kube } = read.follow;
   const api = new PodApi(kube, namespace, read.pod, read.signal);
-  let currentPart: CurrentPart | undefined;
-  // Lines the live log lost to rotation after the archive part: from the archive, with the
-  // boundary's repeats the live log was to give (if it lost the boundary line itself).
-  async function* recover(containerId: string, afterNs: EpochNs, beforeNs: EpochNs): AsyncGenerator<FollowedRecord[]> {
-    const part = currentPart;
-    if (part?.repeats !== undefined && part.probed?.boundary === afterNs && sameContainer(containerId, part.run.id)) {
-      if (part.repeats.length > 0) yield part.repeats;
-      part.repeats = undefined;
-    }
-    yield* placed(
-      read.archive({ since: read.since, within: { containerId, afterNs, beforeNs } }, undefined),
-      undefined,
-      undefined,
-    );
-  }
-  const live = new LiveLog(
-    api,
-    {
-      waitTimeoutMs: read.follow.waitTimeout ?? DEFAULT_WAIT_TIMEOUT_MS,
-      pollIntervalMs: read.follow.pollInterval ?? DEFAULT_POLL_INTERVAL_MS,
-    },
-    read.signal,
-    recover,
-  );
   const started = await lookAndProbe(api);
   if (started === undefined) {
     yield* placed(read.archive({ since: read.since }, read.tail), undefined, undefined);
@@ -85,7 +61,16 @@ export async function* followBatches(read: FollowRead): AsyncGenerator<FollowedR
   }
   const { status, probed } = started;
   const current = status.current;
-  currentPart = current === undefined ? undefined : { run: current, probed };
+  const currentPart: CurrentPart | undefined = current === undefined ? undefined : { run: current, probed };
+  const live = new LiveLog(
+    api,
+    {
+      waitTimeoutMs: read.follow.waitTimeout ?? DEFAULT_WAIT_TIMEOUT_MS,
+      pollIntervalMs: read.follow.pollInterval ?? DEFAULT_POLL_INTERVAL_MS,
+    },
+    read.signal,
+    recovery(read, currentPart),
+  );
   const previous = status.previous !== undefined && status.previous.id !== current?.id ? status.previous : undefined;
   const last = new Map<string, LastArchived>();
   const filter: ArchiveFilter = {
@@ -135,6 +120,28 @@ export async function* followBatches(read: FollowRead): AsyncGenerator<FollowedR
     resume = yield* tailParts(read.tail, live, currentPart, archive, previousPart, resumeOfCurrent);
   }
   yield* live.follow({ uid: status.uid, run: current, resume, before: previous?.id ?? current?.id, since: read.since });
+}
+
+/**
+ * Lines the live log lost to rotation after the archive part: from the archive, with the
+ * boundary's repeats the live log was to give (if it lost the boundary line itself).
+ */
+function recovery(
+  read: FollowRead,
+  currentPart: CurrentPart | undefined,
+): (containerId: string, afterNs: EpochNs, beforeNs: EpochNs) => AsyncGenerator<FollowedRecord[]> {
+  return async function* recover(containerId, afterNs, beforeNs) {
+    const part = currentPart;
+    if (part?.repeats !== undefined && part.probed?.boundary === afterNs && sameContainer(containerId, part.run.id)) {
+      if (part.repeats.length > 0) yield part.repeats;
+      part.repeats = undefined;
+    }
+    yield* placed(
+      read.archive({ since: read.since, within: { containerId, afterNs, beforeNs } }, undefined),
+      undefined,
+      undefined,
+    );
+  };
 }
 
 /**

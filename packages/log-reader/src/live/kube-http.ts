@@ -48,7 +48,10 @@ export class PodApi {
     return this.retrying(() => this.getPodOnce());
   }
 
-  /** The container's log (the container named like the pod), with timestamps. Transient failures to open it are retried. */
+  /**
+   * The container's log (the container named like the pod), with timestamps. Transient failures to
+   * open it are retried.
+   */
   openLog(query: LogQuery): Promise<LogAnswer> {
     return this.retrying(() => this.openLogOnce(query));
   }
@@ -189,7 +192,10 @@ export class PodApi {
   }
 }
 
-/** A `Status` body's reason and message (`BadRequest: container "job-1" in pod "job-1" is waiting to start: ContainerCreating`). */
+/**
+ * A `Status` body's reason and message
+ * (`BadRequest: container "job-1" in pod "job-1" is waiting to start: ContainerCreating`).
+ */
 async function statusText(response: IncomingMessage): Promise<string | undefined> {
   let body: string;
   try {
@@ -221,7 +227,10 @@ export async function readText(response: IncomingMessage, limit: number): Promis
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Failures that may pass: no connection, no answer in time, 429, 5xx (not a kubeconfig without a cluster, 401, 403). */
+/**
+ * Failures that may pass: no connection, no answer in time, 429, 5xx (not a kubeconfig without a
+ * cluster, 401, 403).
+ */
 const transient = new WeakSet<LiveLogError>();
 
 /** An error's code or message, which for node:http errors names no credential. */

@@ -128,7 +128,6 @@ export class LiveLog {
         // that one (and one between, if any) is read below.
         if (isDone(status) && (status.current === undefined || status.current.id === run.id)) return;
         before = run.id;
-        run = undefined;
       }
       // Wait for the next instance (or the end). An exited instance is read as soon as the
       // kubelet has recorded its restart (`previous`), before the next one runs.

@@ -23,14 +23,20 @@ function latest(at: LastArchived | undefined, ns: EpochNs): LastArchived {
   return ns === at.ns ? { ns, seen: at.seen + 1 } : at;
 }
 
-/** The current instance, and the archived records at its boundary left out because its live log's first lines repeat them. */
+/**
+ * The current instance, and the archived records at its boundary left out because its live log's first
+ * lines repeat them.
+ */
 export interface CurrentPart {
   readonly run: ContainerRun;
   readonly probed: Probe | undefined;
   repeats?: FollowedRecord[];
 }
 
-/** The instance before the current one: its archived records are read, then its `previous` log after the last of them. */
+/**
+ * The instance before the current one: its archived records are read, then its `previous` log after
+ * the last of them.
+ */
 export interface PreviousPart {
   readonly run: ContainerRun;
   /** With `tail`: how many of its last lines are read. */

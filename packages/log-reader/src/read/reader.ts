@@ -109,7 +109,10 @@ export class LogReader {
     return Readable.from(chunks(), { objectMode: false });
   }
 
-  /** A read's batches: the archive, or with `follow` the archive and then the live log. Ends with an AbortError once `signal` aborts. */
+  /**
+   * A read's batches: the archive, or with `follow` the archive and then the live log. Ends with an
+   * AbortError once `signal` aborts.
+   */
   private async *readBatches(pod: string, options: ReadOptions): AsyncGenerator<LogRecord[]> {
     assertPodName(pod);
     const signal = options.signal;

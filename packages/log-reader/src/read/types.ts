@@ -10,7 +10,10 @@ import type { EpochNs } from '../layout/time.js';
 import type { UnfinishedPieces } from '../s3/raw-records.js';
 import type { RawFile } from '../s3/store.js';
 
-/** Where the live log is: the cluster (a `KubeConfig`: in-cluster or from a kubeconfig file) and the pod's namespace. */
+/**
+ * Where the live log is: the cluster (a `KubeConfig`: in-cluster or from a kubeconfig file) and the
+ * pod's namespace.
+ */
 export interface FollowOptions {
   readonly kube: KubeConfig;
   readonly namespace: string;

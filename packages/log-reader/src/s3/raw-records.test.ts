@@ -29,7 +29,10 @@ const rec = (time: string, stream: string, tag: string, log: string) =>
   JSON.stringify({ time, stream, logtag: tag, log, kubernetes: { pod_name: 'job-1' } });
 const ndjson = (...lines: string[]) => lines.map((l) => `${l}\n`).join('');
 
-/** The events in a compact form: `record time|stream|message@id`, `end file invalid=…`, `open stream@file:line` (lines left open). */
+/**
+ * The events in a compact form: `record time|stream|message@id`, `end file invalid=…`,
+ * `open stream@file:line` (lines left open).
+ */
 async function events(store: Bucket, files: RawFile[]): Promise<string[]> {
   const out: string[] = [];
   for await (const e of readRawFiles(store, files))

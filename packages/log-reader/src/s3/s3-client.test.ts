@@ -77,7 +77,10 @@ describe('createS3Client', () => {
   });
 });
 
-/** A local HTTP server standing in for the store: answers every request with `answer`, and counts connections open at once. */
+/**
+ * A local HTTP server standing in for the store: answers every request with `answer`, and counts
+ * connections open at once.
+ */
 async function localStore(answer: {
   status: number;
   body?: string;
