@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import {
   formatEpochNs,
-  main,
   parseAttempts,
   parseDuration,
   parseLimitBytes,
@@ -16,7 +15,8 @@ import {
   parseTail,
   resolveSince,
   TAIL_ALL,
-} from './main.js';
+} from './flag-values.js';
+import { main } from './main.js';
 
 function captured(): { io: { stdout: PassThrough; stderr: PassThrough }; stdout: () => string; stderr: () => string } {
   const stdout = new PassThrough();

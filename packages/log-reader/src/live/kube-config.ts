@@ -1,6 +1,6 @@
 /**
  * The kubeconfig of `log-reader logs -f`, found the way kubectl finds it. Imported lazily by
- * cli/main.ts: loading `@kubernetes/client-node` costs about half a CPU-second, which a plain read
+ * cli/logs.ts: loading `@kubernetes/client-node` costs about half a CPU-second, which a plain read
  * of the archive must not pay.
  */
 import { KubeConfig } from '@kubernetes/client-node';

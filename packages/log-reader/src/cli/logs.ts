@@ -1,0 +1,124 @@
+/**
+ * Running `log-reader logs POD`: one read from the bucket (and with -f the live log) to stdout,
+ * stopped by SIGINT, SIGTERM or --limit-bytes; its outcome as an exit code, with one line on
+ * stderr for an error.
+ */
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { LogReaderError } from '../errors.js';
+import type { KubeTarget, KubeTargetOptions } from '../live/kube-config.js';
+import { LogReader } from '../read/reader.js';
+import type { ReadStreamOptions } from '../read/types.js';
+import { createS3Client, describeSetupProblem, resolveEndpoint, type S3ClientSettings } from '../s3/s3-client.js';
+import { EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM, EXIT_UNREADABLE, EXIT_USAGE, UsageError } from './exit-codes.js';
+import { resolveSince, TAIL_ALL } from './flag-values.js';
+import type { CliOptions, Io } from './io.js';
+import type { LogsOptions } from './logs-command.js';
+
+export async function logs(pod: string, flags: LogsOptions, io: Io, options: CliOptions): Promise<number> {
+  const now = options.now ?? (() => new Date());
+  // Checked before anything is loaded or asked: a bad combination costs no request.
+  resolveSince(flags, new Date(0));
+  const follow = flags.follow
+    ? await kubeTarget({ kubeconfig: flags.kubeconfig, context: flags.context, namespace: flags.namespace })
+    : undefined;
+  const endpoint = resolveEndpoint(flags.endpoint);
+  const settings: S3ClientSettings = {
+    endpoint,
+    region: flags.region,
+    maxAttempts: flags.s3MaxAttempts,
+    requestTimeoutMs: flags.s3RequestTimeout,
+    connectionTimeoutMs: flags.s3ConnectTimeout,
+  };
+  const client = createS3Client(settings);
+  const reader = new LogReader({ client, bucket: flags.bucket });
+  // Why the read was stopped, if it was: the reason decides the exit code, whatever error the
+  // abort made the read end with.
+  let stoppedBy: 'SIGINT' | 'SIGTERM' | 'limit' | undefined;
+  const controller = new AbortController();
+  const stopListening = (): void => {
+    options.signals?.off('SIGINT', onSigint);
+    options.signals?.off('SIGTERM', onSigterm);
+  };
+  const stop = (reason: NonNullable<typeof stoppedBy>): void => {
+    stoppedBy ??= reason;
+    controller.abort();
+    // A second Ctrl-C gets the default: it ends the process, should the abort hang.
+    stopListening();
+  };
+  const onSigint = (): void => stop('SIGINT');
+  const onSigterm = (): void => stop('SIGTERM');
+  options.signals?.on('SIGINT', onSigint);
+  options.signals?.on('SIGTERM', onSigterm);
+  try {
+    const readOptions: ReadStreamOptions = {
+      since: resolveSince(flags, now()),
+      timestamps: flags.timestamps,
+      signal: controller.signal,
+      ...(flags.tail === undefined || flags.tail === TAIL_ALL ? {} : { tail: flags.tail }),
+      ...(follow === undefined ? {} : { follow }),
+    };
+    // The pipeline's own signal ends the copy at once, even while the read waits on a request.
+    await pipeline(
+      reader.createReadStream(pod, readOptions),
+      into(io.stdout, flags.limitBytes, () => stop('limit')),
+      { signal: controller.signal },
+    );
+    return EXIT_OK;
+  } catch (error) {
+    if (stoppedBy !== undefined)
+      return stoppedBy === 'SIGINT' ? EXIT_SIGINT : stoppedBy === 'SIGTERM' ? EXIT_SIGTERM : EXIT_OK;
+    if ((error as { code?: unknown }).code === 'EPIPE') return EXIT_OK; // the consumer (e.g. `head`) had enough
+    // The reader's own errors first: one from the live part (ERR_KUBE_API) may carry a refused
+    // connection as its cause, which is the Kubernetes API's, not S3's.
+    if (error instanceof LogReaderError) {
+      io.stderr.write(`log-reader: ${error.message}\n`);
+      return error.code === 'ERR_INVALID_POD_NAME' ? EXIT_USAGE : EXIT_UNREADABLE;
+    }
+    const setup = describeSetupProblem(error, { endpoint, bucket: flags.bucket });
+    if (setup) {
+      io.stderr.write(`log-reader: ${setup.message}\n`);
+      return EXIT_USAGE;
+    }
+    io.stderr.write(`log-reader: reading pod ${pod} failed: ${(error as Error).message ?? String(error)}\n`);
+    return EXIT_UNREADABLE;
+  } finally {
+    stopListening();
+    client.destroy();
+  }
+}
+
+/** Loaded only for `-f`: the Kubernetes client costs every other read about half a CPU-second to load. */
+async function kubeTarget(options: KubeTargetOptions): Promise<KubeTarget> {
+  const { KubeConfigError, loadKubeTarget } = await import('../live/kube-config.js');
+  try {
+    return loadKubeTarget(options);
+  } catch (error) {
+    if (error instanceof KubeConfigError) throw new UsageError(`-f: ${error.message}`);
+    throw error;
+  }
+}
+
+/**
+ * A writable that passes everything on to `out`, each write done once `out` took it (so a
+ * closed pipe fails the next write and stops the read). pipeline() destroys its streams on
+ * an error, and a destroyed process.stdout would report the read's error once more, as its own.
+ * With `limit`, at most that many bytes go out; `onLimit` is called once they have.
+ */
+function into(out: NodeJS.WritableStream, limit: number | undefined, onLimit: () => void): Writable {
+  let left = limit ?? Infinity;
+  const forward = (chunk: Buffer, done: (error?: Error | null) => void): void => {
+    if (left <= 0) return done();
+    const part = chunk.length > left ? chunk.subarray(0, left) : chunk;
+    left -= part.length;
+    out.write(part, (error) => {
+      if (!error && left <= 0) onLimit();
+      done(error ?? null);
+    });
+  };
+  return new Writable({
+    write: (chunk: Buffer, _encoding, done) => forward(chunk, done),
+    // Lines that piled up while one write was in flight go out as one.
+    writev: (chunks, done) => forward(Buffer.concat(chunks.map((c) => c.chunk as Buffer)), done),
+  });
+}
