@@ -67,6 +67,24 @@ export default tseslint.config(
       'max-lines-per-function': ['error', { max: 80, skipBlankLines: false, skipComments: false, IIFEs: true }],
     },
   },
+  // Tests use what a consumer can import: the packages' entries, never a file inside them.
+  {
+    files: ['test/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/packages/*/src/**', '**/packages/*/dist/**'],
+              message:
+                'Import the package entry (@platform/log-reader[/layout|/s3|/kube-config|/cli], compactor, @platform/testkit).',
+            },
+          ],
+        },
+      ],
+    },
+  },
   layer('compactor', 'store', ['cli', 'pass', 'inspect', 'kube']),
   layer('compactor', 'kube', ['cli', 'pass', 'inspect']),
   layer('compactor', 'pass', ['cli', 'inspect']),

@@ -18,6 +18,7 @@ module.exports = {
     '^@platform/log-reader/layout$': '<rootDir>/packages/log-reader/src/layout.ts',
     '^@platform/log-reader/s3$': '<rootDir>/packages/log-reader/src/s3.ts',
     '^@platform/log-reader/kube-config$': '<rootDir>/packages/log-reader/src/kube-config.ts',
+    '^@platform/log-reader/cli$': '<rootDir>/packages/log-reader/src/cli/main.ts',
     '^@platform/testkit$': '<rootDir>/packages/testkit/src/index.ts',
     '^compactor$': '<rootDir>/packages/compactor/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',

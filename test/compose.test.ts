@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { parse } from 'yaml';
 import { runEnvNames } from 'compactor';
-import { main as logReaderMain } from '../packages/log-reader/src/cli/main.js';
+import { main as logReaderMain } from '@platform/log-reader/cli';
 import { runProcess, type CliResult } from './support/cli.js';
 import { createTestBucket } from './support/s3.js';
 

@@ -29,7 +29,7 @@
 //     exited instance's rest as `previous` once a restart can come, so no timing matters).
 // Seeds 1..SEEDS (FOLLOW_PROPERTY_SEEDS overrides the count, FOLLOW_PROPERTY_SEED runs one);
 // a failure prints the scenario's steps (FOLLOW_PROPERTY_DEBUG=1 adds the log requests).
-import { random } from '../packages/testkit/src/random.js';
+import { random } from '@platform/testkit';
 import { startKubeApi, type KubeApiDouble, type ScriptedPod } from './support/kube-api.js';
 import { follow, followOptions, jobLines, type Followed } from './support/follow.js';
 import { HOUR, newWorld, type World } from './support/world.js';
