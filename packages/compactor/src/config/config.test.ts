@@ -187,9 +187,9 @@ describe('configWarnings', () => {
 });
 
 describe('configWarnings: --pod with --shard', () => {
-  // Review of issue 7: `--pod job-1 --shard 1/4` with job-1 in another shard did nothing at
-  // all, silently, and exited 0 (a success, with --pushgateway) although the pod asked for
-  // was never looked at.
+  // `--pod job-1 --shard 1/4` with job-1 in another shard does nothing at all: without a
+  // warning it would exit 0 (a success, with --pushgateway) although the pod asked for was
+  // never looked at.
   it('warns that a --pod outside --shard is left alone, naming its shard', () => {
     const count = 4;
     const pod = 'job-1';
