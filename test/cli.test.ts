@@ -238,6 +238,28 @@ describe('running the CLIs from a checkout', () => {
     },
   );
 
+  it.each([['compactor'], ['log-reader']] as const)(
+    "runs %s with V8's young generation at 16 MiB a semi-space (its shebang), as Node 20 did",
+    async (name) => {
+      // A module NODE_OPTIONS loads first says which flags the process started with.
+      const dir = await mkdtemp(join(tmpdir(), 'flags-'));
+      try {
+        const probe = join(dir, 'probe.mjs');
+        await writeFile(probe, 'process.stderr.write(`execArgv ${JSON.stringify(process.execArgv)}\\n`);\n');
+        const result = await runCli(
+          LINKED_BIN(name),
+          ['--version'],
+          { NODE_OPTIONS: `--import=${probe}` },
+          { exec: true },
+        );
+        expect(result.exitCode).toBe(0);
+        expect(result.stderr).toBe(`execArgv ${JSON.stringify(['--max-semi-space-size=16'])}\n`);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
   it.each([['compactor'], ['log-reader']])(
     'says "run `make build` first" and exits 2 when the %s shim finds no dist/',
     async (name) => {

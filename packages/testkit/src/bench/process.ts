@@ -107,7 +107,7 @@ export async function runCli(
   const usageFile = join(dir, 'usage.json');
   try {
     const started = performance.now();
-    const child = spawn(process.execPath, ['--import', USAGE_HOOK, bin, ...args], {
+    const child = spawn(process.execPath, ['--import', USAGE_HOOK, ...shebangFlags(bin), bin, ...args], {
       env: { ...env, BENCH_USAGE_FILE: usageFile },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -134,4 +134,11 @@ export async function runCli(
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The node flags a bin's `#!/usr/bin/env -S node FLAGS` line gives it: run as a user runs it. */
+export function shebangFlags(bin: string): string[] {
+  const first = readFileSync(bin, 'utf8').split('\n', 1)[0] ?? '';
+  const flags = /^#!\S*env -S node\s+(.*)$/.exec(first)?.[1];
+  return flags === undefined ? [] : flags.trim().split(/\s+/);
 }
