@@ -8,7 +8,7 @@ const PRODUCTION = ['packages/compactor/src/**/*.ts', 'packages/log-reader/src/*
 const TESTS = ['**/*.test.ts'];
 
 /** Files in `folder` may not import from the layers above it (`above`, sibling folder names). */
-function layer(pkg, folder, above, extra = []) {
+function layer(pkg, folder, above) {
   return {
     files: [`packages/${pkg}/src/${folder}/**/*.ts`],
     ignores: TESTS,
@@ -19,9 +19,8 @@ function layer(pkg, folder, above, extra = []) {
           patterns: [
             ...above.map((name) => ({
               group: [`../${name}`, `../${name}/*`, `../../${name}/*`],
-              message: `${pkg}/src/${folder}/ sits below ${name}/: imports run cli → pass → store → layout, never upward.`,
+              message: `${pkg}/src/${folder}/ sits below ${name}/: imports run from cli/ down to the layout, never upward.`,
             })),
-            ...extra,
           ],
         },
       ],
@@ -52,7 +51,7 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
       ],
-      // Prettier wraps code at 120; this catches what it cannot: comments and long literals.
+      // Prettier wraps code at 120; this catches what it cannot wrap: comments.
       'max-len': [
         'error',
         { code: 120, ignoreUrls: true, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true },
