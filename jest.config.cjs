@@ -9,7 +9,7 @@ module.exports = {
     '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
     [`/node_modules/${ESM_ONLY}/.+\\.js$`]: ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
   },
-  // Jest loads modules as CommonJS and cannot require() ES modules before Node 24.9: the
+  // Jest's own module loader runs our sources as CommonJS (swc compiles them so): the
   // ESM-only packages below (@kubernetes/client-node and its OIDC dependencies) are compiled
   // to CommonJS like our sources. Node itself (the built CLI) loads them as ES modules.
   transformIgnorePatterns: [`/node_modules/(?!${ESM_ONLY}/)`],
