@@ -3,7 +3,8 @@
 #   make install     the pinned Node (.nvmrc) into .tools/node, npm ci (when needed), versitygw and
 #                    kustomize (go install, pinned), moto (if missing)
 #   make build       type-check and compile every package (tsc -b)
-#   make test        build, shellcheck, then all tests against moto, then test/ against versitygw
+#   make test        install, shellcheck, lint, build, then all tests against moto, then test/ against
+#                    versitygw
 #   make test-unit   unit tests under packages/ only; no S3 server
 #   make test-long   the interleaving properties, FC_RUNS runs (default 1000), fresh seed printed first;
 #                    FC_SEED=<n> make test-long replays one

@@ -194,4 +194,20 @@ describe('the Dockerfile', () => {
     expect((JSON.parse(entrypoint!.slice('ENTRYPOINT '.length)) as string[]).at(-1)).toBe('compactor');
     expect(runtime).toContain('CMD ["run"]');
   });
+
+  it('builds on the Node release .nvmrc pins, as docker-compose.yml runs it and package.json engines allow', async () => {
+    const pinned = (await readFile(join(ROOT, '.nvmrc'), 'utf8')).trim();
+    const image = `node:${pinned}-bookworm-slim`;
+    expect((await instructions()).find((line) => line.startsWith('ARG NODE_IMAGE='))).toBe(`ARG NODE_IMAGE=${image}`);
+    const compose = await readFile(join(ROOT, 'docker-compose.yml'), 'utf8');
+    const nodeImages = [...compose.matchAll(/image: (node:\S+)/g)].map((m) => m[1]);
+    expect(nodeImages.length).toBeGreaterThan(0);
+    expect(new Set(nodeImages)).toEqual(new Set([image]));
+    for (const manifest of ['package.json', 'packages/compactor/package.json', 'packages/log-reader/package.json']) {
+      const { engines } = JSON.parse(await readFile(join(ROOT, manifest), 'utf8')) as { engines: { node: string } };
+      const floor = /^>=(\d+)\.(\d+)$/.exec(engines.node);
+      expect(floor?.[1]).toBe(pinned.split('.')[0]);
+      expect(Number(floor?.[2])).toBeLessThanOrEqual(Number(pinned.split('.')[1]));
+    }
+  });
 });
