@@ -6,7 +6,20 @@ import { text } from 'node:stream/consumers';
 import { startKubeApi, type KubeApiDouble } from './support/kube-api.js';
 import { faultyApi } from './support/kube-proxy.js';
 import { follow, followOptions, jobLines } from './support/follow.js';
-import { ID, ID2, ID3, ID4, POD, T0, at, hookedApi, restarted } from './support/follow-scenarios.js';
+import {
+  ID,
+  ID2,
+  ID3,
+  ID4,
+  POD,
+  T0,
+  at,
+  followToEnd,
+  hookedApi,
+  instances,
+  restarted,
+  twoInstances,
+} from './support/follow-scenarios.js';
 import { newWorld } from './support/world.js';
 
 let kube: KubeApiDouble;
@@ -23,47 +36,37 @@ describe('follow: restarts with tail, since and the separator', () => {
     'tail %i of a restarted pod: the previous instance’s archived lines, its unarchived ones from its previous log, then the current one’s, each once',
     async (tail) => {
       const { w, pod, prev, cur } = await restarted(kube, `follow-restarted-tail-${tail}`, 6, 2);
-      const read = follow(w.reader, POD, { follow: followOptions(kube), tail });
-      await read.waitFor(() => pod.openFollows() === 1);
-      pod.terminate(0, at(100));
-      await read.ended;
+      const read = await followToEnd(w, pod, { follow: followOptions(kube), tail }, at(100));
       expect(read.messages()).toEqual([...prev, ...cur].map((l) => l.message).slice(-tail));
     },
   );
 
   it('tail with since: since cuts inside the previous instance, in the archive and in its previous log alike', async () => {
     const { w, pod, prev, cur } = await restarted(kube, 'follow-tail-since', 6, 2);
-    const read = follow(w.reader, POD, { follow: followOptions(kube), tail: 100, since: prev[7]?.time as string });
-    await read.waitFor(() => pod.openFollows() === 1);
-    pod.terminate(0, at(100));
-    await read.ended;
+    const read = await followToEnd(
+      w,
+      pod,
+      { follow: followOptions(kube), tail: 100, since: prev[7]?.time as string },
+      at(100),
+    );
     expect(read.messages()).toEqual([...prev.slice(7), ...cur].map((l) => l.message));
   });
 
   it('since later than the previous instance’s last archived record: its previous log is read from since', async () => {
     const { w, pod, prev, cur } = await restarted(kube, 'follow-since-late', 4, 2);
-    const read = follow(w.reader, POD, { follow: followOptions(kube), since: prev[7]?.time as string });
-    await read.waitFor(() => pod.openFollows() === 1);
-    pod.terminate(0, at(100));
-    await read.ended;
+    const read = await followToEnd(w, pod, { follow: followOptions(kube), since: prev[7]?.time as string }, at(100));
     expect(read.messages()).toEqual([...prev.slice(7), ...cur].map((l) => l.message));
   });
 
   it('a previous instance with no archived record is read whole from its previous log, before the current one', async () => {
     const { w, pod, prev, cur } = await restarted(kube, 'follow-prev-none', 0, 3);
-    const read = follow(w.reader, POD, { follow: followOptions(kube) });
-    await read.waitFor(() => pod.openFollows() === 1);
-    pod.terminate(0, at(100));
-    await read.ended;
+    const read = await followToEnd(w, pod, { follow: followOptions(kube) }, at(100));
     expect(read.messages()).toEqual([...prev, ...cur].map((l) => l.message));
   });
 
   it('tail across a previous instance with no archived record', async () => {
     const { w, pod, prev, cur } = await restarted(kube, 'follow-prev-none-tail', 0, 3);
-    const read = follow(w.reader, POD, { follow: followOptions(kube), tail: 12 });
-    await read.waitFor(() => pod.openFollows() === 1);
-    pod.terminate(0, at(100));
-    await read.ended;
+    const read = await followToEnd(w, pod, { follow: followOptions(kube), tail: 12 }, at(100));
     expect(read.messages()).toEqual([...prev, ...cur].map((l) => l.message).slice(-12));
   });
 
@@ -117,9 +120,7 @@ describe('follow: restarts with tail, since and the separator', () => {
     const w = await newWorld('follow-done-later');
     const a = jobLines('a', 3, at(0));
     const b = jobLines('b', 3, at(60));
-    const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
-    pod.start(ID, at(0));
-    pod.append(a);
+    const pod = instances(kube, { id: ID, startedAt: at(0), lines: a });
     const read = follow(w.reader, POD, { follow: followOptions(kube) });
     await read.until((r) => r.length === 3);
     await read.waitFor(() => pod.openFollows() === 1);
@@ -135,9 +136,7 @@ describe('follow: restarts with tail, since and the separator', () => {
 
   it('while following: an instance that came and went unseen is read from its previous log', async () => {
     const w = await newWorld('follow-unseen');
-    const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
-    pod.start(ID, at(0));
-    pod.append(jobLines('a', 3, at(0)));
+    const pod = instances(kube, { id: ID, startedAt: at(0), lines: jobLines('a', 3, at(0)) });
     const read = follow(w.reader, POD, { follow: followOptions(kube) });
     await read.until((r) => r.length === 3);
     pod.terminate(1, at(10));
@@ -153,9 +152,7 @@ describe('follow: restarts with tail, since and the separator', () => {
 
   it('a dropped stream, lines written, then an exit the pod will restart: the rest is read as previous after the restart, once', async () => {
     const w = await newWorld('follow-drop-exit-restart');
-    const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
-    pod.start(ID, at(0));
-    pod.append(jobLines('a', 3, at(0)));
+    const pod = instances(kube, { id: ID, startedAt: at(0), lines: jobLines('a', 3, at(0)) });
     const read = follow(w.reader, POD, { follow: followOptions(kube) });
     await read.until((r) => r.length === 3);
     await read.waitFor(() => pod.openFollows() === 1);
@@ -177,9 +174,7 @@ describe('follow: restarts with tail, since and the separator', () => {
 
   it('breaking out of a followed read closes its follow stream', async () => {
     const w = await newWorld('follow-break');
-    const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
-    pod.start(ID, at(0));
-    pod.append(jobLines('a', 3, at(0)));
+    const pod = instances(kube, { id: ID, startedAt: at(0), lines: jobLines('a', 3, at(0)) });
     const got: string[] = [];
     for await (const r of w.reader.records(POD, { follow: followOptions(kube) })) {
       got.push(r.message);
@@ -197,10 +192,7 @@ describe('follow: an instance that exited at the start', () => {
   it('starting with the current instance exited and about to restart: all of it once, then the next one', async () => {
     const w = await newWorld('follow-start-exited');
     const x = jobLines('x', 5, at(0));
-    const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
-    pod.start(ID, at(0));
-    pod.append(x);
-    pod.terminate(1, at(10));
+    const pod = instances(kube, { id: ID, startedAt: at(0), lines: x, exitedAt: at(10) });
     await w.container(POD, ID).upload(x.slice(0, 3));
     const read = follow(w.reader, POD, { follow: followOptions(kube) });
     // The archive part, then looks at the pod while it waits for the restart.
@@ -220,18 +212,9 @@ describe('follow: the previous instance’s log', () => {
     const w = await newWorld('follow-prev-rotated');
     const prev = jobLines('p', 10, at(0));
     const cur = jobLines('c', 3, at(60));
-    const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
-    pod.start(ID, at(0));
-    pod.append(prev);
-    pod.rotate(3);
-    pod.terminate(1, at(30));
-    pod.start(ID2, at(60));
-    pod.append(cur);
+    const pod = twoInstances(kube, { prev, keepPrevious: 3, exitedAt: at(30), cur, restartedAt: at(60) });
     await w.container(POD, ID).upload(prev.slice(0, 8));
-    const read = follow(w.reader, POD, { follow: followOptions(kube) });
-    await read.waitFor(() => pod.openFollows() === 1);
-    pod.terminate(0, at(100));
-    await read.ended;
+    const read = await followToEnd(w, pod, { follow: followOptions(kube) }, at(100));
     expect(read.messages()).toEqual([...prev, ...cur].map((l) => l.message));
   });
 });
@@ -257,42 +240,26 @@ describe('follow: restarts, rotation and long lines around the hand-off', () => 
   it('a tail of a restarted pod whose current live log was rotated to empty takes the current instance’s archived lines', async () => {
     const w = await newWorld('follow-tail-rotated-empty');
     const prev = jobLines('p', 10, T0);
-    const cur = jobLines('c', 10, new Date(T0.getTime() + 60_000));
-    const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
-    pod.start(ID, T0);
-    pod.append(prev);
-    pod.terminate(1, new Date(T0.getTime() + 30_000));
-    pod.start(ID2, new Date(T0.getTime() + 60_000));
-    pod.append(cur);
+    const cur = jobLines('c', 10, at(60));
+    const pod = twoInstances(kube, { prev, exitedAt: at(30), cur, restartedAt: at(60) });
     await w.container(POD, ID).upload(prev);
     await w.container(POD, ID2).upload(cur);
     pod.rotate(0); // the current instance's live log was just rotated: it holds no line
 
-    const read = follow(w.reader, POD, { follow: followOptions(kube), tail: 3 });
-    await read.waitFor(() => pod.openFollows() === 1); // the tail is out, the follow is on
-    pod.terminate(0, new Date(T0.getTime() + 120_000));
-    await read.ended;
+    const read = await followToEnd(w, pod, { follow: followOptions(kube), tail: 3 }, at(120));
     expect(read.messages()).toEqual(['c-7', 'c-8', 'c-9']);
   });
 
   it('a tail of a restarted pod whose current live log was rotated takes the current instance’s archived lines before its live ones', async () => {
     const w = await newWorld('follow-tail-rotated');
     const prev = jobLines('p', 10, T0);
-    const cur = jobLines('c', 10, new Date(T0.getTime() + 60_000));
-    const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
-    pod.start(ID, T0);
-    pod.append(prev);
-    pod.terminate(1, new Date(T0.getTime() + 30_000));
-    pod.start(ID2, new Date(T0.getTime() + 60_000));
-    pod.append(cur);
+    const cur = jobLines('c', 10, at(60));
+    const pod = twoInstances(kube, { prev, exitedAt: at(30), cur, restartedAt: at(60) });
     await w.container(POD, ID).upload(prev);
     await w.container(POD, ID2).upload(cur);
     pod.rotate(2); // the current instance's live log holds c-8, c-9
 
-    const read = follow(w.reader, POD, { follow: followOptions(kube), tail: 3 });
-    await read.waitFor(() => pod.openFollows() === 1); // the tail is out, the follow is on
-    pod.terminate(0, new Date(T0.getTime() + 120_000));
-    await read.ended;
+    const read = await followToEnd(w, pod, { follow: followOptions(kube), tail: 3 }, at(120));
     expect(read.messages()).toEqual(['c-7', 'c-8', 'c-9']);
   });
 
@@ -303,15 +270,12 @@ describe('follow: restarts, rotation and long lines around the hand-off', () => 
     const a = jobLines('a', 3, at(100));
     const b = jobLines('b', 3, at(200));
     const c = jobLines('c', 3, at(300));
-    const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
-    pod.start(ID4, at(0));
-    pod.append(z);
-    pod.terminate(1, at(50));
-    pod.start(ID, at(100));
-    pod.append(a);
-    pod.terminate(1, at(150));
-    pod.start(ID2, at(200));
-    pod.append(b);
+    const pod = instances(
+      kube,
+      { id: ID4, startedAt: at(0), lines: z, exitedAt: at(50) },
+      { id: ID, startedAt: at(100), lines: a, exitedAt: at(150) },
+      { id: ID2, startedAt: at(200), lines: b },
+    );
     await w.container(POD, ID4).upload(z);
     await w.container(POD, ID).upload(a);
     await w.container(POD, ID2).upload(b);
@@ -338,9 +302,7 @@ describe('follow: restarts while the live logs are looked at', () => {
       [ID3, jobLines('z', 2, at(40))],
       [ID4, jobLines('w', 2, at(60))],
     ];
-    const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
-    pod.start(ID, at(0));
-    pod.append(x);
+    const pod = instances(kube, { id: ID, startedAt: at(0), lines: x });
     let probes = 0;
     const api = await hookedApi(kube, (u) => {
       if (u.searchParams.has('limitBytes') && probes < steps.length) {
@@ -352,10 +314,12 @@ describe('follow: restarts while the live logs are looked at', () => {
       }
     });
     try {
-      const read = follow(w.reader, POD, { follow: { kube: api.kube, namespace: 'jobs', pollInterval: 10 } });
-      await read.waitFor(() => pod.openFollows() === 1);
-      pod.terminate(0, at(80));
-      await read.ended;
+      const read = await followToEnd(
+        w,
+        pod,
+        { follow: { kube: api.kube, namespace: 'jobs', pollInterval: 10 } },
+        at(80),
+      );
       expect(probes).toBe(3);
       // x and y are two restarts back by the time anything is read (never archived): out of reach.
       expect(read.messages()).toEqual(['z-0', 'z-1', 'w-0', 'w-1']);
@@ -368,12 +332,7 @@ describe('follow: restarts while the live logs are looked at', () => {
     const prev = jobLines('p', 6, at(0));
     const cur = jobLines('c', 3, at(20));
     const next = jobLines('n', 2, at(40));
-    const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
-    pod.start(ID, at(0));
-    pod.append(prev);
-    pod.terminate(1, at(10));
-    pod.start(ID2, at(20));
-    pod.append(cur);
+    const pod = twoInstances(kube, { prev, exitedAt: at(10), cur, restartedAt: at(20) });
     await w.container(POD, ID).upload(prev.slice(0, 4));
     let gets = 0;
     const api = await hookedApi(kube, (u) => {
@@ -387,10 +346,12 @@ describe('follow: restarts while the live logs are looked at', () => {
       }
     });
     try {
-      const read = follow(w.reader, POD, { follow: { kube: api.kube, namespace: 'jobs', pollInterval: 10 } });
-      await read.waitFor(() => pod.openFollows() === 1);
-      pod.terminate(0, at(60));
-      await read.ended;
+      const read = await followToEnd(
+        w,
+        pod,
+        { follow: { kube: api.kube, namespace: 'jobs', pollInterval: 10 } },
+        at(60),
+      );
       expect(read.messages()).toEqual(['p-0', 'p-1', 'p-2', 'p-3', 'c-0', 'c-1', 'c-2', 'n-0', 'n-1']);
     } finally {
       await api.close();
@@ -400,9 +361,7 @@ describe('follow: restarts while the live logs are looked at', () => {
   it('the pod deleted between the look and the look again after the probe: the archive only, then the end', async () => {
     const w = await newWorld('follow-deleted-at-probe');
     const x = jobLines('x', 5, at(0));
-    const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
-    pod.start(ID, at(0));
-    pod.append(x);
+    const pod = instances(kube, { id: ID, startedAt: at(0), lines: x });
     await w.container(POD, ID).upload(x.slice(0, 3));
     const api = await hookedApi(kube, (u) => {
       if (u.searchParams.has('limitBytes')) pod.delete();
@@ -428,9 +387,7 @@ describe('follow: a restart between the first look at the pod and the probe', ()
       const w = await newWorld(`follow-restart-at-probe-${exitedFirst ? 'e' : 'r'}`);
       const x = jobLines('x', 5, at(0));
       const y = jobLines('y', 2, at(60));
-      const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
-      pod.start(ID, at(0));
-      pod.append(x);
+      const pod = instances(kube, { id: ID, startedAt: at(0), lines: x });
       if (exitedFirst) pod.terminate(1, at(10));
       await w.container(POD, ID).upload(x.slice(0, 3));
       let done = false;
@@ -445,10 +402,12 @@ describe('follow: a restart between the first look at the pod and the probe', ()
         return undefined;
       });
       try {
-        const read = follow(w.reader, POD, { follow: { kube: api.kube, namespace: 'jobs', pollInterval: 10 } });
-        await read.waitFor(() => pod.openFollows() === 1);
-        pod.terminate(0, at(70));
-        await read.ended;
+        const read = await followToEnd(
+          w,
+          pod,
+          { follow: { kube: api.kube, namespace: 'jobs', pollInterval: 10 } },
+          at(70),
+        );
         expect(read.messages()).toEqual(['x-0', 'x-1', 'x-2', 'x-3', 'x-4', 'y-0', 'y-1']);
       } finally {
         await api.close();

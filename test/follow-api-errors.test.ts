@@ -4,7 +4,7 @@ import { LiveLogError } from '@platform/log-reader';
 import { startKubeApi, type KubeApiDouble } from './support/kube-api.js';
 import { faultyApi } from './support/kube-proxy.js';
 import { follow, jobLines } from './support/follow.js';
-import { ID, POD, at } from './support/follow-scenarios.js';
+import { ID, POD, at, instances } from './support/follow-scenarios.js';
 import { newWorld } from './support/world.js';
 
 let kube: KubeApiDouble;
@@ -20,9 +20,7 @@ const isPodGet = (u: URL): boolean => !u.pathname.endsWith('/log');
 describe('follow: the API failing', () => {
   it('a 400 "waiting to start" to a follow request while the pod says running: looks at the pod, pauses, asks again, loses nothing', async () => {
     const w = await newWorld('follow-api-400-running');
-    const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
-    pod.start(ID, at(0));
-    pod.append(jobLines('a', 3, at(0)));
+    const pod = instances(kube, { id: ID, startedAt: at(0), lines: jobLines('a', 3, at(0)) });
     let refused = 0;
     const api = await faultyApi(kube, (u) => {
       if (u.pathname.endsWith('/log') && u.searchParams.get('follow') === 'true' && refused < 3) {

@@ -6,8 +6,18 @@
 import { criPieces, parsedLine } from '@platform/testkit';
 import { formatSlice } from '@platform/log-reader/layout';
 import { startKubeApi, type KubeApiDouble } from './support/kube-api.js';
-import { follow, followOptions, jobLines } from './support/follow.js';
-import { ID, ID0, ID2, POD, at, previousUploadedLate } from './support/follow-scenarios.js';
+import { followOptions, jobLines } from './support/follow.js';
+import {
+  ID,
+  ID0,
+  ID2,
+  POD,
+  at,
+  followToEnd,
+  instances,
+  previousUploadedLate,
+  twoInstances,
+} from './support/follow-scenarios.js';
 import { newWorld } from './support/world.js';
 
 let kube: KubeApiDouble;
@@ -23,20 +33,14 @@ describe('follow: the previous instance’s live lines among late-uploaded recor
     'tail %i with the previous instance’s last raw file uploaded after the current one’s: the last lines, each once, in order',
     async (tail) => {
       const { w, pod, all } = await previousUploadedLate(kube, `follow-late-tail-${tail}`);
-      const read = follow(w.reader, POD, { follow: followOptions(kube), tail });
-      await read.waitFor(() => pod.openFollows() === 1);
-      pod.terminate(0, at(40));
-      await read.ended;
+      const read = await followToEnd(w, pod, { follow: followOptions(kube), tail }, at(40));
       expect(read.messages()).toEqual(all.slice(-tail));
     },
   );
 
   it('the previous log rotated before it exited (it holds p-7..p-9), its last raw file uploaded late: each line once', async () => {
     const { w, pod, all } = await previousUploadedLate(kube, 'follow-late-previous-rotated', 3);
-    const read = follow(w.reader, POD, { follow: followOptions(kube) });
-    await read.waitFor(() => pod.openFollows() === 1);
-    pod.terminate(0, at(40));
-    await read.ended;
+    const read = await followToEnd(w, pod, { follow: followOptions(kube) }, at(40));
     // The late p-5, p-6 are in neither the rotated previous log nor the archive until the read
     // reaches them, after p-7..p-9 were placed: they come late (docs/log-reader.md, Limits), but once.
     expect([...read.messages()].sort()).toEqual([...all].sort());
@@ -65,19 +69,11 @@ describe('follow: the clock stepped back in the previous instance', () => {
       line('p-7', '2026-11-25T10:00:07.100000000Z'),
     ];
     const cur = jobLines('c', 3, at(20));
-    const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
-    pod.start(ID, at(0));
-    pod.append(prev);
-    pod.terminate(1, at(10));
-    pod.start(ID2, at(20));
-    pod.append(cur);
+    const pod = twoInstances(kube, { prev, exitedAt: at(10), cur, restartedAt: at(20) });
     await w.container(POD, ID, { firstIndex: 1 }).upload(prev.slice(0, 5));
     await w.container(POD, ID2, { firstIndex: 2 }).upload(cur);
     await w.container(POD, ID, { firstIndex: 3 }).upload(prev.slice(5, 7));
-    const read = follow(w.reader, POD, { follow: followOptions(kube) });
-    await read.waitFor(() => pod.openFollows() === 1);
-    pod.terminate(0, at(40));
-    await read.ended;
+    const read = await followToEnd(w, pod, { follow: followOptions(kube) }, at(40));
     expect(read.messages()).toEqual([...prev, ...cur].map((l) => l.message));
   });
 });
@@ -91,15 +87,12 @@ describe('follow: a third, older instance', () => {
     (prev[3] as { message: string; log: string }).message = long;
     (prev[3] as { message: string; log: string }).log = long;
     const cur = jobLines('c', 3, at(40));
-    const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
-    pod.start(ID0, at(0));
-    pod.append(old);
-    pod.terminate(1, at(10));
-    pod.start(ID, at(20));
-    pod.append(prev);
-    pod.terminate(1, at(30));
-    pod.start(ID2, at(40));
-    pod.append(cur);
+    const pod = instances(
+      kube,
+      { id: ID0, startedAt: at(0), lines: old, exitedAt: at(10) },
+      { id: ID, startedAt: at(20), lines: prev, exitedAt: at(30) },
+      { id: ID2, startedAt: at(40), lines: cur },
+    );
     // o-0..1 (index 1); p-0..2 and the long line's first two pieces (index 2); o-2..3 late (index 3); c (index 4).
     await w.container(POD, ID0, { firstIndex: 1 }).upload(old.slice(0, 2));
     const pieces = criPieces({ time: prev[3]?.time as string, log: long });
@@ -114,10 +107,7 @@ describe('follow: a third, older instance', () => {
       );
     await w.container(POD, ID0, { firstIndex: 3 }).upload(old.slice(2));
     await w.container(POD, ID2, { firstIndex: 4 }).upload(cur);
-    const read = follow(w.reader, POD, { follow: followOptions(kube) });
-    await read.waitFor(() => pod.openFollows() === 1);
-    pod.terminate(0, at(60));
-    await read.ended;
+    const read = await followToEnd(w, pod, { follow: followOptions(kube) }, at(60));
     const longs = read.messages().filter((m) => m.startsWith('long '));
     expect(longs.map((m) => m.length)).toEqual([long.length]);
   });
@@ -129,10 +119,7 @@ describe('follow: the previous instance’s last raw file uploaded after the cur
     // the old instance's last chunk p-5..7 (index 3): all keyed 10:00.
     const { w, pod, all } = await previousUploadedLate(kube, 'follow-late-previous-order');
 
-    const read = follow(w.reader, POD, { follow: followOptions(kube) });
-    await read.waitFor(() => pod.openFollows() === 1);
-    pod.terminate(0, at(40));
-    await read.ended;
+    const read = await followToEnd(w, pod, { follow: followOptions(kube) }, at(40));
     expect(read.messages()).toEqual(all);
   });
 
@@ -143,12 +130,7 @@ describe('follow: the previous instance’s last raw file uploaded after the cur
     (prev[3] as { message: string; log: string }).message = long;
     (prev[3] as { message: string; log: string }).log = long;
     const cur = jobLines('c', 3, at(20));
-    const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
-    pod.start(ID, at(0));
-    pod.append(prev);
-    pod.terminate(1, at(10));
-    pod.start(ID2, at(20));
-    pod.append(cur);
+    const pod = twoInstances(kube, { prev, exitedAt: at(10), cur, restartedAt: at(20) });
     // p-0..2 whole, then only the first two pieces of the long line.
     const pieces = criPieces({ time: prev[3]?.time as string, log: long });
     const fb = w.container(POD, ID);
@@ -161,10 +143,7 @@ describe('follow: the previous instance’s last raw file uploaded after the cur
     );
     await w.container(POD, ID2, { firstIndex: 5 }).upload(cur);
 
-    const read = follow(w.reader, POD, { follow: followOptions(kube) });
-    await read.waitFor(() => pod.openFollows() === 1);
-    pod.terminate(0, at(40));
-    await read.ended;
+    const read = await followToEnd(w, pod, { follow: followOptions(kube) }, at(40));
     expect(read.messages().map((m) => `${m.slice(0, 6)}:${m.length}`)).toEqual(
       [...prev, ...cur].map((l) => `${l.message.slice(0, 6)}:${l.message.length}`),
     );
@@ -174,21 +153,13 @@ describe('follow: the previous instance’s last raw file uploaded after the cur
     const w = await newWorld('follow-late-previous-after-pass');
     const prev = jobLines('p', 10, at(0));
     const cur = jobLines('c', 5, at(100));
-    const pod = kube.pod('jobs', POD, { restartPolicy: 'OnFailure' });
-    pod.start(ID, at(0));
-    pod.append(prev);
-    pod.terminate(1, at(10));
-    pod.start(ID2, at(100));
-    pod.append(cur);
+    const pod = twoInstances(kube, { prev, exitedAt: at(10), cur, restartedAt: at(100) });
     await w.container(POD, ID, { firstIndex: 1 }).upload(prev.slice(0, 5));
     await w.container(POD, ID2, { firstIndex: 2 }).upload(cur);
     await w.pass();
     // Late: keyed 10:00, read after the merged files.
     await w.container(POD, ID, { firstIndex: 3 }).upload(prev.slice(5, 8));
-    const read = follow(w.reader, POD, { follow: followOptions(kube) });
-    await read.waitFor(() => pod.openFollows() === 1);
-    pod.terminate(0, at(140));
-    await read.ended;
+    const read = await followToEnd(w, pod, { follow: followOptions(kube) }, at(140));
     expect(read.messages()).toEqual([...prev, ...cur].map((l) => l.message));
   });
 });

@@ -9,12 +9,8 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { LiveLogError, LiveLogTimeoutError, type FollowedRecord } from '@platform/log-reader';
 import { FAKE_TOKEN, kubeconfig, startKubeApi, type KubeApiDouble } from './support/kube-api.js';
 import { follow, followOptions, jobLines } from './support/follow.js';
+import { ID as ID1, ID2, POD, T0, at } from './support/follow-scenarios.js';
 import { newWorld } from './support/world.js';
-
-const T0 = new Date('2026-11-25T10:00:00Z');
-const ID1 = '0f3a'.repeat(16);
-const ID2 = '7c21'.repeat(16);
-const POD = 'job-1';
 
 let kube: KubeApiDouble;
 beforeEach(async () => {
@@ -23,8 +19,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await kube.close();
 });
-
-const at = (seconds: number): Date => new Date(T0.getTime() + seconds * 1000);
 
 /** [message, source, container id] of each record: what a client tells apart. */
 function described(records: readonly FollowedRecord[]): [string, string, string][] {

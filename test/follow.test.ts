@@ -3,12 +3,8 @@
 import { startKubeApi, type KubeApiDouble } from './support/kube-api.js';
 import { faultyApi } from './support/kube-proxy.js';
 import { follow, followOptions, jobLines } from './support/follow.js';
+import { ID, POD, T0, at } from './support/follow-scenarios.js';
 import { newWorld } from './support/world.js';
-
-const T0 = new Date('2026-11-25T10:00:00Z');
-const ID = '0f3a'.repeat(16);
-const POD = 'job-1';
-const at = (s: number): Date => new Date(T0.getTime() + s * 1000);
 
 let kube: KubeApiDouble;
 beforeEach(async () => {
