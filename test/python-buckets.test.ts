@@ -390,3 +390,72 @@ describe("a late raw file keyed below last_merged_key that holds an open line's 
     expect(pythonView.some((m) => m.startsWith('x '))).toBe(true);
   });
 });
+
+describe('a Python-written merged file whose last raw file was a backlog upload', () => {
+  // The Python service's writer set first_record_time from the first record it wrote and
+  // last_record_time from the last one: a backlog upload (older records under a later key)
+  // merged last makes the file's last_record_time earlier than most of its records.
+  const sec = (base: string, s: number): string => new Date(Date.parse(base) + s * 1000).toISOString();
+  const iso = (t: string): string => t.replace(/\.000Z$/, '+00:00');
+  const newer = Array.from({ length: 200 }, (_, i) => ({ time: sec('2026-11-25T10:00:00Z', i), log: `n-${i}\n` }));
+  const backlog = Array.from({ length: 100 }, (_, i) => ({ time: sec('2026-11-25T09:00:00Z', i), log: `b-${i}\n` }));
+  const later = Array.from({ length: 20 }, (_, i) => ({ time: sec('2026-11-25T10:05:00Z', i), log: `l-${i}\n` }));
+  const log = [...newer, ...backlog, ...later];
+
+  async function pythonPod(name: string): Promise<World> {
+    const w = await newWorld(name);
+    const merged = await putRaw(w.client, w.bucket, raw('202611251005', 9, 'unused', '2026-11-25T10:05:00Z'));
+    const second = mergedKey({ pod: POD, containerId: DIR.containerId, slice: '202611251006', index: 2 });
+    await putPythonCommit(
+      w,
+      [
+        // First and last *written*, as the Python writer recorded them.
+        {
+          key: PY_MERGED,
+          lines: [...newer, ...backlog],
+          firstRecordTime: iso(newer[0]!.time),
+          lastRecordTime: iso(backlog[99]!.time),
+        },
+        { key: second, lines: later, firstRecordTime: iso(later[0]!.time), lastRecordTime: iso(later[19]!.time) },
+      ],
+      merged,
+      formatIsoMicros(toEpochNs(await lastUpload(w)), 'floor'),
+    );
+    return w;
+  }
+
+  const from = (since: string): string[] =>
+    log.filter((l) => Date.parse(l.time) >= Date.parse(since)).map((l) => l.log.slice(0, -1));
+
+  it.each([
+    ['before every record', '2026-11-25T08:00:00Z'],
+    ['inside the backlog', '2026-11-25T09:00:50Z'],
+    ['after the backlog, at the midpoint of the newer records', '2026-11-25T10:01:40Z'],
+    ['inside the second file', '2026-11-25T10:05:10Z'],
+    ['after every record', '2026-11-25T11:00:00Z'],
+  ])('returns with `since` %s exactly the records at or after it, in log order', async (_, since) => {
+    const w = await pythonPod('python-backlog-since');
+    const got = (await w.records(POD, { since })).map((r) => r.message);
+    expect(got).toEqual(from(since));
+  });
+
+  it.each([
+    [30, '2026-11-25T10:01:40Z'],
+    [60, '2026-11-25T09:00:50Z'],
+    [500, '2026-11-25T09:00:50Z'],
+  ])('returns with `tail` %d and `since` %s the last records of those at or after it', async (tail, since) => {
+    const w = await pythonPod('python-backlog-tail');
+    const got: string[] = [];
+    for await (const r of w.reader.records(POD, { since, tail })) got.push(r.message);
+    expect(got).toEqual(from(since).slice(-tail));
+  });
+
+  it('keeps reading it exactly after a pass continues the pod (the Python entries keep no range)', async () => {
+    const w = await pythonPod('python-backlog-pass');
+    await putRaw(w.client, w.bucket, raw('202611251010', 10, 'raw', '2026-11-25T10:10:00Z'));
+    w.advance(HOUR);
+    await w.pass();
+    const since = '2026-11-25T10:01:40Z';
+    expect((await w.records(POD, { since })).map((r) => r.message)).toEqual([...from(since), 'raw']);
+  });
+});

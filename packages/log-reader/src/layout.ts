@@ -53,6 +53,7 @@ export {
   EMPTY_METADATA,
   encodeMetadata,
   endsBefore,
+  firstRecordNs,
   lastRecordNs,
   mergedRawPredicate,
   RANGE_MARGIN_NS,

@@ -85,6 +85,8 @@ export function withMerge(metadata: PodMetadata, work: MergedWork, stampIso: str
     size,
     firstRecordTime,
     lastRecordTime,
+    // The merge writer took the earliest and latest time of every record the file holds.
+    exactRange: true,
   }));
   return {
     ...metadata,

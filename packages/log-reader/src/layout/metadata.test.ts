@@ -6,6 +6,7 @@ import {
   EMPTY_METADATA,
   encodeMetadata,
   endsBefore,
+  firstRecordNs,
   lastRecordNs,
   mergedRawPredicate,
   unfinishedRange,
@@ -58,10 +59,31 @@ describe('decodeMetadata', () => {
     });
   });
 
-  it('reads the end of a file time range as an instant, with or without a fraction', () => {
+  it('takes no time range from a file the Python service wrote: its times are the first and last written', () => {
     const [entry] = decodeMetadata(META_KEY, PYTHON_DOC).logFiles;
-    expect(lastRecordNs(entry!)).toBe(BigInt(Date.UTC(2026, 10, 25, 9, 59, 58)) * 1_000_000n);
-    expect(lastRecordNs({ ...entry!, lastRecordTime: '2026-11-25T11:59:58.000001+02:00' })).toBe(
+    expect(entry?.exactRange).toBeUndefined();
+    expect(lastRecordNs(entry!)).toBeUndefined();
+    expect(firstRecordNs(entry!)).toBeUndefined();
+    expect(endsBefore(entry!, parseTime('2030-01-01T00:00:00Z')!)).toBe(false);
+  });
+
+  it('reads and writes "exact_range": true, the mark of a range that bounds every record of the file', () => {
+    const doc = JSON.parse(PYTHON_DOC) as { log_files: Record<string, unknown>[] };
+    doc.log_files[0]!['exact_range'] = true;
+    const meta = decodeMetadata(META_KEY, JSON.stringify(doc));
+    expect(meta.logFiles[0]?.exactRange).toBe(true);
+    expect(JSON.parse(encodeMetadata(meta)).log_files[0].exact_range).toBe(true);
+    expect(JSON.parse(encodeMetadata(decodeMetadata(META_KEY, PYTHON_DOC))).log_files[0]).not.toHaveProperty(
+      'exact_range',
+    );
+  });
+
+  it('reads the end of an exact file time range as an instant, with or without a fraction', () => {
+    const [python] = decodeMetadata(META_KEY, PYTHON_DOC).logFiles;
+    const entry = { ...python!, exactRange: true };
+    expect(lastRecordNs(entry)).toBe(BigInt(Date.UTC(2026, 10, 25, 9, 59, 58)) * 1_000_000n);
+    expect(firstRecordNs(entry)).toBe(BigInt(Date.UTC(2026, 10, 25, 9, 0, 1)) * 1_000_000n + 123_456_000n);
+    expect(lastRecordNs({ ...entry, lastRecordTime: '2026-11-25T11:59:58.000001+02:00' })).toBe(
       BigInt(Date.UTC(2026, 10, 25, 9, 59, 58)) * 1_000_000n + 1_000n,
     );
   });
@@ -89,7 +111,7 @@ describe('decodeMetadata', () => {
     ['since an hour later', '2026-11-25T09:59:58+00:00', '2026-11-25T10:59:58Z', true],
   ])('endsBefore, %s: %s vs since %s is %p', (_what, lastRecordTime, since, expected) => {
     const [entry] = decodeMetadata(META_KEY, PYTHON_DOC).logFiles;
-    expect(endsBefore({ ...entry!, lastRecordTime }, parseTime(since)!)).toBe(expected);
+    expect(endsBefore({ ...entry!, exactRange: true, lastRecordTime }, parseTime(since)!)).toBe(expected);
   });
 
   it('reads null for "never" in last_compaction_time and last_merged_key', () => {

@@ -28,10 +28,17 @@ export interface LogFileEntry {
   readonly recordsCount: number;
   /** Bytes of NDJSON before compression. */
   readonly size: number;
-  /** Earliest record time, rounded down to the microsecond (ISO 8601). */
+  /** Earliest record time, rounded down to the microsecond (ISO 8601); see `exactRange`. */
   readonly firstRecordTime: string;
-  /** Latest record time, rounded up to the microsecond (ISO 8601). */
+  /** Latest record time, rounded up to the microsecond (ISO 8601); see `exactRange`. */
   readonly lastRecordTime: string;
+  /**
+   * True (`"exact_range": true`) when the two times are the earliest and latest of the file's
+   * records, as this compactor writes them, so a read may skip the file by its range. The
+   * Python service wrote the first and the last record it wrote instead, and records are not
+   * in time order (a backlog upload): its entries (no such field) are never skipped by time.
+   */
+  readonly exactRange?: boolean;
 }
 
 /** An object that a commit made unneeded, and when: it is deleted once the cleanup interval has passed. */
@@ -178,6 +185,7 @@ export function encodeMetadata(meta: PodMetadata): string {
       size: f.size,
       first_record_time: f.firstRecordTime,
       last_record_time: f.lastRecordTime,
+      ...(f.exactRange === true ? { exact_range: true } : {}),
     })),
     last_compaction_time: meta.lastCompactionTime,
     last_merged_key: meta.lastMergedKey,
@@ -238,13 +246,21 @@ export function recordsIn(files: readonly LogFileEntry[]): number {
   return files.reduce((sum, f) => sum + f.recordsCount, 0);
 }
 
-/** The end of a file's time range as an instant, for skipping files before `since`. */
-export function lastRecordNs(entry: LogFileEntry): EpochNs | undefined {
-  return parseTime(entry.lastRecordTime);
+/** The start of a file's time range as an instant; undefined when the range does not bound its records. */
+export function firstRecordNs(entry: LogFileEntry): EpochNs | undefined {
+  return entry.exactRange === true ? parseTime(entry.firstRecordTime) : undefined;
 }
 
-// The Python service truncated `last_record_time` to the microsecond instead of rounding it
-// up: its file may hold a record up to 999 ns after it.
+/**
+ * The end of a file's time range as an instant, for skipping files before `since`; undefined when the range does not
+ * bound its records.
+ */
+export function lastRecordNs(entry: LogFileEntry): EpochNs | undefined {
+  return entry.exactRange === true ? parseTime(entry.lastRecordTime) : undefined;
+}
+
+// A microsecond of margin on the range's end: its times are rounded to the microsecond (the
+// Python service truncated `last_record_time` rather than rounding it up).
 export const RANGE_MARGIN_NS = 1_000n;
 
 /**
@@ -266,7 +282,7 @@ function decodeLogFile(key: string, item: unknown, i: number): LogFileEntry {
     firstRecordTime: expectTime(key, f['first_record_time'], `${where}.first_record_time`),
     lastRecordTime: expectTime(key, f['last_record_time'], `${where}.last_record_time`),
   };
-  return entry;
+  return f['exact_range'] === true ? { ...entry, exactRange: true } : entry;
 }
 
 /**

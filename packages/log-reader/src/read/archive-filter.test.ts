@@ -14,6 +14,7 @@ const entry = (first: string, last: string, id = A): LogFileEntry => ({
   size: 1,
   firstRecordTime: first,
   lastRecordTime: last,
+  exactRange: true,
 });
 
 describe('keeps', () => {
@@ -100,5 +101,35 @@ describe('within (lines a live log lost to rotation)', () => {
     expect(dropsWholeFile(filter, entry('2026-11-25T10:00:00.000000+00:00', '2026-11-25T10:00:09.000000+00:00'))).toBe(
       false,
     );
+  });
+});
+
+describe('a merged file written by the Python service (first and last written, not earliest and latest)', () => {
+  // Its writer took last_record_time from the last record it wrote: a backlog upload merged last
+  // put older records at the end, so records after that time can sit before it in the file.
+  const python = (first: string, last: string): LogFileEntry => {
+    const { exactRange: _exact, ...rest } = entry(first, last);
+    return rest;
+  };
+
+  it('is fetched whatever `since` says of its range, and not counted as surely kept', () => {
+    const file = python('2026-11-25T10:00:00Z', '2026-11-25T10:00:09Z');
+    const filter: ArchiveFilter = { since: at('2026-11-25T11:00:00Z') };
+    expect(dropsWholeFile(filter, file)).toBe(false);
+    expect(surelyKept({ since: at('2026-11-25T09:00:00Z') }, file)).toBe(0);
+  });
+
+  it('is fetched for a window or a live boundary whatever its range, when its container is the one asked for', () => {
+    const file = python('2026-11-25T10:00:00Z', '2026-11-25T10:00:09Z');
+    const within: ArchiveFilter = {
+      within: { containerId: A, afterNs: at('2026-11-25T11:00:00Z'), beforeNs: at('2026-11-25T12:00:00Z') },
+    };
+    expect(dropsWholeFile(within, file)).toBe(false);
+    const exclude: ArchiveFilter = { exclude: [{ containerId: A, fromNs: at('2026-11-25T09:00:00Z') }] };
+    expect(dropsWholeFile(exclude, file)).toBe(false);
+    expect(surelyKept({ exclude: [{ containerId: A, fromNs: at('2026-11-25T11:00:00Z') }] }, file)).toBe(0);
+    // The container still says which files a window of another container can skip.
+    const other: ArchiveFilter = { within: { ...within.within!, containerId: B } };
+    expect(dropsWholeFile(other, python('2026-11-25T10:00:00Z', '2026-11-25T10:00:09Z'))).toBe(true);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { sameContainer } from '../layout/container-id.js';
 import { parseMergedKey } from '../layout/keys.js';
-import { endsBefore, lastRecordNs, RANGE_MARGIN_NS, type LogFileEntry } from '../layout/metadata.js';
+import { endsBefore, firstRecordNs, lastRecordNs, RANGE_MARGIN_NS, type LogFileEntry } from '../layout/metadata.js';
 import type { LogRecord } from '../layout/records.js';
 import { parseTime } from '../layout/time.js';
 import type { ArchiveFilter } from './types.js';
@@ -34,7 +34,7 @@ export function keeps(filter: ArchiveFilter, record: LogRecord): boolean {
 /** True when no record of the merged file is returned, judged from the metadata alone: it need not be fetched. */
 export function dropsWholeFile(filter: ArchiveFilter, entry: LogFileEntry): boolean {
   if (filter.since !== undefined && endsBefore(entry, filter.since)) return true;
-  const first = parseTime(entry.firstRecordTime);
+  const first = firstRecordNs(entry);
   const containerId = parseMergedKey(entry.key)?.containerId;
   const within = filter.within;
   if (within !== undefined) {
@@ -49,7 +49,7 @@ export function dropsWholeFile(filter: ArchiveFilter, entry: LogFileEntry): bool
 export function surelyKept(filter: ArchiveFilter, entry: LogFileEntry): number {
   if (filter.within !== undefined) return 0;
   if (filter.since !== undefined) {
-    const first = parseTime(entry.firstRecordTime);
+    const first = firstRecordNs(entry);
     if (first === undefined || first < filter.since) return 0;
   }
   if ((filter.exclude ?? []).length > 0) {

@@ -15,6 +15,7 @@ function file(id: string, count: number, from: number, to: number): LogFileEntry
     size: count * 50,
     firstRecordTime: at(from),
     lastRecordTime: at(to),
+    exactRange: true,
   };
 }
 const ns = (m: number): bigint => parseTime(`2026-11-25T10:${String(m).padStart(2, '0')}:00Z`) as bigint;
