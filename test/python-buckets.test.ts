@@ -450,6 +450,32 @@ describe('a Python-written merged file whose last raw file was a backlog upload'
     expect(got).toEqual(from(since).slice(-tail));
   });
 
+  it('still returns, for any `since`, a record whose time only the Python parser read, after a pass continues its file', async () => {
+    // The Python service's parser took a time without seconds; ours does not, and a read keeps
+    // such a record for any `since`: the continued file's range must not skip it.
+    const w = await newWorld('python-untimed-record');
+    const merged = await putRaw(w.client, w.bucket, raw('202611251000', 1, 'unused', '2026-11-25T10:00:00Z'));
+    const lines = [
+      { time: '2026-11-25T10:00:00Z', log: 'a\n' },
+      { time: '2026-11-25T10:00Z', log: 'b\n' },
+    ];
+    const times = { firstRecordTime: '2026-11-25T10:00:00+00:00', lastRecordTime: '2026-11-25T10:00:00+00:00' };
+    await putPythonCommit(
+      w,
+      [{ key: PY_MERGED, lines, ...times }],
+      merged,
+      formatIsoMicros(toEpochNs(await lastUpload(w)), 'floor'),
+    );
+    await putRaw(w.client, w.bucket, raw('202611251001', 2, 'raw', '2026-11-25T10:01:00Z'));
+    const since = '2026-11-25T10:30:00Z';
+    expect((await w.records(POD, { since })).map((r) => r.message)).toEqual(['b']);
+
+    w.advance(HOUR);
+    await w.pass();
+    expect((await w.metadata(POD)).logFiles.map((f) => f.key)).not.toContain(PY_MERGED); // continued, rewritten
+    expect((await w.records(POD, { since })).map((r) => r.message)).toEqual(['b']);
+  });
+
   it('keeps reading it exactly after a pass continues the pod (the Python entries keep no range)', async () => {
     const w = await pythonPod('python-backlog-pass');
     await putRaw(w.client, w.bucket, raw('202611251010', 10, 'raw', '2026-11-25T10:10:00Z'));

@@ -1,6 +1,14 @@
-// What a commit writes for the Python service: `last_merged_key`; it takes every raw key up to it as merged.
-import { EMPTY_METADATA, parseRawKey, type PodMetadata, type UnfinishedLine } from '@platform/log-reader/layout';
+// What a commit writes: `last_merged_key`, which the Python service takes every raw key up to as merged;
+// the time range of each merged file, marked exact only when it bounds every record.
+import {
+  EMPTY_METADATA,
+  parseRawKey,
+  type LogFileEntry,
+  type PodMetadata,
+  type UnfinishedLine,
+} from '@platform/log-reader/layout';
 import { type RawFile } from '@platform/log-reader/s3';
+import { MergeWriter } from '../store/merge-writer.js';
 import { withMerge, type MergedWork } from './commit.js';
 
 const KEY = (n: number): string => `kube.var.log.containers.job-1_jobs_job-1-0f3a.log/202611251000_${n}.gz`;
@@ -55,5 +63,39 @@ describe('last_merged_key after a merge', () => {
   it('is null when the first raw file ever merged holds pieces: the Python service takes none for merged', () => {
     const work = { merged: [RAW(1), RAW(2)], unfinished: [openLine(1, 2)] };
     expect(lastMergedKey({ ...EMPTY_METADATA, mergedRawFiles: [] }, work)).toBeNull();
+  });
+});
+
+describe('the time range a commit lists for a merged file', () => {
+  async function committed(times: readonly string[]): Promise<LogFileEntry | undefined> {
+    const writer = new MergeWriter({
+      store: undefined as never, // a dry run writes nothing
+      maxFileSize: 1 << 20,
+      nextKey: () => 'data/job-1/0f3a/202611251100_1.gz',
+      clock: () => new Date('2026-11-25T11:00:00Z'),
+      dryRun: true,
+    });
+    for (const time of times) await writer.write({ time, message: 'm', stream: 'stdout', containerId: '0f3a' });
+    const files = await writer.close();
+    const work: MergedWork = { merged: [], files, continued: undefined, unfinished: [] };
+    return withMerge(EMPTY_METADATA, work, STAMP).logFiles[0];
+  }
+
+  it('is marked exact, earliest and latest, when every record time was read, whatever their order', async () => {
+    expect(await committed(['2026-11-25T10:00:05Z', '2026-11-25T09:00:00.0000001Z', '2026-11-25T10:00:00Z'])).toEqual({
+      key: 'data/job-1/0f3a/202611251100_1.gz',
+      recordsCount: 3,
+      size: expect.any(Number),
+      firstRecordTime: '2026-11-25T09:00:00.000000+00:00',
+      lastRecordTime: '2026-11-25T10:00:05.000000+00:00',
+      exactRange: true,
+    });
+  });
+
+  it('is not marked exact when a record time cannot be read (a continued Python file may hold one)', async () => {
+    // The Python service's parser took a time without seconds; ours does not, and a read keeps such a record.
+    const entry = await committed(['2026-11-25T10:00:00Z', '2026-11-25T10:00Z']);
+    expect(entry?.recordsCount).toBe(2);
+    expect(entry).not.toHaveProperty('exactRange');
   });
 });

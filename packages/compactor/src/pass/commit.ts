@@ -79,15 +79,16 @@ export function withMerge(metadata: PodMetadata, work: MergedWork, stampIso: str
     ...work.merged.map((f) => ({ key: f.key, since: stampIso })),
   ];
   const kept = work.continued ? metadata.logFiles.slice(0, -1) : metadata.logFiles;
-  const newFiles: LogFileEntry[] = work.files.map(({ key, recordsCount, size, firstRecordTime, lastRecordTime }) => ({
-    key,
-    recordsCount,
-    size,
-    firstRecordTime,
-    lastRecordTime,
-    // The merge writer took the earliest and latest time of every record the file holds.
-    exactRange: true,
-  }));
+  const newFiles: LogFileEntry[] = work.files.map(
+    ({ key, recordsCount, size, firstRecordTime, lastRecordTime, exactRange }) => ({
+      key,
+      recordsCount,
+      size,
+      firstRecordTime,
+      lastRecordTime,
+      ...(exactRange === true ? { exactRange } : {}),
+    }),
+  );
   return {
     ...metadata,
     logFiles: [...kept, ...newFiles],

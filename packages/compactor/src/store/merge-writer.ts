@@ -71,6 +71,8 @@ interface OpenFile {
   records: number;
   first: EpochNs | undefined;
   last: EpochNs | undefined;
+  /** Records whose time does not parse: the range leaves them out, so it bounds nothing. */
+  untimed: number;
 }
 
 export class MergeWriter {
@@ -97,6 +99,8 @@ export class MergeWriter {
     if (ns !== undefined) {
       if (file.first === undefined || ns < file.first) file.first = ns;
       if (file.last === undefined || ns > file.last) file.last = ns;
+    } else {
+      file.untimed += 1;
     }
     if (file.gzip) {
       file.pending.push(line);
@@ -149,6 +153,7 @@ export class MergeWriter {
         records: 0,
         first: undefined,
         last: undefined,
+        untimed: 0,
       };
     } else {
       const gzip = createGzip({ level: GZIP_LEVEL });
@@ -202,6 +207,7 @@ export class MergeWriter {
         records: 0,
         first: undefined,
         last: undefined,
+        untimed: 0,
       };
     }
     this.open = file;
@@ -223,6 +229,9 @@ export class MergeWriter {
       size: file.size,
       firstRecordTime: formatIsoMicros(file.first ?? fallback, 'floor'),
       lastRecordTime: formatIsoMicros(file.last ?? fallback, 'ceil'),
+      // A record with a time our parser cannot read (a continued Python file may hold one) is
+      // kept by every read: a range that leaves it out must never skip the file.
+      exactRange: file.untimed === 0 && file.first !== undefined,
       compressedSize: file.compressedSize,
     });
   }
