@@ -75,6 +75,23 @@ interface OpenFile {
   untimed: number;
 }
 
+/** What a file just started has counted: nothing. */
+function emptyCounts(): Pick<
+  OpenFile,
+  'compressedSize' | 'size' | 'pending' | 'pendingBytes' | 'records' | 'first' | 'last' | 'untimed'
+> {
+  return {
+    compressedSize: 0,
+    size: 0,
+    pending: [],
+    pendingBytes: 0,
+    records: 0,
+    first: undefined,
+    last: undefined,
+    untimed: 0,
+  };
+}
+
 export class MergeWriter {
   private open: OpenFile | undefined;
   private readonly written: WrittenFile[] = [];
@@ -146,14 +163,7 @@ export class MergeWriter {
         gzip: undefined,
         uploaded: undefined,
         failed: new Promise(() => {}),
-        compressedSize: 0,
-        size: 0,
-        pending: [],
-        pendingBytes: 0,
-        records: 0,
-        first: undefined,
-        last: undefined,
-        untimed: 0,
+        ...emptyCounts(),
       };
     } else {
       const gzip = createGzip({ level: GZIP_LEVEL });
@@ -200,14 +210,7 @@ export class MergeWriter {
         gzip,
         uploaded,
         failed,
-        compressedSize: 0,
-        size: 0,
-        pending: [],
-        pendingBytes: 0,
-        records: 0,
-        first: undefined,
-        last: undefined,
-        untimed: 0,
+        ...emptyCounts(),
       };
     }
     this.open = file;
