@@ -40,6 +40,7 @@ export interface RunFlags {
   kube?: boolean | string;
   shard?: Shard;
   pushgateway?: string;
+  retention?: number;
   logLevel: string;
 }
 
@@ -142,6 +143,12 @@ function passOptions(): Option[] {
     new Option('--dry-run', 'read everything, write and delete nothing, print what would be done')
       .env('COMPACTOR_DRY_RUN')
       .default(false),
+    new Option(
+      '--retention <duration>',
+      "delete a pod's whole log once nothing of it is newer than this (default: keep forever)",
+    )
+      .env('COMPACTOR_RETENTION')
+      .argParser(duration('--retention')),
   ];
 }
 
@@ -228,6 +235,7 @@ export function toConfig(flags: RunFlags): Config {
     shard: flags.shard,
     // An empty COMPACTOR_PUSHGATEWAY (a chart value left blank) means none.
     pushgateway: flags.pushgateway || undefined,
+    retentionMs: flags.retention,
   });
 }
 

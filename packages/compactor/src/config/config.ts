@@ -49,9 +49,16 @@ export interface Config {
   readonly shard: Shard | undefined;
   /** Prometheus Pushgateway base URL (metrics.ts): the pass's metrics are pushed at its end. Default none. */
   readonly pushgateway: string | undefined;
+  /**
+   * `--retention`: a pod's log expires once nothing of it (record time, raw upload, commit) is
+   * newer than this; raw files of containers never merged expire by their own upload time
+   * (docs/design.md §8). Milliseconds; default undefined: kept forever.
+   */
+  readonly retentionMs: number | undefined;
 }
 
 const MINUTE_MS = 60_000;
+const DAY_MS = 24 * 60 * MINUTE_MS;
 const MIB = 1024 * 1024;
 /** Attempts beyond this would keep one request retrying for many minutes; more is a typo. */
 const MAX_S3_ATTEMPTS = 20;
@@ -77,6 +84,7 @@ export function defaultConfig(bucket: string): Config {
     kube: undefined,
     shard: undefined,
     pushgateway: undefined,
+    retentionMs: undefined,
   };
 }
 
@@ -170,6 +178,7 @@ export function validate(config: Config): Config {
   if (config.namespace !== undefined && !isValidPodName(config.namespace)) {
     throw new UsageError(`--namespace: invalid namespace ${JSON.stringify(config.namespace)}`);
   }
+  if (config.retentionMs !== undefined && config.retentionMs <= 0) throw new UsageError('--retention must be greater than 0');
   if (config.endpoint !== undefined && !isHttpUrl(config.endpoint)) {
     throw new UsageError(
       `--endpoint: invalid URL ${JSON.stringify(config.endpoint)}: expected http://host:port or https://host`,
@@ -189,6 +198,11 @@ export function configWarnings(config: Config): string[] {
   if (config.cleanupIntervalMs < MINUTE_MS) {
     warnings.push(
       `--cleanup-interval ${config.cleanupIntervalMs} ms is under a minute: readers in the middle of a read may meet deleted objects (they re-read the metadata, but a read slower than this can fail)`,
+    );
+  }
+  if (config.retentionMs !== undefined && config.retentionMs < DAY_MS) {
+    warnings.push(
+      `--retention ${formatDuration(config.retentionMs)} is under a day: logs of jobs that ended only that long ago are deleted for good`,
     );
   }
   // Both narrow the pass: a pod asked for by name but hashed to another shard is not visited.
