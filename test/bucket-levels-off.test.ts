@@ -88,7 +88,8 @@ test(
     const settled = counts.slice(Math.ceil(RETENTION / DAY) + 3);
     const low = Math.min(...settled);
     const high = Math.max(...settled);
-    if (high - low > JOBS_PER_DAY * 4) throw new Error(`the bucket did not level off: objects by day ${counts.join(' ')}`);
+    if (high - low > JOBS_PER_DAY * 4)
+      throw new Error(`the bucket did not level off: objects by day ${counts.join(' ')}`);
     expect(counts[DAYS - 1]).toBeLessThan(counts[Math.ceil(RETENTION / DAY)]! * 1.5);
     // Nothing older than the retention and a day (the pass that finds it) is left, of any kind
     // (but the store check's object, written once for good).

@@ -29,6 +29,11 @@ export interface Totals {
   takeovers: number;
   /** Takeovers in the minute the stalled pass started. */
   takeoversInTheSameMinute: number;
+  /**
+   * Stalled passes that landed a merged file no commit lists after the pass that took over
+   * had cleaned the pod and taken it out of the queue: only the orphan sweep finds it.
+   */
+  orphansAfterCleaning: number;
   /** Pairs of passes started in the same minute that took turns. */
   overlappingPasses: number;
   /** Pods reported failed by a stalled or overlapping pass (allowed: the log is checked instead). */
@@ -58,6 +63,7 @@ export const ZERO_TOTALS: Totals = {
   stalledPasses: 0,
   takeovers: 0,
   takeoversInTheSameMinute: 0,
+  orphansAfterCleaning: 0,
   overlappingPasses: 0,
   failuresAllowed: 0,
   readsPastMaxReplans: 0,

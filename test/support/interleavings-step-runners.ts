@@ -7,7 +7,15 @@ import { uploadingAt } from './interleavings-clients.js';
 import { short, show } from './interleavings-model.js';
 import { outcome, showJumps, showShape, type Totals } from './interleavings-report.js';
 import { Run } from './interleavings-run.js';
-import { INTERVALS, PODS, type PassShape, type Step, type UploadStep } from './interleavings-steps.js';
+import {
+  CLEANUP_INTERVAL,
+  INTERVALS,
+  LEASE_DURATION,
+  PODS,
+  type PassShape,
+  type Step,
+  type UploadStep,
+} from './interleavings-steps.js';
 import { testS3Client } from './s3.js';
 import { HOUR, MINUTE } from './world.js';
 
@@ -159,6 +167,34 @@ async function whileAStalls(r: Run, step: StepOf<'stalled-pass'>, stall: Stall, 
   );
   if (bSummary.failures.length > 0) r.fail(`pass B failed: ${JSON.stringify(bSummary.failures)}`);
   await r.observePasses();
+  if (step.bCleans) await bCleans(r);
+}
+
+/** Merged files pass A left that no commit lists, of pods out of the queue: the final passes must still find them. */
+async function countOrphans(r: Run): Promise<void> {
+  const queued = new Set(await r.w.keys('cleanup/'));
+  for (const pod of PODS) {
+    if (queued.has(`cleanup/${pod}`)) continue;
+    const listed = new Set((await r.w.metadata(pod)).logFiles.map((f) => f.key));
+    const orphans = (await r.w.keys(`data/${pod}/`)).filter((key) => !listed.has(key));
+    if (orphans.length === 0) continue;
+    r.totals.orphansAfterCleaning += 1;
+    r.trace.push(`  pass A left ${orphans.map(short).join(', ')} under data/, ${pod} out of the queue`);
+  }
+}
+
+/** B's compactor passes again past the cleanup interval: the pods it cleans leave the queue while A stalls. */
+async function bCleans(r: Run): Promise<void> {
+  r.w.advance(CLEANUP_INTERVAL + MINUTE);
+  const client = r.passClient([]);
+  const { summary } = await r.w.passWith(
+    client,
+    r.passConfig({ maxFileSize: 10 * 1024 * 1024, leaseMs: LEASE_DURATION, jumps: [] }),
+  );
+  client.destroy();
+  r.trace.push(`  while pass A stalls: pass B again, past the cleanup interval: ${outcome(summary)}`);
+  if (summary.failures.length > 0) r.fail(`pass B (cleaning) failed: ${JSON.stringify(summary.failures)}`);
+  await r.observePasses();
 }
 
 async function stalledPass(r: Run, step: StepOf<'stalled-pass'>): Promise<void> {
@@ -175,7 +211,11 @@ async function stalledPass(r: Run, step: StepOf<'stalled-pass'>): Promise<void> 
   const isCommit = (command: string, key: string): boolean =>
     command === 'PutObjectCommand' && key.startsWith('metadata/');
   const during = (request: string): Promise<void> => r.inHook(() => whileAStalls(r, step, stall, request));
-  const client = stallingAt(step.atRequest, during, { skip: isCommit, client: r.passClient(step.first.jumps) });
+  // When B cleans while A stalls, A stalls right before it writes a merged file: it lands after B's cleaning.
+  const notDataWrite = (command: string, key: string): boolean =>
+    !key.startsWith('data/') || command === 'GetObjectCommand';
+  const skip = step.bCleans ? notDataWrite : isCommit;
+  const client = stallingAt(step.atRequest, during, { skip, client: r.passClient(step.first.jumps) });
   const a = await r.w.passWith(client, r.passConfig(step.first)).then(
     ({ summary }) => summary,
     (error: unknown) => String(error),
@@ -199,6 +239,7 @@ async function stalledPass(r: Run, step: StepOf<'stalled-pass'>): Promise<void> 
     if (bStart !== undefined && formatSlice(bStart) === formatSlice(aStart)) totals.takeoversInTheSameMinute += 1;
   }
   await r.observePasses();
+  if (step.bCleans) await countOrphans(r);
   for (const model of r.models) await r.readNow(model, 'a read after a stalled pass');
   for (const u of stall.uploadsAfter) await r.upload(u, ' after pass A');
   for (const u of bSummary === undefined ? step.uploads : []) await r.upload(u, ' after pass A');

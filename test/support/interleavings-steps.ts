@@ -98,6 +98,12 @@ export type Step =
       readonly stallMs: number;
       readonly uploads: readonly UploadStep[];
       readonly readDuring: boolean;
+      /**
+       * After pass B, the clock moves past the cleanup interval and B's compactor passes again,
+       * cleaning the pods it can (and taking them out of the queue) while A still stalls: what
+       * A then writes under data/ is found only by a later pass's orphan sweep.
+       */
+      readonly bCleans: boolean;
       readonly first: PassShape;
       readonly second: PassShape;
     }
@@ -303,6 +309,7 @@ export const longPassStepArb: fc.Arbitrary<Step> = fc.oneof(
         maxLength: 2,
       }),
       readDuring: fc.boolean(),
+      bCleans: oneIn(3),
       // Mostly a lease shorter than a minute: B can then take A's pods over in A's minute.
       first: passShapeArb(
         fc.oneof({ weight: 3, arbitrary: fc.constant<SlowRequest[]>([]) }, { weight: 1, arbitrary: jumpsArb }),

@@ -33,7 +33,8 @@ export async function startStoreClock(
   clock: () => Date,
   target: string | undefined = process.env['S3_TEST_ENDPOINT'],
 ): Promise<StoreClock> {
-  if (!target) throw new Error('startStoreClock: S3_TEST_ENDPOINT is not set (run the tests with jest from the repo root)');
+  if (!target)
+    throw new Error('startStoreClock: S3_TEST_ENDPOINT is not set (run the tests with jest from the repo root)');
   const upstream = new URL(target);
   const agent = new Agent({ keepAlive: true });
   const stamps = new Map<string, Date>();
