@@ -10,6 +10,7 @@ import { configWarnings, type Config } from '../config/config.js';
 import { CompactorError, SetupError, UsageError } from '../errors.js';
 import type { ContainerLiveness } from '../kube/kube.js';
 import { closeLogger, createLogger } from '../logger.js';
+import { describeOtherContainer } from '../pass/other-containers.js';
 import { runPass } from '../pass/pass.js';
 import { describeDryRun } from '../pass/report.js';
 import { addInspectCommand } from './inspect.js';
@@ -106,10 +107,13 @@ async function run(config: Config, logLevel: string, io: Io): Promise<number> {
         if (config.dryRun) stdout.write(`${describeDryRun(report)}\n`);
         progress.pod(report);
       },
+      onOtherContainer: (report) => {
+        if (config.dryRun) stdout.write(`${describeOtherContainer(report)}\n`);
+      },
     });
     progress.finish();
     io.stdout.write(`${JSON.stringify(summary)}\n`);
-    const exitCode = summary.pods.failed > 0 ? EXIT_POD_FAILED : EXIT_OK;
+    const exitCode = summary.pods.failed > 0 || summary.otherContainers.failed > 0 ? EXIT_POD_FAILED : EXIT_OK;
     await pushPassMetrics(
       config,
       { summary, exitCode, finishedAt: new Date(), durationMs: summary.durationMs },

@@ -50,7 +50,11 @@ async function samples(outcome: PassOutcome): Promise<string[]> {
 
 describe('passRegistry', () => {
   it('holds every gauge of a successful pass, last success included', async () => {
-    const summary = summarize(reports, false, 12_500);
+    const summary = {
+      ...summarize(reports, false, 12_500),
+      otherContainers: { containers: 3, objects: 40, bytes: 9000, expiredObjects: 10, expiredBytes: 2000, failed: 0 },
+      orphanPodsQueued: 2,
+    };
     expect(await samples({ summary, exitCode: 0, finishedAt: FINISHED, durationMs: 12_500 })).toEqual([
       'compactor_pass_success 1',
       `compactor_last_run_timestamp_seconds ${FINISHED_S}`,
@@ -67,6 +71,12 @@ describe('passRegistry', () => {
       'compactor_merged_files_written 2',
       'compactor_merged_written_bytes 700',
       'compactor_objects_deleted 8',
+      'compactor_other_containers 3',
+      'compactor_other_container_objects 40',
+      'compactor_other_container_bytes 9000',
+      'compactor_other_container_expired_objects 10',
+      'compactor_other_container_expired_bytes 2000',
+      'compactor_orphan_pods_queued 2',
     ]);
   });
 

@@ -104,7 +104,35 @@ export function passRegistry(outcome: PassOutcome): Registry {
     s.bytesWritten,
   );
   gauge('compactor_objects_deleted', 'Objects deleted by the last pass that got to its end', s.objectsDeleted);
+  otherContainerGauges(gauge, s);
+  gauge(
+    'compactor_orphan_pods_queued',
+    'Pods the last pass gave back to the cleanup queue for objects under data/ that no commit lists',
+    s.orphanPodsQueued,
+  );
   return registry;
+}
+
+/** What the bucket holds that nobody reads: raw objects of containers never merged (operations.md#other-containers). */
+function otherContainerGauges(gauge: (name: string, help: string, value: number) => void, s: PassSummary): void {
+  const o = s.otherContainers;
+  gauge(
+    'compactor_other_containers',
+    'Raw directories (container ids) of containers never merged, as listed',
+    o.containers,
+  );
+  gauge('compactor_other_container_objects', 'Raw objects of containers never merged, as listed', o.objects);
+  gauge('compactor_other_container_bytes', 'Bytes of raw objects of containers never merged, as listed', o.bytes);
+  gauge(
+    'compactor_other_container_expired_objects',
+    'Raw objects of containers never merged that the last pass deleted by --retention (upload time)',
+    o.expiredObjects,
+  );
+  gauge(
+    'compactor_other_container_expired_bytes',
+    'Bytes of raw objects of containers never merged that the last pass deleted by --retention',
+    o.expiredBytes,
+  );
 }
 
 /**

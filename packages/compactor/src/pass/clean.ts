@@ -13,7 +13,7 @@ import { deleteObjects } from '../store/deletes.js';
 import { loadPodState, putCleanupEntry, type PodState } from '../store/pod-state.js';
 import { commit, fence } from './commit.js';
 import type { PodContext } from './context.js';
-import { dueCount, planDeletions, withoutDeleted } from './deletions.js';
+import { dueCount, planDeletions, unlistedObjects, withoutDeleted } from './deletions.js';
 import { ZERO_COUNTS, type PodCounts, type PodReport } from './report.js';
 
 export interface DeletedDue {
@@ -85,6 +85,9 @@ export async function cleanLoaded(
   const etag = due.changed ? await commit(ctx, pod, due.etag, () => due.metadata) : due.etag;
   const done = due.later === 0 && state.unmerged.length === 0;
   if (done && !ctx.config.dryRun) await leaveQueue(ctx, pod, etag);
+  // Leftovers not due yet, seen by the merge phase: a pod it found by its raw files may have
+  // lost its entry, and once those are deleted nothing would look at it again (§8 Orphans).
+  else if (phase === 'merge' && !ctx.config.dryRun && keepsLeftovers(state, due)) await putCleanupEntry(ctx, pod);
   const counts: PodCounts = { ...ZERO_COUNTS, ...due.counts };
   const deletedAny = counts.deletedRaw + counts.deletedMerged + counts.deletedOrphans > 0;
   return {
@@ -101,12 +104,20 @@ export async function cleanLoaded(
  * Removes `cleanup/{pod}`, then checks that nobody gave the pod new work meanwhile: a
  * compactor that took the pod over while this one stalled (past its lease) may have put the
  * entry back for raw files it is merging, and without it their deletion would never come.
- * New work shows as a changed metadata ETag (a commit) or raw files not merged yet (a merge
- * on its way to its commit): then the entry is put back.
+ * New work shows as a changed metadata ETag (a commit), raw files not merged yet (a merge
+ * on its way to its commit), or an object under `data/{pod}/` that no commit lists (a stalled
+ * compactor's merged file that landed after this pass's snapshot: docs/design.md §8 Orphans):
+ * then the entry is put back.
  */
 async function leaveQueue(ctx: PodContext, pod: string, etag: string | undefined): Promise<void> {
   await ctx.lease?.confirm();
   await ctx.store.client.send(new DeleteObjectCommand({ Bucket: ctx.store.bucket, Key: cleanupKey(pod) }));
   const now = await loadPodState(ctx.store, pod, ctx.clock);
-  if (now.etag !== etag || now.unmerged.length > 0) await putCleanupEntry(ctx, pod);
+  if (now.etag !== etag || now.unmerged.length > 0 || unlistedObjects(now.metadata, now.dataObjects).length > 0)
+    await putCleanupEntry(ctx, pod);
+}
+
+/** True when the snapshot holds objects no commit lists that this pass did not delete. */
+function keepsLeftovers(state: PodState, due: DeletedDue): boolean {
+  return unlistedObjects(state.metadata, state.dataObjects).length > due.counts.deletedOrphans;
 }

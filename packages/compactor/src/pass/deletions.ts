@@ -101,6 +101,12 @@ export function pendingDeletions(
   ];
 }
 
+/** Objects under `data/{pod}/` that no commit lists (a leftover, or a file being written right now). */
+export function unlistedObjects(meta: PodMetadata, dataObjects: readonly ListedObject[]): string[] {
+  const listed = new Set([...meta.logFiles.map((f) => f.key), ...meta.retiredFiles.map((p) => p.key)]);
+  return dataObjects.filter((o) => !listed.has(o.key)).map((o) => o.key);
+}
+
 /** True once `p` is due at `nowMs`. */
 export function isDue(p: PendingObject, nowMs: number): boolean {
   return p.dueAt !== undefined && p.dueAt <= toEpochNs(new Date(nowMs));

@@ -8,10 +8,15 @@
  *      one with work goes through merge.ts, which also deletes what is due, holding the
  *      pod's lease (a pod another compactor holds is left alone). One pod's failure is
  *      reported and never stops the others.
- *   4. Clean phase: each pod of the cleanup queue that step 3 did not merge, clean or fail
+ *   4. Orphan sweep (orphan-sweep.ts): one listing of data/ and one of metadata/; a pod with an
+ *      object under data/ newer than its last commit, or without metadata, gets its cleanup
+ *      entry back, so that step 5 deletes a stalled writer's late file when it is due.
+ *   5. Clean phase: each pod of the cleanup queue that step 3 did not merge, clean or fail
  *      (in --namespace, if given), looked at likewise, then through clean.ts.
+ *   6. Other containers (other-containers.ts): the raw directories step 2 passed over, each
+ *      listed in full, counted, and with --retention their objects past it deleted.
  * Every decision and every commit reads the clock afresh: a pass may run for a long time.
- *   5. Summary of the pass.
+ *   7. Summary of the pass.
  */
 import {
   AbortMultipartUploadCommand,
@@ -21,19 +26,11 @@ import {
   PutObjectCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import {
-  CLEANUP_PREFIX,
-  RAW_PREFIX,
-  CONDITIONAL_WRITE_CHECK_KEY,
-  parseCleanupKey,
-  parseRawDir,
-  parseRawKey,
-} from '@platform/log-reader/layout';
+import { RAW_PREFIX, CONDITIONAL_WRITE_CHECK_KEY, parseRawDir, parseRawKey } from '@platform/log-reader/layout';
 import {
   describeSetupProblem,
   isPreconditionFailure,
   listCommonPrefixes,
-  listObjects,
   listRawFiles,
   loadMetadata,
   type Bucket,
@@ -47,8 +44,16 @@ import type { ContainerLiveness } from '../kube/kube.js';
 import type { Logger } from '../logger.js';
 import { Lease, newHolderId, type LeaseOptions } from '../store/lease.js';
 import { cleanPod } from './clean.js';
+import { forEachConcurrently } from './concurrency.js';
 import type { PodContext } from './context.js';
 import { mergePod } from './merge.js';
+import { cleanupQueue } from './orphan-sweep.js';
+import {
+  sweepOtherContainers,
+  withOtherContainers,
+  type OtherContainerDir,
+  type OtherContainerReport,
+} from './other-containers.js';
 import { summarize, ZERO_COUNTS, type PassSummary, type PodCounts, type PodReport } from './report.js';
 import { triageClean, triageMerge, type Triage, type Waiting } from './triage.js';
 
@@ -68,6 +73,8 @@ export interface PassDeps {
   readonly onPhase?: (phase: PodReport['phase'], pods: number) => void;
   /** The Kubernetes API (`--kube`); without it, unfinished lines end by the quiet rule. */
   readonly liveness?: ContainerLiveness;
+  /** Called with what each directory of a container never merged held (the CLI's dry-run lines). */
+  readonly onOtherContainer?: (report: OtherContainerReport) => void;
 }
 
 export interface PassResult {
@@ -89,7 +96,8 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
   // --pod and --shard narrow both phases alike: a pod outside them is another compactor's.
   const selected = (pod: string): boolean =>
     (config.pods.length === 0 || config.pods.includes(pod)) && inShard(pod, config.shard);
-  const pods = (await findPods(store, config.namespace)).filter(selected);
+  const otherDirs: OtherContainerDir[] = [];
+  const pods = (await findPods(store, config.namespace, otherDirs)).filter(selected);
   const found = new Set(pods);
   const unfinishedLinesEndBy = deps.liveness === undefined ? 'quiet' : 'kubernetes';
   const shard = config.shard === undefined ? undefined : formatShard(config.shard);
@@ -126,14 +134,10 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
   );
 
   const handled = new Set(reports.filter((r) => r.status !== 'skipped').map((r) => r.pod));
-  const queue: string[] = [];
-  for await (const o of listObjects(store, CLEANUP_PREFIX)) {
-    const pod = parseCleanupKey(o.key);
-    if (pod !== undefined && selected(pod) && !handled.has(pod)) queue.push(pod);
-  }
+  const { queue: listed, orphaned } = await cleanupQueue({ store, selected, dryRun: config.dryRun, logger });
+  const queue = listed.filter((pod) => !handled.has(pod));
   // --namespace scopes the clean phase too: a queued pod is ours only when it is in it.
-  const inScope = async (pod: string): Promise<boolean> =>
-    config.namespace === undefined || found.has(pod) || (await podNamespaces(store, pod)).includes(config.namespace);
+  const inScope = async (pod: string): Promise<boolean> => found.has(pod) || inNamespace(store, pod, config.namespace);
   deps.onPhase?.('clean', queue.length);
   await forEachConcurrently(queue, config.concurrency, async (pod) => {
     const report = await guarded(pod, 'clean', async () =>
@@ -149,18 +153,31 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
     if (report !== undefined) record(report);
   });
 
-  const summary = summarize(combinePhases(reports), config.dryRun, Date.now() - started);
+  const others = await sweepOtherContainers(
+    { ...ctx, onReport: deps.onOtherContainer },
+    otherDirs.filter((d) => selected(d.pod)),
+  );
+  const summarized = summarize(combinePhases(reports), config.dryRun, Date.now() - started);
+  const summary = withOtherContainers({ ...summarized, orphanPodsQueued: orphaned.length }, others);
   logger.info('pass finished', { ...summary });
   return { summary, reports };
 }
 
-/** Pods that have raw files of their own container (named like the pod), in `namespace` if given. */
-export async function findPods(store: Bucket, namespace: string | undefined): Promise<string[]> {
+/**
+ * Pods that have raw files of their own container (named like the pod), in `namespace` if given;
+ * the directories of other containers (in `namespace`) are added to `others` when given.
+ */
+export async function findPods(
+  store: Bucket,
+  namespace: string | undefined,
+  others?: OtherContainerDir[],
+): Promise<string[]> {
   const pods = new Set<string>();
   for await (const prefix of listCommonPrefixes(store, RAW_PREFIX)) {
     const dir = parseRawDir(prefix);
-    if (dir === undefined || dir.container !== dir.pod) continue;
-    if (namespace === undefined || dir.namespace === namespace) pods.add(dir.pod);
+    if (dir === undefined || (namespace !== undefined && dir.namespace !== namespace)) continue;
+    if (dir.container === dir.pod) pods.add(dir.pod);
+    else others?.push({ ...dir, prefix });
   }
   return [...pods].sort();
 }
@@ -321,6 +338,17 @@ function sumCounts(a: PodCounts, b: PodCounts): PodCounts {
 }
 
 /**
+ * Whether a queued pod is in `namespace`. One that nothing names a namespace of (only objects
+ * under data/: a stalled writer's file after retention deleted the rest) is every compactor's,
+ * or with a compactor per namespace nobody would delete it (docs/operations.md#orphans).
+ */
+async function inNamespace(store: Bucket, pod: string, namespace: string | undefined): Promise<boolean> {
+  if (namespace === undefined) return true;
+  const namespaces = await podNamespaces(store, pod);
+  return namespaces.length === 0 || namespaces.includes(namespace);
+}
+
+/**
  * The namespaces of a pod in the cleanup queue: from its raw files, else from the raw keys
  * its metadata names (a pod whose raw files are all deleted may still have objects due).
  */
@@ -341,19 +369,4 @@ async function podNamespaces(store: Bucket, pod: string): Promise<readonly strin
     if (parsed !== undefined) return [parsed.namespace];
   }
   return [];
-}
-
-async function forEachConcurrently<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

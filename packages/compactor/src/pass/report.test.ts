@@ -43,6 +43,8 @@ describe('summarize', () => {
       bytesWritten: 200,
       failures: [{ pod: 'job-6', error: 'pod job-6: object K is corrupt' }],
       busy: [{ pod: 'job-5', reason: 'pod job-5 is being processed by host/1' }],
+      otherContainers: { containers: 0, objects: 0, bytes: 0, expiredObjects: 0, expiredBytes: 0, failed: 0 },
+      orphanPodsQueued: 0,
       durationMs: 1234,
     });
   });

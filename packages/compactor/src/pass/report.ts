@@ -1,4 +1,5 @@
 /** What a pass did (or, in a dry run, would do) for each pod, and the totals of the pass. */
+import { NO_OTHER_CONTAINERS, type OtherContainersSummary } from './other-containers.js';
 
 /** `busy`: another compactor holds the pod's lease, so this one left it alone. */
 export type PodStatus = 'merged' | 'cleaned' | 'skipped' | 'busy' | 'failed';
@@ -67,6 +68,10 @@ export interface PassSummary {
   readonly failures: readonly { readonly pod: string; readonly error: string }[];
   /** Pods another compactor was working on, and who. */
   readonly busy: readonly { readonly pod: string; readonly reason: string }[];
+  /** Raw objects of containers never merged (other-containers.ts), and what of them expired. */
+  readonly otherContainers: OtherContainersSummary;
+  /** Pods the orphan sweep gave back to the cleanup queue (orphan-sweep.ts). */
+  readonly orphanPodsQueued: number;
   readonly durationMs: number;
 }
 
@@ -94,6 +99,9 @@ export function summarize(reports: readonly PodReport[], dryRun: boolean, durati
     busy: reports
       .filter((r) => r.status === 'busy')
       .map((r) => ({ pod: r.pod, reason: r.reason ?? 'another compactor holds its lease' })),
+    // Filled in by the pass (other-containers.ts, orphan-sweep.ts).
+    otherContainers: NO_OTHER_CONTAINERS,
+    orphanPodsQueued: 0,
     durationMs,
   };
 }

@@ -1,0 +1,101 @@
+/**
+ * The orphan sweep (docs/design.md §5, §8): every object the compactor writes under `data/` is
+ * found again by a later pass, even for a pod nothing else gives work any more.
+ *
+ * A merge puts `cleanup/{pod}` before it writes, and a snapshot that sees an object no commit
+ * lists keeps (or puts back) the entry, so a leftover is normally found by the clean phase. What
+ * escapes that is a file landing after the last look at the pod: a compactor that stalled past
+ * its lease finishing its write after the one that took over cleaned the pod and removed its
+ * entry, or after retention deleted the pod's metadata. Such a file is newer than the pod's
+ * last commit (a file a commit lists is written before that commit), or the pod has no
+ * metadata at all. So each pass lists `data/` and `metadata/` once (a request per 1000 objects,
+ * whatever the number of pods) and puts `cleanup/{pod}` back for such a pod when it is not in
+ * the queue: the clean phase's snapshot then deletes the leftover by §5's rule once it is due
+ * (never a file a commit lists; a fence write first). An idle pod costs nothing more: its files
+ * are older than its last commit.
+ */
+import { CLEANUP_PREFIX, isValidPodName, MERGED_PREFIX, parseCleanupKey } from '@platform/log-reader/layout';
+import { listObjects, type Bucket } from '@platform/log-reader/s3';
+import type { Logger } from '../logger.js';
+import { listCommits, type CommitStamp } from '../store/commits.js';
+import { putCleanupEntry } from '../store/pod-state.js';
+
+export interface OrphanSweepOptions {
+  readonly store: Bucket;
+  /** Every pod's last commit, from one listing of `metadata/` (store/commits.ts). */
+  readonly commits: ReadonlyMap<string, CommitStamp>;
+  /** Pods of the cleanup queue as listed: they are found by the clean phase already. */
+  readonly queued: ReadonlySet<string>;
+  /** `--pod` and `--shard`: a pod outside them is another compactor's. */
+  readonly selected: (pod: string) => boolean;
+  /** A dry run puts no entry; the pods are still handed to the clean phase, which says what it would delete. */
+  readonly dryRun: boolean;
+}
+
+/**
+ * The clean phase's queue: the pods of `cleanup/` (one listing), then those the sweep gave back
+ * to it, all narrowed by `selected`; `orphaned` are the latter.
+ */
+export async function cleanupQueue(
+  options: Pick<OrphanSweepOptions, 'store' | 'selected' | 'dryRun'> & { readonly logger: Logger },
+): Promise<{ queue: string[]; orphaned: string[] }> {
+  const queued = new Set<string>();
+  for await (const o of listObjects(options.store, CLEANUP_PREFIX)) {
+    const pod = parseCleanupKey(o.key);
+    if (pod !== undefined) queued.add(pod);
+  }
+  const commits = await listCommits(options.store);
+  const orphaned = await sweepOrphans({ ...options, commits, queued });
+  if (orphaned.length > 0)
+    options.logger.info('pods given back to the cleanup queue for objects no commit lists', { pods: orphaned });
+  return { queue: [...queued, ...orphaned].filter(options.selected), orphaned };
+}
+
+/** The pods given back to the cleanup queue (their entries put, unless a dry run), sorted. */
+export async function sweepOrphans(options: OrphanSweepOptions): Promise<string[]> {
+  const newest = await newestDataObjects(options.store);
+  const found = podsWithLateObjects(newest, options.commits).filter(
+    (pod) => !options.queued.has(pod) && options.selected(pod),
+  );
+  if (!options.dryRun) for (const pod of found) await putCleanupEntry(options, pod);
+  return found;
+}
+
+/** The LastModified of each pod's newest object under `data/{pod}/` (ms), from one listing of `data/`. */
+export async function newestDataObjects(store: Bucket): Promise<Map<string, number>> {
+  const newest = new Map<string, number>();
+  for await (const o of listObjects(store, MERGED_PREFIX)) {
+    const pod = dataPod(o.key);
+    if (pod === undefined) continue;
+    newest.set(pod, Math.max(newest.get(pod) ?? 0, o.lastModified.getTime()));
+  }
+  return newest;
+}
+
+/**
+ * Pods with an object under `data/{pod}/` newer than their last commit, or without metadata.
+ * Strictly newer: a listing's LastModified may have a precision of a second, and a commit
+ * stamped in the same second as the files it lists must not make an idle pod look orphaned
+ * on every pass (a file landing in that second after the commit is found by the re-check of
+ * the pass that removed the pod's entry, clean.ts).
+ */
+export function podsWithLateObjects(
+  newest: ReadonlyMap<string, number>,
+  commits: ReadonlyMap<string, CommitStamp>,
+): string[] {
+  const pods: string[] = [];
+  for (const [pod, lastModified] of newest) {
+    const commit = commits.get(pod);
+    if (commit === undefined || lastModified > commit.lastModified.getTime()) pods.push(pod);
+  }
+  return pods.sort();
+}
+
+/** The pod of a key under `data/{pod}/` (this layout's or the Python service's); undefined otherwise. */
+function dataPod(key: string): string | undefined {
+  const rest = key.slice(MERGED_PREFIX.length);
+  const slash = rest.indexOf('/');
+  if (!key.startsWith(MERGED_PREFIX) || slash <= 0) return undefined;
+  const pod = rest.slice(0, slash);
+  return isValidPodName(pod) ? pod : undefined;
+}

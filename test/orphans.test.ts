@@ -1,0 +1,102 @@
+// Orphans (docs/design.md §8, §5's leftover rule): every object the compactor writes under
+// data/ is found by a later pass, even for a pod nothing gives work any more, and deleted once
+// it is older than the cleanup interval; files a commit lists never are; an idle pod costs no
+// more requests for it.
+import { gzipSync } from 'node:zlib';
+import { DeleteObjectsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { metadataKey } from '@platform/log-reader/layout';
+import { byPod, recordRequests } from './support/requests.js';
+import { stallingAt } from './support/hooks.js';
+import { testS3Client } from './support/s3.js';
+import { passHoursLater, T0, uploadedPod } from './support/stalled-holders.js';
+import { HOUR, MINUTE, messages } from './support/world.js';
+
+const isMergedWrite = (command: string, key: string): boolean =>
+  command === 'PutObjectCommand' && key.startsWith('data/job-1/');
+
+describe('a stalled holder whose merged file lands after the takeover cleaned the pod', () => {
+  it('has the file deleted by a later pass, and never a listed one', async () => {
+    const { w, fb } = await uploadedPod('orphan-after-cleanup', 2);
+    const expected = ['a-0', 'a-1', 'b-0', 'b-1'];
+    // The holder stalls right before its merged file's PUT, for longer than its lease. Meanwhile
+    // another compactor merges the pod (and a later upload), and hours later cleans it: the
+    // cleanup entry is gone, and the job has ended.
+    const stalled = stallingAt(
+      1,
+      async () => {
+        w.advance(10 * MINUTE);
+        await fb.upload(messages('b', 2, new Date(T0.getTime() + 40 * MINUTE)));
+        await w.pass({ compactIntervalMs: 0 });
+        await passHoursLater(w);
+        expect(await w.keys('cleanup/')).toEqual([]);
+        expect(await w.keys('kube.')).toEqual([]);
+        // A stall lasts minutes or hours; here at least past the second of the last commit
+        // (a listing's LastModified may have a precision of a second).
+        await new Promise((resolve) => setTimeout(resolve, 1100));
+      },
+      { skip: (command, key) => !isMergedWrite(command, key) },
+    );
+    const late = await w.passWith(stalled);
+    // Its file landed; its commit did not (it lost its lease).
+    expect(late.summary.pods.failed).toBe(1);
+    const listed = (await w.metadata('job-1')).logFiles.map((f) => f.key);
+    const orphans = (await w.keys('data/')).filter((k) => !listed.includes(k));
+    expect(orphans).toHaveLength(1);
+    // The sweep of that very pass (after its merge phase) finds it and queues the pod again.
+    expect(late.summary.orphanPodsQueued).toBe(1);
+
+    w.advance(HOUR);
+    const found = await w.pass();
+    expect(found.reports.find((r) => r.pod === 'job-1')).toMatchObject({ phase: 'clean', deletedOrphans: 1 });
+    expect((await w.keys('data/')).sort()).toEqual([...listed].sort());
+    expect((await w.records('job-1')).map((r) => r.message)).toEqual(expected);
+    // Done: nothing left queued, and nothing found again.
+    expect(await w.keys('cleanup/')).toEqual([]);
+    expect((await w.pass()).summary.orphanPodsQueued).toBe(0);
+  });
+});
+
+describe("a merged file landing after the pod's metadata was deleted", () => {
+  it('is deleted once it is older than the cleanup interval, not before', async () => {
+    const { w } = await uploadedPod('orphan-without-metadata', 2);
+    await w.pass();
+    w.advance(HOUR);
+    await w.pass();
+    // Whole-pod retention deletes everything of the pod; then a stalled writer's file lands.
+    const all = [...(await w.keys('data/job-1/')), metadataKey('job-1'), ...(await w.keys('cleanup/'))];
+    await w.client.send(
+      new DeleteObjectsCommand({ Bucket: w.bucket, Delete: { Objects: all.map((Key) => ({ Key })) } }),
+    );
+    const key = 'data/job-1/0f3a/202611251000_7.gz';
+    await w.client.send(new PutObjectCommand({ Bucket: w.bucket, Key: key, Body: gzipSync('{"log":"x"}\n') }));
+
+    w.advance(-HOUR); // the pass's clock is the upload's again: the file is new to it
+    const first = await w.pass();
+    expect(first.summary.orphanPodsQueued).toBe(1);
+    expect(await w.keys('data/')).toEqual([key]);
+
+    w.advance(31 * MINUTE);
+    const due = await w.pass();
+    expect(due.reports.find((r) => r.pod === 'job-1')).toMatchObject({ deletedOrphans: 1 });
+    expect(await w.keys('data/')).toEqual([]);
+    expect(await w.keys('cleanup/')).toEqual([]);
+  });
+});
+
+describe('an idle pod', () => {
+  it('costs no request of its own to the orphan sweep', async () => {
+    const { w } = await uploadedPod('orphan-sweep-idle', 2);
+    await w.pass();
+    w.advance(HOUR);
+    await w.pass();
+    expect(await w.keys('cleanup/')).toEqual([]);
+    const client = testS3Client();
+    const sent = recordRequests(client);
+    for (let i = 0; i < 2; i++) {
+      w.advance(HOUR);
+      const { summary } = await w.passWith(client);
+      expect(summary.orphanPodsQueued).toBe(0);
+    }
+    expect(byPod(sent).get('job-1')).toBeUndefined();
+  });
+});
