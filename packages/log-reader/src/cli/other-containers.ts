@@ -18,7 +18,8 @@ export async function otherContainersNote(
   const where =
     found.namespaces.length === 1 ? `namespace ${found.namespaces[0]}` : `namespaces ${found.namespaces.join(', ')}`;
   return (
-    `pod ${pod} has no log of its own container (${pod}); the bucket holds raw files of its containers ` +
-    `${found.others.join(', ')} (${where}), which are not merged or read`
+    `pod ${pod} has no log of its own container (${pod}); the bucket holds raw files of its ` +
+    `${found.others.length === 1 ? 'container' : 'containers'} ${found.others.join(', ')} (${where}), ` +
+    `which ${found.others.length === 1 ? 'is' : 'are'} not merged or read`
   );
 }
