@@ -16,12 +16,13 @@ import {
   FLUENT_BIT_DIR,
   FluentBitNode,
   isOn,
-  matchesGlob,
+  namespacesOfJobLogPaths,
   type NodeSetup,
   pluginSection,
   readConfigFile,
   s3ObjectKey,
   sizeInBytes,
+  tailReads,
   tailTag,
 } from './support/fluent-bit.js';
 
@@ -83,8 +84,9 @@ describe('Fluent Bit (k8s/base/fluent-bit/fluent-bit.conf)', () => {
 
   it.each(samples)('uploads the log of $what under a key parseRawKey reads back', ({ file, expected }) => {
     const path = `/var/log/containers/${file}`;
-    expect(matchesGlob(entry(tail, 'Path'), path)).toBe(true);
-    expect(matchesGlob(entry(tail, 'Exclude_Path'), path)).toBe(false);
+    // Read where its namespace is listed as a job namespace (an overlay's JOB_LOG_PATHS).
+    const env = { ...envFile('fluent-bit.env'), JOB_LOG_PATHS: `/var/log/containers/*_${expected.namespace}_*.log` };
+    expect(tailReads(tail, env, path)).toBe(true);
 
     const key = keyFor(path, at, 41);
 
@@ -111,13 +113,58 @@ describe('Fluent Bit (k8s/base/fluent-bit/fluent-bit.conf)', () => {
     expect([...keys].reverse().sort(compareRawKeys)).toEqual(keys);
   });
 
-  it("leaves out the pipeline's own pods and the system's, whose logs no compactor would ever remove", () => {
-    for (const file of [
-      `coredns-5d78c9869d-4xk8p_kube-system_coredns-${ID_A}.log`,
-      `fluent-bit-8x2kq_job-logs_fluent-bit-${ID_B}.log`,
-    ]) {
-      expect(matchesGlob(entry(tail, 'Exclude_Path'), `/var/log/containers/${file}`)).toBe(true);
-    }
+  describe('uploads the container logs of the job namespaces only (JOB_LOG_PATHS in fluent-bit.env)', () => {
+    const shipped = envFile('fluent-bit.env');
+    const jobNamespaces = namespacesOfJobLogPaths(shipped['JOB_LOG_PATHS'] ?? '');
+    const reads = (file: string, env: Record<string, string> = shipped): boolean =>
+      tailReads(tail, env, `/var/log/containers/${file}`);
+    const others = [
+      { what: 'a system pod (kube-system)', file: `coredns-5d78c9869d-4xk8p_kube-system_coredns-${ID_A}.log` },
+      { what: 'a Deployment pod in default', file: `web-7d9c8b-abcde_default_nginx-${ID_A}.log` },
+      { what: "the pipeline's own pod (job-logs)", file: `fluent-bit-8x2kq_job-logs_fluent-bit-${ID_B}.log` },
+      { what: 'a namespace whose name ends like a job one', file: `job-1_ml-jobs_job-1-${ID_A}.log` },
+      { what: 'a namespace whose name starts like a job one', file: `job-1_jobs-old_job-1-${ID_A}.log` },
+    ];
+
+    it('lists namespaces, each as the one glob that selects exactly its container logs', () => {
+      expect(entry(tail, 'Path')).toBe('${JOB_LOG_PATHS}');
+      expect(jobNamespaces).toEqual(['jobs']);
+    });
+
+    it("reads a job's container logs, its own and its sidecars'", () => {
+      expect(reads(`job-1_jobs_job-1-${ID_A}.log`)).toBe(true);
+      expect(reads(`job-1_jobs_istio-proxy-${ID_B}.log`)).toBe(true);
+    });
+
+    it.each(others)('does not read $what', ({ file }) => {
+      expect(reads(file)).toBe(false);
+    });
+
+    it('reads every namespace an overlay lists, and still none of the others', () => {
+      const env = {
+        ...shipped,
+        JOB_LOG_PATHS: '/var/log/containers/*_jobs_*.log, /var/log/containers/*_ml-research_*.log',
+      };
+      expect(namespacesOfJobLogPaths(env.JOB_LOG_PATHS)).toEqual(['jobs', 'ml-research']);
+      expect(reads(`job-1_jobs_job-1-${ID_A}.log`, env)).toBe(true);
+      expect(reads(`train-7_ml-research_main-${ID_B}.log`, env)).toBe(true);
+      for (const { file } of others) expect({ file, read: reads(file, env) }).toEqual({ file, read: false });
+    });
+
+    it("never reads the pipeline's own pods or the system's, even when a list names them", () => {
+      const env = {
+        ...shipped,
+        JOB_LOG_PATHS: '/var/log/containers/*_kube-system_*.log,/var/log/containers/*_job-logs_*.log',
+      };
+      expect(reads(`coredns-5d78c9869d-4xk8p_kube-system_coredns-${ID_A}.log`, env)).toBe(false);
+      expect(reads(`fluent-bit-8x2kq_job-logs_fluent-bit-${ID_B}.log`, env)).toBe(false);
+    });
+
+    it('does not start with no list (an overlay that dropped JOB_LOG_PATHS)', () => {
+      const env: Record<string, string> = { ...shipped };
+      delete env['JOB_LOG_PATHS'];
+      expect(() => reads(`job-1_jobs_job-1-${ID_A}.log`, env)).toThrow(/no Path/);
+    });
   });
 
   it('gives the kubernetes filter the tag prefix the raw layout starts with', () => {

@@ -25,7 +25,17 @@ import type {
 } from '@kubernetes/client-node';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { parseRunArgs, runEnvNames, type Config } from 'compactor';
-import { entry, FLUENT_BIT_DIR, parseClassicConfig, pluginSection, REPO_ROOT } from './support/fluent-bit.js';
+import {
+  entry,
+  expandEnvVars,
+  FLUENT_BIT_DIR,
+  namespacesOfJobLogPaths,
+  parseClassicConfig,
+  pluginSection,
+  REPO_ROOT,
+  splitClist,
+  tailReads,
+} from './support/fluent-bit.js';
 
 const OVERLAYS = ['production', 'production-sharded', 'minikube'] as const;
 type Overlay = (typeof OVERLAYS)[number];
@@ -248,7 +258,6 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
         readOnly: false,
       });
     }
-    expect(mountOf(container, entry(tail, 'Path'))).toBeDefined();
 
     // Every ${VAR} of the config comes from its environment ConfigMap, and names the
     // compactor's bucket, region and endpoint.
@@ -268,6 +277,29 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     expect(env['S3_ENDPOINT']).toBe(
       settings['COMPACTOR_ENDPOINT'] ?? `https://s3.${settings['COMPACTOR_REGION']}.amazonaws.com`,
     );
+
+    // It reads, from a mounted folder, the container logs of the job namespaces: those the
+    // compactor and the readers are bound in (rbac-job-namespaces.yaml), and no other.
+    const paths = expandEnvVars(entry(tail, 'Path'), env);
+    for (const glob of splitClist(paths))
+      expect({ glob, mounted: mountOf(container, glob) !== undefined }).toEqual({ glob, mounted: true });
+    const compactorBound = objects(overlay)
+      .filter(isKind<V1RoleBinding>('RoleBinding'))
+      .filter((b) => b.roleRef.name === 'job-logs-compactor')
+      .map((b) => b.metadata?.namespace ?? '');
+    expect([...namespacesOfJobLogPaths(paths)].sort()).toEqual(compactorBound.sort());
+    for (const ns of compactorBound)
+      expect({ ns, read: tailReads(tail, env, `/var/log/containers/job-1_${ns}_job-1-${'0'.repeat(64)}.log`) }).toEqual(
+        {
+          ns,
+          read: true,
+        },
+      );
+    for (const ns of ['kube-system', NAMESPACE])
+      expect({ ns, read: tailReads(tail, env, `/var/log/containers/pod-1_${ns}_c-${'0'.repeat(64)}.log`) }).toEqual({
+        ns,
+        read: false,
+      });
   });
 
   it('takes static S3 keys only from an optional Secret named s3-credentials', () => {

@@ -119,15 +119,78 @@ export function tailTag(pattern: string, path: string): string {
   return out.join('');
 }
 
-/** Whether `path` matches a tail `Path`/`Exclude_Path` glob (`*` within one path segment; comma-separated list). */
-export function matchesGlob(globs: string, path: string): boolean {
-  return globs.split(',').some((glob) => {
-    const re = glob
-      .trim()
-      .split('*')
-      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-      .join('[^/]*');
-    return new RegExp(`^${re}$`).test(path);
+/**
+ * Fluent Bit's `${VAR}` in a property value (src/flb_env.c, flb_env_var_translate, run by
+ * flb_input_set_property): replaced by the variable's value, or by nothing when it is unset.
+ */
+export function expandEnvVars(value: string, env: Readonly<Record<string, string | undefined>>): string {
+  return value.replace(/\$\{([^}]*)\}/g, (_, name: string) => env[name] ?? '');
+}
+
+/** A comma-separated list property (FLB_CONFIG_MAP_CLIST, flb_slist_split_string): trimmed items, no empty one. */
+export function splitClist(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.replace(/^ +| +$/g, ''))
+    .filter((item) => item !== '');
+}
+
+/**
+ * glob(3) as the tail input scans each `Path` item (plugins/in_tail/tail_scan_glob.c:
+ * GLOB_TILDE | GLOB_ERR, no GLOB_BRACE): `*` and `?` within one path segment, never
+ * matching a name's leading `.`; `{a,b}` is no alternative, its characters are literal.
+ * `[...]` classes are not modelled.
+ */
+export function globMatches(pattern: string, path: string): boolean {
+  if (pattern.includes('[')) throw new Error(`glob ${pattern}: [...] is not modelled by this test`);
+  const patternSegments = pattern.split('/');
+  const pathSegments = path.split('/');
+  if (patternSegments.length !== pathSegments.length) return false;
+  return patternSegments.every((seg, i) => {
+    const name = pathSegments[i] as string;
+    if (name.startsWith('.') && !seg.startsWith('.')) return false;
+    return wildcardRegExp(seg, '[^/]').test(name);
+  });
+}
+
+/** fnmatch(pattern, path, 0), as the tail input applies `Exclude_Path` (tail_is_excluded): `*` also matches `/`. */
+export function fnmatchMatches(pattern: string, path: string): boolean {
+  if (pattern.includes('[')) throw new Error(`fnmatch ${pattern}: [...] is not modelled by this test`);
+  return wildcardRegExp(pattern, '.').test(path);
+}
+
+function wildcardRegExp(pattern: string, anyChar: string): RegExp {
+  const re = [...pattern]
+    .map((c) => (c === '*' ? `${anyChar}*` : c === '?' ? anyChar : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${re}$`, 's');
+}
+
+/**
+ * Whether the tail input `tail` reads the file at `path`, with `env` as Fluent Bit's
+ * environment: some item of its `Path` (after `${VAR}` expansion) globs to it, and no item
+ * of its `Exclude_Path` matches it.
+ */
+export function tailReads(
+  tail: ConfigSection,
+  env: Readonly<Record<string, string | undefined>>,
+  path: string,
+): boolean {
+  const list = (key: string): string[] => splitClist(expandEnvVars(tail.entries.get(key) ?? '', env));
+  const paths = list('path');
+  if (paths.length === 0) throw new Error(`[INPUT] tail has no Path: Fluent Bit does not start`);
+  return paths.some((glob) => globMatches(glob, path)) && !list('exclude_path').some((p) => fnmatchMatches(p, path));
+}
+
+/**
+ * The namespaces a JOB_LOG_PATHS value (fluent-bit.env) selects, in order; throws unless every
+ * item is `/var/log/containers/*_{namespace}_*.log` with a namespace name Kubernetes accepts.
+ */
+export function namespacesOfJobLogPaths(value: string): string[] {
+  return splitClist(value).map((glob) => {
+    const m = /^\/var\/log\/containers\/\*_([a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?)_\*\.log$/.exec(glob);
+    if (!m) throw new Error(`JOB_LOG_PATHS item ${glob} is not /var/log/containers/*_{namespace}_*.log`);
+    return m[1] as string;
   });
 }
 

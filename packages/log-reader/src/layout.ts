@@ -67,3 +67,4 @@ export {
 } from './layout/metadata.js';
 export { sameContainer, stripScheme } from './layout/container-id.js';
 export { DURATION_UNITS, parseDurationMs } from './layout/durations.js';
+export { podContainersOf, type PodContainers } from './layout/pod-containers.js';

@@ -20,3 +20,4 @@ export { DEFAULT_READ_AHEAD, readRawFiles, type RawEvent, type UnfinishedPieces 
 export { readMergedRecords } from './s3/merged-records.js';
 export type { ByteCounter } from './s3/object-lines.js';
 export { describeSetupProblem, resolveEndpoint, S3_CLIENT_DEFAULTS, type SetupProblem } from './s3/s3-client.js';
+export { listPodContainers, onlyOtherContainers } from './s3/pod-containers.js';

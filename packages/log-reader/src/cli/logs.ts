@@ -14,6 +14,7 @@ import { EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM, EXIT_UNREADABLE, EXIT_USAGE, UsageE
 import { resolveSince, TAIL_ALL } from './flag-values.js';
 import type { CliOptions, Io } from './io.js';
 import type { LogsOptions } from './logs-command.js';
+import { otherContainersNote } from './other-containers.js';
 
 export async function logs(pod: string, flags: LogsOptions, io: Io, options: CliOptions): Promise<number> {
   const now = options.now ?? (() => new Date());
@@ -59,12 +60,11 @@ export async function logs(pod: string, flags: LogsOptions, io: Io, options: Cli
       ...(follow === undefined ? {} : { follow }),
     };
     // The pipeline's own signal ends the copy at once, even while the read waits on a request.
-    await pipeline(
-      reader.createReadStream(pod, readOptions),
-      into(io.stdout, flags.limitBytes, () => stop('limit')),
-      { signal: controller.signal },
-    );
-    return EXIT_OK;
+    const out = into(io.stdout, flags.limitBytes, () => stop('limit'));
+    await pipeline(reader.createReadStream(pod, readOptions), out, { signal: controller.signal });
+    const note = out.written > 0 ? undefined : await otherContainersNote(client, flags.bucket, pod, controller.signal);
+    if (note !== undefined) io.stderr.write(`log-reader: ${note}\n`);
+    return note === undefined ? EXIT_OK : EXIT_UNREADABLE;
   } catch (error) {
     if (stoppedBy !== undefined)
       return stoppedBy === 'SIGINT' ? EXIT_SIGINT : stoppedBy === 'SIGTERM' ? EXIT_SIGTERM : EXIT_OK;
@@ -103,22 +103,31 @@ async function kubeTarget(options: KubeTargetOptions): Promise<KubeTarget> {
  * A writable that passes everything on to `out`, each write done once `out` took it (so a
  * closed pipe fails the next write and stops the read). pipeline() destroys its streams on
  * an error, and a destroyed process.stdout would report the read's error once more, as its own.
- * With `limit`, at most that many bytes go out; `onLimit` is called once they have.
+ * With `limit`, at most that many bytes go out; `onLimit` is called once they have. `written`
+ * counts the bytes passed on.
  */
-function into(out: NodeJS.WritableStream, limit: number | undefined, onLimit: () => void): Writable {
+function into(
+  out: NodeJS.WritableStream,
+  limit: number | undefined,
+  onLimit: () => void,
+): Writable & { readonly written: number } {
   let left = limit ?? Infinity;
+  let written = 0;
   const forward = (chunk: Buffer, done: (error?: Error | null) => void): void => {
     if (left <= 0) return done();
     const part = chunk.length > left ? chunk.subarray(0, left) : chunk;
     left -= part.length;
+    written += part.length;
     out.write(part, (error) => {
       if (!error && left <= 0) onLimit();
       done(error ?? null);
     });
   };
-  return new Writable({
+  const writable = new Writable({
     write: (chunk: Buffer, _encoding, done) => forward(chunk, done),
     // Lines that piled up while one write was in flight go out as one.
     writev: (chunks, done) => forward(Buffer.concat(chunks.map((c) => c.chunk as Buffer)), done),
   });
+  // Bytes taken for the output: none means the read found nothing (other-containers.ts).
+  return Object.defineProperty(writable, 'written', { get: () => written }) as Writable & { readonly written: number };
 }
