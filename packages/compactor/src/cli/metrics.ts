@@ -53,7 +53,7 @@ export function groupingKey(source: GroupingSource): GroupingKey {
   };
 }
 
-const POD_RESULTS: readonly PodStatus[] = ['merged', 'cleaned', 'skipped', 'busy', 'failed'];
+const POD_RESULTS: readonly PodStatus[] = ['merged', 'cleaned', 'skipped', 'busy', 'failed', 'expiring', 'expired'];
 
 /** The gauges of one pass, in a registry of their own. */
 export function passRegistry(outcome: PassOutcome): Registry {
@@ -104,6 +104,16 @@ export function passRegistry(outcome: PassOutcome): Registry {
     s.bytesWritten,
   );
   gauge('compactor_objects_deleted', 'Objects deleted by the last pass that got to its end', s.objectsDeleted);
+  gauge(
+    'compactor_expired_objects',
+    'Objects of expired pod logs (retention) deleted by the last pass that got to its end',
+    s.expiredObjects,
+  );
+  gauge(
+    'compactor_expired_bytes',
+    'Bytes of expired pod logs (retention) deleted by the last pass that got to its end',
+    s.expiredBytes,
+  );
   return registry;
 }
 

@@ -83,7 +83,8 @@ export async function cleanLoaded(
   const pod = state.pod;
   const due = await deleteDue(ctx, state);
   const etag = due.changed ? await commit(ctx, pod, due.etag, () => due.metadata) : due.etag;
-  const done = due.later === 0 && state.unmerged.length === 0;
+  // A pod marked expired stays queued: the queue is how the expire phase finds it again.
+  const done = due.later === 0 && state.unmerged.length === 0 && state.metadata.expiredAt === undefined;
   if (done && !ctx.config.dryRun) await leaveQueue(ctx, pod, etag);
   const counts: PodCounts = { ...ZERO_COUNTS, ...due.counts };
   const deletedAny = counts.deletedRaw + counts.deletedMerged + counts.deletedOrphans > 0;

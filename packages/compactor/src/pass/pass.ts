@@ -11,7 +11,9 @@
  *   4. Clean phase: each pod of the cleanup queue that step 3 did not merge, clean or fail
  *      (in --namespace, if given), looked at likewise, then through clean.ts.
  * Every decision and every commit reads the clock afresh: a pass may run for a long time.
- *   5. Summary of the pass.
+ *   5. Expire phase, with --retention: pods whose whole log is older than the retention are
+ *      marked, then deleted a cleanup interval later (expire.ts).
+ *   6. Summary of the pass.
  */
 import {
   AbortMultipartUploadCommand,
@@ -48,6 +50,7 @@ import type { Logger } from '../logger.js';
 import { Lease, newHolderId, type LeaseOptions } from '../store/lease.js';
 import { cleanPod } from './clean.js';
 import type { PodContext } from './context.js';
+import { expiryCandidates, expirePod } from './expire.js';
 import { mergePod } from './merge.js';
 import { summarize, ZERO_COUNTS, type PassSummary, type PodCounts, type PodReport } from './report.js';
 import { triageClean, triageMerge, type Triage, type Waiting } from './triage.js';
@@ -148,6 +151,21 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
     );
     if (report !== undefined) record(report);
   });
+
+  // Retention (expire.ts): after the clean phase, which leaves a marked pod in the queue.
+  if (config.retentionMs !== undefined) {
+    const retention = { retentionMs: config.retentionMs, cleanupIntervalMs: config.cleanupIntervalMs };
+    const candidates = await expiryCandidates(ctx, retention, selected);
+    const reported = new Set(reports.map((r) => r.pod));
+    deps.onPhase?.('expire', candidates.size);
+    await forEachConcurrently([...candidates], config.concurrency, async ([pod, listed]) => {
+      const report = await guarded(pod, 'expire', async () =>
+        (await inScope(pod)) ? expirePod(ctx, pod, listed, (work) => leased(pod, 'expire', work)()) : undefined,
+      );
+      // A pod another phase reported keeps that report when the expiry had nothing to do.
+      if (report !== undefined && (report.status !== 'skipped' || !reported.has(pod))) record(report);
+    });
+  }
 
   const summary = summarize(combinePhases(reports), config.dryRun, Date.now() - started);
   logger.info('pass finished', { ...summary });
