@@ -153,23 +153,40 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
   });
 
   // Retention (expire.ts): after the clean phase, which leaves a marked pod in the queue.
-  if (config.retentionMs !== undefined) {
-    const retention = { retentionMs: config.retentionMs, cleanupIntervalMs: config.cleanupIntervalMs };
-    const candidates = await expiryCandidates(ctx, retention, selected);
-    const reported = new Set(reports.map((r) => r.pod));
-    deps.onPhase?.('expire', candidates.size);
-    await forEachConcurrently([...candidates], config.concurrency, async ([pod, listed]) => {
-      const report = await guarded(pod, 'expire', async () =>
-        (await inScope(pod)) ? expirePod(ctx, pod, listed, (work) => leased(pod, 'expire', work)()) : undefined,
-      );
-      // A pod another phase reported keeps that report when the expiry had nothing to do.
-      if (report !== undefined && (report.status !== 'skipped' || !reported.has(pod))) record(report);
-    });
-  }
-
+  await expirePhase({ ctx, deps, selected, inScope, reports, record, leased });
   const summary = summarize(combinePhases(reports), config.dryRun, Date.now() - started);
   logger.info('pass finished', { ...summary });
   return { summary, reports };
+}
+
+/** The expire phase (expire.ts): each candidate looked at, and marked or deleted under its lease. */
+async function expirePhase(phase: {
+  readonly ctx: PodContext;
+  readonly deps: PassDeps;
+  readonly selected: (pod: string) => boolean;
+  readonly inScope: (pod: string) => Promise<boolean>;
+  readonly reports: readonly PodReport[];
+  readonly record: (report: PodReport) => void;
+  readonly leased: (
+    pod: string,
+    phase: PodReport['phase'],
+    work: (podCtx: PodContext) => Promise<PodReport>,
+  ) => () => Promise<PodReport>;
+}): Promise<void> {
+  const { ctx, selected, inScope, leased } = phase;
+  // Off unless set: no request at all then.
+  if (ctx.config.retentionMs === undefined) return;
+  const retention = { retentionMs: ctx.config.retentionMs, cleanupIntervalMs: ctx.config.cleanupIntervalMs };
+  const candidates = await expiryCandidates(ctx, retention, selected);
+  const reported = new Set(phase.reports.map((r) => r.pod));
+  phase.deps.onPhase?.('expire', candidates.size);
+  await forEachConcurrently([...candidates], ctx.config.concurrency, async ([pod, listed]) => {
+    const report = await guarded(pod, 'expire', async () =>
+      (await inScope(pod)) ? expirePod(ctx, pod, listed, (work) => leased(pod, 'expire', work)()) : undefined,
+    );
+    // A pod another phase reported keeps that report when the expiry had nothing to do.
+    if (report !== undefined && (report.status !== 'skipped' || !reported.has(pod))) phase.record(report);
+  });
 }
 
 /** Pods that have raw files of their own container (named like the pod), in `namespace` if given. */
