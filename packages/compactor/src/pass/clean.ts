@@ -81,10 +81,13 @@ export async function cleanLoaded(
   why?: string,
 ): Promise<PodReport> {
   const pod = state.pod;
+  // A pod marked expired is the expire phase's (expire.ts): it deletes all of it, and finds it
+  // by its queue entry, which must stay until then.
+  if (state.metadata.expiredAt !== undefined)
+    return { pod, phase, status: 'skipped', reason: 'marked expired', ...ZERO_COUNTS, durationMs: 0 };
   const due = await deleteDue(ctx, state);
   const etag = due.changed ? await commit(ctx, pod, due.etag, () => due.metadata) : due.etag;
-  // A pod marked expired stays queued: the queue is how the expire phase finds it again.
-  const done = due.later === 0 && state.unmerged.length === 0 && state.metadata.expiredAt === undefined;
+  const done = due.later === 0 && state.unmerged.length === 0;
   if (done && !ctx.config.dryRun) await leaveQueue(ctx, pod, etag);
   const counts: PodCounts = { ...ZERO_COUNTS, ...due.counts };
   const deletedAny = counts.deletedRaw + counts.deletedMerged + counts.deletedOrphans > 0;
