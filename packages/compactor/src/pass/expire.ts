@@ -15,7 +15,7 @@
  *        retention): commit the metadata without the mark;
  *      - marked and the cleanup interval passed since: delete the raw files of every
  *        container, the files the metadata lists (whatever their prefix) and everything under
- *        `data/{pod}/`, then the metadata (`If-Match`), then `cleanup/{pod}`; the lease goes last.
+ *        `data/{pod}/`, then the metadata (`If-Match`); then the lease, then `cleanup/{pod}`.
  * Only the snapshot's keys are deleted: a raw file uploaded after it stays and makes a new pod.
  */
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
@@ -97,7 +97,20 @@ export async function expirePod(ctx: PodContext, pod: string, listed: CommitStam
     );
     if (!looked.expired) return skipped(pod, `not expired: ${looked.reason}`);
   }
-  return leased((c) => expireLeased(c, pod, listed));
+  const report = await leased((c) => expireLeased(c, pod, listed));
+  if (report.status === 'expired' && !ctx.config.dryRun) await leaveQueue(ctx.store, pod);
+  return report;
+}
+
+/**
+ * The queue entry goes after the lease: a crash before it leaves the entry, and the clean
+ * phase then takes the (empty) pod's lease once more and releases it, rather than a lease left
+ * behind with nothing to find it. A pod that another compactor started again meanwhile (a new
+ * upload, merged) gets its entry back.
+ */
+async function leaveQueue(store: Bucket, pod: string): Promise<void> {
+  await store.client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: cleanupKey(pod) }));
+  if ((await loadMetadata(store, pod)).etag !== undefined) await putCleanupEntry({ store }, pod);
 }
 
 /** Step 3, on a fresh snapshot under the lease. */
@@ -184,7 +197,7 @@ function expiredCounts(state: ExpiryState): { expiredObjects: number; expiredByt
   return { expiredObjects: objectKeys(state).length + 1, expiredBytes: bytes };
 }
 
-/** Deletes the pod's objects, then its metadata (only as read), then its queue entry. */
+/** Deletes the pod's objects, then its metadata (only as read); the queue entry goes after the lease. */
 async function deleteAll(ctx: PodContext, state: ExpiryState): Promise<void> {
   const { pod } = state;
   await ctx.lease?.confirm();
@@ -204,7 +217,6 @@ async function deleteAll(ctx: PodContext, state: ExpiryState): Promise<void> {
     if (isPreconditionFailure(error)) throw new ConcurrentUpdateError(pod, metadataKey(pod));
     throw error;
   }
-  await ctx.store.client.send(new DeleteObjectCommand({ Bucket: ctx.store.bucket, Key: cleanupKey(pod) }));
 }
 
 function skipped(pod: string, reason: string): PodReport {

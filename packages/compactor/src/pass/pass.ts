@@ -178,13 +178,14 @@ async function expirePhase(phase: {
   if (ctx.config.retentionMs === undefined) return;
   const retention = { retentionMs: ctx.config.retentionMs, cleanupIntervalMs: ctx.config.cleanupIntervalMs };
   const candidates = await expiryCandidates(ctx, retention, selected);
-  const reported = new Set(phase.reports.map((r) => r.pod));
+  // Pods another phase did something for (merged, cleaned, failed…): their report stays when the
+  // expiry had nothing to do.
+  const reported = new Set(phase.reports.filter((r) => r.status !== 'skipped').map((r) => r.pod));
   phase.deps.onPhase?.('expire', candidates.size);
   await forEachConcurrently([...candidates], ctx.config.concurrency, async ([pod, listed]) => {
     const report = await guarded(pod, 'expire', async () =>
       (await inScope(pod)) ? expirePod(ctx, pod, listed, (work) => leased(pod, 'expire', work)()) : undefined,
     );
-    // A pod another phase reported keeps that report when the expiry had nothing to do.
     if (report !== undefined && (report.status !== 'skipped' || !reported.has(pod))) phase.record(report);
   });
 }
