@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LogExpiredError, LogReader, type LogRecord } from '@platform/log-reader';
 import { runPass, shardOf, silentLogger, type Config, type PassResult, type PodReport } from 'compactor';
+import { LOG_READER_BIN, runCli, s3Env } from './support/cli.js';
 import { crashingAt } from './support/hooks.js';
 import { byPod, recordRequests } from './support/requests.js';
 import { listAll, testS3Client } from './support/s3.js';
@@ -290,6 +291,16 @@ describe('retention', () => {
         expect({ k, pass, left: await keysOf(w, 'job-crash') }).toEqual({ k, pass, left: [] });
       }
     }
+  });
+
+  it('log-reader says a marked log expired, with exit code 3', async () => {
+    const w = await newWorld('retention-cli');
+    await endedJob(w, 'job-cli');
+    w.advance(2 * DAY);
+    await w.pass(RETENTION);
+    const result = await runCli(LOG_READER_BIN, ['logs', 'job-cli', '--bucket', w.bucket], s3Env());
+    expect(result).toMatchObject({ exitCode: 3, stdout: '' });
+    expect(result.stderr).toMatch(/^log-reader: pod job-cli: its log expired \(retention\) at .+\n$/);
   });
 
   it('costs an idle pod no request more with retention set', async () => {
