@@ -19,7 +19,7 @@ describe('compactor pass', () => {
 
     const { summary } = await w.pass();
 
-    expect(summary.pods).toEqual({ merged: 1, cleaned: 0, skipped: 0, busy: 0, failed: 0 });
+    expect(summary.pods).toEqual({ merged: 1, cleaned: 0, skipped: 0, busy: 0, failed: 0, expiring: 0, expired: 0 });
     expect(summary.rawFilesMerged).toBe(2);
     const meta = await w.metadata('job-1');
     expect(meta.logFiles).toHaveLength(1);

@@ -337,6 +337,12 @@ describe.each(PRODUCTION)('k8s/overlays/%s (production)', (overlay) => {
     }
   });
 
+  it('keeps job logs for 90 days (COMPACTOR_RETENTION), as the real flag parser reads it', async () => {
+    const configs = await compactorConfigs(overlay);
+    expect(configs.length).toBeGreaterThan(0);
+    for (const config of configs) expect(config.retentionMs).toBe(90 * 24 * 3_600_000);
+  });
+
   it('runs the image named in the overlay, from a registry, by version', () => {
     expect(compactorContainer(overlay).image).toMatch(/^[a-z0-9.-]+\.[a-z]+(:\d+)?\/[a-z0-9._/-]+:\d+\.\d+\.\d+$/);
     expect(compactorContainer(overlay).imagePullPolicy).toBe('IfNotPresent');

@@ -106,6 +106,26 @@ function podPrefix(pod: string | undefined): string {
   return pod === undefined ? '' : `pod ${pod}: `;
 }
 
+/**
+ * The pod's log has expired (the compactor's retention): it is marked for deletion, or was
+ * deleted while this read was under way. A read never returns part of an expiring log as if
+ * it were the whole of it: it ends with this error instead.
+ */
+export class LogExpiredError extends LogReaderError {
+  constructor(
+    readonly pod: string,
+    /** When the compactor marked it expired (ISO 8601); undefined when the log was already deleted. */
+    readonly expiredAt: string | undefined,
+  ) {
+    super(
+      'ERR_LOG_EXPIRED',
+      expiredAt === undefined
+        ? `pod ${pod}: its log expired (retention) and was deleted while it was read`
+        : `pod ${pod}: its log expired (retention) at ${expiredAt} and is being deleted`,
+    );
+  }
+}
+
 /** After a re-plan the reader could not find its place again: the log changed before it. */
 export class LogChangedError extends LogReaderError {
   constructor(readonly pod: string) {

@@ -18,6 +18,7 @@ export {
   LiveLogError,
   LiveLogTimeoutError,
   LogChangedError,
+  LogExpiredError,
   LogReaderError,
   MetadataError,
   ObjectMissingError,

@@ -41,6 +41,7 @@ const reports = [
   report('job-3', 'busy'),
   report('job-4', 'skipped'),
   { ...report('job-5', 'cleaned', { deletedRaw: 4 }), phase: 'clean' as const },
+  { ...report('job-6', 'expired', { expiredObjects: 6, expiredBytes: 1200 }), phase: 'expire' as const },
 ];
 
 /** `name{labels} value` lines, without the HELP and TYPE comments. */
@@ -65,6 +66,8 @@ describe('passRegistry', () => {
       'compactor_pods{result="skipped"} 1',
       'compactor_pods{result="busy"} 1',
       'compactor_pods{result="failed"} 0',
+      'compactor_pods{result="expiring"} 0',
+      'compactor_pods{result="expired"} 1',
       'compactor_raw_files_read 5',
       'compactor_raw_files_merged 5',
       'compactor_raw_read_bytes 4000',
@@ -77,6 +80,8 @@ describe('passRegistry', () => {
       'compactor_other_container_expired_objects 10',
       'compactor_other_container_expired_bytes 2000',
       'compactor_orphan_pods_queued 2',
+      'compactor_expired_objects 6',
+      'compactor_expired_bytes 1200',
     ]);
   });
 

@@ -53,7 +53,7 @@ export function groupingKey(source: GroupingSource): GroupingKey {
   };
 }
 
-const POD_RESULTS: readonly PodStatus[] = ['merged', 'cleaned', 'skipped', 'busy', 'failed'];
+const POD_RESULTS: readonly PodStatus[] = ['merged', 'cleaned', 'skipped', 'busy', 'failed', 'expiring', 'expired'];
 
 /** The gauges of one pass, in a registry of their own. */
 export function passRegistry(outcome: PassOutcome): Registry {
@@ -110,10 +110,20 @@ export function passRegistry(outcome: PassOutcome): Registry {
     'Pods the last pass gave back to the cleanup queue for objects under data/ that no commit lists',
     s.orphanPodsQueued,
   );
+  gauge(
+    'compactor_expired_objects',
+    'Objects of expired pod logs (retention) deleted by the last pass that got to its end',
+    s.expiredObjects,
+  );
+  gauge(
+    'compactor_expired_bytes',
+    'Bytes of expired pod logs (retention) deleted by the last pass that got to its end',
+    s.expiredBytes,
+  );
   return registry;
 }
 
-/** What the bucket holds that nobody reads: raw objects of containers never merged (operations.md#other-containers). */
+/** What the bucket holds that nobody reads: raw objects of containers never merged (docs/operations.md). */
 function otherContainerGauges(gauge: (name: string, help: string, value: number) => void, s: PassSummary): void {
   const o = s.otherContainers;
   gauge(

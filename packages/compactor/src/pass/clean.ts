@@ -81,6 +81,10 @@ export async function cleanLoaded(
   why?: string,
 ): Promise<PodReport> {
   const pod = state.pod;
+  // A pod marked expired is the expire phase's (expire.ts): it deletes all of it, and finds it
+  // by its queue entry, which must stay until then.
+  if (state.metadata.expiredAt !== undefined)
+    return { pod, phase, status: 'skipped', reason: 'marked expired', ...ZERO_COUNTS, durationMs: 0 };
   const due = await deleteDue(ctx, state);
   const etag = due.changed ? await commit(ctx, pod, due.etag, () => due.metadata) : due.etag;
   const done = due.later === 0 && state.unmerged.length === 0;

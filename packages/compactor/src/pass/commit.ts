@@ -22,6 +22,7 @@ import {
 import { isPreconditionFailure, readMetadataText, type Bucket, type RawFile } from '@platform/log-reader/s3';
 import { ConcurrentUpdateError } from '../errors.js';
 import type { PodContext } from './context.js';
+import { withoutExpiryMark } from './decide-expiry.js';
 
 /** What one merge adds to the metadata. */
 export interface MergedWork {
@@ -90,7 +91,8 @@ export function withMerge(metadata: PodMetadata, work: MergedWork, stampIso: str
     }),
   );
   return {
-    ...metadata,
+    // New records: whatever an expiry marked, the log is kept (decide-expiry.ts).
+    ...withoutExpiryMark(metadata),
     logFiles: [...kept, ...newFiles],
     lastCompactionTime: stampIso,
     lastMergedKey: lastMergedKey(metadata.lastMergedKey, mergedRawFiles, work),

@@ -20,6 +20,18 @@ import type { Logger } from '../logger.js';
 import { listCommits, type CommitStamp } from '../store/commits.js';
 import { putCleanupEntry } from '../store/pod-state.js';
 
+/** What the pass lists once, before its clean phase: the queue, the pods given back to it, every commit. */
+export interface BucketListing {
+  /** The clean phase's pods: the queue as listed and the pods given back to it, in --pod and --shard. */
+  readonly queue: readonly string[];
+  /** Pods given back to the queue for objects under data/ that no commit lists. */
+  readonly orphaned: readonly string[];
+  /** Every pod's last commit (store/commits.ts). */
+  readonly commits: ReadonlyMap<string, CommitStamp>;
+  /** The queue as listed, before the clean phase. */
+  readonly queued: ReadonlySet<string>;
+}
+
 export interface OrphanSweepOptions {
   readonly store: Bucket;
   /** Every pod's last commit, from one listing of `metadata/` (store/commits.ts). */
@@ -38,7 +50,7 @@ export interface OrphanSweepOptions {
  */
 export async function cleanupQueue(
   options: Pick<OrphanSweepOptions, 'store' | 'selected' | 'dryRun'> & { readonly logger: Logger },
-): Promise<{ queue: string[]; orphaned: string[] }> {
+): Promise<BucketListing> {
   const queued = new Set<string>();
   for await (const o of listObjects(options.store, CLEANUP_PREFIX)) {
     const pod = parseCleanupKey(o.key);
@@ -48,7 +60,7 @@ export async function cleanupQueue(
   const orphaned = await sweepOrphans({ ...options, commits, queued });
   if (orphaned.length > 0)
     options.logger.info('pods given back to the cleanup queue for objects no commit lists', { pods: orphaned });
-  return { queue: [...queued, ...orphaned].filter(options.selected), orphaned };
+  return { queue: [...queued, ...orphaned].filter(options.selected), orphaned, commits, queued };
 }
 
 /** The pods given back to the cleanup queue (their entries put, unless a dry run), sorted. */

@@ -16,44 +16,32 @@
  *   6. Other containers (other-containers.ts): the raw directories step 2 passed over, each
  *      listed in full, counted, and with --retention their objects past it deleted.
  * Every decision and every commit reads the clock afresh: a pass may run for a long time.
- *   7. Summary of the pass.
+ *   7. Expire phase, with --retention: pods whose whole log is older than the retention are
+ *      marked, then deleted a cleanup interval later (expire.ts).
+ *   8. Summary of the pass.
  */
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  HeadBucketCommand,
-  PutObjectCommand,
-  UploadPartCommand,
-} from '@aws-sdk/client-s3';
-import { RAW_PREFIX, CONDITIONAL_WRITE_CHECK_KEY, parseRawDir, parseRawKey } from '@platform/log-reader/layout';
-import {
-  describeSetupProblem,
-  isPreconditionFailure,
-  listCommonPrefixes,
-  listRawFiles,
-  loadMetadata,
-  type Bucket,
-  type RawFile,
-} from '@platform/log-reader/s3';
+import { RAW_PREFIX, parseRawDir, parseRawKey } from '@platform/log-reader/layout';
+import { listCommonPrefixes, listRawFiles, loadMetadata, type Bucket, type RawFile } from '@platform/log-reader/s3';
 import { PodNamespaceConflictError } from '@platform/log-reader';
 import type { Config } from '../config/config.js';
 import { formatShard, inShard } from '../config/shard.js';
-import { LeaseHeldError, SetupError } from '../errors.js';
+import { LeaseHeldError } from '../errors.js';
 import type { ContainerLiveness } from '../kube/kube.js';
 import type { Logger } from '../logger.js';
 import { Lease, newHolderId, type LeaseOptions } from '../store/lease.js';
 import { cleanPod } from './clean.js';
 import { forEachConcurrently } from './concurrency.js';
 import type { PodContext } from './context.js';
+import { expiryCandidates, expirePod } from './expire.js';
 import { mergePod } from './merge.js';
-import { cleanupQueue } from './orphan-sweep.js';
+import { cleanupQueue, type BucketListing } from './orphan-sweep.js';
 import {
   sweepOtherContainers,
   withOtherContainers,
   type OtherContainerDir,
   type OtherContainerReport,
 } from './other-containers.js';
+import { checkBucket, checkConditionalWrites } from './store-checks.js';
 import { summarize, ZERO_COUNTS, type PassSummary, type PodCounts, type PodReport } from './report.js';
 import { triageClean, triageMerge, type Triage, type Waiting } from './triage.js';
 
@@ -99,16 +87,7 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
   const otherDirs: OtherContainerDir[] = [];
   const pods = (await findPods(store, config.namespace, otherDirs)).filter(selected);
   const found = new Set(pods);
-  const unfinishedLinesEndBy = deps.liveness === undefined ? 'quiet' : 'kubernetes';
-  const shard = config.shard === undefined ? undefined : formatShard(config.shard);
-  logger.info('pass started', {
-    bucket: config.bucket,
-    pods: pods.length,
-    shard,
-    dryRun: config.dryRun,
-    holder,
-    unfinishedLinesEndBy,
-  });
+  logPassStarted(deps, pods.length, holder);
   deps.onPhase?.('merge', pods.length);
 
   const reports: PodReport[] = [];
@@ -134,8 +113,8 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
   );
 
   const handled = new Set(reports.filter((r) => r.status !== 'skipped').map((r) => r.pod));
-  const { queue: listed, orphaned } = await cleanupQueue({ store, selected, dryRun: config.dryRun, logger });
-  const queue = listed.filter((pod) => !handled.has(pod));
+  const listing = await cleanupQueue({ store, selected, dryRun: config.dryRun, logger });
+  const queue = listing.queue.filter((pod) => !handled.has(pod));
   // --namespace scopes the clean phase too: a queued pod is ours only when it is in it.
   const inScope = async (pod: string): Promise<boolean> => found.has(pod) || inNamespace(store, pod, config.namespace);
   deps.onPhase?.('clean', queue.length);
@@ -153,14 +132,61 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
     if (report !== undefined) record(report);
   });
 
+  // Retention (expire.ts): after the clean phase, which leaves a marked pod in the queue.
+  await expirePhase({ ctx, deps, selected, inScope, reports, record, leased, listing });
   const others = await sweepOtherContainers(
     { ...ctx, onReport: deps.onOtherContainer },
     otherDirs.filter((d) => selected(d.pod)),
   );
   const summarized = summarize(combinePhases(reports), config.dryRun, Date.now() - started);
-  const summary = withOtherContainers({ ...summarized, orphanPodsQueued: orphaned.length }, others);
+  const summary = withOtherContainers({ ...summarized, orphanPodsQueued: listing.orphaned.length }, others);
   logger.info('pass finished', { ...summary });
   return { summary, reports };
+}
+
+function logPassStarted(deps: PassDeps, pods: number, holder: string): void {
+  const { config } = deps;
+  deps.logger.info('pass started', {
+    bucket: config.bucket,
+    pods,
+    shard: config.shard === undefined ? undefined : formatShard(config.shard),
+    dryRun: config.dryRun,
+    holder,
+    unfinishedLinesEndBy: deps.liveness === undefined ? 'quiet' : 'kubernetes',
+  });
+}
+
+/** The expire phase (expire.ts): each candidate looked at, and marked or deleted under its lease. */
+async function expirePhase(phase: {
+  readonly ctx: PodContext;
+  readonly deps: PassDeps;
+  readonly selected: (pod: string) => boolean;
+  readonly inScope: (pod: string) => Promise<boolean>;
+  readonly reports: readonly PodReport[];
+  readonly record: (report: PodReport) => void;
+  readonly leased: (
+    pod: string,
+    phase: PodReport['phase'],
+    work: (podCtx: PodContext) => Promise<PodReport>,
+  ) => () => Promise<PodReport>;
+  /** The merge phase's listings of metadata/ and cleanup/ (orphan-sweep.ts), not listed again. */
+  readonly listing: BucketListing;
+}): Promise<void> {
+  const { ctx, selected, inScope, leased } = phase;
+  // Off unless set: no request at all then.
+  if (ctx.config.retentionMs === undefined) return;
+  const retention = { retentionMs: ctx.config.retentionMs, cleanupIntervalMs: ctx.config.cleanupIntervalMs };
+  const candidates = expiryCandidates(ctx, retention, selected, phase.listing);
+  // Pods another phase did something for (merged, cleaned, failed…): their report stays when the
+  // expiry had nothing to do.
+  const reported = new Set(phase.reports.filter((r) => r.status !== 'skipped').map((r) => r.pod));
+  phase.deps.onPhase?.('expire', candidates.size);
+  await forEachConcurrently([...candidates], ctx.config.concurrency, async ([pod, listed]) => {
+    const report = await guarded(pod, 'expire', async () =>
+      (await inScope(pod)) ? expirePod(ctx, pod, listed, (work) => leased(pod, 'expire', work)()) : undefined,
+    );
+    if (report !== undefined && (report.status !== 'skipped' || !reported.has(pod))) phase.record(report);
+  });
 }
 
 /**
@@ -180,19 +206,6 @@ export async function findPods(
     else others?.push({ ...dir, prefix });
   }
   return [...pods].sort();
-}
-
-async function checkBucket(store: Bucket, config: Config): Promise<void> {
-  try {
-    await store.client.send(new HeadBucketCommand({ Bucket: store.bucket }));
-  } catch (error) {
-    const problem = describeSetupProblem(error, { endpoint: config.endpoint, bucket: config.bucket });
-    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    if (problem) throw new SetupError(problem.message, { cause: error });
-    if (status === 404) throw new SetupError(`bucket ${config.bucket} does not exist`, { cause: error });
-    if (status === 403) throw new SetupError(`access denied to bucket ${config.bucket}`, { cause: error });
-    throw error;
-  }
 }
 
 /** The pod's work when its look found some; else its report as skipped, with the look's reason. */
@@ -225,65 +238,6 @@ async function withLease(
     return await work({ ...ctx, lease });
   } finally {
     await lease.release();
-  }
-}
-
-/**
- * "One writer per pod" rests on the store refusing a conditional write that does not hold:
- * a store that ignores `If-None-Match` would let two compactors both commit. Checked on
- * every pass with one small object that stays in place: creating it again must fail.
- */
-async function checkConditionalWrites(store: Bucket, config: Config, logger: Logger): Promise<void> {
-  const create = (): PutObjectCommand =>
-    new PutObjectCommand({
-      Bucket: store.bucket,
-      Key: CONDITIONAL_WRITE_CHECK_KEY,
-      Body: 'If-None-Match must fail here',
-      IfNoneMatch: '*',
-    });
-  let enforced = false;
-  try {
-    // The first pass on a bucket creates it; from then on the first request already fails.
-    await store.client.send(create());
-    await store.client.send(create());
-  } catch (error) {
-    if (!isPreconditionFailure(error)) throw error;
-    enforced = true;
-  }
-  // Large merged files are completed multipart uploads: their If-None-Match must hold too.
-  if (enforced && (await multipartConditionHolds(store))) return;
-  const problem = `the S3 store for bucket ${config.bucket} ignores conditional writes (If-None-Match), so two compactors could both write one pod`;
-  if (!config.unsafeWithoutConditionalWrites) {
-    throw new SetupError(
-      `${problem}; use a store that enforces them, or accept the risk with --unsafe-without-conditional-writes`,
-    );
-  }
-  logger.warn(`${problem}; running anyway (--unsafe-without-conditional-writes)`);
-}
-
-/** Completing a multipart upload onto the (existing) check object with If-None-Match must fail. */
-async function multipartConditionHolds(store: Bucket): Promise<boolean> {
-  const target = { Bucket: store.bucket, Key: CONDITIONAL_WRITE_CHECK_KEY };
-  const { UploadId } = await store.client.send(new CreateMultipartUploadCommand(target));
-  try {
-    const part = await store.client.send(
-      new UploadPartCommand({ ...target, UploadId, PartNumber: 1, Body: 'If-None-Match must fail here' }),
-    );
-    await store.client.send(
-      new CompleteMultipartUploadCommand({
-        ...target,
-        UploadId,
-        IfNoneMatch: '*',
-        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
-      }),
-    );
-    return false;
-  } catch (error) {
-    if (isPreconditionFailure(error)) return true;
-    throw error;
-  } finally {
-    // Completed or not, nothing of it may linger as a billed, unfinished upload.
-    await store.client.send(new AbortMultipartUploadCommand({ ...target, UploadId })).catch(() => undefined);
   }
 }
 

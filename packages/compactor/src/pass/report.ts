@@ -1,12 +1,16 @@
 /** What a pass did (or, in a dry run, would do) for each pod, and the totals of the pass. */
 import { NO_OTHER_CONTAINERS, type OtherContainersSummary } from './other-containers.js';
 
-/** `busy`: another compactor holds the pod's lease, so this one left it alone. */
-export type PodStatus = 'merged' | 'cleaned' | 'skipped' | 'busy' | 'failed';
+/**
+ * `busy`: another compactor holds the pod's lease, so this one left it alone.
+ * `expiring`: its log expired and is marked so (reads fail), deleted a cleanup interval later;
+ * `expired`: its whole log was deleted (in a dry run: would expire).
+ */
+export type PodStatus = 'merged' | 'cleaned' | 'skipped' | 'busy' | 'failed' | 'expiring' | 'expired';
 
 export interface PodReport {
   readonly pod: string;
-  readonly phase: 'merge' | 'clean';
+  readonly phase: 'merge' | 'clean' | 'expire';
   readonly status: PodStatus;
   /** Why a pod was skipped or failed. */
   readonly reason?: string;
@@ -26,6 +30,10 @@ export interface PodReport {
   readonly deletedOrphans: number;
   /** Lines that were not JSON, kept whole as messages. */
   readonly invalidLines: number;
+  /** Retention: objects of the pod's expired log deleted (marked: to be deleted), its metadata included. */
+  readonly expiredObjects: number;
+  /** Retention: bytes of those objects, as listed (files the metadata names outside data/{pod}/ add none). */
+  readonly expiredBytes: number;
   /**
    * Set when an unfinished line was merged as it is, by the rule that said its rest cannot
    * arrive: the Kubernetes API (`--kube`: its container ended) or the quiet rule.
@@ -48,6 +56,8 @@ export const ZERO_COUNTS: PodCounts = {
   deletedMerged: 0,
   deletedOrphans: 0,
   invalidLines: 0,
+  expiredObjects: 0,
+  expiredBytes: 0,
 };
 
 export interface PassSummary {
@@ -58,6 +68,10 @@ export interface PassSummary {
     readonly skipped: number;
     readonly busy: number;
     readonly failed: number;
+    /** Retention: marked expired this pass (deleted a cleanup interval later). */
+    readonly expiring: number;
+    /** Retention: whole log deleted this pass (in a dry run: would be marked or deleted). */
+    readonly expired: number;
   };
   readonly rawFilesRead: number;
   readonly rawFilesMerged: number;
@@ -65,6 +79,9 @@ export interface PassSummary {
   readonly objectsDeleted: number;
   readonly bytesRead: number;
   readonly bytesWritten: number;
+  /** Retention: objects and bytes of the logs deleted this pass (in a dry run: that would expire). */
+  readonly expiredObjects: number;
+  readonly expiredBytes: number;
   readonly failures: readonly { readonly pod: string; readonly error: string }[];
   /** Pods another compactor was working on, and who. */
   readonly busy: readonly { readonly pod: string; readonly reason: string }[];
@@ -86,6 +103,8 @@ export function summarize(reports: readonly PodReport[], dryRun: boolean, durati
       skipped: count('skipped'),
       busy: count('busy'),
       failed: count('failed'),
+      expiring: count('expiring'),
+      expired: count('expired'),
     },
     rawFilesRead: sum('rawFilesRead'),
     rawFilesMerged: sum('rawFilesMerged'),
@@ -93,6 +112,7 @@ export function summarize(reports: readonly PodReport[], dryRun: boolean, durati
     objectsDeleted: sum('deletedRaw') + sum('deletedMerged') + sum('deletedOrphans'),
     bytesRead: sum('bytesRead'),
     bytesWritten: sum('bytesWritten'),
+    ...expiredTotals(reports),
     failures: reports
       .filter((r) => r.status === 'failed')
       .map((r) => ({ pod: r.pod, error: r.reason ?? 'unknown error' })),
@@ -106,12 +126,23 @@ export function summarize(reports: readonly PodReport[], dryRun: boolean, durati
   };
 }
 
+/** Deleted by an expiry: only `expired` reports' counts (a mark deletes nothing yet). */
+function expiredTotals(reports: readonly PodReport[]): Pick<PassSummary, 'expiredObjects' | 'expiredBytes'> {
+  const gone = reports.filter((r) => r.status === 'expired');
+  return {
+    expiredObjects: gone.reduce((total, r) => total + r.expiredObjects, 0),
+    expiredBytes: gone.reduce((total, r) => total + r.expiredBytes, 0),
+  };
+}
+
 /** One line per pod for an engineer at a terminal (dry run). */
 export function describeDryRun(report: PodReport): string {
   const what: string[] = [];
   const name = `${report.phase} ${report.pod}`;
   if (report.status === 'failed') return `${name}: FAILED: ${report.reason ?? ''}`;
   if (report.status === 'busy') return `${name}: left alone: ${report.reason ?? ''}`;
+  if (report.status === 'expired')
+    return `${name}: would expire: delete ${report.expiredObjects} object(s) (${formatBytes(report.expiredBytes)}), its whole log`;
   if (report.rawFilesMerged > 0) {
     what.push(
       `would merge ${report.rawFilesMerged} raw file(s) (${formatBytes(report.bytesRead)} read) into ${report.mergedFilesWritten} merged file(s) of ${report.recordsWritten} line(s)`,

@@ -5,12 +5,20 @@
  */
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { LogReaderError } from '../errors.js';
+import { LogExpiredError, LogReaderError } from '../errors.js';
 import type { KubeTarget, KubeTargetOptions } from '../live/kube-config.js';
 import { LogReader } from '../read/reader.js';
 import type { ReadStreamOptions } from '../read/types.js';
 import { createS3Client, describeSetupProblem, resolveEndpoint, type S3ClientSettings } from '../s3/s3-client.js';
-import { EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM, EXIT_UNREADABLE, EXIT_USAGE, UsageError } from './exit-codes.js';
+import {
+  EXIT_EXPIRED,
+  EXIT_OK,
+  EXIT_SIGINT,
+  EXIT_SIGTERM,
+  EXIT_UNREADABLE,
+  EXIT_USAGE,
+  UsageError,
+} from './exit-codes.js';
 import { resolveSince, TAIL_ALL } from './flag-values.js';
 import type { CliOptions, Io } from './io.js';
 import type { LogsOptions } from './logs-command.js';
@@ -71,6 +79,11 @@ export async function logs(pod: string, flags: LogsOptions, io: Io, options: Cli
     if ((error as { code?: unknown }).code === 'EPIPE') return EXIT_OK; // the consumer (e.g. `head`) had enough
     // The reader's own errors first: one from the live part (ERR_KUBE_API) may carry a refused
     // connection as its cause, which is the Kubernetes API's, not S3's.
+    if (error instanceof LogExpiredError) {
+      // A code of its own: whatever was printed before it is not the whole log.
+      io.stderr.write(`log-reader: ${error.message}\n`);
+      return EXIT_EXPIRED;
+    }
     if (error instanceof LogReaderError) {
       io.stderr.write(`log-reader: ${error.message}\n`);
       return error.code === 'ERR_INVALID_POD_NAME' ? EXIT_USAGE : EXIT_UNREADABLE;

@@ -482,3 +482,23 @@ describe('mergedRawPredicate', () => {
     expect(mergedRawPredicate(meta)(raw('202611250959_62.gz'))).toBe(false);
   });
 });
+
+describe('expired_at', () => {
+  it('decodes and encodes the compactor mark, and leaves documents without it alone', () => {
+    const key = 'metadata/job-1.json';
+    const doc = {
+      log_files: [],
+      last_compaction_time: null,
+      last_merged_key: null,
+      expired_at: '2026-12-01T00:00:00Z',
+    };
+    const decoded = decodeMetadata(key, JSON.stringify(doc));
+    expect(decoded.expiredAt).toBe('2026-12-01T00:00:00Z');
+    expect(JSON.parse(encodeMetadata(decoded))).toMatchObject({ expired_at: '2026-12-01T00:00:00Z' });
+    expect(decoded.extra).toEqual({});
+    const plain = decodeMetadata(key, JSON.stringify({ ...doc, expired_at: null }));
+    expect(plain.expiredAt).toBeUndefined();
+    expect(JSON.parse(encodeMetadata(plain))).not.toHaveProperty('expired_at');
+    expect(() => decodeMetadata(key, JSON.stringify({ ...doc, expired_at: 'soon' }))).toThrow(/expired_at/);
+  });
+});

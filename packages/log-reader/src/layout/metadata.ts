@@ -81,6 +81,12 @@ export interface PodMetadata {
   readonly commitId: string | null;
   /** Fields this version does not know, kept verbatim. */
   readonly extra: Readonly<Record<string, unknown>>;
+  /**
+   * `expired_at` (ISO 8601), set by the compactor when the pod's log expired (retention): reads
+   * fail from then on, and everything of the pod is deleted once the cleanup interval has
+   * passed since (readers already in flight finish). Absent while the log is kept.
+   */
+  readonly expiredAt?: string;
 }
 
 export const EMPTY_METADATA: PodMetadata = {
@@ -102,6 +108,7 @@ const KNOWN_FIELDS = new Set([
   'retired_files',
   'unfinished_lines',
   'commit_id',
+  'expired_at',
 ]);
 
 /** Decodes a metadata document; throws {@link MetadataError} naming `key` when it is not one. */
@@ -122,7 +129,9 @@ export function decodeMetadata(key: string, text: string): PodMetadata {
     fields['merged_raw_files'] === undefined
       ? undefined
       : decodePending(key, fields['merged_raw_files'], 'merged_raw_files', 'committed_at', isOwnRawKey(key));
+  const expiredAt = optionalTime(key, fields['expired_at'], 'expired_at');
   return {
+    ...(expiredAt === null ? {} : { expiredAt }),
     logFiles,
     lastCompactionTime: optionalTime(key, fields['last_compaction_time'], 'last_compaction_time'),
     lastMergedKey: optionalString(key, fields['last_merged_key'], 'last_merged_key'),
@@ -195,6 +204,7 @@ export function encodeMetadata(meta: PodMetadata): string {
   }
   doc['retired_files'] = meta.retiredFiles.map((p) => ({ key: p.key, retired_at: p.since }));
   if (meta.commitId !== null) doc['commit_id'] = meta.commitId;
+  if (meta.expiredAt !== undefined) doc['expired_at'] = meta.expiredAt;
   if (meta.unfinishedLines.length > 0) {
     doc['unfinished_lines'] = meta.unfinishedLines.map((u) => ({
       stream: u.stream,

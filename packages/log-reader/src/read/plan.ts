@@ -15,13 +15,14 @@ import {
 } from '../layout/metadata.js';
 import { listRawFilesInOrder } from '../s3/raw-listing.js';
 import type { UnfinishedPieces } from '../s3/raw-records.js';
-import { listRawFiles, loadMetadata, type Bucket, type RawFile } from '../s3/store.js';
+import { listRawFiles, type Bucket, type RawFile } from '../s3/store.js';
+import { loadReadableMetadata } from './expiry.js';
 import { ReadAhead } from './read-ahead.js';
 import type { ReadPlan } from './types.js';
 
 /** The files a read of `pod` would go through now. */
 export async function planRead(store: Bucket, pod: string): Promise<ReadPlan> {
-  const { metadata } = await loadMetadata(store, pod);
+  const metadata = await loadReadableMetadata(store, pod);
   const raw = await listRawFiles(store, pod);
   const isMerged = mergedRawPredicate(metadata);
   const listed = new Map(raw.map((f) => [f.key, f]));
@@ -42,14 +43,18 @@ export interface OpenPlan {
   readonly unfinished: UnfinishedPieces;
 }
 
-/** {@link planRead}, with the raw files still being listed. */
+/**
+ * {@link planRead}, with the raw files still being listed. `afterMissing`: a re-plan because an
+ * object went missing (an expired pod's deleted metadata then fails the read, expiry.ts).
+ */
 export async function openPlan(
   store: Bucket,
   pod: string,
   loaded: PodMetadata | undefined,
   to: number | undefined,
+  afterMissing = false,
 ): Promise<OpenPlan> {
-  const metadata = loaded ?? (await loadMetadata(store, pod)).metadata;
+  const metadata = loaded ?? (await loadReadableMetadata(store, pod, afterMissing));
   const isMerged = mergedRawPredicate(metadata);
   // A read that ends within the merged files needs no listing.
   const listing = to !== undefined && to <= recordsIn(metadata.logFiles) ? noFiles() : listRawFilesInOrder(store, pod);

@@ -33,8 +33,9 @@ import { toEpochNs } from '../layout/time.js';
 import { isHandOff } from '../live/hand-off.js';
 import { mergedRecordBatches } from '../s3/merged-records.js';
 import { DEFAULT_READ_AHEAD, readRawFiles } from '../s3/raw-records.js';
-import { loadMetadata, openInOrder, type Bucket } from '../s3/store.js';
+import { openInOrder, type Bucket } from '../s3/store.js';
 import { filesToFetch, PlanWalk, type Cursor } from './cursor.js';
+import { loadReadableMetadata } from './expiry.js';
 import { openPlan, planRead, type OpenPlan } from './plan.js';
 import { Ring, tailStart } from './tail.js';
 import type {
@@ -165,7 +166,7 @@ export class LogReader {
     n: number,
   ): AsyncGenerator<LogRecord[]> {
     if (n === 0) return;
-    const { metadata } = await loadMetadata(store, pod);
+    const metadata = await loadReadableMetadata(store, pod);
     const merged = recordsIn(metadata.logFiles);
     const after = new Ring<LogRecord>(n);
     for await (const batch of this.batches(store, pod, filter, { from: merged, metadata })) after.push(batch);
@@ -200,8 +201,9 @@ export class LogReader {
     // re-plans often and is fine as long as each plan takes it further.
     let stalled = 0;
     let metadata = window.metadata;
+    let afterMissing = false;
     for (;;) {
-      const plan = await openPlan(store, pod, metadata, window.to);
+      const plan = await openPlan(store, pod, metadata, window.to, afterMissing);
       metadata = undefined;
       const from = cursor.position;
       try {
@@ -212,6 +214,7 @@ export class LogReader {
         if (plan.raw.failed(error) || store.signal?.aborted) throw error;
         const missing = error instanceof ObjectMissingError;
         if (!missing && !isBrokenBody(error)) throw error;
+        afterMissing = missing;
         stalled = cursor.position > from ? 0 : stalled + 1;
         if (stalled > this.maxReplans) throw missing ? new ObjectVanishedError(pod, error.key) : error;
       } finally {

@@ -1,0 +1,90 @@
+/**
+ * What a pass checks of the store before it touches a pod: the bucket answers, and it enforces
+ * conditional writes (If-None-Match), on PUT and on multipart completion. A set-up problem
+ * ends the pass with exit 2.
+ */
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  HeadBucketCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { CONDITIONAL_WRITE_CHECK_KEY } from '@platform/log-reader/layout';
+import { describeSetupProblem, isPreconditionFailure, type Bucket } from '@platform/log-reader/s3';
+import type { Config } from '../config/config.js';
+import { SetupError } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+export async function checkBucket(store: Bucket, config: Config): Promise<void> {
+  try {
+    await store.client.send(new HeadBucketCommand({ Bucket: store.bucket }));
+  } catch (error) {
+    const problem = describeSetupProblem(error, { endpoint: config.endpoint, bucket: config.bucket });
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (problem) throw new SetupError(problem.message, { cause: error });
+    if (status === 404) throw new SetupError(`bucket ${config.bucket} does not exist`, { cause: error });
+    if (status === 403) throw new SetupError(`access denied to bucket ${config.bucket}`, { cause: error });
+    throw error;
+  }
+}
+
+/**
+ * "One writer per pod" rests on the store refusing a conditional write that does not hold:
+ * a store that ignores `If-None-Match` would let two compactors both commit. Checked on
+ * every pass with one small object that stays in place: creating it again must fail.
+ */
+export async function checkConditionalWrites(store: Bucket, config: Config, logger: Logger): Promise<void> {
+  const create = (): PutObjectCommand =>
+    new PutObjectCommand({
+      Bucket: store.bucket,
+      Key: CONDITIONAL_WRITE_CHECK_KEY,
+      Body: 'If-None-Match must fail here',
+      IfNoneMatch: '*',
+    });
+  let enforced = false;
+  try {
+    // The first pass on a bucket creates it; from then on the first request already fails.
+    await store.client.send(create());
+    await store.client.send(create());
+  } catch (error) {
+    if (!isPreconditionFailure(error)) throw error;
+    enforced = true;
+  }
+  // Large merged files are completed multipart uploads: their If-None-Match must hold too.
+  if (enforced && (await multipartConditionHolds(store))) return;
+  const problem = `the S3 store for bucket ${config.bucket} ignores conditional writes (If-None-Match), so two compactors could both write one pod`;
+  if (!config.unsafeWithoutConditionalWrites) {
+    throw new SetupError(
+      `${problem}; use a store that enforces them, or accept the risk with --unsafe-without-conditional-writes`,
+    );
+  }
+  logger.warn(`${problem}; running anyway (--unsafe-without-conditional-writes)`);
+}
+
+/** Completing a multipart upload onto the (existing) check object with If-None-Match must fail. */
+async function multipartConditionHolds(store: Bucket): Promise<boolean> {
+  const target = { Bucket: store.bucket, Key: CONDITIONAL_WRITE_CHECK_KEY };
+  const { UploadId } = await store.client.send(new CreateMultipartUploadCommand(target));
+  try {
+    const part = await store.client.send(
+      new UploadPartCommand({ ...target, UploadId, PartNumber: 1, Body: 'If-None-Match must fail here' }),
+    );
+    await store.client.send(
+      new CompleteMultipartUploadCommand({
+        ...target,
+        UploadId,
+        IfNoneMatch: '*',
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+      }),
+    );
+    return false;
+  } catch (error) {
+    if (isPreconditionFailure(error)) return true;
+    throw error;
+  } finally {
+    // Completed or not, nothing of it may linger as a billed, unfinished upload.
+    await store.client.send(new AbortMultipartUploadCommand({ ...target, UploadId })).catch(() => undefined);
+  }
+}
