@@ -95,12 +95,14 @@ describe('retention', () => {
     // Nothing is deleted while readers that planned before the mark may still be reading.
     w.advance(HOUR - MINUTE);
     expect(reportOf(await w.pass(RETENTION), 'job-old')).toMatchObject({ status: 'skipped' });
-    expect(await keysOf(w, 'job-old')).toEqual(expect.arrayContaining(before));
+    // (The sidecar's raw file goes by its own upload time, older than the retention: docs/design.md §8.)
+    const ownLog = before.filter((k) => !k.includes('istio-proxy'));
+    expect(await keysOf(w, 'job-old')).toEqual(expect.arrayContaining(ownLog));
 
     w.advance(2 * MINUTE);
     const deleting = await w.pass(RETENTION);
-    expect(reportOf(deleting, 'job-old')).toMatchObject({ status: 'expired', expiredObjects: before.length });
-    expect(deleting.summary).toMatchObject({ pods: { expired: 1 }, expiredObjects: before.length });
+    expect(reportOf(deleting, 'job-old')).toMatchObject({ status: 'expired', expiredObjects: ownLog.length });
+    expect(deleting.summary).toMatchObject({ pods: { expired: 1 }, expiredObjects: ownLog.length });
     expect(deleting.summary.expiredBytes).toBeGreaterThan(0);
     expect(await keysOf(w, 'job-old')).toEqual([]);
   });
@@ -311,12 +313,12 @@ describe('retention', () => {
     const sent = recordRequests(client);
     const { summary } = await w.passWith(client, RETENTION);
     expect(summary.pods.failed).toBe(0);
-    // An ended pod, cleaned: no raw file of its own left, and not a candidate. The expire
-    // phase's two listings (metadata/, cleanup/) are the pass's, not the pod's.
+    // An ended pod, cleaned: no raw file of its own left, and not a candidate. The pass lists
+    // metadata/ and cleanup/ once each, for the orphan sweep, the clean and the expire phase alike.
     const requests = Object.values(byPod(sent).get('job-idle') ?? {}).reduce((a, b) => a + b, 0);
     expect(requests).toBeLessThanOrEqual(2);
     expect(sent.filter((r) => r.command === 'ListObjectsV2' && /^(metadata|cleanup)\/$/.test(r.target))).toHaveLength(
-      3,
+      2,
     );
   });
 });
