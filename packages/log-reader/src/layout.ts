@@ -65,5 +65,6 @@ export {
   type PodMetadata,
   type UnfinishedLine,
 } from './layout/metadata.js';
+export { withUnreadable, type UnreadableEntry } from './layout/unreadable.js';
 export { sameContainer, stripScheme } from './layout/container-id.js';
 export { DURATION_UNITS, parseDurationMs } from './layout/durations.js';

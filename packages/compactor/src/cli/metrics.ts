@@ -104,6 +104,11 @@ export function passRegistry(outcome: PassOutcome): Registry {
     s.bytesWritten,
   );
   gauge('compactor_objects_deleted', 'Objects deleted by the last pass that got to its end', s.objectsDeleted);
+  gauge(
+    'compactor_unreadable_objects_found',
+    'Objects that arrived whole but cannot be decoded, found and recorded by the last pass that got to its end (their pods did not fail)',
+    s.unreadableObjects,
+  );
   return registry;
 }
 

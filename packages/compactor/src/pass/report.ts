@@ -25,6 +25,10 @@ export interface PodReport {
   readonly deletedOrphans: number;
   /** Lines that were not JSON, kept whole as messages. */
   readonly invalidLines: number;
+  /** Objects found unreadable (whole but undecodable) and recorded by this pass (docs/design.md §8). */
+  readonly unreadableObjects: number;
+  /** Those objects, with their reasons. */
+  readonly unreadable?: readonly { readonly key: string; readonly reason: string }[];
   /**
    * Set when an unfinished line was merged as it is, by the rule that said its rest cannot
    * arrive: the Kubernetes API (`--kube`: its container ended) or the quiet rule.
@@ -33,7 +37,10 @@ export interface PodReport {
   readonly durationMs: number;
 }
 
-export type PodCounts = Omit<PodReport, 'pod' | 'phase' | 'status' | 'reason' | 'endedBy' | 'durationMs'>;
+export type PodCounts = Omit<
+  PodReport,
+  'pod' | 'phase' | 'status' | 'reason' | 'endedBy' | 'durationMs' | 'unreadable'
+>;
 
 export const ZERO_COUNTS: PodCounts = {
   rawFilesRead: 0,
@@ -47,6 +54,7 @@ export const ZERO_COUNTS: PodCounts = {
   deletedMerged: 0,
   deletedOrphans: 0,
   invalidLines: 0,
+  unreadableObjects: 0,
 };
 
 export interface PassSummary {
@@ -67,6 +75,9 @@ export interface PassSummary {
   readonly failures: readonly { readonly pod: string; readonly error: string }[];
   /** Pods another compactor was working on, and who. */
   readonly busy: readonly { readonly pod: string; readonly reason: string }[];
+  /** Objects found unreadable by this pass (recorded in their pods' metadata; the pods did not fail). */
+  readonly unreadableObjects: number;
+  readonly unreadable: readonly { readonly pod: string; readonly key: string; readonly reason: string }[];
   readonly durationMs: number;
 }
 
@@ -94,6 +105,8 @@ export function summarize(reports: readonly PodReport[], dryRun: boolean, durati
     busy: reports
       .filter((r) => r.status === 'busy')
       .map((r) => ({ pod: r.pod, reason: r.reason ?? 'another compactor holds its lease' })),
+    unreadableObjects: sum('unreadableObjects'),
+    unreadable: reports.flatMap((r) => (r.unreadable ?? []).map((u) => ({ pod: r.pod, ...u }))),
     durationMs,
   };
 }
@@ -109,6 +122,8 @@ export function describeDryRun(report: PodReport): string {
       `would merge ${report.rawFilesMerged} raw file(s) (${formatBytes(report.bytesRead)} read) into ${report.mergedFilesWritten} merged file(s) of ${report.recordsWritten} line(s)`,
     );
   }
+  if (report.unreadableObjects > 0)
+    what.push(`would record ${report.unreadableObjects} unreadable object(s) and merge around them`);
   if (report.rawFilesHeldBack > 0)
     what.push(`would keep ${report.rawFilesHeldBack} raw file(s) for the pieces of a line not finished yet`);
   if (report.endedBy !== undefined)

@@ -5,7 +5,7 @@
  */
 import { createGunzip, type ZlibOptions } from 'node:zlib';
 import { pipeline, Readable } from 'node:stream';
-import { CorruptObjectError } from '../errors.js';
+import { BodyCutShortError, UnreadableObjectError } from '../errors.js';
 
 const GZIP_MAGIC = [0x1f, 0x8b] as const;
 const CR = 0x0d;
@@ -20,16 +20,19 @@ export interface ByteCounter {
 
 /**
  * The lines of one object's body. A body that starts like gzip but cannot be decompressed
- * (corrupt, or cut short) throws {@link CorruptObjectError} naming `key` (and `pod`, when
- * given) after the lines before the damage: the caller decides; it is never skipped here.
+ * (corrupt, or stored cut short) throws {@link UnreadableObjectError} naming `key` (and
+ * `pod`, when given) after the lines before the damage: the caller decides; it is never
+ * skipped here. A body that ends before the `length` its response announced was cut in
+ * transit: {@link BodyCutShortError}, whatever the bytes that came (docs/design.md §8).
  */
 export async function* objectLines(
   key: string,
   body: AsyncIterable<Uint8Array>,
   counter?: ByteCounter,
   pod?: string,
+  length?: number,
 ): AsyncGenerator<string> {
-  for await (const lines of objectLineBatches(key, body, counter, pod)) for (const line of lines) yield line;
+  for await (const lines of objectLineBatches(key, body, counter, pod, length)) for (const line of lines) yield line;
 }
 
 /**
@@ -41,8 +44,9 @@ export async function* objectLineBatches(
   body: AsyncIterable<Uint8Array>,
   counter?: ByteCounter,
   pod?: string,
+  length?: number,
 ): AsyncGenerator<string[]> {
-  const counted = countBytes(body, counter);
+  const counted = countBytes(key, body, counter, length);
   const { head, rest } = await peek(counted, GZIP_MAGIC.length);
   const isGzip = head.length >= 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
   const raw = prepend(head, rest);
@@ -65,7 +69,7 @@ export async function* objectLineBatches(
     yield* splitLines(bytes);
   } catch (error) {
     if (isZlibError(error))
-      throw new CorruptObjectError(key, `gzip: ${(error as Error).message}`, { cause: error, pod });
+      throw new UnreadableObjectError(key, `gzip: ${(error as Error).message}`, { cause: error, pod });
     throw error;
   }
 }
@@ -105,11 +109,23 @@ function stripCr(line: string): string {
   return line.endsWith('\r') ? line.slice(0, -1) : line;
 }
 
-async function* countBytes(body: AsyncIterable<Uint8Array>, counter?: ByteCounter): AsyncGenerator<Uint8Array> {
+/**
+ * `body`, counted. Its end before `length` bytes is a cut in transit: thrown before gunzip
+ * sees the end, so that a cut gzip is never taken for one stored cut short.
+ */
+async function* countBytes(
+  key: string,
+  body: AsyncIterable<Uint8Array>,
+  counter: ByteCounter | undefined,
+  length: number | undefined,
+): AsyncGenerator<Uint8Array> {
+  let received = 0;
   for await (const chunk of body) {
+    received += chunk.byteLength;
     if (counter) counter.bytes += chunk.byteLength;
     yield chunk;
   }
+  if (length !== undefined && received < length) throw new BodyCutShortError(key, received, length);
 }
 
 async function peek(
