@@ -67,6 +67,7 @@ describe('passRegistry', () => {
       'compactor_merged_files_written 2',
       'compactor_merged_written_bytes 700',
       'compactor_objects_deleted 8',
+      'compactor_unreadable_objects_found 0',
     ]);
   });
 

@@ -28,7 +28,7 @@ const openLine = (...files: number[]): UnfinishedLine => ({
 });
 
 const lastMergedKey = (metadata: PodMetadata, work: Partial<MergedWork>): string | null =>
-  withMerge(metadata, { merged: [], files: [], continued: undefined, unfinished: [], ...work }, STAMP).lastMergedKey;
+  withMerge(metadata, { merged: [], files: [], continued: undefined, unfinished: [], unreadable: [], ...work }, STAMP).lastMergedKey;
 
 describe('last_merged_key after a merge', () => {
   it('moves forward to the last raw file merged, by index as a number', () => {
@@ -77,7 +77,7 @@ describe('the time range a commit lists for a merged file', () => {
     });
     for (const time of times) await writer.write({ time, message: 'm', stream: 'stdout', containerId: '0f3a' });
     const files = await writer.close();
-    const work: MergedWork = { merged: [], files, continued: undefined, unfinished: [] };
+    const work: MergedWork = { merged: [], files, continued: undefined, unfinished: [], unreadable: [] };
     return withMerge(EMPTY_METADATA, work, STAMP).logFiles[0];
   }
 
