@@ -57,6 +57,12 @@ export async function logs(pod: string, flags: LogsOptions, io: Io, options: Cli
       signal: controller.signal,
       ...(flags.tail === undefined || flags.tail === TAIL_ALL ? {} : { tail: flags.tail }),
       ...(follow === undefined ? {} : { follow }),
+      strict: flags.strict,
+      // Once per object (the reader reports each once): the log goes on without its records.
+      onUnreadable: (u) =>
+        io.stderr.write(
+          `log-reader: warning: pod ${u.pod}: object ${u.key} is unreadable (${u.reason}); printing the rest of the log without its records\n`,
+        ),
     };
     // The pipeline's own signal ends the copy at once, even while the read waits on a request.
     await pipeline(
