@@ -49,6 +49,17 @@ async function samples(outcome: PassOutcome): Promise<string[]> {
 }
 
 describe('passRegistry', () => {
+  it('counts the unreadable objects the pass found, in a gauge of their own', async () => {
+    const found = [
+      report('job-1', 'merged', { unreadableObjects: 2 }),
+      report('job-2', 'merged', { unreadableObjects: 1 }),
+    ];
+    const summary = summarize(found, false, 1000);
+    expect(await samples({ summary, exitCode: 0, finishedAt: FINISHED, durationMs: 1000 })).toContain(
+      'compactor_unreadable_objects_found 3',
+    );
+  });
+
   it('holds every gauge of a successful pass, last success included', async () => {
     const summary = summarize(reports, false, 12_500);
     expect(await samples({ summary, exitCode: 0, finishedAt: FINISHED, durationMs: 12_500 })).toEqual([
