@@ -88,15 +88,20 @@ export type CorruptObjectError = UnreadableObjectError;
  * transit, not corrupt. Read again like a reset connection ({@link isBrokenBody}).
  */
 export class BodyCutShortError extends LogReaderError {
+  /** The pod whose log the object belongs to, when the caller knows it. */
+  readonly pod: string | undefined;
+
   constructor(
     readonly key: string,
     readonly received: number,
     readonly expected: number,
+    options?: { pod?: string | undefined },
   ) {
     super(
       'ERR_BODY_CUT_SHORT',
-      `object ${key}: the body ended after ${received} of ${expected} bytes (cut in transit)`,
+      `${podPrefix(options?.pod)}object ${key}: the body ended after ${received} of ${expected} bytes (cut in transit)`,
     );
+    this.pod = options?.pod;
   }
 }
 

@@ -162,7 +162,10 @@ describe('objectLines', () => {
         expect(error).toBeInstanceOf(BodyCutShortError);
         expect(error).not.toBeInstanceOf(UnreadableObjectError);
         expect(isBrokenBody(error)).toBe(true);
-        expect(error).toMatchObject({ key: KEY, received: length, expected: gz.length });
+        expect(error).toMatchObject({ key: KEY, pod: 'job-1', received: length, expected: gz.length });
+        expect((error as Error).message).toBe(
+          `pod job-1: object ${KEY}: the body ended after ${length} of ${gz.length} bytes (cut in transit)`,
+        );
       },
     );
 

@@ -46,7 +46,7 @@ export async function* objectLineBatches(
   pod?: string,
   length?: number,
 ): AsyncGenerator<string[]> {
-  const counted = countBytes(key, body, counter, length);
+  const counted = countBytes(key, body, counter, length, pod);
   const { head, rest } = await peek(counted, GZIP_MAGIC.length);
   const isGzip = head.length >= 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
   const raw = prepend(head, rest);
@@ -118,6 +118,7 @@ async function* countBytes(
   body: AsyncIterable<Uint8Array>,
   counter: ByteCounter | undefined,
   length: number | undefined,
+  pod: string | undefined,
 ): AsyncGenerator<Uint8Array> {
   let received = 0;
   for await (const chunk of body) {
@@ -125,7 +126,7 @@ async function* countBytes(
     if (counter) counter.bytes += chunk.byteLength;
     yield chunk;
   }
-  if (length !== undefined && received < length) throw new BodyCutShortError(key, received, length);
+  if (length !== undefined && received < length) throw new BodyCutShortError(key, received, length, { pod });
 }
 
 async function peek(
