@@ -166,8 +166,8 @@ function warnUnreadable(log: PodContext['logger'], found: UnreadableFound): void
  * Writes every record of the raw files not merged yet, in order, as it comes: only the
  * pieces of a line still open at the end stay out, kept in the raw files that hold them
  * (metadata `unfinished_lines`). Memory: the open line, and one part per open upload.
- * A raw file that cannot be decoded is merged around (its records before the damage are
- * written, as a read returns them) and comes back in `unreadable`, after `found`.
+ * A raw file that cannot be decoded is merged around (none of its records: it is checked whole
+ * first, as reads do) and comes back in `unreadable`, after `found`.
  */
 async function mergeRawFiles(
   ctx: PodContext,

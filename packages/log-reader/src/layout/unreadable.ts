@@ -2,8 +2,8 @@
  * The compactor's metadata field `unreadable_objects` (docs/design.md §3, §8): objects of the
  * pod that arrived whole but cannot be decoded, each with its reason and when a pass found it:
  *   `"unreadable_objects":[{"key":"kube.…/202611251000_2.gz","reason":"gzip: …","found_at":"2026-…"}]`
- * A raw file listed here counts as merged (its readable records, those before the damage,
- * are in the merged files; the rest cannot be read) and is never due for deletion: only
+ * A raw file listed here counts as merged (none of its records is in the merged files: none
+ * can be read) and is never due for deletion: only
  * retention or an operator removes it. A merged file listed here stays in `log_files`.
  * The Python service ignores the field.
  */

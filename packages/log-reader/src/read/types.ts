@@ -60,7 +60,7 @@ export interface ReadOptions {
   /**
    * Called once per read for each object of the pod that arrived whole but cannot be decoded
    * (docs/design.md §8): one the compactor recorded in the metadata, or one the read met. The
-   * read goes on without its records (those before the damage are returned). Not called
+   * read goes on without its records (of a damaged merged file, those up to the damage are returned). Not called
    * with `strict`.
    */
   readonly onUnreadable?: (object: UnreadableObject) => void;

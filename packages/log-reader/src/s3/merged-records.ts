@@ -45,7 +45,7 @@ export async function* mergedRecordBatches(
 ): AsyncGenerator<LogRecord[]> {
   const containerId = parseMergedKey(key)?.containerId ?? '';
   let line = 0;
-  for await (const lines of objectLineBatches(key, body, counter, pod, length)) {
+  for await (const lines of objectLineBatches(key, body, counter, pod, { length })) {
     const records: LogRecord[] = [];
     for (const text of lines) {
       line += 1;

@@ -156,7 +156,7 @@ describe('objectLines', () => {
         const source = body(gz.subarray(0, length));
         const error = await failure(
           (async () => {
-            for await (const _line of objectLines(KEY, source, undefined, 'job-1', gz.length)) void _line;
+            for await (const _line of objectLines(KEY, source, undefined, 'job-1', { length: gz.length })) void _line;
           })(),
         );
         expect(error).toBeInstanceOf(BodyCutShortError);
@@ -172,7 +172,8 @@ describe('objectLines', () => {
     it('reads a whole body as usual when its announced length came', async () => {
       const whole = gzipSync(Buffer.from(TEXT));
       const out: string[] = [];
-      for await (const line of objectLines(KEY, body(whole), undefined, 'job-1', whole.length)) out.push(line);
+      for await (const line of objectLines(KEY, body(whole), undefined, 'job-1', { length: whole.length }))
+        out.push(line);
       expect(out).toEqual(NDJSON);
     });
 
@@ -186,6 +187,34 @@ describe('objectLines', () => {
       expect((error as Error).message).toMatch(
         new RegExp(`^pod job-1: object ${KEY.replace(/\./g, '\\.')} is unreadable: gzip: `),
       );
+    });
+
+    it.each([1000, 16 * 1024, 64 * 1024, 7777])(
+      'with checkFirst, gives no line of a gzip damaged in the middle, however the bytes arrive (chunks of %d)',
+      async (size) => {
+        const big = gzipSync(Buffer.from(TEXT.repeat(5000)));
+        const damaged = Buffer.from(big);
+        for (let i = Math.floor(big.length / 2); i < Math.floor(big.length / 2) + 40; i += 1) damaged[i] = 0xff;
+        const out: string[] = [];
+        const error = await failure(
+          (async () => {
+            for await (const line of objectLines(KEY, body(...chunked(damaged, size)), undefined, 'job-1', {
+              checkFirst: true,
+            }))
+              out.push(line);
+          })(),
+        );
+        expect(error).toBeInstanceOf(UnreadableObjectError);
+        expect(out).toEqual([]);
+      },
+    );
+
+    it('with checkFirst, reads a whole gzip as usual', async () => {
+      const whole = gzipSync(Buffer.from(TEXT));
+      const out: string[] = [];
+      for await (const line of objectLines(KEY, body(...chunked(whole, 7)), undefined, 'job-1', { checkFirst: true }))
+        out.push(line);
+      expect(out).toEqual(NDJSON);
     });
 
     it('throws UnreadableObjectError for damaged compressed data', async () => {

@@ -32,9 +32,8 @@ export type RawEvent =
       readonly invalidLines: number;
     }
   /**
-   * A file that arrived whole but cannot be decoded (docs/design.md §8): its records before
-   * the damage came as records; the lines open there end as they are (as at a container
-   * change), and the read goes on with the next file.
+   * A file that arrived whole but cannot be decoded (docs/design.md §8): none of its records
+   * came (it is checked whole first), and the read goes on with the next file.
    */
   | { readonly kind: 'unreadable'; readonly file: RawFile; readonly error: UnreadableObjectError }
   /**
@@ -99,7 +98,7 @@ export async function* readRawFiles(
     // A record without a time takes the previous one's in this file, else the key's minute.
     let fallbackTime = sliceToTime(file.slice);
     try {
-      for await (const text of objectLines(file.key, body, options.counter, file.pod, length)) {
+      for await (const text of objectLines(file.key, body, options.counter, file.pod, { length, checkFirst: true })) {
         lineNo += 1;
         const decoded = decodeRawLine(text, fallbackTime);
         fallbackTime = decoded.piece.time;
@@ -125,10 +124,9 @@ export async function* readRawFiles(
         }
       }
     } catch (error) {
+      // Checked whole before its first line (checkFirst): it gave no record, and no piece of a
+      // line open around it, so the read goes on as if it were not there.
       if (!(error instanceof UnreadableObjectError)) throw error;
-      // No line stays open in (or across) a file that cannot be read again: a later read or
-      // merge would need its pieces from it. Both the reader and the compactor end them here.
-      yield* flushed(joiner, open);
       yield { kind: 'unreadable', file, error };
       continue;
     }
