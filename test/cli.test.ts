@@ -355,7 +355,7 @@ describe('bad values, pod names and corrupt input at the CLIs', () => {
     },
   );
 
-  it('log-reader cat exits 1 naming the pod and the key for a corrupt gzip, after the lines before it', async () => {
+  it('log-reader cat reads around a corrupt gzip with one warning naming it (exit 0), and exits 1 for it with --strict', async () => {
     const w = await newWorld('cli-cat-corrupt');
     await w.container('job-1', '0f3a').upload(messages('a', 2, T0));
     const key = 'kube.var.log.containers.job-1_jobs_job-1-0f3a.log/202611251001_2.gz';
@@ -369,10 +369,20 @@ describe('bad values, pod names and corrupt input at the CLIs', () => {
 
     const result = await runCli(LOG_READER_BIN, ['cat', 'job-1', '--bucket', w.bucket], s3Env());
 
-    expect(result.exitCode).toBe(1);
+    expect(result.exitCode).toBe(0);
     expect(result.stdout).toBe('a-0\na-1\n');
     expect(result.stderr.trim()).toMatch(
-      new RegExp(`^log-reader: pod job-1: object ${key.replace(/\./g, '\\.')} is corrupt: gzip: [^\\n]+$`),
+      new RegExp(
+        `^log-reader: warning: pod job-1: object ${key.replace(/\./g, '\\.')} is unreadable \\(gzip: [^\\n]+$`,
+      ),
+    );
+
+    const strict = await runCli(LOG_READER_BIN, ['cat', 'job-1', '--bucket', w.bucket, '--strict'], s3Env());
+
+    expect(strict.exitCode).toBe(1);
+    expect(strict.stdout).toBe('a-0\na-1\n');
+    expect(strict.stderr.trim()).toMatch(
+      new RegExp(`^log-reader: pod job-1: object ${key.replace(/\./g, '\\.')} is unreadable: gzip: [^\\n]+$`),
     );
   });
 });

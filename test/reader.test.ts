@@ -1,6 +1,7 @@
 // The reader against a real S3 server: raw only, merged only, both; `since` at nanosecond
 // precision; timestamps; a bucket laid out by the Python service.
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { text } from 'node:stream/consumers';
 import { gzipSync } from 'node:zlib';
 import { metadataKey, rawKey } from '@platform/log-reader/layout';
 import { parsedLine, putRaw, unparsedLine } from '@platform/testkit';
@@ -105,10 +106,12 @@ describe('LogReader', () => {
     await w.container('job-1', '0f3a').upload(messages('old', 2, T0));
     await w.pass();
     const [old] = (await w.metadata('job-1')).logFiles;
-    // Make the listed file unreadable: a read that fetched it would fail.
+    // Make the listed file unreadable: a strict read that fetched it would fail.
     await w.client.send(new PutObjectCommand({ Bucket: w.bucket, Key: old!.key, Body: gzipSync('not a record\n') }));
-    await expect(w.read('job-1')).rejects.toThrow(/not a merged log record/);
-    expect(await w.read('job-1', { since: '2026-11-25T11:00:00Z' })).toBe('');
+    const strictRead = (since?: string): Promise<string> =>
+      text(w.reader.createReadStream('job-1', { strict: true, ...(since === undefined ? {} : { since }) }));
+    await expect(strictRead()).rejects.toThrow(/not a merged log record/);
+    expect(await strictRead('2026-11-25T11:00:00Z')).toBe('');
   });
 
   it('reads a bucket laid out by the Python service and compacts it further', async () => {

@@ -58,19 +58,49 @@ export class MetadataError extends LogReaderError {
 }
 
 /**
- * An object whose body cannot be decoded (corrupt or truncated gzip, corrupt merged line).
- * Neither the reader nor the compactor skips it: skipping would drop its records silently.
+ * An object whose body arrived whole (every byte its response announced) but cannot be
+ * decoded: a gzip that is corrupt or was stored cut short, a merged file with a line that is
+ * not a record (docs/design.md §8). The compactor merges around it and records it in the
+ * pod's metadata; a read reports it and goes on, unless it is strict (then it throws this).
+ * A body cut in transit is a {@link BodyCutShortError} instead, and is read again.
  */
-export class CorruptObjectError extends LogReaderError {
+export class UnreadableObjectError extends LogReaderError {
   /** The pod whose log the object belongs to, when the caller knows it. */
   readonly pod: string | undefined;
 
   constructor(
     readonly key: string,
-    detail: string,
+    /** What is wrong with the body, e.g. `gzip: unexpected end of file`. */
+    readonly reason: string,
     options?: { cause?: unknown; pod?: string | undefined },
   ) {
-    super('ERR_CORRUPT_OBJECT', `${podPrefix(options?.pod)}object ${key} is corrupt: ${detail}`, options);
+    super('ERR_UNREADABLE_OBJECT', `${podPrefix(options?.pod)}object ${key} is unreadable: ${reason}`, options);
+    this.pod = options?.pod;
+  }
+}
+
+/** The former name of {@link UnreadableObjectError}, kept for callers that catch it by that name. */
+export const CorruptObjectError = UnreadableObjectError;
+export type CorruptObjectError = UnreadableObjectError;
+
+/**
+ * A response body that ended before all the bytes its Content-Length announced: cut in
+ * transit, not corrupt. Read again like a reset connection ({@link isBrokenBody}).
+ */
+export class BodyCutShortError extends LogReaderError {
+  /** The pod whose log the object belongs to, when the caller knows it. */
+  readonly pod: string | undefined;
+
+  constructor(
+    readonly key: string,
+    readonly received: number,
+    readonly expected: number,
+    options?: { pod?: string | undefined },
+  ) {
+    super(
+      'ERR_BODY_CUT_SHORT',
+      `${podPrefix(options?.pod)}object ${key}: the body ended after ${received} of ${expected} bytes (cut in transit)`,
+    );
     this.pod = options?.pod;
   }
 }
@@ -196,6 +226,7 @@ export class LiveLogTimeoutError extends LogReaderError {
 export function isBrokenBody(error: unknown): boolean {
   const e = error as { code?: unknown; message?: unknown } | null;
   return (
+    error instanceof BodyCutShortError ||
     e?.code === 'ECONNRESET' ||
     e?.code === 'ERR_STREAM_PREMATURE_CLOSE' ||
     (typeof e?.message === 'string' && /(^|: )aborted$/.test(e.message))

@@ -9,9 +9,11 @@ export type {
   ReadOptions,
   ReadPlan,
   ReadStreamOptions,
+  UnreadableObject,
 } from './read/types.js';
 export type { LogRecord, Stream } from './layout/records.js';
 export {
+  BodyCutShortError,
   CorruptObjectError,
   InvalidPodNameError,
   InvalidTimeError,
@@ -26,5 +28,6 @@ export {
   PodNamespaceConflictError,
   ReadAbortedError,
   TruncatedListingError,
+  UnreadableObjectError,
 } from './errors.js';
 export { createS3Client, socketsFor, type S3ClientSettings } from './s3/s3-client.js';

@@ -65,6 +65,7 @@ export {
   type PodMetadata,
   type UnfinishedLine,
 } from './layout/metadata.js';
+export { withUnreadable, type UnreadableEntry } from './layout/unreadable.js';
 export { sameContainer, stripScheme } from './layout/container-id.js';
 export { DURATION_UNITS, parseDurationMs } from './layout/durations.js';
 export { podContainersOf, type PodContainers } from './layout/pod-containers.js';

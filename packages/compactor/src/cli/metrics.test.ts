@@ -50,6 +50,17 @@ async function samples(outcome: PassOutcome): Promise<string[]> {
 }
 
 describe('passRegistry', () => {
+  it('counts the unreadable objects the pass found, in a gauge of their own', async () => {
+    const found = [
+      report('job-1', 'merged', { unreadableObjects: 2 }),
+      report('job-2', 'merged', { unreadableObjects: 1 }),
+    ];
+    const summary = summarize(found, false, 1000);
+    expect(await samples({ summary, exitCode: 0, finishedAt: FINISHED, durationMs: 1000 })).toContain(
+      'compactor_unreadable_objects_found 3',
+    );
+  });
+
   it('holds every gauge of a successful pass, last success included', async () => {
     const summary = {
       ...summarize(reports, false, 12_500),
@@ -82,6 +93,7 @@ describe('passRegistry', () => {
       'compactor_orphan_pods_queued 2',
       'compactor_expired_objects 6',
       'compactor_expired_bytes 1200',
+      'compactor_unreadable_objects_found 0',
     ]);
   });
 

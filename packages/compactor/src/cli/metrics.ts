@@ -120,6 +120,11 @@ export function passRegistry(outcome: PassOutcome): Registry {
     'Bytes of expired pod logs (retention) deleted by the last pass that got to its end',
     s.expiredBytes,
   );
+  gauge(
+    'compactor_unreadable_objects_found',
+    'Objects that arrived whole but cannot be decoded, found and recorded by the last pass that got to its end (their pods did not fail)',
+    s.unreadableObjects,
+  );
   return registry;
 }
 

@@ -178,7 +178,8 @@ export function validate(config: Config): Config {
   if (config.namespace !== undefined && !isValidPodName(config.namespace)) {
     throw new UsageError(`--namespace: invalid namespace ${JSON.stringify(config.namespace)}`);
   }
-  if (config.retentionMs !== undefined && config.retentionMs <= 0) throw new UsageError('--retention must be greater than 0');
+  if (config.retentionMs !== undefined && config.retentionMs <= 0)
+    throw new UsageError('--retention must be greater than 0');
   if (config.endpoint !== undefined && !isHttpUrl(config.endpoint)) {
     throw new UsageError(
       `--endpoint: invalid URL ${JSON.stringify(config.endpoint)}: expected http://host:port or https://host`,

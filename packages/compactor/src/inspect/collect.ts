@@ -48,6 +48,7 @@ import type {
   PendingDeletionInfo,
   PodInspection,
   UnfinishedLineInfo,
+  UnreadableObjectInfo,
 } from './inspection.js';
 
 export interface InspectOptions {
@@ -127,6 +128,7 @@ export async function inspectPod(store: Bucket, pod: string, options: InspectOpt
     })),
     unmergedTotals: { files: state.unmerged.length, size: sum(state.unmerged, (f) => f.size) },
     unfinishedLines,
+    unreadableObjects: unreadableInfos(meta, rawListing, dataObjects),
     pendingDeletions: pending,
     pendingTotals: {
       objects: pending.length,
@@ -138,6 +140,16 @@ export async function inspectPod(store: Bucket, pod: string, options: InspectOpt
     nextPass: nextPassOf(problems.fails, leaseInfo.live, skip?.reason, state.unmerged.length, pending.length, dueNow),
     problems: problems.list,
   };
+}
+
+/** The objects the metadata records as unreadable, and whether each is still in the bucket. */
+function unreadableInfos(
+  meta: PodMetadata,
+  rawListing: readonly ListedObject[],
+  dataObjects: readonly ListedObject[],
+): UnreadableObjectInfo[] {
+  const listed = new Set([...rawListing, ...dataObjects].map((o) => o.key));
+  return meta.unreadableObjects.map((u) => ({ ...u, present: listed.has(u.key) }));
 }
 
 /** What `inspect` reads, in the order a pass reads it. */

@@ -41,6 +41,7 @@ const INSPECTION: PodInspection = {
   unmergedRawFiles: [{ key: RAW(3), size: 4096, lastModified: '2026-11-25T10:55:00.000Z' }],
   unmergedTotals: { files: 1, size: 4096 },
   unfinishedLines: [{ stream: 'stdout', key: RAW(2), line: 7, files: [{ key: RAW(2), line: 7, present: true }] }],
+  unreadableObjects: [],
   pendingDeletions: [
     {
       key: RAW(1),
@@ -174,6 +175,38 @@ describe('formatInspection', () => {
     expect(text).toMatch(/^ {2}data\/job-1\/0f3a\/202611251000_1\.gz +812 +1\.5 MiB +MISSING /m);
   });
 
+  it('lists each unreadable object with its reason, when it was found, and whether it is still there', () => {
+    const text = formatInspection({
+      ...INSPECTION,
+      unreadableObjects: [
+        {
+          key: RAW(4),
+          reason: 'gzip: incorrect header check',
+          foundAt: '2026-11-25T10:50:00.000000+00:00',
+          present: true,
+        },
+        {
+          key: MERGED,
+          reason: 'line 2 is not a merged log record',
+          foundAt: '2026-11-25T10:50:00.000000+00:00',
+          present: false,
+        },
+      ],
+    });
+    expect(text).toContain(
+      'unreadable objects 2, arrived whole but cannot be decoded: merged and read around, kept (see docs/operations.md)\n',
+    );
+    expect(text).toMatch(
+      new RegExp(
+        `^  ${RAW(4).replace(/\./g, '\\.')} +gzip: incorrect header check +found 2026-11-25T10:50:00\\.000Z \\(10m ago\\)$`,
+        'm',
+      ),
+    );
+    expect(text).toMatch(
+      /^ {2}data\/job-1\/0f3a\/202611251000_1\.gz +line 2 is not a merged log record +found .* gone from the bucket$/m,
+    );
+  });
+
   it('says when the bucket has nothing of the pod', () => {
     const text = formatInspection({
       ...INSPECTION,
@@ -194,6 +227,7 @@ describe('formatInspection', () => {
       unmergedRawFiles: [],
       unmergedTotals: { files: 0, size: 0 },
       unfinishedLines: [],
+      unreadableObjects: [],
       pendingDeletions: [],
       pendingTotals: { objects: 0, dueNow: 0, heldForUnfinishedLines: 0 },
       cleanupQueue: { key: 'cleanup/job-1', present: false, lastModified: null },

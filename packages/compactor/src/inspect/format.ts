@@ -62,6 +62,7 @@ function sections(i: PodInspection, at: At): Section[] {
       rows: i.unmergedRawFiles.map((f) => [f.key, formatBytes(f.size), `uploaded ${at(f.lastModified)}`]),
     },
     unfinishedSection(i),
+    ...(i.unreadableObjects.length === 0 ? [] : [unreadableSection(i, at)]),
     pendingSection(i, at),
     { label: 'cleanup queue', summary: q.present ? `${q.key} present since ${at(q.lastModified)}` : `${q.key} absent` },
     leaseSection(i, at),
@@ -123,6 +124,15 @@ function unfinishedSection(i: PodInspection): Section {
       [l.stream, `starts at line ${l.line} of ${l.key}; pieces in ${l.files.length} file(s):`],
       ...l.files.map((f) => ['', `${f.key} from line ${f.line}${f.present ? '' : ': MISSING from the bucket'}`]),
     ]),
+  };
+}
+
+function unreadableSection(i: PodInspection, at: At): Section {
+  const u = i.unreadableObjects;
+  return {
+    label: 'unreadable objects',
+    summary: `${u.length}, arrived whole but cannot be decoded: merged and read around, kept (see docs/operations.md)`,
+    rows: u.map((o) => [o.key, o.reason, `found ${at(o.foundAt)}`, ...(o.present ? [] : ['gone from the bucket'])]),
   };
 }
 

@@ -37,6 +37,11 @@ export interface PodInspection {
   readonly unmergedTotals: { readonly files: number; readonly size: number };
   /** Lines whose last piece has not arrived; their files are kept until the line ends. */
   readonly unfinishedLines: readonly UnfinishedLineInfo[];
+  /**
+   * Objects a pass found whole but undecodable (metadata `unreadable_objects`): merged around,
+   * kept (never deleted by cleaning), their records past the damage left out of the log.
+   */
+  readonly unreadableObjects: readonly UnreadableObjectInfo[];
   /** Objects waiting for deletion, with when they are due. */
   readonly pendingDeletions: readonly PendingDeletionInfo[];
   readonly pendingTotals: {
@@ -93,6 +98,16 @@ export interface UnfinishedLineInfo {
   readonly line: number;
   /** Every raw file holding pieces, from which line on; `present` false: gone from the bucket. */
   readonly files: readonly { readonly key: string; readonly line: number; readonly present: boolean }[];
+}
+
+export interface UnreadableObjectInfo {
+  readonly key: string;
+  /** What is wrong with its body, as the pass that found it said. */
+  readonly reason: string;
+  /** ISO 8601: the commit that recorded it. */
+  readonly foundAt: string;
+  /** False when it is gone from the bucket (deleted by hand or by retention). */
+  readonly present: boolean;
 }
 
 export interface PendingDeletionInfo {

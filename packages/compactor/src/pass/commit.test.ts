@@ -28,12 +28,22 @@ const openLine = (...files: number[]): UnfinishedLine => ({
 });
 
 const lastMergedKey = (metadata: PodMetadata, work: Partial<MergedWork>): string | null =>
-  withMerge(metadata, { merged: [], files: [], continued: undefined, unfinished: [], ...work }, STAMP).lastMergedKey;
+  withMerge(metadata, { merged: [], files: [], continued: undefined, unfinished: [], unreadable: [], ...work }, STAMP)
+    .lastMergedKey;
 
 describe('last_merged_key after a merge', () => {
   it('moves forward to the last raw file merged, by index as a number', () => {
     const metadata = { ...EMPTY_METADATA, lastMergedKey: KEY(3) };
     expect(lastMergedKey(metadata, { merged: [RAW(9), RAW(10), RAW(4)] })).toBe(KEY(10));
+  });
+
+  it('moves over a raw file found unreadable (counted as merged), which is recorded and not to be deleted', () => {
+    const metadata = { ...EMPTY_METADATA, mergedRawFiles: [], lastMergedKey: KEY(3) };
+    const work = { merged: [RAW(4)], unreadable: [{ key: KEY(5), reason: 'gzip: incorrect header check' }] };
+    const after = withMerge(metadata, { files: [], continued: undefined, unfinished: [], ...work }, STAMP);
+    expect(after.lastMergedKey).toBe(KEY(5));
+    expect(after.mergedRawFiles?.map((p) => p.key)).toEqual([KEY(4)]);
+    expect(after.unreadableObjects).toEqual([{ key: KEY(5), reason: 'gzip: incorrect header check', foundAt: STAMP }]);
   });
 
   it('stays where it was when the merge merged nothing new', () => {
@@ -77,7 +87,7 @@ describe('the time range a commit lists for a merged file', () => {
     });
     for (const time of times) await writer.write({ time, message: 'm', stream: 'stdout', containerId: '0f3a' });
     const files = await writer.close();
-    const work: MergedWork = { merged: [], files, continued: undefined, unfinished: [] };
+    const work: MergedWork = { merged: [], files, continued: undefined, unfinished: [], unreadable: [] };
     return withMerge(EMPTY_METADATA, work, STAMP).logFiles[0];
   }
 

@@ -18,6 +18,7 @@ import {
   type PodMetadata,
   type RawKey,
   type UnfinishedLine,
+  withUnreadable,
 } from '@platform/log-reader/layout';
 import { isPreconditionFailure, readMetadataText, type Bucket, type RawFile } from '@platform/log-reader/s3';
 import { ConcurrentUpdateError } from '../errors.js';
@@ -34,6 +35,17 @@ export interface MergedWork {
   readonly continued: LogFileEntry | undefined;
   /** Lines still open after the merged raw files: their pieces stay in those files. */
   readonly unfinished: readonly UnfinishedLine[];
+  /**
+   * Objects found unreadable by this merge (docs/design.md §8): recorded with the commit's
+   * stamp; a raw one among them counts as merged (`last_merged_key` moves over it too).
+   */
+  readonly unreadable: readonly UnreadableFound[];
+}
+
+/** An object that arrived whole but could not be decoded, as a merge found it. */
+export interface UnreadableFound {
+  readonly key: string;
+  readonly reason: string;
 }
 
 /**
@@ -101,6 +113,10 @@ export function withMerge(metadata: PodMetadata, work: MergedWork, stampIso: str
       ? [...metadata.retiredFiles, { key: work.continued.key, since: stampIso }]
       : metadata.retiredFiles,
     unfinishedLines: work.unfinished,
+    unreadableObjects: withUnreadable(
+      metadata.unreadableObjects,
+      work.unreadable.map((u) => ({ key: u.key, reason: u.reason, foundAt: stampIso })),
+    ),
   };
 }
 
@@ -120,6 +136,12 @@ function lastMergedKey(
   mergedRawFiles: readonly { readonly key: string }[],
   work: MergedWork,
 ): string | null {
+  // An unreadable raw file counts as merged: the Python service must not read it as new.
+  const moved: RawKey[] = [...work.merged];
+  for (const u of work.unreadable) {
+    const raw = parseRawKey(u.key);
+    if (raw !== undefined) moved.push(raw);
+  }
   let firstHolding: RawKey | undefined;
   for (const u of work.unfinished) {
     for (const f of u.files) {
@@ -131,8 +153,8 @@ function lastMergedKey(
   const last = previous === null ? undefined : parseRawKey(previous);
   const candidates =
     firstHolding === undefined || (last !== undefined && compareRawKeys(last, firstHolding) >= 0)
-      ? [...work.merged, ...mergedRawFiles.map((p) => parseRawKey(p.key))]
-      : work.merged;
+      ? [...moved, ...mergedRawFiles.map((p) => parseRawKey(p.key))]
+      : moved;
   let best =
     last !== undefined && (firstHolding === undefined || compareRawKeys(last, firstHolding) < 0) ? last : undefined;
   for (const file of candidates) {

@@ -27,7 +27,7 @@ import {
   type PodMetadata,
 } from '@platform/log-reader/layout';
 import { listRawFiles, readMergedRecords, readRawFiles, type ByteCounter, type RawFile } from '@platform/log-reader/s3';
-import { type LogRecord } from '@platform/log-reader';
+import { UnreadableObjectError, type LogRecord } from '@platform/log-reader';
 import { UnfinishedPiecesMissingError } from '../errors.js';
 import { MergeWriter, type WrittenFile } from '../store/merge-writer.js';
 import {
@@ -39,7 +39,7 @@ import {
   type PodState,
 } from '../store/pod-state.js';
 import { cleanLoaded, deleteDue } from './clean.js';
-import { commit, piecesKept, withMerge, type MergedWork } from './commit.js';
+import { commit, piecesKept, withMerge, type MergedWork, type UnreadableFound } from './commit.js';
 import type { PodContext } from './context.js';
 import { lineCanEnd, skipReason } from './decide.js';
 import { ZERO_COUNTS, type PodReport } from './report.js';
@@ -83,7 +83,7 @@ export async function mergePod(ctx: PodContext, pod: string, first?: FirstReads)
   }
   if (!ctx.config.dryRun) await putCleanupEntry(ctx, pod);
   const due = await deleteDue(ctx, state);
-  const merge = await mergeRawFiles(ctx, state, due.metadata, log);
+  const merge = await mergeAround(ctx, state, due.metadata, log);
   if (merge.endedAsIs && (await newRawFiles(ctx, state))) {
     // The rest of the line arrived while this pass merged it as it is: committing would split
     // a line that reads have already returned joined. The next pass merges it joined; what
@@ -100,7 +100,7 @@ export async function mergePod(ctx: PodContext, pod: string, first?: FirstReads)
       durationMs: Date.now() - started,
     };
   }
-  const progressed = merge.merged.length > 0 || merge.endedAsIs;
+  const progressed = merge.merged.length > 0 || merge.endedAsIs || merge.unreadable.length > 0;
   if (!ctx.config.dryRun && (progressed || due.changed)) {
     await commit(ctx, pod, due.etag, (stamp) => (progressed ? withMerge(due.metadata, merge, stamp) : due.metadata));
   }
@@ -118,6 +118,8 @@ export async function mergePod(ctx: PodContext, pod: string, first?: FirstReads)
     mergedFilesWritten: merge.files.length,
     bytesWritten: merge.files.reduce((n, f) => n + f.compressedSize, 0),
     invalidLines: merge.invalidLines,
+    unreadableObjects: merge.unreadable.length,
+    ...(merge.unreadable.length > 0 ? { unreadable: merge.unreadable } : {}),
     ...(merge.endedAsIs ? { endedBy: ctx.liveness === undefined ? 'quiet' : 'kubernetes' } : {}),
     durationMs: Date.now() - started,
   };
@@ -133,15 +135,46 @@ interface MergeResult extends MergedWork {
 }
 
 /**
+ * {@link mergeRawFiles}; when the last merged file it would continue turns out unreadable
+ * (docs/design.md §8), that merge is dropped and done again starting a new file instead: the
+ * unreadable one stays listed (its readable records where they are), and is recorded.
+ */
+async function mergeAround(
+  ctx: PodContext,
+  state: PodState,
+  metadata: PodMetadata,
+  log: PodContext['logger'],
+): Promise<MergeResult> {
+  try {
+    return await mergeRawFiles(ctx, state, metadata, log, []);
+  } catch (error) {
+    if (!(error instanceof UnreadableObjectError) || error.key !== metadata.logFiles.at(-1)?.key) throw error;
+    const found = { key: error.key, reason: error.reason };
+    warnUnreadable(log, found);
+    return mergeRawFiles(ctx, state, metadata, log, [found]);
+  }
+}
+
+function warnUnreadable(log: PodContext['logger'], found: UnreadableFound): void {
+  log.warn('object arrived whole but cannot be decoded: merged around it, kept, and recorded in the metadata', {
+    key: found.key,
+    reason: found.reason,
+  });
+}
+
+/**
  * Writes every record of the raw files not merged yet, in order, as it comes: only the
  * pieces of a line still open at the end stay out, kept in the raw files that hold them
  * (metadata `unfinished_lines`). Memory: the open line, and one part per open upload.
+ * A raw file that cannot be decoded is merged around (none of its records: it is checked whole
+ * first, as reads do) and comes back in `unreadable`, after `found`.
  */
 async function mergeRawFiles(
   ctx: PodContext,
   state: PodState,
   metadata: PodMetadata,
   log: PodContext['logger'],
+  found: readonly UnreadableFound[],
 ): Promise<MergeResult> {
   const { config, store } = ctx;
   const counter: ByteCounter = { bytes: 0 };
@@ -152,7 +185,9 @@ async function mergeRawFiles(
     clock: ctx.clock,
     dryRun: config.dryRun,
   });
-  const output = continuingLastFile(ctx, state, metadata, writer, counter);
+  const unreadable: UnreadableFound[] = [...found];
+  const known = new Set([...metadata.unreadableObjects, ...found].map((u) => u.key));
+  const output = continuingLastFile(ctx, state, metadata, writer, counter, known);
   const write = output.write;
 
   const files = state.unmerged;
@@ -171,6 +206,8 @@ async function mergeRawFiles(
       } else if (event.kind === 'open-lines') {
         ended = true;
         unfinished = event.unfinished;
+      } else if (event.kind === 'unreadable') {
+        unreadable.push({ key: event.file.key, reason: event.error.reason });
       } else {
         merged.push(event.file);
         if (event.invalidLines > 0) {
@@ -188,6 +225,8 @@ async function mergeRawFiles(
       unfinished = [];
     }
     const written = await writer.close();
+    // Warned once the merge stands: a merge done again (mergeAround) does not warn twice.
+    for (const u of unreadable.slice(found.length)) warnUnreadable(log, u);
     return {
       merged,
       files: written,
@@ -196,6 +235,7 @@ async function mergeRawFiles(
       read: merged.length + pieces.files.length,
       bytesRead: counter.bytes,
       invalidLines,
+      unreadable,
       endedAsIs,
     };
   } catch (error) {
@@ -215,6 +255,7 @@ function continuingLastFile(
   metadata: PodMetadata,
   writer: MergeWriter,
   counter: ByteCounter,
+  unreadable: ReadonlySet<string>,
 ): { write: (record: LogRecord) => Promise<void>; continued: () => LogFileEntry | undefined } {
   const last = metadata.logFiles.at(-1);
   const lastKey = last === undefined ? undefined : parseMergedKey(last.key);
@@ -225,6 +266,7 @@ function continuingLastFile(
       started = true;
       if (
         last &&
+        !unreadable.has(last.key) &&
         lastKey?.pod === state.pod &&
         lastKey.containerId === record.containerId &&
         last.size < ctx.config.maxFileSize

@@ -23,6 +23,8 @@ describe('summarize', () => {
           mergedFilesWritten: 2,
           bytesWritten: 80,
           deletedMerged: 1,
+          unreadableObjects: 1,
+          unreadable: [{ key: 'K2', reason: 'gzip: incorrect header check' }],
         }),
         report('job-3', { phase: 'clean', status: 'cleaned', deletedRaw: 4, deletedOrphans: 1 }),
         report('job-4', { status: 'skipped', reason: 'compacted 3 min ago' }),
@@ -50,6 +52,8 @@ describe('summarize', () => {
       busy: [{ pod: 'job-5', reason: 'pod job-5 is being processed by host/1' }],
       otherContainers: { containers: 0, objects: 0, bytes: 0, expiredObjects: 0, expiredBytes: 0, failed: 0 },
       orphanPodsQueued: 0,
+      unreadableObjects: 1,
+      unreadable: [{ pod: 'job-2', key: 'K2', reason: 'gzip: incorrect header check' }],
       durationMs: 1234,
     });
   });

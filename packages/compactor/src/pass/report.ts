@@ -34,6 +34,10 @@ export interface PodReport {
   readonly expiredObjects: number;
   /** Retention: bytes of those objects, as listed (files the metadata names outside data/{pod}/ add none). */
   readonly expiredBytes: number;
+  /** Objects found unreadable (whole but undecodable) and recorded by this pass (docs/design.md §8). */
+  readonly unreadableObjects: number;
+  /** Those objects, with their reasons. */
+  readonly unreadable?: readonly { readonly key: string; readonly reason: string }[];
   /**
    * Set when an unfinished line was merged as it is, by the rule that said its rest cannot
    * arrive: the Kubernetes API (`--kube`: its container ended) or the quiet rule.
@@ -42,7 +46,10 @@ export interface PodReport {
   readonly durationMs: number;
 }
 
-export type PodCounts = Omit<PodReport, 'pod' | 'phase' | 'status' | 'reason' | 'endedBy' | 'durationMs'>;
+export type PodCounts = Omit<
+  PodReport,
+  'pod' | 'phase' | 'status' | 'reason' | 'endedBy' | 'durationMs' | 'unreadable'
+>;
 
 export const ZERO_COUNTS: PodCounts = {
   rawFilesRead: 0,
@@ -58,6 +65,7 @@ export const ZERO_COUNTS: PodCounts = {
   invalidLines: 0,
   expiredObjects: 0,
   expiredBytes: 0,
+  unreadableObjects: 0,
 };
 
 export interface PassSummary {
@@ -89,6 +97,9 @@ export interface PassSummary {
   readonly otherContainers: OtherContainersSummary;
   /** Pods the orphan sweep gave back to the cleanup queue (orphan-sweep.ts). */
   readonly orphanPodsQueued: number;
+  /** Objects found unreadable by this pass (recorded in their pods' metadata; the pods did not fail). */
+  readonly unreadableObjects: number;
+  readonly unreadable: readonly { readonly pod: string; readonly key: string; readonly reason: string }[];
   readonly durationMs: number;
 }
 
@@ -122,6 +133,8 @@ export function summarize(reports: readonly PodReport[], dryRun: boolean, durati
     // Filled in by the pass (other-containers.ts, orphan-sweep.ts).
     otherContainers: NO_OTHER_CONTAINERS,
     orphanPodsQueued: 0,
+    unreadableObjects: sum('unreadableObjects'),
+    unreadable: reports.flatMap((r) => (r.unreadable ?? []).map((u) => ({ pod: r.pod, ...u }))),
     durationMs,
   };
 }
@@ -148,6 +161,8 @@ export function describeDryRun(report: PodReport): string {
       `would merge ${report.rawFilesMerged} raw file(s) (${formatBytes(report.bytesRead)} read) into ${report.mergedFilesWritten} merged file(s) of ${report.recordsWritten} line(s)`,
     );
   }
+  if (report.unreadableObjects > 0)
+    what.push(`would record ${report.unreadableObjects} unreadable object(s) and merge around them`);
   if (report.rawFilesHeldBack > 0)
     what.push(`would keep ${report.rawFilesHeldBack} raw file(s) for the pieces of a line not finished yet`);
   if (report.endedBy !== undefined)

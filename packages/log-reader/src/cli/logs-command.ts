@@ -25,6 +25,7 @@ export interface LogsOptions {
   tail?: number;
   timestamps: boolean;
   limitBytes?: number;
+  strict: boolean;
   namespace?: string;
   kubeconfig?: string;
   context?: string;
@@ -76,6 +77,10 @@ function readOptions(): Option[] {
     new Option('--limit-bytes <n>', 'stop after writing N bytes of log (kubectl logs --limit-bytes)').argParser(
       (text) => parseLimitBytes(text),
     ),
+    new Option(
+      '--strict',
+      'fail (exit 1) at an object that cannot be decoded, instead of printing the rest of the log around it with a warning',
+    ).default(false),
   ];
 }
 

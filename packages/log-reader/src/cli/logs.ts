@@ -32,14 +32,7 @@ export async function logs(pod: string, flags: LogsOptions, io: Io, options: Cli
     ? await kubeTarget({ kubeconfig: flags.kubeconfig, context: flags.context, namespace: flags.namespace })
     : undefined;
   const endpoint = resolveEndpoint(flags.endpoint);
-  const settings: S3ClientSettings = {
-    endpoint,
-    region: flags.region,
-    maxAttempts: flags.s3MaxAttempts,
-    requestTimeoutMs: flags.s3RequestTimeout,
-    connectionTimeoutMs: flags.s3ConnectTimeout,
-  };
-  const client = createS3Client(settings);
+  const client = createS3Client(clientSettings(flags, endpoint));
   const reader = new LogReader({ client, bucket: flags.bucket });
   // Why the read was stopped, if it was: the reason decides the exit code, whatever error the
   // abort made the read end with.
@@ -66,6 +59,12 @@ export async function logs(pod: string, flags: LogsOptions, io: Io, options: Cli
       signal: controller.signal,
       ...(flags.tail === undefined || flags.tail === TAIL_ALL ? {} : { tail: flags.tail }),
       ...(follow === undefined ? {} : { follow }),
+      strict: flags.strict,
+      // Once per object (the reader reports each once): the log goes on without its records.
+      onUnreadable: (u) =>
+        io.stderr.write(
+          `log-reader: warning: pod ${u.pod}: object ${u.key} is unreadable (${u.reason}); printing the rest of the log without its records\n`,
+        ),
     };
     // The pipeline's own signal ends the copy at once, even while the read waits on a request.
     const out = into(io.stdout, flags.limitBytes, () => stop('limit'));
@@ -99,6 +98,16 @@ export async function logs(pod: string, flags: LogsOptions, io: Io, options: Cli
     stopListening();
     client.destroy();
   }
+}
+
+function clientSettings(flags: LogsOptions, endpoint: string | undefined): S3ClientSettings {
+  return {
+    endpoint,
+    region: flags.region,
+    maxAttempts: flags.s3MaxAttempts,
+    requestTimeoutMs: flags.s3RequestTimeout,
+    connectionTimeoutMs: flags.s3ConnectTimeout,
+  };
 }
 
 /** Loaded only for `-f`: the Kubernetes client costs every other read about half a CPU-second to load. */

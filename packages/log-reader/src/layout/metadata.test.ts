@@ -55,6 +55,7 @@ describe('decodeMetadata', () => {
       retiredFiles: [],
       unfinishedLines: [],
       commitId: null,
+      unreadableObjects: [],
       extra: {},
     });
   });
@@ -276,6 +277,7 @@ describe('encodeMetadata', () => {
         },
       ],
       commitId: '6a1f0c2e-commit',
+      unreadableObjects: [],
       extra: { writer: 'python-3.2.1', lease: { owner: 'pod-a', until: 17 }, notes: null },
     };
     expect(decodeMetadata(META_KEY, encodeMetadata(meta))).toEqual(meta);

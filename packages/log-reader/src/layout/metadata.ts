@@ -14,12 +14,15 @@
  *     Every record before and around such a line is merged; the line's own pieces stay in
  *     the merged raw files it names (`files`), which are kept (not due) until it is finished,
  *     and reads and the next merge take the pieces from there.
+ *   - `unreadable_objects` (only while there are some): objects that arrived whole but cannot
+ *     be decoded (unreadable.ts). A raw file listed there counts as merged.
  * Unknown top-level fields are kept as they are when the document is rewritten.
  */
 import { MetadataError } from '../errors.js';
 import { compareRawKeys, parseMergedKey, parseMetadataKey, parseRawKey, type RawKey } from './keys.js';
 import type { Stream } from './records.js';
 import { parseTime, toEpochNs, type EpochNs } from './time.js';
+import { decodeUnreadable, encodeUnreadable, UNREADABLE_FIELD, type UnreadableEntry } from './unreadable.js';
 
 /** One merged file, in log order. */
 export interface LogFileEntry {
@@ -79,6 +82,8 @@ export interface PodMetadata {
   readonly unfinishedLines: readonly UnfinishedLine[];
   /** New with every commit of the compactor; `null` in a document of the Python service. */
   readonly commitId: string | null;
+  /** Objects that arrived whole but cannot be decoded (`unreadable_objects`, unreadable.ts). */
+  readonly unreadableObjects: readonly UnreadableEntry[];
   /** Fields this version does not know, kept verbatim. */
   readonly extra: Readonly<Record<string, unknown>>;
   /**
@@ -97,6 +102,7 @@ export const EMPTY_METADATA: PodMetadata = {
   retiredFiles: [],
   unfinishedLines: [],
   commitId: null,
+  unreadableObjects: [],
   extra: {},
 };
 
@@ -109,6 +115,7 @@ const KNOWN_FIELDS = new Set([
   'unfinished_lines',
   'commit_id',
   'expired_at',
+  UNREADABLE_FIELD,
 ]);
 
 /** Decodes a metadata document; throws {@link MetadataError} naming `key` when it is not one. */
@@ -139,6 +146,7 @@ export function decodeMetadata(key: string, text: string): PodMetadata {
     retiredFiles: decodePending(key, fields['retired_files'] ?? [], 'retired_files', 'retired_at', isOwnMergedKey(key)),
     unfinishedLines: decodeUnfinished(key, fields['unfinished_lines'] ?? [], mergedRawFiles ?? []),
     commitId: optionalString(key, fields['commit_id'], 'commit_id'),
+    unreadableObjects: decodeUnreadable(key, fields[UNREADABLE_FIELD]),
     extra,
   };
 }
@@ -213,6 +221,8 @@ export function encodeMetadata(meta: PodMetadata): string {
       files: u.files.map((f) => ({ key: f.key, line: f.line })),
     }));
   }
+  const unreadable = encodeUnreadable(meta.unreadableObjects);
+  if (unreadable !== undefined) doc[UNREADABLE_FIELD] = unreadable;
   return JSON.stringify(doc);
 }
 
@@ -222,12 +232,14 @@ export function encodeMetadata(meta: PodMetadata): string {
  * that may have been uploaded (`lastModified`, as listed) after its `last_compaction_time`:
  * uploaded after that commit, it cannot have been merged by it (a late upload keyed before
  * `last_merged_key`), unless it is the very file `last_merged_key` names.
- * Without `lastModified`, key order alone decides.
+ * Without `lastModified`, key order alone decides. A raw file listed as unreadable counts as
+ * merged: what could be read of it is merged, the rest never will be.
  */
 export function mergedRawPredicate(meta: PodMetadata): (raw: RawKey & { readonly lastModified?: Date }) => boolean {
+  const unreadable = new Set(meta.unreadableObjects.map((u) => u.key));
   if (meta.mergedRawFiles !== undefined) {
     const merged = new Set(meta.mergedRawFiles.map((p) => p.key));
-    return (raw) => merged.has(raw.key);
+    return (raw) => merged.has(raw.key) || unreadable.has(raw.key);
   }
   const last = meta.lastMergedKey === null ? undefined : parseRawKey(meta.lastMergedKey);
   if (last === undefined) return () => false;

@@ -41,6 +41,8 @@ export interface OpenPlan {
   readonly merged: readonly LogFileEntry[];
   readonly raw: ReadAhead<readonly RawFile[]>;
   readonly unfinished: UnfinishedPieces;
+  /** Objects the metadata records as unreadable (`unreadable_objects`). */
+  readonly unreadable: PodMetadata['unreadableObjects'];
 }
 
 /**
@@ -61,7 +63,12 @@ export async function openPlan(
   const raw = new ReadAhead(unmerged(listing, (file) => !isMerged(file)));
   // A piece file is planned whether it is listed or not (see planRead()): its key is all a read needs.
   const pieces = unfinishedRange(metadata).map((p) => unlistedRawFile(p.key));
-  return { merged: metadata.logFiles, raw, unfinished: { lines: metadata.unfinishedLines, files: pieces } };
+  return {
+    merged: metadata.logFiles,
+    raw,
+    unfinished: { lines: metadata.unfinishedLines, files: pieces },
+    unreadable: metadata.unreadableObjects,
+  };
 }
 
 /** The batches of `listing` that `keep` leaves; the first, maybe empty, comes as the listing's does. */

@@ -17,6 +17,8 @@
  *      not merged yet, which inserts records before the place), the read moves on to where
  *      that record is now, so nothing is returned twice. A read fails only after `maxReplans`
  *      re-plans in a row that passed no record.
+ *   Objects that arrived whole but cannot be decoded (recorded in the metadata, or met) are
+ *      reported once and read around, or fail a strict read (unreadable.ts, §8).
  *   4. `tail: n` reads the records after the merged files into a ring of n, then only the
  *      last merged files that can hold the rest, by position (tail.ts). `follow` reads the
  *      archive up to where the live log takes over, then the live log (live/follow.ts).
@@ -25,7 +27,14 @@
  */
 import { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
-import { isBrokenBody, LogChangedError, ObjectMissingError, ObjectVanishedError, ReadAbortedError } from '../errors.js';
+import {
+  isBrokenBody,
+  LogChangedError,
+  ObjectMissingError,
+  ObjectVanishedError,
+  ReadAbortedError,
+  UnreadableObjectError,
+} from '../errors.js';
 import { assertPodName } from '../layout/keys.js';
 import { recordsIn, type LogFileEntry, type PodMetadata } from '../layout/metadata.js';
 import type { LogRecord } from '../layout/records.js';
@@ -38,6 +47,7 @@ import { filesToFetch, PlanWalk, type Cursor } from './cursor.js';
 import { loadReadableMetadata } from './expiry.js';
 import { openPlan, planRead, type OpenPlan } from './plan.js';
 import { Ring, tailStart } from './tail.js';
+import { UnreadableReport } from './unreadable.js';
 import type {
   ArchiveFilter,
   FollowedRecord,
@@ -123,14 +133,16 @@ export class LogReader {
     if (tail !== undefined && (!Number.isSafeInteger(tail) || tail < 0))
       throw new RangeError(`tail must be a whole number, at least 0 (got ${tail})`);
     const store: Bucket = { ...this.store, signal };
+    const report = new UnreadableReport(pod, options);
     try {
       let batches: AsyncGenerator<LogRecord[]>;
       if (options.follow !== undefined) {
         const { followBatches } = await import('../live/follow.js');
-        const archive = (filter: ArchiveFilter, n: number | undefined) => this.archiveBatches(store, pod, filter, n);
+        const archive = (filter: ArchiveFilter, n: number | undefined) =>
+          this.archiveBatches({ store, pod, report }, filter, n);
         batches = followBatches({ archive, pod, since, tail, follow: options.follow, signal });
       } else {
-        batches = this.archiveBatches(store, pod, { since }, tail);
+        batches = this.archiveBatches({ store, pod, report }, { since }, tail);
       }
       for await (const batch of batches) {
         yield batch;
@@ -145,12 +157,11 @@ export class LogReader {
 
   /** The archived records that `filter` keeps, in log order, or only the last `tail` of them. */
   private archiveBatches(
-    store: Bucket,
-    pod: string,
+    read: ReadScope,
     filter: ArchiveFilter,
     tail: number | undefined,
   ): AsyncGenerator<LogRecord[]> {
-    return tail === undefined ? this.batches(store, pod, filter) : this.tailBatches(store, pod, filter, tail);
+    return tail === undefined ? this.batches(read, filter) : this.tailBatches(read, filter, tail);
   }
 
   /**
@@ -159,21 +170,16 @@ export class LogReader {
    * the log are stable (the sequence only grows at its end), so the two parts meet exactly
    * even if a pass commits between them.
    */
-  private async *tailBatches(
-    store: Bucket,
-    pod: string,
-    filter: ArchiveFilter,
-    n: number,
-  ): AsyncGenerator<LogRecord[]> {
+  private async *tailBatches(read: ReadScope, filter: ArchiveFilter, n: number): AsyncGenerator<LogRecord[]> {
     if (n === 0) return;
-    const metadata = await loadReadableMetadata(store, pod);
+    const metadata = await loadReadableMetadata(read.store, read.pod);
     const merged = recordsIn(metadata.logFiles);
     const after = new Ring<LogRecord>(n);
-    for await (const batch of this.batches(store, pod, filter, { from: merged, metadata })) after.push(batch);
+    for await (const batch of this.batches(read, filter, { from: merged, metadata })) after.push(batch);
     if (after.size < n) {
       const need = n - after.size;
       const before = new Ring<LogRecord>(need);
-      for await (const batch of this.batches(store, pod, filter, {
+      for await (const batch of this.batches(read, filter, {
         from: tailStart(metadata.logFiles, need, filter),
         to: merged,
         metadata,
@@ -190,12 +196,8 @@ export class LogReader {
    * the next is read, so the cursor (advanced by batch) is where the caller is when a read breaks.
    * `window` limits the read to positions [from, to) of the whole log.
    */
-  private async *batches(
-    store: Bucket,
-    pod: string,
-    filter: ArchiveFilter,
-    window: ReadWindow = {},
-  ): AsyncGenerator<LogRecord[]> {
+  private async *batches(read: ReadScope, filter: ArchiveFilter, window: ReadWindow = {}): AsyncGenerator<LogRecord[]> {
+    const { store, pod, report } = read;
     const cursor: Cursor = { position: window.from ?? 0, last: undefined };
     // Re-plans in a row that passed no record: a long read overlapping many deleting passes
     // re-plans often and is fine as long as each plan takes it further.
@@ -207,7 +209,8 @@ export class LogReader {
       metadata = undefined;
       const from = cursor.position;
       try {
-        yield* this.readPlan(store, pod, plan, filter, cursor, window.to);
+        report.recorded(plan.unreadable);
+        yield* this.readPlan(read, plan, filter, cursor, window.to);
         return;
       } catch (error) {
         // The listing failing ends the read, as it did when the listing came before the first file.
@@ -225,8 +228,7 @@ export class LogReader {
 
   /** One plan's records from where `cursor` is, up to `to`. */
   private async *readPlan(
-    store: Bucket,
-    pod: string,
+    read: ReadScope,
     plan: OpenPlan,
     filter: ArchiveFilter,
     cursor: Cursor,
@@ -235,17 +237,16 @@ export class LogReader {
     // Nothing is returned before the listing has found the pod in one namespace only.
     await plan.raw.ready();
     const walk = new PlanWalk(cursor, filter, to);
-    yield* this.mergedBatches(store, pod, plan.merged, walk, filesToFetch(plan.merged, cursor, filter, to));
+    yield* this.mergedBatches(read, plan.merged, walk, filesToFetch(plan.merged, cursor, filter, to));
     if (walk.atEnd) return;
-    yield* this.rawBatches(store, plan, walk);
+    yield* this.rawBatches(read, plan, walk);
     // The last record returned is nowhere after its place: ending quietly would drop the rest.
-    if (walk.lost) throw new LogChangedError(pod);
+    if (walk.lost) throw new LogChangedError(read.pod);
   }
 
   /** The records `walk` takes from the merged files; only those in `fetch` are fetched, the others go by unread. */
   private async *mergedBatches(
-    store: Bucket,
-    pod: string,
+    { store, pod, report }: ReadScope,
     merged: readonly LogFileEntry[],
     walk: PlanWalk,
     fetch: Set<LogFileEntry>,
@@ -263,10 +264,19 @@ export class LogReader {
         }
         const opened = await bodies.next();
         if (opened.done) break;
-        for await (const batch of mergedRecordBatches(entry.key, opened.value.body, undefined, pod)) {
-          const taken = batch.filter((record) => walk.take(record));
-          if (taken.length > 0) yield taken;
-          if (walk.ended) break;
+        let passed = 0;
+        try {
+          for await (const batch of mergedRecordBatches(entry.key, opened.value, undefined, pod)) {
+            passed += batch.length;
+            const taken = batch.filter((record) => walk.take(record));
+            if (taken.length > 0) yield taken;
+            if (walk.ended) break;
+          }
+        } catch (error) {
+          if (!(error instanceof UnreadableObjectError)) throw error;
+          report.met(error);
+          // Its records after the damage go by unread: the positions after it stay the log's.
+          walk.skip(Math.max(0, entry.recordsCount - passed));
         }
         if (walk.ended) return;
       }
@@ -276,7 +286,7 @@ export class LogReader {
   }
 
   /** The records `walk` takes from the raw files, as the listing finds them. */
-  private async *rawBatches(store: Bucket, plan: OpenPlan, walk: PlanWalk): AsyncGenerator<LogRecord[]> {
+  private async *rawBatches({ store, report }: ReadScope, plan: OpenPlan, walk: PlanWalk): AsyncGenerator<LogRecord[]> {
     // Raw records come one by one: batched up to the end of each file.
     let taken: LogRecord[] = [];
     try {
@@ -288,7 +298,7 @@ export class LogReader {
           if (walk.take(event.record)) taken.push(event.record);
           if (walk.ended) break;
           if (taken.length < RAW_BATCH) continue;
-        }
+        } else if (event.kind === 'unreadable') report.met(event.error);
         if (taken.length > 0) yield taken;
         taken = [];
       }
@@ -303,6 +313,13 @@ export class LogReader {
 
 /** Raw records handed over at once, at most (a raw file's records come one by one). */
 const RAW_BATCH = 512;
+
+/** What every step of one read shares: the store (with the read's signal), the pod, where unreadable objects go. */
+interface ReadScope {
+  readonly store: Bucket;
+  readonly pod: string;
+  readonly report: UnreadableReport;
+}
 
 /** Positions [from, to) of the whole log; `metadata` is used for the first plan instead of reading it again. */
 interface ReadWindow {

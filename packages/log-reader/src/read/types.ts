@@ -57,6 +57,28 @@ export interface ReadOptions {
    * follow it (through container restarts) until the pod is terminated for good or deleted.
    */
   readonly follow?: FollowOptions;
+  /**
+   * Called once per read for each object of the pod that arrived whole but cannot be decoded
+   * (docs/design.md §8): one the compactor recorded in the metadata, or one the read met. The
+   * read goes on without its records (of a damaged merged file, those up to the damage are returned). Not called
+   * with `strict`.
+   */
+  readonly onUnreadable?: (object: UnreadableObject) => void;
+  /**
+   * Fail the read with an `UnreadableObjectError` at the first unreadable object instead of
+   * reading around it (records returned before it stay returned). Default false.
+   */
+  readonly strict?: boolean;
+}
+
+/** An object of the pod's log that arrived whole but cannot be decoded. */
+export interface UnreadableObject {
+  readonly pod: string;
+  readonly key: string;
+  /** What is wrong with its body, e.g. `gzip: incorrect header check`. */
+  readonly reason: string;
+  /** When a compactor pass recorded it in the metadata (ISO 8601); absent when this read found it. */
+  readonly foundAt?: string;
 }
 
 export interface ReadStreamOptions extends ReadOptions {

@@ -1,7 +1,7 @@
 // readMergedRecords over an in-memory bucket: what the compactor sees when it continues a file.
 import type { S3Client } from '@aws-sdk/client-s3';
 import { gzipSync } from 'node:zlib';
-import { CorruptObjectError, ObjectMissingError } from '../errors.js';
+import { ObjectMissingError, UnreadableObjectError } from '../errors.js';
 import { readMergedRecords } from './merged-records.js';
 import type { Bucket } from './store.js';
 
@@ -71,16 +71,16 @@ describe('readMergedRecords', () => {
     [
       'a truncated gzip',
       gzipSync('{"time":"2026-11-25T10:00:00Z","log":"a"}\n'.repeat(50)).subarray(0, 30),
-      /^pod job-1: object data\/job-1\/0f3a\/202611251000_1\.gz is corrupt: gzip: /,
+      /^pod job-1: object data\/job-1\/0f3a\/202611251000_1\.gz is unreadable: gzip: /,
     ],
     [
       'a line that is not a merged record',
       gzipSync('{"time":"2026-11-25T10:00:00Z","log":"a"}\nnot a record\n'),
-      /^pod job-1: object data\/job-1\/0f3a\/202611251000_1\.gz is corrupt: line 2 is not a merged log record$/,
+      /^pod job-1: object data\/job-1\/0f3a\/202611251000_1\.gz is unreadable: line 2 is not a merged log record$/,
     ],
-  ])('throws CorruptObjectError naming the pod and the key for %s', async (_what, bytes, message) => {
+  ])('throws UnreadableObjectError naming the pod and the key for %s', async (_what, bytes, message) => {
     const error = await failure(readMergedRecords(bucketOf({ [KEY]: bytes }), KEY));
-    expect(error).toBeInstanceOf(CorruptObjectError);
+    expect(error).toBeInstanceOf(UnreadableObjectError);
     expect(error).toMatchObject({ key: KEY, pod: 'job-1' });
     expect((error as Error).message).toMatch(message);
   });

@@ -3,17 +3,17 @@
  * (layout/merged-line.ts). The reader reads them a batch at a time; the compactor reads the one it
  * continues record by record.
  */
-import { CorruptObjectError, ObjectMissingError } from '../errors.js';
+import { ObjectMissingError, UnreadableObjectError } from '../errors.js';
 import { parseMergedKey } from '../layout/keys.js';
 import { decodeMergedLineFast } from '../layout/merged-line.js';
 import type { LogRecord } from '../layout/records.js';
 import { objectLineBatches, type ByteCounter } from './object-lines.js';
-import { openInOrder, type Bucket } from './store.js';
+import { openInOrder, type Bucket, type OpenedBody } from './store.js';
 
 /**
- * The records of one merged file. Throws {@link CorruptObjectError} on a line that is not
- * one, and {@link ObjectMissingError} when the file is gone; both name `pod` (by default the
- * pod of a merged key of this layout) and the key.
+ * The records of one merged file. Throws {@link UnreadableObjectError} on a line that is not
+ * one (or a gzip that cannot be decompressed), and {@link ObjectMissingError} when the file
+ * is gone; both name `pod` (by default the pod of a merged key of this layout) and the key.
  */
 export async function* readMergedRecords(
   store: Bucket,
@@ -29,23 +29,23 @@ export async function* readMergedRecords(
       throw error;
     });
     if (opened.done) return;
-    for await (const batch of mergedRecordBatches(key, opened.value.body, counter, pod))
+    for await (const batch of mergedRecordBatches(key, opened.value, counter, pod))
       for (const record of batch) yield record;
   } finally {
     await bodies.return(undefined);
   }
 }
 
-/** The records of one merged file, a batch per chunk of its body. */
+/** The records of one merged file, a batch per chunk of its body (`length`: as its response announced). */
 export async function* mergedRecordBatches(
   key: string,
-  body: AsyncIterable<Uint8Array>,
+  { body, length }: OpenedBody,
   counter: ByteCounter | undefined,
   pod: string | undefined,
 ): AsyncGenerator<LogRecord[]> {
   const containerId = parseMergedKey(key)?.containerId ?? '';
   let line = 0;
-  for await (const lines of objectLineBatches(key, body, counter, pod)) {
+  for await (const lines of objectLineBatches(key, body, counter, pod, { length })) {
     const records: LogRecord[] = [];
     for (const text of lines) {
       line += 1;
@@ -53,7 +53,7 @@ export async function* mergedRecordBatches(
       if (record === undefined) {
         // The records before the damage first, as a record-by-record read would give them.
         if (records.length > 0) yield records;
-        throw new CorruptObjectError(key, `line ${line} is not a merged log record`, { pod });
+        throw new UnreadableObjectError(key, `line ${line} is not a merged log record`, { pod });
       }
       records.push(record);
     }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { CorruptObjectError } from '../errors.js';
+import { BodyCutShortError, isBrokenBody, UnreadableObjectError } from '../errors.js';
 import { objectLines, type ByteCounter } from './object-lines.js';
 
 const KEY = 'kube.var.log.containers.job-1_jobs_job-1-0f3a.log/202611250959_61.gz';
@@ -137,12 +137,44 @@ describe('objectLines', () => {
       ['in the header', 8],
       ['in the middle', Math.floor(gz.length / 2)],
       ['inside the trailer', gz.length - 3],
-    ])('throws CorruptObjectError naming the key when the body is cut %s', async (_what, length) => {
+    ])('throws UnreadableObjectError naming the key when the body was stored cut %s', async (_what, length) => {
       const error = await failure(lines(body(gz.subarray(0, length))));
-      expect(error).toBeInstanceOf(CorruptObjectError);
-      expect((error as CorruptObjectError).key).toBe(KEY);
-      expect((error as CorruptObjectError).message).toContain(KEY);
-      expect((error as CorruptObjectError).code).toBe('ERR_CORRUPT_OBJECT');
+      expect(error).toBeInstanceOf(UnreadableObjectError);
+      expect((error as UnreadableObjectError).key).toBe(KEY);
+      expect((error as UnreadableObjectError).message).toContain(KEY);
+      expect((error as UnreadableObjectError).code).toBe('ERR_UNREADABLE_OBJECT');
+      expect((error as UnreadableObjectError).reason).toMatch(/^gzip: /);
+    });
+
+    it.each([
+      ['only the magic bytes', 2],
+      ['in the middle', Math.floor(gz.length / 2)],
+      ['inside the trailer', gz.length - 3],
+    ])(
+      'throws BodyCutShortError, a broken body to read again, when fewer bytes than announced came (%s)',
+      async (_what, length) => {
+        const source = body(gz.subarray(0, length));
+        const error = await failure(
+          (async () => {
+            for await (const _line of objectLines(KEY, source, undefined, 'job-1', { length: gz.length })) void _line;
+          })(),
+        );
+        expect(error).toBeInstanceOf(BodyCutShortError);
+        expect(error).not.toBeInstanceOf(UnreadableObjectError);
+        expect(isBrokenBody(error)).toBe(true);
+        expect(error).toMatchObject({ key: KEY, pod: 'job-1', received: length, expected: gz.length });
+        expect((error as Error).message).toBe(
+          `pod job-1: object ${KEY}: the body ended after ${length} of ${gz.length} bytes (cut in transit)`,
+        );
+      },
+    );
+
+    it('reads a whole body as usual when its announced length came', async () => {
+      const whole = gzipSync(Buffer.from(TEXT));
+      const out: string[] = [];
+      for await (const line of objectLines(KEY, body(whole), undefined, 'job-1', { length: whole.length }))
+        out.push(line);
+      expect(out).toEqual(NDJSON);
     });
 
     it('names the pod too when the caller gives it', async () => {
@@ -151,16 +183,44 @@ describe('objectLines', () => {
           for await (const _line of objectLines(KEY, body(gz.subarray(0, 40)), undefined, 'job-1')) void _line;
         })(),
       );
-      expect(error).toMatchObject({ code: 'ERR_CORRUPT_OBJECT', key: KEY, pod: 'job-1' });
+      expect(error).toMatchObject({ code: 'ERR_UNREADABLE_OBJECT', key: KEY, pod: 'job-1' });
       expect((error as Error).message).toMatch(
-        new RegExp(`^pod job-1: object ${KEY.replace(/\./g, '\\.')} is corrupt: gzip: `),
+        new RegExp(`^pod job-1: object ${KEY.replace(/\./g, '\\.')} is unreadable: gzip: `),
       );
     });
 
-    it('throws CorruptObjectError for damaged compressed data', async () => {
+    it.each([1000, 16 * 1024, 64 * 1024, 7777])(
+      'with checkFirst, gives no line of a gzip damaged in the middle, however the bytes arrive (chunks of %d)',
+      async (size) => {
+        const big = gzipSync(Buffer.from(TEXT.repeat(5000)));
+        const damaged = Buffer.from(big);
+        for (let i = Math.floor(big.length / 2); i < Math.floor(big.length / 2) + 40; i += 1) damaged[i] = 0xff;
+        const out: string[] = [];
+        const error = await failure(
+          (async () => {
+            for await (const line of objectLines(KEY, body(...chunked(damaged, size)), undefined, 'job-1', {
+              checkFirst: true,
+            }))
+              out.push(line);
+          })(),
+        );
+        expect(error).toBeInstanceOf(UnreadableObjectError);
+        expect(out).toEqual([]);
+      },
+    );
+
+    it('with checkFirst, reads a whole gzip as usual', async () => {
+      const whole = gzipSync(Buffer.from(TEXT));
+      const out: string[] = [];
+      for await (const line of objectLines(KEY, body(...chunked(whole, 7)), undefined, 'job-1', { checkFirst: true }))
+        out.push(line);
+      expect(out).toEqual(NDJSON);
+    });
+
+    it('throws UnreadableObjectError for damaged compressed data', async () => {
       const damaged = Buffer.from(gz);
       for (let i = 20; i < 60; i += 1) damaged[i] = 0xff;
-      expect(await failure(lines(body(damaged)))).toBeInstanceOf(CorruptObjectError);
+      expect(await failure(lines(body(damaged)))).toBeInstanceOf(UnreadableObjectError);
     });
   });
 
@@ -178,7 +238,7 @@ describe('objectLines', () => {
     it('passes the error on for a gzip body instead of hanging', async () => {
       const gz = gzipSync(Buffer.from(TEXT.repeat(50)));
       const error = await failure(lines(failing(gz.subarray(0, 100))));
-      expect(error).not.toBeInstanceOf(CorruptObjectError);
+      expect(error).not.toBeInstanceOf(UnreadableObjectError);
       expect((error as Error).message).toBe('socket hang up');
     }, 5000);
   });

@@ -5,7 +5,7 @@
  */
 import { createGunzip, type ZlibOptions } from 'node:zlib';
 import { pipeline, Readable } from 'node:stream';
-import { CorruptObjectError } from '../errors.js';
+import { BodyCutShortError, UnreadableObjectError } from '../errors.js';
 
 const GZIP_MAGIC = [0x1f, 0x8b] as const;
 const CR = 0x0d;
@@ -18,18 +18,36 @@ export interface ByteCounter {
   bytes: number;
 }
 
+/** How to read a body: what its response announced, and whether to check a gzip whole first. */
+export interface BodyOptions {
+  /** The body's length as its response announced it (Content-Length): fewer bytes is a cut. */
+  readonly length?: number | undefined;
+  /**
+   * Decompress a gzip body once, whole, before giving any line of it: an unreadable one then
+   * gives no line at all. Without it, the lines before the damage come first, and how many
+   * depends on how the bytes arrived (zlib drops what it had buffered at the error), so two
+   * reads of one object could disagree. Costs a second inflate and the compressed body in
+   * memory: for raw files (a minute of logs), not merged files. Default false.
+   */
+  readonly checkFirst?: boolean;
+}
+
 /**
  * The lines of one object's body. A body that starts like gzip but cannot be decompressed
- * (corrupt, or cut short) throws {@link CorruptObjectError} naming `key` (and `pod`, when
- * given) after the lines before the damage: the caller decides; it is never skipped here.
+ * (corrupt, or stored cut short) throws {@link UnreadableObjectError} naming `key` (and
+ * `pod`, when given), after the lines before the damage unless `checkFirst`: the caller
+ * decides; it is never skipped here. A body that ends before the `length` its response
+ * announced was cut in transit: {@link BodyCutShortError}, whatever the bytes that came
+ * (docs/design.md §8).
  */
 export async function* objectLines(
   key: string,
   body: AsyncIterable<Uint8Array>,
   counter?: ByteCounter,
   pod?: string,
+  options: BodyOptions = {},
 ): AsyncGenerator<string> {
-  for await (const lines of objectLineBatches(key, body, counter, pod)) for (const line of lines) yield line;
+  for await (const lines of objectLineBatches(key, body, counter, pod, options)) for (const line of lines) yield line;
 }
 
 /**
@@ -41,12 +59,19 @@ export async function* objectLineBatches(
   body: AsyncIterable<Uint8Array>,
   counter?: ByteCounter,
   pod?: string,
+  options: BodyOptions = {},
 ): AsyncGenerator<string[]> {
-  const counted = countBytes(body, counter);
+  const counted = countBytes(key, body, counter, options.length, pod);
   const { head, rest } = await peek(counted, GZIP_MAGIC.length);
   const isGzip = head.length >= 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
-  const raw = prepend(head, rest);
+  let raw: AsyncIterable<Uint8Array> = prepend(head, rest);
   let bytes: AsyncIterable<Uint8Array> = raw;
+  if (isGzip && options.checkFirst === true) {
+    const whole = await wholeBody(raw);
+    const error = await gunzipError(whole);
+    if (error !== undefined) throw new UnreadableObjectError(key, `gzip: ${error.message}`, { cause: error, pod });
+    raw = Readable.from([whole]);
+  }
   if (isGzip) {
     // pipeline, not pipe: a body that fails mid-read fails the gunzip stream (with pipe it
     // waited forever, and the error went unhandled), and a caller that stops early destroys
@@ -65,9 +90,28 @@ export async function* objectLineBatches(
     yield* splitLines(bytes);
   } catch (error) {
     if (isZlibError(error))
-      throw new CorruptObjectError(key, `gzip: ${(error as Error).message}`, { cause: error, pod });
+      throw new UnreadableObjectError(key, `gzip: ${(error as Error).message}`, { cause: error, pod });
     throw error;
   }
+}
+
+async function wholeBody(chunks: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of chunks) parts.push(chunk);
+  return Buffer.concat(parts);
+}
+
+/** The zlib error that decompressing `gz` whole ends with; `undefined` when it decompresses. */
+async function gunzipError(gz: Buffer): Promise<Error | undefined> {
+  const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK });
+  pipeline(Readable.from([gz]), gunzip, () => {});
+  try {
+    for await (const _chunk of gunzip) void _chunk;
+  } catch (error) {
+    if (isZlibError(error)) return error as Error;
+    throw error;
+  }
+  return undefined;
 }
 
 async function* splitLines(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<string[]> {
@@ -105,11 +149,24 @@ function stripCr(line: string): string {
   return line.endsWith('\r') ? line.slice(0, -1) : line;
 }
 
-async function* countBytes(body: AsyncIterable<Uint8Array>, counter?: ByteCounter): AsyncGenerator<Uint8Array> {
+/**
+ * `body`, counted. Its end before `length` bytes is a cut in transit: thrown before gunzip
+ * sees the end, so that a cut gzip is never taken for one stored cut short.
+ */
+async function* countBytes(
+  key: string,
+  body: AsyncIterable<Uint8Array>,
+  counter: ByteCounter | undefined,
+  length: number | undefined,
+  pod: string | undefined,
+): AsyncGenerator<Uint8Array> {
+  let received = 0;
   for await (const chunk of body) {
+    received += chunk.byteLength;
     if (counter) counter.bytes += chunk.byteLength;
     yield chunk;
   }
+  if (length !== undefined && received < length) throw new BodyCutShortError(key, received, length, { pod });
 }
 
 async function peek(

@@ -15,8 +15,9 @@ import type { PieceFile, UnfinishedLine } from '../layout/metadata.js';
 import { compareRawKeys } from '../layout/keys.js';
 import { decodeRawLine, LineJoiner, type LogRecord, type Stream } from '../layout/records.js';
 import { objectLines, type ByteCounter } from './object-lines.js';
-import { openInOrder, type Bucket, type RawFile } from './store.js';
+import { openInOrder, type Bucket, type OpenedBody, type RawFile } from './store.js';
 import { sliceToTime } from '../layout/time.js';
+import { UnreadableObjectError } from '../errors.js';
 
 /** Raw files are small (a minute of logs): a few GETs in flight hide the round trips. */
 export const DEFAULT_READ_AHEAD = 4;
@@ -30,6 +31,11 @@ export type RawEvent =
       /** Lines that were not JSON: kept whole as messages. */
       readonly invalidLines: number;
     }
+  /**
+   * A file that arrived whole but cannot be decoded (docs/design.md §8): none of its records
+   * came (it is checked whole first), and the read goes on with the next file.
+   */
+  | { readonly kind: 'unreadable'; readonly file: RawFile; readonly error: UnreadableObjectError }
   /**
    * After the last file: the lines still open, with the files that hold their pieces. The
    * records that follow are those lines as they are (a read returns them; a merge keeps them
@@ -76,7 +82,7 @@ export async function* readRawFiles(
   let joiner: LineJoiner | undefined;
   let containerId: string | undefined;
   const open = new Map<Stream, OpenLine>();
-  for await (const { file, merged: isMerged, body } of openBatches(
+  for await (const { file, merged: isMerged, body, length } of openBatches(
     store,
     inOrder(files, merged),
     options.readAhead ?? DEFAULT_READ_AHEAD,
@@ -91,30 +97,38 @@ export async function* readRawFiles(
     let lineNo = 0;
     // A record without a time takes the previous one's in this file, else the key's minute.
     let fallbackTime = sliceToTime(file.slice);
-    for await (const text of objectLines(file.key, body, options.counter, file.pod)) {
-      lineNo += 1;
-      const decoded = decodeRawLine(text, fallbackTime);
-      fallbackTime = decoded.piece.time;
-      const { stream } = decoded.piece;
-      if (isMerged) {
-        // Only the pieces of the open lines: everything else here is in merged files.
-        const from = held?.get(stream);
-        if (!decoded.json || from === undefined || lineNo < from) continue;
-      } else if (!decoded.json) {
-        invalidLines += 1;
-        // Not a runtime line at all: it must not complete someone else's partial line.
-        const { time, message } = decoded.piece;
-        yield { kind: 'record', record: { time, message, stream, containerId: file.containerId } };
-        continue;
+    try {
+      for await (const text of objectLines(file.key, body, options.counter, file.pod, { length, checkFirst: true })) {
+        lineNo += 1;
+        const decoded = decodeRawLine(text, fallbackTime);
+        fallbackTime = decoded.piece.time;
+        const { stream } = decoded.piece;
+        if (isMerged) {
+          // Only the pieces of the open lines: everything else here is in merged files.
+          const from = held?.get(stream);
+          if (!decoded.json || from === undefined || lineNo < from) continue;
+        } else if (!decoded.json) {
+          invalidLines += 1;
+          // Not a runtime line at all: it must not complete someone else's partial line.
+          const { time, message } = decoded.piece;
+          yield { kind: 'record', record: { time, message, stream, containerId: file.containerId } };
+          continue;
+        }
+        const line = open.get(stream);
+        if (line !== undefined && line.files.at(-1)?.key !== file.key) line.files.push({ key: file.key, line: lineNo });
+        if (line === undefined && decoded.piece.partial) open.set(stream, { files: [{ key: file.key, line: lineNo }] });
+        const record = joiner.push(decoded.piece);
+        if (record) {
+          open.delete(stream);
+          yield { kind: 'record', record };
+        }
       }
-      const line = open.get(stream);
-      if (line !== undefined && line.files.at(-1)?.key !== file.key) line.files.push({ key: file.key, line: lineNo });
-      if (line === undefined && decoded.piece.partial) open.set(stream, { files: [{ key: file.key, line: lineNo }] });
-      const record = joiner.push(decoded.piece);
-      if (record) {
-        open.delete(stream);
-        yield { kind: 'record', record };
-      }
+    } catch (error) {
+      // Checked whole before its first line (checkFirst): it gave no record, and no piece of a
+      // line open around it, so the read goes on as if it were not there.
+      if (!(error instanceof UnreadableObjectError)) throw error;
+      yield { kind: 'unreadable', file, error };
+      continue;
     }
     if (!isMerged) yield { kind: 'file-end', file, invalidLines };
   }
@@ -160,15 +174,15 @@ async function* openBatches(
   store: Bucket,
   batches: AsyncIterable<PlannedFile[]>,
   ahead: number,
-): AsyncGenerator<PlannedFile & { readonly body: AsyncIterable<Uint8Array> }> {
+): AsyncGenerator<PlannedFile & OpenedBody> {
   for await (const batch of batches) {
     let at = 0;
-    for await (const { body } of openInOrder(
+    for await (const { body, length } of openInOrder(
       store,
       batch.map((f) => f.file.key),
       ahead,
     ))
-      yield { ...(batch[at++] as PlannedFile), body };
+      yield { ...(batch[at++] as PlannedFile), body, length };
   }
 }
 

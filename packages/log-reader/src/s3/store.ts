@@ -78,8 +78,8 @@ export async function* openInOrder(
   store: Bucket,
   keys: readonly string[],
   ahead: number,
-): AsyncGenerator<{ readonly key: string; readonly body: AsyncIterable<Uint8Array> }> {
-  const opening: Promise<AsyncIterable<Uint8Array>>[] = [];
+): AsyncGenerator<OpenedBody & { readonly key: string }> {
+  const opening: Promise<OpenedBody>[] = [];
   let next = 0;
   const fill = (): void => {
     while (next < keys.length && opening.length <= ahead) {
@@ -91,19 +91,29 @@ export async function* openInOrder(
   try {
     for (const key of keys) {
       fill();
-      const body = await (opening.shift() as Promise<AsyncIterable<Uint8Array>>);
-      yield { key, body };
+      const { body, length } = await (opening.shift() as Promise<OpenedBody>);
+      yield { key, body, length };
     }
   } finally {
-    for (const body of opening) void body.then(destroyBody, () => undefined);
+    for (const body of opening)
+      void body.then(
+        (o) => destroyBody(o.body),
+        () => undefined,
+      );
   }
+}
+
+/** A response body and the length its response announced (Content-Length), to tell a cut body from a corrupt one. */
+export interface OpenedBody {
+  readonly body: AsyncIterable<Uint8Array>;
+  readonly length: number | undefined;
 }
 
 function destroyBody(body: AsyncIterable<Uint8Array>): void {
   (body as { destroy?: () => void }).destroy?.();
 }
 
-async function getBody(store: Bucket, key: string): Promise<AsyncIterable<Uint8Array>> {
+async function getBody(store: Bucket, key: string): Promise<OpenedBody> {
   try {
     const response = await store.client.send(
       new GetObjectCommand({ Bucket: store.bucket, Key: key }),
@@ -114,7 +124,7 @@ async function getBody(store: Bucket, key: string): Promise<AsyncIterable<Uint8A
     // A body opened ahead waits unread: without a listener, its connection breaking in the
     // meantime would be an uncaught error that ends the process. Its reader still sees it.
     body?.on?.('error', () => undefined);
-    return body ?? emptyBody();
+    return { body: body ?? emptyBody(), length: response.ContentLength };
   } catch (error) {
     if (isNotFound(error)) throw new ObjectMissingError(key, { cause: error });
     throw error;
