@@ -15,7 +15,7 @@ import type { Config } from '../config/config.js';
 import type { Logger } from '../logger.js';
 import { deleteObjects } from '../store/deletes.js';
 import { forEachConcurrently } from './concurrency.js';
-import type { PassSummary } from './report.js';
+import type { OtherContainersSummary, PassSummary } from './report.js';
 
 /** A raw directory of a container that is not its pod's own, as a delimiter listing gives it. */
 export type OtherContainerDir = Omit<RawKey, 'key' | 'slice' | 'index'> & { readonly prefix: string };
@@ -32,28 +32,6 @@ export interface OtherContainerReport {
 }
 
 /** The summary's totals over every directory of the pass (docs/compactor.md). */
-export interface OtherContainersSummary {
-  /** Directories (one per container id) of containers never merged, in the pass's scope. */
-  readonly containers: number;
-  /** Their raw objects and bytes as listed by the pass, expired ones included. */
-  readonly objects: number;
-  readonly bytes: number;
-  /** Deleted by retention (in a dry run: that would be). */
-  readonly expiredObjects: number;
-  readonly expiredBytes: number;
-  /** Directories whose listing or deletes failed (the pass then exits 1). */
-  readonly failed: number;
-}
-
-export const NO_OTHER_CONTAINERS: OtherContainersSummary = {
-  containers: 0,
-  objects: 0,
-  bytes: 0,
-  expiredObjects: 0,
-  expiredBytes: 0,
-  failed: 0,
-};
-
 /** A failed delete of an expired raw object of another container. */
 export class OtherContainerDeleteError extends CompactorError {
   constructor(dir: OtherContainerDir, failed: readonly { readonly key: string; readonly message: string }[]) {

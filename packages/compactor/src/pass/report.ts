@@ -1,5 +1,4 @@
 /** What a pass did (or, in a dry run, would do) for each pod, and the totals of the pass. */
-import { NO_OTHER_CONTAINERS, type OtherContainersSummary } from './other-containers.js';
 
 /**
  * `busy`: another compactor holds the pod's lease, so this one left it alone.
@@ -66,6 +65,29 @@ export const ZERO_COUNTS: PodCounts = {
   expiredObjects: 0,
   expiredBytes: 0,
   unreadableObjects: 0,
+};
+
+/** Raw objects of containers never merged (other-containers.ts), in the pass's scope. */
+export interface OtherContainersSummary {
+  /** Directories (one per container id) of containers never merged, in the pass's scope. */
+  readonly containers: number;
+  /** Their raw objects and bytes as listed by the pass, expired ones included. */
+  readonly objects: number;
+  readonly bytes: number;
+  /** Deleted by retention (in a dry run: that would be). */
+  readonly expiredObjects: number;
+  readonly expiredBytes: number;
+  /** Directories whose listing or deletes failed (the pass then exits 1). */
+  readonly failed: number;
+}
+
+export const NO_OTHER_CONTAINERS: OtherContainersSummary = {
+  containers: 0,
+  objects: 0,
+  bytes: 0,
+  expiredObjects: 0,
+  expiredBytes: 0,
+  failed: 0,
 };
 
 export interface PassSummary {
