@@ -8,8 +8,9 @@ import { metadataKey } from '@platform/log-reader/layout';
 import { byPod, recordRequests } from './support/requests.js';
 import { stallingAt } from './support/hooks.js';
 import { testS3Client } from './support/s3.js';
+import { startStoreClock } from './support/store-clock.js';
 import { passHoursLater, T0, uploadedPod } from './support/stalled-holders.js';
-import { HOUR, MINUTE, messages } from './support/world.js';
+import { HOUR, MINUTE, messages, newWorld, type World } from './support/world.js';
 
 const isMergedWrite = (command: string, key: string): boolean =>
   command === 'PutObjectCommand' && key.startsWith('data/job-1/');
@@ -36,23 +37,76 @@ describe('a stalled holder whose merged file lands after the takeover cleaned th
       },
       { skip: (command, key) => !isMergedWrite(command, key) },
     );
-    const late = await w.passWith(stalled);
-    // Its file landed; its commit did not (it lost its lease).
-    expect(late.summary.pods.failed).toBe(1);
+    // Killed right after its file lands: it never learns that it lost the pod.
+    let landed = false;
+    stalled.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (landed) throw new Error('killed');
+        const out = await next(args);
+        if (isMergedWrite(context.commandName ?? '', (args.input as { Key?: string }).Key ?? '')) landed = true;
+        return out;
+      },
+      { step: 'initialize', name: 'killedAfterLanding', priority: 'low' },
+    );
+    await expect(w.passWith(stalled)).rejects.toThrow('killed');
     const listed = (await w.metadata('job-1')).logFiles.map((f) => f.key);
     const orphans = (await w.keys('data/')).filter((k) => !listed.includes(k));
     expect(orphans).toHaveLength(1);
-    // The sweep of that very pass (after its merge phase) finds it and queues the pod again.
-    expect(late.summary.orphanPodsQueued).toBe(1);
-
-    w.advance(HOUR);
+    expect(await w.keys('cleanup/')).toEqual([]);
+    // The next pass's sweep finds it (newer than the pod's last commit) and queues the pod again;
+    // its clean phase deletes it (the clock is hours past its upload).
     const found = await w.pass();
+    expect(found.summary.orphanPodsQueued).toBe(1);
     expect(found.reports.find((r) => r.pod === 'job-1')).toMatchObject({ phase: 'clean', deletedOrphans: 1 });
     expect((await w.keys('data/')).sort()).toEqual([...listed].sort());
     expect((await w.records('job-1')).map((r) => r.message)).toEqual(expected);
     // Done: nothing left queued, and nothing found again.
     expect(await w.keys('cleanup/')).toEqual([]);
     expect((await w.pass()).summary.orphanPodsQueued).toBe(0);
+  });
+});
+
+describe("a stalled holder whose merged file lands in the second of the takeover's last commit", () => {
+  it('puts the pod back in the queue when its own commit fails, and a later pass deletes the file', async () => {
+    // Every write stamped with one second (store-clock.ts): the late file is not newer than the
+    // takeover's last commit, so the sweep cannot tell it from an old listed file.
+    let world: World | undefined;
+    const second = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const store = await startStoreClock(() => second);
+    try {
+      world = await newWorld('orphan-same-second', store.url);
+      const w = world;
+      const fb = w.container('job-1', '0f3a');
+      await fb.upload(messages('a', 2, T0));
+      const stalled = stallingAt(
+        1,
+        async () => {
+          w.advance(10 * MINUTE);
+          await fb.upload(messages('b', 2, new Date(T0.getTime() + 40 * MINUTE)));
+          await w.pass({ compactIntervalMs: 0 });
+          await passHoursLater(w);
+          expect(await w.keys('cleanup/')).toEqual([]);
+        },
+        { skip: (command, key) => !isMergedWrite(command, key), client: testS3Client(store.url) },
+      );
+      const late = await w.passWith(stalled);
+      stalled.destroy();
+      expect(late.summary.pods.failed).toBe(1);
+      expect(late.summary.orphanPodsQueued).toBe(0);
+      // The holder that lost its commit put the entry back for what it wrote.
+      expect(await w.keys('cleanup/')).toEqual(['cleanup/job-1']);
+      const listed = (await w.metadata('job-1')).logFiles.map((f) => f.key);
+      expect((await w.keys('data/')).filter((k) => !listed.includes(k))).toHaveLength(1);
+
+      w.advance(HOUR);
+      const found = await w.pass();
+      expect(found.reports.find((r) => r.pod === 'job-1')).toMatchObject({ phase: 'clean', deletedOrphans: 1 });
+      expect((await w.keys('data/')).sort()).toEqual([...listed].sort());
+      expect((await w.records('job-1')).map((r) => r.message)).toEqual(['a-0', 'a-1', 'b-0', 'b-1']);
+    } finally {
+      world?.client.destroy();
+      await store.close();
+    }
   });
 });
 

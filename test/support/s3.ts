@@ -43,10 +43,10 @@ export function serverKind(): S3ServerKind {
   throw new Error(`S3_TEST_SERVER=${JSON.stringify(kind)}: expected moto, versitygw or external`);
 }
 
-/** A client for the test server: path-style addressing, the test credentials and region. */
-export function testS3Client(): S3Client {
+/** A client for the test server (or a proxy in front of it): path-style addressing, the test credentials and region. */
+export function testS3Client(endpoint: string = requireEnv('S3_TEST_ENDPOINT')): S3Client {
   return new S3Client({
-    endpoint: requireEnv('S3_TEST_ENDPOINT'),
+    endpoint,
     forcePathStyle: true,
     region: process.env.AWS_REGION || 'us-east-1',
     credentials: {

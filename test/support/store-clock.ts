@@ -10,7 +10,7 @@
 //   const client = createS3Client({ endpoint: store.url, ... });   // everything goes through it
 //
 // Writes are PutObject, CopyObject and CompleteMultipartUpload answered 200; an object the
-// proxy never saw written keeps the server's time. Signatures are untouched: the request is
+// proxy never saw written keeps the server's time. Stamps are whole seconds, as S3 lists them. Signatures are untouched: the request is
 // forwarded with the client's Host header (see fault-proxy.ts), and responses are not signed.
 import { once } from 'node:events';
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -66,7 +66,7 @@ export async function startStoreClock(
     const status = answer.statusCode ?? 502;
     const headers = endToEnd(answer.rawHeaders);
     if (status === 200 && bucket !== undefined && key !== undefined && WRITES.has(operation))
-      stamps.set(id(bucket, key), clock());
+      stamps.set(id(bucket, key), new Date(Math.floor(clock().getTime() / 1000) * 1000));
     const stamp = bucket !== undefined && key !== undefined ? stamps.get(id(bucket, key)) : undefined;
     if (stamp !== undefined) setHeader(headers, 'last-modified', stamp.toUTCString());
     if (status === 200 && bucket !== undefined && LISTINGS.has(operation)) {

@@ -35,8 +35,9 @@ export interface World {
   ): FluentBitContainer;
 }
 
-export async function newWorld(name: string): Promise<World> {
-  const client = testS3Client();
+/** `endpoint`: a proxy in front of the test server (store-clock.ts), which every request of the world goes through. */
+export async function newWorld(name: string, endpoint?: string): Promise<World> {
+  const client = testS3Client(endpoint);
   const bucket = await createTestBucket(name, client);
   const reader = new LogReader({ client, bucket });
   let offset = 0;

@@ -102,7 +102,9 @@ export async function mergePod(ctx: PodContext, pod: string, first?: FirstReads)
   }
   const progressed = merge.merged.length > 0 || merge.endedAsIs || merge.unreadable.length > 0;
   if (!ctx.config.dryRun && (progressed || due.changed)) {
-    await commit(ctx, pod, due.etag, (stamp) => (progressed ? withMerge(due.metadata, merge, stamp) : due.metadata));
+    await commitOrRequeue(ctx, pod, merge.files.length, () =>
+      commit(ctx, pod, due.etag, (stamp) => (progressed ? withMerge(due.metadata, merge, stamp) : due.metadata)),
+    );
   }
   return {
     pod,
@@ -123,6 +125,26 @@ export async function mergePod(ctx: PodContext, pod: string, first?: FirstReads)
     ...(merge.endedAsIs ? { endedBy: ctx.liveness === undefined ? 'quiet' : 'kubernetes' } : {}),
     durationMs: Date.now() - started,
   };
+}
+
+/**
+ * A commit that fails (the lease lost to a compactor that took the pod over while this one
+ * stalled, the metadata changed) leaves the merged files this pass wrote listed by no commit.
+ * The one that took over may have cleaned the pod and left the queue meanwhile: the entry is
+ * put back so that a later pass's snapshot finds them (docs/design.md §8, orphans).
+ */
+async function commitOrRequeue(
+  ctx: PodContext,
+  pod: string,
+  written: number,
+  work: () => Promise<unknown>,
+): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    if (written > 0) await putCleanupEntry(ctx, pod).catch(() => undefined);
+    throw error;
+  }
 }
 
 interface MergeResult extends MergedWork {
