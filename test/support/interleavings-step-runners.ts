@@ -69,7 +69,7 @@ function runStep(r: Run, step: Step): Promise<void> {
 
 /** A pass's outcome in the trace; a pass that failed fails the run; then the checks after a pass. */
 async function passEnded(r: Run, summary: PassSummary): Promise<void> {
-  r.trace.push(`pass: ${outcome(summary)}`);
+  r.trace.push(`pass: ${outcome(summary)}, expiring ${summary.pods.expiring}, expired ${summary.pods.expired}`);
   if (summary.failures.length > 0) r.fail(`a pass failed: ${JSON.stringify(summary.failures)}`);
   await r.observePasses();
 }
@@ -331,34 +331,28 @@ async function pull(r: Run, step: StepOf<'pull'>): Promise<void> {
 async function expire(r: Run, step: StepOf<'expire'>): Promise<void> {
   r.totals.expireSteps += 1;
   r.retention = true;
-  const run = async (advance: number, what: string): Promise<void> => {
+  const job = (duringPass: number): UploadStep => ({
+    kind: 'upload',
+    pod: 0,
+    pieces: ['out'],
+    late: false,
+    gzip: false,
+    doubleUnderscore: false,
+    sameMinute: false,
+    restart: false,
+    duringPass,
+  });
+  const run = async (advance: number, what: string, last: boolean): Promise<void> => {
     r.w.advance(advance);
     r.totals.passes += 1;
-    const { summary } = await r.w.pass(r.intervals());
-    r.trace.push(
-      `advance ${advance / MINUTE} min, ${what}: ${outcome(summary)}, expiring ${summary.pods.expiring}, expired ${summary.pods.expired}`,
-    );
-    if (summary.failures.length > 0) r.fail(`a pass failed: ${JSON.stringify(summary.failures)}`);
-    await r.observePasses();
+    r.trace.push(`advance ${advance / MINUTE} min, ${what}:`);
+    if (last && step.uploadInside > 0) await uploadDuringPass(r, job(step.uploadInside));
+    else await passEnded(r, (await r.w.pass(r.intervals())).summary);
     for (const model of r.models) await r.readNow(model, `a read after the ${what}`);
   };
-  await run(RETENTION + MINUTE, 'pass past the retention');
-  if (step.uploadBetween)
-    await r.upload(
-      {
-        kind: 'upload',
-        pod: 0,
-        pieces: ['out'],
-        late: false,
-        gzip: false,
-        doubleUnderscore: false,
-        sameMinute: false,
-        restart: false,
-        duringPass: 0,
-      },
-      ' after the mark',
-    );
-  if (step.deleteAfter) await run(CLEANUP_INTERVAL + MINUTE, 'pass past the cleanup interval');
+  await run(RETENTION + MINUTE, 'pass past the retention', !step.deleteAfter);
+  if (step.uploadBetween) await r.upload(job(0), ' after the mark');
+  if (step.deleteAfter) await run(CLEANUP_INTERVAL + MINUTE, 'pass past the cleanup interval', true);
 }
 
 /**
@@ -370,7 +364,7 @@ async function expire(r: Run, step: StepOf<'expire'>): Promise<void> {
 async function finish(r: Run, run: number): Promise<void> {
   const { w, models } = r;
   for (const model of models) await r.readNow(model, 'the read after the steps');
-  // Two passes; with retention, more while a log is marked expired (a pass deletes it once the cleanup interval has passed).
+  // Two passes; with retention, more while a log is marked expired (deleted a cleanup interval later).
   for (let i = 0; i < 2 || (i < 4 && models.some((m) => m.markedAt !== undefined)); i++) {
     w.advance(HOUR);
     const { summary } = await w.pass(r.intervals());

@@ -123,6 +123,11 @@ export type Step =
       readonly kind: 'expire';
       readonly uploadBetween: boolean;
       readonly deleteAfter: boolean;
+      /**
+       * > 0: a raw file of job-a arrives inside the last pass of the step, just before its
+       * request of that number (after its merge, maybe before its expiry's look: it keeps the log).
+       */
+      readonly uploadInside: number;
     }
   /**
    * Two passes start in the same minute and take turns: A sends `turns[0]` requests, then B
@@ -198,6 +203,7 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
       kind: fc.constant('expire' as const),
       uploadBetween: oneIn(3),
       deleteAfter: fc.constantFrom(true, true, false),
+      uploadInside: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 40 })),
     }),
   },
   {
