@@ -30,6 +30,15 @@
 //     (docs/design.md §5) — nor since the time the commit says; at the end, passes leave the bucket
 //     tidy. A pass that stalled or overlapped another may fail or find pods busy: its log
 //     must not suffer for it.
+// Retention (docs/design.md §8), a rare `expire` step: the clock moves past the retention
+// (4 h; every later pass of the run has it) and a pass marks the logs with nothing newer;
+// maybe a raw upload after the mark or inside the next pass; then a pass a cleanup interval
+// later deletes them. Checked: a read of a marked log fails with LogExpiredError, and returns
+// the whole log again once a merge removed the mark; a mark only when no merge is newer than
+// the retention; a listed merged file or the metadata goes only a cleanup interval after the
+// mark, never a raw file no commit merged; after the deletion the log is what was uploaded
+// after the deleting pass's snapshot; a slow read across the mark or the deletion returns its
+// whole log or ends with LogExpiredError, never part of it.
 // The second property lines up what the first rarely does: late files inserting records
 // before the place of a slow reader already inside the raw files not merged yet. Then
 // deterministic cases: a late file under a slow reader; the rest of an unfinished line

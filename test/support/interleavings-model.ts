@@ -149,6 +149,18 @@ export class PodModel {
   readonly committedAt = new Map<string, number>();
   /** The merged files the metadata listed at the last look. */
   listed: readonly string[] = [];
+  /**
+   * Retention (docs/design.md §8): when the commit that marked the log expired was written
+   * (test clock, ms), while the metadata carries the mark; how many marks there were; when the
+   * last commit that merged raw files was written.
+   */
+  markedAt: number | undefined;
+  marks = 0;
+  lastMergeAt: number | undefined;
+  /** Merged files an expiry deleted (approved by the run's delete check). */
+  readonly expiryDeleted = new Set<string>();
+  /** Each deletion of the whole log starts a new one: the log each earlier one ended with. */
+  readonly endedLogs: Line[][] = [];
   private container = 0;
   private minute = 0;
   private lastSlice: string | undefined;
@@ -243,6 +255,11 @@ export class PodModel {
    * the store, in the order they did. Returns a problem, if any.
    */
   observe(meta: PodMetadata, writtenAt: number): string | undefined {
+    if (meta.expiredAt === undefined) this.markedAt = undefined;
+    else if (this.markedAt === undefined) {
+      this.markedAt = writtenAt;
+      this.marks += 1;
+    }
     for (const p of [...(meta.mergedRawFiles ?? []), ...meta.retiredFiles]) {
       if (!this.unneededSince.has(p.key)) this.unneededSince.set(p.key, Date.parse(p.since));
       if (!this.committedAt.has(p.key)) this.committedAt.set(p.key, writtenAt);
@@ -270,7 +287,36 @@ export class PodModel {
     }
     this.batches.push({ keys: fresh, leftOpen });
     for (const key of fresh) this.merged.add(key);
+    this.lastMergeAt = writtenAt;
     return undefined;
+  }
+
+  /** Which log a read started now reads: the number of deletions of the whole log so far. */
+  get generation(): number {
+    return this.endedLogs.length;
+  }
+
+  /** The log of `generation`: the one now, or the one an expiry deleted. */
+  logOf(generation: number): Line[] {
+    return generation === this.generation ? this.expected() : this.endedLogs[generation]!;
+  }
+
+  /**
+   * An expiry deleted the metadata: the log ends, and a new one starts from the raw files the
+   * deletion left (uploaded after its snapshot: none of them merged).
+   */
+  deleted(): void {
+    this.endedLogs.push(this.expected());
+    // Merged raw files were the old log's (deleted by a clean or by the expiry).
+    for (const key of [...this.uploads.keys()])
+      if (this.merged.has(key) || this.expiryDeleted.has(key)) this.uploads.delete(key);
+    this.batches.length = 0;
+    this.merged.clear();
+    this.unneededSince.clear();
+    this.committedAt.clear();
+    this.listed = [];
+    this.markedAt = undefined;
+    this.lastMergeAt = undefined;
   }
 }
 

@@ -44,6 +44,15 @@ export interface Totals {
   readsPastMaxReplans: number;
   /** The most re-plans with progress in between that one read made. */
   mostReplans: number;
+  /** Retention: `expire` steps; logs marked expired, marks removed (a merge), logs deleted whole. */
+  expireSteps: number;
+  marks: number;
+  unmarks: number;
+  logsDeleted: number;
+  /** Merged files the expiry deleted; reads and slow reads that ended with LogExpiredError. */
+  expiryDeletes: number;
+  readsExpired: number;
+  slowReadsExpired: number;
 }
 
 export const ZERO_TOTALS: Totals = {
@@ -68,6 +77,13 @@ export const ZERO_TOTALS: Totals = {
   failuresAllowed: 0,
   readsPastMaxReplans: 0,
   mostReplans: 0,
+  expireSteps: 0,
+  marks: 0,
+  unmarks: 0,
+  logsDeleted: 0,
+  expiryDeletes: 0,
+  readsExpired: 0,
+  slowReadsExpired: 0,
 };
 
 /** A run broke a property: the message holds the steps so far. */

@@ -2,7 +2,7 @@
 // reads still open, the trace of its steps, and the checks made after every step (reads
 // against the model, what the passes' requests showed, what is in the bucket).
 import type { S3Client } from '@aws-sdk/client-s3';
-import { LogReader, type LogRecord } from '@platform/log-reader';
+import { LogExpiredError, LogReader, type LogRecord } from '@platform/log-reader';
 import { decodeMetadata, metadataKey } from '@platform/log-reader/layout';
 import { readMetadataText } from '@platform/log-reader/s3';
 import { parsedLine, putRaw } from '@platform/testkit';
@@ -21,8 +21,11 @@ import {
   type Line,
 } from './interleavings-model.js';
 import { Failure, type Totals } from './interleavings-report.js';
-import { CLEANUP_INTERVAL, INTERVALS, PODS, type PassShape, type Step } from './interleavings-steps.js';
+import { CLEANUP_INTERVAL, INTERVALS, PODS, RETENTION, type PassShape, type Step } from './interleavings-steps.js';
 import { MINUTE, newWorld, type World } from './world.js';
+
+/** In a pod's list of commits: the expiry deleted its metadata. */
+const GONE = '(deleted)';
 
 export interface SlowRead {
   readonly id: number;
@@ -36,6 +39,12 @@ export interface SlowRead {
   readonly watch: ReaderWatch;
   missingChecked: number;
   done: boolean;
+  /** The log it reads (PodModel.generation), and whether that log was marked expired when it started, and how often. */
+  readonly generation: number;
+  readonly markedAtStart: boolean;
+  readonly marksAtStart: number;
+  /** It ended with LogExpiredError. */
+  expired: boolean;
   /** A late raw file inserted records in the middle of the log while it read. */
   midLog: boolean;
 }
@@ -57,6 +66,8 @@ export class Run {
   private readonly problems: string[] = [];
   /** Each pod's commits, in the order they reached the store. */
   private readonly commits = new Map<string, string[]>(PODS.map((pod) => [pod, []]));
+  /** Passes have `retentionMs` (RETENTION) from the run's first `expire` step on. */
+  retention = false;
 
   private constructor(
     readonly w: World,
@@ -105,6 +116,7 @@ export class Run {
 
   private checkDelete(key: string, now: number): void {
     for (const model of this.models) {
+      if (this.expiryDelete(model, key, now)) return;
       const committed = model.committedAt.get(key);
       if (committed !== undefined) {
         // Deletion waits for readers: a cleanup interval from the moment the commit that made
@@ -123,6 +135,43 @@ export class Run {
     }
   }
 
+  /**
+   * Retention (docs/design.md §8): a delete of a merged file a marked log's metadata lists,
+   * a cleanup interval after the mark was written, is the expiry's. (Its raw files are
+   * checked as any: only merged ones, a cleanup interval after that commit; a raw upload keeps
+   * the log, merged or uploaded after the deleting pass's snapshot.)
+   */
+  private expiryDelete(model: PodModel, key: string, now: number): boolean {
+    if (!this.retention || !model.listed.includes(key)) return false;
+    if (model.markedAt === undefined) {
+      this.problems.push(
+        `merged file ${short(key)} of ${model.pod} deleted while the metadata lists it, not marked expired`,
+      );
+      return true;
+    }
+    if (now - model.markedAt < CLEANUP_INTERVAL)
+      this.problems.push(
+        `${short(key)} deleted ${(now - model.markedAt) / 1000} s after ${model.pod} was marked expired (at ${this.at(model.markedAt)}), ` +
+          `less than the cleanup interval (${CLEANUP_INTERVAL / 1000} s)`,
+      );
+    model.expiryDeleted.add(key);
+    this.totals.expiryDeletes += 1;
+    return true;
+  }
+
+  /** The expiry deletes the metadata of a marked log (the last of its objects): the model starts a new log. */
+  private metadataDeleted(model: PodModel, now: number): void {
+    if (model.markedAt === undefined) this.problems.push(`${metadataKey(model.pod)} deleted, not marked expired`);
+    else if (now - model.markedAt < CLEANUP_INTERVAL)
+      this.problems.push(`${metadataKey(model.pod)} deleted ${(now - model.markedAt) / 1000} s after the mark`);
+    this.trace.push(`    ${model.pod}'s log deleted (expired) at ${this.at(now)}`);
+    this.totals.logsDeleted += 1;
+    this.commits.get(model.pod)!.push(GONE);
+    this.lastRead.delete(model.pod);
+    this.midLogSinceLastRead.delete(model.pod);
+    model.deleted();
+  }
+
   /** A commit of a pod as it reaches the store, at the clock of that moment: the model takes it in. */
   private observeCommit(model: PodModel, key: string, text: string, now: number): void {
     this.commits.get(model.pod)!.push(text);
@@ -133,11 +182,32 @@ export class Run {
       this.trace.push(
         `    commit of ${model.pod} at ${this.at(now)}: lists ${meta.logFiles.length} merged file(s)${fresh.length > 0 ? `, merged ${fresh.join(' ')}` : ''}`,
       );
+      const wasMarked = model.markedAt !== undefined;
       const problem = model.observe(meta, now);
       if (problem !== undefined) this.problems.push(`a commit at ${this.at(now)}: ${problem}`);
+      this.observeMark(model, wasMarked, now);
     } catch (error) {
       this.problems.push(`a commit at ${this.at(now)} the model could not take in: ${String(error)}`);
     }
+  }
+
+  /** A mark or its removal, in the trace; a mark only when nothing of the log is newer than the retention. */
+  private observeMark(model: PodModel, wasMarked: boolean, now: number): void {
+    const marked = model.markedAt !== undefined;
+    if (marked === wasMarked) return;
+    this.trace.push(`    ${model.pod} ${marked ? 'marked expired' : 'no longer marked expired'} at ${this.at(now)}`);
+    if (!marked) {
+      this.totals.unmarks += 1;
+      return;
+    }
+    this.totals.marks += 1;
+    if (!this.retention) this.problems.push(`${model.pod} marked expired by a pass without retention`);
+    // Merged, the commit is newer than the retention (the raw files too, but the test clock is
+    // ahead of S3's LastModified by more than the retention once an expire step ran).
+    if (model.lastMergeAt !== undefined && now - model.lastMergeAt < RETENTION)
+      this.problems.push(
+        `${model.pod} marked expired ${(now - model.lastMergeAt) / 1000} s after a commit merged raw files (retention ${RETENTION / 1000} s)`,
+      );
   }
 
   /**
@@ -167,7 +237,12 @@ export class Run {
         const objects = (input['Delete'] as { Objects?: { Key?: string }[] } | undefined)?.Objects ?? [];
         for (const o of objects) this.checkDelete(o.Key ?? '', now);
       } else if (command === 'DeleteObjectCommand') {
-        this.checkDelete(key, now);
+        const model = this.models.find((m) => metadataKey(m.pod) === key);
+        if (model === undefined) this.checkDelete(key, now);
+        else
+          return (ok) => {
+            if (ok) this.metadataDeleted(model, now);
+          };
       }
       return undefined;
     }, client);
@@ -179,12 +254,27 @@ export class Run {
   }
 
   passConfig(shape: PassShape): Partial<Config> {
-    return { ...INTERVALS, maxFileSize: shape.maxFileSize, leaseDurationMs: shape.leaseMs };
+    return { ...this.intervals(), maxFileSize: shape.maxFileSize, leaseDurationMs: shape.leaseMs };
+  }
+
+  /** The intervals of every pass; the retention too once the run's first `expire` step ran. */
+  intervals(): Partial<Config> {
+    return this.retention ? { ...INTERVALS, retentionMs: RETENTION } : INTERVALS;
   }
 
   /** A full read now: exactly the model's log, and a continuation of the previous full read. */
   async readNow(model: PodModel, what: string): Promise<void> {
-    const got = (await this.w.records(model.pod)).map(asLine);
+    let got: Line[];
+    try {
+      got = (await this.w.records(model.pod)).map(asLine);
+    } catch (error) {
+      // Retention: a read of a marked log fails, whole.
+      if (!(error instanceof LogExpiredError) || model.markedAt === undefined) throw error;
+      this.totals.readsExpired += 1;
+      return;
+    }
+    if (model.markedAt !== undefined)
+      this.fail(`${what} of ${model.pod}, marked expired at ${this.at(model.markedAt)}, returned ${show(got)}`);
     const expected = model.expected();
     if (got.length !== expected.length || got.some((r, i) => !same(r, expected[i]!))) {
       this.fail(`${what} of ${model.pod}:\n    got      ${show(got)}\n    expected ${show(expected)}`);
@@ -220,7 +310,8 @@ export class Run {
       const before = seen.length;
       const stored = await readMetadataText({ client: this.w.client, bucket: this.w.bucket }, model.pod);
       const possible = seen.slice(Math.max(0, before - 1));
-      const committed = stored === undefined ? before === 0 : possible.includes(stored.text);
+      // GONE: the expiry deleted it.
+      const committed = before === 0 ? stored === undefined : possible.includes(stored?.text ?? GONE);
       if (!committed)
         this.fail(
           `after a pass: ${metadataKey(model.pod)} is not the last commit the passes' requests showed: ${stored?.text ?? 'none'}`,
@@ -232,11 +323,13 @@ export class Run {
         this.fail(
           `after a pass: raw files deleted before any commit merged them: ${lost.map((u) => short(u.key)).join(', ')}`,
         );
-      const missing = listed.filter((key) => !present.has(key));
+      const missing = listed.filter((key) => !present.has(key) && !model.expiryDeleted.has(key));
       if (missing.length > 0)
         this.fail(`after a pass: merged files the metadata lists are gone: ${missing.join(', ')}`);
       // Deletion waits for readers: nothing a commit made unneeded goes before the cleanup interval.
-      const early = unneeded.filter(([key, since]) => !present.has(key) && now - since < CLEANUP_INTERVAL);
+      const early = unneeded.filter(
+        ([key, since]) => !present.has(key) && now - since < CLEANUP_INTERVAL && !model.expiryDeleted.has(key),
+      );
       if (early.length > 0)
         this.fail(
           `after a pass: deleted less than the cleanup interval after the commit: ${early.map(([key, since]) => `${short(key)} (${(now - since) / 1000} s)`).join(', ')}`,
@@ -270,6 +363,10 @@ export class Run {
       watch,
       missingChecked: 0,
       done: false,
+      generation: model.generation,
+      markedAtStart: model.markedAt !== undefined,
+      marksAtStart: model.marks,
+      expired: false,
       midLog: false,
     };
     this.slow.push(r);
@@ -281,7 +378,7 @@ export class Run {
     r.watch.beforeNextRequest = async (request) => {
       this.totals.passesInsideReads += 1;
       this.w.advance(passAfter);
-      const { summary } = await this.w.pass(INTERVALS);
+      const { summary } = await this.w.pass(this.intervals());
       this.trace.push(
         `  ${passAfter > 0 ? `advance ${passAfter / MINUTE} min, ` : ''}pass before slow read #${r.id}'s ${request}: merged ${summary.pods.merged}, deleted ${summary.objectsDeleted}`,
       );
@@ -301,6 +398,7 @@ export class Run {
       try {
         next = await r.records.next();
       } catch (error) {
+        if (this.expiredUnder(r, error)) break;
         const plans = r.watch.returnedAtPlans.join(', ');
         this.fail(
           `slow read #${r.id} of ${r.pod} threw after ${show(r.got)} (${r.watch.plans} plans, after ${plans} records): ${String(error)}`,
@@ -321,6 +419,20 @@ export class Run {
     this.checkSlowRead(r);
   }
 
+  /**
+   * Retention: a slow read ends with LogExpiredError only when its log was marked expired
+   * while it read (or when it started): never a silently partial log.
+   */
+  private expiredUnder(r: SlowRead, error: unknown): boolean {
+    const model = this.modelOf(r.pod);
+    if (!(error instanceof LogExpiredError) || !(r.markedAtStart || model.marks > r.marksAtStart)) return false;
+    r.done = true;
+    r.expired = true;
+    this.totals.slowReadsExpired += 1;
+    this.trace.push(`  slow read #${r.id} of ${r.pod} ends with LogExpiredError after ${show(r.got)}`);
+    return true;
+  }
+
   /** What a slow read returned so far, against the model; and its counts once it is done. */
   private checkSlowRead(r: SlowRead): void {
     // Deletion waits for readers: no object it planned on goes before the cleanup interval,
@@ -334,7 +446,8 @@ export class Run {
         this.fail(`slow read #${r.id} of ${r.pod} met a deleted object ${soon[0]! / 1000} s after it planned on it`);
       r.missingChecked = r.watch.missing;
     }
-    const now = this.modelOf(r.pod).expected();
+    // The log it reads: the one now, or the one an expiry deleted under it.
+    const now = this.modelOf(r.pod).logOf(r.generation);
     const context = `slow read #${r.id} of ${r.pod} (started with ${show(r.start)})`;
     this.check(duplicates(r.got), `${context}: ${show(r.got)}`);
     if (!r.midLog) {
@@ -359,6 +472,10 @@ export class Run {
   private slowReadDone(r: SlowRead, context: string): void {
     const totals = this.totals;
     // It returned at least what was there when it started, and nothing else than the log.
+    if (r.expired) {
+      r.client.destroy();
+      return;
+    }
     if (!r.midLog) this.check(growsAtEnd(r.start, r.got), `${context} ended early: ${show(r.got)}`);
     else this.check(subsequence(r.start, r.got), `${context} lost records it planned on: ${show(r.got)}`);
     if (r.watch.plans > 1) totals.replans += 1;

@@ -9,9 +9,9 @@ import { outcome, showJumps, showShape, type Totals } from './interleavings-repo
 import { Run } from './interleavings-run.js';
 import {
   CLEANUP_INTERVAL,
-  INTERVALS,
   LEASE_DURATION,
   PODS,
+  RETENTION,
   type PassShape,
   type Step,
   type UploadStep,
@@ -62,12 +62,14 @@ function runStep(r: Run, step: Step): Promise<void> {
       return startSlowRead(r, step);
     case 'pull':
       return pull(r, step);
+    case 'expire':
+      return expire(r, step);
   }
 }
 
 /** A pass's outcome in the trace; a pass that failed fails the run; then the checks after a pass. */
 async function passEnded(r: Run, summary: PassSummary): Promise<void> {
-  r.trace.push(`pass: ${outcome(summary)}`);
+  r.trace.push(`pass: ${outcome(summary)}, expiring ${summary.pods.expiring}, expired ${summary.pods.expired}`);
   if (summary.failures.length > 0) r.fail(`a pass failed: ${JSON.stringify(summary.failures)}`);
   await r.observePasses();
 }
@@ -97,7 +99,7 @@ async function uploadDuringPass(r: Run, step: StepOf<'upload'>): Promise<void> {
       }),
     r.watchPass(testS3Client()),
   );
-  const { summary } = await r.w.passWith(client, INTERVALS);
+  const { summary } = await r.w.passWith(client, r.intervals());
   client.destroy();
   r.rethrowHookFailure();
   await passEnded(r, summary);
@@ -112,10 +114,10 @@ async function pass(r: Run, step: StepOf<'pass'>): Promise<void> {
   const before = w.now().getTime();
   let summary: PassSummary;
   if (jumps.length === 0) {
-    summary = (await w.pass({ ...INTERVALS, maxFileSize: step.maxFileSize })).summary;
+    summary = (await w.pass({ ...r.intervals(), maxFileSize: step.maxFileSize })).summary;
   } else {
     const client = r.passClient(jumps);
-    summary = (await w.passWith(client, { ...INTERVALS, maxFileSize: step.maxFileSize })).summary;
+    summary = (await w.passWith(client, { ...r.intervals(), maxFileSize: step.maxFileSize })).summary;
     client.destroy();
   }
   const took = w.now().getTime() - before;
@@ -131,7 +133,7 @@ async function pass(r: Run, step: StepOf<'pass'>): Promise<void> {
 async function crashedPass(r: Run, step: StepOf<'crashed-pass'>): Promise<void> {
   r.totals.crashedPasses += 1;
   const client = crashingAt(step.atRequest, r.watchPass(testS3Client()));
-  const result = await r.w.passWith(client, INTERVALS).then(
+  const result = await r.w.passWith(client, r.intervals()).then(
     () => 'ran to the end',
     (error: unknown) => String(error),
   );
@@ -300,7 +302,7 @@ async function startSlowRead(r: Run, step: StepOf<'start-slow-read'>): Promise<v
       }),
     r.watchPass(testS3Client()),
   );
-  const { summary } = await r.w.passWith(client, INTERVALS);
+  const { summary } = await r.w.passWith(client, r.intervals());
   client.destroy();
   r.rethrowHookFailure();
   await passEnded(r, summary);
@@ -321,6 +323,39 @@ async function pull(r: Run, step: StepOf<'pull'>): Promise<void> {
 }
 
 /**
+ * Retention (the `expire` step): the clock moves past the retention and a pass marks the logs
+ * with nothing newer; reads of them fail. Maybe a raw file of job-a then (the next pass
+ * merges it: the mark goes, and it is not lost); with `deleteAfter`, a pass past the cleanup
+ * interval deletes the logs still marked. Every later pass of the run has the retention too.
+ */
+async function expire(r: Run, step: StepOf<'expire'>): Promise<void> {
+  r.totals.expireSteps += 1;
+  r.retention = true;
+  const job = (duringPass: number): UploadStep => ({
+    kind: 'upload',
+    pod: 0,
+    pieces: ['out'],
+    late: false,
+    gzip: false,
+    doubleUnderscore: false,
+    sameMinute: false,
+    restart: false,
+    duringPass,
+  });
+  const run = async (advance: number, what: string, last: boolean): Promise<void> => {
+    r.w.advance(advance);
+    r.totals.passes += 1;
+    r.trace.push(`advance ${advance / MINUTE} min, ${what}:`);
+    if (last && step.uploadInside > 0) await uploadDuringPass(r, job(step.uploadInside));
+    else await passEnded(r, (await r.w.pass(r.intervals())).summary);
+    for (const model of r.models) await r.readNow(model, `a read after the ${what}`);
+  };
+  await run(RETENTION + MINUTE, 'pass past the retention', !step.deleteAfter);
+  if (step.uploadBetween) await r.upload(job(0), ' after the mark');
+  if (step.deleteAfter) await run(CLEANUP_INTERVAL + MINUTE, 'pass past the cleanup interval', true);
+}
+
+/**
  * Passes until everything is merged and due (past leases, unfinished lines and the
  * cleanup interval), under the slow reads still open: they then end, and meet deleted
  * objects on the way when they had not opened them yet. The same log, and nothing left
@@ -329,11 +364,12 @@ async function pull(r: Run, step: StepOf<'pull'>): Promise<void> {
 async function finish(r: Run, run: number): Promise<void> {
   const { w, models } = r;
   for (const model of models) await r.readNow(model, 'the read after the steps');
-  for (let i = 0; i < 2; i++) {
+  // Two passes; with retention, more while a log is marked expired (deleted a cleanup interval later).
+  for (let i = 0; i < 2 || (i < 4 && models.some((m) => m.markedAt !== undefined)); i++) {
     w.advance(HOUR);
-    const { summary } = await w.pass(INTERVALS);
+    const { summary } = await w.pass(r.intervals());
     r.trace.push(
-      `final pass ${i + 1}: merged ${summary.pods.merged}, cleaned ${summary.pods.cleaned}, deleted ${summary.objectsDeleted}`,
+      `final pass ${i + 1}: merged ${summary.pods.merged}, cleaned ${summary.pods.cleaned}, expiring ${summary.pods.expiring}, expired ${summary.pods.expired}, deleted ${summary.objectsDeleted}`,
     );
     if (summary.failures.length > 0) r.fail(`a final pass failed: ${JSON.stringify(summary.failures)}`);
     await r.observePasses();

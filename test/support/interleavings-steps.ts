@@ -16,6 +16,11 @@ export const INTERVALS = {
   cleanupIntervalMs: CLEANUP_INTERVAL,
   leaseDurationMs: LEASE_DURATION,
 };
+/**
+ * The retention of passes once a run's first `expire` step ran: longer than any other single
+ * clock move of a run, so that only that step's move makes a whole log old at once.
+ */
+export const RETENTION = 4 * 60 * MINUTE;
 /** A lease shorter than a minute: a stalled holder can then be taken over in the minute it started. */
 export const SHORT_LEASE = 30_000;
 
@@ -108,6 +113,23 @@ export type Step =
       readonly second: PassShape;
     }
   /**
+   * Retention (docs/design.md §8): from here on every pass of the run has `retentionMs`. The
+   * clock moves past the retention and a pass runs: it marks the logs with nothing newer
+   * (nothing to merge); reads of a marked pod fail. Then maybe a raw file of job-a (it keeps
+   * the log: merged, the mark goes) and a read; then, with `deleteAfter`, the clock moves past
+   * the cleanup interval and a pass deletes the marked logs.
+   */
+  | {
+      readonly kind: 'expire';
+      readonly uploadBetween: boolean;
+      readonly deleteAfter: boolean;
+      /**
+       * > 0: a raw file of job-a arrives inside the last pass of the step, just before its
+       * request of that number (after its merge, maybe before its expiry's look: it keeps the log).
+       */
+      readonly uploadInside: number;
+    }
+  /**
    * Two passes start in the same minute and take turns: A sends `turns[0]` requests, then B
    * `turns[1]`, then A `turns[2]`, …; then each runs to its end.
    */
@@ -173,6 +195,15 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
       pull: fc.integer({ min: 1, max: 3 }),
       pastMerged: fc.constant(false),
       duringPass: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 40 })),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('expire' as const),
+      uploadBetween: oneIn(3),
+      deleteAfter: fc.constantFrom(true, true, false),
+      uploadInside: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 40 })),
     }),
   },
   {
