@@ -221,8 +221,12 @@ describe('retention', () => {
     const all = Array.from({ length: 6 }, (_, i) => messages(`f${i}`, 20, new Date(OLD.getTime() + i * MINUTE)));
     for (const batch of all) await job.upload(batch);
     await w.pass({ ...RETENTION, maxFileSize: 512 });
+    // The log's id, given by its first commit, stays through later ones (the cleaning commit here).
+    const logId = (await w.metadata('job-read')).logId;
+    expect(logId).toEqual(expect.any(String));
     w.advance(2 * HOUR);
     await w.pass(RETENTION);
+    expect(await w.metadata('job-read')).toMatchObject({ logId });
     expect((await w.metadata('job-read')).logFiles.length).toBeGreaterThan(3);
     w.advance(2 * DAY);
 
@@ -230,7 +234,9 @@ describe('retention', () => {
     // One read finishes between the mark and the deletion; one is cut by the deletion.
     const finishing = reader.records('job-read')[Symbol.asyncIterator]();
     const cut = reader.records('job-read')[Symbol.asyncIterator]();
-    const first = [await finishing.next(), await cut.next()];
+    // Cut too, and a new log of the pod starts before it goes on: it must not go on in that one.
+    const cutAcrossNewLog = reader.records('job-read')[Symbol.asyncIterator]();
+    const first = [await finishing.next(), await cut.next(), await cutAcrossNewLog.next()];
     expect(first.every((r) => !r.done)).toBe(true);
     await w.pass(RETENTION);
     const rest = async (it: AsyncIterator<LogRecord>): Promise<number | Error> => {
@@ -247,6 +253,12 @@ describe('retention', () => {
     await w.pass(RETENTION);
     expect(await keysOf(w, 'job-read')).toEqual([]);
     expect(await rest(cut)).toBeInstanceOf(LogExpiredError);
+    await job.upload(messages('new', 3, w.now()));
+    await w.pass(RETENTION);
+    expect((await w.metadata('job-read')).logFiles).toHaveLength(1);
+    expect((await w.metadata('job-read')).logId).not.toBe(logId);
+    expect(await rest(cutAcrossNewLog)).toBeInstanceOf(LogExpiredError);
+    expect((await w.records('job-read')).map((r) => r.message)).toEqual(['new-0', 'new-1', 'new-2']);
   });
 
   it('resumes an expiry that a crash cut at any request of its phase', async () => {

@@ -61,7 +61,10 @@ export async function commit(
 ): Promise<string | undefined> {
   await ctx.lease?.confirm();
   const stamp = formatIsoMicros(toEpochNs(ctx.clock()), 'floor');
-  return commitMetadata(ctx.store, pod, { ...build(stamp), commitId: randomUUID() }, etag);
+  const built = build(stamp);
+  // The log's id stays for its life; the first commit of a pod (or of a document no commit of
+  // ours wrote) gives it one, so a read can tell this log from one started after an expiry.
+  return commitMetadata(ctx.store, pod, { ...built, logId: built.logId ?? randomUUID(), commitId: randomUUID() }, etag);
 }
 
 /**

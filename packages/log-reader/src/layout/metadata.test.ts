@@ -504,3 +504,18 @@ describe('expired_at', () => {
     expect(() => decodeMetadata(key, JSON.stringify({ ...doc, expired_at: 'soon' }))).toThrow(/expired_at/);
   });
 });
+
+describe('log_id', () => {
+  it('is kept as written, absent when no compactor commit wrote one', () => {
+    const key = 'metadata/job-1.json';
+    const doc = { log_files: [], last_compaction_time: null, last_merged_key: null, log_id: 'f00d' };
+    const decoded = decodeMetadata(key, JSON.stringify(doc));
+    expect(decoded.logId).toBe('f00d');
+    expect(decoded.extra).toEqual({});
+    expect(JSON.parse(encodeMetadata(decoded))).toMatchObject({ log_id: 'f00d' });
+    const python = decodeMetadata(key, JSON.stringify({ ...doc, log_id: undefined }));
+    expect(python.logId).toBeUndefined();
+    expect(JSON.parse(encodeMetadata(python))).not.toHaveProperty('log_id');
+    expect(() => decodeMetadata(key, JSON.stringify({ ...doc, log_id: 7 }))).toThrow(/log_id/);
+  });
+});

@@ -14,6 +14,8 @@
  *     Every record before and around such a line is merged; the line's own pieces stay in
  *     the merged raw files it names (`files`), which are kept (not due) until it is finished,
  *     and reads and the next merge take the pieces from there.
+ *   - `log_id`: a random id the compactor gives a pod's log at its first commit, then keeps; a
+ *     log started again after an expiry gets another, which a re-planning read notices (read/expiry.ts).
  *   - `unreadable_objects` (only while there are some): objects that arrived whole but cannot
  *     be decoded (unreadable.ts). A raw file listed there counts as merged.
  * Unknown top-level fields are kept as they are when the document is rewritten.
@@ -87,11 +89,12 @@ export interface PodMetadata {
   /** Fields this version does not know, kept verbatim. */
   readonly extra: Readonly<Record<string, unknown>>;
   /**
-   * `expired_at` (ISO 8601), set by the compactor when the pod's log expired (retention): reads
-   * fail from then on, and everything of the pod is deleted once the cleanup interval has
-   * passed since (readers already in flight finish). Absent while the log is kept.
+   * `expired_at` (ISO 8601), set by the compactor when the pod's log expired (retention): reads fail
+   * from then on; everything of the pod is deleted a cleanup interval later (reads in flight finish).
    */
   readonly expiredAt?: string;
+  /** `log_id`: which log this is (see the top); absent in a document no compactor commit wrote. */
+  readonly logId?: string;
 }
 
 export const EMPTY_METADATA: PodMetadata = {
@@ -115,6 +118,7 @@ const KNOWN_FIELDS = new Set([
   'unfinished_lines',
   'commit_id',
   'expired_at',
+  'log_id',
   UNREADABLE_FIELD,
 ]);
 
@@ -137,8 +141,10 @@ export function decodeMetadata(key: string, text: string): PodMetadata {
       ? undefined
       : decodePending(key, fields['merged_raw_files'], 'merged_raw_files', 'committed_at', isOwnRawKey(key));
   const expiredAt = optionalTime(key, fields['expired_at'], 'expired_at');
+  const logId = optionalString(key, fields['log_id'], 'log_id');
   return {
     ...(expiredAt === null ? {} : { expiredAt }),
+    ...(logId === null ? {} : { logId }),
     logFiles,
     lastCompactionTime: optionalTime(key, fields['last_compaction_time'], 'last_compaction_time'),
     lastMergedKey: optionalString(key, fields['last_merged_key'], 'last_merged_key'),
@@ -213,6 +219,7 @@ export function encodeMetadata(meta: PodMetadata): string {
   doc['retired_files'] = meta.retiredFiles.map((p) => ({ key: p.key, retired_at: p.since }));
   if (meta.commitId !== null) doc['commit_id'] = meta.commitId;
   if (meta.expiredAt !== undefined) doc['expired_at'] = meta.expiredAt;
+  if (meta.logId !== undefined) doc['log_id'] = meta.logId;
   if (meta.unfinishedLines.length > 0) {
     doc['unfinished_lines'] = meta.unfinishedLines.map((u) => ({
       stream: u.stream,

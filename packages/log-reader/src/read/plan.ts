@@ -43,11 +43,14 @@ export interface OpenPlan {
   readonly unfinished: UnfinishedPieces;
   /** Objects the metadata records as unreadable (`unreadable_objects`). */
   readonly unreadable: PodMetadata['unreadableObjects'];
+  /** The log the plan reads (`log_id`), when its metadata names one. */
+  readonly logId: string | undefined;
 }
 
 /**
  * {@link planRead}, with the raw files still being listed. `afterMissing`: a re-plan because an
- * object went missing (an expired pod's deleted metadata then fails the read, expiry.ts).
+ * object went missing (an expired pod's deleted metadata then fails the read, expiry.ts);
+ * `logId`: the log the read's first plan read (another one fails it, expiry.ts).
  */
 export async function openPlan(
   store: Bucket,
@@ -55,8 +58,9 @@ export async function openPlan(
   loaded: PodMetadata | undefined,
   to: number | undefined,
   afterMissing = false,
+  logId?: string,
 ): Promise<OpenPlan> {
-  const metadata = loaded ?? (await loadReadableMetadata(store, pod, afterMissing));
+  const metadata = loaded ?? (await loadReadableMetadata(store, pod, afterMissing, logId));
   const isMerged = mergedRawPredicate(metadata);
   // A read that ends within the merged files needs no listing.
   const listing = to !== undefined && to <= recordsIn(metadata.logFiles) ? noFiles() : listRawFilesInOrder(store, pod);
@@ -68,6 +72,7 @@ export async function openPlan(
     raw,
     unfinished: { lines: metadata.unfinishedLines, files: pieces },
     unreadable: metadata.unreadableObjects,
+    logId: metadata.logId,
   };
 }
 

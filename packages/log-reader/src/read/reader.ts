@@ -204,8 +204,12 @@ export class LogReader {
     let stalled = 0;
     let metadata = window.metadata;
     let afterMissing = false;
+    // The log the first plan reads: a re-plan that finds another one (deleted by retention and
+    // started again) fails the read rather than go on in the new log (expiry.ts).
+    let logId: string | undefined;
     for (;;) {
-      const plan = await openPlan(store, pod, metadata, window.to, afterMissing);
+      const plan = await openPlan(store, pod, metadata, window.to, afterMissing, logId);
+      logId ??= plan.logId;
       metadata = undefined;
       const from = cursor.position;
       try {
