@@ -6,7 +6,6 @@
 // A raw or merged file that arrived whole but cannot be decoded is read and merged around,
 // reported and recorded (docs/design.md §8): test/unreadable-objects.test.ts.
 import { createHash } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { gzipSync } from 'node:zlib';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -19,8 +18,8 @@ import {
 } from '@platform/log-reader';
 import { cleanupKey, mergedPodPrefix, metadataKey, rawKey, rawPodPrefix } from '@platform/log-reader/layout';
 import { criPieces, parsedLine, putRaw } from '@platform/testkit';
-import { createLogger, runPass, type PassResult, type Config } from 'compactor';
-import { HOUR, MINUTE, messages, newWorld, testConfig, type World } from './support/world.js';
+import { passWithLogs } from './support/pass-logs.js';
+import { HOUR, MINUTE, messages, newWorld, type World } from './support/world.js';
 
 const T0 = new Date('2026-11-25T10:00:00Z');
 const NS = 'jobs';
@@ -63,29 +62,6 @@ async function podObjects(w: World, pod: string): Promise<Record<string, string>
       out[o.key] = o.etag;
   }
   return out;
-}
-
-/** A pass whose JSON log lines (winston) are kept for the test to look at. */
-async function passWithLogs(
-  w: World,
-  overrides: Partial<Config> = {},
-): Promise<{ result: PassResult; logs: Record<string, unknown>[] }> {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      done();
-    },
-  });
-  const logger = createLogger({ level: 'debug', stream });
-  const result = await runPass({
-    store: { client: w.client, bucket: w.bucket },
-    config: testConfig(w.bucket, overrides),
-    logger,
-    now: w.now,
-  });
-  logger.close();
-  return { result, logs: lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
 /** The records a read returns before it fails, and its error (or `undefined` when it did not). */

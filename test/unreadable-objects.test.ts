@@ -4,17 +4,17 @@
 // them and exits 0; `inspect` shows them; a read reports them and goes on (or, strict,
 // fails with UnreadableObjectError); the CLI warns once and exits 0. A body cut in transit
 // is not one of them: it is retried, and merged whole.
-import { Writable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { gzipSync } from 'node:zlib';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createS3Client, LogReader, UnreadableObjectError, type LogRecord } from '@platform/log-reader';
 import { cleanupKey, metadataKey, rawKey } from '@platform/log-reader/layout';
 import { parsedLine } from '@platform/testkit';
-import { createLogger, inspectPod, runPass, silentLogger, type Config, type PassResult } from 'compactor';
+import { inspectPod, runPass, silentLogger, type PassResult } from 'compactor';
 import { COMPACTOR_BIN, jsonLines, LOG_READER_BIN, runCli, s3Env } from './support/cli.js';
 import { PASS, startFaultProxy } from './support/fault-proxy.js';
 import { recordRequests } from './support/requests.js';
+import { passWithLogs } from './support/pass-logs.js';
 import { HOUR, messages, newWorld, testConfig, type World } from './support/world.js';
 
 const T0 = new Date('2026-11-25T10:00:00Z');
@@ -67,29 +67,6 @@ async function podsWithUnreadableFiles(w: World): Promise<{ bad: string; cut: st
   return { bad, cut };
 }
 
-/** A pass whose JSON log lines are kept. */
-async function passWithLogs(
-  w: World,
-  overrides: Partial<Config> = {},
-): Promise<PassResult & { logs: Record<string, unknown>[] }> {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      done();
-    },
-  });
-  const logger = createLogger({ level: 'debug', stream });
-  const result = await runPass({
-    store: { client: w.client, bucket: w.bucket },
-    config: testConfig(w.bucket, overrides),
-    logger,
-    now: w.now,
-  });
-  logger.close();
-  return { ...result, logs: lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
-}
-
 /** A lenient read: its messages and what it reported. */
 async function readAround(
   reader: LogReader,
@@ -126,7 +103,10 @@ describe('unreadable objects', () => {
     expect(before.cut).toEqual({ messages: [...range('t0', 2), ...range('t2', 2)], reported: [cut] });
     const etags = Object.fromEntries((await w.listing()).map((o) => [o.key, o.etag]));
 
-    const { summary, logs } = await passWithLogs(w);
+    const {
+      result: { summary },
+      logs,
+    } = await passWithLogs(w);
     expect(summary.failures).toEqual([]);
     expect(summary.pods).toMatchObject({ merged: 3, failed: 0 });
     expect(summary.unreadableObjects).toBe(2);
@@ -202,7 +182,10 @@ describe('unreadable objects', () => {
     await put(w, keyOf('job-1', 2), ndjson('b', 2));
     w.advance(2 * HOUR);
 
-    const { summary, logs } = await passWithLogs(w);
+    const {
+      result: { summary },
+      logs,
+    } = await passWithLogs(w);
     expect(summary.failures).toEqual([]);
     expect(summary.unreadable).toEqual([
       { pod: 'job-1', key: damaged!.key, reason: 'line 2 is not a merged log record' },
