@@ -46,6 +46,9 @@ export interface PassResult extends Timing {
 }
 
 /** One `runPass` of the code under test, `counts` counting the client's requests; a failed pod fails the task. */
+/** The production overlay's `COMPACTOR_RETENTION` (k8s/overlays/production). */
+const RETENTION_MS = 90 * 24 * 3600 * 1000;
+
 async function pass(
   code: Code,
   client: S3Client,
@@ -54,7 +57,9 @@ async function pass(
   concurrency: number,
   pods: readonly string[] = [],
 ): Promise<PassResult> {
-  const config = { ...code.compactor.defaultConfig(bucket), concurrency, pods: [...pods] };
+  // The production overlay's retention: what deciding expiry costs is part of every pass's cost
+  // (a compactor without retention ignores the field).
+  const config = { ...code.compactor.defaultConfig(bucket), concurrency, pods: [...pods], retentionMs: RETENTION_MS };
   const before = { ...counts };
   const { value, timing } = await measure(() =>
     code.compactor.runPass({ store: { client, bucket }, config, logger: code.compactor.silentLogger() }),

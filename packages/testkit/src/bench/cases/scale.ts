@@ -5,6 +5,7 @@
  * pass's client) against that least number: 8 for a pod with work (GET metadata, LIST, 3
  * GETs, PUT cleanup marker, merged file, metadata), 1 for a pod merged within the compact
  * interval (GET metadata: it says nothing is due). The issue's target for an idle pod is 2.
+ * Passes run with the production overlay's retention (90 days), so deciding expiry is counted.
  */
 import { createBucket, scalePods, upload } from '../data.js';
 import {
