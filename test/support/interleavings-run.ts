@@ -311,7 +311,7 @@ export class Run {
       const stored = await readMetadataText({ client: this.w.client, bucket: this.w.bucket }, model.pod);
       const possible = seen.slice(Math.max(0, before - 1));
       // GONE: the expiry deleted it.
-      const committed = before === 0 ? stored === undefined : possible.includes(stored?.text ?? GONE);
+      const committed = stored === undefined ? before === 0 || possible.includes(GONE) : possible.includes(stored.text);
       if (!committed)
         this.fail(
           `after a pass: ${metadataKey(model.pod)} is not the last commit the passes' requests showed: ${stored?.text ?? 'none'}`,
