@@ -21,12 +21,16 @@ export const SURVEY_EVERY_MS = 23 * 60 * 60 * 1000;
 export type SurveyScope = Pick<Config, 'namespace' | 'shard'>;
 type SurveyConfig = SurveyScope & Pick<Config, 'dryRun' | 'survey' | 'pods'>;
 
-/** Whether this pass surveys: a dry run or `--survey` always; else when the stamp is missing or old. */
-export async function surveyDue(store: Bucket, config: SurveyConfig, clock: () => Date): Promise<boolean> {
-  if (config.dryRun || config.survey) return true;
-  if (config.pods.length > 0) return false;
+/**
+ * When this pass surveys: a dry run or `--survey` always; else when the stamp is missing or old.
+ * Returns the clock read for the decision (the stamp's time), or undefined: no survey this pass.
+ */
+export async function surveyDue(store: Bucket, config: SurveyConfig, clock: () => Date): Promise<Date | undefined> {
+  if (config.dryRun || config.survey) return clock();
+  if (config.pods.length > 0) return undefined;
   const last = await lastSurvey(store, config);
-  return last === undefined || clock().getTime() - last >= SURVEY_EVERY_MS;
+  const now = clock();
+  return last === undefined || now.getTime() - last >= SURVEY_EVERY_MS ? now : undefined;
 }
 
 /** When the last survey ran (ms), from the stamp; undefined when there is none or it is unreadable. */

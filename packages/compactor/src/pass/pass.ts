@@ -87,13 +87,13 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
   // --pod and --shard narrow both phases alike: a pod outside them is another compactor's.
   const selected = (pod: string): boolean =>
     (config.pods.length === 0 || config.pods.includes(pod)) && inShard(pod, config.shard);
-  // The daily survey (daily-survey.ts): decided once, at the start, with the clock of then.
-  const surveyStarted = clock();
-  const survey = await surveyDue(store, config, () => surveyStarted);
+  // The daily survey (daily-survey.ts): decided once, at the start; undefined: not this pass.
+  const surveyAt = await surveyDue(store, config, clock);
   const otherDirs: OtherContainerDir[] = [];
+  const selectedDir = (dir: OtherContainerDir): boolean => selected(dir.pod);
   const pods = (await findPods(store, config.namespace, otherDirs)).filter(selected);
   const found = new Set(pods);
-  logPassStarted(deps, pods.length, holder, survey);
+  logPassStarted(deps, pods.length, holder, surveyAt !== undefined);
   deps.onPhase?.('merge', pods.length);
 
   const reports: PodReport[] = [];
@@ -119,14 +119,8 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
   );
 
   const handled = new Set(reports.filter((r) => r.status !== 'skipped').map((r) => r.pod));
-  const listing = await cleanupQueue({
-    store,
-    selected,
-    dryRun: config.dryRun,
-    logger,
-    sweep: survey,
-    listCommits: config.retentionMs !== undefined,
-  });
+  const sweep = { sweep: surveyAt !== undefined, listCommits: config.retentionMs !== undefined };
+  const listing = await cleanupQueue({ store, selected, dryRun: config.dryRun, logger, ...sweep });
   const queue = listing.queue.filter((pod) => !handled.has(pod));
   // --namespace scopes the clean phase too: a queued pod is ours only when it is in it.
   const inScope = async (pod: string): Promise<boolean> => found.has(pod) || inNamespace(store, pod, config.namespace);
@@ -147,18 +141,26 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
 
   // Retention (expire.ts): after the clean phase, which leaves a marked pod in the queue.
   await expirePhase({ ctx, deps, selected, inScope, reports, record, leased, listing });
-  const others = survey
-    ? await sweepOtherContainers(
-        { ...ctx, onReport: deps.onOtherContainer },
-        otherDirs.filter((d) => selected(d.pod)),
-      )
-    : undefined;
-  // A survey with a failed directory is not stamped: the next pass surveys again.
-  if (survey && others?.every((r) => r.error === undefined)) await stampSurvey(store, config, surveyStarted);
+  const others = surveyAt && (await surveyOtherContainers(ctx, deps, otherDirs.filter(selectedDir), surveyAt));
   const summarized = summarize(combinePhases(reports), config.dryRun, Date.now() - started);
   const summary = withOtherContainers({ ...summarized, orphanPodsQueued: listing.orphaned.length }, others);
   logger.info('pass finished', { ...summary });
   return { summary, reports };
+}
+
+/**
+ * The daily survey's containers never merged (other-containers.ts), then its stamp
+ * (daily-survey.ts): not when a directory failed, so that the next pass tries again.
+ */
+async function surveyOtherContainers(
+  ctx: PodContext,
+  deps: PassDeps,
+  dirs: readonly OtherContainerDir[],
+  started: Date,
+): Promise<OtherContainerReport[]> {
+  const reports = await sweepOtherContainers({ ...ctx, onReport: deps.onOtherContainer }, dirs);
+  if (reports.every((r) => r.error === undefined)) await stampSurvey(ctx.store, ctx.config, started);
+  return reports;
 }
 
 function logPassStarted(deps: PassDeps, pods: number, holder: string, survey: boolean): void {
