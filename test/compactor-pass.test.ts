@@ -2,7 +2,13 @@
 // and what it deletes when (docs/design.md §5), checked through the bucket and the reader.
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { gunzipSync } from 'node:zlib';
-import { CONDITIONAL_WRITE_CHECK_KEY, cleanupKey, metadataKey, parseMergedKey } from '@platform/log-reader/layout';
+import {
+  CONDITIONAL_WRITE_CHECK_KEY,
+  dailySurveyKey,
+  cleanupKey,
+  metadataKey,
+  parseMergedKey,
+} from '@platform/log-reader/layout';
 import { parsedLine, putRaw } from '@platform/testkit';
 import { getObjectBytes } from './support/s3.js';
 import { HOUR, MINUTE, messages, newWorld } from './support/world.js';
@@ -36,7 +42,7 @@ describe('compactor pass', () => {
     expect(file.size).toBe(Buffer.byteLength(body));
     expect(await w.keys('cleanup/')).toEqual([cleanupKey('job-1')]);
     // The pod's lease and the conditional-write probe are gone when the pass ends.
-    expect(await w.keys('leases/')).toEqual([CONDITIONAL_WRITE_CHECK_KEY]);
+    expect(await w.keys('leases/')).toEqual([CONDITIONAL_WRITE_CHECK_KEY, dailySurveyKey({})]);
     // Raw files stay until the cleanup interval has passed: readers may be reading them.
     expect(await w.keys('kube.')).toEqual([raw1, raw2].sort());
     expect(await w.read('job-1', { timestamps: true })).toBe(before);

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { CONDITIONAL_WRITE_CHECK_KEY } from '@platform/log-reader/layout';
+import { CONDITIONAL_WRITE_CHECK_KEY, dailySurveyKey } from '@platform/log-reader/layout';
 import { parsedLine } from '@platform/testkit';
 import { COMPACTOR_BIN, s3Env } from './support/cli.js';
 import { crashingAt, recording } from './support/hooks.js';
@@ -50,7 +50,7 @@ async function recover(w: World): Promise<void> {
 
 async function expectTidy(w: World): Promise<void> {
   expect(await w.keys('kube.')).toEqual([]);
-  expect(await w.keys('leases/')).toEqual([CONDITIONAL_WRITE_CHECK_KEY]);
+  expect(await w.keys('leases/')).toEqual([CONDITIONAL_WRITE_CHECK_KEY, dailySurveyKey({})]);
   expect(await w.keys('cleanup/')).toEqual([]);
   const listed = (
     await Promise.all(PODS.map(async (pod) => (await w.metadata(pod)).logFiles.map((f) => f.key)))

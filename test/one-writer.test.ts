@@ -1,7 +1,7 @@
 // One writer per pod (docs/design.md §6), enforced by the store: leases with conditional writes,
 // and a metadata commit conditional on the ETag it read.
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { CONDITIONAL_WRITE_CHECK_KEY, leaseKey } from '@platform/log-reader/layout';
+import { CONDITIONAL_WRITE_CHECK_KEY, dailySurveyKey, leaseKey } from '@platform/log-reader/layout';
 import { LeaseHeldError, LeaseLostError, Lease } from 'compactor';
 import { pausingAt, recording, withoutConditionalWrites } from './support/hooks.js';
 import { MINUTE, messages, newWorld, type World } from './support/world.js';
@@ -39,7 +39,7 @@ describe('one writer per pod', () => {
     expect(await w.keys('cleanup/')).toEqual(['cleanup/job-2']);
     expect(await leaseHolder(w, 'job-1')).toBe('manual-run/42');
     await other.release();
-    expect(await w.keys('leases/')).toEqual([CONDITIONAL_WRITE_CHECK_KEY]);
+    expect(await w.keys('leases/')).toEqual([CONDITIONAL_WRITE_CHECK_KEY, dailySurveyKey({})]);
   });
 
   it('takes over the lease of a compactor that crashed, once it has expired', async () => {
@@ -117,7 +117,7 @@ describe('one writer per pod', () => {
         expect((await w.metadata(pod)).logFiles).toHaveLength(1);
         expect(await w.read(pod)).toBe(expected[pod]);
       }
-      expect(await w.keys('leases/')).toEqual([CONDITIONAL_WRITE_CHECK_KEY]);
+      expect(await w.keys('leases/')).toEqual([CONDITIONAL_WRITE_CHECK_KEY, dailySurveyKey({})]);
     }
   }, 300_000);
 

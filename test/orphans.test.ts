@@ -53,16 +53,16 @@ describe('a stalled holder whose merged file lands after the takeover cleaned th
     const orphans = (await w.keys('data/')).filter((k) => !listed.includes(k));
     expect(orphans).toHaveLength(1);
     expect(await w.keys('cleanup/')).toEqual([]);
-    // The next pass's sweep finds it (newer than the pod's last commit) and queues the pod again;
-    // its clean phase deletes it (the clock is hours past its upload).
-    const found = await w.pass();
+    // The next daily survey's sweep finds it (newer than the pod's last commit) and queues the pod
+    // again; its clean phase deletes it (the clock is hours past its upload).
+    const found = await w.pass({ survey: true });
     expect(found.summary.orphanPodsQueued).toBe(1);
     expect(found.reports.find((r) => r.pod === 'job-1')).toMatchObject({ phase: 'clean', deletedOrphans: 1 });
     expect((await w.keys('data/')).sort()).toEqual([...listed].sort());
     expect((await w.records('job-1')).map((r) => r.message)).toEqual(expected);
     // Done: nothing left queued, and nothing found again.
     expect(await w.keys('cleanup/')).toEqual([]);
-    expect((await w.pass()).summary.orphanPodsQueued).toBe(0);
+    expect((await w.pass({ survey: true })).summary.orphanPodsQueued).toBe(0);
   });
 });
 
@@ -111,7 +111,7 @@ describe("a stalled holder whose merged file lands in the second of the takeover
 });
 
 describe("a merged file landing after the pod's metadata was deleted", () => {
-  it('is deleted once it is older than the cleanup interval, not before', async () => {
+  it('is deleted once it is older than the cleanup interval, not before, and leaves no metadata', async () => {
     const { w } = await uploadedPod('orphan-without-metadata', 2);
     await w.pass();
     w.advance(HOUR);
@@ -125,7 +125,7 @@ describe("a merged file landing after the pod's metadata was deleted", () => {
     await w.client.send(new PutObjectCommand({ Bucket: w.bucket, Key: key, Body: gzipSync('{"log":"x"}\n') }));
 
     w.advance(-HOUR); // the pass's clock is the upload's again: the file is new to it
-    const first = await w.pass();
+    const first = await w.pass({ survey: true });
     expect(first.summary.orphanPodsQueued).toBe(1);
     expect(await w.keys('data/')).toEqual([key]);
 
@@ -134,11 +134,15 @@ describe("a merged file landing after the pod's metadata was deleted", () => {
     expect(due.reports.find((r) => r.pod === 'job-1')).toMatchObject({ deletedOrphans: 1 });
     expect(await w.keys('data/')).toEqual([]);
     expect(await w.keys('cleanup/')).toEqual([]);
+    // The fence before the delete wrote a metadata document for the deleted log: it goes too,
+    // or the pod would be back in the bucket (an empty log) for good.
+    expect(await w.keys('metadata/')).toEqual([]);
+    expect((await w.pass({ survey: true })).summary.orphanPodsQueued).toBe(0);
   });
 });
 
-describe('an idle pod', () => {
-  it('costs no request of its own to the orphan sweep', async () => {
+describe('idle pods', () => {
+  it('cost no request of their own to the orphan sweep', async () => {
     const { w } = await uploadedPod('orphan-sweep-idle', 2);
     await w.pass();
     w.advance(HOUR);
@@ -152,5 +156,30 @@ describe('an idle pod', () => {
       expect(summary.orphanPodsQueued).toBe(0);
     }
     expect(byPod(sent).get('job-1')).toBeUndefined();
+  });
+});
+
+describe('the orphan sweep', () => {
+  it('lists data/ in the daily survey only, not every pass', async () => {
+    const { w } = await uploadedPod('orphan-sweep-daily', 2);
+    await w.pass(); // merged; the first pass surveys (no stamp yet)
+    w.advance(HOUR);
+    await w.pass(); // the merged raw files deleted
+    expect(await w.keys('kube.')).toEqual([]);
+    const client = testS3Client();
+    const sent = recordRequests(client);
+    const dataListings = (): number =>
+      sent.filter((r) => r.command === 'ListObjectsV2' && r.target.startsWith('data/')).length;
+    // A listing of data/ costs a request per 1000 merged files of every pod the bucket keeps.
+    w.advance(2 * HOUR);
+    await w.passWith(client);
+    expect(dataListings()).toBe(0);
+    // A day after the first pass's survey: the next survey.
+    w.advance(21 * HOUR);
+    await w.passWith(client);
+    expect(dataListings()).toBe(1);
+    w.advance(HOUR);
+    await w.passWith(client);
+    expect(dataListings()).toBe(1);
   });
 });

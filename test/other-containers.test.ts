@@ -3,6 +3,8 @@
 // their own upload time, nothing else (docs/operations.md#other-containers, docs/design.md §8).
 import { rawPodPrefix } from '@platform/log-reader/layout';
 import { shardOf } from 'compactor';
+import { byPod, recordRequests } from './support/requests.js';
+import { testS3Client } from './support/s3.js';
 import { HOUR, MINUTE, messages, newWorld, type World } from './support/world.js';
 
 const T0 = new Date('2026-11-25T10:00:00Z');
@@ -32,6 +34,7 @@ describe('containers the compactor never merges', () => {
     const bytes = await bytesOf(w, others);
     const first = await w.pass();
     expect(first.summary.otherContainers).toEqual({
+      surveyed: true,
       containers: 2,
       objects: 3,
       bytes,
@@ -53,13 +56,14 @@ describe('containers the compactor never merges', () => {
     const { w, others } = await cluster('other-containers-expire');
     const bytes = await bytesOf(w, others);
     w.advance(23 * HOUR);
-    const early = await w.pass({ retentionMs: DAY });
+    const early = await w.pass({ retentionMs: DAY, survey: true });
     expect(early.summary.otherContainers).toMatchObject({ objects: 3, expiredObjects: 0 });
     expect((await w.keys('kube.')).filter((k) => others.includes(k)).sort()).toEqual([...others].sort());
 
     w.advance(2 * HOUR);
-    const due = await w.pass({ retentionMs: DAY });
+    const due = await w.pass({ retentionMs: DAY, survey: true });
     expect(due.summary.otherContainers).toEqual({
+      surveyed: true,
       containers: 2,
       objects: 3,
       bytes,
@@ -90,7 +94,9 @@ describe('containers the compactor never merges', () => {
     const pods = ['web-a', 'web-b', 'web-c', 'web-d', 'web-e', 'web-f'];
     for (const pod of pods) await w.container(pod, '0b0b', { container: 'nginx' }).upload(messages(pod, 1, T0));
     w.advance(2 * DAY);
-    const only = await w.pass({ retentionMs: DAY, pods: ['web-a'] });
+    // A --pod run (by hand) surveys only with --survey: it has no daily stamp of its own.
+    expect((await w.pass({ retentionMs: DAY, pods: ['web-a'] })).summary.otherContainers.surveyed).toBe(false);
+    const only = await w.pass({ retentionMs: DAY, pods: ['web-a'], survey: true });
     expect(only.summary.otherContainers).toMatchObject({ containers: 1, expiredObjects: 1 });
     expect(await w.keys(rawPodPrefix('web-a'))).toEqual([]);
 
@@ -103,5 +109,47 @@ describe('containers the compactor never merges', () => {
         pod,
         left: mine.includes(pod) ? [] : [expect.any(String)],
       });
+  });
+});
+
+describe('the daily survey of containers never merged', () => {
+  it('runs once a day by its stamp, in every dry run and with --survey, and a dry run never stamps', async () => {
+    const { w } = await cluster('other-containers-daily');
+    const surveyed = async (config = {}): Promise<boolean> => (await w.pass(config)).summary.otherContainers.surveyed;
+    expect(await surveyed({ dryRun: true })).toBe(true);
+    expect(await surveyed({ namespace: 'jobs' })).toBe(true);
+    // Neither the dry run nor the survey of one namespace stamped the whole bucket's.
+    expect(await surveyed()).toBe(true);
+    expect(await surveyed({ namespace: 'jobs' })).toBe(false);
+    w.advance(22 * HOUR);
+    expect(await surveyed()).toBe(false);
+    const skipped = await w.pass();
+    expect(skipped.summary.otherContainers).toMatchObject({ surveyed: false, containers: 0, objects: 0 });
+    expect(await surveyed({ dryRun: true })).toBe(true);
+    expect(await surveyed({ survey: true })).toBe(true); // stamps: a day from now again
+    w.advance(22 * HOUR);
+    expect(await surveyed()).toBe(false);
+    w.advance(HOUR);
+    expect(await surveyed()).toBe(true);
+  });
+
+  it('makes an idle job pod with a sidecar cost no more than two requests a pass', async () => {
+    const w = await newWorld('other-containers-idle-sidecar');
+    w.advance(-HOUR);
+    await w.container('job-a', '0c1').upload(messages('job', 3, T0));
+    await w.container('job-a', '0c2', { container: 'istio-proxy' }).upload(messages('proxy', 3, T0));
+    w.advance(HOUR);
+    const config = { compactIntervalMs: 10 * MINUTE, cleanupIntervalMs: HOUR };
+    const client = testS3Client();
+    const sent = recordRequests(client);
+    await w.passWith(client, config); // merged, and the day's survey
+    // Past the compact interval, nothing new, nothing due: idle. The sidecar's directory is
+    // listed by the daily survey only.
+    w.advance(20 * MINUTE);
+    sent.length = 0;
+    const { summary } = await w.passWith(client, config);
+    expect(summary.pods.failed).toBe(0);
+    const requests = Object.values(byPod(sent).get('job-a') ?? {}).reduce((n, c) => n + c, 0);
+    expect(requests).toBeLessThanOrEqual(2);
   });
 });

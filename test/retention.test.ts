@@ -326,7 +326,8 @@ describe('retention', () => {
     const { summary } = await w.passWith(client, RETENTION);
     expect(summary.pods.failed).toBe(0);
     // An ended pod, cleaned: no raw file of its own left, and not a candidate. The pass lists
-    // metadata/ and cleanup/ once each, for the orphan sweep, the clean and the expire phase alike.
+    // metadata/ and cleanup/ once each, for the daily survey's orphan sweep, the clean and the
+    // expire phase alike.
     const requests = Object.values(byPod(sent).get('job-idle') ?? {}).reduce((a, b) => a + b, 0);
     expect(requests).toBeLessThanOrEqual(2);
     expect(sent.filter((r) => r.command === 'ListObjectsV2' && /^(metadata|cleanup)\/$/.test(r.target))).toHaveLength(

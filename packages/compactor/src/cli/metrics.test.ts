@@ -64,7 +64,15 @@ describe('passRegistry', () => {
   it('holds every gauge of a successful pass, last success included', async () => {
     const summary = {
       ...summarize(reports, false, 12_500),
-      otherContainers: { containers: 3, objects: 40, bytes: 9000, expiredObjects: 10, expiredBytes: 2000, failed: 0 },
+      otherContainers: {
+        surveyed: true,
+        containers: 3,
+        objects: 40,
+        bytes: 9000,
+        expiredObjects: 10,
+        expiredBytes: 2000,
+        failed: 0,
+      },
       orphanPodsQueued: 2,
     };
     expect(await samples({ summary, exitCode: 0, finishedAt: FINISHED, durationMs: 12_500 })).toEqual([
@@ -85,16 +93,23 @@ describe('passRegistry', () => {
       'compactor_merged_files_written 2',
       'compactor_merged_written_bytes 700',
       'compactor_objects_deleted 8',
+      'compactor_orphan_pods_queued 2',
       'compactor_other_containers 3',
       'compactor_other_container_objects 40',
       'compactor_other_container_bytes 9000',
       'compactor_other_container_expired_objects 10',
       'compactor_other_container_expired_bytes 2000',
-      'compactor_orphan_pods_queued 2',
       'compactor_expired_objects 6',
       'compactor_expired_bytes 1200',
       'compactor_unreadable_objects_found 0',
     ]);
+  });
+
+  it("leaves the daily survey's gauges out of a pass that did not survey: the last survey's stay", async () => {
+    const summary = summarize(reports, false, 1000);
+    const pushed = await samples({ summary, exitCode: 0, finishedAt: FINISHED, durationMs: 1000 });
+    expect(summary.otherContainers.surveyed).toBe(false);
+    expect(pushed.filter((l) => /^compactor_(other_container|orphan_pods)/.test(l))).toEqual([]);
   });
 
   it('gives every gauge its HELP and TYPE gauge', async () => {

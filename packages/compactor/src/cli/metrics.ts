@@ -104,12 +104,9 @@ export function passRegistry(outcome: PassOutcome): Registry {
     s.bytesWritten,
   );
   gauge('compactor_objects_deleted', 'Objects deleted by the last pass that got to its end', s.objectsDeleted);
-  otherContainerGauges(gauge, s);
-  gauge(
-    'compactor_orphan_pods_queued',
-    'Pods the last pass gave back to the cleanup queue for objects under data/ that no commit lists',
-    s.orphanPodsQueued,
-  );
+  // Only a pass that ran the daily survey knows these: the others leave the last survey's
+  // values in the Pushgateway (a POST replaces only the metrics it holds).
+  if (s.otherContainers.surveyed) surveyGauges(gauge, s);
   gauge(
     'compactor_expired_objects',
     'Objects of expired pod logs (retention) deleted by the last pass that got to its end',
@@ -128,24 +125,40 @@ export function passRegistry(outcome: PassOutcome): Registry {
   return registry;
 }
 
-/** What the bucket holds that nobody reads: raw objects of containers never merged (docs/operations.md). */
-function otherContainerGauges(gauge: (name: string, help: string, value: number) => void, s: PassSummary): void {
+/**
+ * What the daily survey found (docs/operations.md): raw objects of containers never merged, which
+ * nobody reads, and the pods given back to the cleanup queue.
+ */
+function surveyGauges(gauge: (name: string, help: string, value: number) => void, s: PassSummary): void {
   const o = s.otherContainers;
   gauge(
+    'compactor_orphan_pods_queued',
+    'Pods the last daily survey gave back to the cleanup queue for objects under data/ that no commit lists',
+    s.orphanPodsQueued,
+  );
+  gauge(
     'compactor_other_containers',
-    'Raw directories (container ids) of containers never merged, as listed',
+    'Raw directories (container ids) of containers never merged, as the last daily survey listed them',
     o.containers,
   );
-  gauge('compactor_other_container_objects', 'Raw objects of containers never merged, as listed', o.objects);
-  gauge('compactor_other_container_bytes', 'Bytes of raw objects of containers never merged, as listed', o.bytes);
+  gauge(
+    'compactor_other_container_objects',
+    'Raw objects of containers never merged, as the last daily survey listed them',
+    o.objects,
+  );
+  gauge(
+    'compactor_other_container_bytes',
+    'Bytes of raw objects of containers never merged, as the last daily survey listed them',
+    o.bytes,
+  );
   gauge(
     'compactor_other_container_expired_objects',
-    'Raw objects of containers never merged that the last pass deleted by --retention (upload time)',
+    'Raw objects of containers never merged that the last daily survey deleted by --retention (upload time)',
     o.expiredObjects,
   );
   gauge(
     'compactor_other_container_expired_bytes',
-    'Bytes of raw objects of containers never merged that the last pass deleted by --retention',
+    'Bytes of raw objects of containers never merged that the last daily survey deleted by --retention',
     o.expiredBytes,
   );
 }

@@ -41,6 +41,7 @@ export interface RunFlags {
   shard?: Shard;
   pushgateway?: string;
   retention?: number;
+  survey: boolean | string;
   logLevel: string;
 }
 
@@ -149,6 +150,9 @@ function passOptions(): Option[] {
     )
       .env('COMPACTOR_RETENTION')
       .argParser(duration('--retention')),
+    new Option('--survey', 'run the daily survey (orphan sweep, other containers) in this pass, not only once a day')
+      .env('COMPACTOR_SURVEY')
+      .default(false),
   ];
 }
 
@@ -236,6 +240,7 @@ export function toConfig(flags: RunFlags): Config {
     // An empty COMPACTOR_PUSHGATEWAY (a chart value left blank) means none.
     pushgateway: flags.pushgateway || undefined,
     retentionMs: flags.retention,
+    survey: isSet(flags.survey),
   });
 }
 

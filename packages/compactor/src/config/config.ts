@@ -55,6 +55,11 @@ export interface Config {
    * (docs/design.md §8). Milliseconds; default undefined: kept forever.
    */
   readonly retentionMs: number | undefined;
+  /**
+   * `--survey`: run the daily survey (orphan sweep, other containers) in this pass whatever its
+   * stamp says (docs/design.md §8). Default false: at most once a day.
+   */
+  readonly survey: boolean;
 }
 
 const MINUTE_MS = 60_000;
@@ -85,6 +90,7 @@ export function defaultConfig(bucket: string): Config {
     shard: undefined,
     pushgateway: undefined,
     retentionMs: undefined,
+    survey: false,
   };
 }
 

@@ -11,7 +11,7 @@ import { cleanupKey, type PodMetadata } from '@platform/log-reader/layout';
 import { CompactorError } from '../errors.js';
 import { deleteObjects } from '../store/deletes.js';
 import { loadPodState, putCleanupEntry, type PodState } from '../store/pod-state.js';
-import { commit, fence } from './commit.js';
+import { commit, fence, unfence } from './commit.js';
 import type { PodContext } from './context.js';
 import { dueCount, planDeletions, unlistedObjects, withoutDeleted } from './deletions.js';
 import { ZERO_COUNTS, type PodCounts, type PodReport } from './report.js';
@@ -59,7 +59,9 @@ export async function deleteDue(ctx: PodContext, state: PodState): Promise<Delet
   const deleted = new Set(result.deleted);
   const metadata = withoutDeleted(state.metadata, deleted);
   const changed = plan.raw.length + plan.retired.length > 0;
-  return { metadata, changed, counts, later: plan.later, etag };
+  // A pod without metadata had it only for the fence: it goes with the orphans (commit.ts unfence).
+  const left = state.etag === undefined && etag !== undefined ? await unfence(ctx, state.pod, etag) : etag;
+  return { metadata, changed, counts, later: plan.later, etag: left };
 }
 
 /** The clean phase for one pod of the cleanup queue. */

@@ -5,7 +5,7 @@
  * interval after that stamp, so an early stamp would delete it while readers still need it.
  */
 import { randomUUID } from 'node:crypto';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   compareRawKeys,
   encodeMetadata,
@@ -20,7 +20,13 @@ import {
   type UnfinishedLine,
   withUnreadable,
 } from '@platform/log-reader/layout';
-import { isPreconditionFailure, readMetadataText, type Bucket, type RawFile } from '@platform/log-reader/s3';
+import {
+  isNotFound,
+  isPreconditionFailure,
+  readMetadataText,
+  type Bucket,
+  type RawFile,
+} from '@platform/log-reader/s3';
 import { ConcurrentUpdateError } from '../errors.js';
 import type { PodContext } from './context.js';
 import { withoutExpiryMark } from './decide-expiry.js';
@@ -82,6 +88,36 @@ export async function fence(
   etag: string | undefined,
 ): Promise<string | undefined> {
   return commit(ctx, pod, etag, () => metadata);
+}
+
+/**
+ * Deletes the document a fence created for a pod that had no metadata (an orphan landing after
+ * retention deleted the pod), once its orphans are gone: the pod then leaves no trace. The
+ * delete is conditional on the fence's ETag (If-Match); on a store that ignores that header, the
+ * HEAD right before is enough: we hold the lease, so no live compactor commits the pod, and a
+ * stalled one's commit is conditional on what it read before the fence (an ETag, or no object),
+ * so it fails as long as the fence stands, i.e. until this delete. A document that is no longer
+ * the fence's is left alone. Returns the metadata's ETag afterwards (undefined: deleted).
+ */
+export async function unfence(ctx: PodContext, pod: string, etag: string): Promise<string | undefined> {
+  const key = metadataKey(pod);
+  const target = { Bucket: ctx.store.bucket, Key: key };
+  await ctx.lease?.confirm();
+  let current: string | undefined;
+  try {
+    current = (await ctx.store.client.send(new HeadObjectCommand(target))).ETag;
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+  if (current !== etag) return current;
+  try {
+    await ctx.store.client.send(new DeleteObjectCommand({ ...target, IfMatch: etag }));
+  } catch (error) {
+    if (!isPreconditionFailure(error)) throw error;
+    throw new ConcurrentUpdateError(pod, key);
+  }
+  return undefined;
 }
 
 /**

@@ -8,11 +8,14 @@
  * its lease finishing its write after the one that took over cleaned the pod and removed its
  * entry, or after retention deleted the pod's metadata. Such a file is newer than the pod's
  * last commit (a file a commit lists is written before that commit), or the pod has no
- * metadata at all. So each pass lists `data/` and `metadata/` once (a request per 1000 objects,
- * whatever the number of pods) and puts `cleanup/{pod}` back for such a pod when it is not in
- * the queue: the clean phase's snapshot then deletes the leftover by §5's rule once it is due
- * (never a file a commit lists; a fence write first). An idle pod costs nothing more: its files
- * are older than its last commit.
+ * metadata at all. So the daily survey (daily-survey.ts: at most once a day, every dry run,
+ * `--survey`) lists `data/` and `metadata/` once (a request per 1000 objects, whatever the number
+ * of pods) and puts `cleanup/{pod}` back for such a pod when it is not in the queue: the clean
+ * phase's snapshot then deletes the leftover by §5's rule once it is due (never a file a commit
+ * lists; a fence write first). Most such files are found at once by the clean phase's re-check
+ * (clean.ts leaveQueue) and the merge's requeue on a failed commit (merge.ts): the sweep is the
+ * backstop, and a listing of every merged file of every pod kept is too dear to make every pass.
+ * An idle pod costs nothing more: its files are older than its last commit.
  */
 import { CLEANUP_PREFIX, isValidPodName, MERGED_PREFIX, parseCleanupKey } from '@platform/log-reader/layout';
 import { listObjects, type Bucket } from '@platform/log-reader/s3';
@@ -49,15 +52,22 @@ export interface OrphanSweepOptions {
  * to it, all narrowed by `selected`; `orphaned` are the latter.
  */
 export async function cleanupQueue(
-  options: Pick<OrphanSweepOptions, 'store' | 'selected' | 'dryRun'> & { readonly logger: Logger },
+  options: Pick<OrphanSweepOptions, 'store' | 'selected' | 'dryRun'> & {
+    readonly logger: Logger;
+    /** The daily survey's pass: the orphan sweep runs (daily-survey.ts). */
+    readonly sweep: boolean;
+    /** Whether `metadata/` is listed when there is no sweep (the expire phase needs it). */
+    readonly listCommits: boolean;
+  },
 ): Promise<BucketListing> {
   const queued = new Set<string>();
   for await (const o of listObjects(options.store, CLEANUP_PREFIX)) {
     const pod = parseCleanupKey(o.key);
     if (pod !== undefined) queued.add(pod);
   }
-  const commits = await listCommits(options.store);
-  const orphaned = await sweepOrphans({ ...options, commits, queued });
+  const commits =
+    options.sweep || options.listCommits ? await listCommits(options.store) : new Map<string, CommitStamp>();
+  const orphaned = options.sweep ? await sweepOrphans({ ...options, commits, queued }) : [];
   if (orphaned.length > 0)
     options.logger.info('pods given back to the cleanup queue for objects no commit lists', { pods: orphaned });
   return { queue: [...queued, ...orphaned].filter(options.selected), orphaned, commits, queued };

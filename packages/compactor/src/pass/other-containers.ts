@@ -5,8 +5,9 @@
  * upload time (LastModified) is older than the retention: they are not ours to merge, so their
  * upload time is the only thing that may expire them (docs/design.md §8, docs/operations.md).
  *
- * Each such directory is listed in full every pass (a request per 1000 objects): once Fluent Bit
- * uploads only the job namespaces they are job sidecars, and retention bounds them.
+ * Each such directory is listed in full (a request per 1000 objects), so only by the daily survey
+ * (daily-survey.ts), not every pass: a job's sidecar keeps uploading as long as the job runs, and
+ * an idle pod with a sidecar must cost no more a pass than one without.
  */
 import { parseRawKey, type RawKey } from '@platform/log-reader/layout';
 import { listObjects, type Bucket, type ListedObject } from '@platform/log-reader/s3';
@@ -15,7 +16,7 @@ import type { Config } from '../config/config.js';
 import type { Logger } from '../logger.js';
 import { deleteObjects } from '../store/deletes.js';
 import { forEachConcurrently } from './concurrency.js';
-import type { OtherContainersSummary, PassSummary } from './report.js';
+import { NO_OTHER_CONTAINERS, type OtherContainersSummary, type PassSummary } from './report.js';
 
 /** A raw directory of a container that is not its pod's own, as a delimiter listing gives it. */
 export type OtherContainerDir = Omit<RawKey, 'key' | 'slice' | 'index'> & { readonly prefix: string };
@@ -31,7 +32,6 @@ export interface OtherContainerReport {
   readonly error?: string;
 }
 
-/** The summary's totals over every directory of the pass (docs/compactor.md). */
 /** A failed delete of an expired raw object of another container. */
 export class OtherContainerDeleteError extends CompactorError {
   constructor(dir: OtherContainerDir, failed: readonly { readonly key: string; readonly message: string }[]) {
@@ -100,7 +100,11 @@ export async function sweepOtherContainers(
 }
 
 /** The summary with the directories' totals, and those that failed among its `failures` (the pass then exits 1). */
-export function withOtherContainers(summary: PassSummary, reports: readonly OtherContainerReport[]): PassSummary {
+export function withOtherContainers(
+  summary: PassSummary,
+  reports: readonly OtherContainerReport[] | undefined,
+): PassSummary {
+  if (reports === undefined) return { ...summary, otherContainers: NO_OTHER_CONTAINERS };
   const failed = reports.flatMap((r) =>
     r.error === undefined ? [] : [{ pod: r.dir.pod, error: `other container ${r.dir.prefix}: ${r.error}` }],
   );
@@ -121,6 +125,7 @@ export function summarizeOtherContainers(reports: readonly OtherContainerReport[
   const sum = (field: 'objects' | 'bytes' | 'expiredObjects' | 'expiredBytes'): number =>
     reports.reduce((total, r) => total + r[field], 0);
   return {
+    surveyed: true,
     containers: reports.length,
     objects: sum('objects'),
     bytes: sum('bytes'),

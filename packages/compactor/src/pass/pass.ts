@@ -8,17 +8,19 @@
  *      one with work goes through merge.ts, which also deletes what is due, holding the
  *      pod's lease (a pod another compactor holds is left alone). One pod's failure is
  *      reported and never stops the others.
- *   4. Orphan sweep (orphan-sweep.ts): one listing of data/ and one of metadata/; a pod with an
+ *   4. Orphan sweep (orphan-sweep.ts), in the daily survey's pass only (daily-survey.ts: one
+ *      HEAD of a stamp decides): one listing of data/ and one of metadata/; a pod with an
  *      object under data/ newer than its last commit, or without metadata, gets its cleanup
  *      entry back, so that step 5 deletes a stalled writer's late file when it is due.
  *   5. Clean phase: each pod of the cleanup queue that step 3 did not merge, clean or fail
  *      (in --namespace, if given), looked at likewise, then through clean.ts.
- *   6. Other containers (other-containers.ts): the raw directories step 2 passed over, each
- *      listed in full, counted, and with --retention their objects past it deleted.
- * Every decision and every commit reads the clock afresh: a pass may run for a long time.
- *   7. Expire phase, with --retention: pods whose whole log is older than the retention are
+ *   6. Expire phase, with --retention: pods whose whole log is older than the retention are
  *      marked, then deleted a cleanup interval later (expire.ts).
+ *   7. Other containers (other-containers.ts), in the daily survey's pass only: the raw
+ *      directories step 2 passed over, each listed in full, counted, and with --retention their
+ *      objects past it deleted; then the survey's stamp is written.
  *   8. Summary of the pass.
+ * Every decision and every commit reads the clock afresh: a pass may run for a long time.
  */
 import { RAW_PREFIX, parseRawDir, parseRawKey } from '@platform/log-reader/layout';
 import { listCommonPrefixes, listRawFiles, loadMetadata, type Bucket, type RawFile } from '@platform/log-reader/s3';
@@ -41,6 +43,7 @@ import {
   type OtherContainerDir,
   type OtherContainerReport,
 } from './other-containers.js';
+import { stampSurvey, surveyDue } from './daily-survey.js';
 import { checkBucket, checkConditionalWrites } from './store-checks.js';
 import { summarize, ZERO_COUNTS, type PassSummary, type PodCounts, type PodReport } from './report.js';
 import { triageClean, triageMerge, type Triage, type Waiting } from './triage.js';
@@ -84,10 +87,13 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
   // --pod and --shard narrow both phases alike: a pod outside them is another compactor's.
   const selected = (pod: string): boolean =>
     (config.pods.length === 0 || config.pods.includes(pod)) && inShard(pod, config.shard);
+  // The daily survey (daily-survey.ts): decided once, at the start; undefined: not this pass.
+  const surveyAt = await surveyDue(store, config, clock);
   const otherDirs: OtherContainerDir[] = [];
+  const selectedDir = (dir: OtherContainerDir): boolean => selected(dir.pod);
   const pods = (await findPods(store, config.namespace, otherDirs)).filter(selected);
   const found = new Set(pods);
-  logPassStarted(deps, pods.length, holder);
+  logPassStarted(deps, pods.length, holder, surveyAt !== undefined);
   deps.onPhase?.('merge', pods.length);
 
   const reports: PodReport[] = [];
@@ -113,7 +119,8 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
   );
 
   const handled = new Set(reports.filter((r) => r.status !== 'skipped').map((r) => r.pod));
-  const listing = await cleanupQueue({ store, selected, dryRun: config.dryRun, logger });
+  const sweep = { sweep: surveyAt !== undefined, listCommits: config.retentionMs !== undefined };
+  const listing = await cleanupQueue({ store, selected, dryRun: config.dryRun, logger, ...sweep });
   const queue = listing.queue.filter((pod) => !handled.has(pod));
   // --namespace scopes the clean phase too: a queued pod is ours only when it is in it.
   const inScope = async (pod: string): Promise<boolean> => found.has(pod) || inNamespace(store, pod, config.namespace);
@@ -134,17 +141,29 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
 
   // Retention (expire.ts): after the clean phase, which leaves a marked pod in the queue.
   await expirePhase({ ctx, deps, selected, inScope, reports, record, leased, listing });
-  const others = await sweepOtherContainers(
-    { ...ctx, onReport: deps.onOtherContainer },
-    otherDirs.filter((d) => selected(d.pod)),
-  );
+  const others = surveyAt && (await surveyOtherContainers(ctx, deps, otherDirs.filter(selectedDir), surveyAt));
   const summarized = summarize(combinePhases(reports), config.dryRun, Date.now() - started);
   const summary = withOtherContainers({ ...summarized, orphanPodsQueued: listing.orphaned.length }, others);
   logger.info('pass finished', { ...summary });
   return { summary, reports };
 }
 
-function logPassStarted(deps: PassDeps, pods: number, holder: string): void {
+/**
+ * The daily survey's containers never merged (other-containers.ts), then its stamp
+ * (daily-survey.ts): not when a directory failed, so that the next pass tries again.
+ */
+async function surveyOtherContainers(
+  ctx: PodContext,
+  deps: PassDeps,
+  dirs: readonly OtherContainerDir[],
+  started: Date,
+): Promise<OtherContainerReport[]> {
+  const reports = await sweepOtherContainers({ ...ctx, onReport: deps.onOtherContainer }, dirs);
+  if (reports.every((r) => r.error === undefined)) await stampSurvey(ctx.store, ctx.config, started);
+  return reports;
+}
+
+function logPassStarted(deps: PassDeps, pods: number, holder: string, survey: boolean): void {
   const { config } = deps;
   deps.logger.info('pass started', {
     bucket: config.bucket,
@@ -152,6 +171,7 @@ function logPassStarted(deps: PassDeps, pods: number, holder: string): void {
     shard: config.shard === undefined ? undefined : formatShard(config.shard),
     dryRun: config.dryRun,
     holder,
+    survey,
     unfinishedLinesEndBy: deps.liveness === undefined ? 'quiet' : 'kubernetes',
   });
 }

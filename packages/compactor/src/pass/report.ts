@@ -69,6 +69,8 @@ export const ZERO_COUNTS: PodCounts = {
 
 /** Raw objects of containers never merged (other-containers.ts), in the pass's scope. */
 export interface OtherContainersSummary {
+  /** Whether this pass ran the daily survey (daily-survey.ts); false: not listed, every count 0. */
+  readonly surveyed: boolean;
   /** Directories (one per container id) of containers never merged, in the pass's scope. */
   readonly containers: number;
   /** Their raw objects and bytes as listed by the pass, expired ones included. */
@@ -82,6 +84,7 @@ export interface OtherContainersSummary {
 }
 
 export const NO_OTHER_CONTAINERS: OtherContainersSummary = {
+  surveyed: false,
   containers: 0,
   objects: 0,
   bytes: 0,
@@ -117,7 +120,7 @@ export interface PassSummary {
   readonly busy: readonly { readonly pod: string; readonly reason: string }[];
   /** Raw objects of containers never merged (other-containers.ts), and what of them expired. */
   readonly otherContainers: OtherContainersSummary;
-  /** Pods the orphan sweep gave back to the cleanup queue (orphan-sweep.ts). */
+  /** Pods the orphan sweep gave back to the cleanup queue (orphan-sweep.ts); 0 in a pass that did not survey. */
   readonly orphanPodsQueued: number;
   /** Objects found unreadable by this pass (recorded in their pods' metadata; the pods did not fail). */
   readonly unreadableObjects: number;

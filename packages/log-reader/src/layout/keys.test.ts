@@ -3,6 +3,7 @@ import {
   assertPodName,
   cleanupKey,
   compareRawKeys,
+  dailySurveyKey,
   isValidPodName,
   mergedKey,
   mergedPodPrefix,
@@ -303,6 +304,25 @@ describe('pod names', () => {
     ['rawPodPrefix', rawPodPrefix],
   ])('%s refuses invalid pod names instead of building a key outside the pod', (_name, build) => {
     for (const pod of ['..', '../x', 'a/b', '', 'Job']) expect(() => build(pod)).toThrow(InvalidPodNameError);
+  });
+});
+
+describe('the daily survey stamp', () => {
+  it('has a key per scope (namespace, shard) under leases/, none a lease of a pod', () => {
+    const keys = [
+      dailySurveyKey({}),
+      dailySurveyKey({ namespace: 'jobs' }),
+      dailySurveyKey({ shard: { index: 0, count: 2 } }),
+      dailySurveyKey({ namespace: 'jobs', shard: { index: 1, count: 2 } }),
+    ];
+    expect(keys).toEqual([
+      'leases/.daily-survey',
+      'leases/.daily-survey.namespace-jobs',
+      'leases/.daily-survey.shard-0-of-2',
+      'leases/.daily-survey.namespace-jobs.shard-1-of-2',
+    ]);
+    // A pod name never starts with a dot.
+    for (const key of keys) expect(isValidPodName(key.slice('leases/'.length).replace(/\.json$/, ''))).toBe(false);
   });
 });
 

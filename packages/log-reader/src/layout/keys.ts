@@ -148,6 +148,22 @@ export function leaseKey(pod: string): string {
  */
 export const CONDITIONAL_WRITE_CHECK_KEY = `${LEASE_PREFIX}.conditional-write-check`;
 
+/**
+ * When the compactor's daily survey (orphan sweep, containers never merged) of one scope last
+ * ran: its user metadata `surveyed-at` (no pod's key either: it starts with a dot). A compactor
+ * per namespace or per shard surveys only its own scope, so each has its own stamp.
+ */
+export function dailySurveyKey(scope: {
+  readonly namespace?: string | undefined;
+  readonly shard?: { readonly index: number; readonly count: number } | undefined;
+}): string {
+  const namespace = scope.namespace === undefined ? '' : `.namespace-${scope.namespace}`;
+  const shard = scope.shard === undefined ? '' : `.shard-${scope.shard.index}-of-${scope.shard.count}`;
+  return `${LEASE_PREFIX}.daily-survey${namespace}${shard}`;
+}
+/** The user metadata field (`x-amz-meta-surveyed-at`) of {@link dailySurveyKey}: an ISO time. */
+export const SURVEYED_AT_FIELD = 'surveyed-at';
+
 /** The pod of a metadata key (`metadata/{pod}.json`); `undefined` for any other key. */
 export function parseMetadataKey(key: string): string | undefined {
   if (!key.startsWith(METADATA_PREFIX) || !key.endsWith('.json')) return undefined;
