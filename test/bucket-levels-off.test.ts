@@ -6,11 +6,11 @@
 // (store-clock.ts), so "old" and "recent" are what the days say, not the seconds the test takes.
 import { text } from 'node:stream/consumers';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { createS3Client, LogReader } from '@platform/log-reader';
+import { LogReader } from '@platform/log-reader';
 import { CONDITIONAL_WRITE_CHECK_KEY } from '@platform/log-reader/layout';
 import { FluentBitContainer } from '@platform/testkit';
 import { runPass, silentLogger } from 'compactor';
-import { createTestBucket, listAll } from './support/s3.js';
+import { createTestBucket, listAll, testS3Client } from './support/s3.js';
 import { startStoreClock, type StoreClock } from './support/store-clock.js';
 import { HOUR, messages, testConfig } from './support/world.js';
 
@@ -25,11 +25,7 @@ let sim = Math.floor(Date.now() / DAY) * DAY;
 
 beforeAll(async () => {
   store = await startStoreClock(() => new Date(sim));
-  client = createS3Client({
-    endpoint: store.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
+  client = testS3Client(store.url);
 });
 afterAll(async () => {
   client.destroy();

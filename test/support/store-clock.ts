@@ -10,8 +10,9 @@
 //   const client = createS3Client({ endpoint: store.url, ... });   // everything goes through it
 //
 // Writes are PutObject, CopyObject and CompleteMultipartUpload answered 200; an object the
-// proxy never saw written keeps the server's time. Stamps are whole seconds, as S3 lists them. Signatures are untouched: the request is
-// forwarded with the client's Host header (see fault-proxy.ts), and responses are not signed.
+// proxy never saw written keeps the server's time. Stamps are whole seconds, as S3 lists them.
+// Signatures are untouched: the request is forwarded with the client's Host header (see
+// fault-proxy.ts), and responses are not signed.
 import { once } from 'node:events';
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
