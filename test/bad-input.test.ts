@@ -19,6 +19,7 @@ import {
 import { cleanupKey, mergedPodPrefix, metadataKey, rawKey, rawPodPrefix } from '@platform/log-reader/layout';
 import { criPieces, parsedLine, putRaw } from '@platform/testkit';
 import { passWithLogs } from './support/pass-logs.js';
+import { pseudoRandomBytes } from './support/random-bytes.js';
 import { HOUR, MINUTE, messages, newWorld, type World } from './support/world.js';
 
 const T0 = new Date('2026-11-25T10:00:00Z');
@@ -73,21 +74,6 @@ async function readUntilError(reader: LogReader, pod: string): Promise<{ records
     return { records, error };
   }
   return { records, error: undefined };
-}
-
-/** Deterministic pseudo-random bytes (xorshift32), so a failure can be reproduced. */
-function pseudoRandomBytes(length: number, seed: number): Buffer {
-  const out = Buffer.alloc(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
 }
 
 function sha256(text: string): string {

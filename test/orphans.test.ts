@@ -3,8 +3,9 @@
 // it is older than the cleanup interval; files a commit lists never are; an idle pod costs no
 // more requests for it.
 import { gzipSync } from 'node:zlib';
-import { DeleteObjectsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { metadataKey } from '@platform/log-reader/layout';
+import type { FluentBitContainer } from '@platform/testkit';
 import { byPod, recordRequests } from './support/requests.js';
 import { stallingAt } from './support/hooks.js';
 import { testS3Client } from './support/s3.js';
@@ -15,28 +16,42 @@ import { HOUR, MINUTE, messages, newWorld, type World } from './support/world.js
 const isMergedWrite = (command: string, key: string): boolean =>
   command === 'PutObjectCommand' && key.startsWith('data/job-1/');
 
+/**
+ * A holder's client that stalls right before its merged file's PUT, for longer than its lease.
+ * Meanwhile another compactor merges the pod (and a later upload), and hours later cleans it:
+ * the cleanup entry is gone, and the job has ended. `after` runs at the end of the stall.
+ */
+function stalledUntilCleaned(
+  w: World,
+  fb: FluentBitContainer,
+  options: { client?: S3Client; after?: () => Promise<void> } = {},
+): S3Client {
+  return stallingAt(
+    1,
+    async () => {
+      w.advance(10 * MINUTE);
+      await fb.upload(messages('b', 2, new Date(T0.getTime() + 40 * MINUTE)));
+      await w.pass({ compactIntervalMs: 0 });
+      await passHoursLater(w);
+      expect(await w.keys('cleanup/')).toEqual([]);
+      await options.after?.();
+    },
+    { skip: (command, key) => !isMergedWrite(command, key), client: options.client },
+  );
+}
+
 describe('a stalled holder whose merged file lands after the takeover cleaned the pod', () => {
   it('has the file deleted by a later pass, and never a listed one', async () => {
     const { w, fb } = await uploadedPod('orphan-after-cleanup', 2);
     const expected = ['a-0', 'a-1', 'b-0', 'b-1'];
-    // The holder stalls right before its merged file's PUT, for longer than its lease. Meanwhile
-    // another compactor merges the pod (and a later upload), and hours later cleans it: the
-    // cleanup entry is gone, and the job has ended.
-    const stalled = stallingAt(
-      1,
-      async () => {
-        w.advance(10 * MINUTE);
-        await fb.upload(messages('b', 2, new Date(T0.getTime() + 40 * MINUTE)));
-        await w.pass({ compactIntervalMs: 0 });
-        await passHoursLater(w);
-        expect(await w.keys('cleanup/')).toEqual([]);
+    const stalled = stalledUntilCleaned(w, fb, {
+      // A stall lasts minutes or hours; here at least past the second of the last commit
+      // (a listing's LastModified may have a precision of a second).
+      after: async () => {
         expect(await w.keys('kube.')).toEqual([]);
-        // A stall lasts minutes or hours; here at least past the second of the last commit
-        // (a listing's LastModified may have a precision of a second).
         await new Promise((resolve) => setTimeout(resolve, 1100));
       },
-      { skip: (command, key) => !isMergedWrite(command, key) },
-    );
+    });
     // Killed right after its file lands: it never learns that it lost the pod.
     let landed = false;
     stalled.middlewareStack.add(
@@ -78,17 +93,7 @@ describe("a stalled holder whose merged file lands in the second of the takeover
       const w = world;
       const fb = w.container('job-1', '0f3a');
       await fb.upload(messages('a', 2, T0));
-      const stalled = stallingAt(
-        1,
-        async () => {
-          w.advance(10 * MINUTE);
-          await fb.upload(messages('b', 2, new Date(T0.getTime() + 40 * MINUTE)));
-          await w.pass({ compactIntervalMs: 0 });
-          await passHoursLater(w);
-          expect(await w.keys('cleanup/')).toEqual([]);
-        },
-        { skip: (command, key) => !isMergedWrite(command, key), client: testS3Client(store.url) },
-      );
+      const stalled = stalledUntilCleaned(w, fb, { client: testS3Client(store.url) });
       const late = await w.passWith(stalled);
       stalled.destroy();
       expect(late.summary.pods.failed).toBe(1);

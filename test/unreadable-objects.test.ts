@@ -15,6 +15,7 @@ import { COMPACTOR_BIN, jsonLines, LOG_READER_BIN, runCli, s3Env } from './suppo
 import { PASS, startFaultProxy } from './support/fault-proxy.js';
 import { recordRequests } from './support/requests.js';
 import { passWithLogs } from './support/pass-logs.js';
+import { pseudoRandomBytes } from './support/random-bytes.js';
 import { HOUR, messages, newWorld, testConfig, type World } from './support/world.js';
 
 const T0 = new Date('2026-11-25T10:00:00Z');
@@ -37,23 +38,8 @@ function ndjson(prefix: string, n: number): string {
     .join('');
 }
 
-/** Deterministic pseudo-random bytes (xorshift32). */
-function garbage(length: number, seed: number): Buffer {
-  const out = Buffer.alloc(length);
-  let x = seed;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
-
 /** A gzip whose data after the magic bytes is garbage. */
-const BAD_GZIP = Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0x00]), garbage(2000, 7)]);
+const BAD_GZIP = Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0x00]), pseudoRandomBytes(2000, 7)]);
 
 /** job-bad: good, garbage gzip, good. job-cut: good, a gzip stored cut in half (200 lines), good. */
 async function podsWithUnreadableFiles(w: World): Promise<{ bad: string; cut: string }> {
