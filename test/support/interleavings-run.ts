@@ -49,6 +49,12 @@ export interface SlowRead {
   midLog: boolean;
 }
 
+/** A metadata document that lists nothing: no merged file, no merged raw file. */
+function isEmptyLog(pod: string, text: string): boolean {
+  const meta = decodeMetadata(metadataKey(pod), text);
+  return meta.logFiles.length === 0 && (meta.mergedRawFiles ?? []).length === 0;
+}
+
 export class Run {
   readonly models = PODS.map((pod, i) => new PodModel(pod, 'ab'[i]!));
   readonly slow: SlowRead[] = [];
@@ -161,6 +167,15 @@ export class Run {
 
   /** The expiry deletes the metadata of a marked log (the last of its objects): the model starts a new log. */
   private metadataDeleted(model: PodModel, now: number): void {
+    const seen = this.commits.get(model.pod)!;
+    const last = seen[seen.length - 1];
+    if (model.markedAt === undefined && last !== undefined && last !== GONE && isEmptyLog(model.pod, last)) {
+      // The clean phase's fence on a pod that had no metadata, removed with the leftovers it
+      // guarded (commit.ts, unfence): no record of the log was in it.
+      this.trace.push(`    ${model.pod}'s empty fence document deleted at ${this.at(now)}`);
+      seen.push(GONE);
+      return;
+    }
     if (model.markedAt === undefined) this.problems.push(`${metadataKey(model.pod)} deleted, not marked expired`);
     else if (now - model.markedAt < CLEANUP_INTERVAL)
       this.problems.push(`${metadataKey(model.pod)} deleted ${(now - model.markedAt) / 1000} s after the mark`);

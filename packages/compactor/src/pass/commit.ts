@@ -68,9 +68,19 @@ export async function commit(
   await ctx.lease?.confirm();
   const stamp = formatIsoMicros(toEpochNs(ctx.clock()), 'floor');
   const built = build(stamp);
-  // The log's id stays for its life; the first commit of a pod (or of a document no commit of
-  // ours wrote) gives it one, so a read can tell this log from one started after an expiry.
-  return commitMetadata(ctx.store, pod, { ...built, logId: built.logId ?? randomUUID(), commitId: randomUUID() }, etag);
+  // The log's id stays for its life, so a read can tell this log from one started after an expiry.
+  return commitMetadata(ctx.store, pod, { ...built, ...logIdOf(built), commitId: randomUUID() }, etag);
+}
+
+/**
+ * The log's id: kept once given; given by the first commit that lists anything. A document that
+ * lists nothing (the fence on a pod without metadata, which is deleted again) starts no log: a
+ * read that planned on it must not take its removal for a new log.
+ */
+function logIdOf(metadata: PodMetadata): Pick<PodMetadata, 'logId'> {
+  if (metadata.logId !== undefined) return { logId: metadata.logId };
+  const empty = metadata.logFiles.length === 0 && (metadata.mergedRawFiles ?? []).length === 0;
+  return empty ? {} : { logId: randomUUID() };
 }
 
 /**
