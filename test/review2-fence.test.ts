@@ -1,6 +1,6 @@
 // Review 2 of issue 15's last fixes: the fence of a pod without metadata (clean.ts deleteDue,
 // commit.ts fence/unfence) against a stalled holder and against a reader in flight.
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { LogReader, type LogRecord } from '@platform/log-reader';
 import { testS3Client } from './support/s3.js';
 import { HOUR, messages, newWorld, type World } from './support/world.js';
@@ -102,5 +102,45 @@ describe("a fence's log_id (commit.ts fence) against a reader in flight", () => 
     };
     // Nothing expired: every record, in order (the first was returned before).
     expect(await rest()).toBe(120);
+  });
+});
+
+describe('log_id and a document the Python service rewrote (docs/operations.md: going back to it)', () => {
+  it('does not fail a read in flight with LogExpiredError when the Python service commits', async () => {
+    const w = await newWorld('review2-python-logid');
+    const fb = w.container('job-1', '0f3a');
+    for (let i = 0; i < 3; i++) await fb.upload(messages(`f${i}`, 20, new Date(T0.getTime() + i * 60_000)));
+    await w.pass();
+    expect((await w.metadata('job-1')).logId).toEqual(expect.any(String));
+    for (let i = 3; i < 6; i++) await fb.upload(messages(`f${i}`, 20, new Date(T0.getTime() + i * 60_000)));
+    const reader = new LogReader({ client: w.client, bucket: w.bucket, readAhead: 0 });
+    const read = reader.records('job-1')[Symbol.asyncIterator]();
+    expect((await read.next()).done).toBe(false);
+    // The Python service's pass: the new raw files merged, its own document (log_files,
+    // last_compaction_time, last_merged_key: no field of ours), the merged raw files deleted at once.
+    w.advance(HOUR);
+    await w.pass();
+    const ours = JSON.parse(
+      (await (await w.client.send(new GetObjectCommand({ Bucket: w.bucket, Key: META }))).Body?.transformToString()) ??
+        '{}',
+    ) as Record<string, unknown>;
+    const python = {
+      log_files: ours['log_files'],
+      last_compaction_time: ours['last_compaction_time'],
+      last_merged_key: ours['last_merged_key'],
+    };
+    await w.client.send(new PutObjectCommand({ Bucket: w.bucket, Key: META, Body: JSON.stringify(python) }));
+    for (const key of await w.keys('kube.'))
+      await w.client.send(new DeleteObjectCommand({ Bucket: w.bucket, Key: key }));
+    let n = 1;
+    let outcome: number | Error;
+    try {
+      while (!(await read.next()).done) n += 1;
+      outcome = n;
+    } catch (error) {
+      outcome = error as Error;
+    }
+    // The log never expired: the read re-plans on the Python document and ends whole.
+    expect(outcome).toBe(120);
   });
 });
