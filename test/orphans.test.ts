@@ -188,3 +188,34 @@ describe('the orphan sweep', () => {
     expect(dataListings()).toBe(1);
   });
 });
+
+describe('the orphan sweep of the daily survey', () => {
+  it("goes on with the other pods' phases when giving one pod back to the queue fails", async () => {
+    const w = await newWorld('orphan-sweep-failure');
+    await w.container('job-1', '0f3a').upload(messages('a', 3, T0));
+    await w.container('job-1', '0f3a', { container: 'istio-proxy' }).upload(messages('p', 2, T0));
+    // job-2: only a stalled writer's file under data/ (retention deleted the rest).
+    await w.client.send(new PutObjectCommand({ Bucket: w.bucket, Key: 'data/job-2/late.ndjson.gz', Body: 'late' }));
+    w.advance(2 * HOUR);
+    const client = testS3Client();
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { Key?: string };
+        if (context.commandName === 'PutObjectCommand' && input.Key === 'cleanup/job-2')
+          throw new Error('injected: the store failed this PUT (cleanup/job-2)');
+        return next(args);
+      },
+      { step: 'initialize', name: 'failOnePut' },
+    );
+    // job-2's failure is reported; the pass still surveys the other containers and summarizes.
+    const result = await w.passWith(client, { survey: true });
+    expect(result.summary.otherContainers).toMatchObject({ surveyed: true, containers: 1 });
+    expect(result.summary.failures).toEqual([{ pod: 'job-2', error: expect.stringContaining('cleanup/job-2') }]);
+    expect(result.reports.find((r) => r.pod === 'job-1')).toMatchObject({ status: 'merged' });
+    // Not stamped: the next pass sweeps again.
+    expect(await w.keys('leases/.daily-survey')).toEqual([]);
+    const again = await w.pass();
+    expect(again.summary.otherContainers.surveyed).toBe(true);
+    expect(await w.keys('leases/.daily-survey')).toEqual(['leases/.daily-survey']);
+  });
+});

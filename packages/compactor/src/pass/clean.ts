@@ -59,8 +59,10 @@ export async function deleteDue(ctx: PodContext, state: PodState): Promise<Delet
   const deleted = new Set(result.deleted);
   const metadata = withoutDeleted(state.metadata, deleted);
   const changed = plan.raw.length + plan.retired.length > 0;
-  // A pod without metadata had it only for the fence: it goes with the orphans (commit.ts unfence).
-  const left = state.etag === undefined && etag !== undefined ? await unfence(ctx, state.pod, etag) : etag;
+  // A pod without metadata had it only for the fence: it goes with the orphans (commit.ts unfence),
+  // on a store that enforces conditional deletes (else the empty document stays, for retention).
+  const unfencing = state.etag === undefined && etag !== undefined && ctx.conditionalDeletes === true;
+  const left = unfencing ? await unfence(ctx, state.pod, etag) : etag;
   return { metadata, changed, counts, later: plan.later, etag: left };
 }
 

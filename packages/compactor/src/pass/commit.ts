@@ -102,12 +102,11 @@ export async function fence(
 
 /**
  * Deletes the document a fence created for a pod that had no metadata (an orphan landing after
- * retention deleted the pod), once its orphans are gone: the pod then leaves no trace. The
- * delete is conditional on the fence's ETag (If-Match); on a store that ignores that header, the
- * HEAD right before is enough: we hold the lease, so no live compactor commits the pod, and a
- * stalled one's commit is conditional on what it read before the fence (an ETag, or no object),
- * so it fails as long as the fence stands, i.e. until this delete. A document that is no longer
- * the fence's is left alone. Returns the metadata's ETag afterwards (undefined: deleted).
+ * retention deleted the pod), once its orphans are gone: the pod then leaves no trace. Only on a
+ * store that enforces If-Match on DELETE (clean.ts asks): the delete is conditional on the fence's
+ * ETag, so a compactor that took the pod over while this one stalled keeps its commit. A document
+ * that is no longer the fence's is left alone. Returns the metadata's ETag afterwards
+ * (undefined: deleted).
  */
 export async function unfence(ctx: PodContext, pod: string, etag: string): Promise<string | undefined> {
   const key = metadataKey(pod);

@@ -22,6 +22,8 @@ export interface PodContext {
   readonly logger: Logger;
   /** The pod's lease (none in a dry run): confirmed before every delete and commit. */
   readonly lease: Lease | undefined;
+  /** The store refuses a DELETE whose If-Match does not hold (store-checks.ts); the fence is then removed. */
+  readonly conditionalDeletes?: boolean;
   /** With `--kube`: decides when an unfinished line is merged as it is, instead of the quiet rule. */
   readonly liveness?: ContainerLiveness;
 }

@@ -29,6 +29,8 @@ export interface BucketListing {
   readonly queue: readonly string[];
   /** Pods given back to the queue for objects under data/ that no commit lists. */
   readonly orphaned: readonly string[];
+  /** Pods the sweep could not give back (each reported failed; the survey is then not stamped). */
+  readonly sweepFailures: readonly SweepFailure[];
   /** Every pod's last commit (store/commits.ts). */
   readonly commits: ReadonlyMap<string, CommitStamp>;
   /** The queue as listed, before the clean phase. */
@@ -67,20 +69,46 @@ export async function cleanupQueue(
   }
   const commits =
     options.sweep || options.listCommits ? await listCommits(options.store) : new Map<string, CommitStamp>();
-  const orphaned = options.sweep ? await sweepOrphans({ ...options, commits, queued }) : [];
+  const swept = options.sweep ? await sweepOrphans({ ...options, commits, queued }) : { found: [], failed: [] };
+  const orphaned = swept.found;
   if (orphaned.length > 0)
     options.logger.info('pods given back to the cleanup queue for objects no commit lists', { pods: orphaned });
-  return { queue: [...queued, ...orphaned].filter(options.selected), orphaned, commits, queued };
+  return {
+    queue: [...queued, ...orphaned].filter(options.selected),
+    orphaned,
+    sweepFailures: swept.failed,
+    commits,
+    queued,
+  };
 }
 
-/** The pods given back to the cleanup queue (their entries put, unless a dry run), sorted. */
-export async function sweepOrphans(options: OrphanSweepOptions): Promise<string[]> {
+/** A pod whose cleanup entry the sweep could not put back: that pod fails, not the pass. */
+export interface SweepFailure {
+  readonly pod: string;
+  readonly reason: string;
+}
+
+/**
+ * The pods given back to the cleanup queue (their entries put, unless a dry run), sorted, and
+ * those whose entry could not be put (each its own failure: the other pods go on).
+ */
+export async function sweepOrphans(options: OrphanSweepOptions): Promise<{ found: string[]; failed: SweepFailure[] }> {
   const newest = await newestDataObjects(options.store);
-  const found = podsWithLateObjects(newest, options.commits).filter(
+  const late = podsWithLateObjects(newest, options.commits).filter(
     (pod) => !options.queued.has(pod) && options.selected(pod),
   );
-  if (!options.dryRun) for (const pod of found) await putCleanupEntry(options, pod);
-  return found;
+  const found: string[] = [];
+  const failed: SweepFailure[] = [];
+  for (const pod of late) {
+    try {
+      if (!options.dryRun) await putCleanupEntry(options, pod);
+      found.push(pod);
+    } catch (error) {
+      const reason = `putting cleanup/${pod} back for objects under data/ that no commit lists failed: ${error instanceof Error ? error.message : String(error)}`;
+      failed.push({ pod, reason });
+    }
+  }
+  return { found, failed };
 }
 
 /** The LastModified of each pod's newest object under `data/{pod}/` (ms), from one listing of `data/`. */

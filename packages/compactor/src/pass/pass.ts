@@ -36,7 +36,7 @@ import { forEachConcurrently } from './concurrency.js';
 import type { PodContext } from './context.js';
 import { expiryCandidates, expirePod } from './expire.js';
 import { mergePod } from './merge.js';
-import { cleanupQueue, type BucketListing } from './orphan-sweep.js';
+import { cleanupQueue, type BucketListing, type SweepFailure } from './orphan-sweep.js';
 import {
   sweepOtherContainers,
   withOtherContainers,
@@ -44,7 +44,7 @@ import {
   type OtherContainerReport,
 } from './other-containers.js';
 import { stampSurvey, surveyDue } from './daily-survey.js';
-import { checkBucket, checkConditionalWrites } from './store-checks.js';
+import { checkBucket, checkConditionalWrites, conditionalDeletesHold } from './store-checks.js';
 import { summarize, ZERO_COUNTS, type PassSummary, type PodCounts, type PodReport } from './report.js';
 import { triageClean, triageMerge, type Triage, type Waiting } from './triage.js';
 
@@ -78,9 +78,7 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
   const { store, config, logger } = deps;
   const clock = deps.now ?? ((): Date => new Date());
   const holder = newHolderId();
-  await checkBucket(store, config);
-  if (!config.dryRun) await checkConditionalWrites(store, config, logger);
-  const ctx: PodContext = { store, config, clock, logger, lease: undefined, liveness: deps.liveness };
+  const ctx = await passContext(deps, clock);
   const leased = (pod: string, phase: PodReport['phase'], work: (podCtx: PodContext) => Promise<PodReport>) => () =>
     withLease({ store, pod, holder, durationMs: config.leaseDurationMs, clock }, ctx, phase, work);
 
@@ -121,6 +119,7 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
   const handled = new Set(reports.filter((r) => r.status !== 'skipped').map((r) => r.pod));
   const sweep = { sweep: surveyAt !== undefined, listCommits: config.retentionMs !== undefined };
   const listing = await cleanupQueue({ store, selected, dryRun: config.dryRun, logger, ...sweep });
+  for (const failure of listing.sweepFailures) record(failedReport(failure));
   const queue = listing.queue.filter((pod) => !handled.has(pod));
   // --namespace scopes the clean phase too: a queued pod is ours only when it is in it.
   const inScope = async (pod: string): Promise<boolean> => found.has(pod) || inNamespace(store, pod, config.namespace);
@@ -141,7 +140,8 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
 
   // Retention (expire.ts): after the clean phase, which leaves a marked pod in the queue.
   await expirePhase({ ctx, deps, selected, inScope, reports, record, leased, listing });
-  const others = surveyAt && (await surveyOtherContainers(ctx, deps, otherDirs.filter(selectedDir), surveyAt));
+  const stampAt = listing.sweepFailures.length === 0 && surveyAt !== undefined && surveyAt;
+  const others = surveyAt && (await surveyOtherContainers(ctx, deps, otherDirs.filter(selectedDir), stampAt));
   const summarized = summarize(combinePhases(reports), config.dryRun, Date.now() - started);
   const summary = withOtherContainers({ ...summarized, orphanPodsQueued: listing.orphaned.length }, others);
   logger.info('pass finished', { ...summary });
@@ -150,17 +150,36 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
 
 /**
  * The daily survey's containers never merged (other-containers.ts), then its stamp
- * (daily-survey.ts): not when a directory failed, so that the next pass tries again.
+ * (daily-survey.ts): not when a directory or the orphan sweep failed (`started` false), so that
+ * the next pass tries again.
  */
 async function surveyOtherContainers(
   ctx: PodContext,
   deps: PassDeps,
   dirs: readonly OtherContainerDir[],
-  started: Date,
+  started: Date | false,
 ): Promise<OtherContainerReport[]> {
   const reports = await sweepOtherContainers({ ...ctx, onReport: deps.onOtherContainer }, dirs);
-  if (reports.every((r) => r.error === undefined)) await stampSurvey(ctx.store, ctx.config, started);
+  if (started && reports.every((r) => r.error === undefined)) await stampSurvey(ctx.store, ctx.config, started);
   return reports;
+}
+
+/**
+ * The context of the pass's pods, once the store answers and enforces conditional writes (a
+ * set-up problem ends the pass), with whether it enforces conditional deletes too
+ * (store-checks.ts). A dry run writes nothing.
+ */
+async function passContext(deps: PassDeps, clock: () => Date): Promise<PodContext> {
+  const { store, config, logger } = deps;
+  await checkBucket(store, config);
+  if (!config.dryRun) await checkConditionalWrites(store, config, logger);
+  const conditionalDeletes = !config.dryRun && (await conditionalDeletesHold(store));
+  return { store, config, clock, logger, lease: undefined, liveness: deps.liveness, conditionalDeletes };
+}
+
+/** A pod the orphan sweep could not give back to the queue: its failure, not the pass's. */
+function failedReport({ pod, reason }: SweepFailure): PodReport {
+  return { pod, phase: 'clean', status: 'failed', reason, ...ZERO_COUNTS, durationMs: 0 };
 }
 
 function logPassStarted(deps: PassDeps, pods: number, holder: string, survey: boolean): void {

@@ -5,6 +5,7 @@
  */
 import {
   AbortMultipartUploadCommand,
+  DeleteObjectCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   HeadBucketCommand,
@@ -88,3 +89,25 @@ async function multipartConditionHolds(store: Bucket): Promise<boolean> {
     await store.client.send(new AbortMultipartUploadCommand({ ...target, UploadId })).catch(() => undefined);
   }
 }
+
+/**
+ * Whether the store refuses a DELETE whose If-Match does not hold. Only then does the clean phase
+ * delete the fence it wrote on a pod without metadata (commit.ts unfence): on a store that ignores
+ * the header, a compactor that stalled between its check and its delete could remove the commit
+ * of the one that took the pod over. One request per pass, on the check object, which a store
+ * that ignores the header deletes (the next pass creates it again).
+ */
+export async function conditionalDeletesHold(store: Bucket): Promise<boolean> {
+  try {
+    await store.client.send(
+      new DeleteObjectCommand({ Bucket: store.bucket, Key: CONDITIONAL_WRITE_CHECK_KEY, IfMatch: NO_SUCH_ETAG }),
+    );
+    return false;
+  } catch (error) {
+    // Anything else (NotImplemented, a refused header) says it is not enforced either.
+    return isPreconditionFailure(error);
+  }
+}
+
+/** An ETag no object has. */
+const NO_SUCH_ETAG = '"00000000000000000000000000000000"';

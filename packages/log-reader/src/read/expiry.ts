@@ -31,6 +31,9 @@ export async function loadReadableMetadata(
   const { metadata, etag } = await loadMetadata(store, pod);
   assertNotExpired(pod, metadata);
   if (afterMissing && etag === undefined) throw new LogExpiredError(pod, undefined);
-  if (logId !== undefined && metadata.logId !== logId) throw new LogExpiredError(pod, undefined);
+  // Only two ids that differ tell a new log: a document without one (the Python service's,
+  // which drops our fields when a bucket goes back to it) tells nothing.
+  if (logId !== undefined && metadata.logId !== undefined && metadata.logId !== logId)
+    throw new LogExpiredError(pod, undefined);
   return metadata;
 }
