@@ -36,7 +36,7 @@ function interleavedAt(command: string, key: string | undefined, before: () => P
       }
       return next(args);
     },
-    { step: 'initialize', name: 'review2Interleave' },
+    { step: 'initialize', name: 'interleave' },
   );
   return client;
 }
@@ -51,14 +51,14 @@ function withoutConditionalDeletes(client: S3Client): S3Client {
           if (/^if-(none-)?match$/i.test(name)) delete request.headers[name];
       return next(args);
     },
-    { step: 'build', name: 'review2DropDeleteConditions' },
+    { step: 'build', name: 'dropDeleteConditions' },
   );
   return client;
 }
 
 describe('the fence of a pod without metadata, on a store without conditional deletes', () => {
   it('stays (an empty document), so that no stalled compactor can delete the commit of the one that took over', async () => {
-    const w = await podWithOrphan('review2-unfence');
+    const w = await podWithOrphan('fence-without-conditional-deletes');
     // On such a store, a compactor that stalled between its check of the fence and its DELETE
     // would remove the commit of the one that took the pod over: the fence is never deleted.
     const deletes: string[] = [];
@@ -82,7 +82,7 @@ describe('the fence of a pod without metadata, on a store without conditional de
 
 describe("a fence's log_id (commit.ts fence) against a reader in flight", () => {
   it('does not fail a read of a pod that never expired with LogExpiredError', async () => {
-    const w = await podWithOrphan('review2-fence-logid');
+    const w = await podWithOrphan('fence-log-id');
     const reader = new LogReader({ client: w.client, bucket: w.bucket, readAhead: 0 });
     const read = reader.records('job-1')[Symbol.asyncIterator]();
     // The reader plans while the fence stands (between the fence's PUT and the orphan's delete).
@@ -113,7 +113,7 @@ describe("a fence's log_id (commit.ts fence) against a reader in flight", () => 
 
 describe('log_id and a document the Python service rewrote (docs/operations.md: going back to it)', () => {
   it('does not fail a read in flight with LogExpiredError when the Python service commits', async () => {
-    const w = await newWorld('review2-python-logid');
+    const w = await newWorld('python-log-id');
     const fb = w.container('job-1', '0f3a');
     for (let i = 0; i < 3; i++) await fb.upload(messages(`f${i}`, 20, new Date(T0.getTime() + i * 60_000)));
     await w.pass();
