@@ -42,7 +42,10 @@ export interface FollowedRecord extends LogRecord {
 }
 
 export interface LogReaderOptions {
-  /** An S3 client; give it `forcePathStyle: true` for a custom endpoint. */
+  /**
+   * An S3 client: `createS3Client()` builds the one the CLIs use (path-style addressing with a
+   * custom endpoint, bounded retries). One of your own needs `forcePathStyle: true` with a custom endpoint.
+   */
   readonly client: S3Client;
   readonly bucket: string;
   /**
