@@ -71,10 +71,14 @@ function tsconfig(files: readonly string[], emit: boolean): string {
   return JSON.stringify({ compilerOptions, files }, null, 2);
 }
 
-/** The environment of a child: npm's own variables left out (a `npm test` parent would pass its workspace on). */
+// What a parent `npm test` or `npm exec` exports about the repository's own package and
+// workspace: a child npm would take the scratch package for part of the workspace. The
+// registry, cache and proxy settings (npm_config_registry, …) are kept.
+const PARENT_NPM = /^npm_(package_|lifecycle_|config_(workspaces?|include_workspace_root|prefix|local_prefix)$)/i;
+
+/** This environment without the parent npm's project; npm next to the node that runs the tests first. */
 function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_')));
-  // npm next to the node that runs the tests (the pinned one), first.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !PARENT_NPM.test(k)));
   return { ...env, PATH: `${dirname(process.execPath)}:${env['PATH'] ?? ''}`, ...extra };
 }
 
