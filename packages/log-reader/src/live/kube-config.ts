@@ -6,6 +6,11 @@
 import { KubeConfig } from '@kubernetes/client-node';
 
 export interface KubeTarget {
+  /**
+   * The Kubernetes client's own type (the compactor calls more of it than a read does), so this
+   * entry's types load client-node's, which import `ws`: the package depends on `@types/ws` for
+   * them (client-node does not).
+   */
   readonly kube: KubeConfig;
   /** `--namespace`, else the context's namespace, else `default` (as kubectl). */
   readonly namespace: string;

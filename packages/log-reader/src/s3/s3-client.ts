@@ -68,7 +68,11 @@ export function socketsFor(concurrentReads: number, readAhead: number = DEFAULT_
 }
 
 export interface S3ClientSettings {
-  /** A custom endpoint (an S3-compatible store, moto, versitygw); implies path-style addressing. */
+  /**
+   * A custom endpoint (an S3-compatible store: LocalStack, MinIO, moto, versitygw), e.g.
+   * `http://localhost:4566`; default `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`, else AWS S3.
+   * Implies path-style addressing: virtual-hosted addressing would ask for `{bucket}.localhost`.
+   */
   readonly endpoint?: string | undefined;
   readonly region?: string | undefined;
   /**
