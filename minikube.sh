@@ -76,7 +76,7 @@ start() {
   # containerd writes the CRI log files Fluent Bit's cri parser reads (Docker's runtime
   # writes JSON ones). Your ARGS come last: they win.
   minikube start --profile "$PROFILE" --container-runtime=containerd "$@"
-  echo "next: ./minikube.sh load-images && ./minikube.sh apply && ./minikube.sh run-once"
+  echo "next: ./minikube.sh load-images && ./minikube.sh apply && ./minikube.sh demo"
 }
 
 load_images() {
@@ -98,7 +98,7 @@ apply() {
     --dry-run=client --output yaml | kc apply --filename -
   kubectl --context "$PROFILE" apply --kustomize "$OVERLAY"
   kc rollout status "deployment/$LOCALSTACK" --timeout=300s
-  echo "next: ./minikube.sh run-once (the CronJob also runs on its own schedule)"
+  echo "next: ./minikube.sh demo (a job, read from here) or run-once (the CronJob also runs on its own schedule)"
 }
 
 # The first condition of the job that is True: Complete, Failed (or empty while it runs).
