@@ -3,7 +3,10 @@
 // no field the API does not know, and what the deployment relies on holds: the CronJob's
 // args with its ConfigMap parse with the compactor's own CLI parser (every shard's, for the
 // Indexed variant), Fluent Bit uploads to the compactor's bucket, every container runs
-// locked down with resources set, RBAC grants only what is needed, and no real secret ships.
+// locked down with resources set, RBAC grants only what is needed, and no real secret ships;
+// each workload has an S3 identity of its own whose IAM policy (k8s/README.md) allows what its
+// code sends and no more, the compactor runs in a namespace that enforces "restricted", Fluent
+// Bit has a priority class, production pins images by digest, and the demo's job is a job.
 // Needs kustomize: .tools/bin/kustomize (`make tools`) or kubectl on PATH. No S3 server.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -17,7 +20,9 @@ import type {
   V1DaemonSet,
   V1Deployment,
   V1PodSpec,
+  V1Namespace,
   V1PolicyRule,
+  V1PriorityClass,
   V1RoleBinding,
   V1Secret,
   V1Service,
@@ -36,12 +41,24 @@ import {
   splitClist,
   tailReads,
 } from './support/fluent-bit.js';
+import {
+  actionsAllowed,
+  IAM_ACTIONS_OF_COMMAND,
+  iamPoliciesOf,
+  type IamPolicy,
+  resourcesAllowed,
+  restrictedProblems,
+  s3CommandsIn,
+} from './support/k8s-policy.js';
 
 const OVERLAYS = ['production', 'production-sharded', 'minikube'] as const;
 type Overlay = (typeof OVERLAYS)[number];
 const PRODUCTION: readonly Overlay[] = ['production', 'production-sharded'];
 
+/** Fluent Bit's namespace (privileged: hostPath); LocalStack's too on minikube. */
 const NAMESPACE = 'job-logs';
+/** The compactor's and the readers' ServiceAccount's namespace (restricted). */
+const COMPACTOR_NAMESPACE = 'job-logs-compactor';
 const MINIKUBE_ENDPOINT = 'http://localstack.job-logs.svc:4566';
 
 interface K8sObject {
@@ -186,25 +203,30 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     expect(compactorBindings.length).toBeGreaterThan(0);
     for (const b of compactorBindings) {
       // A ClusterRoleBinding would let it read every pod of the cluster.
-      expect(`${b.kind} ${b.metadata?.namespace}`).toMatch(/^RoleBinding (?!job-logs$)[a-z0-9-]+$/);
-      expect(b.subjects).toEqual([{ kind: 'ServiceAccount', name: 'compactor', namespace: NAMESPACE }]);
+      expect(`${b.kind} ${b.metadata?.namespace}`).toMatch(/^RoleBinding (?!job-logs(-compactor)?$)[a-z0-9-]+$/);
+      // The ServiceAccount the CronJob runs as, in the CronJob's own namespace.
+      expect(b.subjects).toEqual([
+        { kind: 'ServiceAccount', name: 'compactor', namespace: compactorCronJob(overlay).metadata?.namespace },
+      ]);
     }
     // Readers (`log-reader logs -f`, services with `follow`): get a pod and its log, nothing
     // else, in the job namespaces, the same ones the compactor is bound in.
     expect(rulesOf(overlay, 'job-logs-reader')).toEqual([
       { apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get'] },
     ]);
-    expect(find<V1ServiceAccount>(overlay, 'ServiceAccount', 'log-reader').metadata?.namespace).toBe(NAMESPACE);
+    expect(find<V1ServiceAccount>(overlay, 'ServiceAccount', 'log-reader').metadata?.namespace).toBe(
+      COMPACTOR_NAMESPACE,
+    );
     const readerBindings = bindings.filter((b) => b.roleRef.name === 'job-logs-reader');
     expect(readerBindings.length).toBeGreaterThan(0);
     for (const b of readerBindings) {
-      expect(`${b.kind} ${b.metadata?.namespace}`).toMatch(/^RoleBinding (?!job-logs$)[a-z0-9-]+$/);
+      expect(`${b.kind} ${b.metadata?.namespace}`).toMatch(/^RoleBinding (?!job-logs(-compactor)?$)[a-z0-9-]+$/);
       expect(b.roleRef).toEqual({
         apiGroup: 'rbac.authorization.k8s.io',
         kind: 'ClusterRole',
         name: 'job-logs-reader',
       });
-      expect(b.subjects).toEqual([{ kind: 'ServiceAccount', name: 'log-reader', namespace: NAMESPACE }]);
+      expect(b.subjects).toEqual([{ kind: 'ServiceAccount', name: 'log-reader', namespace: COMPACTOR_NAMESPACE }]);
     }
     const namespacesOf = (list: readonly V1RoleBinding[]): string[] =>
       list.map((b) => b.metadata?.namespace ?? '').sort();
@@ -295,22 +317,26 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
           read: true,
         },
       );
-    for (const ns of ['kube-system', NAMESPACE])
+    for (const ns of ['kube-system', NAMESPACE, COMPACTOR_NAMESPACE])
       expect({ ns, read: tailReads(tail, env, `/var/log/containers/pod-1_${ns}_c-${'0'.repeat(64)}.log`) }).toEqual({
         ns,
         read: false,
       });
   });
 
-  it('takes static S3 keys only from an optional Secret named s3-credentials', () => {
+  it('takes static S3 keys only from an optional Secret of its own: s3-credentials-<workload>', () => {
+    const secretsOf = new Map<string, string[]>();
     for (const { where, spec } of podSpecs(overlay)) {
       for (const c of spec.containers) {
         for (const source of c.envFrom ?? []) {
-          if (source.secretRef !== undefined)
-            expect({ where, secretRef: source.secretRef }).toEqual({
-              where,
-              secretRef: { name: 's3-credentials', optional: true },
-            });
+          if (source.secretRef === undefined) continue;
+          const own = OWN_SECRET[where];
+          expect({ where, secretRef: source.secretRef }).toEqual({
+            where,
+            secretRef: { name: own ?? '(no S3 keys for this workload)', optional: true },
+          });
+          const secret = source.secretRef.name ?? '(unnamed)';
+          secretsOf.set(secret, [...(secretsOf.get(secret) ?? []), where]);
         }
         for (const e of c.env ?? []) {
           // A credential never sits in a manifest as a literal value.
@@ -319,6 +345,10 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
         }
       }
     }
+    // Fluent Bit (root on every node) and the compactor never share keys: with the
+    // compactor's, Fluent Bit could delete the whole archive.
+    expect([...secretsOf.entries()].filter(([, users]) => users.length > 1)).toEqual([]);
+    expect([...secretsOf.keys()].sort()).toEqual(['s3-credentials-compactor', 's3-credentials-fluent-bit']);
   });
 });
 
@@ -343,9 +373,19 @@ describe.each(PRODUCTION)('k8s/overlays/%s (production)', (overlay) => {
     for (const config of configs) expect(config.retentionMs).toBe(90 * 24 * 3_600_000);
   });
 
-  it('runs the image named in the overlay, from a registry, by version', () => {
-    expect(compactorContainer(overlay).image).toMatch(/^[a-z0-9.-]+\.[a-z]+(:\d+)?\/[a-z0-9._/-]+:\d+\.\d+\.\d+$/);
+  it('runs the image named in the overlay, from a registry, by version and digest', () => {
+    expect(compactorContainer(overlay).image).toMatch(
+      /^[a-z0-9.-]+\.[a-z]+(:\d+)?\/[a-z0-9._/-]+:\d+\.\d+\.\d+@sha256:[0-9a-f]{64}$/,
+    );
     expect(compactorContainer(overlay).imagePullPolicy).toBe('IfNotPresent');
+  });
+
+  it('pins every image of every workload by digest (a tag can be pushed again)', () => {
+    const images = podSpecs(overlay).flatMap(({ where, spec }) =>
+      [...(spec.initContainers ?? []), ...spec.containers].map((c) => ({ id: `${where}/${c.name}`, image: c.image })),
+    );
+    expect(images.length).toBeGreaterThanOrEqual(3);
+    expect(images.filter(({ image }) => !/^[^@\s]+:[^@:/\s]+@sha256:[0-9a-f]{64}$/.test(image ?? ''))).toEqual([]);
   });
 });
 
@@ -368,15 +408,27 @@ describe('k8s/overlays/production-sharded: a shard whose pass fails', () => {
 });
 
 describe('k8s/overlays/production/s3-credentials.example.yaml', () => {
-  it('holds placeholders only, under the name the workloads look for, and is not part of the overlay', () => {
-    const example = parseYaml(
+  it('holds placeholders only, one Secret per workload under the name and namespace it looks for, and is not part of the overlay', () => {
+    const examples = parseAllDocuments(
       readFileSync(resolve(REPO_ROOT, 'k8s/overlays/production/s3-credentials.example.yaml'), 'utf8'),
-    ) as V1Secret;
-    expect(example.kind).toBe('Secret');
-    expect(example.metadata).toMatchObject({ name: 's3-credentials', namespace: NAMESPACE });
-    expect(example.data).toBeUndefined();
-    expect(Object.keys(example.stringData ?? {}).sort()).toEqual(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']);
-    for (const value of Object.values(example.stringData ?? {})) expect(value).toMatch(/^REPLACE_WITH_[A-Z_]+$/);
+    ).map((d) => d.toJS() as V1Secret);
+    expect(examples.map((e) => `${e.metadata?.namespace}/${e.metadata?.name}`).sort()).toEqual([
+      `${COMPACTOR_NAMESPACE}/s3-credentials-compactor`,
+      `${COMPACTOR_NAMESPACE}/s3-credentials-log-reader`,
+      `${NAMESPACE}/s3-credentials-fluent-bit`,
+    ]);
+    for (const example of examples) {
+      expect(example.kind).toBe('Secret');
+      expect(example.data).toBeUndefined();
+      expect(Object.keys(example.stringData ?? {}).sort()).toEqual(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']);
+      for (const value of Object.values(example.stringData ?? {})) expect(value).toMatch(/^REPLACE_WITH_[A-Z_]+$/);
+    }
+    // Each Secret sits where the workload that reads it runs.
+    for (const [where, name] of Object.entries(OWN_SECRET)) {
+      const [kind, workload] = where.split('/') as [string, string];
+      const namespace = find<K8sObject>('production', kind, workload).metadata.namespace;
+      expect(examples.find((e) => e.metadata?.name === name)?.metadata?.namespace).toBe(namespace);
+    }
     expect(readFileSync(resolve(REPO_ROOT, 'k8s/overlays/production/kustomization.yaml'), 'utf8')).not.toMatch(
       /^\s*-\s*s3-credentials/m,
     );
@@ -416,11 +468,177 @@ describe('k8s/overlays/minikube', () => {
     expect(scripts[0]?.[1]).toMatch(/^#!.*bash\n[\s\S]*JOB_LOGS_BUCKET[\s\S]*awslocal s3 mb/);
   });
 
-  it("uses LocalStack's dummy keys and the image built inside the cluster", () => {
-    const secret = find<V1Secret>(overlay, 'Secret', 's3-credentials');
-    expect(secret.stringData).toEqual({ AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
+  it("uses LocalStack's dummy keys, one Secret per workload, and the image built inside the cluster", () => {
+    for (const name of ['s3-credentials-fluent-bit', 's3-credentials-compactor', 's3-credentials-log-reader']) {
+      const secret = find<V1Secret>(overlay, 'Secret', name);
+      expect({ name, keys: secret.stringData }).toEqual({
+        name,
+        keys: { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
+      });
+    }
+    expect(find<V1Secret>(overlay, 'Secret', 's3-credentials-fluent-bit').metadata?.namespace).toBe(NAMESPACE);
+    expect(find<V1Secret>(overlay, 'Secret', 's3-credentials-compactor').metadata?.namespace).toBe(COMPACTOR_NAMESPACE);
     expect(compactorContainer(overlay).image).toBe('job-logs-s3/compactor:dev');
     expect(compactorContainer(overlay).imagePullPolicy).toBe('Never');
+  });
+});
+
+describe.each(OVERLAYS)('k8s/overlays/%s: least privilege', (overlay) => {
+  const namespace = (name: string): V1Namespace => find<V1Namespace>(overlay, 'Namespace', name);
+  const enforced = (name: string): string | undefined =>
+    namespace(name).metadata?.labels?.['pod-security.kubernetes.io/enforce'];
+
+  it('runs the compactor and the readers\' account in a namespace of their own that enforces "restricted", apart from Fluent Bit\'s', () => {
+    const cron = compactorCronJob(overlay);
+    const ds = find<V1DaemonSet>(overlay, 'DaemonSet', 'fluent-bit');
+    expect(cron.metadata?.namespace).toBe(COMPACTOR_NAMESPACE);
+    expect(enforced(COMPACTOR_NAMESPACE)).toBe('restricted');
+    expect(ds.metadata?.namespace).toBe(NAMESPACE);
+    expect(enforced(NAMESPACE)).toBe('privileged');
+    for (const sa of ['compactor', 'log-reader'])
+      expect({ sa, namespace: find<V1ServiceAccount>(overlay, 'ServiceAccount', sa).metadata?.namespace }).toEqual({
+        sa,
+        namespace: COMPACTOR_NAMESPACE,
+      });
+    // Its settings are in its own namespace: envFrom resolves only there.
+    expect(find<V1ConfigMap>(overlay, 'ConfigMap', 'compactor-config').metadata?.namespace).toBe(COMPACTOR_NAMESPACE);
+  });
+
+  it('has every workload of a "restricted" namespace admitted by that standard', () => {
+    const restricted = objects(overlay)
+      .filter(isKind<V1Namespace>('Namespace'))
+      .filter((n) => n.metadata?.labels?.['pod-security.kubernetes.io/enforce'] === 'restricted')
+      .map((n) => n.metadata?.name ?? '');
+    const checked = podSpecs(overlay).filter(({ where }) => {
+      const [kind, name] = where.split('/') as [string, string];
+      return restricted.includes(find<K8sObject>(overlay, kind, name).metadata.namespace ?? '');
+    });
+    expect(checked.map(({ where }) => where)).toContain('CronJob/compactor');
+    for (const { where, spec } of checked)
+      expect({ where, problems: restrictedProblems(spec) }).toEqual({ where, problems: [] });
+  });
+
+  it("gives Fluent Bit's DaemonSet a priority class of its own, above every job's and below the cluster's own", () => {
+    const spec = find<V1DaemonSet>(overlay, 'DaemonSet', 'fluent-bit').spec?.template.spec;
+    const name = spec?.priorityClassName ?? '(none)';
+    const pc = find<V1PriorityClass>(overlay, 'PriorityClass', name);
+    // Above what a user's class may have, short of system-*; never the default of other pods.
+    expect(pc.value).toBeGreaterThanOrEqual(1_000_000);
+    expect(pc.value).toBeLessThanOrEqual(1_000_000_000);
+    expect(pc.globalDefault ?? false).toBe(false);
+    expect(name.startsWith('system-')).toBe(false);
+  });
+
+  it('runs each workload as a ServiceAccount of its own', () => {
+    const accounts = podSpecs(overlay)
+      .filter(({ where }) => where in OWN_SECRET)
+      .map(({ where, spec }) => `${where}: ${spec.serviceAccountName}`);
+    expect(accounts.sort()).toEqual(['CronJob/compactor: compactor', 'DaemonSet/fluent-bit: fluent-bit']);
+  });
+});
+
+describe.each(PRODUCTION)('k8s/overlays/%s: an IAM role per workload', (overlay) => {
+  it('annotates each ServiceAccount with a role of its own, whose policy k8s/README.md shows', () => {
+    const roles = ['compactor', 'fluent-bit', 'log-reader'].map(
+      (name) =>
+        find<V1ServiceAccount>(overlay, 'ServiceAccount', name).metadata?.annotations?.['eks.amazonaws.com/role-arn'] ??
+        '',
+    );
+    expect(new Set(roles).size).toBe(3);
+    const policies = iamPoliciesOf(README);
+    expect(roles.map((arn) => arn.replace(/^.*:role\//, '')).sort()).toEqual([...policies.keys()].sort());
+  });
+});
+
+const README = resolve(REPO_ROOT, 'k8s/README.md');
+
+describe('the IAM policies of k8s/README.md', () => {
+  const policies = iamPoliciesOf(README);
+  const policy = (id: string): IamPolicy => {
+    const found = policies.get(id);
+    if (found === undefined) throw new Error(`k8s/README.md shows no IAM policy with "Id": "${id}"`);
+    return found;
+  };
+  const bucket = (): string => compactorSettings('production')['COMPACTOR_BUCKET'] ?? '(none)';
+  const allowedFor = (id: string, dirs: string[]): string[] =>
+    s3CommandsIn(...dirs).flatMap((command) => {
+      const actions = IAM_ACTIONS_OF_COMMAND[command];
+      if (actions === undefined) return [`${command}: no IAM action known; add it to IAM_ACTIONS_OF_COMMAND`];
+      return actions.filter((a) => resourcesAllowed(policy(id), a).length === 0).map((a) => `${command}: ${a}`);
+    });
+
+  it('lets Fluent Bit put raw files and nothing else: it can neither delete, read nor list the archive', () => {
+    const fluentBit = policy('job-logs-fluent-bit');
+    expect(actionsAllowed(fluentBit)).toEqual(['s3:PutObject']);
+    expect(resourcesAllowed(fluentBit, 's3:PutObject')).toEqual([`arn:aws:s3:::${bucket()}/kube.var.log.containers.*`]);
+    // The s3 output sends one PutObject per file: switching to multipart would need more.
+    const conf = parseClassicConfig(
+      readFileSync(resolve(FLUENT_BIT_DIR, 'fluent-bit.conf'), 'utf8'),
+      'fluent-bit.conf',
+    );
+    expect(entry(pluginSection(conf, 'OUTPUT', 's3'), 'use_put_object')).toMatch(/^on$/i);
+  });
+
+  it('lets the compactor send every S3 command its code sends, on the bucket of the production overlay', () => {
+    expect(allowedFor('job-logs-compactor', ['packages/compactor/src', 'packages/log-reader/src/s3'])).toEqual([]);
+    const compactor = policy('job-logs-compactor');
+    const object = (prefix: string): string => `arn:aws:s3:::${bucket()}/${prefix}*`;
+    // What a pass deletes: merged raw files, retired merged files and leftovers, queue entries,
+    // leases, and with retention (set in production) an expired pod's metadata.
+    expect(resourcesAllowed(compactor, 's3:DeleteObject').sort()).toEqual(
+      ['kube.var.log.containers.', 'data/', 'metadata/', 'cleanup/', 'leases/'].map(object).sort(),
+    );
+    expect(resourcesAllowed(compactor, 's3:ListBucket')).toEqual([`arn:aws:s3:::${bucket()}`]);
+    // It writes nothing under the raw prefix: that is Fluent Bit's.
+    expect(resourcesAllowed(compactor, 's3:PutObject')).not.toContain(object('kube.var.log.containers.'));
+  });
+
+  it('lets readers list and read, nothing more', () => {
+    expect(allowedFor('job-logs-reader', ['packages/log-reader/src'])).toEqual([]);
+    expect(actionsAllowed(policy('job-logs-reader'))).toEqual(['s3:GetObject', 's3:ListBucket']);
+  });
+
+  it('names only the bucket of the production overlay', () => {
+    for (const [id, p] of policies)
+      for (const s of p.Statement)
+        for (const r of typeof s.Resource === 'string' ? [s.Resource] : s.Resource)
+          expect({ id, r }).toEqual({ id, r: expect.stringMatching(new RegExp(`^arn:aws:s3:::${bucket()}(/|$)`)) });
+  });
+});
+
+describe('k8s/overlays/minikube/demo-job.yaml (the job ./minikube.sh demo runs)', () => {
+  const name = 'job-demo-1700000000';
+  const pod = (): K8sObject & { spec: V1PodSpec } =>
+    parseYaml(
+      readFileSync(resolve(REPO_ROOT, 'k8s/overlays/minikube/demo-job.yaml'), 'utf8').replaceAll('JOB_NAME', name),
+    ) as K8sObject & { spec: V1PodSpec };
+
+  it('is a valid Pod, with no field the API does not know', () => {
+    expect(validateWithSchemas([pod()])).toEqual([null]);
+    expect(unknownFields(pod())).toEqual([]);
+  });
+
+  it('is a job as the platform runs one: its one container named like the pod, in a job namespace Fluent Bit uploads', () => {
+    const p = pod();
+    expect(p.metadata.name).toBe(name);
+    expect(p.spec.containers.map((c) => c.name)).toEqual([name]);
+    expect(p.spec.restartPolicy).toBe('Never');
+    const env = find<V1ConfigMap>('minikube', 'ConfigMap', 'fluent-bit-env').data ?? {};
+    expect(namespacesOfJobLogPaths(env['JOB_LOG_PATHS'] ?? '')).toContain(p.metadata.namespace);
+    // The compactor (--kube) and readers (-f) may ask about it there.
+    const bound = objects('minikube')
+      .filter(isKind<V1RoleBinding>('RoleBinding'))
+      .filter((b) => b.metadata?.namespace === p.metadata.namespace)
+      .map((b) => b.roleRef.name);
+    expect(bound.sort()).toEqual(['job-logs-compactor', 'job-logs-reader']);
+    // Its last line is the one the demo waits for.
+    expect(p.spec.containers[0]?.command?.at(-1)).toMatch(new RegExp(`echo "${name}: done"\n$`));
+  });
+
+  it('would be admitted under the "restricted" standard, with resources set', () => {
+    expect(restrictedProblems(pod().spec)).toEqual([]);
+    const c = pod().spec.containers[0] as V1Container;
+    expect(resourcesSet(c)).toBe('requests cpu+memory, limits memory >= request');
   });
 });
 
@@ -505,7 +723,14 @@ const OTHER_KINDS = new Set([
   'ConfigMap',
   'Secret',
   'Service',
+  'PriorityClass',
 ]);
+
+/** The one Secret of static S3 keys each workload may take (envFrom, optional); none for the others. */
+const OWN_SECRET: Readonly<Record<string, string>> = {
+  'CronJob/compactor': 's3-credentials-compactor',
+  'DaemonSet/fluent-bit': 's3-credentials-fluent-bit',
+};
 
 /** The pod spec of every workload, named `Kind/name`; an object of a kind this test does not know fails it. */
 function podSpecs(overlay: Overlay): { where: string; spec: V1PodSpec }[] {

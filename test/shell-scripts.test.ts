@@ -1,6 +1,7 @@
 // minikube.sh without a cluster: its usage and exit codes, and the commands each step
 // gives kubectl and minikube — stand-ins on PATH that record their arguments and answer
-// like the real ones (a job's pod ran, the job completed or failed).
+// like the real ones (a job's pod ran, the job completed or failed), and `demo` against those
+// and a log-reader stand-in (uploads arrive, the job's last line arrives).
 import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
@@ -19,7 +20,7 @@ import { runProcess, type CliResult } from './support/cli.js';
 
 const ROOT = resolve(__dirname, '..');
 const SCRIPT = resolve(ROOT, 'minikube.sh');
-const SUBCOMMANDS = ['start', 'load-images', 'apply', 'run-once', 'logs', 'clean', 'stop'];
+const SUBCOMMANDS = ['start', 'load-images', 'apply', 'run-once', 'demo', 'logs', 'clean', 'stop'];
 
 /** The `NAME="value"` settings at the top of minikube.sh. */
 function scriptSettings(): Record<string, string> {
@@ -58,6 +59,8 @@ class FakeCluster {
   readonly dir = mkdtempSync(join(tmpdir(), 'minikube-sh-'));
   readonly log = join(this.dir, 'calls.log');
   readonly applied = join(this.dir, 'applied.yaml');
+  /** The PID of the port-forward stand-in, once demo started it. */
+  readonly forwardPid = join(this.dir, 'port-forward.pid');
 
   /** `jobCondition`: what the job's True condition reads once it ran. */
   constructor(jobCondition: 'Complete' | 'Failed' = 'Complete') {
@@ -71,12 +74,37 @@ class FakeCluster {
   *"create namespace"*) printf 'kind: Namespace\\n' ;;
   *"apply --filename -"*) cat >> "${this.applied}" ;;
   *"get pods"*) printf 'Succeeded' ;;
+  *"rollout status"*) ;;
+  *"port-forward"*) echo "$$" > "${this.forwardPid}"; echo "Forwarding from 127.0.0.1:14566 -> 4566"; exec sleep 300 ;;
   *"logs --follow"*) echo "compactor says hello" ;;
   *"get job/"*) printf '${jobCondition} ' ;;
   *"get jobs"*) printf 'job.batch/compactor-29000001\\njob.batch/compactor-manual-1700000000\\n' ;;
 esac`,
     );
     this.tool('minikube', '');
+  }
+
+  /**
+   * A log-reader stand-in for demo: logs its arguments and the key id it got from its
+   * environment; `--tail 1` answers as the bucket would as uploads arrive: nothing yet (exit
+   * 1), then a first line, then the job's last line (`lastLineAfter` reads), or never.
+   */
+  logReader(lastLineAfter: number | 'never' = 3): string {
+    const count = join(this.dir, 'tail-count');
+    writeFileSync(count, '0');
+    this.tool(
+      'log-reader',
+      `printf '%s\\n' "  key id from env: \${AWS_ACCESS_KEY_ID:-none}" >> "${this.log}"
+pod="$2"
+case "$*" in
+  *"--tail 1 "*)
+    n=$(( $(cat "${count}") + 1 )); echo "$n" > "${count}"
+    if [ "$n" -eq 1 ]; then echo "log-reader: pod $pod: nothing in bucket job-logs" >&2; exit 1; fi
+    if [ "${lastLineAfter}" = never ] || [ "$n" -lt "${lastLineAfter}" ]; then echo "$pod: line 1 of 120"; else echo "$pod: done"; fi ;;
+  *) echo "$pod: line 1 of 120"; echo "$pod: done" ;;
+esac`,
+    );
+    return join(this.dir, 'log-reader');
   }
 
   private tool(name: string, body: string): void {
@@ -107,14 +135,24 @@ describe('minikube.sh', () => {
     expect(await run('bash', ['-n', SCRIPT])).toEqual({ exitCode: 0, stdout: '', stderr: '' });
   });
 
-  it('names what k8s/ (base + overlays/minikube) and docker-compose.yml name: namespace, CronJob, LocalStack and its token Secret, image', () => {
+  it('names what k8s/ (base + overlays/minikube) and docker-compose.yml name: namespaces, CronJob, LocalStack and its token Secret, image, bucket, demo job', () => {
     const settings = scriptSettings();
     const objects = manifests('k8s/base', settings['OVERLAY'] as string);
     const find = (kind: string, name: string | undefined): Json | undefined =>
       objects.find((o) => o['kind'] === kind && field(o, 'metadata', 'name') === name);
     expect(find('Namespace', settings['NAMESPACE'])).toBeDefined();
+    expect(find('Namespace', settings['COMPACTOR_NAMESPACE'])).toBeDefined();
     const cronjob = find('CronJob', settings['CRONJOB']);
-    expect(field(cronjob, 'metadata', 'namespace')).toBe(settings['NAMESPACE']);
+    expect(field(cronjob, 'metadata', 'namespace')).toBe(settings['COMPACTOR_NAMESPACE']);
+    // The bucket the demo reads is the one the overlay's compactor compacts.
+    const kustomization = readFileSync(resolve(ROOT, settings['OVERLAY'] as string, 'kustomization.yaml'), 'utf8');
+    expect(kustomization).toContain(`- COMPACTOR_BUCKET=${settings['BUCKET']}\n`);
+    // The demo's job: in the namespace the script watches, labelled as clean deletes it.
+    const demoJob = parse(readFileSync(resolve(ROOT, settings['DEMO_JOB'] as string), 'utf8')) as Json;
+    expect(field(demoJob, 'metadata', 'namespace')).toBe(settings['DEMO_NAMESPACE']);
+    const [labelKey, labelValue] = (settings['DEMO_LABEL'] as string).split('=');
+    expect(field(demoJob, 'metadata', 'labels', labelKey as string)).toBe(labelValue);
+    expect(field(demoJob, 'metadata', 'name')).toBe('JOB_NAME');
     expect(field(cronjob, 'spec', 'jobTemplate', 'spec', 'template', 'spec', 'containers', 0, 'image')).toBe(
       settings['IMAGE'],
     );
@@ -133,7 +171,7 @@ describe('minikube.sh', () => {
     ).toBe(settings['IMAGE']);
   });
 
-  it('lists its 7 subcommands with --help, exit 0', async () => {
+  it('lists its 8 subcommands with --help, exit 0', async () => {
     const help = await run(SCRIPT, ['--help']);
     expect(help.exitCode).toBe(0);
     for (const sub of SUBCOMMANDS) expect(help.stdout).toMatch(new RegExp(`^  ${sub}\\b`, 'm'));
@@ -213,9 +251,9 @@ describe('minikube.sh', () => {
     expect(result).toMatchObject({ exitCode: 0, stdout: expect.stringContaining('compactor says hello') });
     const calls = cluster.calls();
     const job = /create job --from=cronjob\/compactor (compactor-manual-\d+)$/.exec(calls[0] ?? '')?.[1];
-    expect(calls[0]).toMatch(/^kubectl --context job-logs --namespace job-logs create job/);
+    expect(calls[0]).toMatch(/^kubectl --context job-logs --namespace job-logs-compactor create job/);
     expect(job).toBeDefined();
-    expect(calls).toContain(`kubectl --context job-logs --namespace job-logs logs --follow job/${job}`);
+    expect(calls).toContain(`kubectl --context job-logs --namespace job-logs-compactor logs --follow job/${job}`);
     expect(result.stdout).toContain(`job/${job}: complete`);
   });
 
@@ -233,17 +271,90 @@ describe('minikube.sh', () => {
     expect(await run(SCRIPT, ['logs'], cluster.env())).toMatchObject({ exitCode: 0 });
     expect(await run(SCRIPT, ['logs', 'compactor-29000001'], cluster.env())).toMatchObject({ exitCode: 0 });
     expect(cluster.calls().filter((c) => c.includes(' logs '))).toEqual([
-      'kubectl --context job-logs --namespace job-logs logs --follow job/compactor-manual-1700000000',
-      'kubectl --context job-logs --namespace job-logs logs --follow job/compactor-29000001',
+      'kubectl --context job-logs --namespace job-logs-compactor logs --follow job/compactor-manual-1700000000',
+      'kubectl --context job-logs --namespace job-logs-compactor logs --follow job/compactor-29000001',
     ]);
   });
 
-  it('clean deletes the jobs, the token Secret and the overlay', async () => {
+  it("clean deletes the jobs, the demo's job pods, the token Secret and the overlay", async () => {
     expect(await run(SCRIPT, ['clean'], cluster.env())).toMatchObject({ exitCode: 0 });
     expect(cluster.calls()).toEqual([
-      'kubectl --context job-logs --namespace job-logs delete jobs --all --ignore-not-found',
+      'kubectl --context job-logs --namespace job-logs-compactor delete jobs --all --ignore-not-found',
+      'kubectl --context job-logs --namespace default delete pods --selector app.kubernetes.io/name=job-logs-demo --ignore-not-found',
       'kubectl --context job-logs --namespace job-logs delete secret localstack-auth --ignore-not-found',
       'kubectl --context job-logs delete --kustomize k8s/overlays/minikube --ignore-not-found',
     ]);
+  });
+  describe('demo', () => {
+    const demoEnv = (reader: string): Record<string, string> =>
+      cluster.env({ LOG_READER: reader, POLL_SECONDS: '0', UPLOAD_TIMEOUT: '20' });
+    /** Whether the port-forward the demo started has ended (gone, or a zombie nobody reaped yet). */
+    const forwardEnded = (): boolean => {
+      const pid = readFileSync(cluster.forwardPid, 'utf8').trim();
+      try {
+        return /^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      } catch {
+        return true;
+      }
+    };
+
+    it('runs a job like the platform, follows it from the host through a port-forward, waits for its last upload, runs a pass, and reads it', async () => {
+      const reader = cluster.logReader(3);
+      const result = await run(SCRIPT, ['demo'], demoEnv(reader));
+      expect(result.stderr).toBe('');
+      expect(result.exitCode).toBe(0);
+
+      // The job: the manifest with its name in place, container named like the pod.
+      const applied = readFileSync(cluster.applied, 'utf8');
+      const pod = /name: (job-demo-\d+)\n/.exec(applied)?.[1] as string;
+      expect(pod).toBeDefined();
+      expect(applied).not.toContain('JOB_NAME');
+      const manifest = parse(applied) as Json;
+      expect(field(manifest, 'spec', 'containers', 0, 'name')).toBe(pod);
+      expect(field(manifest, 'metadata', 'namespace')).toBe('default');
+
+      const s3 = '--bucket job-logs --endpoint http://127.0.0.1:14566';
+      const calls = cluster.calls().filter((c) => !c.startsWith('  key id'));
+      expect(calls.slice(0, 3)).toEqual([
+        'kubectl --context job-logs --namespace job-logs rollout status deployment/localstack --timeout=60s',
+        'kubectl --context job-logs --namespace job-logs port-forward service/localstack 14566:4566',
+        'kubectl --context job-logs apply --filename -',
+      ]);
+      const rest = calls.slice(3).map((c) => (c.startsWith('kubectl') ? c.replace(/compactor-manual-\d+/, 'JOB') : c));
+      const tail1 = `log-reader logs ${pod} --tail 1 ${s3}`;
+      expect(rest.slice(0, 2)).toEqual([tail1, tail1]); // nothing yet, then a first upload
+      expect(rest[2]).toBe(`log-reader logs ${pod} --follow --namespace default --context job-logs ${s3}`);
+      expect(rest[3]).toBe(tail1); // the last line has arrived: a pass now
+      expect(rest[4]).toBe(
+        'kubectl --context job-logs --namespace job-logs-compactor create job --from=cronjob/compactor JOB',
+      );
+      expect(rest.slice(-2)).toEqual([`log-reader logs ${pod} --tail 5 ${s3}`, `log-reader logs ${pod} ${s3}`]);
+      // LocalStack's dummy keys reach log-reader through its environment, never its arguments.
+      expect(cluster.calls().filter((c) => c.startsWith('  key id'))).toEqual(
+        Array.from({ length: 6 }, () => '  key id from env: test'),
+      );
+      expect(calls.join('\n')).not.toMatch(/AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY_ID/);
+      expect(result.stdout).toContain(`job/compactor-manual-`);
+      expect(result.stdout).toContain(`=== log-reader logs ${pod}: 2 lines`);
+      expect(forwardEnded()).toBe(true);
+    });
+
+    it('exits 1 naming the job when its last line never reaches the bucket, and leaves no port-forward behind', async () => {
+      const reader = cluster.logReader('never');
+      const result = await run(SCRIPT, ['demo'], demoEnv(reader));
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toMatch(
+        /^minikube\.sh: job (job-demo-\d+): its last line \(\1: done\) not in bucket job-logs after 20s/,
+      );
+      // No pass ran over a log that had not arrived whole.
+      expect(cluster.calls().filter((c) => c.includes('create job'))).toEqual([]);
+      expect(forwardEnded()).toBe(true);
+    });
+
+    it('says to build first when there is no log-reader, exit 2, before any kubectl call', async () => {
+      const result = await run(SCRIPT, ['demo'], cluster.env({ LOG_READER: join(cluster.dir, 'missing') }));
+      expect(result).toMatchObject({ exitCode: 2, stderr: expect.stringContaining('run `make build` first') });
+      expect(cluster.calls()).toEqual([]);
+    });
   });
 });
