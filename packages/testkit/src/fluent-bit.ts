@@ -73,6 +73,7 @@ export async function putRaw(client: S3Client, bucket: string, object: RawObject
  */
 export class FluentBitContainer {
   private index: number;
+  private restartedAt: Date | undefined;
 
   constructor(
     private readonly client: S3Client,
@@ -96,6 +97,27 @@ export class FluentBitContainer {
       lines,
       gzip: this.options.gzip ?? false,
     });
+  }
+
+  /**
+   * Fluent Bit killed and started again at `at`. `seeded`: the DaemonSet's seed-index.sh puts
+   * the counter back at or above the clock x 1000; otherwise (a stock Fluent Bit) it goes on
+   * from the counter file the kill left.
+   */
+  restart(at: Date, options: { seeded: boolean }): void {
+    this.restartedAt = at;
+    if (options.seeded) this.index = Math.max(this.index, Math.floor(at.getTime() / 1000) * 1000);
+  }
+
+  /**
+   * Uploads what the kill left in the s3 output's store_dir, as the restarted Fluent Bit does
+   * first: keyed by the minute it started (it sets a reloaded file's time to now), whatever
+   * the times of its records.
+   */
+  async uploadReloaded(messages: readonly Omit<LineInput, 'logtag'>[]): Promise<string> {
+    if (this.restartedAt === undefined) throw new Error('uploadReloaded needs a restart first');
+    const lines = messages.flatMap((m) => criPieces(m).map((piece) => parsedLine(piece)));
+    return this.uploadLines(lines, formatSlice(this.restartedAt));
   }
 
   /** Uploads messages (split into P/F pieces when long) as the next raw object. */
