@@ -1,5 +1,5 @@
 /**
- * What Fluent Bit uploads (tail input with the `cri` parser, kubernetes filter, s3 output):
+ * What Fluent Bit uploads (tail input, parser filter with the `cri` parsers, kubernetes filter, s3 output):
  * record lines in each shape docs/design.md §1 names, and raw objects under the raw layout.
  */
 import { gzipSync } from 'node:zlib';
@@ -16,7 +16,11 @@ export interface LineInput {
   readonly logtag?: 'P' | 'F';
 }
 
-/** A parsed record as the s3 output writes it: `time` twice (json_date_key, then the parser's). */
+/**
+ * A parsed record as the s3 output writes it: the runtime's `time` kept by the parser, alone (the
+ * s3 output adds no json_date_key to a record that has `time`). `dateKeyTime`: a `time` before
+ * it as well, a shape the contract allows (docs/design.md §1).
+ */
 export function parsedLine(r: LineInput, options: { dateKeyTime?: string } = {}): string {
   const kubernetes = '{"pod_name":"x","namespace_name":"y","container_name":"z"}';
   const first = options.dateKeyTime === undefined ? '' : `"time":${JSON.stringify(options.dateKeyTime)},`;
