@@ -37,7 +37,7 @@ export const FLUENT_BIT_DIR = resolve(REPO_ROOT, 'k8s/base/fluent-bit');
 export interface ConfigSection {
   /** As written, e.g. `INPUT`, `OUTPUT`, `PARSER`. */
   readonly name: string;
-  /** Keys lower-cased (Fluent Bit's are case-insensitive), values as written; a key Fluent Bit takes more than once, its first. */
+  /** Keys lower-cased (Fluent Bit's are case-insensitive), values as written (a key set more than once: its first). */
   readonly entries: ReadonlyMap<string, string>;
   /** Every value of each key, in order (the parser filter's `Parser`, tried in turn). */
   readonly values: ReadonlyMap<string, readonly string[]>;
