@@ -123,10 +123,18 @@ const LAST_SECOND = 253_402_300_799;
  */
 export function rawOrderSlice(raw: Pick<RawKey, 'slice' | 'index'>): string {
   if (raw.index < SEEDED_INDEX_FLOOR) return raw.slice;
-  const second = Math.min(Math.floor(raw.index / 1000) + 60, LAST_SECOND);
-  const started = formatSlice(new Date(second * 1000));
-  return started > raw.slice ? started : raw.slice;
+  // A sort compares each key many times: the minute is formatted once per key object.
+  let minute = orderMinutes.get(raw);
+  if (minute === undefined) {
+    const second = Math.min(Math.floor(raw.index / 1000) + 60, LAST_SECOND);
+    const started = formatSlice(new Date(second * 1000));
+    minute = started > raw.slice ? started : raw.slice;
+    orderMinutes.set(raw, minute);
+  }
+  return minute;
 }
+
+const orderMinutes = new WeakMap<Pick<RawKey, 'slice' | 'index'>, string>();
 
 /**
  * Raw file order within a pod: {@link rawOrderSlice}, then index as a number, then the key.
