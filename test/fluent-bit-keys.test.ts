@@ -20,17 +20,18 @@ import {
   type NodeSetup,
   pluginSection,
   readConfigFile,
+  runRegexParser,
   s3ObjectKey,
   sizeInBytes,
   tailReads,
   tailTag,
+  type ConfigSection,
 } from './support/fluent-bit.js';
 
 const config = readConfigFile('fluent-bit.conf');
 const tail = pluginSection(config, 'INPUT', 'tail');
 const s3 = pluginSection(config, 'OUTPUT', 's3');
 const kubernetes = pluginSection(config, 'FILTER', 'kubernetes');
-const cri = pluginSection(readConfigFile('parsers.conf'), 'PARSER', 'cri');
 
 const ID_A = '0f3a9c1b2d4e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8';
 const ID_B = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
@@ -192,25 +193,47 @@ describe('Fluent Bit (k8s/base/fluent-bit/fluent-bit.conf)', () => {
   });
 
   describe('records', () => {
-    const regex = new RegExp(entry(cri, 'Regex'));
+    const parsers = readConfigFile('parsers.conf').filter((p) => p.name.toUpperCase() === 'PARSER');
+    const parserNamed = (name: string): ConfigSection => {
+      const found = parsers.find((p) => p.entries.get('name') === name);
+      if (found === undefined) throw new Error(`parsers.conf has no parser ${name}`);
+      return found;
+    };
+    const parserFilters = config.filter((s) => s.name.toUpperCase() === 'FILTER' && s.entries.get('name') === 'parser');
+    /** When the tail input read the line: the time a record without `time` gets. */
+    const readAt = '2026-11-25T10:05:00.000000Z';
 
     /**
-     * One line of the uploaded object: the s3 output's json_date_key first, then the parsed record (Time_Keep keeps
-     * `time`).
+     * One line of the uploaded object, as the shipped pipeline makes it: the tail input's record
+     * (`log`: the line, or what its Parser makes of it), each parser filter (its parsers tried in
+     * order, the first whose Regex matches replacing the record), then the s3 output, which adds
+     * json_date_key (the time the line was read) only to a record without that key.
      */
     function uploadedLine(runtimeLine: string): string {
-      const fields = regex.exec(runtimeLine)?.groups;
-      if (fields === undefined) throw new Error(`the cri parser does not match ${runtimeLine}`);
-      const record = { ...fields, kubernetes: { pod_name: 'job-1', namespace_name: 'team-a' } };
-      const recordTime = new Date(fields[entry(cri, 'Time_Key')] as string);
-      const dateKey = `${recordTime.toISOString().slice(0, 23)}000Z`; // iso8601: microseconds
-      return `{${JSON.stringify(entry(s3, 'json_date_key'))}:${JSON.stringify(dateKey)},${JSON.stringify(record).slice(1)}`;
+      let record: Record<string, string> = { log: runtimeLine };
+      const tailParser = tail.entries.get('parser');
+      if (tailParser !== undefined) record = runRegexParser(parserNamed(tailParser), runtimeLine)?.record ?? record;
+      for (const filter of parserFilters) {
+        expect(entry(filter, 'Match')).toBe(entry(s3, 'Match'));
+        expect(isOn(filter.entries.get('reserve_data'))).toBe(false);
+        const value = record[entry(filter, 'Key_Name')];
+        for (const name of filter.values.get('parser') ?? []) {
+          const parsed = value === undefined ? undefined : runRegexParser(parserNamed(name), value);
+          if (parsed === undefined) continue;
+          record = parsed.record;
+          break;
+        }
+      }
+      const dateKey = entry(s3, 'json_date_key');
+      const withTime = dateKey in record ? record : { [dateKey]: readAt, ...record };
+      return JSON.stringify({ ...withTime, kubernetes: { pod_name: 'job-1', namespace_name: 'team-a' } });
     }
 
-    it("are parsed by the cri parser, which keeps the runtime's time in the record", () => {
-      expect(entry(tail, 'Parser')).toBe('cri');
-      expect(isOn(entry(cri, 'Time_Keep'))).toBe(true);
-      expect(entry(s3, 'json_date_key')).toBe(entry(cri, 'Time_Key'));
+    it("carry one `time`: the runtime's, kept by the parser, or else the time the line was read", () => {
+      const line = uploadedLine('2026-11-25T10:00:00.5Z stdout F one time');
+      expect(line.match(/"time":/g)).toHaveLength(1);
+      expect(JSON.parse(line)).toMatchObject({ time: '2026-11-25T10:00:00.5Z', log: 'one time' });
+      expect(JSON.parse(uploadedLine('not a runtime line'))).toMatchObject({ time: readAt, log: 'not a runtime line' });
     });
 
     it.each([
@@ -245,7 +268,30 @@ describe('Fluent Bit (k8s/base/fluent-bit/fluent-bit.conf)', () => {
         line: '2026-11-25T10:00:03.000000000Z stdout F ',
         piece: { time: '2026-11-25T10:00:03.000000000Z', message: '', stream: 'stdout', partial: false },
       },
-    ])('decode to what the container wrote, with its nanosecond time: $line', ({ line, piece }) => {
+      {
+        // containerd's RFC3339Nano when the nanoseconds are 0: no fraction at all.
+        line: '2026-11-25T10:00:04Z stdout F written on a whole second',
+        piece: { time: '2026-11-25T10:00:04Z', message: 'written on a whole second', stream: 'stdout', partial: false },
+      },
+      {
+        line: '2026-11-25T12:00:05+02:00 stderr F a runtime on local time, whole second',
+        piece: {
+          time: '2026-11-25T12:00:05+02:00',
+          message: 'a runtime on local time, whole second',
+          stream: 'stderr',
+          partial: false,
+        },
+      },
+      {
+        line: '2026-11-25T12:00:06.25+02:00 stdout F a runtime on local time',
+        piece: {
+          time: '2026-11-25T12:00:06.25+02:00',
+          message: 'a runtime on local time',
+          stream: 'stdout',
+          partial: false,
+        },
+      },
+    ])("decode to what the container wrote, with the runtime's time: $line", ({ line, piece }) => {
       expect(decodeRawLine(uploadedLine(line), '2026-11-25T10:00:00Z')).toEqual({ piece, json: true });
     });
   });

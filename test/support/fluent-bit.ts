@@ -37,14 +37,19 @@ export const FLUENT_BIT_DIR = resolve(REPO_ROOT, 'k8s/base/fluent-bit');
 export interface ConfigSection {
   /** As written, e.g. `INPUT`, `OUTPUT`, `PARSER`. */
   readonly name: string;
-  /** Keys lower-cased (Fluent Bit's are case-insensitive), values as written. */
+  /** Keys lower-cased (Fluent Bit's are case-insensitive), values as written (a key set more than once: its first). */
   readonly entries: ReadonlyMap<string, string>;
+  /** Every value of each key, in order (the parser filter's `Parser`, tried in turn). */
+  readonly values: ReadonlyMap<string, readonly string[]>;
   readonly line: number;
 }
 
+/** Keys a [FILTER] parser takes more than once (FLB_CONFIG_MAP_MULT in filter_parser.c); any other is set once. */
+const MULTI_VALUE_KEYS = new Set(['parser']);
+
 /** Parses Fluent Bit's classic format; throws, naming the line, where Fluent Bit would refuse the file. */
 export function parseClassicConfig(text: string, file = 'config'): ConfigSection[] {
-  const sections: { name: string; entries: Map<string, string>; line: number }[] = [];
+  const sections: { name: string; entries: Map<string, string>; values: Map<string, string[]>; line: number }[] = [];
   let indent: string | undefined;
   text.split('\n').forEach((raw, i) => {
     const line = raw.replace(/\r$/, '');
@@ -54,7 +59,7 @@ export function parseClassicConfig(text: string, file = 'config'): ConfigSection
     if (line.startsWith('[')) {
       const end = line.indexOf(']');
       if (end < 0) throw new Error(`${where}: bad header definition`);
-      sections.push({ name: line.slice(1, end), entries: new Map(), line: i + 1 });
+      sections.push({ name: line.slice(1, end), entries: new Map(), values: new Map(), line: i + 1 });
       return;
     }
     indent ??= /^[ \t]*/.exec(line)?.[0] ?? '';
@@ -68,8 +73,10 @@ export function parseClassicConfig(text: string, file = 'config'): ConfigSection
     const section = sections.at(-1);
     if (section === undefined) throw new Error(`${where}: a key outside any section`);
     const key = body.slice(0, space).toLowerCase();
-    if (section.entries.has(key)) throw new Error(`${where}: ${key} set twice in [${section.name}]`);
-    section.entries.set(key, value);
+    if (section.entries.has(key) && !MULTI_VALUE_KEYS.has(key))
+      throw new Error(`${where}: ${key} set twice in [${section.name}]`);
+    if (!section.entries.has(key)) section.entries.set(key, value);
+    section.values.set(key, [...(section.values.get(key) ?? []), value]);
   });
   return sections;
 }
@@ -423,4 +430,52 @@ function hostCommand(name: string): string {
     }
   }
   throw new Error(`no ${name} on PATH to stand for busybox's`);
+}
+
+/**
+ * What Fluent Bit's regex parser makes of a runtime line (src/flb_parser_regex.c and
+ * flb_parser_time_lookup() in src/flb_parser.c, 3.2): the Regex's named groups, and the time
+ * read from Time_Key with Time_Format. The format is cut at `%L`: the part before it must match
+ * the start of the time, then at least one digit (the fraction), then the part after it. A time
+ * the format does not match (Time_Strict, the default) is dropped from the record, which then
+ * gets the time the line was read; with Time_Keep a matched time stays in the record as written.
+ * `undefined` when the Regex does not match.
+ */
+export function runRegexParser(
+  parser: ConfigSection,
+  line: string,
+): { record: Record<string, string>; timeRead: boolean } | undefined {
+  const fields = new RegExp(entry(parser, 'Regex')).exec(line)?.groups;
+  if (fields === undefined) return undefined;
+  const timeKey = entry(parser, 'Time_Key');
+  const time = fields[timeKey];
+  const record: Record<string, string> = { ...fields };
+  if (time === undefined) return { record, timeRead: false };
+  const timeRead = timeFormatMatches(entry(parser, 'Time_Format'), time);
+  if (!timeRead || !isOn(parser.entries.get('time_keep'))) delete record[timeKey];
+  return { record, timeRead };
+}
+
+/** Whether flb_parser_time_lookup() reads `time` with `format` (the directives this repository's parsers use). */
+export function timeFormatMatches(format: string, time: string): boolean {
+  const directive: Record<string, string> = {
+    Y: '\\d{4}',
+    m: '\\d{1,2}',
+    d: '\\d{1,2}',
+    H: '\\d{1,2}',
+    M: '\\d{1,2}',
+    S: '\\d{1,2}',
+    z: '(?:Z|UTC?|GMT|[+-]\\d{2}(?::?\\d{2})?)',
+  };
+  const pattern = (part: string): string =>
+    part.replace(/%(.)|[.*+?^${}()|[\]\\]/g, (m: string, d: string | undefined) => {
+      if (d === undefined) return `\\${m}`;
+      const p = directive[d];
+      if (p === undefined) throw new Error(`Time_Format directive %${d} is not modelled`);
+      return p;
+    });
+  const [head, tail] = format.split('%L') as [string, string | undefined];
+  const fraction = tail === undefined ? '' : `\\d+${pattern(tail)}`;
+  // strptime reads from the start and may stop before the end.
+  return new RegExp(`^${pattern(head)}${fraction}`).test(time);
 }

@@ -34,17 +34,30 @@ export interface Line {
 const RAW_INDEX_WIDTH = 20;
 
 /**
- * Raw-file order (docs/design.md §1): by (slice, index as a number, key). Written from that sentence,
- * not from the reader's comparator (compareRawKeys), so that the model can catch an ordering
- * bug in it: each key becomes one text that sorts as the order says — the slice and the index
- * read from the key itself, the index zero-padded to a fixed width so that text order is
- * number order, then the whole key as the tie-break.
+ * Raw-file order (docs/design.md §1): by (order minute, index as a number, key), the order
+ * minute being the slice, or for an index of 13 digits or more (seeded from the clock by
+ * seed-index.sh) the minute after the one index / 1000 seconds falls in, when that is later.
+ * Written from those sentences, not from the reader's comparator (compareRawKeys), so that
+ * the model can catch an ordering bug in it: each key becomes one text that sorts as the
+ * order says — the minute and the index read from the key itself, the index zero-padded to a
+ * fixed width so that text order is number order, then the whole key as the tie-break.
  */
 export function rawSortText(key: string): string {
   const found = /\/(\d{12})__?(\d+)\.gz$/.exec(key);
   if (found === null) throw new Error(`not a raw key: ${key}`);
   const [, slice, index] = found;
-  return `${slice!} ${index!.padStart(RAW_INDEX_WIDTH, '0')} ${key}`;
+  return `${orderMinute(slice!, index!)} ${index!.padStart(RAW_INDEX_WIDTH, '0')} ${key}`;
+}
+
+/** The latest time a key's minute can name, in seconds: 9999-12-31T23:59:59Z. */
+const LAST_KEY_SECOND = 253_402_300_799;
+
+function orderMinute(slice: string, index: string): string {
+  const digits = index.replace(/^0+/, '');
+  if (digits.length < 13) return slice;
+  const started = Math.min(Number(BigInt(digits) / 1000n) + 60, LAST_KEY_SECOND);
+  const minute = formatSlice(new Date(started * 1000));
+  return minute > slice ? minute : slice;
 }
 
 /** Raw-file order of two uploads: see rawSortText. */

@@ -7,6 +7,7 @@ export {
   CLEANUP_PREFIX,
   cleanupKey,
   compareRawKeys,
+  compareRawKeysAsPython,
   CONDITIONAL_WRITE_CHECK_KEY,
   dailySurveyKey,
   isValidPodName,
@@ -26,7 +27,9 @@ export {
   RAW_PREFIX,
   rawDir,
   rawKey,
+  rawOrderSlice,
   rawPodPrefix,
+  SEEDED_INDEX_FLOOR,
   type MergedKey,
   type RawKey,
 } from './layout/keys.js';

@@ -1,5 +1,5 @@
 /**
- * What Fluent Bit uploads (tail input with the `cri` parser, kubernetes filter, s3 output):
+ * What Fluent Bit uploads (tail input, parser filter with the `cri` parsers, kubernetes filter, s3 output):
  * record lines in each shape docs/design.md §1 names, and raw objects under the raw layout.
  */
 import { gzipSync } from 'node:zlib';
@@ -16,7 +16,11 @@ export interface LineInput {
   readonly logtag?: 'P' | 'F';
 }
 
-/** A parsed record as the s3 output writes it: `time` twice (json_date_key, then the parser's). */
+/**
+ * A parsed record as the s3 output writes it: the runtime's `time` kept by the parser, alone (the
+ * s3 output adds no json_date_key to a record that has `time`). `dateKeyTime`: a `time` before
+ * it as well, a shape the contract allows (docs/design.md §1).
+ */
 export function parsedLine(r: LineInput, options: { dateKeyTime?: string } = {}): string {
   const kubernetes = '{"pod_name":"x","namespace_name":"y","container_name":"z"}';
   const first = options.dateKeyTime === undefined ? '' : `"time":${JSON.stringify(options.dateKeyTime)},`;
@@ -73,6 +77,7 @@ export async function putRaw(client: S3Client, bucket: string, object: RawObject
  */
 export class FluentBitContainer {
   private index: number;
+  private restartedAt: Date | undefined;
 
   constructor(
     private readonly client: S3Client,
@@ -96,6 +101,27 @@ export class FluentBitContainer {
       lines,
       gzip: this.options.gzip ?? false,
     });
+  }
+
+  /**
+   * Fluent Bit killed and started again at `at`. `seeded`: the DaemonSet's seed-index.sh puts
+   * the counter back at or above the clock x 1000; otherwise (a stock Fluent Bit) it goes on
+   * from the counter file the kill left.
+   */
+  restart(at: Date, options: { seeded: boolean }): void {
+    this.restartedAt = at;
+    if (options.seeded) this.index = Math.max(this.index, Math.floor(at.getTime() / 1000) * 1000);
+  }
+
+  /**
+   * Uploads what the kill left in the s3 output's store_dir, as the restarted Fluent Bit does
+   * first: keyed by the minute it started (it sets a reloaded file's time to now), whatever
+   * the times of its records.
+   */
+  async uploadReloaded(messages: readonly Omit<LineInput, 'logtag'>[]): Promise<string> {
+    if (this.restartedAt === undefined) throw new Error('uploadReloaded needs a restart first');
+    const lines = messages.flatMap((m) => criPieces(m).map((piece) => parsedLine(piece)));
+    return this.uploadLines(lines, formatSlice(this.restartedAt));
   }
 
   /** Uploads messages (split into P/F pieces when long) as the next raw object. */

@@ -3,7 +3,8 @@
  * the `cri` parser, the kubernetes filter, the s3 output): records of about 860 bytes, most
  * of them the `kubernetes` map the filter adds (pod_name, namespace_name, pod_id, labels,
  * annotations, host, container_name, docker_id, container_hash, container_image) that the
- * compactor drops; `time` twice (the s3 output's json_date_key, then the parser's); about 10%
+ * compactor drops; `time` twice (a shape the contract allows; Fluent Bit 3.2 writes the parser's
+ * alone, docs/design.md §1), so the reader's harder case is measured; about 10%
  * stderr; now and then a line longer than the runtime's 16 KiB limit, split into `P…F`
  * pieces, sometimes across two uploads; gzip bodies when the node's Fluent Bit compresses.
  *
@@ -122,7 +123,7 @@ export class RealisticPod {
   }
 
   private line(time: string, log: string, stream: 'stdout' | 'stderr', logtag: 'P' | 'F'): string {
-    // json_date_key (microseconds) first, then the parser's own time: the last one wins.
+    // Two `time` keys (microseconds first, then the runtime's): the last one wins.
     return `{"time":"${time.slice(0, 26)}Z","time":"${time}","stream":"${stream}","logtag":"${logtag}","log":${JSON.stringify(log)},"kubernetes":${this.kubernetes}}`;
   }
 

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
-  compareRawKeys,
+  compareRawKeysAsPython,
   encodeMetadata,
   formatIsoMicros,
   metadataKey,
@@ -194,20 +194,22 @@ function lastMergedKey(
   for (const u of work.unfinished) {
     for (const f of u.files) {
       const raw = parseRawKey(f.key);
-      if (raw !== undefined && (firstHolding === undefined || compareRawKeys(raw, firstHolding) < 0))
+      if (raw !== undefined && (firstHolding === undefined || compareRawKeysAsPython(raw, firstHolding) < 0))
         firstHolding = raw;
     }
   }
   const last = previous === null ? undefined : parseRawKey(previous);
   const candidates =
-    firstHolding === undefined || (last !== undefined && compareRawKeys(last, firstHolding) >= 0)
+    firstHolding === undefined || (last !== undefined && compareRawKeysAsPython(last, firstHolding) >= 0)
       ? [...moved, ...mergedRawFiles.map((p) => parseRawKey(p.key))]
       : moved;
   let best =
-    last !== undefined && (firstHolding === undefined || compareRawKeys(last, firstHolding) < 0) ? last : undefined;
+    last !== undefined && (firstHolding === undefined || compareRawKeysAsPython(last, firstHolding) < 0)
+      ? last
+      : undefined;
   for (const file of candidates) {
-    if (file === undefined || (firstHolding !== undefined && compareRawKeys(file, firstHolding) >= 0)) continue;
-    if (best === undefined || compareRawKeys(file, best) > 0) best = file;
+    if (file === undefined || (firstHolding !== undefined && compareRawKeysAsPython(file, firstHolding) >= 0)) continue;
+    if (best === undefined || compareRawKeysAsPython(file, best) > 0) best = file;
   }
   if (best !== undefined) return best.key;
   return firstHolding === undefined ? previous : null;

@@ -12,6 +12,7 @@
  * `{slice}` is a `YYYYMMDDHHmm` UTC minute; `{index}` a decimal counter, not zero-padded.
  */
 import { InvalidPodNameError } from '../errors.js';
+import { formatSlice } from './time.js';
 
 export const RAW_PREFIX = 'kube.var.log.containers.';
 export const MERGED_PREFIX = 'data/';
@@ -98,8 +99,61 @@ export function rawPodPrefix(pod: string): string {
   return `${RAW_PREFIX}${assertPodName(pod)}_`;
 }
 
-/** Raw file order within a pod: slice, then index as a number, then the key. */
+/**
+ * An index at or above this was seeded from the clock (k8s/base/fluent-bit/seed-index.sh puts
+ * the counter at or above seconds x 1000 before every start of Fluent Bit: 10^12 is the clock
+ * of September 2001). A stock Fluent Bit counts from 1, one upload at a time, and never gets
+ * near it.
+ */
+export const SEEDED_INDEX_FLOOR = 1e12;
+
+/** The latest clock a seeded index can stand for, in seconds: 9999-12-31T23:59:59Z. */
+const LAST_SECOND = 253_402_300_799;
+
+/**
+ * The minute a raw file is ordered by (docs/design.md §1): its slice; for a seeded index, no
+ * earlier than the minute after the one its Fluent Bit started in (index / 1000 seconds, at
+ * most: the seed is at least the clock x 1000, and a node uploads far fewer than 1000 files
+ * a second). Why: a restarted Fluent Bit keys the files it reloads from its store_dir by the
+ * minute it started, and the first file it writes afterwards by its first record's minute,
+ * often earlier, though the reloaded files hold the older lines and are uploaded first (lower
+ * indexes). Lifted to the same minute, the files its first minute uploads are ordered by
+ * index, which is their upload order. Never earlier than the slice: a listing that has passed
+ * a slice has listed every file ordered before it (raw-listing.ts).
+ */
+export function rawOrderSlice(raw: Pick<RawKey, 'slice' | 'index'>): string {
+  if (raw.index < SEEDED_INDEX_FLOOR) return raw.slice;
+  // A sort compares each key many times: the minute is formatted once per key object.
+  let minute = orderMinutes.get(raw);
+  if (minute === undefined) {
+    const second = Math.min(Math.floor(raw.index / 1000) + 60, LAST_SECOND);
+    const started = formatSlice(new Date(second * 1000));
+    minute = started > raw.slice ? started : raw.slice;
+    orderMinutes.set(raw, minute);
+  }
+  return minute;
+}
+
+const orderMinutes = new WeakMap<Pick<RawKey, 'slice' | 'index'>, string>();
+
+/**
+ * Raw file order within a pod: {@link rawOrderSlice}, then index as a number, then the key.
+ * For keys of a stock Fluent Bit (indexes below {@link SEEDED_INDEX_FLOOR}) it is the Python
+ * service's order, {@link compareRawKeysAsPython}.
+ */
 export function compareRawKeys(a: RawKey, b: RawKey): number {
+  const sa = rawOrderSlice(a);
+  const sb = rawOrderSlice(b);
+  if (sa !== sb) return sa < sb ? -1 : 1;
+  if (a.index !== b.index) return a.index - b.index;
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
+/**
+ * The Python service's raw file order: slice, then index as a number, then the key. What its
+ * `last_merged_key` means ("every raw key up to it"), read or written, whatever the indexes.
+ */
+export function compareRawKeysAsPython(a: RawKey, b: RawKey): number {
   if (a.slice !== b.slice) return a.slice < b.slice ? -1 : 1;
   if (a.index !== b.index) return a.index - b.index;
   return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;

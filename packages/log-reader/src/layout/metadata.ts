@@ -21,7 +21,7 @@
  * Unknown top-level fields are kept as they are when the document is rewritten.
  */
 import { MetadataError } from '../errors.js';
-import { compareRawKeys, parseMergedKey, parseMetadataKey, parseRawKey, type RawKey } from './keys.js';
+import { compareRawKeysAsPython, parseMergedKey, parseMetadataKey, parseRawKey, type RawKey } from './keys.js';
 import type { Stream } from './records.js';
 import { parseTime, toEpochNs, type EpochNs } from './time.js';
 import { decodeUnreadable, encodeUnreadable, UNREADABLE_FIELD, type UnreadableEntry } from './unreadable.js';
@@ -235,7 +235,7 @@ export function encodeMetadata(meta: PodMetadata): string {
 
 /**
  * Which raw files a commit has merged. With the compactor's exact list, membership; for a
- * document of the Python service, raw order up to `last_merged_key` — except a raw file
+ * document of the Python service, its raw order up to `last_merged_key` — except a raw file
  * that may have been uploaded (`lastModified`, as listed) after its `last_compaction_time`:
  * uploaded after that commit, it cannot have been merged by it (a late upload keyed before
  * `last_merged_key`), unless it is the very file `last_merged_key` names.
@@ -252,7 +252,7 @@ export function mergedRawPredicate(meta: PodMetadata): (raw: RawKey & { readonly
   if (last === undefined) return () => false;
   const committed = meta.lastCompactionTime === null ? undefined : parseTime(meta.lastCompactionTime);
   return (raw) => {
-    if (compareRawKeys(raw, last) > 0) return false;
+    if (compareRawKeysAsPython(raw, last) > 0) return false; // its own order, whatever the indexes
     // The file last_merged_key names was merged by that commit, whenever it was listed as uploaded.
     if (raw.key === last.key || committed === undefined || raw.lastModified === undefined) return true;
     return latestUpload(raw.lastModified) <= committed;

@@ -7,7 +7,9 @@
  * 12-digit slice. Once a directory's listing has passed a key whose name in the directory is
  * `F`, every raw file of that directory with a slice lexicographically before `F`'s first 12
  * characters has been listed: a key still to come is greater than `F`, so its slice is not
- * before them. Files of that very slice may still come (`_11` lists before `_2`). The
+ * before them. Files of that very slice may still come (`_11` lists before `_2`). A file is
+ * ordered by a minute never earlier than its slice (rawOrderSlice): once that minute is
+ * before every directory's frontier, no file still to come is ordered before it. The
  * directories of the pod's other container ids interleave with it in raw-file order, so each
  * is listed on its own and a file is given out once every directory is past its slice.
  *
@@ -17,7 +19,7 @@
  */
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { PodNamespaceConflictError, TruncatedListingError } from '../errors.js';
-import { compareRawKeys, parseRawDir, parseRawKey, rawPodPrefix } from '../layout/keys.js';
+import { compareRawKeys, parseRawDir, parseRawKey, rawOrderSlice, rawPodPrefix } from '../layout/keys.js';
 import { listCommonPrefixes, sendOptions, type Bucket, type RawFile } from './store.js';
 
 /** Keys of the first page: small, so that the first files are known soon. */
@@ -105,7 +107,7 @@ export async function* listRawFilesInOrder(
           open.length === 0
             ? undefined
             : open.map((d) => d.frontier.slice(0, SLICE_LENGTH)).reduce((a, b) => (b < a ? b : a));
-        const ready = bound === undefined ? pending.splice(0) : takeWhere(pending, (f) => f.slice < bound);
+        const ready = bound === undefined ? pending.splice(0) : takeWhere(pending, (f) => rawOrderSlice(f) < bound);
         if (ready.length > 0 || firstBatch) yield ready.sort(compareRawKeys);
         firstBatch = false;
         if (open.length === 0) return;
