@@ -5,6 +5,7 @@ export { LogReader } from './read/reader.js';
 export type {
   FollowedRecord,
   FollowOptions,
+  KubeAccess,
   LogReaderOptions,
   ReadOptions,
   ReadPlan,
