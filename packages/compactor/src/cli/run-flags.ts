@@ -28,6 +28,7 @@ export interface RunFlags {
   namespace?: string;
   compactInterval: number;
   cleanupInterval: number;
+  quietAfter: number;
   maxFileSize: number;
   concurrency: number;
   pod: string[];
@@ -123,6 +124,13 @@ function passOptions(): Option[] {
       .env('COMPACTOR_CLEANUP_INTERVAL')
       .argParser(duration('--cleanup-interval'))
       .default(d.cleanupIntervalMs, formatDuration(d.cleanupIntervalMs)),
+    new Option(
+      '--quiet-after <duration>',
+      'merge an unfinished line as it is once the pod has uploaded nothing for this long (without --kube)',
+    )
+      .env('COMPACTOR_QUIET_AFTER')
+      .argParser(duration('--quiet-after'))
+      .default(d.quietAfterMs, formatDuration(d.quietAfterMs)),
     new Option('--max-file-size <size>', 'NDJSON bytes per merged file, before compression')
       .env('COMPACTOR_MAX_FILE_SIZE')
       .argParser((value) => parseSize(value, '--max-file-size'))
@@ -226,6 +234,7 @@ export function toConfig(flags: RunFlags): Config {
     namespace: flags.namespace,
     compactIntervalMs: flags.compactInterval,
     cleanupIntervalMs: flags.cleanupInterval,
+    quietAfterMs: flags.quietAfter,
     maxFileSize: flags.maxFileSize,
     concurrency: flags.concurrency,
     pods: flags.pod,

@@ -192,7 +192,7 @@ export function describeDryRun(report: PodReport): string {
     what.push(`would keep ${report.rawFilesHeldBack} raw file(s) for the pieces of a line not finished yet`);
   if (report.endedBy !== undefined)
     what.push(
-      `would merge an unfinished line as it is (${report.endedBy === 'kubernetes' ? 'its container ended, says the Kubernetes API' : 'the pod has been quiet for longer than the cleanup interval'})`,
+      `would merge an unfinished line as it is (${report.endedBy === 'kubernetes' ? 'its container ended, says the Kubernetes API' : 'the pod has been quiet for longer than --quiet-after'})`,
     );
   const deletes = report.deletedRaw + report.deletedMerged + report.deletedOrphans;
   if (deletes > 0) {
