@@ -33,6 +33,7 @@ import type { Logger } from '../logger.js';
 import { Lease, newHolderId, type LeaseOptions } from '../store/lease.js';
 import { cleanPod } from './clean.js';
 import { forEachConcurrently } from './concurrency.js';
+import { inDryRunWords, reportMessage } from './dry-run-words.js';
 import type { PodContext } from './context.js';
 import { expiryCandidates, expirePod } from './expire.js';
 import { mergePod } from './merge.js';
@@ -97,7 +98,7 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
   const reports: PodReport[] = [];
   const record = (report: PodReport): void => {
     reports.push(report);
-    logReport(logger, report);
+    logReport(logger, report, config.dryRun);
     deps.onReport?.(report);
   };
   // A look first (triage.ts): a pod with nothing to do costs a read or two and no lease.
@@ -144,7 +145,7 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
   const others = surveyAt && (await surveyOtherContainers(ctx, deps, otherDirs.filter(selectedDir), stampAt));
   const summarized = summarize(combinePhases(reports), config.dryRun, Date.now() - started);
   const summary = withOtherContainers({ ...summarized, orphanPodsQueued: listing.orphaned.length }, others);
-  logger.info('pass finished', { ...summary });
+  logger.info('pass finished', config.dryRun ? inDryRunWords(summary) : { ...summary });
   return { summary, reports };
 }
 
@@ -294,10 +295,10 @@ async function guarded<R extends PodReport | undefined>(
   }
 }
 
-function logReport(logger: Logger, report: PodReport): void {
+function logReport(logger: Logger, report: PodReport, dryRun: boolean): void {
   const { pod, ...fields } = report;
   if (report.status === 'failed') logger.error('pod failed', { pod, ...fields });
-  else logger.info(`pod ${report.status}`, { pod, ...fields });
+  else logger.info(reportMessage(report, dryRun), { pod, ...(dryRun ? inDryRunWords(fields) : fields) });
 }
 
 /**
