@@ -95,6 +95,11 @@ export const NO_OTHER_CONTAINERS: OtherContainersSummary = {
 
 export interface PassSummary {
   readonly dryRun: boolean;
+  /**
+   * False when nothing in the bucket looks like Fluent Bit's layout and nothing of the compactor
+   * is in it (no-logs.ts): the pass did nothing and wrote nothing. Exit 0 all the same.
+   */
+  readonly bucketHasLogs: boolean;
   readonly pods: {
     readonly merged: number;
     readonly cleaned: number;
@@ -133,6 +138,7 @@ export function summarize(reports: readonly PodReport[], dryRun: boolean, durati
   const sum = (field: keyof PodCounts): number => reports.reduce((total, r) => total + r[field], 0);
   return {
     dryRun,
+    bucketHasLogs: true,
     pods: {
       merged: count('merged'),
       cleaned: count('cleaned'),
