@@ -5,7 +5,6 @@ export { LogReader } from './read/reader.js';
 export type {
   FollowedRecord,
   FollowOptions,
-  KubeAccess,
   LogReaderOptions,
   ReadOptions,
   ReadPlan,

@@ -7,8 +7,8 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { LiveLogError } from '../errors.js';
-import type { KubeAccess } from '../read/types.js';
 import { statusReason } from './kube-status.js';
 import { decodePod, type PodStatus } from './pod-status.js';
 
@@ -37,7 +37,7 @@ export type LogAnswer =
 
 export class PodApi {
   constructor(
-    private readonly kube: KubeAccess,
+    private readonly kube: KubeConfig,
     readonly namespace: string,
     readonly pod: string,
     private readonly signal: AbortSignal | undefined,

@@ -2,8 +2,8 @@
  * The read's types: a read's options and records (the public API), and the archive filter
  * the follow mode hands the reader (live/ imports this file, never reader.ts).
  */
-import type { RequestOptions } from 'node:https';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { LogFileEntry } from '../layout/metadata.js';
 import type { LogRecord } from '../layout/records.js';
 import type { EpochNs } from '../layout/time.js';
@@ -11,24 +11,11 @@ import type { UnfinishedPieces } from '../s3/raw-records.js';
 import type { RawFile } from '../s3/store.js';
 
 /**
- * What a followed read uses of a kubeconfig: a `KubeConfig` of `@kubernetes/client-node` fits.
- * Declared here rather than imported so that the package's types never load the Kubernetes
- * client's: those import `ws`, whose types (`@types/ws`) client-node does not depend on, and a
- * consumer compiling with `skipLibCheck: false` would fail on them even without `follow`.
- */
-export interface KubeAccess {
-  /** The current context's cluster (its API server's URL), or null when there is none. */
-  getCurrentCluster(): { readonly server: string } | null;
-  /** Adds the current user's credentials and the cluster's CA to the options of an HTTPS request. */
-  applyToHTTPSOptions(options: RequestOptions): Promise<void>;
-}
-
-/**
  * Where the live log is: the cluster (a `KubeConfig`: in-cluster or from a kubeconfig file) and the
  * pod's namespace.
  */
 export interface FollowOptions {
-  readonly kube: KubeAccess;
+  readonly kube: KubeConfig;
   readonly namespace: string;
   /** How long to wait for a pending pod or a restarting container. Milliseconds; default 5 minutes. */
   readonly waitTimeout?: number;
