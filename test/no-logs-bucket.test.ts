@@ -8,7 +8,7 @@ import { COMPACTOR_BIN, jsonLines, runCli, s3Env } from './support/cli.js';
 import { newWorld, type World } from './support/world.js';
 
 async function put(w: World, key: string): Promise<void> {
-  await w.client.send(new PutObjectCommand({ Bucket: w.bucket, Key: key, Body: '' }));
+  await w.client.send(new PutObjectCommand({ Bucket: w.bucket, Key: key, Body: '{}' }));
 }
 
 describe('a pass over a bucket with no logs', () => {

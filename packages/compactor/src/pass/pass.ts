@@ -85,8 +85,7 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
   await checkBucket(store, config);
   // Listed before anything is written: a bucket with no work gets nothing written into it.
   const rawDirs = await listRawDirs(store);
-  if (rawDirs.length === 0 && !(await holdsCompactorWork(store)))
-    return { summary: noLogsSummary(config.bucket, config.dryRun, logger, Date.now() - started), reports: [] };
+  if (rawDirs.length === 0 && !(await holdsCompactorWork(store))) return noLogsPass(deps, holder, started);
   const ctx = await passContext(deps, clock);
   const leased = (pod: string, phase: PodReport['phase'], work: (podCtx: PodContext) => Promise<PodReport>) => () =>
     withLease({ store, pod, holder, durationMs: config.leaseDurationMs, clock }, ctx, phase, work);
@@ -188,6 +187,13 @@ async function passContext(deps: PassDeps, clock: () => Date): Promise<PodContex
 /** A pod the orphan sweep could not give back to the queue: its failure, not the pass's. */
 function failedReport({ pod, reason }: SweepFailure): PodReport {
   return { pod, phase: 'clean', status: 'failed', reason, ...ZERO_COUNTS, durationMs: 0 };
+}
+
+/** A pass over a bucket with no work (no-logs.ts): started, one warning, finished; nothing written. */
+function noLogsPass(deps: PassDeps, holder: string, started: number): PassResult {
+  logPassStarted(deps, 0, holder, false);
+  const { config, logger } = deps;
+  return { summary: noLogsSummary(config.bucket, config.dryRun, logger, Date.now() - started), reports: [] };
 }
 
 function logPassStarted(deps: PassDeps, pods: number, holder: string, survey: boolean): void {
