@@ -93,7 +93,7 @@ describe('compactor run', () => {
     expect(lines[0]).toMatch(
       /^merge job-1: would merge 1 raw file\(s\) \(\d+ B read\) into 1 merged file\(s\) of 3 line\(s\)$/,
     );
-    expect(JSON.parse(lines[1]!)).toMatchObject({ dryRun: true, pods: { merged: 1 } });
+    expect(JSON.parse(lines[1]!)).toMatchObject({ dryRun: true, pods: { wouldMerge: 1 } });
     expect(await w.listing()).toEqual(before);
   });
 

@@ -170,7 +170,7 @@ describe('the rest of an unfinished line uploaded while a pass merges the line a
         lines: [parsedLine(line)],
       });
     await put('202611251001', 1, { time: '2026-11-25T10:01:00Z', log: 'first half ', logtag: 'P' });
-    w.advance(31 * MINUTE); // quiet for longer than the cleanup interval
+    w.advance(61 * MINUTE); // quiet for longer than --quiet-after (1 h)
     const slowReader = new LogReader({ client: w.client, bucket: w.bucket, readAhead: 0 });
     const records = slowReader.records('job-a');
     const got: string[] = [];
@@ -225,7 +225,7 @@ describe("the rest of an unfinished line uploaded between the pass's last listin
         lines: [parsedLine(line)],
       });
     await put('202611251001', 1, { time: '2026-11-25T10:01:00Z', log: 'first half ', logtag: 'P' });
-    w.advance(31 * MINUTE);
+    w.advance(61 * MINUTE); // quiet for longer than --quiet-after (1 h)
     let during = '';
     // Just before the commit: the metadata PUT.
     const notTheCommit = (command: string, key: string): boolean =>

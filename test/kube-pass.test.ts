@@ -93,7 +93,7 @@ describe('a pass with the Kubernetes API', () => {
     const w = await newWorld('kube-running');
     await uploadUnfinished(w, 'job-run', OLD);
     api.set('jobs', 'job-run', { kind: 'running', containerId: OLD });
-    w.advance(90 * MINUTE); // three cleanup intervals without an upload
+    w.advance(90 * MINUTE); // longer than --quiet-after (1 h) without an upload
 
     const held = await pass(w, liveness);
     expect(report(held, 'job-run').endedBy).toBeUndefined();
@@ -102,7 +102,7 @@ describe('a pass with the Kubernetes API', () => {
     expect(await mergedRecords(w, 'job-run')).toBe(1);
     expect(await w.read('job-run')).toBe('whole\nfirst half \n');
 
-    // The same bucket without --kube: quiet for longer than the cleanup interval is enough.
+    // The same bucket without --kube: quiet for longer than --quiet-after is enough.
     const quiet = await pass(w, undefined);
     expect(report(quiet, 'job-run').endedBy).toBe('quiet');
     expect(await mergedRecords(w, 'job-run')).toBe(2);
@@ -200,7 +200,7 @@ describe('a pass with the Kubernetes API', () => {
     await put('202611251001', 1, { time: '2026-11-25T10:01:00Z', log: 'whole' });
     await put('202611251001', 2, { time: '2026-11-25T10:01:01Z', log: 'first half ', logtag: 'P' });
     api.set('jobs', 'job-a', { kind: 'running', containerId: OLD });
-    w.advance(31 * MINUTE); // quiet for longer than the cleanup interval
+    w.advance(61 * MINUTE); // quiet for longer than --quiet-after (1 h)
     let during = '';
     const rest = async (): Promise<void> => {
       await put('202611251032', 3, { time: '2026-11-25T10:32:00Z', log: 'second half' });

@@ -58,13 +58,14 @@ describe('S3 requests of a pass, per pod', () => {
     const third = await pass();
     for (const pod of PODS)
       expect({ pod, requests: third.get(pod) }).toEqual({ pod, requests: { GetObject: 1, ListObjectsV2: 1 } });
-    // The pass's own reads: the daily survey's stamp (the orphan sweep and the containers never
-    // merged are listed by the day's first pass only), the pods' directories and the queue.
+    // The pass's own reads: the pods' directories (listed before anything is written), the daily
+    // survey's stamp (the orphan sweep and the containers never merged are listed by the day's
+    // first pass only) and the queue.
     expect(
       sent
         .filter((r) => podOf(r.target) === undefined && ['HeadObject', 'ListObjectsV2'].includes(r.command))
         .map((r) => `${r.command} ${r.target}`),
-    ).toEqual(['HeadObject leases/.daily-survey', 'ListObjectsV2 kube.var.log.containers.', 'ListObjectsV2 cleanup/']);
+    ).toEqual(['ListObjectsV2 kube.var.log.containers.', 'HeadObject leases/.daily-survey', 'ListObjectsV2 cleanup/']);
     expect(
       sent.filter(
         (r) => podOf(r.target) !== undefined && (r.command === 'PutObject' || r.command.startsWith('Delete')),

@@ -49,8 +49,8 @@ describe('compactor run progress', () => {
       );
     // Every other line is a whole JSON line: no progress text left in or after any of them.
     const json = lines.filter((l) => !l.startsWith('merge job-')).map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(json.filter((l) => l['message'] === 'pod merged')).toHaveLength(2);
-    expect(json.at(-1)).toMatchObject({ dryRun: true, pods: { merged: 2 } });
+    expect(json.filter((l) => l['message'] === 'would merge pod')).toHaveLength(2);
+    expect(json.at(-1)).toMatchObject({ dryRun: true, pods: { wouldMerge: 2 } });
   });
 
   it('writes nothing but the JSON log lines to a stderr that is not a terminal (a CronJob)', async () => {

@@ -14,6 +14,8 @@ export const LEASE_DURATION = 5 * MINUTE;
 export const INTERVALS = {
   compactIntervalMs: COMPACT_INTERVAL,
   cleanupIntervalMs: CLEANUP_INTERVAL,
+  // As short as the cleanup interval: unfinished lines end by the quiet rule as often as before it had its own setting.
+  quietAfterMs: CLEANUP_INTERVAL,
   leaseDurationMs: LEASE_DURATION,
 };
 /**

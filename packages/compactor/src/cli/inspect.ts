@@ -25,6 +25,7 @@ const SHARED_FLAGS = [
   '--namespace',
   '--cleanup-interval',
   '--compact-interval',
+  '--quiet-after',
   '--s3-max-attempts',
   '--s3-request-timeout',
   '--s3-connect-timeout',
@@ -37,6 +38,7 @@ interface InspectFlags {
   namespace?: string;
   cleanupInterval: number;
   compactInterval: number;
+  quietAfter: number;
   s3MaxAttempts?: number;
   s3RequestTimeout?: number;
   s3ConnectTimeout?: number;
@@ -62,7 +64,7 @@ export function addInspectCommand(program: Command, io: Io): Command {
     .addHelpText(
       'after',
       '\nRead-only: GET, HEAD and LIST requests only. Due times and the next pass are judged with\n' +
-        "--cleanup-interval and --compact-interval (defaults and COMPACTOR_* as for run): give the CronJob's.\n" +
+        "--cleanup-interval, --compact-interval and --quiet-after (defaults and COMPACTOR_* as for run): give the CronJob's.\n" +
         'Exit: 0 the pod has objects in the bucket, 1 it has none (or reading failed), 2 bad usage or set-up.',
     )
     .action(async (pod: string, flags: InspectFlags) => {
@@ -82,6 +84,7 @@ async function inspect(pod: string, flags: InspectFlags, io: Io): Promise<void> 
     namespace: flags.namespace,
     cleanupIntervalMs: flags.cleanupInterval,
     compactIntervalMs: flags.compactInterval,
+    quietAfterMs: flags.quietAfter,
     s3MaxAttempts: flags.s3MaxAttempts,
     s3RequestTimeoutMs: flags.s3RequestTimeout,
     s3ConnectTimeoutMs: flags.s3ConnectTimeout,
@@ -99,6 +102,7 @@ async function inspect(pod: string, flags: InspectFlags, io: Io): Promise<void> 
       now: new Date(),
       cleanupIntervalMs: config.cleanupIntervalMs,
       compactIntervalMs: config.compactIntervalMs,
+      quietAfterMs: config.quietAfterMs,
       namespace: config.namespace,
     });
   } catch (error) {

@@ -71,6 +71,18 @@ async function s3Double(answer: (req: IncomingMessage, res: ServerResponse) => b
   };
 }
 
+/** A ListObjectsV2 answer with one raw directory of a job's container. */
+function oneRawDir(_req: IncomingMessage, res: ServerResponse): boolean {
+  const body =
+    '<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+    '<Name>b</Name><Prefix>kube.var.log.containers.</Prefix><Delimiter>/</Delimiter><KeyCount>1</KeyCount>' +
+    '<MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>' +
+    '<CommonPrefixes><Prefix>kube.var.log.containers.job-1_jobs_job-1-0f3a.log/</Prefix></CommonPrefixes>' +
+    '</ListBucketResult>';
+  res.writeHead(200, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) }).end(body);
+  return true;
+}
+
 const empty =
   (status: number) =>
   (_req: IncomingMessage, res: ServerResponse): boolean => {
@@ -226,7 +238,10 @@ describe('compactor run: set-up problems exit 2, wherever in the pass they show'
   it.each([[401], [403]])(
     'a %d without a body on the first write (after HeadBucket passed) is "access denied", exit 2',
     async (status) => {
-      const s3 = await s3Double((req, res) => (req.method === 'HEAD' ? empty(200) : empty(status))(req, res));
+      // The bucket answers and lists a pod (a bucket with no logs gets no write at all): then the first write fails.
+      const s3 = await s3Double((req, res) =>
+        (req.method === 'HEAD' ? empty(200) : req.method === 'GET' ? oneRawDir : empty(status))(req, res),
+      );
       try {
         const c = capture();
         const code = await main(

@@ -13,6 +13,7 @@ import { closeLogger, createLogger } from '../logger.js';
 import { describeOtherContainer } from '../pass/other-containers.js';
 import { runPass } from '../pass/pass.js';
 import { describeDryRun } from '../pass/report.js';
+import { inDryRunWords } from '../pass/dry-run-words.js';
 import { addInspectCommand } from './inspect.js';
 import { ignoreClosedPipe, type Io } from './io.js';
 import { pushPassMetrics } from './metrics.js';
@@ -112,7 +113,8 @@ async function run(config: Config, logLevel: string, io: Io): Promise<number> {
       },
     });
     progress.finish();
-    io.stdout.write(`${JSON.stringify(summary)}\n`);
+    // A dry run's summary says what it would do (dry-run-words.ts); a real run's keeps its names.
+    io.stdout.write(`${JSON.stringify(config.dryRun ? inDryRunWords(summary) : summary)}\n`);
     const exitCode = summary.pods.failed > 0 || summary.otherContainers.failed > 0 ? EXIT_POD_FAILED : EXIT_OK;
     await pushPassMetrics(
       config,

@@ -7,6 +7,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { resolveEndpoint } from '@platform/log-reader/s3';
+import { BOOLEAN_WORDS, checkBooleanEnv, parseBoolean } from '@platform/log-reader/cli';
 import {
   defaultConfig,
   formatDuration,
@@ -28,12 +29,13 @@ export interface RunFlags {
   namespace?: string;
   compactInterval: number;
   cleanupInterval: number;
+  quietAfter: number;
   maxFileSize: number;
   concurrency: number;
   pod: string[];
-  dryRun: boolean | string;
+  dryRun: boolean;
   leaseDuration: number;
-  unsafeWithoutConditionalWrites: boolean | string;
+  unsafeWithoutConditionalWrites: boolean;
   s3MaxAttempts?: number;
   s3RequestTimeout?: number;
   s3ConnectTimeout?: number;
@@ -41,7 +43,7 @@ export interface RunFlags {
   shard?: Shard;
   pushgateway?: string;
   retention?: number;
-  survey: boolean | string;
+  survey: boolean;
   logLevel: string;
 }
 
@@ -85,9 +87,12 @@ export function addRunFlags(command: Command): Command {
     ...reportingOptions(),
   ];
   for (const option of options) command.addOption(option);
+  // COMPACTOR_DRY_RUN=false must mean false: commander alone reads any value of a boolean's twin as true.
+  checkBooleanEnv(command, (message) => new UsageError(message));
   return command.addHelpText(
     'after',
     '\nDurations: seconds or 90s, 55m, 1h. Sizes: bytes or 512KiB, 10MiB.\n' +
+      `Boolean variables (COMPACTOR_DRY_RUN, …): ${BOOLEAN_WORDS}; anything else is refused.\n` +
       'Credentials: the standard AWS environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL_S3).\n' +
       'Exit: 0 every pod done, 1 some pod failed (the others were processed), 2 bad usage or set-up.',
   );
@@ -123,6 +128,13 @@ function passOptions(): Option[] {
       .env('COMPACTOR_CLEANUP_INTERVAL')
       .argParser(duration('--cleanup-interval'))
       .default(d.cleanupIntervalMs, formatDuration(d.cleanupIntervalMs)),
+    new Option(
+      '--quiet-after <duration>',
+      'merge an unfinished line as it is once the pod has uploaded nothing for this long (without --kube)',
+    )
+      .env('COMPACTOR_QUIET_AFTER')
+      .argParser(duration('--quiet-after'))
+      .default(d.quietAfterMs, formatDuration(d.quietAfterMs)),
     new Option('--max-file-size <size>', 'NDJSON bytes per merged file, before compression')
       .env('COMPACTOR_MAX_FILE_SIZE')
       .argParser((value) => parseSize(value, '--max-file-size'))
@@ -226,12 +238,13 @@ export function toConfig(flags: RunFlags): Config {
     namespace: flags.namespace,
     compactIntervalMs: flags.compactInterval,
     cleanupIntervalMs: flags.cleanupInterval,
+    quietAfterMs: flags.quietAfter,
     maxFileSize: flags.maxFileSize,
     concurrency: flags.concurrency,
     pods: flags.pod,
-    dryRun: isSet(flags.dryRun),
+    dryRun: flags.dryRun,
     leaseDurationMs: flags.leaseDuration,
-    unsafeWithoutConditionalWrites: isSet(flags.unsafeWithoutConditionalWrites),
+    unsafeWithoutConditionalWrites: flags.unsafeWithoutConditionalWrites,
     s3MaxAttempts: flags.s3MaxAttempts,
     s3RequestTimeoutMs: flags.s3RequestTimeout,
     s3ConnectTimeoutMs: flags.s3ConnectTimeout,
@@ -240,17 +253,20 @@ export function toConfig(flags: RunFlags): Config {
     // An empty COMPACTOR_PUSHGATEWAY (a chart value left blank) means none.
     pushgateway: flags.pushgateway || undefined,
     retentionMs: flags.retention,
-    survey: isSet(flags.survey),
+    survey: flags.survey,
   });
 }
 
-/** `--kube` alone or COMPACTOR_KUBE=true/1/default: the usual kubeconfig; a path: that file; false/0/empty: off. */
+/**
+ * `--kube` alone, or a boolean word for true (COMPACTOR_KUBE=true, also `default`): the usual kubeconfig; one for
+ * false: off; any other text: that kubeconfig file. Empty is refused, as for every boolean twin.
+ */
 function kubeSource(value: boolean | string | undefined): string | undefined {
-  if (value === undefined || value === false || value === '' || value === 'false' || value === '0') return undefined;
-  return value === true || value === 'true' || value === '1' || value === 'default' ? 'default' : value;
-}
-
-/** A boolean flag, or its environment variable as `true`/`1`. */
-function isSet(value: boolean | string): boolean {
-  return value === true || value === 'true' || value === '1';
+  if (value === undefined || value === false) return undefined;
+  if (value === true || value === 'default') return 'default';
+  if (value.trim() === '')
+    throw new UsageError(`--kube (COMPACTOR_KUBE): empty value: expected ${BOOLEAN_WORDS}, or a kubeconfig path`);
+  const flag = parseBoolean(value);
+  if (flag === undefined) return value;
+  return flag ? 'default' : undefined;
 }

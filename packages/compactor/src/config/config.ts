@@ -20,6 +20,13 @@ export interface Config {
    * 0 deletes as soon as committed (a reader in the middle of a read then meets deleted objects).
    */
   readonly cleanupIntervalMs: number;
+  /**
+   * The quiet rule (without `--kube`): an unfinished line is merged as it is once the pod has
+   * uploaded nothing for longer than this (its job has most likely ended). Milliseconds; default
+   * 1 h, one period of the hourly CronJob: too short cuts a line still being written, for good;
+   * too long only delays merging a last line the reader already returns as it is.
+   */
+  readonly quietAfterMs: number;
   /** Bytes of NDJSON (before compression) per merged file; default 10 MiB. */
   readonly maxFileSize: number;
   /** Pods processed at once; default 4. Each holds about one raw file's records in memory. */
@@ -77,6 +84,7 @@ export function defaultConfig(bucket: string): Config {
     namespace: undefined,
     compactIntervalMs: 55 * MINUTE_MS,
     cleanupIntervalMs: 30 * MINUTE_MS,
+    quietAfterMs: 60 * MINUTE_MS,
     maxFileSize: 10 * MIB,
     concurrency: 4,
     pods: [],
@@ -164,6 +172,7 @@ export function validate(config: Config): Config {
   // 0 is allowed for both: "merge every pass" and "delete as soon as committed" (see configWarnings).
   if (config.compactIntervalMs < 0) throw new UsageError('--compact-interval must not be negative');
   if (config.cleanupIntervalMs < 0) throw new UsageError('--cleanup-interval must not be negative');
+  if (config.quietAfterMs < 0) throw new UsageError('--quiet-after must not be negative');
   if (config.leaseDurationMs < 1000) throw new UsageError('--lease-duration must be at least 1s');
   if (config.maxFileSize < 1024)
     throw new UsageError(`--max-file-size must be at least 1KiB, got ${config.maxFileSize} bytes`);

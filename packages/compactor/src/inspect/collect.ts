@@ -33,7 +33,7 @@ import {
   type RawFile,
 } from '@platform/log-reader/s3';
 import { PodNamespaceConflictError } from '@platform/log-reader';
-import { defaultConfig } from '../config/config.js';
+import { defaultConfig, type Config } from '../config/config.js';
 import { CompactorError, UnfinishedPiecesMissingError } from '../errors.js';
 import { skipReason } from '../pass/decide.js';
 import { assertListedFilesPresent, isDue, pendingDeletions } from '../pass/deletions.js';
@@ -58,8 +58,21 @@ export interface InspectOptions {
   readonly cleanupIntervalMs: number;
   /** As `run --compact-interval`: whether the next pass would merge the pod. Milliseconds; default 55 min. */
   readonly compactIntervalMs?: number;
+  /** As `run --quiet-after`: when an unfinished line would be merged as it is. Milliseconds; default 1 h. */
+  readonly quietAfterMs?: number;
   /** As `run --namespace`: only raw files of this namespace. Default: all. */
   readonly namespace?: string | undefined;
+}
+
+/** The pass's settings an inspection judges with: the given ones, else the pass's defaults. */
+function judgingConfig(bucket: string, options: InspectOptions): Config {
+  const d = defaultConfig(bucket);
+  return {
+    ...d,
+    cleanupIntervalMs: options.cleanupIntervalMs,
+    compactIntervalMs: options.compactIntervalMs ?? d.compactIntervalMs,
+    quietAfterMs: options.quietAfterMs ?? d.quietAfterMs,
+  };
 }
 
 /** Reads what the bucket holds for `pod` and judges it at `options.now`. GET, HEAD and LIST only. */
@@ -67,7 +80,8 @@ export async function inspectPod(store: Bucket, pod: string, options: InspectOpt
   assertPodName(pod);
   const now = options.now;
   const clock = (): Date => now;
-  const compactIntervalMs = options.compactIntervalMs ?? defaultConfig('').compactIntervalMs;
+  const config = judgingConfig(store.bucket, options);
+  const { compactIntervalMs, quietAfterMs } = config;
   const read = await readPod(store, pod);
   const { loaded, rawListing, dataObjects, queued, lease } = read;
   const raw = ownRawFiles(rawListing, pod, options.namespace);
@@ -87,7 +101,6 @@ export async function inspectPod(store: Bucket, pod: string, options: InspectOpt
   const pending = pendingDeletionInfos(meta, dataObjects, options.cleanupIntervalMs, now.getTime());
 
   // The pass's own decision; the merge phase only visits a pod that has raw files of its own.
-  const config = { ...defaultConfig(store.bucket), cleanupIntervalMs: options.cleanupIntervalMs, compactIntervalMs };
   const skip = state.raw.length === 0 ? { reason: 'no raw files' } : await skipReason({ clock, config }, state);
   const merge = skip === undefined;
   // A merge needs the pieces (it fails without them); deleting what is due does not.
@@ -103,6 +116,7 @@ export async function inspectPod(store: Bucket, pod: string, options: InspectOpt
     inspectedAt: now.toISOString(),
     cleanupIntervalMs: options.cleanupIntervalMs,
     compactIntervalMs,
+    quietAfterMs,
     found:
       loaded.etag !== undefined ||
       rawListing.length > 0 ||

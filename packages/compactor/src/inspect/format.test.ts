@@ -13,6 +13,7 @@ const INSPECTION: PodInspection = {
   inspectedAt: NOW,
   cleanupIntervalMs: 30 * 60_000,
   compactIntervalMs: 55 * 60_000,
+  quietAfterMs: 60 * 60_000,
   found: true,
   namespace: null,
   namespaces: ['jobs'],
@@ -88,7 +89,7 @@ describe('formatInspection', () => {
     expect(formatInspection(INSPECTION)).toBe(
       [
         'pod job-1: bucket logs, namespace jobs, container 0f3a',
-        'judged at 2026-11-25T11:00:00.000Z with cleanup interval 30m, compact interval 55m',
+        'judged at 2026-11-25T11:00:00.000Z with cleanup interval 30m, compact interval 55m, quiet after 1h',
         '',
         'metadata           metadata/job-1.json, written by the compactor',
         '  last compaction  2026-11-25T10:50:00.000Z (10m ago)',

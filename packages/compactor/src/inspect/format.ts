@@ -37,7 +37,7 @@ export function formatInspection(i: PodInspection): string {
   ];
   const out: string[] = [
     `pod ${i.pod}: ${where.join(', ')}${i.namespace === null ? '' : ` (raw files of namespace ${i.namespace} only)`}`,
-    `judged at ${i.inspectedAt} with cleanup interval ${duration(i.cleanupIntervalMs)}, compact interval ${duration(i.compactIntervalMs)}`,
+    `judged at ${i.inspectedAt} with cleanup interval ${duration(i.cleanupIntervalMs)}, compact interval ${duration(i.compactIntervalMs)}, quiet after ${duration(i.quietAfterMs)}`,
     '',
   ];
   for (const s of sections(i, at)) {
@@ -174,7 +174,7 @@ function describeNextPass(i: PodInspection): string {
   const what: string[] = [];
   if (!n.merge) what.push(`no merge (${n.mergeSkipReason ?? 'nothing to merge'})`);
   else if (n.mergeRawFiles > 0) what.push(`would merge ${n.mergeRawFiles} raw file(s)`);
-  else what.push('would merge the unfinished line(s) as they are (quiet for longer than the cleanup interval)');
+  else what.push('would merge the unfinished line(s) as they are (quiet for longer than --quiet-after)');
   if (n.deleteObjects > 0) what.push(`would delete ${n.deleteObjects} object(s) due now`);
   if (n.deleteLater > 0) what.push(`${n.deleteLater} object(s) wait for deletion, not due yet`);
   if (n.busy)

@@ -13,6 +13,8 @@ export interface PodInspection {
   readonly inspectedAt: string;
   readonly cleanupIntervalMs: number;
   readonly compactIntervalMs: number;
+  /** `--quiet-after`: an unfinished line is merged as it is once the pod has uploaded nothing for this long. */
+  readonly quietAfterMs: number;
   /** False when the bucket holds no object of the pod at all (exit 1 in the CLI). */
   readonly found: boolean;
   /** The `--namespace` given; `null` for all. */

@@ -36,8 +36,8 @@ export function recentlyCompacted(
 
 /**
  * An unfinished line can be merged as it is once its rest can no longer arrive: with
- * `--kube`, its container has ended (line-end.ts); without, no raw upload for longer than the
- * cleanup interval (the job has most likely ended).
+ * `--kube`, its container has ended (line-end.ts); without, no raw upload for longer than
+ * `--quiet-after` (the job has most likely ended).
  */
 export async function lineCanEnd(
   ctx: MergeDecision,
@@ -47,7 +47,7 @@ export async function lineCanEnd(
   return ctx.liveness === undefined ? isQuiet(ctx, state) : lineContainerEnded(ctx.liveness, state, lines, ctx.clock());
 }
 
-/** No raw upload for longer than the cleanup interval. */
+/** No raw upload for longer than `--quiet-after` (not the cleanup interval: `0` there must not cut lines). */
 function isQuiet(ctx: MergeDecision, state: PodState): boolean {
-  return ctx.clock().getTime() - newestUpload(state) > ctx.config.cleanupIntervalMs;
+  return ctx.clock().getTime() - newestUpload(state) > ctx.config.quietAfterMs;
 }

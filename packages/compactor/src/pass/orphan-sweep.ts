@@ -72,7 +72,10 @@ export async function cleanupQueue(
   const swept = options.sweep ? await sweepOrphans({ ...options, commits, queued }) : { found: [], failed: [] };
   const orphaned = swept.found;
   if (orphaned.length > 0)
-    options.logger.info('pods given back to the cleanup queue for objects no commit lists', { pods: orphaned });
+    options.logger.info(
+      `${options.dryRun ? 'would give pods back' : 'pods given back'} to the cleanup queue for objects no commit lists`,
+      { pods: orphaned },
+    );
   return {
     queue: [...queued, ...orphaned].filter(options.selected),
     orphaned,

@@ -16,6 +16,7 @@ import type { Config } from '../config/config.js';
 import type { Logger } from '../logger.js';
 import { deleteObjects } from '../store/deletes.js';
 import { forEachConcurrently } from './concurrency.js';
+import { inDryRunWords } from './dry-run-words.js';
 import { NO_OTHER_CONTAINERS, type OtherContainersSummary, type PassSummary } from './report.js';
 
 /** A raw directory of a container that is not its pod's own, as a delimiter listing gives it. */
@@ -141,7 +142,10 @@ export function logOtherContainer(logger: Logger, report: OtherContainerReport, 
   const fields = { pod: dir.pod, namespace: dir.namespace, container: dir.container, directory: dir.prefix, ...counts };
   if (error !== undefined) logger.error('other container failed', { ...fields, error });
   else if (counts.expiredObjects > 0)
-    logger.info(dryRun ? 'other container: raw objects would expire' : 'other container: raw objects expired', fields);
+    logger.info(
+      dryRun ? 'other container: raw objects would expire' : 'other container: raw objects expired',
+      dryRun ? inDryRunWords(fields) : fields,
+    );
   else logger.debug('other container (never merged)', fields);
 }
 

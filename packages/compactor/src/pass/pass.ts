@@ -1,9 +1,11 @@
 /**
  * One pass of `compactor run`:
- *   1. Check that the bucket answers and enforces conditional writes, on PUT and on
+ *   1. Check that the bucket answers; list its raw "directories" (one delimiter listing). A
+ *      bucket with none and nothing of the compactor ends the pass here, with nothing
+ *      written (no-logs.ts). Then check that it enforces conditional writes, on PUT and on
  *      multipart completion (a set-up problem ends the pass with exit 2).
- *   2. Find the pods: raw "directories" of containers named like their pod, from one
- *      delimiter listing; narrowed by --pod, --namespace and --shard.
+ *   2. Find the pods: the directories of containers named like their pod; narrowed by
+ *      --pod, --namespace and --shard.
  *   3. Merge phase: each pod (bounded concurrency) is looked at without a lease (triage.ts);
  *      one with work goes through merge.ts, which also deletes what is due, holding the
  *      pod's lease (a pod another compactor holds is left alone). One pod's failure is
@@ -33,6 +35,7 @@ import type { Logger } from '../logger.js';
 import { Lease, newHolderId, type LeaseOptions } from '../store/lease.js';
 import { cleanPod } from './clean.js';
 import { forEachConcurrently } from './concurrency.js';
+import { inDryRunWords, reportMessage } from './dry-run-words.js';
 import type { PodContext } from './context.js';
 import { expiryCandidates, expirePod } from './expire.js';
 import { mergePod } from './merge.js';
@@ -45,6 +48,7 @@ import {
 } from './other-containers.js';
 import { stampSurvey, surveyDue } from './daily-survey.js';
 import { checkBucket, checkConditionalWrites, conditionalDeletesHold } from './store-checks.js';
+import { holdsCompactorWork, noLogsSummary } from './no-logs.js';
 import { summarize, ZERO_COUNTS, type PassSummary, type PodCounts, type PodReport } from './report.js';
 import { triageClean, triageMerge, type Triage, type Waiting } from './triage.js';
 
@@ -78,6 +82,10 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
   const { store, config, logger } = deps;
   const clock = deps.now ?? ((): Date => new Date());
   const holder = newHolderId();
+  await checkBucket(store, config);
+  // Listed before anything is written: a bucket with no work gets nothing written into it.
+  const rawDirs = await listRawDirs(store);
+  if (rawDirs.length === 0 && !(await holdsCompactorWork(store))) return noLogsPass(deps, holder, started);
   const ctx = await passContext(deps, clock);
   const leased = (pod: string, phase: PodReport['phase'], work: (podCtx: PodContext) => Promise<PodReport>) => () =>
     withLease({ store, pod, holder, durationMs: config.leaseDurationMs, clock }, ctx, phase, work);
@@ -89,7 +97,7 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
   const surveyAt = await surveyDue(store, config, clock);
   const otherDirs: OtherContainerDir[] = [];
   const selectedDir = (dir: OtherContainerDir): boolean => selected(dir.pod);
-  const pods = (await findPods(store, config.namespace, otherDirs)).filter(selected);
+  const pods = podsIn(rawDirs, config.namespace, otherDirs).filter(selected);
   const found = new Set(pods);
   logPassStarted(deps, pods.length, holder, surveyAt !== undefined);
   deps.onPhase?.('merge', pods.length);
@@ -97,7 +105,7 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
   const reports: PodReport[] = [];
   const record = (report: PodReport): void => {
     reports.push(report);
-    logReport(logger, report);
+    logReport(logger, report, config.dryRun);
     deps.onReport?.(report);
   };
   // A look first (triage.ts): a pod with nothing to do costs a read or two and no lease.
@@ -144,7 +152,7 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
   const others = surveyAt && (await surveyOtherContainers(ctx, deps, otherDirs.filter(selectedDir), stampAt));
   const summarized = summarize(combinePhases(reports), config.dryRun, Date.now() - started);
   const summary = withOtherContainers({ ...summarized, orphanPodsQueued: listing.orphaned.length }, others);
-  logger.info('pass finished', { ...summary });
+  logger.info('pass finished', config.dryRun ? inDryRunWords(summary) : { ...summary });
   return { summary, reports };
 }
 
@@ -171,7 +179,6 @@ async function surveyOtherContainers(
  */
 async function passContext(deps: PassDeps, clock: () => Date): Promise<PodContext> {
   const { store, config, logger } = deps;
-  await checkBucket(store, config);
   if (!config.dryRun) await checkConditionalWrites(store, config, logger);
   const conditionalDeletes = !config.dryRun && (await conditionalDeletesHold(store));
   return { store, config, clock, logger, lease: undefined, liveness: deps.liveness, conditionalDeletes };
@@ -180,6 +187,13 @@ async function passContext(deps: PassDeps, clock: () => Date): Promise<PodContex
 /** A pod the orphan sweep could not give back to the queue: its failure, not the pass's. */
 function failedReport({ pod, reason }: SweepFailure): PodReport {
   return { pod, phase: 'clean', status: 'failed', reason, ...ZERO_COUNTS, durationMs: 0 };
+}
+
+/** A pass over a bucket with no work (no-logs.ts): started, one warning, finished; nothing written. */
+function noLogsPass(deps: PassDeps, holder: string, started: number): PassResult {
+  logPassStarted(deps, 0, holder, false);
+  const { config, logger } = deps;
+  return { summary: noLogsSummary(config.bucket, config.dryRun, logger, Date.now() - started), reports: [] };
 }
 
 function logPassStarted(deps: PassDeps, pods: number, holder: string, survey: boolean): void {
@@ -228,21 +242,30 @@ async function expirePhase(phase: {
   });
 }
 
-/**
- * Pods that have raw files of their own container (named like the pod), in `namespace` if given;
- * the directories of other containers (in `namespace`) are added to `others` when given.
- */
-export async function findPods(
-  store: Bucket,
-  namespace: string | undefined,
-  others?: OtherContainerDir[],
-): Promise<string[]> {
-  const pods = new Set<string>();
+/** Every raw directory (one per container id) in Fluent Bit's layout, from one delimiter listing. */
+async function listRawDirs(store: Bucket): Promise<OtherContainerDir[]> {
+  const dirs: OtherContainerDir[] = [];
   for await (const prefix of listCommonPrefixes(store, RAW_PREFIX)) {
     const dir = parseRawDir(prefix);
-    if (dir === undefined || (namespace !== undefined && dir.namespace !== namespace)) continue;
+    if (dir !== undefined) dirs.push({ ...dir, prefix });
+  }
+  return dirs;
+}
+
+/**
+ * Pods that have raw files of their own container (named like the pod), in `namespace` if given;
+ * the directories of other containers (in `namespace`) are added to `others`.
+ */
+function podsIn(
+  dirs: readonly OtherContainerDir[],
+  namespace: string | undefined,
+  others: OtherContainerDir[],
+): string[] {
+  const pods = new Set<string>();
+  for (const dir of dirs) {
+    if (namespace !== undefined && dir.namespace !== namespace) continue;
     if (dir.container === dir.pod) pods.add(dir.pod);
-    else others?.push({ ...dir, prefix });
+    else others.push(dir);
   }
   return [...pods].sort();
 }
@@ -294,10 +317,10 @@ async function guarded<R extends PodReport | undefined>(
   }
 }
 
-function logReport(logger: Logger, report: PodReport): void {
+function logReport(logger: Logger, report: PodReport, dryRun: boolean): void {
   const { pod, ...fields } = report;
   if (report.status === 'failed') logger.error('pod failed', { pod, ...fields });
-  else logger.info(`pod ${report.status}`, { pod, ...fields });
+  else logger.info(reportMessage(report, dryRun), { pod, ...(dryRun ? inDryRunWords(fields) : fields) });
 }
 
 /**

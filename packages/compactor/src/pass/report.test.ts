@@ -39,6 +39,7 @@ describe('summarize', () => {
     );
     expect(summary).toEqual({
       dryRun: false,
+      bucketHasLogs: true,
       pods: { merged: 2, cleaned: 1, skipped: 1, busy: 1, failed: 1, expiring: 1, expired: 1 },
       rawFilesRead: 4,
       rawFilesMerged: 4,

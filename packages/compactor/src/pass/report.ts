@@ -95,6 +95,11 @@ export const NO_OTHER_CONTAINERS: OtherContainersSummary = {
 
 export interface PassSummary {
   readonly dryRun: boolean;
+  /**
+   * False when nothing in the bucket looks like Fluent Bit's layout and nothing of the compactor
+   * is in it (no-logs.ts): the pass did nothing and wrote nothing. Exit 0 all the same.
+   */
+  readonly bucketHasLogs: boolean;
   readonly pods: {
     readonly merged: number;
     readonly cleaned: number;
@@ -133,6 +138,7 @@ export function summarize(reports: readonly PodReport[], dryRun: boolean, durati
   const sum = (field: keyof PodCounts): number => reports.reduce((total, r) => total + r[field], 0);
   return {
     dryRun,
+    bucketHasLogs: true,
     pods: {
       merged: count('merged'),
       cleaned: count('cleaned'),
@@ -192,7 +198,7 @@ export function describeDryRun(report: PodReport): string {
     what.push(`would keep ${report.rawFilesHeldBack} raw file(s) for the pieces of a line not finished yet`);
   if (report.endedBy !== undefined)
     what.push(
-      `would merge an unfinished line as it is (${report.endedBy === 'kubernetes' ? 'its container ended, says the Kubernetes API' : 'the pod has been quiet for longer than the cleanup interval'})`,
+      `would merge an unfinished line as it is (${report.endedBy === 'kubernetes' ? 'its container ended, says the Kubernetes API' : 'the pod has been quiet for longer than --quiet-after'})`,
     );
   const deletes = report.deletedRaw + report.deletedMerged + report.deletedOrphans;
   if (deletes > 0) {

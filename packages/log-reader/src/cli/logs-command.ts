@@ -4,6 +4,8 @@
  */
 import { Option, type Command } from 'commander';
 import { S3_CLIENT_DEFAULTS } from '../s3/s3-client.js';
+import { checkBooleanEnv } from './boolean-env.js';
+import { UsageError } from './exit-codes.js';
 import {
   parseAttempts,
   parseDuration,
@@ -43,7 +45,8 @@ export function addLogsCommand(program: Command, action: (pod: string, flags: Lo
     .argument('<pod>', 'pod name (the job container is named like the pod)');
   for (const option of [...bucketOptions(), ...readOptions(), ...clusterOptions(), ...s3ClientOptions()])
     command.addOption(option);
-  return command.action(action);
+  // LOG_READER_STRICT=false must mean false: commander alone would read any value as true.
+  return checkBooleanEnv(command, (message) => new UsageError(message)).action(action);
 }
 
 /** The bucket and how to reach it. */
@@ -80,7 +83,9 @@ function readOptions(): Option[] {
     new Option(
       '--strict',
       'fail (exit 1) at an object that cannot be decoded, instead of printing the rest of the log around it with a warning',
-    ).default(false),
+    )
+      .env('LOG_READER_STRICT')
+      .default(false),
   ];
 }
 

@@ -14,6 +14,9 @@ import { ignoreClosedPipe, type CliOptions, type Io } from './io.js';
 import { logs } from './logs.js';
 import { addLogsCommand } from './logs-command.js';
 
+// The boolean environment twins' parser, for the compactor's CLI too (one owner).
+export { BOOLEAN_WORDS, checkBooleanEnv, parseBoolean } from './boolean-env.js';
+
 export async function main(
   argv: readonly string[],
   io: Io = { stdout: process.stdout, stderr: process.stderr },
