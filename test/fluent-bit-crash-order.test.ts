@@ -4,6 +4,7 @@
 // first record's minute, which is earlier. With the DaemonSet's seeded $INDEX, raw-file order
 // (docs/design.md §1) reads the reloaded files first, before and after a pass; keys of a stock
 // Fluent Bit (its counter goes on from the file the kill left) keep the Python service's order.
+import { compareRawKeysAsPython, parseRawKey } from '@platform/log-reader/layout';
 import { listRawFilesInOrder } from '@platform/log-reader/s3';
 import { messages, newWorld } from './support/world.js';
 
@@ -67,5 +68,41 @@ describe('Fluent Bit killed and started again', () => {
       listed.push(...batch.map((f) => f.key));
     expect(listed).toEqual(keys);
     expect((await w.records('job-1')).map((r) => r.message)).toEqual(written);
+  });
+
+  // Going back to the Python service: it takes every raw key up to last_merged_key, in its own
+  // (slice, index) order, for merged. A pass right after a restart must not name the reloaded
+  // file: the first new file, uploaded after the pass, sorts before it there and would be lost.
+  it("keeps last_merged_key below a restart's first minute until its first new file can no longer come", async () => {
+    const w = await newWorld('fb-crash-python-handback');
+    const restart = new Date(Math.floor(w.now().getTime() / 60_000) * 60_000 + 10_000);
+    const recent = messages('r', 200, new Date(restart.getTime() - 190_000));
+    const c = w.container('job-1', 'c0ffee', { firstIndex: restart.getTime() - 3 * 3600_000 });
+    await c.upload(recent.slice(0, 60));
+    await c.upload(recent.slice(60, 120));
+    c.restart(restart, { seeded: true });
+    const reloaded = await c.uploadReloaded(recent.slice(120, 160));
+    await w.pass({ compactIntervalMs: 0 });
+    await c.upload(recent.slice(160)); // the first new file, keyed a minute before the reloaded one
+
+    const takenForMergedByPython = async (): Promise<string[]> => {
+      const metadata = await w.metadata('job-1');
+      const last = parseRawKey(metadata.lastMergedKey ?? '');
+      const merged = new Set((metadata.mergedRawFiles ?? []).map((p) => p.key));
+      return (await w.keys('kube.')).filter((k) => {
+        const raw = parseRawKey(k);
+        return raw !== undefined && last !== undefined && compareRawKeysAsPython(raw, last) <= 0 && !merged.has(k);
+      });
+    };
+    expect(await takenForMergedByPython()).toEqual([]);
+    expect((await w.metadata('job-1')).lastMergedKey).not.toBe(reloaded);
+    expect((await w.records('job-1')).map((r) => r.message)).toEqual(recent.map((l) => l.log));
+
+    // Once the restart's uploads have settled, the next pass names the last file again.
+    w.advance(15 * 60_000);
+    await w.pass({ compactIntervalMs: 0 });
+    expect(await takenForMergedByPython()).toEqual([]);
+    expect((await w.metadata('job-1')).lastMergedKey).toBe(reloaded);
+    expect((await w.records('job-1')).map((r) => r.message)).toEqual(recent.map((l) => l.log));
   });
 });

@@ -155,10 +155,13 @@ describe('Fluent Bit (k8s/base/fluent-bit/fluent-bit.conf)', () => {
     it("never reads the pipeline's own pods or the system's, even when a list names them", () => {
       const env = {
         ...shipped,
-        JOB_LOG_PATHS: '/var/log/containers/*_kube-system_*.log,/var/log/containers/*_job-logs_*.log',
+        JOB_LOG_PATHS:
+          '/var/log/containers/*_kube-system_*.log,/var/log/containers/*_job-logs_*.log,/var/log/containers/*.log',
       };
       expect(reads(`coredns-5d78c9869d-4xk8p_kube-system_coredns-${ID_A}.log`, env)).toBe(false);
       expect(reads(`fluent-bit-8x2kq_job-logs_fluent-bit-${ID_B}.log`, env)).toBe(false);
+      // The compactor's CronJob pods and the readers' namespace (k8s/base/namespace.yaml).
+      expect(reads(`compactor-29412345-x7k2p_job-logs-compactor_compactor-${ID_A}.log`, env)).toBe(false);
     });
 
     it('does not start with no list (an overlay that dropped JOB_LOG_PATHS)', () => {

@@ -10,8 +10,10 @@ import {
   compareRawKeysAsPython,
   encodeMetadata,
   formatIsoMicros,
+  formatSlice,
   metadataKey,
   parseRawKey,
+  rawOrderSlice,
   toEpochNs,
   unfinishedRange,
   type LogFileEntry,
@@ -155,7 +157,7 @@ export function withMerge(metadata: PodMetadata, work: MergedWork, stampIso: str
     ...withoutExpiryMark(metadata),
     logFiles: [...kept, ...newFiles],
     lastCompactionTime: stampIso,
-    lastMergedKey: lastMergedKey(metadata.lastMergedKey, mergedRawFiles, work),
+    lastMergedKey: lastMergedKey(metadata.lastMergedKey, mergedRawFiles, work, stampIso),
     mergedRawFiles,
     retiredFiles: work.continued
       ? [...metadata.retiredFiles, { key: work.continued.key, since: stampIso }]
@@ -178,11 +180,13 @@ export function piecesKept(work: Pick<MergedWork, 'unfinished'>): number {
  * merged (and would delete those files). It moves forward over what this merge merged, but
  * stays below every file that holds pieces of a line still open — even if that means moving
  * back (the Python service may then read some merged raw files again, never lose pieces).
+ * It stays below a file of a restart's first minute too ({@link uploadMayStillComeBefore}).
  */
 function lastMergedKey(
   previous: string | null,
   mergedRawFiles: readonly { readonly key: string }[],
   work: MergedWork,
+  stampIso: string,
 ): string | null {
   // An unreadable raw file counts as merged: the Python service must not read it as new.
   const moved: RawKey[] = [...work.merged];
@@ -191,13 +195,14 @@ function lastMergedKey(
     if (raw !== undefined) moved.push(raw);
   }
   let firstHolding: RawKey | undefined;
-  for (const u of work.unfinished) {
-    for (const f of u.files) {
-      const raw = parseRawKey(f.key);
-      if (raw !== undefined && (firstHolding === undefined || compareRawKeysAsPython(raw, firstHolding) < 0))
-        firstHolding = raw;
-    }
-  }
+  const holds = (raw: RawKey | undefined): void => {
+    if (raw !== undefined && (firstHolding === undefined || compareRawKeysAsPython(raw, firstHolding) < 0))
+      firstHolding = raw;
+  };
+  for (const u of work.unfinished) for (const f of u.files) holds(parseRawKey(f.key));
+  // Every merged raw file still listed, not only this merge's: an earlier commit of the same minute.
+  for (const raw of [...moved, ...mergedRawFiles.map((p) => parseRawKey(p.key))])
+    if (raw !== undefined && uploadMayStillComeBefore(raw, stampIso)) holds(raw);
   const last = previous === null ? undefined : parseRawKey(previous);
   const candidates =
     firstHolding === undefined || (last !== undefined && compareRawKeysAsPython(last, firstHolding) >= 0)
@@ -213,6 +218,25 @@ function lastMergedKey(
   }
   if (best !== undefined) return best.key;
   return firstHolding === undefined ? previous : null;
+}
+
+/**
+ * How long after a restart's first minute (a lifted order minute, rawOrderSlice) its first new
+ * file may still be uploaded: Fluent Bit uploads each file within its upload_timeout (1 minute
+ * in fluent-bit.conf), retries included, well inside this.
+ */
+const RESTART_UPLOADS_SETTLE_MS = 10 * 60_000;
+
+/**
+ * A raw file of a restarted Fluent Bit's first minute, committed before that minute has
+ * settled: the first new file of that restart, keyed by its first record's earlier minute, may
+ * still be uploaded. It is ordered after this one here, but before it in the Python service's
+ * order, which would take it for merged if `last_merged_key` named this file or a later one.
+ */
+function uploadMayStillComeBefore(raw: RawKey, stampIso: string): boolean {
+  const orderMinute = rawOrderSlice(raw);
+  if (orderMinute === raw.slice) return false;
+  return formatSlice(new Date(Date.parse(stampIso) - RESTART_UPLOADS_SETTLE_MS)) <= orderMinute;
 }
 
 /**
