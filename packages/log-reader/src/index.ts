@@ -26,6 +26,8 @@ export {
   ObjectMissingError,
   ObjectVanishedError,
   PodNamespaceConflictError,
+  PodNotFoundError,
+  POD_NAME_FORMAT,
   ReadAbortedError,
   TruncatedListingError,
   UnreadableObjectError,
