@@ -178,7 +178,13 @@ export class PodApi {
     } catch {
       shown = '(an invalid URL)';
     }
-    return `server ${shown} (context ${this.kube.getCurrentContext()})`;
+    // A KubeConfig names its context; any other access to the cluster may not.
+    const kube: object = this.kube;
+    const context =
+      'getCurrentContext' in kube && typeof kube.getCurrentContext === 'function'
+        ? ` (context ${String(kube.getCurrentContext())})`
+        : '';
+    return `server ${shown}${context}`;
   }
 
   /** A failure as the user should read it: the status and the server's words, never a credential. */
