@@ -598,6 +598,6 @@ describe('pod names that could leave their prefixes', () => {
     expect(written.filter((k) => !ownKey.test(k))).toEqual([]);
     expect(written).toContain(metadataKey('job-1'));
     expect(await w.read('job-1')).toBe('ok-0\nok-1\n');
-    expect(await w.read('job-2')).toBe('');
+    await expect(w.read('job-2')).rejects.toMatchObject({ code: 'ERR_POD_NOT_FOUND', pod: 'job-2' });
   });
 });

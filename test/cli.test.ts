@@ -1,6 +1,8 @@
 // The built `compactor` and `log-reader` bins as users run them: flags, environment
 // variables, output on stdout and stderr, exit codes, and nothing secret in any of it.
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -14,6 +16,7 @@ import {
   jsonLines,
   runCli,
   s3Env,
+  type CliResult,
 } from './support/cli.js';
 import { messages, newWorld } from './support/world.js';
 
@@ -383,6 +386,124 @@ describe('bad values, pod names and corrupt input at the CLIs', () => {
     expect(strict.stdout).toBe('a-0\na-1\n');
     expect(strict.stderr.trim()).toMatch(
       new RegExp(`^log-reader: pod job-1: object ${key.replace(/\./g, '\\.')} is unreadable: gzip: [^\\n]+$`),
+    );
+  });
+});
+
+describe('set-up errors at both CLIs: one line naming what is wrong and where, exit 2', () => {
+  const SDK_INTERNALS = /\$response|XML parse|Deserialization|@aws-sdk|\n\s+at /;
+  const oneLine = (result: CliResult, exitCode: number, message: string | RegExp): void => {
+    expect(result.exitCode).toBe(exitCode);
+    if (typeof message === 'string') expect(result.stderr).toBe(`${message}\n`);
+    else expect(result.stderr).toMatch(message);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).not.toMatch(SDK_INTERNALS);
+    expect(result.stdout).toBe('');
+  };
+  // Each CLI's read of the bucket: a pass, an inspection, a read.
+  const commands = (bucket: string, endpoint: string): [string, string[]][] => [
+    [COMPACTOR_BIN, ['run', '--bucket', bucket, '--endpoint', endpoint]],
+    [COMPACTOR_BIN, ['inspect', 'job-1', '--bucket', bucket, '--endpoint', endpoint]],
+    [LOG_READER_BIN, ['logs', 'job-1', '--bucket', bucket, '--endpoint', endpoint]],
+  ];
+  const prefix = (bin: string): string => (bin === COMPACTOR_BIN ? 'compactor' : 'log-reader');
+
+  let web: Server;
+  let port: number;
+  beforeAll(async () => {
+    // A web server that answers everything as many do: an HTML page with 404.
+    web = createServer((_req, res) => {
+      res.writeHead(404, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(
+        '<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1><br></body></html>\n',
+      );
+    });
+    await new Promise<void>((ok) => web.listen(0, '127.0.0.1', ok));
+    port = (web.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await new Promise((ok) => web.close(ok));
+  });
+
+  it('an endpoint that answers but is not S3 (a web server, HTML 404): names the endpoint, never its user info', async () => {
+    for (const [bin, args] of commands('logs', `http://admin:hunter2@127.0.0.1:${port}`)) {
+      const result = await runCli(bin, args, { AWS_ACCESS_KEY_ID: 'AKIA_TEST_ACCESS', AWS_SECRET_ACCESS_KEY: 'x' });
+      oneLine(
+        result,
+        2,
+        `${prefix(bin)}: http://127.0.0.1:${port} does not answer as S3 does (a request for bucket logs got HTTP 404 (text/html), without an S3 error code or request id): check the endpoint URL`,
+      );
+      expect(result.stderr).not.toContain('hunter2');
+    }
+  });
+
+  it('an https:// endpoint on a plain HTTP port: says the server speaks no TLS', async () => {
+    for (const [bin, args] of commands('logs', `https://127.0.0.1:${port}`)) {
+      const result = await runCli(bin, args, { AWS_ACCESS_KEY_ID: 'AKIA_TEST_ACCESS', AWS_SECRET_ACCESS_KEY: 'x' });
+      oneLine(
+        result,
+        2,
+        `${prefix(bin)}: cannot speak TLS to https://127.0.0.1:${port}: the server answered without TLS (wrong version number); use http:// if it serves plain HTTP`,
+      );
+    }
+  });
+
+  it('--bucket s3://logs: asks for the name alone, before any request', async () => {
+    for (const [bin, args] of commands('s3://logs', `http://127.0.0.1:${await closedPort()}`)) {
+      const env = bin === COMPACTOR_BIN ? 'COMPACTOR_BUCKET' : 'LOG_READER_BUCKET';
+      oneLine(
+        await runCli(bin, args),
+        2,
+        `${prefix(bin)}: --bucket (${env}): "s3://logs" is a URL: give the bucket's name alone, e.g. logs`,
+      );
+    }
+  });
+
+  it.each([
+    [
+      "compactor: unknown option '--bogus'; see compactor run --help",
+      COMPACTOR_BIN,
+      ['run', '--bucket', 'b', '--bogus'],
+    ],
+    ["compactor: missing required argument 'pod'; see compactor inspect --help", COMPACTOR_BIN, ['inspect']],
+    ["compactor: unknown command 'bogus'; see compactor --help", COMPACTOR_BIN, ['bogus']],
+    [
+      "compactor: option '--bucket <name>' argument missing; see compactor run --help",
+      COMPACTOR_BIN,
+      ['run', '--bucket'],
+    ],
+    [
+      "log-reader: unknown option '--bogus'; see log-reader logs --help",
+      LOG_READER_BIN,
+      ['logs', 'job-1', '--bucket', 'b', '--bogus'],
+    ],
+    [
+      "log-reader: missing required argument 'pod'; see log-reader logs --help",
+      LOG_READER_BIN,
+      ['logs', '--bucket', 'b'],
+    ],
+    ["log-reader: unknown command 'bogus' (Did you mean logs?); see log-reader --help", LOG_READER_BIN, ['bogus']],
+  ] as const)('Commander’s own errors read like the rest: %s', async (message, bin, args) => {
+    oneLine(await runCli(bin, args, { LOG_READER_BUCKET: undefined, COMPACTOR_BUCKET: undefined }), 2, message);
+  });
+
+  it('--pod Bad_Name and logs Bad_Name: say what a pod name is', async () => {
+    const format =
+      "a lowercase RFC 1123 name: at most 253 characters of a-z, 0-9, '-' and '.', starting and ending with a letter or digit";
+    oneLine(
+      await runCli(COMPACTOR_BIN, ['run', '--bucket', 'b', '--pod', 'Bad_Name']),
+      2,
+      `compactor: --pod: invalid pod name "Bad_Name": expected ${format}`,
+    );
+    oneLine(
+      await runCli(COMPACTOR_BIN, ['inspect', 'Bad_Name', '--bucket', 'b']),
+      2,
+      `compactor: invalid pod name "Bad_Name": expected ${format}`,
+    );
+    oneLine(
+      await runCli(LOG_READER_BIN, ['logs', 'Bad_Name', '--bucket', 'b']),
+      2,
+      `log-reader: invalid pod name "Bad_Name": expected ${format}`,
     );
   });
 });

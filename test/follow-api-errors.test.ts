@@ -82,8 +82,9 @@ describe('follow: the API failing', () => {
     }
   });
 
-  it('a 503 that does not pass fails the read after 4 tries with a LiveLogError naming the pod', async () => {
+  it('a 503 that does not pass fails the read after 4 tries with a LiveLogError naming the pod, after the archive', async () => {
     const w = await newWorld('follow-api-retry-fail');
+    await w.container(POD, ID).upload(jobLines('a', 2, at(0)));
     kube.pod('jobs', POD, { restartPolicy: 'OnFailure' }).start(ID, at(0));
     const api = await faultyApi(kube, () => ({
       code: 503,
@@ -98,6 +99,8 @@ describe('follow: the API failing', () => {
       );
       expect(error).toBeInstanceOf(LiveLogError);
       expect(error).toMatchObject({ status: 503, pod: POD });
+      // The archive was readable: it came first, whole.
+      expect(read.messages()).toEqual(['a-0', 'a-1']);
       expect(api.seen.filter(isPodGet)).toHaveLength(4);
     } finally {
       await api.close();

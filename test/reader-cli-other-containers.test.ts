@@ -72,13 +72,14 @@ describe('log-reader logs of a pod whose only logs are other containers', () => 
     });
   });
 
-  it('leaves a pod the bucket holds nothing of as it was: an empty log, exit 0', async () => {
+  it('says a pod the bucket holds nothing of is not found, naming the pod and the bucket, exit 1 (as kubectl)', async () => {
     const w = await newWorld('cli-other-nothing');
+    // Another pod whose name starts like it: not the pod's (its prefix ends at `_`).
     await w.container('job-10', '0f3a', { container: 'sidecar' }).upload(messages('s', 1, T0));
     expect(await runCli(LOG_READER_BIN, ['logs', 'job-1', '--bucket', w.bucket], s3Env())).toEqual({
-      exitCode: 0,
+      exitCode: 1,
       stdout: '',
-      stderr: '',
+      stderr: `log-reader: pod job-1 not found in bucket ${w.bucket}: no metadata and no raw file of any of its containers\n`,
     });
   });
 

@@ -60,7 +60,9 @@ describe('log-reader, the bin', () => {
       { closeStdout: true },
     );
     expect(result.exitCode).toBe(2);
-    expect(result.stderr).toBe("error: required option '--bucket <name>' not specified\n");
+    expect(result.stderr).toBe(
+      "log-reader: required option '--bucket <name>' not specified; see log-reader cat --help\n",
+    );
   });
 
   it('ends a long read piped into a consumer that stops early with exit 0 and no stack trace', async () => {
@@ -412,13 +414,14 @@ describe('log-reader logs -f: the kubeconfig', () => {
     expect(result.stderr).toBe(`log-reader: -f: --context: no context "prod" in the kubeconfig from ${file}\n`);
   });
 
-  // The live part is the library's: with an API that cannot be reached, the read
-  // fails with the library's LogReaderError, mapped to exit 1 and one line.
-  it('fails with one line and exit 1, never printing the token, when the API in the kubeconfig cannot be reached', async () => {
+  // The live part is the library's: with an API that cannot be reached, the read prints the
+  // archive, then fails with the library's LogReaderError, mapped to exit 1 and one line.
+  it('prints the archive, then fails with one line naming the server and what to check, exit 1, never the token, when the API cannot be reached', async () => {
     const w = await newWorld('cli-logs-follow-closed');
     await w.container('job-1', '0f3a').upload(messages('a', 2, T0));
     const file = join(dir, 'closed');
-    await writeFile(file, kubeconfig(`http://127.0.0.1:${await closedPort()}`, FAKE_TOKEN));
+    const server = `http://127.0.0.1:${await closedPort()}`;
+    await writeFile(file, kubeconfig(server, FAKE_TOKEN));
     for (const [args, env] of [
       [['--kubeconfig', file], {}],
       [['--context', 'double', '-n', 'jobs'], { KUBECONFIG: file }],
@@ -428,7 +431,11 @@ describe('log-reader logs -f: the kubeconfig', () => {
         ...env,
       });
       oneLine(result, 1);
-      expect(result.stderr).toMatch(/^log-reader: .*job-1.*(ECONNREFUSED|unreachable|cannot reach)/);
+      expect(result.stdout).toBe('a-0\na-1\n');
+      expect(result.stderr).toBe(
+        `log-reader: pod jobs/job-1: Kubernetes API: server ${server} (context double) unreachable (ECONNREFUSED); ` +
+          "check the kubeconfig's cluster and context (--kubeconfig, --context, KUBECONFIG)\n",
+      );
     }
   });
 });

@@ -2,7 +2,7 @@
 // reads still open, the trace of its steps, and the checks made after every step (reads
 // against the model, what the passes' requests showed, what is in the bucket).
 import type { S3Client } from '@aws-sdk/client-s3';
-import { LogExpiredError, LogReader, type LogRecord } from '@platform/log-reader';
+import { LogExpiredError, LogReader, PodNotFoundError, type LogRecord } from '@platform/log-reader';
 import { decodeMetadata, metadataKey } from '@platform/log-reader/layout';
 import { readMetadataText } from '@platform/log-reader/s3';
 import { parsedLine, putRaw } from '@platform/testkit';
@@ -283,10 +283,14 @@ export class Run {
     try {
       got = (await this.w.records(model.pod)).map(asLine);
     } catch (error) {
-      // Retention: a read of a marked log fails, whole.
-      if (!(error instanceof LogExpiredError) || model.markedAt === undefined) throw error;
-      this.totals.readsExpired += 1;
-      return;
+      if (error instanceof LogExpiredError && model.markedAt !== undefined) {
+        // Retention: a read of a marked log fails, whole.
+        this.totals.readsExpired += 1;
+        return;
+      }
+      // Nothing of the pod in the bucket: an empty log to the model, checked as any other.
+      if (!(error instanceof PodNotFoundError)) throw error;
+      got = [];
     }
     if (model.markedAt !== undefined)
       this.fail(`${what} of ${model.pod}, marked expired at ${this.at(model.markedAt)}, returned ${show(got)}`);
@@ -414,6 +418,11 @@ export class Run {
         next = await r.records.next();
       } catch (error) {
         if (this.expiredUnder(r, error)) break;
+        // Nothing of the pod in the bucket when it planned: an empty log, checked against the model as any other.
+        if (error instanceof PodNotFoundError && r.got.length === 0) {
+          r.done = true;
+          break;
+        }
         const plans = r.watch.returnedAtPlans.join(', ');
         this.fail(
           `slow read #${r.id} of ${r.pod} threw after ${show(r.got)} (${r.watch.plans} plans, after ${plans} records): ${String(error)}`,

@@ -13,12 +13,30 @@ export class LogReaderError extends Error {
   }
 }
 
+/** What a pod name is, as Kubernetes requires it (and the layout relies on: no `_`, no `/`). */
+export const POD_NAME_FORMAT =
+  "a lowercase RFC 1123 name: at most 253 characters of a-z, 0-9, '-' and '.', starting and ending with a letter or digit";
+
 /** A pod name that is not a Kubernetes name: it could escape the pod's own prefixes. */
 export class InvalidPodNameError extends LogReaderError {
   constructor(readonly pod: string) {
+    super('ERR_INVALID_POD_NAME', `invalid pod name ${JSON.stringify(pod)}: expected ${POD_NAME_FORMAT}`);
+  }
+}
+
+/**
+ * The bucket holds nothing of the pod: no metadata, no raw file of any of its containers (a
+ * typo, another bucket, a pod whose uploads have not started). Thrown by a read that is not
+ * followed; a followed read of a pod that is in the cluster reads its live log instead.
+ */
+export class PodNotFoundError extends LogReaderError {
+  constructor(
+    readonly pod: string,
+    readonly bucket: string,
+  ) {
     super(
-      'ERR_INVALID_POD_NAME',
-      `invalid pod name ${JSON.stringify(pod)}: expected a Kubernetes name (lowercase letters, digits, '-' and '.')`,
+      'ERR_POD_NOT_FOUND',
+      `pod ${pod} not found in bucket ${bucket}: no metadata and no raw file of any of its containers`,
     );
   }
 }

@@ -27,6 +27,8 @@ export {
   ObjectMissingError,
   ObjectVanishedError,
   PodNamespaceConflictError,
+  PodNotFoundError,
+  POD_NAME_FORMAT,
   ReadAbortedError,
   TruncatedListingError,
   UnreadableObjectError,

@@ -19,5 +19,12 @@ export { listRawFilesInOrder } from './s3/raw-listing.js';
 export { DEFAULT_READ_AHEAD, readRawFiles, type RawEvent, type UnfinishedPieces } from './s3/raw-records.js';
 export { readMergedRecords } from './s3/merged-records.js';
 export type { ByteCounter } from './s3/object-lines.js';
-export { describeSetupProblem, resolveEndpoint, S3_CLIENT_DEFAULTS, type SetupProblem } from './s3/s3-client.js';
+export { resolveEndpoint, S3_CLIENT_DEFAULTS } from './s3/s3-client.js';
+export {
+  bucketNameProblem,
+  describeSetupProblem,
+  isSetupFailure,
+  safeEndpoint,
+  type SetupProblem,
+} from './s3/setup-problem.js';
 export { listPodContainers, onlyOtherContainers } from './s3/pod-containers.js';

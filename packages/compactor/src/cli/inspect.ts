@@ -7,7 +7,7 @@
  * with --json the empty inspection is still printed) or reading failed; 2 bad usage or set-up.
  */
 import { Option, type Command } from 'commander';
-import { createS3Client, LogReaderError } from '@platform/log-reader';
+import { createS3Client, LogReaderError, POD_NAME_FORMAT } from '@platform/log-reader';
 import { describeSetupProblem, resolveEndpoint } from '@platform/log-reader/s3';
 import { isValidPodName } from '@platform/log-reader/layout';
 import { defaultConfig, validate, type Config } from '../config/config.js';
@@ -74,9 +74,7 @@ export function addInspectCommand(program: Command, io: Io): Command {
 
 async function inspect(pod: string, flags: InspectFlags, io: Io): Promise<void> {
   if (!isValidPodName(pod))
-    throw new UsageError(
-      `invalid pod name ${JSON.stringify(pod)}: expected a Kubernetes name (lowercase letters, digits, '-' and '.')`,
-    );
+    throw new UsageError(`invalid pod name ${JSON.stringify(pod)}: expected ${POD_NAME_FORMAT}`);
   const config: Config = validate({
     ...defaultConfig(flags.bucket ?? ''),
     endpoint: resolveEndpoint(flags.endpoint),

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { createS3Client, socketsFor, type S3ClientSettings } from '@platform/log-reader';
+import { commanderLine } from '@platform/log-reader/cli';
 import { describeSetupProblem } from '@platform/log-reader/s3';
 import { configWarnings, type Config } from '../config/config.js';
 import { CompactorError, SetupError, UsageError } from '../errors.js';
@@ -42,7 +43,13 @@ export async function main(
     )
     .version(options.version ?? 'unknown', '--version', 'print the version and exit')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) });
+    .configureOutput({
+      writeOut: (s) => void io.stdout.write(s),
+      writeErr: (s) => void io.stderr.write(s),
+      // Kept for one line in the style of every other error (below).
+      outputError: (s) => void (parseError += s),
+    });
+  let parseError = '';
   // command() rather than addCommand(): `run` inherits exitOverride and the output settings.
   addRunFlags(program.command('run')).action(async (flags: RunFlags) => {
     exitCode = await run(toConfig(flags), flags.logLevel, io);
@@ -52,8 +59,11 @@ export async function main(
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
   } catch (error) {
-    // Commander has already written its own message (or the help) through configureOutput.
-    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    if (error instanceof CommanderError) {
+      // Help and --version went out through writeOut/writeErr already; a parse error did not.
+      if (parseError !== '') io.stderr.write(commanderLine('compactor', parseError, argv, ['run', 'inspect']));
+      return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
     io.stderr.write(`compactor: ${error instanceof Error ? error.message : String(error)}\n`);
     return exitCodeFor(error);
   } finally {

@@ -1,5 +1,7 @@
 /** The compactor's configuration: defaults, parsing of durations and sizes, validation. */
+import { POD_NAME_FORMAT } from '@platform/log-reader';
 import { DURATION_UNITS, isValidPodName, parseDurationMs } from '@platform/log-reader/layout';
+import { bucketNameProblem } from '@platform/log-reader/s3';
 import { UsageError } from '../errors.js';
 import { formatShard, inShard, shardOf, type Shard } from './shard.js';
 
@@ -169,6 +171,8 @@ export function parseCount(text: string, flag: string): number {
 /** Checks what the parsers cannot: ranges and names. Returns the config for chaining. */
 export function validate(config: Config): Config {
   if (!config.bucket) throw new UsageError('--bucket is required (or COMPACTOR_BUCKET)');
+  const badBucket = bucketNameProblem(config.bucket);
+  if (badBucket !== undefined) throw new UsageError(`--bucket (COMPACTOR_BUCKET): ${badBucket}`);
   // 0 is allowed for both: "merge every pass" and "delete as soon as committed" (see configWarnings).
   if (config.compactIntervalMs < 0) throw new UsageError('--compact-interval must not be negative');
   if (config.cleanupIntervalMs < 0) throw new UsageError('--cleanup-interval must not be negative');
@@ -188,7 +192,8 @@ export function validate(config: Config): Config {
   if (config.s3ConnectTimeoutMs !== undefined && config.s3ConnectTimeoutMs <= 0)
     throw new UsageError('--s3-connect-timeout must be greater than 0');
   for (const pod of config.pods) {
-    if (!isValidPodName(pod)) throw new UsageError(`--pod: invalid pod name ${JSON.stringify(pod)}`);
+    if (!isValidPodName(pod))
+      throw new UsageError(`--pod: invalid pod name ${JSON.stringify(pod)}: expected ${POD_NAME_FORMAT}`);
   }
   if (config.namespace !== undefined && !isValidPodName(config.namespace)) {
     throw new UsageError(`--namespace: invalid namespace ${JSON.stringify(config.namespace)}`);

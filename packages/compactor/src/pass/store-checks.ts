@@ -9,6 +9,7 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   HeadBucketCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
@@ -19,15 +20,33 @@ import { SetupError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 export async function checkBucket(store: Bucket, config: Config): Promise<void> {
+  const where = { endpoint: config.endpoint, bucket: config.bucket };
   try {
     await store.client.send(new HeadBucketCommand({ Bucket: store.bucket }));
   } catch (error) {
-    const problem = describeSetupProblem(error, { endpoint: config.endpoint, bucket: config.bucket });
+    const problem = describeSetupProblem(error, where);
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     if (problem) throw new SetupError(problem.message, { cause: error });
-    if (status === 404) throw new SetupError(`bucket ${config.bucket} does not exist`, { cause: error });
+    if (status === 404) {
+      // A HEAD's 404 has no body to say why: a missing bucket, or (versitygw) an access key the
+      // store does not know. A listing's answer says which; asked only when the HEAD failed.
+      const why = await whyNotFound(store);
+      const named = why === undefined ? undefined : describeSetupProblem(why, where);
+      if (named !== undefined) throw new SetupError(named.message, { cause: why });
+      throw new SetupError(`bucket ${config.bucket} does not exist`, { cause: error });
+    }
     if (status === 403) throw new SetupError(`access denied to bucket ${config.bucket}`, { cause: error });
     throw error;
+  }
+}
+
+/** The error of a one-key listing of the bucket, or `undefined` if it succeeds. */
+async function whyNotFound(store: Bucket): Promise<unknown> {
+  try {
+    await store.client.send(new ListObjectsV2Command({ Bucket: store.bucket, MaxKeys: 1 }));
+    return undefined;
+  } catch (error) {
+    return error;
   }
 }
 

@@ -13,3 +13,26 @@ export const EXIT_SIGTERM = 143;
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
+
+/**
+ * Commander's own message (`error: unknown option '--x'` and maybe a second line of advice) as
+ * one line in the style of the CLI's other errors, with where to look:
+ * `log-reader: unknown option '--x'; see log-reader logs --help`.
+ */
+export function commanderLine(
+  program: string,
+  message: string,
+  argv: readonly string[],
+  commands: readonly string[],
+): string {
+  const words = message
+    .replace(/^error:\s*/i, '')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .join(' ');
+  const command = argv.find((arg) => !arg.startsWith('-'));
+  const help =
+    command !== undefined && commands.includes(command) ? `${program} ${command} --help` : `${program} --help`;
+  return `${program}: ${words}; see ${help}\n`;
+}

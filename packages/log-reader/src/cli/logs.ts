@@ -9,7 +9,8 @@ import { LogExpiredError, LogReaderError } from '../errors.js';
 import type { KubeTarget, KubeTargetOptions } from '../live/kube-config.js';
 import { LogReader } from '../read/reader.js';
 import type { ReadStreamOptions } from '../read/types.js';
-import { createS3Client, describeSetupProblem, resolveEndpoint, type S3ClientSettings } from '../s3/s3-client.js';
+import { createS3Client, resolveEndpoint, type S3ClientSettings } from '../s3/s3-client.js';
+import { bucketNameProblem, describeSetupProblem } from '../s3/setup-problem.js';
 import {
   EXIT_EXPIRED,
   EXIT_OK,
@@ -28,6 +29,8 @@ export async function logs(pod: string, flags: LogsOptions, io: Io, options: Cli
   const now = options.now ?? (() => new Date());
   // Checked before anything is loaded or asked: a bad combination costs no request.
   resolveSince(flags, new Date(0));
+  const badBucket = bucketNameProblem(flags.bucket);
+  if (badBucket !== undefined) throw new UsageError(`--bucket (LOG_READER_BUCKET): ${badBucket}`);
   const follow = flags.follow
     ? await kubeTarget({ kubeconfig: flags.kubeconfig, context: flags.context, namespace: flags.namespace })
     : undefined;

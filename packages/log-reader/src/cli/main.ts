@@ -9,13 +9,15 @@
  * (values: flag-values.ts); the read and its exit code: logs.ts.
  */
 import { Command, CommanderError } from 'commander';
-import { EXIT_OK, EXIT_USAGE, UsageError } from './exit-codes.js';
+import { commanderLine, EXIT_OK, EXIT_USAGE, UsageError } from './exit-codes.js';
 import { ignoreClosedPipe, type CliOptions, type Io } from './io.js';
 import { logs } from './logs.js';
 import { addLogsCommand } from './logs-command.js';
 
 // The boolean environment twins' parser, for the compactor's CLI too (one owner).
 export { BOOLEAN_WORDS, checkBooleanEnv, parseBoolean } from './boolean-env.js';
+// Shared with the compactor's CLI: one style for Commander's own errors in both.
+export { commanderLine } from './exit-codes.js';
 
 export async function main(
   argv: readonly string[],
@@ -27,7 +29,13 @@ export async function main(
     .description("Read one job's whole log from the bucket: merged and not-yet-merged files as one")
     .version(options.version ?? 'unknown', '--version', 'print the version and exit')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) });
+    .configureOutput({
+      writeOut: (s) => void io.stdout.write(s),
+      writeErr: (s) => void io.stderr.write(s),
+      // Kept for one line in the style of every other error (below).
+      outputError: (s) => void (parseError += s),
+    });
+  let parseError = '';
   let exitCode = EXIT_OK;
   addLogsCommand(program, async (pod, flags) => {
     exitCode = await logs(pod, flags, io, options);
@@ -36,8 +44,11 @@ export async function main(
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
   } catch (error) {
-    // Commander has already written its own message (or the help) through configureOutput.
-    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    if (error instanceof CommanderError) {
+      // Help and --version went out through writeOut/writeErr already; a parse error did not.
+      if (parseError !== '') io.stderr.write(commanderLine('log-reader', parseError, argv, ['logs', 'cat']));
+      return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
     if (error instanceof UsageError) {
       io.stderr.write(`log-reader: ${error.message}\n`);
       return EXIT_USAGE;

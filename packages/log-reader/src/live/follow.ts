@@ -27,6 +27,7 @@
  *
  * The probe of the live log's start is in probe.ts; the archive part, placed, in placed.ts.
  */
+import { LiveLogError } from '../errors.js';
 import type { LogRecord } from '../layout/records.js';
 import { sameContainer } from '../layout/container-id.js';
 import type { EpochNs } from '../layout/time.js';
@@ -47,16 +48,32 @@ export interface FollowRead {
   readonly tail: number | undefined;
   readonly follow: FollowOptions;
   readonly signal: AbortSignal | undefined;
-  /** The archived records `filter` keeps, or the last `tail` of them. */
-  readonly archive: (filter: ArchiveFilter, tail: number | undefined) => AsyncGenerator<LogRecord[]>;
+  /**
+   * The archived records `filter` keeps, or the last `tail` of them. `mustExist`: a pod the
+   * bucket holds nothing of fails the read (PodNotFoundError).
+   */
+  readonly archive: (
+    filter: ArchiveFilter,
+    tail: number | undefined,
+    mustExist?: boolean,
+  ) => AsyncGenerator<LogRecord[]>;
 }
 
 export async function* followBatches(read: FollowRead): AsyncGenerator<FollowedRecord[]> {
   const { namespace, kube } = read.follow;
   const api = new PodApi(kube, namespace, read.pod, read.signal);
-  const started = await lookAndProbe(api);
-  if (started === undefined) {
+  let started: Awaited<ReturnType<typeof lookAndProbe>>;
+  try {
+    started = await lookAndProbe(api);
+  } catch (error) {
+    // The API failing (unreachable, refused) takes nothing from the archive: it is printed
+    // first, and the read fails after it with the API's error.
+    if (!(error instanceof LiveLogError) || read.signal?.aborted) throw error;
     yield* placed(read.archive({ since: read.since }, read.tail), undefined, undefined);
+    throw error;
+  }
+  if (started === undefined) {
+    yield* placed(read.archive({ since: read.since }, read.tail, true), undefined, undefined);
     return;
   }
   const { status, probed } = started;

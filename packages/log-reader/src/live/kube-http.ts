@@ -17,6 +17,8 @@ export const KUBE_REQUEST_TIMEOUT_MS = 30_000;
 /** Tries of one request when it fails in a way that may pass, and the first pause between them (doubling). */
 const KUBE_ATTEMPTS = 4;
 const KUBE_RETRY_BASE_MS = 500;
+/** What to check when the API cannot be reached. */
+const HINT = "check the kubeconfig's cluster and context (--kubeconfig, --context, KUBECONFIG)";
 /** A `Status` body is small; anything longer is cut. */
 const MAX_ERROR_BODY = 64 * 1024;
 
@@ -165,6 +167,23 @@ export class PodApi {
     });
   }
 
+  /** The API server and the context it came from: `server https://10.0.0.1:6443 (context kind-dev)`. */
+  private where(): string {
+    const server = this.kube.getCurrentCluster()?.server ?? '?';
+    let shown: string;
+    try {
+      // No user info or query: nothing of a credential in a message.
+      const url = new URL(server);
+      shown = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+    } catch {
+      shown = '(an invalid URL)';
+    }
+    // A KubeConfig names its context; any other access to the cluster may not.
+    const name = this.kube.getCurrentContext?.();
+    const context = name === undefined || name === '' ? '' : ` (context ${name})`;
+    return `server ${shown}${context}`;
+  }
+
   /** A failure as the user should read it: the status and the server's words, never a credential. */
   private async failure(response: IncomingMessage): Promise<LiveLogError> {
     const code = response.statusCode ?? 0;
@@ -182,11 +201,16 @@ export class PodApi {
   private wrap(error: unknown, timeout: AbortSignal): unknown {
     // The read's own abort passes through as it is: the reader turns it into an AbortError.
     if (this.signal?.aborted) return error;
-    const failure = timeout.aborted
-      ? new LiveLogError(this.namespace, this.pod, `no answer within ${KUBE_REQUEST_TIMEOUT_MS / 1000} s`, undefined, {
-          cause: error,
-        })
-      : new LiveLogError(this.namespace, this.pod, `unreachable (${describe(error)})`, undefined, { cause: error });
+    const what = timeout.aborted ? `no answer within ${KUBE_REQUEST_TIMEOUT_MS / 1000} s` : describe(error);
+    const failure = new LiveLogError(
+      this.namespace,
+      this.pod,
+      `${this.where()} unreachable (${what}); ${HINT}`,
+      undefined,
+      {
+        cause: error,
+      },
+    );
     transient.add(failure);
     return failure;
   }

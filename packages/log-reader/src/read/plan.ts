@@ -7,13 +7,14 @@
 import { MetadataError } from '../errors.js';
 import { parseRawKey } from '../layout/keys.js';
 import {
+  EMPTY_METADATA,
   mergedRawPredicate,
   recordsIn,
   unfinishedRange,
   type LogFileEntry,
   type PodMetadata,
 } from '../layout/metadata.js';
-import { listRawFilesInOrder } from '../s3/raw-listing.js';
+import { listRawFilesInOrder, type PrefixSeen } from '../s3/raw-listing.js';
 import type { UnfinishedPieces } from '../s3/raw-records.js';
 import { listRawFiles, type Bucket, type RawFile } from '../s3/store.js';
 import { loadReadableMetadata } from './expiry.js';
@@ -45,6 +46,11 @@ export interface OpenPlan {
   readonly unreadable: PodMetadata['unreadableObjects'];
   /** The log the plan reads (`log_id`), when its metadata names one. */
   readonly logId: string | undefined;
+  /**
+   * Once the listing has started: whether the bucket holds nothing of the pod (no metadata
+   * document, no key under its raw prefix). Costs no request of its own.
+   */
+  readonly nothingOfPod: () => boolean;
 }
 
 /**
@@ -63,7 +69,11 @@ export async function openPlan(
   const metadata = loaded ?? (await loadReadableMetadata(store, pod, afterMissing, logId));
   const isMerged = mergedRawPredicate(metadata);
   // A read that ends within the merged files needs no listing.
-  const listing = to !== undefined && to <= recordsIn(metadata.logFiles) ? noFiles() : listRawFilesInOrder(store, pod);
+  const seen: PrefixSeen = { anyKey: undefined };
+  const listing =
+    to !== undefined && to <= recordsIn(metadata.logFiles)
+      ? noFiles()
+      : listRawFilesInOrder(store, pod, undefined, seen);
   const raw = new ReadAhead(unmerged(listing, (file) => !isMerged(file)));
   // A piece file is planned whether it is listed or not (see planRead()): its key is all a read needs.
   const pieces = unfinishedRange(metadata).map((p) => unlistedRawFile(p.key));
@@ -73,6 +83,8 @@ export async function openPlan(
     unfinished: { lines: metadata.unfinishedLines, files: pieces },
     unreadable: metadata.unreadableObjects,
     logId: metadata.logId,
+    // loadMetadata() gives EMPTY_METADATA itself for a pod without a document.
+    nothingOfPod: () => metadata === EMPTY_METADATA && seen.anyKey === false,
   };
 }
 

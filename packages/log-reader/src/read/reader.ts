@@ -32,6 +32,7 @@ import {
   LogChangedError,
   ObjectMissingError,
   ObjectVanishedError,
+  PodNotFoundError,
   ReadAbortedError,
   UnreadableObjectError,
 } from '../errors.js';
@@ -138,11 +139,12 @@ export class LogReader {
       let batches: AsyncGenerator<LogRecord[]>;
       if (options.follow !== undefined) {
         const { followBatches } = await import('../live/follow.js');
-        const archive = (filter: ArchiveFilter, n: number | undefined) =>
-          this.archiveBatches({ store, pod, report }, filter, n);
+        // Nothing of the pod in the bucket is an error only when it is not in the cluster either.
+        const archive = (filter: ArchiveFilter, n: number | undefined, mustExist = false) =>
+          this.archiveBatches({ store, pod, report, mustExist }, filter, n);
         batches = followBatches({ archive, pod, since, tail, follow: options.follow, signal });
       } else {
-        batches = this.archiveBatches({ store, pod, report }, { since }, tail);
+        batches = this.archiveBatches({ store, pod, report, mustExist: true }, { since }, tail);
       }
       for await (const batch of batches) {
         yield batch;
@@ -215,6 +217,9 @@ export class LogReader {
       try {
         report.recorded(plan.unreadable);
         yield* this.readPlan(read, plan, filter, cursor, window.to);
+        // A typo or another bucket reads as an error, not as an empty log (kubectl: pod not found).
+        if (read.mustExist && cursor.position === 0 && plan.nothingOfPod())
+          throw new PodNotFoundError(pod, store.bucket);
         return;
       } catch (error) {
         // The listing failing ends the read, as it did when the listing came before the first file.
@@ -323,6 +328,8 @@ interface ReadScope {
   readonly store: Bucket;
   readonly pod: string;
   readonly report: UnreadableReport;
+  /** A pod the bucket holds nothing of fails the read ({@link PodNotFoundError}); not one followed in the cluster. */
+  readonly mustExist: boolean;
 }
 
 /** Positions [from, to) of the whole log; `metadata` is used for the first plan instead of reading it again. */

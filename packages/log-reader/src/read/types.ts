@@ -21,6 +21,8 @@ export interface KubeAccess {
   getCurrentCluster(): { readonly server: string } | null;
   /** Adds the current user's credentials and the cluster's CA to the options of an HTTPS request. */
   applyToHTTPSOptions(options: RequestOptions): Promise<void>;
+  /** The current context's name, for error messages (a `KubeConfig` has it; optional). */
+  getCurrentContext?(): string;
 }
 
 /**

@@ -22,6 +22,15 @@ import { PodNamespaceConflictError, TruncatedListingError } from '../errors.js';
 import { compareRawKeys, parseRawDir, parseRawKey, rawOrderSlice, rawPodPrefix } from '../layout/keys.js';
 import { listCommonPrefixes, sendOptions, type Bucket, type RawFile } from './store.js';
 
+/**
+ * Filled in by the listing's first page: whether any key at all is under the pod's raw prefix
+ * (any container, any namespace). None there and no metadata: the bucket holds nothing of the
+ * pod, known without a request more.
+ */
+export interface PrefixSeen {
+  anyKey: boolean | undefined;
+}
+
 /** Keys of the first page: small, so that the first files are known soon. */
 export const FIRST_PAGE_KEYS = 100;
 
@@ -55,9 +64,11 @@ export async function* listRawFilesInOrder(
   store: Bucket,
   pod: string,
   firstPageKeys = FIRST_PAGE_KEYS,
+  prefixSeen?: PrefixSeen,
 ): AsyncGenerator<RawFile[]> {
   const prefix = rawPodPrefix(pod);
   const first = await listPage(store, prefix, { maxKeys: firstPageKeys });
+  if (prefixSeen !== undefined) prefixSeen.anyKey = first.keys.length > 0;
   const files = ownFiles(pod, first.keys);
   if (first.token === undefined) {
     namespaceOf(pod, files);

@@ -7,10 +7,10 @@ import {
   S3_CLIENT_DEFAULTS,
   createS3Client,
   describeFailedRequest,
-  describeSetupProblem,
   socketsFor,
   type RetryLimits,
 } from './s3-client.js';
+import { describeSetupProblem } from './setup-problem.js';
 
 const LIMITS: RetryLimits = {
   maxAttempts: 4,

@@ -15,6 +15,7 @@ import type {
   RetryToken,
 } from '@smithy/types';
 import { DEFAULT_READ_AHEAD } from './raw-records.js';
+import { CODELESS, isDeserializationMessage, notS3Answer } from './setup-problem.js';
 
 /**
  * How hard the client tries before a request fails. Every S3 call of the reader and the
@@ -227,10 +228,6 @@ const OPERATIONS: Readonly<Record<string, string>> = {
   AbortMultipartUploadCommand: 'DELETE (abort multipart upload)',
 };
 
-// What the SDK calls an error whose answer had no error code it could read (e.g. a 403 with
-// an empty body): it tells a person nothing, the status does.
-const CODELESS = new Set(['UnknownError', 'Unknown', '']);
-
 /** `"{operation} {key or prefix}: HTTP {status}: {what the store said}"` for a failed request. */
 export function describeFailedRequest(
   commandName: string,
@@ -241,8 +238,12 @@ export function describeFailedRequest(
   const status = error.$metadata?.httpStatusCode;
   const parts = [`${operation} ${targetOf(commandName, input)}`];
   if (status !== undefined) parts.push(`HTTP ${status}`);
-  const said = CODELESS.has(error.message) ? (CODELESS.has(error.name) ? '' : error.name) : error.message;
-  if (said) parts.push(said);
+  const notS3 = notS3Answer(error);
+  // Not the SDK's words for an answer it could not parse: they name its internals.
+  const message = isDeserializationMessage(error.message) ? '' : error.message;
+  const said = CODELESS.has(message) ? (CODELESS.has(error.name) || error.name === 'Error' ? '' : error.name) : message;
+  if (notS3 !== undefined) parts.push('the answer is not from S3 (no S3 error code or request id)');
+  else if (said) parts.push(said);
   else if (status === 401 || status === 403) parts.push('access denied or bad credentials');
   else if (status === 400) parts.push('bad request, no error details in the answer (often a bad session token)');
   else parts.push('no error details in the answer');
@@ -317,74 +318,4 @@ export class BoundedRetryStrategy implements RetryStrategyV2 {
 
 function token(count: number, delay: number): RetryToken {
   return { getRetryCount: () => count, getRetryDelay: () => delay };
-}
-
-/** A failure that is about the set-up (where, which bucket, which credentials), not about a pod. */
-export interface SetupProblem {
-  readonly message: string;
-}
-
-const CONNECTION_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'ECONNRESET',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-]);
-const CREDENTIAL_ERRORS = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken']);
-
-/**
- * Names a set-up problem in one line (endpoint, bucket or credentials), or returns
- * `undefined` for any other error. Never includes credentials or request signatures.
- */
-export function describeSetupProblem(
-  error: unknown,
-  where: { endpoint: string | undefined; bucket: string },
-): SetupProblem | undefined {
-  const e = error as { name?: unknown; code?: unknown; cause?: unknown; errors?: unknown } | null;
-  const name = typeof e?.name === 'string' ? e.name : '';
-  const endpoint = where.endpoint ?? 'the AWS S3 endpoint';
-  const code = connectionCode(error);
-  if (code !== undefined) return { message: `cannot reach S3 at ${endpoint}: ${code}` };
-  if (name === 'NoSuchBucket') return { message: `bucket ${where.bucket} does not exist at ${endpoint}` };
-  if (name === 'AccessDenied' || name === 'Forbidden')
-    return { message: `access denied to bucket ${where.bucket} at ${endpoint}: check the credentials' policy` };
-  if (name === 'CredentialsProviderError') {
-    return {
-      message:
-        'no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile, or a web identity',
-    };
-  }
-  if (CREDENTIAL_ERRORS.has(name)) return { message: `S3 at ${endpoint} rejected the credentials (${name})` };
-  const status = (error as Partial<MetadataBearer> | null)?.$metadata?.httpStatusCode;
-  const codeless = CODELESS.has(name) || name === String(status) || name === 'Unauthorized' || name === 'BadRequest';
-  if ((status === 401 || status === 403) && codeless) {
-    // A refusal without an error code (a HEAD answer has no body): the store said no to who
-    // we are or what we may do, which no retry or other pod will change.
-    return {
-      message: `S3 at ${endpoint} refused access to bucket ${where.bucket} (HTTP ${status}): access denied or bad credentials; check the access key, secret, session token and the credentials' policy`,
-    };
-  }
-  if (status === 400 && codeless) {
-    // What versitygw answers a HEAD signed with a session token it does not know.
-    return {
-      message: `S3 at ${endpoint} rejected a request to bucket ${where.bucket} (HTTP 400 without an error code): bad credentials or session token; check the access key, secret and session token`,
-    };
-  }
-  return undefined;
-}
-
-function connectionCode(error: unknown, depth = 0): string | undefined {
-  if (depth > 4 || typeof error !== 'object' || error === null) return undefined;
-  const e = error as { code?: unknown; cause?: unknown; errors?: unknown; name?: unknown };
-  if (typeof e.code === 'string' && CONNECTION_CODES.has(e.code)) return e.code;
-  if (e.name === 'TimeoutError') return 'timed out';
-  if (Array.isArray(e.errors))
-    for (const inner of e.errors) {
-      const found = connectionCode(inner, depth + 1);
-      if (found) return found;
-    }
-  return connectionCode(e.cause, depth + 1);
 }

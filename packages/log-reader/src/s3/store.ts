@@ -6,6 +6,7 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/
 import { ObjectMissingError, PodNamespaceConflictError, TruncatedListingError } from '../errors.js';
 import { compareRawKeys, metadataKey, parseRawKey, rawPodPrefix, type RawKey } from '../layout/keys.js';
 import { EMPTY_METADATA, decodeMetadata, type PodMetadata } from '../layout/metadata.js';
+import { isSetupFailure } from './setup-problem.js';
 
 export interface Bucket {
   readonly client: S3Client;
@@ -183,7 +184,8 @@ export async function listRawFiles(store: Bucket, pod: string): Promise<RawFile[
 /** True for a missing object (not a missing bucket). */
 export function isNotFound(error: unknown): boolean {
   const e = error as { name?: unknown; $metadata?: { httpStatusCode?: unknown } } | null;
-  if (e?.name === 'NoSuchBucket') return false;
+  // A 404 about the set-up (an unknown access key, an answer that is not S3's) is no missing key.
+  if (e?.name === 'NoSuchBucket' || isSetupFailure(error)) return false;
   return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
 }
 
