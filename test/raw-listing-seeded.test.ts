@@ -2,26 +2,13 @@
 // (rawOrderSlice lifts a key's order minute above its slice). Each batch must end before the
 // next starts and the whole must be listRawFiles' order, whatever the page sizes and however
 // the keys of several container ids and of seeded and stock Fluent Bits interleave.
-import { PutObjectCommand, type ListObjectsV2CommandInput, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import fc from 'fast-check';
 import { compareRawKeys, rawKey } from '@platform/log-reader/layout';
 import { listRawFiles, listRawFilesInOrder, type RawFile } from '@platform/log-reader/s3';
-import { createTestBucket, testS3Client } from './support/s3.js';
+import { createTestBucket, pagedS3Client, testS3Client } from './support/s3.js';
 
 const POD = 'job-1';
-
-function pagedClient(maxKeys: number): S3Client {
-  const client = testS3Client();
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const input = args.input as ListObjectsV2CommandInput;
-      if (context.commandName === 'ListObjectsV2Command') input.MaxKeys = Math.min(input.MaxKeys ?? 1000, maxKeys);
-      return next(args);
-    },
-    { step: 'initialize', name: 'smallPages' },
-  );
-  return client;
-}
 
 const start = Date.parse('2026-11-25T10:00:50Z');
 const keyArb = fc.record({
@@ -69,7 +56,7 @@ describe('listRawFilesInOrder with seeded indexes', () => {
             [1, 3],
           ] as const) {
             const batches: RawFile[][] = [];
-            for await (const b of listRawFilesInOrder({ client: pagedClient(maxKeys), bucket }, POD, firstPageKeys))
+            for await (const b of listRawFilesInOrder({ client: pagedS3Client(maxKeys), bucket }, POD, firstPageKeys))
               batches.push(b);
             expect(batches.flat().map((f) => f.key)).toEqual(expected);
             for (let i = 1; i < batches.length; i++) {

@@ -1,30 +1,16 @@
 // listRawFilesInOrder against the real server: a read starts on a pod's first raw files while
 // the listing goes on, so the batches it gives must hold exactly listRawFiles' files, in its
 // order, whatever the page sizes, and fail on a pod in two namespaces before any file.
-import { PutObjectCommand, type ListObjectsV2CommandInput, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { PodNamespaceConflictError } from '@platform/log-reader';
 import { rawDir, rawKey } from '@platform/log-reader/layout';
 import { listRawFiles, listRawFilesInOrder, type RawFile } from '@platform/log-reader/s3';
-import { createTestBucket, serverKind, testS3Client } from './support/s3.js';
+import { createTestBucket, pagedS3Client, serverKind, testS3Client } from './support/s3.js';
 import { MINUTE, messages, newWorld } from './support/world.js';
 import { parsedLine } from '@platform/testkit';
 
 const POD = 'job-1';
 const T0 = new Date('2026-11-25T10:00:00Z');
-
-/** A client whose listings come at most `maxKeys` keys a page. */
-function pagedClient(maxKeys: number): S3Client {
-  const client = testS3Client();
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const input = args.input as ListObjectsV2CommandInput;
-      if (context.commandName === 'ListObjectsV2Command') input.MaxKeys = Math.min(input.MaxKeys ?? 1000, maxKeys);
-      return next(args);
-    },
-    { step: 'initialize', name: 'smallPages' },
-  );
-  return client;
-}
 
 async function put(client: S3Client, bucket: string, key: string): Promise<void> {
   await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: '{"log":"x"}\n' }));
@@ -98,7 +84,7 @@ describe('listRawFilesInOrder', () => {
 
     for (const maxKeys of [1000, 2, 1]) {
       for (const firstPageKeys of [1, 2, 3, 7, 100]) {
-        const batches = await batchesOf(pagedClient(maxKeys), bucket, firstPageKeys);
+        const batches = await batchesOf(pagedS3Client(maxKeys), bucket, firstPageKeys);
         expect({ maxKeys, firstPageKeys, keys: batches.flat().map((f) => f.key) }).toEqual({
           maxKeys,
           firstPageKeys,
@@ -110,7 +96,7 @@ describe('listRawFilesInOrder', () => {
       }
     }
     // Small pages give the first files before the listing ends.
-    expect((await batchesOf(pagedClient(2), bucket, 2)).length).toBeGreaterThan(2);
+    expect((await batchesOf(pagedS3Client(2), bucket, 2)).length).toBeGreaterThan(2);
   });
 
   it('fails on a pod in two namespaces before giving a file, and ignores a namespace with no raw file', async () => {
@@ -124,13 +110,13 @@ describe('listRawFilesInOrder', () => {
       `${rawDir({ pod: POD, namespace: 'other', container: POD, containerId: 'dddd' })}notes.txt`,
     );
     for (const firstPageKeys of [1, 2, 100])
-      expect((await batchesOf(pagedClient(2), bucket, firstPageKeys)).flat()).toHaveLength(5);
+      expect((await batchesOf(pagedS3Client(2), bucket, firstPageKeys)).flat()).toHaveLength(5);
 
     await put(client, bucket, raw({ namespace: 'other', containerId: 'eeee', slice: '202611251009', index: 9 }));
     for (const firstPageKeys of [1, 2, 100]) {
       const given: RawFile[] = [];
       const read = (async () => {
-        for await (const batch of listRawFilesInOrder({ client: pagedClient(2), bucket }, POD, firstPageKeys))
+        for await (const batch of listRawFilesInOrder({ client: pagedS3Client(2), bucket }, POD, firstPageKeys))
           given.push(...batch);
       })();
       await expect(read).rejects.toBeInstanceOf(PodNamespaceConflictError);

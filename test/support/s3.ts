@@ -9,6 +9,7 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
+  type ListObjectsV2CommandInput,
   type PutObjectCommandOutput,
 } from '@aws-sdk/client-s3';
 
@@ -54,6 +55,20 @@ export function testS3Client(endpoint: string = requireEnv('S3_TEST_ENDPOINT')):
       secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY || 'test-secret',
     },
   });
+}
+
+/** A test client whose listings come at most `maxKeys` keys a page (paging tests). */
+export function pagedS3Client(maxKeys: number): S3Client {
+  const client = testS3Client();
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as ListObjectsV2CommandInput;
+      if (context.commandName === 'ListObjectsV2Command') input.MaxKeys = Math.min(input.MaxKeys ?? 1000, maxKeys);
+      return next(args);
+    },
+    { step: 'initialize', name: 'smallPages' },
+  );
+  return client;
 }
 
 /** Bucket names: 3-63 characters of a-z, 0-9 and '-', starting and ending with a letter or digit. */
