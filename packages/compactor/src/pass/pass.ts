@@ -79,8 +79,7 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
   const clock = deps.now ?? ((): Date => new Date());
   const holder = newHolderId();
   const ctx = await passContext(deps, clock);
-  const leased = (pod: string, phase: PodReport['phase'], work: (podCtx: PodContext) => Promise<PodReport>) => () =>
-    withLease({ store, pod, holder, durationMs: config.leaseDurationMs, clock }, ctx, phase, work);
+  const leased = leasedBy(ctx, holder);
 
   // --pod and --shard narrow both phases alike: a pod outside them is another compactor's.
   const selected = (pod: string): boolean =>
@@ -258,6 +257,18 @@ async function looked(
   return { pod, phase, status: 'skipped', reason: triage.reason, ...ZERO_COUNTS, durationMs: 0 };
 }
 
+/** A pod's work under its lease, taken as `holder` with the pass's settings (withLease). */
+function leasedBy(ctx: PodContext, holder: string) {
+  const { store, config, clock, logger, conditionalDeletes } = ctx;
+  return (pod: string, phase: PodReport['phase'], work: (podCtx: PodContext) => Promise<PodReport>) => () =>
+    withLease(
+      { store, pod, holder, durationMs: config.leaseDurationMs, clock, conditionalDeletes, logger },
+      ctx,
+      phase,
+      work,
+    );
+}
+
 /** Runs a pod's work under its lease; a dry run writes nothing and takes none. */
 async function withLease(
   options: LeaseOptions,
@@ -273,10 +284,14 @@ async function withLease(
     if (!(error instanceof LeaseHeldError)) throw error;
     return { pod: options.pod, phase, status: 'busy', reason: error.message, ...ZERO_COUNTS, durationMs: 0 };
   }
+  let report: PodReport | undefined;
   try {
-    return await work({ ...ctx, lease });
+    report = await work({ ...ctx, lease });
+    return report;
   } finally {
-    await lease.release();
+    // An expired pod's lease goes with the rest of its log (expire.ts), wherever the store
+    // leaves a released lease in place otherwise.
+    await lease.release({ remove: report?.status === 'expired' });
   }
 }
 
