@@ -2,12 +2,12 @@
 // Start a real S3-compatible server on loopback for tests and demos.
 //
 //   import { startS3Server } from './s3-server.mjs';
-//   const s3 = await startS3Server('versitygw');   // or 'moto'
+//   const s3 = await startS3Server('versitygw');   // or 'moto', 'localstack'
 //   ... use s3.endpoint, s3.accessKeyId, s3.secretAccessKey, s3.region ...
 //   await s3.stop();
 //
 // CLI (used by `make demo`; the server outlives this process):
-//   node scripts/s3-server.mjs start moto|versitygw --state .tmp/demo-s3.json
+//   node scripts/s3-server.mjs start moto|versitygw|localstack --state .tmp/demo-s3.json
 //   node scripts/s3-server.mjs env --state .tmp/demo-s3.json    # prints `export ...` lines
 //   node scripts/s3-server.mjs stop --state .tmp/demo-s3.json
 //
@@ -20,7 +20,10 @@
 //
 // Binaries: versitygw from .tools/bin/versitygw (scripts/install-versitygw.sh) unless
 // $VERSITYGW_BIN is set; moto_server from .tools/venv/bin when scripts/install-moto.sh
-// made one, else from PATH, unless $MOTO_SERVER_BIN is set.
+// made one, else from PATH, unless $MOTO_SERVER_BIN is set. LocalStack: its runtime started
+// directly, without Docker, from .tools/localstack-venv (scripts/install-localstack.sh) unless
+// $LOCALSTACK_PYTHON_BIN names another Python that has localstack-core; it is ready when its
+// health endpoint says S3 is available.
 
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
@@ -41,7 +44,7 @@ export const TEST_CREDENTIALS = Object.freeze({
   region: 'us-east-1',
 });
 
-export const SERVER_KINDS = Object.freeze(['moto', 'versitygw']);
+export const SERVER_KINDS = Object.freeze(['moto', 'versitygw', 'localstack']);
 
 /** Default time to wait for the server to answer HTTP (moto's first start imports a lot). */
 const DEFAULT_START_TIMEOUT_MS = 60_000;
@@ -52,7 +55,7 @@ const PORT_ATTEMPTS = 3;
 
 /**
  * Start a server.
- * @param {'moto'|'versitygw'} kind
+ * @param {'moto'|'versitygw'|'localstack'} kind
  * @param {object} [opts]
  * @param {number} [opts.timeoutMs=60000] how long to wait for the server to answer HTTP
  * @param {string} [opts.logFile] where the server's stdout+stderr go (default: in its temp dir)
@@ -83,7 +86,7 @@ export async function startS3Server(kind, opts = {}) {
   try {
     for (let attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
       const port = await freePort();
-      const { command, args } = await serverCommand(kind, port, dataDir, {
+      const { command, args, env } = await serverCommand(kind, port, dataDir, {
         sidecar: sidecar === true,
         quiet: !!opts.quiet,
       });
@@ -92,6 +95,7 @@ export async function startS3Server(kind, opts = {}) {
           kind,
           command,
           args,
+          env,
           port,
           dataDir,
           logFile,
@@ -121,6 +125,7 @@ async function serverCommand(kind, port, dataDir, { sidecar, quiet }) {
   if (kind === 'moto') {
     return { command: motoBinary(), args: ['-H', HOST, '-p', String(port)] };
   }
+  if (kind === 'localstack') return localstackCommand(port, dataDir);
   const command = process.env.VERSITYGW_BIN || join(REPO_ROOT, '.tools/bin/versitygw');
   if (!existsSync(command)) {
     throw new Error(`versitygw not found at ${command}; run scripts/install-versitygw.sh (or make install)`);
@@ -156,6 +161,36 @@ async function serverCommand(kind, port, dataDir, { sidecar, quiet }) {
   };
 }
 
+/**
+ * LocalStack's runtime, S3 only, in the foreground and without Docker: OVERRIDE_IN_DOCKER=0
+ * because a `/.dockerenv` would make it believe it runs in its own container; no state kept
+ * between starts (PERSISTENCE=0), no certificate fetched from the internet, no DNS server (it
+ * would try port 53), and its volume and temp files under the server's own data dir.
+ */
+async function localstackCommand(port, dataDir) {
+  const python = process.env.LOCALSTACK_PYTHON_BIN || join(REPO_ROOT, '.tools/localstack-venv/bin/python');
+  if (!existsSync(python)) {
+    throw new Error(`LocalStack not found at ${python}; run scripts/install-localstack.sh (it needs Python >= 3.13)`);
+  }
+  const volume = join(dataDir, 'volume');
+  await mkdir(join(volume, 'tmp'), { recursive: true });
+  return {
+    command: python,
+    args: ['-m', 'localstack.runtime.main'],
+    env: {
+      SERVICES: 's3',
+      GATEWAY_LISTEN: `${HOST}:${port}`,
+      OVERRIDE_IN_DOCKER: '0',
+      PERSISTENCE: '0',
+      SKIP_SSL_CERT_DOWNLOAD: '1',
+      DNS_ADDRESS: '0',
+      LOCALSTACK_VOLUME_DIR: volume,
+      TMPDIR: join(volume, 'tmp'),
+      DISABLE_EVENTS: '1',
+    },
+  };
+}
+
 function motoBinary() {
   if (process.env.MOTO_SERVER_BIN) return process.env.MOTO_SERVER_BIN;
   const venv = join(REPO_ROOT, '.tools/venv/bin/moto_server');
@@ -175,7 +210,7 @@ function freePort() {
   });
 }
 
-async function launch({ kind, command, args, port, dataDir, logFile, timeoutMs, detached, onSpawn }) {
+async function launch({ kind, command, args, env, port, dataDir, logFile, timeoutMs, detached, onSpawn }) {
   const out = openSync(logFile, 'a');
   const logStart = fstatSync(out).size;
   let child;
@@ -184,7 +219,7 @@ async function launch({ kind, command, args, port, dataDir, logFile, timeoutMs, 
       cwd: dataDir,
       stdio: ['ignore', out, out],
       detached, // CLI mode: own process group, survives this process
-      env: serverEnv(),
+      env: { ...serverEnv(), ...env },
     });
   } finally {
     closeSync(out);
@@ -224,10 +259,7 @@ async function launch({ kind, command, args, port, dataDir, logFile, timeoutMs, 
   for (;;) {
     if (exited) {
       if (exited.error) {
-        const hint =
-          exited.error.code === 'ENOENT'
-            ? ` (run scripts/install-${kind === 'moto' ? 'moto' : 'versitygw'}.sh, or make install)`
-            : '';
+        const hint = exited.error.code === 'ENOENT' ? ` (run scripts/install-${kind}.sh, or make install)` : '';
         throw fail(`failed to start: ${exited.error.message}${hint}`);
       }
       throw fail(`exited before answering HTTP (code ${exited.code}, signal ${exited.signal})`);
@@ -277,8 +309,10 @@ async function launch({ kind, command, args, port, dataDir, logFile, timeoutMs, 
 function serverEnv() {
   const env = { ...process.env };
   for (const name of Object.keys(env)) {
-    // versitygw reads VGW_* and ROOT_* settings from the environment; moto reads MOTO_*.
-    if (/^(VGW_|ROOT_ACCESS_KEY|ROOT_SECRET|MOTO_)/.test(name)) delete env[name];
+    // versitygw reads VGW_* and ROOT_* settings from the environment; moto reads MOTO_*;
+    // LocalStack reads many plain names (DEBUG, SERVICES, …): the ones it would change come
+    // from localstackCommand, and its LOCALSTACK_* (auth token, host) never reach it.
+    if (/^(VGW_|ROOT_ACCESS_KEY|ROOT_SECRET|MOTO_|LOCALSTACK_)/.test(name)) delete env[name];
   }
   env.PYTHONUNBUFFERED = '1'; // moto's log lines reach the file as they happen
   return env;
@@ -294,10 +328,19 @@ async function answersHttp(endpoint, kind) {
     const res = await fetch(`${endpoint}/`, { signal: AbortSignal.timeout(2_000) });
     const body = await res.text().catch(() => '');
     if (kind === 'versitygw') return /versitygw/i.test(res.headers.get('server') ?? '');
+    if (kind === 'localstack') return await localstackS3Ready(endpoint);
     return res.headers.has('x-amzn-requestid') || body.includes('ListAllMyBucketsResult');
   } catch {
     return false;
   }
+}
+
+/** LocalStack answers HTTP before its S3 is up: its health endpoint says when it is. */
+async function localstackS3Ready(endpoint) {
+  const res = await fetch(`${endpoint}/_localstack/health`, { signal: AbortSignal.timeout(2_000) });
+  if (!res.ok) return false;
+  const health = await res.json().catch(() => ({}));
+  return ['available', 'running'].includes(health?.services?.s3);
 }
 
 /** SIGTERM, wait up to STOP_GRACE_MS, then SIGKILL. `group`: signal the process group. */
@@ -366,7 +409,7 @@ function logTail(file, from = 0, maxBytes = 4_000) {
 // CLI
 
 const USAGE = `usage:
-  node scripts/s3-server.mjs start moto|versitygw --state FILE [--timeout MS]
+  node scripts/s3-server.mjs start moto|versitygw|localstack --state FILE [--timeout MS]
   node scripts/s3-server.mjs env --state FILE
   node scripts/s3-server.mjs stop --state FILE`;
 
@@ -477,7 +520,7 @@ function isOurServer(state) {
   if (!Number.isInteger(state.pid) || state.pid <= 1 || !isAlive(state.pid)) return false;
   try {
     const cmdline = readFileSync(`/proc/${state.pid}/cmdline`, 'utf8');
-    return cmdline.includes(state.kind === 'moto' ? 'moto' : 'versitygw');
+    return cmdline.includes(state.kind === 'localstack' ? 'localstack.runtime.main' : state.kind);
   } catch {
     return process.platform !== 'linux'; // no /proc to check: trust the state file
   }

@@ -9,6 +9,7 @@ import { parse } from 'yaml';
 import { runEnvNames } from 'compactor';
 import { main as logReaderMain } from '@platform/log-reader/cli';
 import { runProcess, type CliResult } from './support/cli.js';
+import { pinnedLocalStackImage } from './support/localstack-release.js';
 import { createTestBucket } from './support/s3.js';
 
 const ROOT = resolve(__dirname, '..');
@@ -150,9 +151,19 @@ describe('docker-compose.yml', () => {
         });
       }
     }
-    expect(service('localstack')['image']).toMatch(/^localstack\/localstack(:|$)/);
+    // The release the LocalStack test tier runs (scripts/install-localstack.sh), never `latest`.
+    expect(service('localstack')['image']).toBe(pinnedLocalStackImage());
     expect(environment('localstack')['SERVICES']).toBe('s3');
     expect(service('moto')['image']).toMatch(/^motoserver\/moto(:|$)/);
+  });
+
+  it('pins every image it pulls to a version: none is `latest` or untagged', () => {
+    const tagOf = (image: string): string | undefined =>
+      /:([\w.-]+)$/.exec(image.slice(image.lastIndexOf('/') + 1))?.[1];
+    const unpinned = Object.keys(services)
+      .map((name) => ({ name, image: String(service(name)['image'] ?? '') }))
+      .filter(({ image }) => image !== '' && [undefined, 'latest'].includes(tagOf(image)));
+    expect(unpinned).toEqual([]);
   });
 
   it.each(STACKS)(

@@ -9,6 +9,7 @@ import { CONDITIONAL_WRITE_CHECK_KEY, dailySurveyKey } from '@platform/log-reade
 import { parsedLine } from '@platform/testkit';
 import { COMPACTOR_BIN, s3Env } from './support/cli.js';
 import { crashingAt, recording } from './support/hooks.js';
+import { unreleasedLeaseKeys } from './support/leases.js';
 import { testS3Client } from './support/s3.js';
 import { HOUR, MINUTE, messages, newWorld, type World } from './support/world.js';
 
@@ -50,7 +51,7 @@ async function recover(w: World): Promise<void> {
 
 async function expectTidy(w: World): Promise<void> {
   expect(await w.keys('kube.')).toEqual([]);
-  expect(await w.keys('leases/')).toEqual([CONDITIONAL_WRITE_CHECK_KEY, dailySurveyKey({})]);
+  expect(await unreleasedLeaseKeys(w)).toEqual([CONDITIONAL_WRITE_CHECK_KEY, dailySurveyKey({})]);
   expect(await w.keys('cleanup/')).toEqual([]);
   const listed = (
     await Promise.all(PODS.map(async (pod) => (await w.metadata(pod)).logFiles.map((f) => f.key)))

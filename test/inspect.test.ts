@@ -94,7 +94,9 @@ describe('compactor inspect', () => {
     ]);
     expect(ms(i.pendingDeletions[0]!.dueAt)).toBe(ms(committedAt) + CLEANUP);
     expect(i.cleanupQueue).toMatchObject({ key: cleanupKey('job-1'), present: true });
-    expect(i.lease).toMatchObject({ present: false, live: false });
+    // Released by the pass: gone, or kept as released where DELETE ignores If-Match (lease.ts).
+    expect(i.lease.live).toBe(false);
+    expect(i.lease.present ? i.lease.releasedAt : 'absent').toEqual(expect.any(String));
     // Compacted a moment ago: no merge before the compact interval has passed.
     expect(i.nextPass).toMatchObject({ fails: null, busy: false, merge: false, deleteObjects: 0, deleteLater: 2 });
     expect(i.nextPass.mergeSkipReason).toMatch(/less than the compact interval ago/);
@@ -143,6 +145,22 @@ describe('compactor inspect', () => {
     } finally {
       await lease.release();
     }
+  });
+
+  it('shows a lease its holder released, where the store keeps it so, as not held: the next pass is not busy', async () => {
+    const w = await newWorld('inspect-lease-released');
+    await podAfterPass(w);
+    const store = { client: w.client, bucket: w.bucket };
+    const options = { store, pod: 'job-1', holder: 'node-7/42/cafe', durationMs: 5 * MINUTE, clock: w.now };
+    // As on a store that does not enforce If-Match on DELETE (LocalStack): rewritten as released.
+    const lease = await Lease.acquire({ ...options, conditionalDeletes: false });
+    await lease.release();
+
+    const released = await inspect(w, 'job-1');
+
+    expect(released.lease).toMatchObject({ present: true, holder: 'node-7/42/cafe', live: false });
+    expect(Date.parse(released.lease.releasedAt ?? '')).toBeLessThanOrEqual(w.now().getTime());
+    expect(released.nextPass.busy).toBe(false);
   });
 
   it('reads and never writes: only GET, HEAD and LIST requests, the bucket unchanged', async () => {

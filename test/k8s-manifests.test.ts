@@ -50,6 +50,7 @@ import {
   restrictedProblems,
   s3CommandsIn,
 } from './support/k8s-policy.js';
+import { pinnedLocalStackImage } from './support/localstack-release.js';
 
 const OVERLAYS = ['production', 'production-sharded', 'minikube'] as const;
 type Overlay = (typeof OVERLAYS)[number];
@@ -118,7 +119,7 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
           id,
           resources: 'requests cpu+memory, limits memory >= request',
         });
-        expect({ id, image: imageProblem(c.image ?? '', exception?.relaxed ?? []) }).toEqual({ id, image: undefined });
+        expect({ id, image: imageProblem(c.image ?? '') }).toEqual({ id, image: undefined });
       }
       expect({
         where,
@@ -449,6 +450,8 @@ describe('k8s/overlays/minikube', () => {
     expect(container.ports?.map((p) => [p.name, p.containerPort])).toContainEqual([port?.targetPort, 4566]);
     const env = new Map((container.env ?? []).map((e) => [e.name, e]));
     expect(env.get('SERVICES')?.value).toBe('s3');
+    // The release the LocalStack test tier runs, never `latest`.
+    expect(container.image).toBe(pinnedLocalStackImage());
     expect(env.get('LOCALSTACK_AUTH_TOKEN')).toEqual({
       name: 'LOCALSTACK_AUTH_TOKEN',
       valueFrom: { secretKeyRef: { name: 'localstack-auth', key: 'LOCALSTACK_AUTH_TOKEN' } },
@@ -753,7 +756,7 @@ function podSpecs(overlay: Overlay): { where: string; spec: V1PodSpec }[] {
 
 // --- security ------------------------------------------------------------------------------
 
-type Relaxed = 'runAsNonRoot' | 'readOnlyRootFilesystem' | 'capabilities' | 'latestImage';
+type Relaxed = 'runAsNonRoot' | 'readOnlyRootFilesystem' | 'capabilities';
 
 /** Containers allowed less than the full lock-down, and why. None of them may be in production but Fluent Bit. */
 const SECURITY_EXCEPTIONS: Record<
@@ -766,7 +769,7 @@ const SECURITY_EXCEPTIONS: Record<
     production: true,
   },
   'Deployment/localstack/localstack': {
-    relaxed: ['runAsNonRoot', 'readOnlyRootFilesystem', 'capabilities', 'latestImage'],
+    relaxed: ['runAsNonRoot', 'readOnlyRootFilesystem', 'capabilities'],
     reason: 'a third-party development server for minikube, run as its image expects',
   },
 };
@@ -813,11 +816,11 @@ function resourcesSet(c: V1Container): string | Record<string, unknown> {
 }
 
 /** What is wrong with an image reference, or undefined: it must name a tag (or digest) other than `latest`. */
-function imageProblem(image: string, relaxed: readonly Relaxed[]): string | undefined {
+function imageProblem(image: string): string | undefined {
   const name = image.slice(image.lastIndexOf('/') + 1);
   if (image.includes('@sha256:')) return undefined;
   if (!name.includes(':')) return `${image}: no tag`;
-  if (name.endsWith(':latest') && !relaxed.includes('latestImage')) return `${image}: latest`;
+  if (name.endsWith(':latest')) return `${image}: latest`;
   return undefined;
 }
 

@@ -6,6 +6,7 @@ import { LeaseHeldError, LeaseLostError, Lease } from 'compactor';
 import { pausingAt, recording, withoutConditionalWrites } from './support/hooks.js';
 import { MINUTE, messages, newWorld, type World } from './support/world.js';
 import { testS3Client } from './support/s3.js';
+import { unreleasedLeaseKeys } from './support/leases.js';
 import { COMPACTOR_BIN, runCli, s3Env } from './support/cli.js';
 
 const T0 = new Date('2026-11-25T10:00:00Z');
@@ -39,7 +40,7 @@ describe('one writer per pod', () => {
     expect(await w.keys('cleanup/')).toEqual(['cleanup/job-2']);
     expect(await leaseHolder(w, 'job-1')).toBe('manual-run/42');
     await other.release();
-    expect(await w.keys('leases/')).toEqual([CONDITIONAL_WRITE_CHECK_KEY, dailySurveyKey({})]);
+    expect(await unreleasedLeaseKeys(w)).toEqual([CONDITIONAL_WRITE_CHECK_KEY, dailySurveyKey({})]);
   });
 
   it('takes over the lease of a compactor that crashed, once it has expired', async () => {
@@ -67,7 +68,7 @@ describe('one writer per pod', () => {
     } finally {
       await lease.release();
     }
-    expect(await w.keys('leases/')).toEqual([]);
+    expect(await unreleasedLeaseKeys(w)).toEqual([]);
   });
 
   it('stops a compactor that stalled past its lease from writing after another took over', async () => {
@@ -117,7 +118,7 @@ describe('one writer per pod', () => {
         expect((await w.metadata(pod)).logFiles).toHaveLength(1);
         expect(await w.read(pod)).toBe(expected[pod]);
       }
-      expect(await w.keys('leases/')).toEqual([CONDITIONAL_WRITE_CHECK_KEY, dailySurveyKey({})]);
+      expect(await unreleasedLeaseKeys(w)).toEqual([CONDITIONAL_WRITE_CHECK_KEY, dailySurveyKey({})]);
     }
   }, 300_000);
 

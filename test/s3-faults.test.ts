@@ -22,6 +22,7 @@ import {
   DROP_AFTER,
   DROP_BEFORE,
   INTERNAL_ERROR,
+  NO_SUCH_UPLOAD,
   PASS,
   SLOW_DOWN,
   faulted,
@@ -479,6 +480,46 @@ describe('S3 faults', () => {
     expect(await f.w.keys('data/')).toEqual([meta.logFiles[0]!.key]);
     const read = await f.read('job-1');
     expect(read).toBe(lines.map((line) => `${line}\n`).join(''));
+  });
+
+  // AWS and LocalStack forget an upload id once the upload is complete: a retry of a completion
+  // whose answer was lost meets 404 NoSuchUpload, not 412. The proxy answers the retry so on
+  // every server; the merged file that landed is ours (its write token says so), and is kept.
+  it('a completed multipart upload whose answer was lost, retried into NoSuchUpload, is recognised as ours', async () => {
+    const f = await faultyWorld('faults-no-such-upload', (r) =>
+      r.operation !== 'CompleteMultipartUpload' || r.key?.startsWith('data/') !== true
+        ? PASS
+        : r.attempt === 1
+          ? DROP_AFTER
+          : NO_SUCH_UPLOAD,
+    );
+    const fb = f.w.container('job-1', 'c0ffee');
+    const lines: string[] = [];
+    for (let file = 0; file < 7; file += 1) {
+      const batch = Array.from({ length: 128 }, (_, i) => ({
+        time: `2026-11-25T10:0${file}:00.${String(i).padStart(3, '0')}Z`,
+        log: randomBytes(6_000).toString('base64'),
+        at: T0,
+      }));
+      await fb.upload(batch);
+      lines.push(...batch.map((m) => m.log));
+    }
+
+    const { summary } = await f.pass();
+
+    const completions = f.proxy.log.filter(
+      (e) => e.operation === 'CompleteMultipartUpload' && e.key?.startsWith('data/') === true,
+    );
+    expect(completions.map((e) => [e.attempt, e.fault, e.clientStatus])).toEqual([
+      [1, 'drop-after', undefined],
+      [2, 'answer', 404],
+    ]);
+    expect(summary.failures).toEqual([]);
+    expect(summary.pods.merged).toBe(1);
+    const meta = await f.w.metadata('job-1');
+    expect(meta.logFiles).toHaveLength(1);
+    expect(await f.w.keys('data/')).toEqual([meta.logFiles[0]!.key]);
+    expect(await f.read('job-1')).toBe(lines.map((line) => `${line}\n`).join(''));
   });
 
   // One raw file per pod below: with two, the second one's GET (opened ahead) could break

@@ -25,7 +25,7 @@ describe(`S3 test server (${process.env.S3_TEST_SERVER ?? 'none'})`, () => {
   });
 
   it('reports which server it runs against', () => {
-    expect(['moto', 'versitygw', 'external']).toContain(serverKind());
+    expect(['moto', 'versitygw', 'localstack', 'external']).toContain(serverKind());
   });
 
   it('lists one level with Delimiter "/" as CommonPrefixes', async () => {

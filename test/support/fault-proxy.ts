@@ -50,13 +50,33 @@ export type Fault =
    * Relay the status, the headers and the first `afterBytes` bytes of the body, then destroy
    * the connection (a body no longer than that arrives whole, then the connection closes).
    */
-  | { readonly kind: 'cut-body'; readonly afterBytes: number };
+  | { readonly kind: 'cut-body'; readonly afterBytes: number }
+  /**
+   * Answer an S3 error of this status and code, as a store that behaves so does; the server
+   * never sees the request.
+   */
+  | { readonly kind: 'answer'; readonly status: number; readonly code: string; readonly message: string };
 
 export const PASS: Fault = { kind: 'pass' };
 export const SLOW_DOWN: Fault = { kind: 'slow-down' };
 export const INTERNAL_ERROR: Fault = { kind: 'internal-error' };
 export const DROP_BEFORE: Fault = { kind: 'drop-before' };
 export const DROP_AFTER: Fault = { kind: 'drop-after' };
+/** LocalStack's answer to a DeleteObject with If-Match (AWS has enforced it since September 2025). */
+export const NOT_IMPLEMENTED: Fault = {
+  kind: 'answer',
+  status: 501,
+  code: 'NotImplemented',
+  message: 'A header you provided implies functionality that is not implemented',
+};
+/** AWS's and LocalStack's answer to a retried CompleteMultipartUpload whose first attempt completed it. */
+export const NO_SUCH_UPLOAD: Fault = {
+  kind: 'answer',
+  status: 404,
+  code: 'NoSuchUpload',
+  message:
+    'The specified multipart upload does not exist. The upload ID might be invalid, or the multipart upload might have been aborted or completed.',
+};
 
 /** One request as the rule sees it. */
 export interface ProxiedRequest {
@@ -191,6 +211,8 @@ export async function startFaultProxy(
           'InternalError',
           'We encountered an internal error. Please try again.',
         );
+      case 'answer':
+        return answerError(req, res, entry, fault.status, fault.code, fault.message);
       case 'drop-before':
         req.socket.destroy();
         return;

@@ -2,7 +2,8 @@
 //
 // - S3_TEST_ENDPOINT set: use that server as is (credentials and region from the usual
 //   AWS_* variables, test defaults for the missing ones); nothing is started.
-// - Otherwise start the server named by S3_TEST_SERVER (moto | versitygw; default moto)
+// - Otherwise start the server named by S3_TEST_SERVER (moto | versitygw | localstack;
+//   default moto)
 //   with scripts/s3-server.mjs, but only when a selected test file lives under test/:
 //   `jest ./packages/` and other unit-only runs start nothing. S3_TEST_SERVER=none never
 //   starts one.

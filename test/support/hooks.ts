@@ -79,6 +79,24 @@ export function withoutConditionalWrites(client: S3Client = testS3Client()): S3C
   return client;
 }
 
+/**
+ * A store that ignores `If-Match` on DELETE (it deletes whatever the header says): the header
+ * is dropped from DeleteObject requests before signing; conditional writes still hold.
+ */
+export function ignoringConditionalDeletes(client: S3Client = testS3Client()): S3Client {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const request = args.request as { headers?: Record<string, string> };
+      if (context.commandName === 'DeleteObjectCommand' && request.headers) {
+        for (const name of Object.keys(request.headers)) if (/^if-match$/i.test(name)) delete request.headers[name];
+      }
+      return next(args);
+    },
+    { step: 'build', name: 'dropDeleteConditions' },
+  );
+  return client;
+}
+
 /** The command name and the input's `Key` (empty when it has none) of a request. */
 function requestOf(context: { commandName?: string }, args: { input: unknown }): { command: string; key: string } {
   return { command: context.commandName ?? 'unknown', key: (args.input as { Key?: string }).Key ?? '' };

@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-s3';
 
 /** Which server the tests run against; 'external' when S3_TEST_ENDPOINT was given. */
-export type S3ServerKind = 'moto' | 'versitygw' | 'external';
+export type S3ServerKind = 'moto' | 'versitygw' | 'localstack' | 'external';
 
 /** One object of a listing. */
 export interface ListedObject {
@@ -40,8 +40,8 @@ function requireEnv(name: string): string {
 /** The kind of server under test, from S3_TEST_SERVER. */
 export function serverKind(): S3ServerKind {
   const kind = requireEnv('S3_TEST_SERVER');
-  if (kind === 'moto' || kind === 'versitygw' || kind === 'external') return kind;
-  throw new Error(`S3_TEST_SERVER=${JSON.stringify(kind)}: expected moto, versitygw or external`);
+  if (kind === 'moto' || kind === 'versitygw' || kind === 'localstack' || kind === 'external') return kind;
+  throw new Error(`S3_TEST_SERVER=${JSON.stringify(kind)}: expected moto, versitygw, localstack or external`);
 }
 
 /** A client for the test server (or a proxy in front of it): path-style addressing, the test credentials and region. */

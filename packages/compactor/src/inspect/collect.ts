@@ -294,6 +294,7 @@ function leaseInfoOf(pod: string, lease: StoredLease | undefined, nowMs: number)
     present: lease !== undefined,
     holder: lease?.document?.holder ?? null,
     expiresAt: lease?.document?.expires_at ?? null,
+    releasedAt: lease?.document?.released_at ?? null,
     live: lease?.document !== undefined && isLeaseLive(lease.document, nowMs),
   };
 }

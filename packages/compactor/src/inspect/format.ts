@@ -162,7 +162,9 @@ function leaseSection(i: PodInspection, at: At): Section {
     ? 'none (no compactor is working on the pod)'
     : l.holder === null
       ? `${l.key} unreadable: the next pass takes it over`
-      : `${l.live ? 'held' : 'expired, was held'} by ${l.holder} until ${at(l.expiresAt)}`;
+      : l.releasedAt !== null && !l.live
+        ? `released by ${l.holder} at ${at(l.releasedAt)}: the next pass takes it over`
+        : `${l.live ? 'held' : 'expired, was held'} by ${l.holder} until ${at(l.expiresAt)}`;
   return { label: 'lease', summary };
 }
 

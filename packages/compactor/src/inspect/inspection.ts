@@ -133,6 +133,8 @@ export interface LeaseInfo {
   /** `null` when absent or unreadable. */
   readonly holder: string | null;
   readonly expiresAt: string | null;
+  /** When its holder released it (a store without conditional deletes keeps it so); `null` otherwise. */
+  readonly releasedAt: string | null;
   /** True while it binds: a pass now would leave the pod alone (`busy`). */
   readonly live: boolean;
 }

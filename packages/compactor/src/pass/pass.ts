@@ -24,9 +24,7 @@
  *   8. Summary of the pass.
  * Every decision and every commit reads the clock afresh: a pass may run for a long time.
  */
-import { RAW_PREFIX, parseRawDir, parseRawKey } from '@platform/log-reader/layout';
-import { listCommonPrefixes, listRawFiles, loadMetadata, type Bucket, type RawFile } from '@platform/log-reader/s3';
-import { PodNamespaceConflictError } from '@platform/log-reader';
+import type { Bucket } from '@platform/log-reader/s3';
 import type { Config } from '../config/config.js';
 import { formatShard, inShard } from '../config/shard.js';
 import { LeaseHeldError } from '../errors.js';
@@ -35,6 +33,7 @@ import type { Logger } from '../logger.js';
 import { Lease, newHolderId, type LeaseOptions } from '../store/lease.js';
 import { cleanPod } from './clean.js';
 import { forEachConcurrently } from './concurrency.js';
+import { inNamespace, listRawDirs, podsIn } from './find-pods.js';
 import { inDryRunWords, reportMessage } from './dry-run-words.js';
 import type { PodContext } from './context.js';
 import { expiryCandidates, expirePod } from './expire.js';
@@ -87,8 +86,7 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
   const rawDirs = await listRawDirs(store);
   if (rawDirs.length === 0 && !(await holdsCompactorWork(store))) return noLogsPass(deps, holder, started);
   const ctx = await passContext(deps, clock);
-  const leased = (pod: string, phase: PodReport['phase'], work: (podCtx: PodContext) => Promise<PodReport>) => () =>
-    withLease({ store, pod, holder, durationMs: config.leaseDurationMs, clock }, ctx, phase, work);
+  const leased = leasedBy(ctx, holder);
 
   // --pod and --shard narrow both phases alike: a pod outside them is another compactor's.
   const selected = (pod: string): boolean =>
@@ -242,34 +240,6 @@ async function expirePhase(phase: {
   });
 }
 
-/** Every raw directory (one per container id) in Fluent Bit's layout, from one delimiter listing. */
-async function listRawDirs(store: Bucket): Promise<OtherContainerDir[]> {
-  const dirs: OtherContainerDir[] = [];
-  for await (const prefix of listCommonPrefixes(store, RAW_PREFIX)) {
-    const dir = parseRawDir(prefix);
-    if (dir !== undefined) dirs.push({ ...dir, prefix });
-  }
-  return dirs;
-}
-
-/**
- * Pods that have raw files of their own container (named like the pod), in `namespace` if given;
- * the directories of other containers (in `namespace`) are added to `others`.
- */
-function podsIn(
-  dirs: readonly OtherContainerDir[],
-  namespace: string | undefined,
-  others: OtherContainerDir[],
-): string[] {
-  const pods = new Set<string>();
-  for (const dir of dirs) {
-    if (namespace !== undefined && dir.namespace !== namespace) continue;
-    if (dir.container === dir.pod) pods.add(dir.pod);
-    else others.push(dir);
-  }
-  return [...pods].sort();
-}
-
 /** The pod's work when its look found some; else its report as skipped, with the look's reason. */
 async function looked(
   pod: string,
@@ -279,6 +249,18 @@ async function looked(
 ): Promise<PodReport> {
   if (triage.work) return work();
   return { pod, phase, status: 'skipped', reason: triage.reason, ...ZERO_COUNTS, durationMs: 0 };
+}
+
+/** A pod's work under its lease, taken as `holder` with the pass's settings (withLease). */
+function leasedBy(ctx: PodContext, holder: string) {
+  const { store, config, clock, logger, conditionalDeletes } = ctx;
+  return (pod: string, phase: PodReport['phase'], work: (podCtx: PodContext) => Promise<PodReport>) => () =>
+    withLease(
+      { store, pod, holder, durationMs: config.leaseDurationMs, clock, conditionalDeletes, logger },
+      ctx,
+      phase,
+      work,
+    );
 }
 
 /** Runs a pod's work under its lease; a dry run writes nothing and takes none. */
@@ -296,10 +278,14 @@ async function withLease(
     if (!(error instanceof LeaseHeldError)) throw error;
     return { pod: options.pod, phase, status: 'busy', reason: error.message, ...ZERO_COUNTS, durationMs: 0 };
   }
+  let report: PodReport | undefined;
   try {
-    return await work({ ...ctx, lease });
+    report = await work({ ...ctx, lease });
+    return report;
   } finally {
-    await lease.release();
+    // An expired pod's lease goes with the rest of its log (expire.ts), wherever the store
+    // leaves a released lease in place otherwise.
+    await lease.release({ remove: report?.status === 'expired' });
   }
 }
 
@@ -351,38 +337,4 @@ function sumCounts(a: PodCounts, b: PodCounts): PodCounts {
   const sum = { ...ZERO_COUNTS };
   for (const field of Object.keys(ZERO_COUNTS) as (keyof PodCounts)[]) sum[field] = a[field] + b[field];
   return sum;
-}
-
-/**
- * Whether a queued pod is in `namespace`. One that nothing names a namespace of (only objects
- * under data/: a stalled writer's file after retention deleted the rest) is every compactor's,
- * or with a compactor per namespace nobody would delete it (docs/operations.md#orphans).
- */
-async function inNamespace(store: Bucket, pod: string, namespace: string | undefined): Promise<boolean> {
-  if (namespace === undefined) return true;
-  const namespaces = await podNamespaces(store, pod);
-  return namespaces.length === 0 || namespaces.includes(namespace);
-}
-
-/**
- * The namespaces of a pod in the cleanup queue: from its raw files, else from the raw keys
- * its metadata names (a pod whose raw files are all deleted may still have objects due).
- */
-async function podNamespaces(store: Bucket, pod: string): Promise<readonly string[]> {
-  let raw: RawFile[];
-  try {
-    raw = await listRawFiles(store, pod);
-  } catch (error) {
-    // Reported by the run of either namespace, which fails the pod; none of ours otherwise.
-    if (error instanceof PodNamespaceConflictError) return error.namespaces;
-    throw error;
-  }
-  if (raw[0] !== undefined) return [raw[0].namespace];
-  const { metadata } = await loadMetadata(store, pod);
-  const named = [metadata.lastMergedKey, ...(metadata.mergedRawFiles ?? []).map((p) => p.key)];
-  for (const key of named) {
-    const parsed = key === null ? undefined : parseRawKey(key);
-    if (parsed !== undefined) return [parsed.namespace];
-  }
-  return [];
 }

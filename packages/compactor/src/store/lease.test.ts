@@ -23,6 +23,16 @@ describe('parseLease', () => {
     expect(parseLease(text)).toEqual({ holder: 'host/1/abcd', expires_at: '2026-11-25T10:05:00.000Z' });
   });
 
+  it('reads when a released lease was released', () => {
+    const released = {
+      holder: 'host/1/abcd',
+      expires_at: '1970-01-01T00:00:00.000Z',
+      released_at: '2026-11-25T10:05:00.000Z',
+    };
+    expect(parseLease(JSON.stringify(released))).toEqual(released);
+    expect(isLeaseLive(released, Date.parse('2026-11-25T10:04:00.000Z'))).toBe(false);
+  });
+
   it.each([
     ['not JSON', '{"holder":'],
     ['null', 'null'],

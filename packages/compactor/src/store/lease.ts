@@ -7,7 +7,11 @@
  *   - hold: renew it (`If-Match`, new expiry) every third of its duration while working,
  *     and once more right before every commit or delete, so a compactor that stalled past
  *     its lease finds out before it writes, not after;
- *   - release: delete it with `If-Match` (a lease taken over is not ours to delete).
+ *   - release: where the store enforces `If-Match` on DELETE (store-checks.ts, learnt once a
+ *     pass), delete it with `If-Match`; elsewhere (LocalStack answers 501) rewrite it as
+ *     released with `If-Match` — expired since 1970, holder kept, `released_at` — which the
+ *     next `acquire` takes over at once. Either way a lease taken over is not ours to release,
+ *     and a HEAD then a DELETE would not be atomic. A release that fails is logged (warn).
  * The metadata commit is conditional on the metadata's ETag as well, so even a writer that
  * lost its lease between the check and the commit cannot commit over a newer commit.
  */
@@ -17,6 +21,7 @@ import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sd
 import { isNotFound, isPreconditionFailure, type Bucket } from '@platform/log-reader/s3';
 import { leaseKey } from '@platform/log-reader/layout';
 import { LeaseHeldError, LeaseLostError } from '../errors.js';
+import type { Logger } from '../logger.js';
 
 export interface LeaseOptions {
   readonly store: Bucket;
@@ -26,6 +31,13 @@ export interface LeaseOptions {
   /** How long a lease lasts without renewal. */
   readonly durationMs: number;
   readonly clock: () => Date;
+  /**
+   * The store refuses a DELETE whose If-Match does not hold (store-checks.ts): a release then
+   * deletes the lease; otherwise it rewrites it as released. Default: false.
+   */
+  readonly conditionalDeletes?: boolean;
+  /** Where a release that fails is reported (warn). Default: none. */
+  readonly logger?: Logger;
 }
 
 /** The stored lease, as JSON. */
@@ -33,6 +45,21 @@ export interface LeaseDocument {
   readonly holder: string;
   /** ISO 8601. */
   readonly expires_at: string;
+  /** ISO 8601: when its holder released it (then `expires_at` is {@link RELEASED_EXPIRY}). */
+  readonly released_at?: string;
+}
+
+/** The expiry of a released lease: long past on every clock, however skewed. */
+export const RELEASED_EXPIRY = new Date(0).toISOString();
+
+/** What {@link Lease.release} does besides releasing. */
+export interface ReleaseOptions {
+  /**
+   * Delete the lease even where the store does not enforce conditional deletes: the pod's
+   * whole log has expired (expire.ts), and a released lease left behind would outlive it.
+   * Default: false.
+   */
+  readonly remove?: boolean;
 }
 
 /** A lease as read from the store: its ETag, and its document (`undefined` when unreadable). */
@@ -57,6 +84,7 @@ export class Lease {
 
   /** Takes the pod's lease or throws {@link LeaseHeldError}; renews it in the background until released. */
   static async acquire(options: LeaseOptions): Promise<Lease> {
+    // A released lease is expired: created fails, the read finds it expired, and it is taken over.
     const created = await put(options, { IfNoneMatch: '*' });
     if (created.ok) return new Lease(options, created.etag).startRenewing();
     const current = await read(options);
@@ -85,23 +113,53 @@ export class Lease {
     if (this.lost) throw new LeaseLostError(this.options.pod);
   }
 
-  async release(): Promise<void> {
+  /**
+   * Ends the lease at once for the next compactor: deleted, or rewritten as released, only if it
+   * is still ours (`If-Match`). One that was taken over is left to its new holder. One the store
+   * failed to release binds until its expiry (safe, but the next pass within it finds the pod
+   * busy): logged as a warning naming the pod.
+   */
+  async release(options: ReleaseOptions = {}): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.renewing;
     if (this.lost) return;
+    const { pod, logger } = this.options;
     try {
-      await this.options.store.client.send(
-        new DeleteObjectCommand({
-          Bucket: this.options.store.bucket,
-          Key: leaseKey(this.options.pod),
-          IfMatch: this.etag,
-        }),
-      );
-    } catch {
-      // Taken over, already gone, or the store failed: the lease then expires on its own,
-      // which is safe; it only delays the next compactor by the lease duration.
+      if (this.options.conditionalDeletes) await this.deleteLease(this.etag);
+      else if (!(await this.markReleased())) return;
+      else if (options.remove === true) await this.deleteLease(undefined);
+    } catch (error) {
+      // A conditional delete refused: the lease was taken over, or is already gone.
+      if (isPreconditionFailure(error) || isNotFound(error)) return;
+      const reason = error instanceof Error ? error.message : String(error);
+      logger?.warn(`pod ${pod}: lease ${leaseKey(pod)} not released (${reason}); it binds until it expires`, {
+        pod,
+      });
     }
+  }
+
+  /** Rewrites the lease as released, if it is still ours; false when it was taken over. */
+  private async markReleased(): Promise<boolean> {
+    const now = this.options.clock().toISOString();
+    const released: LeaseDocument = { holder: this.options.holder, expires_at: RELEASED_EXPIRY, released_at: now };
+    return (await put(this.options, { IfMatch: this.etag }, released)).ok;
+  }
+
+  /**
+   * Deletes the lease: with `If-Match`, or without a condition once it was marked released (it
+   * binds no one then; a compactor that took it over in between loses it at its next renewal,
+   * before any write of its own, as after any takeover).
+   */
+  private async deleteLease(ifMatch: string | undefined): Promise<void> {
+    const { store, pod } = this.options;
+    await store.client.send(
+      new DeleteObjectCommand({
+        Bucket: store.bucket,
+        Key: leaseKey(pod),
+        ...(ifMatch === undefined ? {} : { IfMatch: ifMatch }),
+      }),
+    );
   }
 
   private startRenewing(): this {
@@ -125,11 +183,11 @@ export class Lease {
 async function put(
   options: LeaseOptions,
   condition: { IfNoneMatch: '*' } | { IfMatch: string },
-): Promise<{ ok: true; etag: string } | { ok: false }> {
-  const document: LeaseDocument = {
+  document: LeaseDocument = {
     holder: options.holder,
     expires_at: new Date(options.clock().getTime() + options.durationMs).toISOString(),
-  };
+  },
+): Promise<{ ok: true; etag: string } | { ok: false }> {
   try {
     const response = await options.store.client.send(
       new PutObjectCommand({
@@ -145,8 +203,12 @@ async function put(
     if (isPreconditionFailure(error)) {
       // A retry whose first attempt landed (its answer was lost) meets its own write.
       const current = await read(options);
-      const ours = current?.document?.holder === document.holder && current.document.expires_at === document.expires_at;
-      return ours ? { ok: true, etag: current.etag } : { ok: false };
+      const stored = current?.document;
+      const ours =
+        stored?.holder === document.holder &&
+        stored.expires_at === document.expires_at &&
+        stored.released_at === document.released_at;
+      return ours && current !== undefined ? { ok: true, etag: current.etag } : { ok: false };
     }
     if ('IfMatch' in condition && isNotFound(error)) return { ok: false };
     throw error;
@@ -181,8 +243,10 @@ export async function readLease(store: Bucket, pod: string): Promise<StoredLease
 export function parseLease(text: string): LeaseDocument | undefined {
   try {
     const value = JSON.parse(text) as Partial<LeaseDocument> | null;
-    if (typeof value?.holder === 'string' && typeof value.expires_at === 'string')
-      return { holder: value.holder, expires_at: value.expires_at };
+    if (typeof value?.holder === 'string' && typeof value.expires_at === 'string') {
+      const { holder, expires_at, released_at } = value;
+      return typeof released_at === 'string' ? { holder, expires_at, released_at } : { holder, expires_at };
+    }
   } catch {
     // A lease nobody can read is treated as expired: taking it over is still conditional.
   }

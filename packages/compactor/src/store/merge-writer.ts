@@ -196,7 +196,7 @@ export class MergeWriter {
       const uploaded = upload.done().then(
         () => undefined,
         async (error: unknown) => {
-          if (isPreconditionFailure(error) && (await writerOf(store, key)) === writer) return;
+          if (mayHaveLanded(error) && (await writerOf(store, key)) === writer) return;
           throw isPreconditionFailure(error) ? new MergedKeyTakenError(key) : error;
         },
       );
@@ -238,6 +238,16 @@ export class MergeWriter {
       compressedSize: file.compressedSize,
     });
   }
+}
+
+/**
+ * An error a retry meets when its first attempt landed but its answer was lost: 412 (the object
+ * now exists, and If-None-Match refuses it), or, for a completed multipart upload, 404
+ * NoSuchUpload (the upload id is gone once completed: AWS and LocalStack answer so). Either way
+ * the object's write token tells whether the landed write is ours.
+ */
+function mayHaveLanded(error: unknown): boolean {
+  return isPreconditionFailure(error) || (error as { name?: unknown } | null)?.name === 'NoSuchUpload';
 }
 
 /** The write token of the object at `key`, if it has one. */
