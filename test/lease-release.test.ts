@@ -5,12 +5,12 @@
 // its new holder's, a release that fails must say so, and an expired pod's lease goes with it.
 import { Writable } from 'node:stream';
 import { leaseKey } from '@platform/log-reader/layout';
-import { createLogger, Lease, type Logger } from 'compactor';
+import { createLogger, Lease, RETENTION_NEEDS_CONDITIONAL_DELETES, runPass, type Logger } from 'compactor';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { INTERNAL_ERROR, NOT_IMPLEMENTED, PASS, startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
 import { ignoringConditionalDeletes } from './support/hooks.js';
 import { getObjectBytes, serverKind, testS3Client } from './support/s3.js';
-import { HOUR, MINUTE, messages, newWorld, type World } from './support/world.js';
+import { HOUR, MINUTE, messages, newWorld, testConfig, type World } from './support/world.js';
 
 const T0 = new Date('2026-11-25T10:00:00Z');
 const DAY = 24 * HOUR;
@@ -133,22 +133,45 @@ describe('a release that fails', () => {
   });
 });
 
-describe('retention on a store that ignores If-Match on DELETE', () => {
-  it("deletes an expired pod's lease with the rest of it, not leaving it released", async () => {
-    const { w, client } = await ignoringStore('lease-release-retention');
-    const config = { retentionMs: DAY, cleanupIntervalMs: HOUR, compactIntervalMs: 10 * MINUTE };
-    const old = new Date(Date.now() - 30 * DAY);
-    await w.container('job-old', '0a1').upload(messages('old', 3, old));
-    w.advance(-3 * HOUR); // its commit is older than its upload, as in retention.test.ts
-    await w.passWith(client, config);
-    w.advance(3 * HOUR + 2 * DAY);
-    expect((await w.passWith(client, config)).summary.pods.expiring).toBe(1);
-    expect(await storedLease(w, 'job-old')).toMatchObject({ expires_at: new Date(0).toISOString() });
+describe('retention on a store without conditional deletes', () => {
+  it.each(STORES.filter(([name]) => name !== 'enforces conditional deletes'))(
+    'on a store that %s: marks and deletes nothing, says so once, and the log stays readable',
+    async (_name, storeOf) => {
+      const { w, client } = await storeOf('retention-no-cond-deletes');
+      const config = { retentionMs: DAY, cleanupIntervalMs: HOUR, compactIntervalMs: 10 * MINUTE };
+      const old = new Date(Date.now() - 30 * DAY);
+      await w.container('job-old', '0a1').upload(messages('old', 3, old));
+      w.advance(-3 * HOUR); // its commit is older than its upload, as in retention.test.ts
+      await w.passWith(client, config);
+      // The clean phase still deletes the merged raw file; the merged log must stay.
+      const merged = async (): Promise<string[]> => [...(await w.keys('data/')), ...(await w.keys('metadata/'))].sort();
+      const before = await merged();
+      w.advance(3 * HOUR + 2 * DAY);
 
-    w.advance(HOUR + MINUTE);
-    const deleting = await w.passWith(client, config);
+      const lines: string[] = [];
+      const logger = createLogger({
+        stream: new Writable({
+          write(chunk: Buffer, _encoding, done) {
+            lines.push(chunk.toString('utf8'));
+            done();
+          },
+        }),
+      });
+      const marking = await runPass({
+        store: { client, bucket: w.bucket },
+        config: testConfig(w.bucket, config),
+        logger,
+        now: w.now,
+      });
+      w.advance(HOUR + MINUTE);
+      const deleting = await w.passWith(client, config);
 
-    expect(deleting.summary.pods.expired).toBe(1);
-    expect(await w.keys(leaseKey('job-old'))).toEqual([]);
-  });
+      for (const pass of [marking, deleting])
+        expect(pass.summary.pods).toMatchObject({ expiring: 0, expired: 0, failed: 0 });
+      expect(lines.filter((l) => l.includes(RETENTION_NEEDS_CONDITIONAL_DELETES))).toHaveLength(1);
+      expect((await w.metadata('job-old')).expiredAt).toBeUndefined();
+      expect(await merged()).toEqual(before);
+      expect(await w.read('job-old')).toBe('old-0\nold-1\nold-2\n');
+    },
+  );
 });

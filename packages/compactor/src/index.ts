@@ -8,7 +8,7 @@ export { inspectPod } from './inspect/collect.js';
 export type { PodInspection } from './inspect/inspection.js';
 export { kubeLiveness, loadKubeConfig, DEFAULT_SETTLE_MS, type ContainerLiveness } from './kube/kube.js';
 export { createLogger, silentLogger, type Logger } from './logger.js';
-export { runPass, type PassResult } from './pass/pass.js';
+export { RETENTION_NEEDS_CONDITIONAL_DELETES, runPass, type PassResult } from './pass/pass.js';
 export { type PassSummary, type PodReport } from './pass/report.js';
 export { Lease } from './store/lease.js';
 export { MergeWriter } from './store/merge-writer.js';

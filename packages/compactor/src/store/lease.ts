@@ -52,16 +52,6 @@ export interface LeaseDocument {
 /** The expiry of a released lease: long past on every clock, however skewed. */
 export const RELEASED_EXPIRY = new Date(0).toISOString();
 
-/** What {@link Lease.release} does besides releasing. */
-export interface ReleaseOptions {
-  /**
-   * Delete the lease even where the store does not enforce conditional deletes: the pod's
-   * whole log has expired (expire.ts), and a released lease left behind would outlive it.
-   * Default: false.
-   */
-  readonly remove?: boolean;
-}
-
 /** A lease as read from the store: its ETag, and its document (`undefined` when unreadable). */
 export interface StoredLease {
   readonly etag: string;
@@ -119,7 +109,7 @@ export class Lease {
    * failed to release binds until its expiry (safe, but the next pass within it finds the pod
    * busy): logged as a warning naming the pod.
    */
-  async release(options: ReleaseOptions = {}): Promise<void> {
+  async release(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.renewing;
@@ -127,8 +117,7 @@ export class Lease {
     const { pod, logger } = this.options;
     try {
       if (this.options.conditionalDeletes) await this.deleteLease(this.etag);
-      else if (!(await this.markReleased())) return;
-      else if (options.remove === true) await this.deleteLease(undefined);
+      else await this.markReleased();
     } catch (error) {
       // A conditional delete refused: the lease was taken over, or is already gone.
       if (isPreconditionFailure(error) || isNotFound(error)) return;
@@ -139,27 +128,17 @@ export class Lease {
     }
   }
 
-  /** Rewrites the lease as released, if it is still ours; false when it was taken over. */
-  private async markReleased(): Promise<boolean> {
+  /** Rewrites the lease as released, if it is still ours (a lease taken over is left as it is). */
+  private async markReleased(): Promise<void> {
     const now = this.options.clock().toISOString();
     const released: LeaseDocument = { holder: this.options.holder, expires_at: RELEASED_EXPIRY, released_at: now };
-    return (await put(this.options, { IfMatch: this.etag }, released)).ok;
+    await put(this.options, { IfMatch: this.etag }, released);
   }
 
-  /**
-   * Deletes the lease: with `If-Match`, or without a condition once it was marked released (it
-   * binds no one then; a compactor that took it over in between loses it at its next renewal,
-   * before any write of its own, as after any takeover).
-   */
-  private async deleteLease(ifMatch: string | undefined): Promise<void> {
+  /** Deletes the lease if it is still ours (`If-Match`). */
+  private async deleteLease(ifMatch: string): Promise<void> {
     const { store, pod } = this.options;
-    await store.client.send(
-      new DeleteObjectCommand({
-        Bucket: store.bucket,
-        Key: leaseKey(pod),
-        ...(ifMatch === undefined ? {} : { IfMatch: ifMatch }),
-      }),
-    );
+    await store.client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: leaseKey(pod), IfMatch: ifMatch }));
   }
 
   private startRenewing(): this {
