@@ -88,6 +88,18 @@ export async function openPlan(
   };
 }
 
+/**
+ * Whether the bucket holds nothing of the pod (no metadata, no raw key of any container): what
+ * a read that fetches no record (`tail: 0`) asks, from the metadata and the listing's first page.
+ */
+export async function holdsNothingOf(store: Bucket, pod: string): Promise<boolean> {
+  const metadata = await loadReadableMetadata(store, pod);
+  if (metadata !== EMPTY_METADATA) return false;
+  const seen: PrefixSeen = { anyKey: undefined };
+  for await (const _ of listRawFilesInOrder(store, pod, undefined, seen)) break;
+  return seen.anyKey === false;
+}
+
 /** The batches of `listing` that `keep` leaves; the first, maybe empty, comes as the listing's does. */
 async function* unmerged(
   listing: AsyncIterable<RawFile[]>,

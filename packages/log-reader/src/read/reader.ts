@@ -46,7 +46,7 @@ import { DEFAULT_READ_AHEAD, readRawFiles } from '../s3/raw-records.js';
 import { openInOrder, type Bucket } from '../s3/store.js';
 import { filesToFetch, PlanWalk, type Cursor } from './cursor.js';
 import { loadReadableMetadata } from './expiry.js';
-import { openPlan, planRead, type OpenPlan } from './plan.js';
+import { holdsNothingOf, openPlan, planRead, type OpenPlan } from './plan.js';
 import { Ring, tailStart } from './tail.js';
 import { UnreadableReport } from './unreadable.js';
 import type {
@@ -173,7 +173,12 @@ export class LogReader {
    * even if a pass commits between them.
    */
   private async *tailBatches(read: ReadScope, filter: ArchiveFilter, n: number): AsyncGenerator<LogRecord[]> {
-    if (n === 0) return;
+    if (n === 0) {
+      // No record to fetch, but a typo still reads as one (as kubectl's --tail=0 does).
+      if (read.mustExist && (await holdsNothingOf(read.store, read.pod)))
+        throw new PodNotFoundError(read.pod, read.store.bucket);
+      return;
+    }
     const metadata = await loadReadableMetadata(read.store, read.pod);
     const merged = recordsIn(metadata.logFiles);
     const after = new Ring<LogRecord>(n);

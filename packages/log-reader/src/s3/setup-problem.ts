@@ -99,7 +99,12 @@ export function describeSetupProblem(error: unknown, where: SetupWhere): SetupPr
  * reader must not take such a 404 for a key that is not there.
  */
 export function isSetupFailure(error: unknown): boolean {
-  return CREDENTIAL_ERRORS.has(nameOf(error)) || notS3Answer(error) !== undefined;
+  // Only an answer with a body can show it is not S3's: a HEAD's 404 has none, and a store
+  // that sends no request id (R2 sends an empty one) would have every missing key taken for a
+  // set-up failure. A listing or a GET of the same endpoint tells (the bucket check makes one).
+  const message = (error as { message?: unknown } | null)?.message;
+  const unparsed = typeof message === 'string' && isDeserializationMessage(message);
+  return CREDENTIAL_ERRORS.has(nameOf(error)) || (unparsed && notS3Answer(error) !== undefined);
 }
 
 /**
@@ -115,6 +120,9 @@ export function notS3Answer(error: unknown): string | undefined {
   const status = e?.$metadata?.httpStatusCode;
   if (status === undefined || e?.$metadata?.requestId !== undefined || e?.$metadata?.extendedRequestId !== undefined)
     return undefined;
+  // A 5xx page without a request id is a gateway's (nginx, a load balancer) while the store
+  // restarts: transient, retried, never a reason to doubt the endpoint.
+  if (status >= 500) return undefined;
   const type = e?.$response?.headers?.['content-type'];
   const unparsed = typeof e?.message === 'string' && isDeserializationMessage(e.message);
   if (!unparsed && (type === undefined || /xml/i.test(type))) return undefined;
