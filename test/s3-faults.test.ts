@@ -243,6 +243,22 @@ function expectEveryKindFaulted(log: readonly ProxyLogEntry[]): void {
   expect([...faultedKinds].sort()).toEqual([...kinds].sort());
 }
 
+/** Seven raw files of incompressible messages: over 5 MiB of gzip, a merged file of more than one 5 MiB part. */
+async function uploadMultipartSized(w: World): Promise<string[]> {
+  const fb = w.container('job-1', 'c0ffee');
+  const lines: string[] = [];
+  for (let file = 0; file < 7; file += 1) {
+    const batch = Array.from({ length: 128 }, (_, i) => ({
+      time: `2026-11-25T10:0${file}:00.${String(i).padStart(3, '0')}Z`,
+      log: randomBytes(6_000).toString('base64'),
+      at: T0,
+    }));
+    await fb.upload(batch);
+    lines.push(...batch.map((m) => m.log));
+  }
+  return lines;
+}
+
 describe('S3 faults', () => {
   it('a pass succeeds despite SlowDown, 500s and dropped connections on every kind of request', async () => {
     const f = await faultyWorld('faults-pass', everyKindFailsSometimes([SLOW_DOWN, INTERNAL_ERROR, DROP_BEFORE]));
@@ -454,18 +470,7 @@ describe('S3 faults', () => {
     const f = await faultyWorld('faults-multipart', (r) =>
       r.attempt === 1 && multipart.has(r.operation) ? DROP_AFTER : PASS,
     );
-    // Incompressible messages: over 5 MiB of gzip, so more than one 5 MiB part.
-    const fb = f.w.container('job-1', 'c0ffee');
-    const lines: string[] = [];
-    for (let file = 0; file < 7; file += 1) {
-      const batch = Array.from({ length: 128 }, (_, i) => ({
-        time: `2026-11-25T10:0${file}:00.${String(i).padStart(3, '0')}Z`,
-        log: randomBytes(6_000).toString('base64'),
-        at: T0,
-      }));
-      await fb.upload(batch);
-      lines.push(...batch.map((m) => m.log));
-    }
+    const lines = await uploadMultipartSized(f.w);
 
     const { summary } = await f.pass();
 
@@ -493,17 +498,7 @@ describe('S3 faults', () => {
           ? DROP_AFTER
           : NO_SUCH_UPLOAD,
     );
-    const fb = f.w.container('job-1', 'c0ffee');
-    const lines: string[] = [];
-    for (let file = 0; file < 7; file += 1) {
-      const batch = Array.from({ length: 128 }, (_, i) => ({
-        time: `2026-11-25T10:0${file}:00.${String(i).padStart(3, '0')}Z`,
-        log: randomBytes(6_000).toString('base64'),
-        at: T0,
-      }));
-      await fb.upload(batch);
-      lines.push(...batch.map((m) => m.log));
-    }
+    const lines = await uploadMultipartSized(f.w);
 
     const { summary } = await f.pass();
 
