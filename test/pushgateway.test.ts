@@ -197,7 +197,7 @@ describe('compactor run --pushgateway', () => {
     );
 
     expect(code).toBe(2);
-    expect(c.stderr()).toMatch(/^compactor: bucket no-such-bucket-here does not exist$/m);
+    expect(c.stderr()).toMatch(/^compactor: bucket no-such-bucket-here does not exist at http:\/\/127\.0\.0\.1:\d+$/m);
     expect(gw.pushes).toHaveLength(1);
     const { samples } = parseExposition(gw.pushes[0]!.body);
     expect(samples.map((s) => s.name).sort()).toEqual([

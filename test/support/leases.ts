@@ -2,7 +2,7 @@
 // lease as a document that binds no one (the compactor's lease.ts), so "no lease left" means no
 // lease that still binds.
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { LEASE_PREFIX } from '@platform/log-reader/layout';
+import { CONDITIONAL_DELETE_CHECK_KEY, LEASE_PREFIX } from '@platform/log-reader/layout';
 import type { World } from './world.js';
 import { getObjectBytes } from './s3.js';
 
@@ -23,10 +23,15 @@ export async function enforcesConditionalDeletes(w: World): Promise<boolean> {
   }
 }
 
-/** The keys under leases/ but the released leases (`released_at` set): the lease probes and every lease that binds. */
+/**
+ * The keys under leases/ but the released leases (`released_at` set) and the conditional-delete
+ * probe (there or not, as the store answers a DELETE on a missing key): the conditional-write
+ * check, the survey's stamps and every lease that binds.
+ */
 export async function unreleasedLeaseKeys(w: World): Promise<string[]> {
   const keys: string[] = [];
   for (const key of await w.keys(LEASE_PREFIX)) {
+    if (key === CONDITIONAL_DELETE_CHECK_KEY) continue;
     if (key.endsWith('.json') && (await isReleased(w, key))) continue;
     keys.push(key);
   }

@@ -9,6 +9,7 @@ export type { PodInspection } from './inspect/inspection.js';
 export { kubeLiveness, loadKubeConfig, DEFAULT_SETTLE_MS, type ContainerLiveness } from './kube/kube.js';
 export { createLogger, silentLogger, type Logger } from './logger.js';
 export { RETENTION_NEEDS_CONDITIONAL_DELETES, runPass, type PassResult } from './pass/pass.js';
+export { conditionalDeletesHold } from './pass/store-checks.js';
 export { type PassSummary, type PodReport } from './pass/report.js';
 export { Lease } from './store/lease.js';
 export { MergeWriter } from './store/merge-writer.js';

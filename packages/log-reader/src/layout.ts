@@ -8,6 +8,7 @@ export {
   cleanupKey,
   compareRawKeys,
   compareRawKeysAsPython,
+  CONDITIONAL_DELETE_CHECK_KEY,
   CONDITIONAL_WRITE_CHECK_KEY,
   dailySurveyKey,
   isValidPodName,

@@ -39,6 +39,7 @@ import { PodNamespaceConflictError } from '@platform/log-reader';
 import { CompactorError, ConcurrentUpdateError } from '../errors.js';
 import type { CommitStamp } from '../store/commits.js';
 import { deleteObjects } from '../store/deletes.js';
+import { readLease } from '../store/lease.js';
 import { putCleanupEntry } from '../store/pod-state.js';
 import { commit } from './commit.js';
 import type { PodContext } from './context.js';
@@ -100,14 +101,16 @@ export async function expirePod(ctx: PodContext, pod: string, listed: CommitStam
 }
 
 /**
- * The queue entry goes after the lease: a crash before it leaves the entry, and the clean
- * phase then takes the (empty) pod's lease once more and releases it, rather than a lease left
- * behind with nothing to find it. A pod that another compactor started again meanwhile (a new
+ * The queue entry goes after the lease: a crash before it, or a release that failed, leaves the
+ * entry, and the clean phase then takes the (empty) pod's lease once more and releases it,
+ * rather than a lease left behind with nothing to find it. A pod that another compactor started again meanwhile (a new
  * upload, merged) gets its entry back.
  */
 async function leaveQueue(store: Bucket, pod: string): Promise<void> {
   await store.client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: cleanupKey(pod) }));
-  if ((await loadMetadata(store, pod)).etag !== undefined) await putCleanupEntry({ store }, pod);
+  // A lease whose release failed (warned) is left too: the clean phase takes it once it expires.
+  const left = (await loadMetadata(store, pod)).etag !== undefined || (await readLease(store, pod)) !== undefined;
+  if (left) await putCleanupEntry({ store }, pod);
 }
 
 /** Step 3, on a fresh snapshot under the lease. */

@@ -13,8 +13,8 @@ import {
   PutObjectCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { CONDITIONAL_WRITE_CHECK_KEY } from '@platform/log-reader/layout';
-import { describeSetupProblem, isPreconditionFailure, type Bucket } from '@platform/log-reader/s3';
+import { CONDITIONAL_DELETE_CHECK_KEY, CONDITIONAL_WRITE_CHECK_KEY } from '@platform/log-reader/layout';
+import { describeSetupProblem, isNotFound, isPreconditionFailure, type Bucket } from '@platform/log-reader/s3';
 import type { Config } from '../config/config.js';
 import { SetupError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -111,21 +111,33 @@ async function multipartConditionHolds(store: Bucket): Promise<boolean> {
 
 /**
  * Whether the store refuses a DELETE whose If-Match does not hold. Only then does the clean phase
- * delete the fence it wrote on a pod without metadata (commit.ts unfence): on a store that ignores
- * the header, a compactor that stalled between its check and its delete could remove the commit
- * of the one that took the pod over. One request per pass, on the check object, which a store
- * that ignores the header deletes (the next pass creates it again).
+ * delete the fence it wrote on a pod without metadata (commit.ts unfence), the expire phase run,
+ * and a lease's release delete it: on a store that ignores the header, a compactor that stalled
+ * between its check and its delete could remove the commit of the one that took the pod over.
+ * Asked on an object of its own (never the conditional-write check's, which a store that ignores
+ * the header would delete under another pass's check): one request a pass once it exists. 412
+ * says enforced; a delete that went through or 501 (LocalStack) says not; any other error fails
+ * the pass rather than decide the store's kind on a transient failure.
  */
 export async function conditionalDeletesHold(store: Bucket): Promise<boolean> {
-  try {
-    await store.client.send(
-      new DeleteObjectCommand({ Bucket: store.bucket, Key: CONDITIONAL_WRITE_CHECK_KEY, IfMatch: NO_SUCH_ETAG }),
-    );
-    return false;
-  } catch (error) {
-    // Anything else (NotImplemented, a refused header) says it is not enforced either.
-    return isPreconditionFailure(error);
-  }
+  const target = { Bucket: store.bucket, Key: CONDITIONAL_DELETE_CHECK_KEY };
+  const probe = async (): Promise<boolean | undefined> => {
+    try {
+      await store.client.send(new DeleteObjectCommand({ ...target, IfMatch: NO_SUCH_ETAG }));
+      return undefined; // deleted, or nothing there to refuse: ask again on the object
+    } catch (error) {
+      if (isPreconditionFailure(error)) return true;
+      if (isNotFound(error)) return undefined;
+      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 501) return false;
+      throw error;
+    }
+  };
+  const first = await probe();
+  if (first !== undefined) return first;
+  // The first pass on a bucket, or a store that ignores the header (and deleted it): the object
+  // in place, a refusal now says the store enforces it.
+  await store.client.send(new PutObjectCommand({ ...target, Body: 'If-Match must fail here' }));
+  return (await probe()) ?? false;
 }
 
 /** An ETag no object has. */

@@ -116,11 +116,9 @@ export class Lease {
     if (this.lost) return;
     const { pod, logger } = this.options;
     try {
-      if (this.options.conditionalDeletes) await this.deleteLease(this.etag);
+      if (this.options.conditionalDeletes) await this.deleteLease();
       else await this.markReleased();
     } catch (error) {
-      // A conditional delete refused: the lease was taken over, or is already gone.
-      if (isPreconditionFailure(error) || isNotFound(error)) return;
       const reason = error instanceof Error ? error.message : String(error);
       logger?.warn(`pod ${pod}: lease ${leaseKey(pod)} not released (${reason}); it binds until it expires`, {
         pod,
@@ -128,17 +126,31 @@ export class Lease {
     }
   }
 
-  /** Rewrites the lease as released, if it is still ours (a lease taken over is left as it is). */
+  /** Rewrites the lease as released, if it is still ours (put: a lease taken over is left as it is). */
   private async markReleased(): Promise<void> {
     const now = this.options.clock().toISOString();
     const released: LeaseDocument = { holder: this.options.holder, expires_at: RELEASED_EXPIRY, released_at: now };
     await put(this.options, { IfMatch: this.etag }, released);
   }
 
-  /** Deletes the lease if it is still ours (`If-Match`). */
-  private async deleteLease(ifMatch: string): Promise<void> {
+  /**
+   * Deletes the lease if it is still ours (`If-Match`). Refused, it may still be ours under an
+   * ETag we never saw (a renewal that landed but whose answer was lost): then it is deleted on
+   * that ETag; one taken over, or gone, is left alone.
+   */
+  private async deleteLease(): Promise<void> {
     const { store, pod } = this.options;
-    await store.client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: leaseKey(pod), IfMatch: ifMatch }));
+    const remove = (etag: string): Promise<unknown> =>
+      store.client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: leaseKey(pod), IfMatch: etag }));
+    try {
+      await remove(this.etag);
+    } catch (error) {
+      if (isNotFound(error)) return;
+      if (!isPreconditionFailure(error)) throw error;
+      const current = await read(this.options);
+      if (current === undefined || !stillOurs(current.document, this.options.holder)) return;
+      await remove(current.etag);
+    }
   }
 
   private startRenewing(): this {
@@ -166,6 +178,7 @@ async function put(
     holder: options.holder,
     expires_at: new Date(options.clock().getTime() + options.durationMs).toISOString(),
   },
+  again = false,
 ): Promise<{ ok: true; etag: string } | { ok: false }> {
   try {
     const response = await options.store.client.send(
@@ -180,18 +193,27 @@ async function put(
     return { ok: true, etag: response.ETag ?? '' };
   } catch (error) {
     if (isPreconditionFailure(error)) {
-      // A retry whose first attempt landed (its answer was lost) meets its own write.
       const current = await read(options);
       const stored = current?.document;
-      const ours =
-        stored?.holder === document.holder &&
-        stored.expires_at === document.expires_at &&
-        stored.released_at === document.released_at;
-      return ours && current !== undefined ? { ok: true, etag: current.etag } : { ok: false };
+      if (current === undefined || stored?.holder !== document.holder) return { ok: false };
+      // A retry whose first attempt landed (its answer was lost) meets its own write.
+      if (stored.expires_at === document.expires_at && stored.released_at === document.released_at)
+        return { ok: true, etag: current.etag };
+      // Still ours, under an ETag we never saw: an earlier renewal landed but its answer was lost
+      // (holder ids are unique to a pass, and a pass holds a pod's lease once at a time). Written
+      // again on that ETag, once; a lease we released, or one taken over since, is not.
+      if ('IfMatch' in condition && !again && stillOurs(stored, options.holder))
+        return put(options, { IfMatch: current.etag }, document, true);
+      return { ok: false };
     }
     if ('IfMatch' in condition && isNotFound(error)) return { ok: false };
     throw error;
   }
+}
+
+/** A stored lease that `holder` holds and has not released. */
+function stillOurs(document: LeaseDocument | undefined, holder: string): boolean {
+  return document?.holder === holder && document.released_at === undefined;
 }
 
 /** True while a lease binds: until its expiry (one that is not a time binds, as `acquire` has always read it). */

@@ -201,6 +201,8 @@ export function leaseKey(pod: string): string {
  * name's first character).
  */
 export const CONDITIONAL_WRITE_CHECK_KEY = `${LEASE_PREFIX}.conditional-write-check`;
+/** The object a pass asks whether the store enforces If-Match on DELETE (compactor store-checks.ts). */
+export const CONDITIONAL_DELETE_CHECK_KEY = `${LEASE_PREFIX}.conditional-delete-check`;
 
 /**
  * When the compactor's daily survey (orphan sweep, containers never merged) of one scope last
