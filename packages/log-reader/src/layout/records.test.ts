@@ -1,4 +1,3 @@
-import fc from 'fast-check';
 import {
   decodeMergedLine,
   decodeRawLine,
@@ -264,31 +263,6 @@ describe('merged lines', () => {
       );
       expect(decodeMergedLine(line, '0f3a')).toEqual(record);
     }
-  });
-
-  it('encodes exactly what JSON.stringify gives for the record, and decodes it back', () => {
-    // Any UTF-16 code unit: lone surrogates, control characters, quotes, backslashes, newlines.
-    const text = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)) });
-    const message = fc.oneof(
-      text,
-      text.map((t) => `${t}\n`),
-      text.map((t) => `${t}\r\n`),
-    );
-    fc.assert(
-      fc.property(
-        fc.oneof(text, fc.constant(TIME)),
-        message,
-        fc.constantFrom('stdout', 'stderr'),
-        (time, msg, stream) => {
-          const record: LogRecord = { time, message: msg, stream, containerId: '0f3a' };
-          const log = msg.endsWith('\n') ? `${msg}\n` : msg;
-          const line = encodeMergedLine(record);
-          expect(line).toBe(JSON.stringify(stream === 'stdout' ? { time, log } : { time, log, stream }));
-          expect(decodeMergedLine(line, '0f3a')).toEqual(record);
-        },
-      ),
-      { numRuns: 2_000 },
-    );
   });
 
   it('decodes a merged line with the container id of its file', () => {

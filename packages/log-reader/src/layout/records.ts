@@ -80,10 +80,9 @@ export function decodeMergedLine(line: string, containerId: string): LogRecord |
  */
 export function encodeMergedLine(record: LogRecord): string {
   const log = record.message.endsWith('\n') ? `${record.message}\n` : record.message;
-  // The text JSON.stringify gives for {time, log[, stream]}, without building that object
-  // for every record the compactor writes.
-  const head = `{"time":${JSON.stringify(record.time)},"log":${JSON.stringify(log)}`;
-  return record.stream === 'stdout' ? `${head}}` : `${head},"stream":"stderr"}`;
+  return JSON.stringify(
+    record.stream === 'stdout' ? { time: record.time, log } : { time: record.time, log, stream: record.stream },
+  );
 }
 
 /** A message without its one line ending (`\n` or `\r\n`), if it has one. */
