@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { InvalidTimeError } from '../errors.js';
-import { formatIsoMicros, formatSlice, parseTime, parseTimeStrict, sliceToTime, toEpochNs } from './time.js';
+import {
+  formatIsoMicros,
+  formatSlice,
+  parseTime,
+  parseTimeGeneral,
+  parseTimeStrict,
+  sliceToTime,
+  toEpochNs,
+} from './time.js';
 
 /** Nanoseconds since the epoch of a UTC wall-clock time: the oracle for the expectations. */
 function utcNs(y: number, mo: number, d: number, h: number, mi: number, s: number, ns = 0n): bigint {
@@ -91,6 +99,77 @@ describe('parseTime', () => {
   ])('rejects %s', (_what, text) => {
     expect(parseTime(text)).toBeUndefined();
     expect(() => parseTimeStrict(text)).toThrow(InvalidTimeError);
+  });
+});
+
+describe('parseTime fast path', () => {
+  const pad = (n: number, width: number): string => String(n).padStart(width, '0');
+  // Fields around and beyond their ranges (day 29-31 in February, 60 seconds, year 0 and the
+  // 100/400-year leap rules), every separator and zone RFC 3339 or its neighbours allow.
+  const shaped = fc
+    .record({
+      year: fc.oneof(fc.integer({ min: 0, max: 9999 }), fc.constantFrom(0, 1, 100, 1900, 1969, 1970, 2000, 2024, 2100)),
+      month: fc.integer({ min: 0, max: 13 }),
+      day: fc.oneof(fc.integer({ min: 0, max: 32 }), fc.integer({ min: 28, max: 31 })),
+      hour: fc.integer({ min: 0, max: 25 }),
+      minute: fc.integer({ min: 0, max: 61 }),
+      second: fc.oneof(fc.integer({ min: 0, max: 61 }), fc.constant(60)),
+      fraction: fc.oneof(fc.constant(''), fc.stringMatching(/^[.,][0-9]{0,10}$/)),
+      t: fc.constantFrom('T', 'T', 't', ' ', '_'),
+      zone: fc.constantFrom('Z', 'Z', 'z', '', '+00:00', '-05:30', '+0100', '+24:00', '+01:60', ' Z', 'ZZ'),
+    })
+    .map(
+      (f) =>
+        `${pad(f.year, 4)}-${pad(f.month, 2)}-${pad(f.day, 2)}${f.t}${pad(f.hour, 2)}:${pad(f.minute, 2)}:` +
+        `${pad(f.second, 2)}${f.fraction}${f.zone}`,
+    );
+  // One character of a shaped string replaced, dropped or doubled: digits where separators
+  // belong, a comma or a space where a digit does, non-ASCII digits.
+  const mutated = fc
+    .tuple(
+      shaped,
+      fc.nat(),
+      fc.constantFrom('0', '9', ':', '-', '.', ',', ' ', 'Z', 'T', '+', '\u0661', 'x'),
+      fc.nat(2),
+    )
+    .map(([text, at, char, how]) => {
+      const i = at % text.length;
+      if (how === 0) return text.slice(0, i) + char + text.slice(i + 1);
+      if (how === 1) return text.slice(0, i) + text.slice(i + 1);
+      return text.slice(0, i) + char + text.slice(i);
+    });
+  const anyText = fc.string({ unit: fc.constantFrom(...'0123456789-:.,TtZz+ '.split('')), maxLength: 32 });
+
+  it('gives what the general parser gives, for valid and invalid times', () => {
+    fc.assert(
+      fc.property(fc.oneof(shaped, mutated, anyText), (text) => {
+        expect(parseTime(text)).toBe(parseTimeGeneral(text));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it.each([
+    ['the first instant of year 0', '0000-01-01T00:00:00Z'],
+    ['29 February of year 0', '0000-02-29T23:59:59.999999999Z'],
+    ['29 February 2000', '2000-02-29T12:00:00.5Z'],
+    ['the last instant of year 9999', '9999-12-31T23:59:60.999999999Z'],
+    ['a leap second rolling into the next year', '2026-12-31T23:59:60Z'],
+    ['a Fluent Bit time', '2026-11-25T00:00:00.000111253Z'],
+  ])('agrees with the general parser on %s', (_what, text) => {
+    expect(parseTime(text)).toBeDefined();
+    expect(parseTime(text)).toBe(parseTimeGeneral(text));
+  });
+
+  it.each([
+    ['29 February 1900', '1900-02-29T00:00:00Z'],
+    ['29 February 2100', '2100-02-29T00:00:00.1Z'],
+    ['31 April', '2026-04-31T00:00:00.123Z'],
+    ['second 61', '2026-11-25T10:00:61Z'],
+    ['an Arabic-Indic digit', '2026-11-25T10:00:0\u0661Z'],
+  ])('rejects %s as the general parser does', (_what, text) => {
+    expect(parseTime(text)).toBeUndefined();
+    expect(parseTimeGeneral(text)).toBeUndefined();
   });
 });
 
