@@ -1,6 +1,7 @@
 // Start-up: commands that send no request (`--version`, `--help`, usage errors) load neither
-// the AWS SDK nor the Kubernetes client, whose code is most of a CLI's start-up time.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+// the AWS SDK nor the Kubernetes client, whose code is most of a CLI's start-up time; the bins
+// keep Node's compile cache where they can, and run as before where they cannot.
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runProcess } from './support/cli.js';
@@ -56,5 +57,24 @@ describe.each([
     // The hook saw the CLI's own modules (else the check below would pass for nothing).
     expect(loaded.urls.some((url) => url.includes('/node_modules/commander/'))).toBe(true);
     expect(loaded.urls.filter((url) => HEAVY.test(url))).toEqual([]);
+  });
+});
+
+describe("Node's compile cache", () => {
+  it.each(Object.keys(BINS) as (keyof typeof BINS)[])('%s keeps it under the OS temp dir', async (bin) => {
+    const tmp = await mkdtemp(join(dir, 'tmp-'));
+    const env = { PATH: process.env['PATH'], TMPDIR: tmp };
+    const result = await runProcess(process.execPath, [BINS[bin], '--version'], { env });
+    expect(result).toMatchObject({ exitCode: 0, stderr: '' });
+    expect((await readdir(join(tmp, 'node-compile-cache'))).length).toBeGreaterThan(0);
+  });
+
+  it.each(Object.keys(BINS) as (keyof typeof BINS)[])('%s runs as before where it cannot be written', async (bin) => {
+    // A directory under a regular file cannot be made, whoever runs the CLI (root included).
+    const file = join(dir, 'hook.mjs');
+    const env = { PATH: process.env['PATH'], TMPDIR: file };
+    const result = await runProcess(process.execPath, [BINS[bin], '--version'], { env });
+    expect(result).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(result.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
   });
 });
