@@ -7,8 +7,9 @@
 # The runtime stage holds node, tini and the tree scripts/build-prod-tree.sh makes: the two
 # shipped packages and their production dependencies, nothing else. test/image.test.ts
 # builds that tree with the same script and runs it read-only as another user, without a
-# Docker engine. Nothing writes at run time (no npm, no cache): a read-only root
-# filesystem works, with /tmp as a tmpfs for good measure.
+# Docker engine. Nothing has to write at run time (no npm): a read-only root filesystem
+# works. With /tmp writable (a tmpfs) the CLIs keep Node's compile cache there and start
+# faster the next time; without it they run as before.
 
 # Node 24 (LTS) is the release's runtime (.nvmrc, package.json engines); the tag pins .nvmrc's release.
 ARG NODE_IMAGE=node:24.22.3-bookworm-slim

@@ -6,6 +6,17 @@
 // npm links a workspace's bins when it installs, before `make build` has made dist/, so the
 // link points at this committed file, which runs the built CLI (or says what is missing).
 import { existsSync } from 'node:fs';
+import module from 'node:module';
+
+// Node's compile cache (under the OS temp dir, or NODE_COMPILE_CACHE; NODE_DISABLE_COMPILE_CACHE=1
+// turns it off) spares later runs compiling the CLI's modules again. Only modules loaded after
+// this line use it. A directory that cannot be written (a read-only root without /tmp) leaves
+// it off without a word: it never fails the CLI.
+try {
+  module.enableCompileCache?.();
+} catch {
+  // Starting slower is all it costs.
+}
 
 const built = new URL('../dist/bin.js', import.meta.url);
 if (!existsSync(built)) {

@@ -7,7 +7,8 @@ import { Writable } from 'node:stream';
 import { DEFAULT_READ_AHEAD } from '@platform/log-reader/s3';
 import { defaultConfig } from '../config/config.js';
 import type { Io } from './io.js';
-import { main, s3Settings } from './main.js';
+import { main } from './main.js';
+import { s3Settings } from './run.js';
 
 interface Captured {
   readonly io: Io;

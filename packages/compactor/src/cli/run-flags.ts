@@ -6,8 +6,7 @@
  * default from `defaultConfig`), a field in `RunFlags`, one line in `toConfig`, a check in `validate`.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { resolveEndpoint } from '@platform/log-reader/s3';
-import { BOOLEAN_WORDS, checkBooleanEnv, parseBoolean } from '@platform/log-reader/cli';
+import { BOOLEAN_WORDS, checkBooleanEnv, parseBoolean, resolveEndpoint } from '@platform/log-reader/cli';
 import {
   defaultConfig,
   formatDuration,

@@ -1,7 +1,7 @@
 /** The compactor's configuration: defaults, parsing of durations and sizes, validation. */
-import { POD_NAME_FORMAT } from '@platform/log-reader';
 import { DURATION_UNITS, isValidPodName, parseDurationMs } from '@platform/log-reader/layout';
-import { bucketNameProblem } from '@platform/log-reader/s3';
+// From the CLI entry, which loads no AWS SDK code: the flags are checked before a request.
+import { bucketNameProblem, POD_NAME_FORMAT } from '@platform/log-reader/cli';
 import { UsageError } from '../errors.js';
 import { formatShard, inShard, shardOf, type Shard } from './shard.js';
 

@@ -3,7 +3,7 @@
  * the read (kubectl logs' flags), the cluster for -f, the S3 client's settings.
  */
 import { Option, type Command } from 'commander';
-import { S3_CLIENT_DEFAULTS } from '../s3/s3-client.js';
+import { S3_CLIENT_DEFAULTS } from '../s3/client-defaults.js';
 import { checkBooleanEnv } from './boolean-env.js';
 import { UsageError } from './exit-codes.js';
 import {

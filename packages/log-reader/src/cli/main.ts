@@ -11,13 +11,16 @@
 import { Command, CommanderError } from 'commander';
 import { commanderLine, EXIT_OK, EXIT_USAGE, UsageError } from './exit-codes.js';
 import { ignoreClosedPipe, type CliOptions, type Io } from './io.js';
-import { logs } from './logs.js';
 import { addLogsCommand } from './logs-command.js';
 
 // The boolean environment twins' parser, for the compactor's CLI too (one owner).
 export { BOOLEAN_WORDS, checkBooleanEnv, parseBoolean } from './boolean-env.js';
 // Shared with the compactor's CLI: one style for Commander's own errors in both.
 export { commanderLine } from './exit-codes.js';
+// What the compactor's flags and config need before a request, without the AWS SDK's code.
+export { POD_NAME_FORMAT } from '../errors.js';
+export { resolveEndpoint } from '../s3/client-defaults.js';
+export { bucketNameProblem } from '../s3/setup-problem.js';
 
 export async function main(
   argv: readonly string[],
@@ -38,6 +41,9 @@ export async function main(
   let parseError = '';
   let exitCode = EXIT_OK;
   addLogsCommand(program, async (pod, flags) => {
+    // Loaded only for a read: it brings the AWS SDK, which `--help`, `--version` and usage
+    // errors do without (start-up time).
+    const { logs } = await import('./logs.js');
     exitCode = await logs(pod, flags, io, options);
   });
   try {
