@@ -2,9 +2,9 @@
 // conditionalDeletesHold) takes any error for "not enforced": a 500 that outlasts the SDK's
 // retries on an enforcing store (AWS, moto) makes the pass skip retention and log that the store
 // does not enforce If-Match on DELETE — which is false — and release leases by rewriting them.
-import { Writable } from 'node:stream';
 import { CONDITIONAL_WRITE_CHECK_KEY } from '@platform/log-reader/layout';
-import { createLogger, RETENTION_NEEDS_CONDITIONAL_DELETES, runPass } from 'compactor';
+import { RETENTION_NEEDS_CONDITIONAL_DELETES, runPass } from 'compactor';
+import { capturingLogger } from './support/pass-logs.js';
 import { INTERNAL_ERROR, PASS, startFaultProxy } from './support/fault-proxy.js';
 import { HOUR, MINUTE, messages, newWorld, testConfig } from './support/world.js';
 
@@ -15,15 +15,7 @@ it('a transient error on the conditional-delete probe is not taken for a store w
   try {
     const w = await newWorld('probe-transient', proxy.url);
     await w.container('job-1', 'c0ffee').upload(messages('a', 3, new Date('2026-11-25T10:00:00Z')));
-    const lines: string[] = [];
-    const logger = createLogger({
-      stream: new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          lines.push(chunk.toString('utf8'));
-          done();
-        },
-      }),
-    });
+    const { logger, lines } = capturingLogger();
     const config = testConfig(w.bucket, { retentionMs: 24 * HOUR, compactIntervalMs: 10 * MINUTE });
     await runPass({ store: { client: w.client, bucket: w.bucket }, config, logger, now: w.now }).catch(() => undefined);
 

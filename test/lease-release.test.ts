@@ -3,9 +3,9 @@
 // (LocalStack; a fault proxy answers so in front of the other servers), one that ignores the
 // header. A released lease must let the next compactor in at once, a lease taken over must stay
 // its new holder's, a release that fails must say so, and an expired pod's lease goes with it.
-import { Writable } from 'node:stream';
 import { leaseKey } from '@platform/log-reader/layout';
-import { createLogger, Lease, RETENTION_NEEDS_CONDITIONAL_DELETES, runPass, type Logger } from 'compactor';
+import { Lease, RETENTION_NEEDS_CONDITIONAL_DELETES, runPass } from 'compactor';
+import { capturingLogger } from './support/pass-logs.js';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { INTERNAL_ERROR, NOT_IMPLEMENTED, PASS, startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
 import { ignoringConditionalDeletes } from './support/hooks.js';
@@ -110,15 +110,7 @@ describe('a release that fails', () => {
     const proxy = await startFaultProxy();
     proxies.push(proxy);
     const w = await newWorld('lease-release-fails', proxy.url);
-    const lines: string[] = [];
-    const logger: Logger = createLogger({
-      stream: new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          lines.push(chunk.toString('utf8'));
-          done();
-        },
-      }),
-    });
+    const { logger, lines } = capturingLogger();
     const store = { client: w.client, bucket: w.bucket };
     const lease = await Lease.acquire({ store, pod: 'job-1', holder: 'h/1', durationMs: MINUTE, clock: w.now, logger });
     proxy.setRule((r) => (r.key === leaseKey('job-1') ? INTERNAL_ERROR : PASS));
@@ -148,15 +140,7 @@ describe('retention on a store without conditional deletes', () => {
       const before = await merged();
       w.advance(3 * HOUR + 2 * DAY);
 
-      const lines: string[] = [];
-      const logger = createLogger({
-        stream: new Writable({
-          write(chunk: Buffer, _encoding, done) {
-            lines.push(chunk.toString('utf8'));
-            done();
-          },
-        }),
-      });
+      const { logger, lines } = capturingLogger();
       const marking = await runPass({
         store: { client, bucket: w.bucket },
         config: testConfig(w.bucket, config),

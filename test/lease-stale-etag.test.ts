@@ -3,9 +3,9 @@
 // silently by the release (issue 16: "never leave a lease behind silently"). Before the fix the
 // release's If-Match fails on our own lease, which release() takes for "taken over" and returns
 // without a word: the lease stays ours, live, for its whole duration.
-import { Writable } from 'node:stream';
 import { leaseKey } from '@platform/log-reader/layout';
-import { createLogger, Lease, type Logger } from 'compactor';
+import { Lease } from 'compactor';
+import { capturingLogger } from './support/pass-logs.js';
 import { DROP_AFTER, INTERNAL_ERROR, PASS, startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
 import { getObjectBytes } from './support/s3.js';
 import { MINUTE, newWorld } from './support/world.js';
@@ -23,15 +23,7 @@ describe.each([
     const proxy = await startFaultProxy();
     proxies.push(proxy);
     const w = await newWorld('stale-etag', proxy.url);
-    const lines: string[] = [];
-    const logger: Logger = createLogger({
-      stream: new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          lines.push(chunk.toString('utf8'));
-          done();
-        },
-      }),
-    });
+    const { logger, lines } = capturingLogger();
     const store = { client: w.client, bucket: w.bucket };
     const lease = await Lease.acquire({
       store,

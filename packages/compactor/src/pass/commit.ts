@@ -200,13 +200,13 @@ function lastMergedKey(
       firstHolding = raw;
   };
   for (const u of work.unfinished) for (const f of u.files) holds(parseRawKey(f.key));
+  const listed = mergedRawFiles.map((p) => parseRawKey(p.key));
   // Every merged raw file still listed, not only this merge's: an earlier commit of the same minute.
-  for (const raw of [...moved, ...mergedRawFiles.map((p) => parseRawKey(p.key))])
-    if (raw !== undefined && uploadMayStillComeBefore(raw, stampIso)) holds(raw);
+  for (const raw of [...moved, ...listed]) if (raw !== undefined && uploadMayStillComeBefore(raw, stampIso)) holds(raw);
   const last = previous === null ? undefined : parseRawKey(previous);
   const candidates =
     firstHolding === undefined || (last !== undefined && compareRawKeysAsPython(last, firstHolding) >= 0)
-      ? [...moved, ...mergedRawFiles.map((p) => parseRawKey(p.key))]
+      ? [...moved, ...listed]
       : moved;
   let best =
     last !== undefined && (firstHolding === undefined || compareRawKeysAsPython(last, firstHolding) < 0)
