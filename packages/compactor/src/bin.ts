@@ -3,10 +3,6 @@
 import { readFileSync } from 'node:fs';
 import { main } from './cli/main.js';
 
-// Node 20 is this release's runtime, with SDK versions pinned in the lock file; the SDK's
-// notice that later releases need Node 22 is for us, not for every run's stderr.
-process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
-
 // A reader that closed the pipe (`compactor run --help | head -1`) ends nothing, not even
 // a write still pending after main() returned: the exit code stays main()'s.
 for (const stream of [process.stdout, process.stderr]) {

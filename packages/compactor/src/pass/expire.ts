@@ -109,8 +109,13 @@ export async function expirePod(ctx: PodContext, pod: string, listed: CommitStam
 async function leaveQueue(store: Bucket, pod: string): Promise<void> {
   await store.client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: cleanupKey(pod) }));
   // A lease whose release failed (warned) is left too: the clean phase takes it once it expires.
-  const left = (await loadMetadata(store, pod)).etag !== undefined || (await readLease(store, pod)) !== undefined;
-  if (left) await putCleanupEntry({ store }, pod);
+  // A check that fails puts the entry back as well, then fails the pod.
+  let left = true;
+  try {
+    left = (await loadMetadata(store, pod)).etag !== undefined || (await readLease(store, pod)) !== undefined;
+  } finally {
+    if (left) await putCleanupEntry({ store }, pod);
+  }
 }
 
 /** Step 3, on a fresh snapshot under the lease. */

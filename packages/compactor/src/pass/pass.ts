@@ -31,6 +31,7 @@ import { LeaseHeldError } from '../errors.js';
 import type { ContainerLiveness } from '../kube/kube.js';
 import type { Logger } from '../logger.js';
 import { Lease, newHolderId, type LeaseOptions } from '../store/lease.js';
+import { putCleanupEntry } from '../store/pod-state.js';
 import { cleanPod } from './clean.js';
 import { forEachConcurrently } from './concurrency.js';
 import { inNamespace, listRawDirs, podsIn } from './find-pods.js';
@@ -293,7 +294,21 @@ async function withLease(
   try {
     return await work({ ...ctx, lease });
   } finally {
-    await lease.release();
+    if (!(await lease.release())) await requeueUnreleased(ctx, options.pod);
+  }
+}
+
+/**
+ * A lease the store failed to release stays in the bucket: the pod goes back in the cleanup
+ * queue, whose clean phase takes the lease again and releases it. Without the entry nothing
+ * would find a lease whose pod has no other object left (an expired pod's, §8).
+ */
+async function requeueUnreleased(ctx: PodContext, pod: string): Promise<void> {
+  try {
+    await putCleanupEntry(ctx, pod);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    ctx.logger.warn(`pod ${pod}: cleanup entry for its unreleased lease not written (${reason})`, { pod });
   }
 }
 

@@ -107,22 +107,25 @@ export class Lease {
    * Ends the lease at once for the next compactor: deleted, or rewritten as released, only if it
    * is still ours (`If-Match`). One that was taken over is left to its new holder. One the store
    * failed to release binds until its expiry (safe, but the next pass within it finds the pod
-   * busy): logged as a warning naming the pod.
+   * busy): logged as a warning naming the pod, and answered `false`.
+   * @returns false when the store failed the release (the lease object is still there).
    */
-  async release(): Promise<void> {
+  async release(): Promise<boolean> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.renewing;
-    if (this.lost) return;
+    if (this.lost) return true;
     const { pod, logger } = this.options;
     try {
       if (this.options.conditionalDeletes) await this.deleteLease();
       else await this.markReleased();
+      return true;
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       logger?.warn(`pod ${pod}: lease ${leaseKey(pod)} not released (${reason}); it binds until it expires`, {
         pod,
       });
+      return false;
     }
   }
 
