@@ -65,7 +65,7 @@ export async function compactionVsPython(
     unit: 'MB/s',
   };
   try {
-    // As the production CronJob runs it: its defaults (4 pods at once), the overlay's retention.
+    // As the production CronJob runs it: the CLI's defaults (--concurrency among them), the overlay's retention.
     const cli = await runCli(bins(ctx.code).compactor, [
       'run',
       '--bucket',
@@ -107,7 +107,7 @@ export async function compactionVsPython(
           value: wall.ours,
           details: [
             timesOriginal(wall.ours, wall.theirs),
-            `${seconds(cli.wallMs)}, 4 pods at once (the default), process start included`,
+            `${seconds(cli.wallMs)}, the default --concurrency, process start included`,
             `the original: ${seconds(python.compactWallMs)}, one pod at a time`,
             `${count(seeded.records)} raw lines merged by each`,
           ],
