@@ -11,7 +11,8 @@
 #                    FC_SEED=<n> make test-long replays one
 #   make demo        start a moto S3 server, run the demo against it, stop it
 #   make bench       compaction and read speed, memory, S3 requests: ratios against limits measured
-#                    in the same run, on versitygw (bench/results/latest.{json,md,png})
+#                    in the same run, on versitygw (bench/results/latest.{json,md,png});
+#                    BENCH_PYTHON_ANCHOR=DIR PM_SRC=CHECKOUT adds rows against the Python original
 #   make image       the compactor's container image from the Dockerfile (IMAGE=name:tag); needs a
 #                    Docker engine. test/image.test.ts checks the same tree without one
 #   make lint        Prettier (check), ESLint (correctness, file and function size, import layers) and
@@ -141,10 +142,15 @@ demo-run:
 # emulator, would measure itself). Writes bench/results/latest.{json,md,png}.
 # BENCH_FLAGS=--quick tries it at small sizes; BENCH_BIG_MB=2048 and BENCH_SCALE_PODS=10000
 # run the issue's full sizes.
+# BENCH_PYTHON_ANCHOR=DIR PM_SRC=CHECKOUT (a measuring instrument and a checkout of the
+# Python original, both outside this project) adds rows against the original, whose Python
+# packages scripts/install-python-anchor.sh puts into .tools/python-anchor (unless BENCH_PYTHON
+# names a Python that has them); see docs/performance.md.
 # Only the tools it needs: npm ci (through build) and versitygw, not the whole `install`.
 BENCH_FLAGS ?=
 bench: build
 	@scripts/install-versitygw.sh
+	@if [ -n "$${BENCH_PYTHON_ANCHOR:-}" ] && [ -z "$${BENCH_PYTHON:-}" ]; then scripts/install-python-anchor.sh; fi
 	@set -e; \
 	trap '$(S3_SERVER) stop --state .tmp/bench-s3.json' EXIT; \
 	$(S3_SERVER) start versitygw --state .tmp/bench-s3.json; \

@@ -6,7 +6,7 @@
  * credentials in the environment).
  *
  *   bench [--quick] [--code DIR] [--out NAME] [--baseline FILE|none] [--cases LIST]
- *         [--big-mb N] [--scale-pods N]
+ *         [--big-mb N] [--scale-pods N] [--python-anchor DIR]
  *
  *   --quick        small sizes: tries every case in about a minute (not comparable)
  *   --code DIR     measure another checkout's built packages and bins (e.g. a worktree at
@@ -19,6 +19,9 @@
  *   --render       measure nothing: write NAME.md and NAME.png again from NAME.json
  *   --big-mb N     the big memory case's pod log in MB (default 2048, env BENCH_BIG_MB; 0 skips it)
  *   --scale-pods N pods of the scale case (default 1000, env BENCH_SCALE_PODS)
+ *   --python-anchor DIR  also run the Python original (a measuring instrument's directory with
+ *                  bench.py, env BENCH_PYTHON_ANCHOR; PM_SRC: a checkout of the original) on the
+ *                  same data and server: rows "vs the Python original" (bench/python.ts)
  *
  * Cases (packages/testkit/src/bench/cases/) and limits (bench/limits.ts) say what they
  * measure. A failing case is reported in its cells; the exit code is then 1.
@@ -36,6 +39,7 @@ import { renderChart } from './bench/chart.js';
 import { checkCode, describeCode, OWN_CHECKOUT } from './bench/code.js';
 import { describeError, failedFigure, type BenchContext, type CaseOutcome, type Figure } from './bench/context.js';
 import { FULL_SIZES, QUICK_SIZES, type Sizes } from './bench/data.js';
+import { anchorNote, resolveAnchor, type PythonAnchor } from './bench/python.js';
 import { assembleReport, renderMarkdown, type BenchReport } from './bench/report.js';
 
 const CASES: Record<string, (ctx: BenchContext) => Promise<CaseOutcome>> = {
@@ -78,6 +82,7 @@ interface Options {
   readonly update: boolean;
   readonly render: boolean;
   readonly baseline: BenchReport | undefined;
+  readonly python: PythonAnchor | undefined;
 }
 
 /** The options, or a usage message. */
@@ -94,6 +99,7 @@ function parseOptions(argv: string[]): Options | string {
       render: { type: 'boolean', default: false },
       'big-mb': { type: 'string' },
       'scale-pods': { type: 'string' },
+      'python-anchor': { type: 'string' },
     },
   });
   const code = resolve(values.code ?? OWN_CHECKOUT);
@@ -125,7 +131,11 @@ function parseOptions(argv: string[]): Options | string {
     out !== 'baseline' &&
     (!quick || values.baseline !== undefined);
   const baseline = compare ? (JSON.parse(readFileSync(baselineFile, 'utf8')) as BenchReport) : undefined;
-  return { code, out, quick, cases, sizes, update: values.update ?? false, render: values.render ?? false, baseline };
+  const render = values.render ?? false;
+  // Checked before anything is measured: a missing package should not cost a whole run.
+  const python = render ? undefined : resolveAnchor(values['python-anchor'], process.env, OWN_CHECKOUT);
+  if (typeof python === 'string') return python;
+  return { code, out, quick, cases, sizes, update: values.update ?? false, render, baseline, python };
 }
 
 /** Runs the cases; a case that throws becomes a failed figure. */
@@ -226,12 +236,18 @@ async function main(argv: string[]): Promise<number> {
     client,
     bucket: (name) => `bench-${runId}-${name}`,
     log: (line) => process.stderr.write(`bench: ${line}\n`),
+    ...(options.python === undefined ? {} : { python: options.python }),
   };
   const described = describeCode(options.code);
   const kind = process.env['S3_TEST_SERVER'] ?? 'unknown server';
   ctx.log(
     `measuring ${options.code} (${described.describe}) on ${kind} at ${endpoint}${options.quick ? ', --quick sizes' : ''}`,
   );
+  const python = anchorNote(
+    options.python,
+    options.python === undefined ? undefined : describeCode(options.python.pmSrc).commit,
+  );
+  ctx.log(python);
   const measured = await runCases(ctx, options.cases);
   client.destroy();
 
@@ -250,6 +266,7 @@ async function main(argv: string[]): Promise<number> {
     measured,
     order: Object.keys(CASES),
     previous: options.update ? previous : undefined,
+    notes: [python],
   });
   writeFileSync(`${out}.json`, `${JSON.stringify(report, null, 2)}\n`);
   const markdown = await writeOutputs(out, options.out, report, options.baseline);

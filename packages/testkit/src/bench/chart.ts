@@ -2,7 +2,8 @@
  * The report's chart: each figure's ratio to its limit as horizontal bars, baseline and now
  * side by side, a line at 1.0. Two panels, because the two kinds of ratio read opposite
  * ways: speed (share of the limit, higher is better) and memory (share of the 256 MiB
- * budget, lower is better). vega-lite spec → vega View (headless, no canvas) → SVG →
+ * budget, lower is better); with the Python anchor a third, in multiples of the
+ * original's figures. vega-lite spec → vega View (headless, no canvas) → SVG →
  * resvg → PNG.
  */
 import { Resvg } from '@resvg/resvg-js';
@@ -89,8 +90,13 @@ export async function renderChart(
   const memoryLabels = new Set(
     [...(baseline ?? []), ...now].filter((f) => f.scale === 'budget').map((f) => labels.get(f.id) ?? f.label),
   );
-  const speed = all.filter((r) => !memoryLabels.has(r.label));
+  // Rows against the Python original (ids `python.…`) read in multiples of it: a panel of their own.
+  const pythonLabels = new Set(
+    [...(baseline ?? []), ...now].filter((f) => f.id.startsWith('python.')).map((f) => labels.get(f.id) ?? f.label),
+  );
+  const speed = all.filter((r) => !memoryLabels.has(r.label) && !pythonLabels.has(r.label));
   const memory = all.filter((r) => memoryLabels.has(r.label));
+  const python = all.filter((r) => pythonLabels.has(r.label));
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: title, anchor: 'start', fontSize: 15 },
@@ -105,6 +111,17 @@ export async function renderChart(
               'Speed and requests: share of the limit measured in the same run (1.0 = the limit; higher is better)',
               'share of the limit',
               speed,
+              order,
+              runs,
+            ),
+          ]),
+      ...(python.length === 0
+        ? []
+        : [
+            panel(
+              'Against the Python original, same data and server, same run (1.0 = the original; higher is better)',
+              '× the Python original',
+              python,
               order,
               runs,
             ),

@@ -6,6 +6,7 @@
  */
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { Sizes } from './data.js';
+import type { PythonAnchor } from './python.js';
 
 export interface BenchContext {
   /** The checkout whose built packages and bins are measured. */
@@ -17,6 +18,8 @@ export interface BenchContext {
   bucket(name: string): string;
   /** A progress line on stderr. */
   log(line: string): void;
+  /** The Python original to compare with (`--python-anchor`), when given. */
+  readonly python?: PythonAnchor;
 }
 
 /**

@@ -3,6 +3,7 @@
  * case as {@link RealisticPod} generators, and their upload. A pod's objects are generated as
  * they are uploaded, never all held at once, so a 2 GB pod costs a few objects of memory.
  */
+import { gunzipSync } from 'node:zlib';
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { RealisticPod, type RealisticPodOptions } from '../realistic.js';
 import { random } from '../random.js';
@@ -88,6 +89,8 @@ export interface Uploaded {
   /** Bytes of NDJSON before compression: the bench's "raw MB". */
   readonly bytes: number;
   readonly records: number;
+  /** Of `records`, the `P` pieces: each joins the line after it, so a merge writes `records - partials` lines. */
+  readonly partials: number;
   /** Each pod's keys, in raw-file order. */
   readonly keys: ReadonlyMap<string, readonly string[]>;
 }
@@ -96,9 +99,21 @@ export async function createBucket(client: S3Client, bucket: string): Promise<vo
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
 }
 
+const PARTIAL = Buffer.from('"logtag":"P"');
+
+/** The `P` pieces of a raw body (the generator writes `logtag` once per line). */
+function partialsOf(body: Buffer): number {
+  const text = body[0] === 0x1f && body[1] === 0x8b ? gunzipSync(body) : body;
+  let n = 0;
+  for (let at = text.indexOf(PARTIAL); at >= 0; at = text.indexOf(PARTIAL, at + PARTIAL.length)) n += 1;
+  return n;
+}
+
 /**
  * Uploads every object of `pods` to each of `buckets` with `inFlight` PUTs at once; each
- * object is generated once, by the worker that uploads it.
+ * object is generated once, by the worker that uploads it. A gzip body is stored as
+ * `application/x-gzip`: the Python original (the bench's optional anchor) tells gzip by that
+ * Content-Type alone, while our code sniffs the bytes, so both read the same objects.
  */
 export async function upload(
   client: S3Client,
@@ -111,6 +126,7 @@ export async function upload(
   let storedBytes = 0;
   let bytes = 0;
   let records = 0;
+  let partials = 0;
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < jobs.length) {
@@ -123,15 +139,16 @@ export async function upload(
             Bucket: bucket,
             Key: object.key,
             Body: object.body,
-            ContentType: 'application/octet-stream',
+            ContentType: job.pod.options.gzip === true ? 'application/x-gzip' : 'application/octet-stream',
           }),
         );
       }
       storedBytes += object.body.length;
       bytes += object.bytes;
       records += object.lines;
+      partials += partialsOf(object.body);
     }
   };
   await Promise.all(Array.from({ length: inFlight }, worker));
-  return { objects: jobs.length, storedBytes, bytes, records, keys };
+  return { objects: jobs.length, storedBytes, bytes, records, partials, keys };
 }

@@ -40,6 +40,8 @@ export function assembleReport(
     measured: Measured;
     order: readonly string[];
     previous: BenchReport | undefined;
+    /** Notes of this run beyond the sizes (the Python anchor's). */
+    notes?: readonly string[];
   },
 ): BenchReport {
   const { measured, previous, order, startedAt } = run;
@@ -48,7 +50,7 @@ export function assembleReport(
   const figures = [...kept, ...measured.figures].sort(
     (a, b) => order.indexOf(a.case ?? '') - order.indexOf(b.case ?? ''),
   );
-  const notes = sizeNotes(run.sizes);
+  const notes = [...sizeNotes(run.sizes), ...(run.notes ?? [])];
   return {
     schema: 1,
     startedAt: previous?.startedAt ?? startedAt.toISOString(),
@@ -89,6 +91,7 @@ const DEFINITIONS = [
   '**Decode limit** (reads): the merged gzip bodies already in memory; gunzip, split lines, `JSON.parse`, format `{message}\\n`. No S3. Best of 2.',
   "**First-byte limit**: a fresh client GETs the pod's metadata (absent), LISTs its raw files (one page), GETs the first and parses its first line. Best of 3.",
   '**Scale limit**: the least requests a pass needs, 8 pods at once — a pod with work: GET metadata, LIST, one GET per raw file, PUT cleanup marker, merged file and metadata (8); a pod merged within the compact interval: GET metadata (1; the issue allows 2); plus the delimiter LIST that finds the pods.',
+  '**Python original** (rows "vs the Python original", only with `--python-anchor`): the service this replaces, its `compact_one` and `S3LogReader` run unmodified by the anchor on the same server in the same run; the row\'s limit is its figure, so the ratio reads "× the Python original". Compaction: our CLI `compactor run` (process start included) and the original, each on its own copy of the compaction raw objects, both checked to have merged every raw line. Reads: our `records()` and the original\'s reader over the same merged files, both checked to give every record.',
   "**Raw MB**: NDJSON bytes of the raw objects before gzip (what Fluent Bit wrote); a pod log of N MB is N MB of it. Reader MB: merged NDJSON bytes (the merged files' `size` in the metadata).",
 ];
 

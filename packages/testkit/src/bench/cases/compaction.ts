@@ -3,7 +3,8 @@
  * `--concurrency` 1 and 4, each on its own copy of the same raw objects. Raw MB per
  * CPU-second against the in-process limit (at the zlib level the pass used, recognised by
  * the size of its output), raw MB per wall-second against the transfer limit at the same
- * concurrency. "Raw MB": NDJSON bytes of the raw objects before any gzip.
+ * concurrency. "Raw MB": NDJSON bytes of the raw objects before any gzip. With the Python
+ * anchor, two more copies: our CLI's and the original's (cases/python.ts).
  */
 import { compactionPods, createBucket, upload } from '../data.js';
 import {
@@ -23,6 +24,7 @@ import { totalRequests } from '../counting.js';
 import type { GzipResult, InProcessResult, TransferResult } from '../limits.js';
 import { runTask } from '../process.js';
 import type { PassResult } from '../tasks.js';
+import { compactionVsPython } from './python.js';
 
 export const ZLIB_LEVELS = [1, 3, 6] as const;
 const CONCURRENCIES = [1, 4] as const;
@@ -30,8 +32,10 @@ const CONCURRENCIES = [1, 4] as const;
 export async function compactionCase(ctx: BenchContext): Promise<CaseOutcome> {
   const pods = compactionPods(ctx.sizes);
   const buckets = CONCURRENCIES.map((c) => ctx.bucket(`compact-c${c}`));
-  for (const bucket of buckets) await createBucket(ctx.client, bucket);
-  const seeded = await upload(ctx.client, buckets, pods, 16);
+  const anchorBuckets = { cli: ctx.bucket('compact-cli'), python: ctx.bucket('compact-python') };
+  const copies = ctx.python === undefined ? buckets : [...buckets, anchorBuckets.cli, anchorBuckets.python];
+  for (const bucket of copies) await createBucket(ctx.client, bucket);
+  const seeded = await upload(ctx.client, copies, pods, 16);
   const keys = pods.map((p) => seeded.keys.get(p.pod) ?? []);
   ctx.log(
     `compaction: ${pods.length} pods, ${seeded.objects} raw objects, ${mb(seeded.bytes)} NDJSON (${mb(seeded.storedBytes)} stored), ${count(seeded.records)} records`,
@@ -132,6 +136,17 @@ export async function compactionCase(ctx: BenchContext): Promise<CaseOutcome> {
         failedFigure({ ...wallFigure, limit: 'transfer' }, error),
       );
     }
+  }
+  if (ctx.python !== undefined) {
+    const versus = await compactionVsPython(
+      ctx,
+      ctx.python,
+      anchorBuckets,
+      pods.map((p) => p.pod),
+      seeded,
+    );
+    figures.push(...versus.figures);
+    data['python'] = versus.data;
   }
   return { figures, data };
 }

@@ -28,6 +28,7 @@ import {
 import type { DecodeResult } from '../limits.js';
 import { runCli, runTask, type CliRun } from '../process.js';
 import type { Timing } from '../process.js';
+import { readerVsPython } from './python.js';
 
 /** The memory target of the issue: peak RSS of a CLI, whatever the log size. */
 export const MEMORY_BUDGET_BYTES = 256 * MIB;
@@ -150,6 +151,12 @@ export async function readerCase(ctx: BenchContext): Promise<CaseOutcome> {
     },
     '≥ 0.7 of the limit, ≥ 5× baseline',
   );
+  if (ctx.python !== undefined) {
+    const ours = data['records'] as ReadResult | undefined;
+    const versus = await readerVsPython(ctx, ctx.python, { bucket, pod: pod.pod, size }, merged, ours);
+    figures.push(versus.figure);
+    data['python'] = versus.data;
+  }
   await read('reader.stream', `reader, library createReadStream(): ${size} pod, merged`, async () => {
     const r = (await runTask<StreamResult>('read.stream', { code: ctx.code, bucket, pod: pod.pod })).result;
     data['stream'] = r;
