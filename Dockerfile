@@ -5,9 +5,9 @@
 #   docker run --rm --read-only --entrypoint log-reader IMAGE cat POD --bucket ...  # a log
 #
 # The runtime stage holds node, tini and the tree scripts/build-prod-tree.sh makes: the two
-# shipped packages and their production dependencies, nothing else. test/image.test.ts
-# builds that tree with the same script and runs it read-only as another user, without a
-# Docker engine. Nothing has to write at run time (no npm): a read-only root filesystem
+# CLIs, each bundled with its dependencies into one file and lazily loaded chunks (no
+# node_modules/), nothing else. test/image.test.ts builds that tree with the same script and
+# runs it read-only as another user, without a Docker engine. Nothing has to write at run time (no npm): a read-only root filesystem
 # works. With /tmp writable (a tmpfs) the CLIs keep Node's compile cache there and start
 # faster the next time; without it they run as before.
 
@@ -25,8 +25,9 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.base.json ./
 COPY packages/log-reader/ packages/log-reader/
 COPY packages/compactor/ packages/compactor/
-COPY scripts/build-prod-tree.sh scripts/
+COPY scripts/bundle-clis.mjs scripts/build-prod-tree.sh scripts/
 RUN npx tsc -b packages/log-reader packages/compactor \
+ && node scripts/bundle-clis.mjs \
  && scripts/build-prod-tree.sh /out
 
 FROM ${NODE_IMAGE}

@@ -264,9 +264,9 @@ describe('running the CLIs from a checkout', () => {
   );
 
   it.each([['compactor'], ['log-reader']])(
-    'says "run `make build` first" and exits 2 when the %s shim finds no dist/',
+    'says "run `make build` first" and exits 2 when the %s shim finds neither bundle/ nor dist/',
     async (name) => {
-      // A copy of the package without dist/: the shim and a package.json that makes it ESM.
+      // A copy of the package without bundle/ or dist/: the shim and a package.json that makes it ESM.
       const dir = await mkdtemp(join(tmpdir(), 'shim-'));
       try {
         const pkg = name === 'compactor' ? 'compactor' : 'log-reader';
@@ -277,7 +277,7 @@ describe('running the CLIs from a checkout', () => {
         expect(result).toEqual({
           exitCode: 2,
           stdout: '',
-          stderr: `${name}: not built yet (no dist/bin.js): run \`make build\` first\n`,
+          stderr: `${name}: not built yet (no bundle/bin.js, no dist/bin.js): run \`make build\` first\n`,
         });
       } finally {
         await rm(dir, { recursive: true, force: true });

@@ -11,8 +11,9 @@ export interface CliResult {
 }
 
 const ROOT = resolve(__dirname, '../..');
-export const COMPACTOR_BIN = resolve(ROOT, 'packages/compactor/dist/bin.js');
-export const LOG_READER_BIN = resolve(ROOT, 'packages/log-reader/dist/bin.js');
+/** The bundles the bin shims run (scripts/bundle-clis.mjs; jest's global setup bundles again if dist/ is newer). */
+export const COMPACTOR_BIN = resolve(ROOT, 'packages/compactor/bundle/bin.js');
+export const LOG_READER_BIN = resolve(ROOT, 'packages/log-reader/bundle/bin.js');
 /** What npm links at install time, as `npx compactor` runs it. */
 export const LINKED_BIN = (name: 'compactor' | 'log-reader'): string => resolve(ROOT, 'node_modules/.bin', name);
 

@@ -13,7 +13,8 @@
 // stops the server and restores those variables.
 'use strict';
 
-const { existsSync, readdirSync } = require('node:fs');
+const { spawnSync } = require('node:child_process');
+const { existsSync, readdirSync, statSync } = require('node:fs');
 const path = require('node:path');
 const { pathToFileURL } = require('node:url');
 
@@ -32,6 +33,7 @@ module.exports = async function globalSetup(globalConfig, projectConfig) {
   // The AWS SDK warns once per process that its 2027 releases need Node 22; on Node 20
   // that would print in every test file. Set it to "false" to see the warning.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  if (selectsIntegrationTests(globalConfig, projectConfig)) refreshCliBundles();
 
   if (process.env.S3_TEST_ENDPOINT) {
     for (const [k, v] of Object.entries(DEFAULTS)) process.env[k] ||= v;
@@ -62,6 +64,33 @@ module.exports = async function globalSetup(globalConfig, projectConfig) {
     );
   }
 };
+
+/**
+ * The CLI tests spawn the bin shims, which run each CLI's bundle (scripts/bundle-clis.mjs):
+ * after a bare `npx tsc -b` it would be older than dist/, and the tests would run stale code.
+ * Bundles again when any compiled file is newer; without dist/ the shims say what to run.
+ */
+function refreshCliBundles() {
+  const packages = ['compactor', 'log-reader'].map((p) => path.join(REPO_ROOT, 'packages', p));
+  if (!packages.every((p) => existsSync(path.join(p, 'dist/bin.js')))) return;
+  const built = (p) => {
+    const bundle = path.join(p, 'bundle/bin.js');
+    return existsSync(bundle) && statSync(bundle).mtimeMs >= newestMtime(path.join(p, 'dist'));
+  };
+  if (packages.every(built)) return;
+  const result = spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts/bundle-clis.mjs')], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`scripts/bundle-clis.mjs failed:\n${result.stdout}${result.stderr}`);
+}
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    const mtime = entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs;
+    if (mtime > newest) newest = mtime;
+  }
+  return newest;
+}
 
 /**
  * Could this run include a test file under test/? Mirrors Jest's own path filtering

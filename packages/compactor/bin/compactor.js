@@ -18,9 +18,17 @@ try {
   // Starting slower is all it costs.
 }
 
-const built = new URL('../dist/bin.js', import.meta.url);
+// Stack traces name the TypeScript sources (bundle/*.js.map), for bug reports; Node reads a
+// map only when a stack is printed.
+module.setSourceMapsSupport?.(true);
+
+// make build's bundle: one file and lazily loaded chunks (scripts/bundle-clis.mjs). Where
+// there is none (the published @platform/log-reader ships dist/ only, or `npx tsc -b` ran
+// alone) the compiled dist/bin.js runs, the same CLI loading more files.
+const bundle = new URL('../bundle/bin.js', import.meta.url);
+const built = existsSync(bundle) ? bundle : new URL('../dist/bin.js', import.meta.url);
 if (!existsSync(built)) {
-  process.stderr.write('compactor: not built yet (no dist/bin.js): run `make build` first\n');
+  process.stderr.write('compactor: not built yet (no bundle/bin.js, no dist/bin.js): run `make build` first\n');
   process.exit(2);
 }
 await import(built.href);

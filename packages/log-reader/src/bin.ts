@@ -11,7 +11,7 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-// package.json sits next to dist/ in the checkout and in an installed package alike.
+// package.json sits one level above dist/ and bundle/, in the checkout and an installed package alike.
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
 };
