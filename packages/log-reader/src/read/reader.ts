@@ -47,6 +47,7 @@ import { openInOrder, type Bucket } from '../s3/store.js';
 import { filesToFetch, PlanWalk, type Cursor } from './cursor.js';
 import { loadReadableMetadata } from './expiry.js';
 import { holdsNothingOf, openPlan, planRead, type OpenPlan } from './plan.js';
+import { formatBatch } from './format.js';
 import { Ring, tailStart } from './tail.js';
 import { UnreadableReport } from './unreadable.js';
 import type {
@@ -92,11 +93,13 @@ export class LogReader {
 
   /** The pod's log as text: a line per record, optionally `"{time} {message}"`. */
   createReadStream(pod: string, options: ReadStreamOptions = {}): Readable {
-    const batches = this.readBatches(pod, options);
+    // Merged records as bytes, copied out rather than decoded and encoded again; a followed
+    // read hands its records to the hand-off code, which copies them by spreading (live/placed.ts).
+    const batches = this.readBatches(pod, options, options.follow === undefined);
     const timestamps = options.timestamps ?? false;
     const separator = options.separator;
     // A chunk per batch of records, not a write per line.
-    async function* chunks(): AsyncGenerator<string> {
+    async function* chunks(): AsyncGenerator<string | Buffer> {
       let before = false;
       let handedOff = false;
       let separated = false;
@@ -106,16 +109,14 @@ export class LogReader {
           continue;
         }
         if (batch.length === 0) continue;
-        let text = '';
+        let head = '';
         if (!handedOff) before = true;
         else if (!separated) {
           separated = true;
           // Where the live log takes over, when lines come on both sides.
-          if (before && separator !== false) text += `${separator ?? defaultSeparator()}\n`;
+          if (before && separator !== false) head = `${separator ?? defaultSeparator()}\n`;
         }
-        if (timestamps) for (const r of batch) text += `${r.time} ${r.message}\n`;
-        else for (const r of batch) text += `${r.message}\n`;
-        yield text;
+        yield formatBatch(batch, timestamps, head);
       }
     }
     return Readable.from(chunks(), { objectMode: false });
@@ -125,7 +126,7 @@ export class LogReader {
    * A read's batches: the archive, or with `follow` the archive and then the live log. Ends with an
    * AbortError once `signal` aborts.
    */
-  private async *readBatches(pod: string, options: ReadOptions): AsyncGenerator<LogRecord[]> {
+  private async *readBatches(pod: string, options: ReadOptions, views = false): AsyncGenerator<LogRecord[]> {
     assertPodName(pod);
     const signal = options.signal;
     signal?.throwIfAborted();
@@ -141,10 +142,10 @@ export class LogReader {
         const { followBatches } = await import('../live/follow.js');
         // Nothing of the pod in the bucket is an error only when it is not in the cluster either.
         const archive = (filter: ArchiveFilter, n: number | undefined, mustExist = false) =>
-          this.archiveBatches({ store, pod, report, mustExist }, filter, n);
+          this.archiveBatches({ store, pod, report, mustExist, views: false }, filter, n);
         batches = followBatches({ archive, pod, since, tail, follow: options.follow, signal });
       } else {
-        batches = this.archiveBatches({ store, pod, report, mustExist: true }, { since }, tail);
+        batches = this.archiveBatches({ store, pod, report, mustExist: true, views }, { since }, tail);
       }
       for await (const batch of batches) {
         yield batch;
@@ -260,7 +261,7 @@ export class LogReader {
 
   /** The records `walk` takes from the merged files; only those in `fetch` are fetched, the others go by unread. */
   private async *mergedBatches(
-    { store, pod, report }: ReadScope,
+    { store, pod, report, views }: ReadScope,
     merged: readonly LogFileEntry[],
     walk: PlanWalk,
     fetch: Set<LogFileEntry>,
@@ -280,7 +281,7 @@ export class LogReader {
         if (opened.done) break;
         let passed = 0;
         try {
-          for await (const batch of mergedRecordBatches(entry.key, opened.value, undefined, pod)) {
+          for await (const batch of mergedRecordBatches(entry.key, opened.value, undefined, pod, views)) {
             passed += batch.length;
             const taken = batch.filter((record) => walk.take(record));
             if (taken.length > 0) yield taken;
@@ -335,6 +336,8 @@ interface ReadScope {
   readonly report: UnreadableReport;
   /** A pod the bucket holds nothing of fails the read ({@link PodNotFoundError}); not one followed in the cluster. */
   readonly mustExist: boolean;
+  /** Merged records may come as MergedRecordView (createReadStream without `follow`). */
+  readonly views: boolean;
 }
 
 /** Positions [from, to) of the whole log; `metadata` is used for the first plan instead of reading it again. */

@@ -5,9 +5,10 @@
  */
 import { ObjectMissingError, UnreadableObjectError } from '../errors.js';
 import { parseMergedKey } from '../layout/keys.js';
-import { decodeMergedLineFast } from '../layout/merged-line.js';
+import { decodeMergedLineFast, viewMergedLine } from '../layout/merged-line.js';
 import type { LogRecord } from '../layout/records.js';
-import { objectLineBatches, type ByteCounter } from './object-lines.js';
+import { lineDecoder, splitLineBytes } from './line-bytes.js';
+import { bodyBytes, objectLineBatches, type ByteCounter } from './object-lines.js';
 import { openInOrder, type Bucket, type OpenedBody } from './store.js';
 
 /**
@@ -36,14 +37,23 @@ export async function* readMergedRecords(
   }
 }
 
-/** The records of one merged file, a batch per chunk of its body (`length`: as its response announced). */
+/**
+ * The records of one merged file, a batch per chunk of its body (`length`: as its response announced).
+ * With `views`, the lines of the compactor's shape come as {@link MergedRecordView}s (for the
+ * stream, which copies their bytes): the same records, decoded only if asked.
+ */
 export async function* mergedRecordBatches(
   key: string,
   { body, length }: OpenedBody,
   counter: ByteCounter | undefined,
   pod: string | undefined,
+  views = false,
 ): AsyncGenerator<LogRecord[]> {
   const containerId = parseMergedKey(key)?.containerId ?? '';
+  if (views) {
+    yield* mergedRecordViewBatches(key, bodyBytes(key, body, counter, pod, { length }), containerId, pod);
+    return;
+  }
   let line = 0;
   for await (const lines of objectLineBatches(key, body, counter, pod, { length })) {
     const records: LogRecord[] = [];
@@ -56,6 +66,38 @@ export async function* mergedRecordBatches(
         throw new UnreadableObjectError(key, `line ${line} is not a merged log record`, { pod });
       }
       records.push(record);
+    }
+    if (records.length > 0) yield records;
+  }
+}
+
+/**
+ * {@link mergedRecordBatches} with `views`: lines cut from the bytes; those of another shape, or
+ * not valid UTF-8, decoded as text and read as the records without `views` read them.
+ */
+async function* mergedRecordViewBatches(
+  key: string,
+  bytes: AsyncIterable<Uint8Array>,
+  containerId: string,
+  pod: string | undefined,
+): AsyncGenerator<LogRecord[]> {
+  let line = 0;
+  for await (const parts of splitLineBytes(bytes)) {
+    const records: LogRecord[] = [];
+    for (const { bytes: buffer, bounds, utf8 } of parts) {
+      for (let i = 0; i < bounds.length; i += 2) {
+        line += 1;
+        const start = bounds[i] as number;
+        const end = bounds[i + 1] as number;
+        const record =
+          (utf8 ? viewMergedLine(buffer, start, end, containerId) : undefined) ??
+          decodeMergedLineFast(lineDecoder.decode(buffer.subarray(start, end)), containerId);
+        if (record === undefined) {
+          if (records.length > 0) yield records;
+          throw new UnreadableObjectError(key, `line ${line} is not a merged log record`, { pod });
+        }
+        records.push(record);
+      }
     }
     if (records.length > 0) yield records;
   }

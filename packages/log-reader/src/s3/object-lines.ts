@@ -61,6 +61,20 @@ export async function* objectLineBatches(
   pod?: string,
   options: BodyOptions = {},
 ): AsyncGenerator<string[]> {
+  yield* splitLines(bodyBytes(key, body, counter, pod, options));
+}
+
+/**
+ * The bytes of one object's body, gunzipped when it is gzip, with the errors
+ * {@link objectLines} describes: what the line splitters read (this file's, line-bytes.ts).
+ */
+export async function* bodyBytes(
+  key: string,
+  body: AsyncIterable<Uint8Array>,
+  counter?: ByteCounter,
+  pod?: string,
+  options: BodyOptions = {},
+): AsyncGenerator<Uint8Array> {
   const counted = countBytes(key, body, counter, options.length, pod);
   const { head, rest } = await peek(counted, GZIP_MAGIC.length);
   const isGzip = head.length >= 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
@@ -87,7 +101,7 @@ export async function* objectLineBatches(
     bytes = gunzip;
   }
   try {
-    yield* splitLines(bytes);
+    yield* bytes;
   } catch (error) {
     if (isZlibError(error))
       throw new UnreadableObjectError(key, `gzip: ${(error as Error).message}`, { cause: error, pod });
