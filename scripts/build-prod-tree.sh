@@ -30,6 +30,11 @@ for p in "${shipped[@]}"; do
     echo "$0: packages/$p is not built (no bundle/bin.js): run 'make build' first" >&2
     exit 2
   fi
+  # A bundle older than the compiled code would ship yesterday's CLI.
+  if [[ -n $(find "$root/packages/$p/dist" -type f -newer "$root/packages/$p/bundle/bin.js" -print -quit) ]]; then
+    echo "$0: packages/$p/bundle is older than its dist/: run 'make build' (or node scripts/bundle-clis.mjs) first" >&2
+    exit 2
+  fi
 done
 
 mkdir -p "$out/packages" "$out/bin"

@@ -71,12 +71,43 @@ function notices(cli, inputs) {
   const sections = [...roots].map((root) => {
     const dir = join(ROOT, root);
     const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-    const file = readdirSync(dir).find((name) => /^(licen[cs]e|copying|notice)/i.test(name));
-    const text = file ? readFileSync(join(dir, file), 'utf8').trim() : '(the package ships no licence file)';
+    const file = readdirSync(dir).find((name) => /^(licen[cs]e|unlicen[cs]e|copying|notice)/i.test(name));
+    const text = file ? readFileSync(join(dir, file), 'utf8').trim() : standardText(pkg);
     return { name: pkg.name, text: `${pkg.name} ${pkg.version} (${pkg.license ?? 'no licence field'})\n\n${text}\n` };
   });
   sections.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const rule = `\n${'-'.repeat(78)}\n\n`;
   const head = `The ${cli} CLI's bundle (bin.js and chunks/) holds code of these packages, under these licences.\n`;
   return [head, ...sections.map((s) => s.text)].join(rule);
+}
+
+/**
+ * For a package that ships no licence file: MIT's standard text with the author its
+ * package.json names (MIT asks for its notice to travel with the code); for another licence
+ * (Apache-2.0 packages of the SDK) where to read it.
+ */
+function standardText(pkg) {
+  const author = typeof pkg.author === 'string' ? pkg.author : (pkg.author?.name ?? 'its authors');
+  if (pkg.license !== 'MIT')
+    return `(the package ships no licence file; ${pkg.license ?? 'no licence'}: https://spdx.org/licenses/${pkg.license}.html, copyright ${author})`;
+  return [
+    `(the package ships no licence file; the MIT licence's standard text, copyright ${author})`,
+    '',
+    `Copyright (c) ${author}`,
+    '',
+    'Permission is hereby granted, free of charge, to any person obtaining a copy of this software and',
+    'associated documentation files (the "Software"), to deal in the Software without restriction,',
+    'including without limitation the rights to use, copy, modify, merge, publish, distribute,',
+    'sublicense, and/or sell copies of the Software, and to permit persons to whom the Software is',
+    'furnished to do so, subject to the following conditions:',
+    '',
+    'The above copyright notice and this permission notice shall be included in all copies or',
+    'substantial portions of the Software.',
+    '',
+    'THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING BUT',
+    'NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND',
+    'NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM,',
+    'DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT',
+    'OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.',
+  ].join('\n');
 }

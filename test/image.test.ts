@@ -2,6 +2,7 @@
 // Dockerfile's build stage runs) makes it in a temp dir, and the CLIs run from it as in the
 // container: the tree and HOME read-only, another user than the tree's owner, only the
 // variables a deployment sets, a working directory outside the checkout.
+import { execFileSync } from 'node:child_process';
 import { lstat, mkdir, mkdtemp, readdir, readFile, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
@@ -105,6 +106,14 @@ describe('the compactor image tree (scripts/build-prod-tree.sh)', () => {
       const text = await notices(pkg);
       for (const dep of deps) expect([pkg, dep, text.includes(`\n${dep} `)]).toEqual([pkg, dep, true]);
       expect(text).toContain('Apache License');
+      // Every package's licence text is there, even where the package ships no licence file
+      // (tr46, MIT: the standard text with its author) or names it otherwise (stream-buffers' UNLICENSE).
+      const sections = text.split(`\n${'-'.repeat(78)}\n`).slice(1);
+      const bare = sections.filter(
+        (section) => !/permission|copyright|licen[cs]e/i.test(section.split('\n').slice(1).join('\n')),
+      );
+      expect(bare.map((section) => section.trim().split('\n')[0])).toEqual([]);
+      if (pkg === 'compactor') expect(text).toMatch(/^tr46 [^\n]+\n\n[^]*Permission is hereby granted/m);
     }
   });
 
@@ -202,6 +211,36 @@ describe('the Dockerfile', () => {
     expect(runtime).toContain('CMD ["run"]');
   });
 
+  it("copies only what .dockerignore lets into the build context (else the build fails with 'not found')", async () => {
+    const rules = (await readFile(join(ROOT, '.dockerignore'), 'utf8'))
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !line.startsWith('#'))
+      .map((line) => ({ keep: line.startsWith('!'), pattern: dockerignorePattern(line.replace(/^!/, '')) }));
+    /** Docker's rule: the last pattern matching the path or one of its parent directories decides. */
+    const sent = (path: string): boolean => {
+      const parts = path.split('/');
+      const prefixes = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
+      let keep = true;
+      for (const rule of rules) if (prefixes.some((prefix) => rule.pattern.test(prefix))) keep = rule.keep;
+      return keep;
+    };
+    const tracked = execFileSync('git', ['ls-files'], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n');
+    const sources = (await instructions())
+      .filter((line) => line.startsWith('COPY ') && !line.startsWith('COPY --from'))
+      .flatMap((line) => line.split(/\s+/).slice(1, -1));
+    expect(sources.length).toBeGreaterThan(3);
+    for (const source of sources) {
+      const files = tracked.filter(
+        (file) => file === source || file.startsWith(source.endsWith('/') ? source : `${source}/`),
+      );
+      expect({ source, inCheckout: files.length > 0 }).toEqual({ source, inCheckout: true });
+      expect({ source, sent: files.filter(sent).length > 0 }).toEqual({ source, sent: true });
+    }
+    expect(sent('packages/compactor/src/pass/pass.test.ts')).toBe(false);
+    expect(sent('.git/config')).toBe(false);
+  });
+
   it('builds on the Node release .nvmrc pins, as docker-compose.yml runs it and package.json engines allow', async () => {
     const pinned = (await readFile(join(ROOT, '.nvmrc'), 'utf8')).trim();
     const image = `node:${pinned}-bookworm-slim`;
@@ -218,3 +257,20 @@ describe('the Dockerfile', () => {
     }
   });
 });
+
+/** A .dockerignore pattern as a regular expression over a path (`*` within a segment, `**` across). */
+function dockerignorePattern(pattern: string): RegExp {
+  const body = pattern
+    .replace(/\/$/, '')
+    .split('/')
+    .map((segment) =>
+      segment === '**'
+        ? '.*'
+        : segment
+            .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+            .replace(/\*/g, '[^/]*')
+            .replace(/\?/g, '[^/]'),
+    )
+    .join('/');
+  return new RegExp(`^${body.replace(/\.\*\//g, '(?:.*/)?')}$`);
+}

@@ -6,7 +6,7 @@
  * the same way.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -40,7 +40,21 @@ function dists(dir: string): { readonly reader: string; readonly compactor: stri
 export function checkCode(dir: string): string | undefined {
   const missing = [...Object.values(dists(dir)), ...Object.values(bins(dir))].filter((file) => !existsSync(file));
   if (missing.length > 0) return `${dir} is not built (missing ${missing.join(', ')}): run \`npx tsc -b\` there`;
+  // The bin shims run a CLI's bundle where there is one: an old one would measure old code.
+  const stale = ['log-reader', 'compactor'].filter((p) => {
+    const bundle = join(dir, 'packages', p, 'bundle/bin.js');
+    return existsSync(bundle) && newestMtime(join(dir, 'packages', p, 'dist')) > statSync(bundle).mtimeMs;
+  });
+  if (stale.length > 0)
+    return `${dir}: the bundle of ${stale.join(', ')} is older than its dist/: run \`node scripts/bundle-clis.mjs\` there, or delete packages/*/bundle`;
   return undefined;
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true }))
+    if (entry.isFile()) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+  return newest;
 }
 
 export async function loadCode(dir: string): Promise<Code> {

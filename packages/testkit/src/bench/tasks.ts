@@ -3,6 +3,8 @@
  * the limits. Each task times only its work (inputs are fetched before the clock starts)
  * and returns plain data.
  */
+import { createWriteStream, statSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { countRequests, combineCounts, type RequestCounts } from './counting.js';
 import { loadCode, type Code } from './code.js';
@@ -180,13 +182,19 @@ export const TASKS: Record<string, Task> = {
     return { ...timing, records, firstRecordMs };
   },
 
+  // With `out`, the log is written into that file (as the Python original's reader serves it).
   async 'read.stream'(params) {
-    const p = params as { code: string; bucket: string; pod: string };
+    const p = params as { code: string; bucket: string; pod: string; out?: string };
     const code = await loadCode(p.code);
     const client = clientFor(code, 1);
     const reader = new code.reader.LogReader({ client, bucket: p.bucket });
     let bytes = 0;
     const { timing } = await measure(async () => {
+      if (p.out !== undefined) {
+        await pipeline(reader.createReadStream(p.pod), createWriteStream(p.out));
+        bytes = statSync(p.out).size;
+        return;
+      }
       for await (const chunk of reader.createReadStream(p.pod) as AsyncIterable<Buffer | string>)
         bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
     });

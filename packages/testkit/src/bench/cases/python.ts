@@ -5,9 +5,9 @@
  *   - compaction: our compactor CLI (`compactor run`, a process of its own, start included,
  *     as the CronJob runs it) and the original's `compact_one` over every pod, each on its own
  *     copy of the compaction case's raw objects; raw MB per CPU-second and per wall-second;
- *   - reads: our library's `records()` and the original's `S3LogReader` over the same merged
- *     files of the reader case's pod (the original reads our metadata, docs/design.md §3);
- *     records per second.
+ *   - reads: our library's `createReadStream()` and the original's `S3LogReader` over the same
+ *     merged files of the reader case's pod (the original reads our metadata, docs/design.md
+ *     §3), each writing the log into a file; records per second.
  * Both sides must have processed the same records (counted), else the row fails.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -27,7 +27,7 @@ import {
   type MergedFiles,
 } from '../context.js';
 import type { Uploaded } from '../data.js';
-import { runCli, type Timing } from '../process.js';
+import { runCli, runTask, type Timing } from '../process.js';
 import { anchorCompactAndRead, anchorReadOne, timesOriginal, type PythonAnchor } from '../python.js';
 
 /** The issue's targets: ≥ 2.5× the original's compaction, ≥ 8× its reads. */
@@ -137,21 +137,22 @@ function linesOf(file: string): { lines: number; bytes: number } {
 }
 
 /**
- * The original's reader over `pod` of `bucket` (already merged by us), against `ours`, our
- * `records()` over the same files. The original prints a line per record (our messages end
- * in no newline, none is empty), so its lines are its records.
+ * The original's reader over `pod` of `bucket` (already merged by us) against ours over the
+ * same files, each serving the whole log into a file from its library, in process: our
+ * `createReadStream()` through `pipeline`, its `S3LogReader` by the anchor's `read-one`. Both
+ * write `{message}\n` per record, so the two files must have a line per record (and are
+ * compared byte for byte: the report says whether they match).
  */
 export async function readerVsPython(
   ctx: BenchContext,
   anchor: PythonAnchor,
   read: { readonly bucket: string; readonly pod: string; readonly size: string },
   merged: MergedFiles,
-  ours: (Timing & { readonly records: number }) | undefined,
 ): Promise<{ figure: Figure; data: object }> {
   const base = {
     id: 'python.reader.records',
     group: 'Reader',
-    label: `reader, library records() vs the Python original's S3LogReader: ${read.size} pod, merged`,
+    label: `reader, library createReadStream() vs the Python original's S3LogReader, into a file: ${read.size} pod, merged`,
     scale: 'limit',
     unit: 'records/s',
     better: 'higher',
@@ -159,14 +160,24 @@ export async function readerVsPython(
   } as const;
   const dir = mkdtempSync(join(tmpdir(), 'bench-python-'));
   try {
-    if (ours === undefined) throw new Error('our records() failed: nothing to compare');
+    const ourOut = join(dir, 'ours.txt');
+    const ours = (
+      await runTask<Timing & { readonly bytes: number }>('read.stream', {
+        code: ctx.code,
+        bucket: read.bucket,
+        pod: read.pod,
+        out: ourOut,
+      })
+    ).result;
     const out = join(dir, 'log.txt');
     const python = await anchorReadOne(anchor, read.bucket, read.pod, out);
     const served = linesOf(out);
-    if (served.lines !== merged.records || ours.records !== merged.records)
+    const ourLines = linesOf(ourOut);
+    if (served.lines !== merged.records || ourLines.lines !== merged.records)
       throw new Error(
-        `not the same records: the metadata lists ${merged.records}, records() gave ${ours.records}, the original served ${served.lines} lines`,
+        `not the same records: the metadata lists ${merged.records}, ours served ${ourLines.lines} lines, the original ${served.lines}`,
       );
+    const identical = readFileSync(out).equals(readFileSync(ourOut));
     const perSecond = { ours: rate(merged.records, ours.wallMs), theirs: rate(merged.records, python.wallMs) };
     const perCpu = { ours: rate(merged.bytes / 1e6, ours.cpuMs), theirs: rate(merged.bytes / 1e6, python.cpuMs) };
     ctx.log(`reader vs the Python original: ${timesOriginal(perSecond.ours, perSecond.theirs)} records/s`);
@@ -178,11 +189,12 @@ export async function readerVsPython(
         details: [
           timesOriginal(perSecond.ours, perSecond.theirs),
           `${perCpu.ours.toFixed(1)} MB/CPU-s, the original ${perCpu.theirs.toFixed(1)} (${timesOriginal(perCpu.ours, perCpu.theirs)})`,
-          `the original: ${seconds(python.wallMs)} for ${count(served.lines)} lines, ${mb(served.bytes)}`,
+          `the original: ${seconds(python.wallMs)} for ${count(served.lines)} lines, ${mb(served.bytes)}, its imports included`,
+          identical ? 'the two outputs identical' : 'the two outputs differ (same line count)',
         ],
         limit: `the Python original's reader, same merged files: ${count(perSecond.theirs)} records/s`,
       },
-      data: { python, served },
+      data: { ours, python, served, identical },
     };
   } catch (error) {
     ctx.log(`reader vs the Python original: failed: ${describeError(error)}`);

@@ -152,8 +152,7 @@ export async function readerCase(ctx: BenchContext): Promise<CaseOutcome> {
     '≥ 0.7 of the limit, ≥ 5× baseline',
   );
   if (ctx.python !== undefined) {
-    const ours = data['records'] as ReadResult | undefined;
-    const versus = await readerVsPython(ctx, ctx.python, { bucket, pod: pod.pod, size }, merged, ours);
+    const versus = await readerVsPython(ctx, ctx.python, { bucket, pod: pod.pod, size }, merged);
     figures.push(versus.figure);
     data['python'] = versus.data;
   }
