@@ -99,30 +99,37 @@ export class MergeWriter {
   constructor(private readonly options: MergeWriterOptions) {}
 
   async write(record: LogRecord): Promise<void> {
-    const line = `${encodeMergedLine(record)}\n`;
-    const bytes = Buffer.byteLength(line);
-    let file = this.open;
-    if (
-      file &&
-      (file.containerId !== record.containerId || (file.size > 0 && file.size + bytes > this.options.maxFileSize))
-    ) {
-      await this.finish(file);
-      file = undefined;
-    }
-    file ??= this.start(record.containerId);
-    file.size += bytes;
-    file.records += 1;
-    const ns = parseTime(record.time);
-    if (ns !== undefined) {
-      if (file.first === undefined || ns < file.first) file.first = ns;
-      if (file.last === undefined || ns > file.last) file.last = ns;
-    } else {
-      file.untimed += 1;
-    }
-    if (file.gzip) {
-      file.pending.push(line);
-      file.pendingBytes += bytes;
-      if (file.pendingBytes >= GZIP_CHUNK_BYTES) await this.flush(file);
+    await this.writeAll([record]);
+  }
+
+  /** Writes `records` in order; it waits only to finish a file or while gzip has too much to do. */
+  async writeAll(records: readonly LogRecord[]): Promise<void> {
+    for (const record of records) {
+      const line = `${encodeMergedLine(record)}\n`;
+      const bytes = Buffer.byteLength(line);
+      let file = this.open;
+      if (
+        file &&
+        (file.containerId !== record.containerId || (file.size > 0 && file.size + bytes > this.options.maxFileSize))
+      ) {
+        await this.finish(file);
+        file = undefined;
+      }
+      file ??= this.start(record.containerId);
+      file.size += bytes;
+      file.records += 1;
+      const ns = parseTime(record.time);
+      if (ns !== undefined) {
+        if (file.first === undefined || ns < file.first) file.first = ns;
+        if (file.last === undefined || ns > file.last) file.last = ns;
+      } else {
+        file.untimed += 1;
+      }
+      if (file.gzip) {
+        file.pending.push(line);
+        file.pendingBytes += bytes;
+        if (file.pendingBytes >= GZIP_CHUNK_BYTES) await this.flush(file);
+      }
     }
   }
 

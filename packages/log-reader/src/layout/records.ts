@@ -111,7 +111,7 @@ export class LineJoiner {
   private readonly pending = new Map<Stream, { time: string; parts: string[]; seq: number }>();
   private seq = 0;
 
-  constructor(private readonly containerId: string) {}
+  constructor(readonly containerId: string) {}
 
   /** Returns the record this piece completes, if any. */
   push(piece: RawPiece): LogRecord | undefined {
