@@ -121,8 +121,7 @@ export async function* objectLineBatches(
 async function wholeBody(chunks: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const parts: Uint8Array[] = [];
   for await (const chunk of chunks) parts.push(chunk);
-  const only = parts.length === 1 ? (parts[0] as Uint8Array) : undefined;
-  return only === undefined ? Buffer.concat(parts) : Buffer.from(only.buffer, only.byteOffset, only.byteLength);
+  return Buffer.concat(parts);
 }
 
 /**
@@ -241,8 +240,7 @@ async function peek(
     parts.push(next.value);
     length += next.value.byteLength;
   }
-  // Most bodies' first chunk holds the magic bytes: handed on as it is, not copied.
-  return { head: parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts), rest: source };
+  return { head: Buffer.concat(parts), rest: source };
 }
 
 async function* prepend(head: Uint8Array, rest: AsyncGenerator<Uint8Array>): AsyncGenerator<Uint8Array> {
