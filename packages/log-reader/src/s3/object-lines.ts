@@ -44,8 +44,9 @@ export interface BodyOptions {
    * Decompress a gzip body once, whole, before giving any line of it: an unreadable one then
    * gives no line at all. Without it, the lines before the damage come first, and how many
    * depends on how the bytes arrived (zlib drops what it had buffered at the error), so two
-   * reads of one object could disagree. Costs a second inflate and the compressed body in
-   * memory: for raw files (a minute of logs), not merged files. Default false.
+   * reads of one object could disagree. Costs the compressed body and, up to
+   * {@link WHOLE_INFLATE_LIMIT}, the inflated one in memory (a larger one is inflated twice):
+   * for raw files (a minute of logs), not merged files. Default false.
    */
   readonly checkFirst?: boolean;
 }
