@@ -61,6 +61,57 @@ describe('MergeWriter', () => {
     }
   });
 
+  it('writes text beyond ASCII byte for byte, files cut by its UTF-8 bytes, records given a batch at a time', async () => {
+    const client = testS3Client();
+    const bucket = await createTestBucket('merge-writer-utf8', client);
+    let n = 0;
+    const maxFileSize = 256 * 1024;
+    const writer = new MergeWriter({
+      store: { client, bucket },
+      maxFileSize,
+      nextKey: (id) => `data/job-1/${id}/202611251100_${++n}.gz`,
+      clock,
+      dryRun: false,
+    });
+    const texts = ['zweite Zeile – ü', '世界', '🎉 done', 'lone \ud800 surrogate', 'ascii'];
+    const at = (i: number, message: string): LogRecord => ({ ...record(i, '0f3a', 0), message });
+    const size = (r: LogRecord): number => Buffer.byteLength(`${encodeMergedLine(r)}\n`);
+    const records: LogRecord[] = [];
+    for (let i = 0; i < 200; i++)
+      records.push(at(i, `${i} ${(texts[i % texts.length] as string).repeat(1 + (i % 40))}`));
+    // Three bytes a character, more than the room left after the lines before it.
+    records.push(at(200, '世'.repeat(30_000)));
+    for (let i = 201; i < 300; i++)
+      records.push(at(i, `${i} ${(texts[i % texts.length] as string).repeat(1 + (i % 40))}`));
+    // A line larger than a file (a file of its own); then a file filled to the byte by a line that
+    // fits by its bytes though not by three bytes a character: it must stay in that file.
+    records.push(at(300, 'é'.repeat(maxFileSize)));
+    const last = at(302, 'x'.repeat(100));
+    records.push(at(301, 'a'.repeat(maxFileSize - size(last) - size(at(301, '')))));
+    records.push(last);
+    records.push(at(303, 'é'.repeat(20_000)));
+    for (let i = 0; i < records.length; i += 37) await writer.writeAll(records.slice(i, i + 37));
+    const files = await writer.close();
+
+    let next = 0;
+    for (const file of files) {
+      const bytes = gunzipSync(await getObjectBytes(client, bucket, file.key));
+      const lines = records.slice(next, next + file.recordsCount);
+      next += file.recordsCount;
+      expect(bytes.equals(Buffer.from(lines.map((r) => `${encodeMergedLine(r)}\n`).join('')))).toBe(true);
+      expect(bytes.length).toBe(file.size);
+      if (file.recordsCount > 1) expect(file.size).toBeLessThanOrEqual(maxFileSize);
+    }
+    expect(next).toBe(records.length);
+    // A file ends only when the next line's bytes would not fit.
+    let done = 0;
+    for (const file of files.slice(0, -1)) {
+      done += file.recordsCount;
+      expect(file.size + size(records[done] as LogRecord)).toBeGreaterThan(maxFileSize);
+    }
+    expect(files.at(-2)).toMatchObject({ recordsCount: 2, size: maxFileSize });
+  });
+
   it.each([
     ['lines still waiting for their chunk (under 64 KiB)', 10],
     ['lines handed to gzip (several chunks)', 20_000],

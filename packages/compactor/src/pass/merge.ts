@@ -222,9 +222,9 @@ async function mergeRawFiles(
   try {
     const pieces = { lines: metadata.unfinishedLines, files: unfinishedFiles(state, metadata) };
     for await (const event of readRawFiles(store, files, { counter, unfinished: pieces })) {
-      if (event.kind === 'record') {
-        if (ended) openLines.push(event.record);
-        else await write(event.record);
+      if (event.kind === 'records') {
+        if (ended) openLines.push(...event.records);
+        else await write(event.records);
       } else if (event.kind === 'open-lines') {
         ended = true;
         unfinished = event.unfinished;
@@ -243,7 +243,7 @@ async function mergeRawFiles(
     }
     const endedAsIs = unfinished.length > 0 && (await lineCanEnd(ctx, state, unfinished));
     if (endedAsIs) {
-      for (const record of openLines) await write(record);
+      if (openLines.length > 0) await write(openLines);
       unfinished = [];
     }
     const written = await writer.close();
@@ -278,26 +278,27 @@ function continuingLastFile(
   writer: MergeWriter,
   counter: ByteCounter,
   unreadable: ReadonlySet<string>,
-): { write: (record: LogRecord) => Promise<void>; continued: () => LogFileEntry | undefined } {
+): { write: (records: readonly LogRecord[]) => Promise<void>; continued: () => LogFileEntry | undefined } {
   const last = metadata.logFiles.at(-1);
   const lastKey = last === undefined ? undefined : parseMergedKey(last.key);
   let continued: LogFileEntry | undefined;
   let started = false;
-  const write = async (record: LogRecord): Promise<void> => {
-    if (!started) {
+  const write = async (records: readonly LogRecord[]): Promise<void> => {
+    const first = records[0];
+    if (!started && first !== undefined) {
       started = true;
       if (
         last &&
         !unreadable.has(last.key) &&
         lastKey?.pod === state.pod &&
-        lastKey.containerId === record.containerId &&
+        lastKey.containerId === first.containerId &&
         last.size < ctx.config.maxFileSize
       ) {
-        for await (const old of readMergedRecords(ctx.store, last.key, counter)) await writer.write(old);
+        for await (const old of readMergedRecords(ctx.store, last.key, counter)) await writer.writeAll(old);
         continued = last;
       }
     }
-    await writer.write(record);
+    await writer.writeAll(records);
   };
   return { write, continued: () => continued };
 }

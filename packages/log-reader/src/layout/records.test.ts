@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import {
   decodeMergedLine,
   decodeRawLine,
+  decodeRawLineGeneral,
   encodeMergedLine,
   LineJoiner,
   type LogRecord,
@@ -106,6 +108,67 @@ describe('decodeRawLine', () => {
       piece: { time: FALLBACK, message: line, stream: 'stdout', partial: false },
       json: false,
     });
+  });
+});
+
+describe('decodeRawLine without the kubernetes map', () => {
+  // Members a raw record has, and some that make the line's end look like the map's.
+  const text = fc.string({
+    unit: fc.constantFrom('a', ' ', '"', '\\', '}', '{', ',', ':', 'é', '\n', ',"kubernetes":', 'kubernetes'),
+    maxLength: 12,
+  });
+  const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+    any: fc.oneof(
+      { maxDepth: 3 },
+      text,
+      fc.integer(),
+      fc.constant(null),
+      tie('object'),
+      fc.array(tie('any'), { maxLength: 2 }),
+    ),
+    object: fc.dictionary(fc.constantFrom('kubernetes', 'labels', 'a'), tie('any'), { maxKeys: 3 }),
+  })).any;
+  const member = fc.oneof(
+    fc.constantFrom('"time":"2026-11-25T10:00:00.123456789Z"', '"time":"x"', '"stream":"stderr"', '"logtag":"P"'),
+    fc
+      .tuple(fc.constantFrom('log', 'message', 'time', 'kubernetes', 'other'), value)
+      .map(([key, v]) => `${JSON.stringify(key)}:${JSON.stringify(v)}`),
+  );
+  const space = fc.constantFrom('', '', ' ', '\t');
+  const kubernetes = fc.oneof(
+    fc.constant('{"pod_name":"job-1","labels":{"app":"x"}}'),
+    value.map((v) => JSON.stringify(v)),
+    text,
+  );
+  // `{members,"kubernetes":V}`, as Fluent Bit writes it, with spaces, nothing or anything for V.
+  const shaped = fc
+    .tuple(fc.array(member, { maxLength: 4 }), space, kubernetes, space, fc.constantFrom('}', '}', '} ', '}}', ''))
+    .map(([members, s1, k8s, s2, end]) => `{${members.join(',')}${s1},"kubernetes":${s2}${k8s}${end}`);
+  const mutated = fc
+    .tuple(shaped, fc.nat(), fc.constantFrom('', '"', '}', ',', '{', '\\', ':'), fc.nat(2))
+    .map(([line, at, insert, remove]) => {
+      const i = at % (line.length + 1);
+      return line.slice(0, i) + insert + line.slice(i + remove);
+    });
+
+  it('decodes every line as JSON.parse of the whole line does', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(shaped, mutated), { minLength: 1, maxLength: 12 }), (lines) => {
+        // A sequence: a tail seen before is not parsed again.
+        for (const line of lines) expect(decodeRawLine(line, FALLBACK)).toEqual(decodeRawLineGeneral(line, FALLBACK));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it.each([
+    ['an empty object before the map', '{,"kubernetes":{}}'],
+    ['only spaces before the map', '{ ,"kubernetes":{}}'],
+    ['an invalid map', '{"log":"m","kubernetes":{"a":}}'],
+    ['a map nested in another member', '{"log":"m","x":{"a":1,"kubernetes":{}}}'],
+    ['a member cut before the map', '{"log":"m,"kubernetes":{}}'],
+  ])('decodes %s as JSON.parse of the whole line does', (_what, line) => {
+    expect(decodeRawLine(line, FALLBACK)).toEqual(decodeRawLineGeneral(line, FALLBACK));
   });
 });
 

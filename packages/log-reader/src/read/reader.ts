@@ -302,32 +302,18 @@ export class LogReader {
 
   /** The records `walk` takes from the raw files, as the listing finds them. */
   private async *rawBatches({ store, report }: ReadScope, plan: OpenPlan, walk: PlanWalk): AsyncGenerator<LogRecord[]> {
-    // Raw records come one by one: batched up to the end of each file.
-    let taken: LogRecord[] = [];
-    try {
-      for await (const event of readRawFiles(store, plan.raw, {
-        readAhead: this.readAhead,
-        unfinished: plan.unfinished,
-      })) {
-        if (event.kind === 'record') {
-          if (walk.take(event.record)) taken.push(event.record);
-          if (walk.ended) break;
-          if (taken.length < RAW_BATCH) continue;
-        } else if (event.kind === 'unreadable') report.met(event.error);
-        if (taken.length > 0) yield taken;
-        taken = [];
-      }
-    } catch (error) {
-      // The cursor is past these already: hand them over before the read re-plans.
+    for await (const event of readRawFiles(store, plan.raw, {
+      readAhead: this.readAhead,
+      unfinished: plan.unfinished,
+    })) {
+      if (event.kind === 'unreadable') report.met(event.error);
+      if (event.kind !== 'records') continue;
+      const taken = event.records.filter((record) => walk.take(record));
       if (taken.length > 0) yield taken;
-      throw error;
+      if (walk.ended) break;
     }
-    if (taken.length > 0) yield taken;
   }
 }
-
-/** Raw records handed over at once, at most (a raw file's records come one by one). */
-const RAW_BATCH = 512;
 
 /** What every step of one read shares: the store (with the read's signal), the pod, where unreadable objects go. */
 interface ReadScope {

@@ -39,7 +39,7 @@ describe('readMergedRecords', () => {
       ),
     });
     const out = [];
-    for await (const r of readMergedRecords(store, KEY)) out.push(r);
+    for await (const batch of readMergedRecords(store, KEY)) out.push(...batch);
     expect(out).toEqual([
       { time: '2026-11-25T10:00:00Z', message: 'a', stream: 'stdout', containerId: '0f3a' },
       { time: '2026-11-25T10:00:01Z', message: 'b', stream: 'stderr', containerId: '0f3a' },

@@ -1,7 +1,7 @@
 /**
  * Reading merged files: a file's records in order, decoded as the compactor wrote them
- * (layout/merged-line.ts). The reader reads them a batch at a time; the compactor reads the one it
- * continues record by record.
+ * (layout/merged-line.ts), a batch at a time: the reader's reads, and the file the compactor
+ * continues.
  */
 import { ObjectMissingError, UnreadableObjectError } from '../errors.js';
 import { parseMergedKey } from '../layout/keys.js';
@@ -12,16 +12,17 @@ import { bodyBytes, objectLineBatches, type ByteCounter } from './object-lines.j
 import { openInOrder, type Bucket, type OpenedBody } from './store.js';
 
 /**
- * The records of one merged file. Throws {@link UnreadableObjectError} on a line that is not
- * one (or a gzip that cannot be decompressed), and {@link ObjectMissingError} when the file
- * is gone; both name `pod` (by default the pod of a merged key of this layout) and the key.
+ * The records of one merged file, a batch per chunk of its body. Throws
+ * {@link UnreadableObjectError} on a line that is not one (or a gzip that cannot be
+ * decompressed), and {@link ObjectMissingError} when the file is gone; both name `pod` (by
+ * default the pod of a merged key of this layout) and the key.
  */
 export async function* readMergedRecords(
   store: Bucket,
   key: string,
   counter?: ByteCounter,
   pod: string | undefined = parseMergedKey(key)?.pod,
-): AsyncGenerator<LogRecord> {
+): AsyncGenerator<LogRecord[]> {
   const bodies = openInOrder(store, [key], 0);
   try {
     const opened = await bodies.next().catch((error: unknown) => {
@@ -30,8 +31,7 @@ export async function* readMergedRecords(
       throw error;
     });
     if (opened.done) return;
-    for await (const batch of mergedRecordBatches(key, opened.value, counter, pod))
-      for (const record of batch) yield record;
+    yield* mergedRecordBatches(key, opened.value, counter, pod);
   } finally {
     await bodies.return(undefined);
   }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
 import { BodyCutShortError, isBrokenBody, UnreadableObjectError } from '../errors.js';
 import { objectLines, type ByteCounter } from './object-lines.js';
 
@@ -280,6 +281,75 @@ describe('objectLines', () => {
       const counter: ByteCounter = { bytes: 5 };
       await lines(body(...chunked(bytes, 100)), counter);
       expect(counter.bytes).toBe(5 + bytes.length);
+    });
+  });
+
+  describe('lines cut from the bytes', () => {
+    /** What the lines are by definition: the whole body decoded as text, then split at `\n`. */
+    function reference(bytes: Uint8Array): string[] {
+      return new TextDecoder('utf-8', { fatal: false })
+        .decode(bytes)
+        .split('\n')
+        .map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line))
+        .filter((line) => line.length > 0);
+    }
+
+    // Bytes that make lines, line endings, byte order marks, valid and broken UTF-8 sequences.
+    const piece = fc.oneof(
+      fc.constantFrom('a', '{"log":"x"}', '\n', '\r', '\r\n', 'é', '€', '🎉', '\ufeff').map((t) => Buffer.from(t)),
+      fc.constantFrom([0xef], [0xef, 0xbb], [0xe2, 0x82], [0xf0, 0x9f, 0x98], [0x80], [0xbf], [0xc0, 0xaf], [0xff]),
+      fc.constantFrom([0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xe0, 0x80, 0x80]),
+    );
+    const bodies = fc.array(piece, { maxLength: 40 }).map((parts) => Buffer.concat(parts.map((p) => Buffer.from(p))));
+
+    it('gives what decoding the whole body and splitting the text gives, however the bytes arrive', async () => {
+      await fc.assert(
+        fc.asyncProperty(bodies, fc.integer({ min: 1, max: 9 }), async (bytes, size) => {
+          expect(await lines(body(...chunked(bytes, size)))).toEqual(reference(bytes));
+        }),
+        { numRuns: 3000 },
+      );
+    });
+
+    it('gives the same for a gzip body, checked first or not', async () => {
+      await fc.assert(
+        fc.asyncProperty(bodies, fc.boolean(), async (bytes, checkFirst) => {
+          const out: string[] = [];
+          for await (const line of objectLines(KEY, body(gzipSync(bytes)), undefined, 'job-1', { checkFirst }))
+            out.push(line);
+          expect(out).toEqual(reference(bytes));
+        }),
+        { numRuns: 500 },
+      );
+    });
+  });
+
+  describe('a gzip body checked first', () => {
+    it('is read the same when it inflates to more than is inflated at once (8 MiB)', async () => {
+      const line = `{"log":"${'x'.repeat(1000)}"}`;
+      const text = `${line}\n`.repeat(9 * 1024);
+      const gz = gzipSync(Buffer.from(text));
+      let count = 0;
+      for await (const got of objectLines(KEY, body(gz), undefined, 'job-1', { checkFirst: true })) {
+        expect(got).toBe(line);
+        count += 1;
+      }
+      expect(count).toBe(9 * 1024);
+    });
+
+    it('still gives no line of a damaged body larger than that', async () => {
+      const big = gzipSync(Buffer.from(`{"log":"${'y'.repeat(1000)}"}\n`.repeat(9 * 1024)));
+      const damaged = Buffer.from(big);
+      for (let i = big.length - 200; i < big.length - 100; i += 1) damaged[i] = 0xff;
+      const out: string[] = [];
+      const error = await failure(
+        (async () => {
+          for await (const got of objectLines(KEY, body(damaged), undefined, 'job-1', { checkFirst: true }))
+            out.push(got);
+        })(),
+      );
+      expect(error).toBeInstanceOf(UnreadableObjectError);
+      expect(out).toEqual([]);
     });
   });
 });

@@ -36,16 +36,18 @@ const ndjson = (...lines: string[]) => lines.map((l) => `${l}\n`).join('');
 async function events(store: Bucket, files: RawFile[]): Promise<string[]> {
   const out: string[] = [];
   for await (const e of readRawFiles(store, files))
-    if (e.kind !== 'open-lines' || e.unfinished.length > 0) out.push(show(e));
+    if (e.kind !== 'open-lines' || e.unfinished.length > 0) out.push(...show(e));
   return out;
 }
 
-function show(e: RawEvent): string {
-  if (e.kind === 'record')
-    return `record ${e.record.time}|${e.record.stream}|${e.record.message}@${e.record.containerId}`;
+function show(e: RawEvent): string[] {
+  if (e.kind === 'records') return e.records.map((r) => `record ${r.time}|${r.stream}|${r.message}@${r.containerId}`);
   if (e.kind === 'open-lines')
-    return `open ${e.unfinished.map((u) => `${u.stream}@${u.key.split('/')[1]?.replace('.gz', '')}:${u.line}`).join(' ')}`;
-  return `end ${e.file.slice}_${e.file.index} invalid=${e.invalidLines}`;
+    return [
+      `open ${e.unfinished.map((u) => `${u.stream}@${u.key.split('/')[1]?.replace('.gz', '')}:${u.line}`).join(' ')}`,
+    ];
+  if (e.kind === 'unreadable') return [`unreadable ${e.file.slice}_${e.file.index}`];
+  return [`end ${e.file.slice}_${e.file.index} invalid=${e.invalidLines}`];
 }
 
 describe('readRawFiles', () => {
@@ -179,7 +181,7 @@ describe('readRawFiles', () => {
       ],
       files: [a, b],
     };
-    for await (const e of readRawFiles(store, [c], { unfinished })) out.push(show(e));
+    for await (const e of readRawFiles(store, [c], { unfinished })) out.push(...show(e));
     expect(out).toEqual([
       'record 2026-11-25T10:00:02Z|stdout|new@0f3a',
       'record 2026-11-25T09:59:59Z|stderr|bar-a bar-b bar-c@0f3a',
@@ -229,7 +231,7 @@ describe('readRawFiles', () => {
       files: [a, b],
     };
     const out: string[] = [];
-    for await (const e of readRawFiles(store, [late, c], { unfinished })) out.push(show(e));
+    for await (const e of readRawFiles(store, [late, c], { unfinished })) out.push(...show(e));
     expect(out).toEqual([
       'record 2026-11-25T09:59:55Z|stderr|late-err@0f3a',
       'end 202611250959_6 invalid=0',

@@ -14,7 +14,7 @@
 import type { PieceFile, UnfinishedLine } from '../layout/metadata.js';
 import { compareRawKeys } from '../layout/keys.js';
 import { decodeRawLine, LineJoiner, type LogRecord, type Stream } from '../layout/records.js';
-import { objectLines, type ByteCounter } from './object-lines.js';
+import { objectLineBatches, type ByteCounter } from './object-lines.js';
 import { openInOrder, type Bucket, type OpenedBody, type RawFile } from './store.js';
 import { sliceToTime } from '../layout/time.js';
 import { UnreadableObjectError } from '../errors.js';
@@ -23,7 +23,8 @@ import { UnreadableObjectError } from '../errors.js';
 export const DEFAULT_READ_AHEAD = 4;
 
 export type RawEvent =
-  | { readonly kind: 'record'; readonly record: LogRecord }
+  /** Records in order, a batch per chunk of a file (an await per record cost more than its decoding). */
+  | { readonly kind: 'records'; readonly records: readonly LogRecord[] }
   | {
       readonly kind: 'file-end';
       /** A raw file not merged yet, read to its end. */
@@ -80,48 +81,24 @@ export async function* readRawFiles(
   const merged = (options.unfinished?.files ?? []).filter((f) => pieces.has(f.key));
 
   let joiner: LineJoiner | undefined;
-  let containerId: string | undefined;
   const open = new Map<Stream, OpenLine>();
   for await (const { file, merged: isMerged, body, length } of openBatches(
     store,
     inOrder(files, merged),
     options.readAhead ?? DEFAULT_READ_AHEAD,
   )) {
-    if (joiner === undefined || file.containerId !== containerId) {
+    if (joiner === undefined || file.containerId !== joiner.containerId) {
       if (joiner) yield* flushed(joiner, open);
       joiner = new LineJoiner(file.containerId);
-      containerId = file.containerId;
     }
-    const held = pieces.get(file.key);
-    let invalidLines = 0;
-    let lineNo = 0;
-    // A record without a time takes the previous one's in this file, else the key's minute.
-    let fallbackTime = sliceToTime(file.slice);
+    const reading = new FileLines(file, isMerged, pieces.get(file.key), joiner, open);
     try {
-      for await (const text of objectLines(file.key, body, options.counter, file.pod, { length, checkFirst: true })) {
-        lineNo += 1;
-        const decoded = decodeRawLine(text, fallbackTime);
-        fallbackTime = decoded.piece.time;
-        const { stream } = decoded.piece;
-        if (isMerged) {
-          // Only the pieces of the open lines: everything else here is in merged files.
-          const from = held?.get(stream);
-          if (!decoded.json || from === undefined || lineNo < from) continue;
-        } else if (!decoded.json) {
-          invalidLines += 1;
-          // Not a runtime line at all: it must not complete someone else's partial line.
-          const { time, message } = decoded.piece;
-          yield { kind: 'record', record: { time, message, stream, containerId: file.containerId } };
-          continue;
-        }
-        const line = open.get(stream);
-        if (line !== undefined && line.files.at(-1)?.key !== file.key) line.files.push({ key: file.key, line: lineNo });
-        if (line === undefined && decoded.piece.partial) open.set(stream, { files: [{ key: file.key, line: lineNo }] });
-        const record = joiner.push(decoded.piece);
-        if (record) {
-          open.delete(stream);
-          yield { kind: 'record', record };
-        }
+      for await (const texts of objectLineBatches(file.key, body, options.counter, file.pod, {
+        length,
+        checkFirst: true,
+      })) {
+        const records = reading.decode(texts);
+        if (records.length > 0) yield { kind: 'records', records };
       }
     } catch (error) {
       // Checked whole before its first line (checkFirst): it gave no record, and no piece of a
@@ -130,7 +107,7 @@ export async function* readRawFiles(
       yield { kind: 'unreadable', file, error };
       continue;
     }
-    if (!isMerged) yield { kind: 'file-end', file, invalidLines };
+    if (!isMerged) yield { kind: 'file-end', file, invalidLines: reading.invalidLines };
   }
   yield {
     kind: 'open-lines',
@@ -140,6 +117,59 @@ export async function* readRawFiles(
     }),
   };
   if (joiner) yield* flushed(joiner, open);
+}
+
+/** One file's lines as records: decoded, pieces joined, the files of the lines still open noted. */
+class FileLines {
+  /** Lines that were not JSON: kept whole as messages. */
+  invalidLines = 0;
+  private lineNo = 0;
+  // A record without a time takes the previous one's in this file, else the key's minute.
+  private fallbackTime: string;
+
+  constructor(
+    private readonly file: RawFile,
+    /** Merged already: only the pieces of the open lines are read, from `held`'s lines on. */
+    private readonly isMerged: boolean,
+    private readonly held: ReadonlyMap<Stream, number> | undefined,
+    private readonly joiner: LineJoiner,
+    private readonly open: Map<Stream, OpenLine>,
+  ) {
+    this.fallbackTime = sliceToTime(file.slice);
+  }
+
+  decode(texts: readonly string[]): LogRecord[] {
+    const records: LogRecord[] = [];
+    const { file, open } = this;
+    for (const text of texts) {
+      this.lineNo += 1;
+      const decoded = decodeRawLine(text, this.fallbackTime);
+      this.fallbackTime = decoded.piece.time;
+      const { stream } = decoded.piece;
+      if (this.isMerged) {
+        // Only the pieces of the open lines: everything else here is in merged files.
+        const from = this.held?.get(stream);
+        if (!decoded.json || from === undefined || this.lineNo < from) continue;
+      } else if (!decoded.json) {
+        this.invalidLines += 1;
+        // Not a runtime line at all: it must not complete someone else's partial line.
+        const { time, message } = decoded.piece;
+        records.push({ time, message, stream, containerId: file.containerId });
+        continue;
+      }
+      const line = open.get(stream);
+      if (line !== undefined && line.files.at(-1)?.key !== file.key)
+        line.files.push({ key: file.key, line: this.lineNo });
+      if (line === undefined && decoded.piece.partial)
+        open.set(stream, { files: [{ key: file.key, line: this.lineNo }] });
+      const record = this.joiner.push(decoded.piece);
+      if (record) {
+        open.delete(stream);
+        records.push(record);
+      }
+    }
+    return records;
+  }
 }
 
 interface PlannedFile {
@@ -188,5 +218,6 @@ async function* openBatches(
 
 function* flushed(joiner: LineJoiner, open: Map<Stream, OpenLine>): Generator<RawEvent> {
   open.clear();
-  for (const record of joiner.flush()) yield { kind: 'record', record };
+  const records = joiner.flush();
+  if (records.length > 0) yield { kind: 'records', records };
 }
