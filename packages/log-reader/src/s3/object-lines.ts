@@ -103,7 +103,7 @@ export async function* bodyBytes(
     const whole = await wholeBody(raw);
     const inflated = await inflateWhole(key, whole, pod);
     if (inflated !== undefined) {
-      yield* splitLines(slices(inflated, GUNZIP_CHUNK));
+      yield* slices(inflated, GUNZIP_CHUNK);
       return;
     }
     const error = await gunzipError(whole);
