@@ -38,6 +38,8 @@ const GZIP_CHUNK_BYTES = 64 * 1024;
 const PENDING_BUFFER_BYTES = 2 * GZIP_CHUNK_BYTES;
 /** UTF-8 bytes of a JavaScript string, at most, per UTF-16 code unit. */
 const MAX_UTF8_PER_UNIT = 3;
+/** A line whose worst-case UTF-8 size would not fit an empty buffer: its bytes are counted. */
+const LONG_LINE = PENDING_BUFFER_BYTES / MAX_UTF8_PER_UNIT;
 /**
  * zlib's default level. Measured on realistic job logs (16 MB of merged NDJSON): level 6
  * stores 15.1% of the NDJSON in 0.21 CPU-s; level 3 stores 16.3% (+8%) in 0.11 s, level 1
@@ -134,7 +136,7 @@ export class MergeWriter {
         file.size += Buffer.byteLength(line);
         continue;
       }
-      const room = line.length * MAX_UTF8_PER_UNIT;
+      const room = roomFor(line);
       if (file.pending.length - file.pendingBytes < room) await this.flush(file, room);
       const bytes = file.pending.write(line, file.pendingBytes);
       file.size += bytes;
@@ -287,4 +289,12 @@ async function writerOf(store: Bucket, key: string): Promise<string | undefined>
     if (isNotFound(error)) return undefined;
     throw error;
   }
+}
+
+/**
+ * The buffer bytes `line` may need: its worst case when that is small, its exact UTF-8 size
+ * when long (three times its length would reserve 150 MB for a 50 MB line).
+ */
+export function roomFor(line: string): number {
+  return line.length > LONG_LINE ? Buffer.byteLength(line) : line.length * MAX_UTF8_PER_UNIT;
 }
