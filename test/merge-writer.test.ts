@@ -15,19 +15,23 @@ function record(i: number, containerId: string, length: number): LogRecord {
   return { time, message: `${i} ${'x'.repeat(length)}`, stream: i % 7 === 0 ? 'stderr' : 'stdout', containerId };
 }
 
+/** A writer into a new bucket, its files numbered in the order they start. */
+async function writerIn(
+  name: string,
+  maxFileSize: number,
+): Promise<{ client: ReturnType<typeof testS3Client>; bucket: string; writer: MergeWriter }> {
+  const client = testS3Client();
+  const bucket = await createTestBucket(name, client);
+  let n = 0;
+  const nextKey = (id: string): string => `data/job-1/${id}/202611251100_${++n}.gz`;
+  const writer = new MergeWriter({ store: { client, bucket }, maxFileSize, nextKey, clock, dryRun: false });
+  return { client, bucket, writer };
+}
+
 describe('MergeWriter', () => {
   it('puts each line in the file it was counted in, files at most max-file-size, across chunks and container ids', async () => {
-    const client = testS3Client();
-    const bucket = await createTestBucket('merge-writer', client);
-    let n = 0;
     const maxFileSize = 300 * 1024;
-    const writer = new MergeWriter({
-      store: { client, bucket },
-      maxFileSize,
-      nextKey: (id) => `data/job-1/${id}/202611251100_${++n}.gz`,
-      clock,
-      dryRun: false,
-    });
+    const { client, bucket, writer } = await writerIn('merge-writer', maxFileSize);
     // ~1 MiB of one container (several files, many chunks each), a record larger than a file,
     // a container change while lines wait for their chunk, and one exactly filling a file.
     const records: LogRecord[] = [];
@@ -62,17 +66,8 @@ describe('MergeWriter', () => {
   });
 
   it('writes text beyond ASCII byte for byte, files cut by its UTF-8 bytes, records given a batch at a time', async () => {
-    const client = testS3Client();
-    const bucket = await createTestBucket('merge-writer-utf8', client);
-    let n = 0;
     const maxFileSize = 256 * 1024;
-    const writer = new MergeWriter({
-      store: { client, bucket },
-      maxFileSize,
-      nextKey: (id) => `data/job-1/${id}/202611251100_${++n}.gz`,
-      clock,
-      dryRun: false,
-    });
+    const { client, bucket, writer } = await writerIn('merge-writer-utf8', maxFileSize);
     const texts = ['zweite Zeile – ü', '世界', '🎉 done', 'lone \ud800 surrogate', 'ascii'];
     const at = (i: number, message: string): LogRecord => ({ ...record(i, '0f3a', 0), message });
     const size = (r: LogRecord): number => Buffer.byteLength(`${encodeMergedLine(r)}\n`);
