@@ -1,12 +1,11 @@
 /**
- * An object body as lines of bytes, not text: for a reader that copies what it prints from
- * the body instead of decoding it and encoding it again (the stream's merged records). The
- * lines are those {@link objectLineBatches} gives, cut the same way (at `\n`, one `\r` before
- * it dropped, empty lines skipped, a byte order mark at the body's start dropped as
- * `TextDecoder` drops it). Each line decodes alone to the text of its line there: `\n` is
- * never part of a UTF-8 sequence, so a decoder is at a character's start after each one.
+ * An object body cut into lines of bytes: at `\n`, one `\r` before it dropped, empty lines
+ * skipped, a byte order mark at the body's start dropped as `TextDecoder` drops it. Each line
+ * decodes alone to the text of its line in the whole body decoded: `\n` is never part of a
+ * UTF-8 sequence, so a decoder is at a character's start after each one. The one splitter of
+ * both paths: {@link objectLineBatches} decodes each line (text), the stream's merged records
+ * copy their bytes (no decoding and encoding again).
  */
-import { isUtf8 } from 'node:buffer';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -16,8 +15,6 @@ const BOM = [0xef, 0xbb, 0xbf] as const;
 export interface LineBytes {
   readonly bytes: Buffer;
   readonly bounds: readonly number[];
-  /** The lines are valid UTF-8: their bytes are those of their text, encoded again. */
-  readonly utf8: boolean;
 }
 
 /** A decoder for one line's bytes that keeps a byte order mark (only the body's first is dropped, here). */
@@ -37,26 +34,23 @@ export async function* splitLineBytes(chunks: AsyncIterable<Uint8Array>): AsyncG
       const line = Buffer.concat(open);
       open = [];
       const end = endOfLine(line, 0, line.length);
-      if (end > 0) out.push({ bytes: line, bounds: [0, end], utf8: isUtf8(line.subarray(0, end)) });
+      if (end > 0) out.push({ bytes: line, bounds: [0, end] });
       from = nl + 1;
       nl = chunk.indexOf(LF, from);
     }
     const bounds: number[] = [];
-    const first = from;
-    let last = from;
     for (; nl >= 0; nl = chunk.indexOf(LF, from)) {
       const end = endOfLine(chunk, from, nl);
       if (end > from) bounds.push(from, end);
-      last = nl;
       from = nl + 1;
     }
-    if (bounds.length > 0) out.push({ bytes: chunk, bounds, utf8: isUtf8(chunk.subarray(first, last)) });
+    if (bounds.length > 0) out.push({ bytes: chunk, bounds });
     if (from < chunk.length) open.push(chunk.subarray(from));
     if (out.length > 0) yield out;
   }
   const line = Buffer.concat(open);
   const end = endOfLine(line, 0, line.length);
-  if (end > 0) yield [{ bytes: line, bounds: [0, end], utf8: isUtf8(line.subarray(0, end)) }];
+  if (end > 0) yield [{ bytes: line, bounds: [0, end] }];
 }
 
 /** The end of the line `[from, nl)` without its `\r`, if it ends with one. */

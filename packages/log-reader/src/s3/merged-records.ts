@@ -3,6 +3,7 @@
  * (layout/merged-line.ts), a batch at a time: the reader's reads, and the file the compactor
  * continues.
  */
+import { isUtf8 } from 'node:buffer';
 import { ObjectMissingError, UnreadableObjectError } from '../errors.js';
 import { parseMergedKey } from '../layout/keys.js';
 import { decodeMergedLineFast, viewMergedLine } from '../layout/merged-line.js';
@@ -84,7 +85,9 @@ async function* mergedRecordViewBatches(
   let line = 0;
   for await (const parts of splitLineBytes(bytes)) {
     const records: LogRecord[] = [];
-    for (const { bytes: buffer, bounds, utf8 } of parts) {
+    for (const { bytes: buffer, bounds } of parts) {
+      // Their bytes are those of their text, encoded again, only if valid UTF-8.
+      const utf8 = isUtf8(buffer.subarray(bounds[0], bounds.at(-1)));
       for (let i = 0; i < bounds.length; i += 2) {
         line += 1;
         const start = bounds[i] as number;

@@ -14,11 +14,9 @@ import { promisify } from 'node:util';
 import { createGunzip, gunzip, type ZlibOptions } from 'node:zlib';
 import { pipeline, Readable } from 'node:stream';
 import { BodyCutShortError, UnreadableObjectError } from '../errors.js';
+import { splitLineBytes } from './line-bytes.js';
 
 const GZIP_MAGIC = [0x1f, 0x8b] as const;
-const LF = 0x0a;
-const CR = 0x0d;
-const BOM = [0xef, 0xbb, 0xbf] as const;
 // Every output chunk of zlib costs a thread-pool round trip and a stream event: the default
 // 16 KiB made them most of a merged file's decoding time.
 const GUNZIP_CHUNK = 256 * 1024;
@@ -85,7 +83,7 @@ export async function* objectLineBatches(
 
 /**
  * The bytes of one object's body, gunzipped when it is gzip, with the errors
- * {@link objectLines} describes: what the line splitters read (this file's, line-bytes.ts).
+ * {@link objectLines} describes: what line-bytes.ts cuts into lines.
  */
 export async function* bodyBytes(
   key: string,
@@ -172,54 +170,13 @@ async function gunzipError(gz: Buffer): Promise<Error | undefined> {
   return undefined;
 }
 
-async function* splitLines(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<string[]> {
-  const line = new LineDecoder();
-  // Pieces of the line that runs past the chunk: joined once, so a 50 MB line is not re-copied per chunk.
-  let open: Buffer[] = [];
-  for await (const chunk of chunks) {
-    const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+/** The lines each chunk completes, decoded one at a time ({@link splitLineBytes} cuts them). */
+async function* splitLines(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<string[]> {
+  for await (const parts of splitLineBytes(chunks)) {
     const lines: string[] = [];
-    let from = 0;
-    let nl = bytes.indexOf(LF);
-    if (nl >= 0 && open.length > 0) {
-      open.push(bytes.subarray(0, nl));
-      const whole = Buffer.concat(open);
-      open = [];
-      line.decode(whole, 0, whole.length, lines);
-      from = nl + 1;
-      nl = bytes.indexOf(LF, from);
-    }
-    for (; nl >= 0; nl = bytes.indexOf(LF, from)) {
-      line.decode(bytes, from, nl, lines);
-      from = nl + 1;
-    }
-    if (from < bytes.length) open.push(bytes.subarray(from));
-    if (lines.length > 0) yield lines;
-  }
-  const last: string[] = [];
-  const rest = Buffer.concat(open);
-  line.decode(rest, 0, rest.length, last);
-  if (last.length > 0) yield last;
-}
-
-/**
- * Decodes lines one at a time as a `TextDecoder` would decode the whole body: invalid UTF-8
- * becomes U+FFFD (Buffer's decoder replaces what the WHATWG decoder replaces), and a byte
- * order mark at the very start of the body is dropped.
- */
-class LineDecoder {
-  private first = true;
-
-  /** Pushes the line `bytes[from, to)` onto `lines`, without its `\r`, unless it is empty. */
-  decode(bytes: Buffer, from: number, to: number, lines: string[]): void {
-    if (this.first) {
-      this.first = false;
-      if (to - from >= 3 && bytes[from] === BOM[0] && bytes[from + 1] === BOM[1] && bytes[from + 2] === BOM[2])
-        from += 3;
-    }
-    // Strip the CR first: a blank `\r\n` line is an empty line too.
-    const end = to > from && bytes[to - 1] === CR ? to - 1 : to;
-    if (end > from) lines.push(bytes.toString('utf8', from, end));
+    for (const { bytes, bounds } of parts)
+      for (let i = 0; i < bounds.length; i += 2) lines.push(bytes.toString('utf8', bounds[i], bounds[i + 1]));
+    yield lines;
   }
 }
 
